@@ -1,0 +1,90 @@
+#pragma once
+// Addresses, prefixes, protocols and ports: the vocabulary every stage shares.
+#include <array>
+#include <compare>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace wardgate {
+
+enum class Family : uint8_t { v4 = 4, v6 = 6 };
+
+struct IpAddress {
+    Family family = Family::v4;
+    std::array<uint8_t, 16> bytes{};  // IPv4 uses the first 4 bytes, the rest stay zero
+
+    static std::optional<IpAddress> parse(std::string_view text);
+    static IpAddress v4(uint32_t host_order);
+    std::string to_string() const;
+    int bit_width() const { return family == Family::v4 ? 32 : 128; }
+    uint32_t v4_value() const;  // host order; only for Family::v4
+
+    auto operator<=>(const IpAddress&) const = default;
+};
+
+struct IpAddressHash {
+    size_t operator()(const IpAddress& a) const noexcept {
+        uint64_t lo, hi;
+        std::memcpy(&lo, a.bytes.data(), 8);
+        std::memcpy(&hi, a.bytes.data() + 8, 8);
+        uint64_t h = lo * 0x9E3779B97F4A7C15ULL ^ (hi + static_cast<uint64_t>(a.family)) * 0xC2B2AE3D27D4EB4FULL;
+        return static_cast<size_t>(h ^ (h >> 29));
+    }
+};
+
+struct Prefix {
+    IpAddress address;  // network address, host bits zero
+    uint8_t length = 0;
+
+    // Accepts "a.b.c.d/len", "v6/len", or a bare address (a host prefix).
+    // Rejects host bits set after the prefix length.
+    static std::optional<Prefix> parse(std::string_view text);
+    static Prefix host(const IpAddress& a) { return {a, static_cast<uint8_t>(a.bit_width())}; }
+    Family family() const { return address.family; }
+    bool is_host() const { return length == address.bit_width(); }
+    bool contains(const IpAddress& a) const;
+    bool contains(const Prefix& p) const;
+    IpAddress last() const;  // highest address in the prefix
+    std::string to_string() const;  // host prefixes print without "/len"
+
+    auto operator<=>(const Prefix&) const = default;
+};
+
+// Collapses a set of prefixes into the fewest covering the same addresses (sorted).
+std::vector<Prefix> collapse_prefixes(std::vector<Prefix> prefixes);
+
+enum class Protocol : uint8_t { icmp = 1, tcp = 6, udp = 17 };
+
+std::optional<Protocol> parse_protocol(std::string_view text);
+std::string_view to_string(Protocol p);
+
+struct PortRange {
+    uint16_t first = 0;
+    uint16_t last = 0;
+
+    // "443" or "8000-8080"; rejects ports above 65535 and reversed ranges.
+    static std::optional<PortRange> parse(std::string_view text);
+    bool contains(uint16_t port) const { return port >= first && port <= last; }
+    std::string to_string() const;
+    auto operator<=>(const PortRange&) const = default;
+};
+
+// Sorts and merges overlapping or adjacent ranges.
+std::vector<PortRange> normalize_ports(std::vector<PortRange> ports);
+
+// A protocol with the destination ports it covers; ICMP and "any port" have none.
+struct Service {
+    Protocol protocol = Protocol::tcp;
+    std::vector<PortRange> ports;  // empty: every port (or ICMP)
+
+    bool matches(Protocol p, uint16_t port) const;
+    std::string to_string() const;  // "tcp/443,8443-8444", "udp/*", "icmp"
+    auto operator<=>(const Service&) const = default;
+};
+
+}  // namespace wardgate

@@ -1,0 +1,54 @@
+#pragma once
+// What every flow source emits, and the aggregated edge baseline built from it.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "wardgate/core/net.hpp"
+
+namespace wardgate {
+
+// One observed connection: who initiated it, to whom, and what happened.
+struct FlowRecord {
+    IpAddress initiator;
+    IpAddress responder;
+    Protocol protocol = Protocol::tcp;
+    uint16_t responder_port = 0;  // 0 for ICMP
+    double start = 0;             // seconds since the Unix epoch
+    double duration = 0;
+    uint64_t bytes = 0;           // both directions, payload as the source reports it
+    bool established = false;     // a reply was seen (Zeek conn_state other than S0, REJ, OTH, SH...)
+};
+
+// Aggregation key: (initiator, responder, protocol, responder port).
+struct EdgeKey {
+    IpAddress initiator;
+    IpAddress responder;
+    Protocol protocol = Protocol::tcp;
+    uint16_t responder_port = 0;
+
+    auto operator<=>(const EdgeKey&) const = default;
+};
+
+struct EdgeKeyHash {
+    size_t operator()(const EdgeKey& k) const noexcept {
+        IpAddressHash h;
+        size_t x = h(k.initiator) * 31 + h(k.responder);
+        return x ^ ((static_cast<size_t>(k.protocol) << 16 | k.responder_port) * 0x9E3779B97F4A7C15ULL);
+    }
+};
+
+struct EdgeStats {
+    double first_seen = 0;
+    double last_seen = 0;  // start + duration of the latest connection
+    uint64_t connections = 0;
+    uint64_t bytes = 0;
+    bool established = false;  // any connection on this edge was established
+};
+
+struct ObservedEdge {
+    EdgeKey key;
+    EdgeStats stats;
+};
+
+}  // namespace wardgate

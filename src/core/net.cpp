@@ -1,0 +1,195 @@
+#include "wardgate/core/net.hpp"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <charconv>
+
+namespace wardgate {
+
+std::optional<IpAddress> IpAddress::parse(std::string_view text) {
+    if (text.empty() || text.size() >= INET6_ADDRSTRLEN) return std::nullopt;
+    char buf[INET6_ADDRSTRLEN];
+    std::memcpy(buf, text.data(), text.size());
+    buf[text.size()] = '\0';
+    IpAddress a;
+    if (text.find(':') == std::string_view::npos) {
+        a.family = Family::v4;
+        if (inet_pton(AF_INET, buf, a.bytes.data()) != 1) return std::nullopt;
+    } else {
+        a.family = Family::v6;
+        if (inet_pton(AF_INET6, buf, a.bytes.data()) != 1) return std::nullopt;
+    }
+    return a;
+}
+
+IpAddress IpAddress::v4(uint32_t host_order) {
+    IpAddress a;
+    a.bytes[0] = host_order >> 24;
+    a.bytes[1] = host_order >> 16;
+    a.bytes[2] = host_order >> 8;
+    a.bytes[3] = host_order;
+    return a;
+}
+
+uint32_t IpAddress::v4_value() const {
+    return (uint32_t{bytes[0]} << 24) | (uint32_t{bytes[1]} << 16) | (uint32_t{bytes[2]} << 8) | bytes[3];
+}
+
+std::string IpAddress::to_string() const {
+    char buf[INET6_ADDRSTRLEN];
+    inet_ntop(family == Family::v4 ? AF_INET : AF_INET6, bytes.data(), buf, sizeof buf);
+    return buf;
+}
+
+static bool host_bits_zero(const IpAddress& a, int length) {
+    for (int bit = length; bit < a.bit_width(); ++bit)
+        if (a.bytes[bit / 8] & (0x80 >> (bit % 8))) return false;
+    return true;
+}
+
+std::optional<Prefix> Prefix::parse(std::string_view text) {
+    auto slash = text.find('/');
+    auto addr = IpAddress::parse(text.substr(0, slash));
+    if (!addr) return std::nullopt;
+    int length = addr->bit_width();
+    if (slash != std::string_view::npos) {
+        auto len_text = text.substr(slash + 1);
+        auto [end, ec] = std::from_chars(len_text.data(), len_text.data() + len_text.size(), length);
+        if (ec != std::errc{} || end != len_text.data() + len_text.size() || len_text.empty()) return std::nullopt;
+        if (length < 0 || length > addr->bit_width()) return std::nullopt;
+    }
+    if (!host_bits_zero(*addr, length)) return std::nullopt;
+    return Prefix{*addr, static_cast<uint8_t>(length)};
+}
+
+bool Prefix::contains(const IpAddress& a) const {
+    if (a.family != address.family) return false;
+    int full = length / 8;
+    if (std::memcmp(a.bytes.data(), address.bytes.data(), full) != 0) return false;
+    int rest = length % 8;
+    if (rest == 0) return true;
+    uint8_t mask = static_cast<uint8_t>(0xFF << (8 - rest));
+    return (a.bytes[full] & mask) == address.bytes[full];
+}
+
+bool Prefix::contains(const Prefix& p) const { return p.length >= length && contains(p.address); }
+
+IpAddress Prefix::last() const {
+    IpAddress a = address;
+    for (int bit = length; bit < a.bit_width(); ++bit) a.bytes[bit / 8] |= (0x80 >> (bit % 8));
+    return a;
+}
+
+std::string Prefix::to_string() const {
+    if (is_host()) return address.to_string();
+    return address.to_string() + "/" + std::to_string(length);
+}
+
+// Two prefixes of equal length that differ only in their last bit merge into one.
+static std::optional<Prefix> sibling_merge(const Prefix& a, const Prefix& b) {
+    if (a.family() != b.family() || a.length != b.length || a.length == 0) return std::nullopt;
+    Prefix parent{a.address, static_cast<uint8_t>(a.length - 1)};
+    int bit = parent.length;
+    parent.address.bytes[bit / 8] &= static_cast<uint8_t>(~(0x80 >> (bit % 8)));
+    if (parent.address != a.address) return std::nullopt;
+    if (!parent.contains(b.address) || a.address == b.address) return std::nullopt;
+    return parent;
+}
+
+std::vector<Prefix> collapse_prefixes(std::vector<Prefix> prefixes) {
+    std::sort(prefixes.begin(), prefixes.end());
+    bool changed = true;
+    while (changed) {
+        changed = false;
+        std::vector<Prefix> out;
+        for (const auto& p : prefixes) {
+            if (!out.empty() && out.back().contains(p)) {
+                changed = changed || out.back() != p;
+                continue;
+            }
+            if (!out.empty()) {
+                if (auto merged = sibling_merge(out.back(), p)) {
+                    out.back() = *merged;
+                    changed = true;
+                    continue;
+                }
+            }
+            out.push_back(p);
+        }
+        std::sort(out.begin(), out.end());
+        prefixes = std::move(out);
+    }
+    return prefixes;
+}
+
+std::optional<Protocol> parse_protocol(std::string_view text) {
+    if (text == "tcp") return Protocol::tcp;
+    if (text == "udp") return Protocol::udp;
+    if (text == "icmp" || text == "icmpv6" || text == "ipv6-icmp") return Protocol::icmp;
+    return std::nullopt;
+}
+
+std::string_view to_string(Protocol p) {
+    switch (p) {
+        case Protocol::tcp: return "tcp";
+        case Protocol::udp: return "udp";
+        case Protocol::icmp: return "icmp";
+    }
+    return "?";
+}
+
+static std::optional<uint16_t> parse_port(std::string_view text) {
+    unsigned value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc{} || end != text.data() + text.size() || text.empty() || value > 65535) return std::nullopt;
+    return static_cast<uint16_t>(value);
+}
+
+std::optional<PortRange> PortRange::parse(std::string_view text) {
+    auto dash = text.find('-');
+    auto first = parse_port(text.substr(0, dash));
+    if (!first) return std::nullopt;
+    if (dash == std::string_view::npos) return PortRange{*first, *first};
+    auto last = parse_port(text.substr(dash + 1));
+    if (!last || *last < *first) return std::nullopt;
+    return PortRange{*first, *last};
+}
+
+std::string PortRange::to_string() const {
+    if (first == last) return std::to_string(first);
+    return std::to_string(first) + "-" + std::to_string(last);
+}
+
+std::vector<PortRange> normalize_ports(std::vector<PortRange> ports) {
+    std::sort(ports.begin(), ports.end());
+    std::vector<PortRange> out;
+    for (const auto& r : ports) {
+        if (!out.empty() && uint32_t{r.first} <= uint32_t{out.back().last} + 1) {
+            out.back().last = std::max(out.back().last, r.last);
+        } else {
+            out.push_back(r);
+        }
+    }
+    return out;
+}
+
+bool Service::matches(Protocol p, uint16_t port) const {
+    if (p != protocol) return false;
+    if (ports.empty()) return true;
+    return std::any_of(ports.begin(), ports.end(), [&](const PortRange& r) { return r.contains(port); });
+}
+
+std::string Service::to_string() const {
+    std::string out(wardgate::to_string(protocol));
+    if (protocol == Protocol::icmp) return out;
+    out += "/";
+    if (ports.empty()) return out + "*";
+    for (size_t i = 0; i < ports.size(); ++i) {
+        if (i) out += ",";
+        out += ports[i].to_string();
+    }
+    return out;
+}
+
+}  // namespace wardgate
