@@ -1,1 +1,33 @@
-int main() { return 0; }
+// wardgate: least-privilege network policy for medical devices.
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+#include "common.hpp"
+#include "wardgate/core/diagnostic.hpp"
+
+int main(int argc, char** argv) {
+    using namespace wardgate;
+    CLI::App app{"wardgate: turns observed flows and manufacturer-declared ports of medical devices into "
+                 "least-privilege VLAN and firewall rules"};
+    app.set_version_flag("--version", WARDGATE_VERSION);
+    app.require_subcommand(1);
+    int exit_code = 0;
+    cli::add_plan_command(app, exit_code);
+    cli::add_compile_command(app, exit_code);
+    cli::add_explain_command(app, exit_code);
+    cli::add_graph_command(app, exit_code);
+    cli::add_check_command(app, exit_code);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? 0 : 1;
+    } catch (const InputError& e) {
+        for (const auto& d : e.diagnostics()) std::cerr << "error: " << d.to_string() << "\n";
+        return 1;
+    } catch (const std::exception& e) {
+        std::cerr << "error: " << e.what() << "\n";
+        return 1;
+    }
+    return exit_code;
+}

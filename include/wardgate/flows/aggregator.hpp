@@ -1,7 +1,7 @@
 #pragma once
 // Folds FlowRecords into edges keyed by (initiator, responder, protocol, responder port).
 // Memory grows with distinct edges, not with records.
-#include <unordered_map>
+#include <span>
 #include <vector>
 
 #include "wardgate/flows/flow_record.hpp"
@@ -11,14 +11,30 @@ namespace wardgate {
 class Aggregator {
 public:
     void add(const FlowRecord& r);
+    // Same as add() for each record; faster for bulk ingest because the lookups of
+    // neighbouring records overlap their memory accesses.
+    void add(std::span<const FlowRecord> records);
     void merge(const Aggregator& other);
-    size_t size() const { return edges_.size(); }
+    // Takes other's edges wholesale when this is empty (the common "read one file" case).
+    void merge(Aggregator&& other);
+    // Sizes the index for about this many distinct edges, so it does not grow during an ingest.
+    void reserve(size_t edges);
+    size_t size() const { return entries_.size(); }
     uint64_t records() const { return records_; }
     // Sorted by key, so output built from it is deterministic.
     std::vector<ObservedEdge> edges() const;
 
 private:
-    std::unordered_map<EdgeKey, EdgeStats, EdgeKeyHash> edges_;
+    // Adds stats to the key's edge, creating it if new. hash is mixed_hash(key).
+    void fold_in(const EdgeKey& key, const EdgeStats& stats, uint64_t hash);
+    void make_room(size_t new_edges);
+    void rehash(size_t slot_count);
+
+    // An open-addressing index over a dense edge array: an ingest of millions of rows
+    // into hundreds of thousands of edges spends most of its time here, and node-based
+    // maps cost an allocation and a cache miss per edge.
+    std::vector<ObservedEdge> entries_;  // in insertion order
+    std::vector<uint64_t> slots_;        // (hash tag << 32) | (entry index + 1); 0 = empty
     uint64_t records_ = 0;
 };
 

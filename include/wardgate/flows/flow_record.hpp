@@ -18,6 +18,7 @@ struct FlowRecord {
     double duration = 0;
     uint64_t bytes = 0;           // both directions, payload as the source reports it
     bool established = false;     // a reply was seen (Zeek conn_state other than S0, REJ, OTH, SH...)
+    uint32_t connections = 1;     // a pre-aggregated source row may stand for several connections
 };
 
 // Aggregation key: (initiator, responder, protocol, responder port).

@@ -1,0 +1,27 @@
+#pragma once
+// RFC 4180 CSV: one record per line, fields optionally double-quoted ("" inside quotes is a quote).
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace wardgate {
+
+// Splits one line into fields. Returns nullopt when a quoted field is not closed.
+std::optional<std::vector<std::string>> split_csv_line(std::string_view line);
+
+// Maps header names (trimmed, lower-cased) to column indexes.
+class CsvHeader {
+public:
+    explicit CsvHeader(const std::vector<std::string>& names);
+    std::optional<size_t> find(std::string_view name) const;
+    size_t size() const { return names_.size(); }
+
+private:
+    std::vector<std::string> names_;
+};
+
+std::string trim(std::string_view s);
+std::string lower(std::string_view s);
+
+}  // namespace wardgate

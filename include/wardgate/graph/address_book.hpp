@@ -1,0 +1,46 @@
+#pragma once
+// Says who an address belongs to: a managed device, a named endpoint, an unmanaged
+// host inside a segment, or the outside world.
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "wardgate/site/site.hpp"
+
+namespace wardgate {
+
+struct Entity {
+    enum class Kind { device, endpoint, host, external };
+    Kind kind = Kind::external;
+    uint32_t index = 0;  // into Site::devices or Site::endpoints
+    IpAddress address;   // the address looked up
+    int segment = -1;    // index into Site::segments, -1 when outside every segment
+
+    bool operator==(const Entity& o) const { return kind == o.kind && index == o.index && (kind == Kind::device || kind == Kind::endpoint || address == o.address); }
+};
+
+class AddressBook {
+public:
+    explicit AddressBook(const Site& site);
+
+    Entity resolve(const IpAddress& a) const;
+    int segment_of(const IpAddress& a) const;
+    // A stable, readable name: the device or endpoint name, or the address.
+    std::string name(const Entity& e) const;
+    // True when the entity lies outside the site: an internet endpoint or an unknown outside address.
+    bool is_internet(const Entity& e) const;
+    const Site& site() const { return site_; }
+
+private:
+    const Site& site_;
+    std::unordered_map<IpAddress, uint32_t, IpAddressHash> device_by_address_;
+    struct EndpointPrefix {
+        Prefix prefix;
+        uint32_t endpoint;
+    };
+    std::vector<EndpointPrefix> endpoint_prefixes_;  // most specific first, internet endpoints excluded
+    std::optional<uint32_t> internet_endpoint_v4_, internet_endpoint_v6_;
+};
+
+}  // namespace wardgate

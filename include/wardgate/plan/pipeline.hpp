@@ -1,0 +1,36 @@
+#pragma once
+// load -> ingest -> classify -> compile: everything a front end needs, in one call.
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include "wardgate/flows/readers.hpp"
+#include "wardgate/graph/classify.hpp"
+#include "wardgate/policy/ir.hpp"
+
+namespace wardgate {
+
+struct PipelineOptions {
+    Date today;                                        // approvals expire against this day
+    std::vector<std::filesystem::path> extra_flows;   // in addition to the site's own flow files
+    ProgressCallback progress;
+};
+
+struct FileSummary {
+    std::filesystem::path file;
+    ReadSummary summary;
+};
+
+struct Pipeline {
+    std::unique_ptr<Site> site;          // AddressBook points into it: keep it in place
+    std::unique_ptr<AddressBook> book;
+    std::vector<FileSummary> reads;
+    std::vector<ClassifiedEdge> edges;   // observed, classified, sorted by key
+    Policy policy;
+};
+
+Pipeline run_pipeline(const std::filesystem::path& site_dir, const PipelineOptions& options);
+
+Date today_utc();
+
+}  // namespace wardgate

@@ -1,0 +1,67 @@
+#pragma once
+// What a change would do: rules added and removed, and every observed flow it would block.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "wardgate/graph/classify.hpp"
+#include "wardgate/plan/snapshot.hpp"
+#include "wardgate/policy/evaluate.hpp"
+
+namespace wardgate {
+
+struct RuleChange {
+    enum class Kind { added, removed, changed };
+    Kind kind = Kind::added;
+    ReadableRule rule;                     // the new rule (the old one when removed)
+    std::optional<ReadableRule> before;    // for changed
+};
+
+struct BlockedFlow {
+    std::string initiator, responder;      // names
+    std::string initiator_ip, responder_ip;
+    std::string service;                   // "tcp/23"
+    uint64_t connections = 0;
+    bool established = false;
+    std::string last_seen;                 // ISO 8601 UTC
+    std::string blocked_by;                // "default deny (segment icu)" or "deny no-telnet"
+    bool monitored = false;                // logged but let through (monitor mode)
+    std::vector<std::string> expired;      // approvals that used to cover it
+};
+
+struct DeviceImpact {
+    std::string device;                    // or "unmanaged" for flows between unmanaged hosts
+    std::string role;
+    std::string lifecycle;
+    bool clinical = false;
+    std::vector<BlockedFlow> flows;
+    uint64_t connections() const;
+};
+
+struct Plan {
+    std::string site;
+    bool have_state = false;
+    std::string state_saved_at;
+    std::vector<RuleChange> rules;
+    std::vector<ReadablePinhole> pinholes_added, pinholes_removed;
+    std::vector<DeviceImpact> impact;      // clinical end-of-support devices first
+    std::vector<PolicyNote> notes;
+    size_t rule_count = 0, pinhole_count = 0, group_count = 0;
+    size_t observed_edges = 0;
+
+    bool has_changes() const { return !rules.empty() || !pinholes_added.empty() || !pinholes_removed.empty(); }
+};
+
+Plan make_plan(const Policy& policy, const std::optional<PolicySnapshot>& before,
+               const std::vector<ClassifiedEdge>& observed, const AddressBook& book);
+
+std::string render_plan_text(const Plan& plan, bool color);
+nlohmann::json render_plan_json(const Plan& plan);
+
+// Human text of a verdict: which rule and provenance allowed it, or what denies it.
+std::string describe_verdict(const Verdict& v, const Policy& policy);
+std::string iso_time(double epoch);
+
+}  // namespace wardgate

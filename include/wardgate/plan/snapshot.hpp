@@ -1,0 +1,55 @@
+#pragma once
+// The policy as a person reads it, and the state file that remembers the last one saved or applied.
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "wardgate/policy/ir.hpp"
+
+namespace wardgate {
+
+struct ReadableRule {
+    std::string action;                 // allow | deny
+    std::string src, dst;               // group labels
+    std::vector<std::string> src_members, dst_members;
+    std::string services;               // "tcp/104,11112 udp/123"
+    std::vector<std::string> why;       // "declared: BD Alaris 8015 profile - Drug library (profiles/x.toml:7)"
+
+    std::string key() const { return action + "|" + src + "|" + dst; }
+    bool operator==(const ReadableRule&) const = default;
+};
+
+struct ReadablePinhole {
+    std::string src, dst;      // names (device, endpoint or address)
+    std::string src_ip, dst_ip;
+    std::string service;       // "tcp/8080"
+    std::string why;
+
+    std::string key() const { return src_ip + ">" + dst_ip + "|" + service; }
+    bool operator==(const ReadablePinhole&) const = default;
+};
+
+struct PolicySnapshot {
+    std::string site;
+    std::string saved_at;                 // ISO 8601 UTC
+    std::vector<ReadableRule> rules;
+    std::vector<ReadablePinhole> pinholes;
+    std::string ruleset;                  // the nft script that was saved or applied
+};
+
+PolicySnapshot snapshot_of(const Policy& policy);
+
+void to_json(nlohmann::json& j, const PolicySnapshot& s);
+void from_json(const nlohmann::json& j, PolicySnapshot& s);
+
+std::filesystem::path default_state_path(const std::filesystem::path& site_dir);
+// nullopt when no state was saved yet; throws InputError when the file is unreadable.
+std::optional<PolicySnapshot> load_state(const std::filesystem::path& path);
+// Atomic: write a temporary file, fsync it, rename it over the old one, fsync the directory.
+void save_state(const std::filesystem::path& path, const PolicySnapshot& snapshot);
+void write_file_atomically(const std::filesystem::path& path, const std::string& content);
+
+}  // namespace wardgate

@@ -1,0 +1,11 @@
+#pragma once
+#include "wardgate/graph/classify.hpp"
+#include "wardgate/policy/ir.hpp"
+
+namespace wardgate {
+
+// Least privilege: only what a manufacturer declared, a person approved, or (where the
+// device's life-cycle stance allows it) the device was seen doing is allowed; denies win.
+Policy compile_policy(const AddressBook& book, const std::vector<ClassifiedEdge>& observed, const Date& today);
+
+}  // namespace wardgate

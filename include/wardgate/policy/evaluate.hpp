@@ -1,0 +1,46 @@
+#pragma once
+// Answers "would the policy let this new connection through, and why?" the way the
+// rendered ruleset does: explicit denies, then allow rules, then baseline pinholes,
+// then the default deny of the segment.
+#include <string>
+#include <vector>
+
+#include "wardgate/policy/ir.hpp"
+
+namespace wardgate {
+
+struct Verdict {
+    enum class By { deny_rule, allow_rule, pinhole, default_deny };
+    bool allowed = false;
+    By by = By::default_deny;
+    size_t rule = 0;                 // index into Policy::rules for deny_rule / allow_rule
+    size_t pinhole = 0;              // index into Policy::pinholes
+    std::string segment;             // default deny: whose drop chain logs it ("" = outside the site)
+    bool monitored = false;          // default deny in a monitored segment: logged but accepted
+};
+
+class Evaluator {
+public:
+    explicit Evaluator(const Policy& policy);
+    Verdict evaluate(const IpAddress& src, const IpAddress& dst, Protocol proto, uint16_t port) const;
+    // Indexes of the groups that contain the address, sorted.
+    std::vector<uint32_t> groups_of(const IpAddress& a) const;
+
+private:
+    struct Boundary {
+        std::array<uint8_t, 16> start;  // big-endian address where this elementary range starts
+        uint32_t offset = 0;             // into ids_
+        uint32_t count = 0;
+    };
+    void index_family(Family f);
+    int segment_of(const IpAddress& a) const;
+
+    const Policy& policy_;
+    std::vector<Boundary> v4_, v6_;
+    std::vector<uint32_t> ids_;
+    std::vector<uint32_t> any_groups_;
+    std::vector<std::vector<size_t>> allow_by_src_;  // allow rule indexes per source group
+    std::vector<size_t> denies_;
+};
+
+}  // namespace wardgate

@@ -1,0 +1,89 @@
+#pragma once
+// The backend-independent policy. Renderers, the planner and the applier see only this.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "wardgate/site/site.hpp"
+
+namespace wardgate {
+
+struct SegmentIR {
+    std::string name;
+    SegmentKind kind = SegmentKind::devices;
+    std::optional<uint16_t> vlan;
+    std::vector<Prefix> subnets;
+    std::vector<IpAddress> gateways;
+    bool monitor = false;  // would-be drops are logged and accepted
+};
+
+struct AddressGroup {
+    enum class Kind { devices, role, segment, endpoint, device, network, site };
+    Kind kind = Kind::devices;
+    std::string name;                  // identifier safe for every backend: [a-z0-9_], unique
+    std::string label;                 // what a person reads
+    std::vector<std::string> members;  // device and endpoint names, sorted
+    std::vector<Prefix> prefixes;      // collapsed and sorted, IPv4 before IPv6
+    bool any = false;                  // matches every address (no address test)
+
+    bool contains(const IpAddress& a) const;  // binary search over prefixes
+    bool has(Family f) const;
+};
+
+struct Provenance {
+    enum class Kind { declared, approved, baseline, denied };
+    Kind kind = Kind::declared;
+    Service service;             // the part of the rule this reason covers
+    std::string source;          // "BD Alaris 8015 profile", "approval CHG-4711 by M. Keller", ...
+    std::string detail;          // purpose or reason
+    std::string origin;          // file:line
+    std::optional<Date> expires;
+};
+std::string_view to_string(Provenance::Kind k);
+
+struct Rule {
+    enum class Action { allow, deny };
+    Action action = Action::allow;
+    size_t src = 0;  // index into Policy::groups
+    size_t dst = 0;
+    std::vector<Service> services;  // normalised: one entry per protocol, merged port ranges
+    std::vector<Provenance> why;
+
+    bool matches_service(Protocol p, uint16_t port) const;
+};
+
+// One observed host-to-host flow kept because the stance allows the device's baseline.
+struct Pinhole {
+    IpAddress src;
+    IpAddress dst;
+    Protocol protocol = Protocol::tcp;
+    uint16_t port = 0;
+    std::string src_name;
+    std::string dst_name;
+    Provenance why;
+
+    auto key() const { return std::tie(src, dst, protocol, port); }
+};
+
+struct PolicyNote {
+    enum class Level { info, warning };
+    Level level = Level::info;
+    std::string message;
+};
+
+struct Policy {
+    std::string site;
+    EnforcementMode mode = EnforcementMode::enforce;
+    bool log_drops = true;
+    uint16_t log_group = 0;
+    std::vector<SegmentIR> segments;
+    std::vector<AddressGroup> groups;  // sorted by name
+    std::vector<Rule> rules;           // denies first, then allows, each in a stable order
+    std::vector<Pinhole> pinholes;     // sorted
+    std::vector<PolicyNote> notes;     // refused declarations, expired approvals, devices without profile
+
+    const AddressGroup& group(size_t i) const { return groups[i]; }
+    bool monitor(const SegmentIR& s) const { return mode == EnforcementMode::monitor || s.monitor; }
+};
+
+}  // namespace wardgate

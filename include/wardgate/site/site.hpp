@@ -1,0 +1,176 @@
+#pragma once
+// The site model: everything the engineer declared about the hospital network.
+// Loaded and validated by load_site(); every later stage reads it, none changes it.
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "wardgate/core/net.hpp"
+
+namespace wardgate {
+
+using Date = std::chrono::year_month_day;
+std::optional<Date> parse_date(std::string_view text);  // YYYY-MM-DD
+std::string to_string(const Date& d);
+
+// Where a declaration came from, so later stages can point back at it.
+struct Origin {
+    std::string file;  // relative to the site directory
+    int line = 0;
+};
+
+enum class SegmentKind { devices, servers, workstations, management, external };
+std::optional<SegmentKind> parse_segment_kind(std::string_view text);
+std::string_view to_string(SegmentKind k);
+
+struct Segment {
+    std::string name;
+    SegmentKind kind = SegmentKind::devices;
+    std::optional<uint16_t> vlan;
+    std::vector<Prefix> subnets;        // IPv4 and IPv6
+    std::vector<IpAddress> gateways;    // the gateway's own address in this segment, per family
+    bool monitor = false;               // would-be drops are logged and counted but accepted
+    std::string description;
+    Origin origin;
+};
+
+enum class Lifecycle { support, limited_support, end_of_support };
+std::optional<Lifecycle> parse_lifecycle(std::string_view text);
+std::string_view to_string(Lifecycle l);
+
+enum class FdaClass { none, I, II, III };
+std::optional<FdaClass> parse_fda_class(std::string_view text);
+std::string_view to_string(FdaClass c);
+
+enum class Level { none, low, medium, high };
+std::optional<Level> parse_level(std::string_view text);
+std::string_view to_string(Level l);
+
+struct Device {
+    std::string name;
+    std::vector<IpAddress> addresses;
+    std::string mac;
+    std::string role;
+    std::string vendor;
+    std::string model;
+    std::string department;
+    std::string segment;
+    FdaClass fda_class = FdaClass::none;
+    Level phi = Level::none;
+    Level downtime_impact = Level::none;
+    Lifecycle lifecycle = Lifecycle::support;
+    std::optional<Date> eol;
+    std::optional<Date> eos;
+    Origin origin;
+
+    // A regulated medical device: its flows are clinical and blocking them can hurt a patient.
+    bool clinical() const { return fda_class != FdaClass::none; }
+};
+
+// A service or network that wardgate does not manage as a device.
+struct Endpoint {
+    std::string name;
+    std::string kind;   // pacs, ehr, interface-engine, drug-library, ntp, dns, vendor-support, internet, server...
+    std::string role;   // what profiles refer to as "role:<role>"; defaults to kind
+    std::vector<Prefix> prefixes;
+    std::string vendor; // for vendor-support networks
+    std::string description;
+    Origin origin;
+
+    bool is_internet() const { return kind == "internet"; }
+};
+
+// Who a declaration, approval or deny talks about.
+struct PeerRef {
+    enum class Kind { any, role, segment, endpoint, device, cidr };
+    Kind kind = Kind::any;
+    std::string name;  // role, segment, endpoint or device name
+    Prefix cidr;       // for Kind::cidr
+
+    // "any", "role:NAME", "segment:NAME", "endpoint:NAME", "device:NAME", "cidr:PREFIX" or a bare prefix
+    static std::optional<PeerRef> parse(std::string_view text);
+    std::string to_string() const;
+    auto operator<=>(const PeerRef&) const = default;
+};
+
+enum class Direction { device_initiated, peer_initiated };
+std::optional<Direction> parse_direction(std::string_view text);
+std::string_view to_string(Direction d);
+
+struct DeclaredFlow {
+    Direction direction = Direction::device_initiated;
+    PeerRef peer;
+    Service service;
+    std::string purpose;
+    bool required = true;
+    Origin origin;
+};
+
+// One file per vendor + model: what the manufacturer says the device needs.
+struct Profile {
+    std::string vendor;
+    std::string model;
+    std::string source;    // the document it came from (MDS2 port table, MUD URL...)
+    std::vector<DeclaredFlow> flows;
+    Origin origin;
+
+    std::string label() const { return vendor + " " + model; }
+};
+
+struct Approval {
+    std::string id;
+    PeerRef from;   // initiator side
+    PeerRef to;     // responder side
+    Service service;
+    std::string by;
+    std::string reason;
+    std::optional<Date> expires;  // the approval stops applying after this day
+    Origin origin;
+
+    bool expired(const Date& today) const { return expires && *expires < today; }
+};
+
+struct Deny {
+    std::string id;
+    PeerRef from;
+    PeerRef to;
+    std::optional<Service> service;  // empty: every protocol and port
+    std::string reason;
+    Origin origin;
+};
+
+// What each life-cycle stage may keep.
+struct Stance {
+    bool baseline = false;   // observed flows stay allowed without a declaration or approval
+    bool approvals = true;   // approvals apply to devices at this stage
+    bool internet = false;   // flows to internet endpoints (not named vendor networks) may be allowed
+};
+
+enum class EnforcementMode { enforce, monitor };
+
+struct Site {
+    std::string name;
+    std::filesystem::path dir;
+    EnforcementMode mode = EnforcementMode::enforce;
+    bool log_drops = true;
+    uint16_t log_group = 0;       // NFLOG group for drop logs; 0 = kernel log only
+    std::vector<Segment> segments;
+    std::vector<Device> devices;
+    std::vector<Endpoint> endpoints;
+    std::vector<Profile> profiles;
+    std::vector<Approval> approvals;
+    std::vector<Deny> denies;
+    std::map<Lifecycle, Stance> stances;
+    std::vector<std::filesystem::path> flow_files;  // absolute paths
+
+    const Segment* find_segment(std::string_view name) const;
+    const Device* find_device(std::string_view name) const;
+    const Endpoint* find_endpoint(std::string_view name) const;
+    const Profile* find_profile(std::string_view vendor, std::string_view model) const;
+    const Stance& stance(Lifecycle l) const;
+};
+
+}  // namespace wardgate

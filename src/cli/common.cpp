@@ -1,0 +1,58 @@
+#include "common.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "wardgate/core/diagnostic.hpp"
+#include "wardgate/plan/snapshot.hpp"
+
+namespace wardgate::cli {
+
+void add_site_options(CLI::App& cmd, SiteOptions& o) {
+    cmd.add_option("site", o.site, "Site directory (site.toml, devices, profiles, policy, flows)")
+        ->required()
+        ->check(CLI::ExistingDirectory);
+    cmd.add_option("--today", o.today, "Day approvals expire against, YYYY-MM-DD (default: today, UTC)");
+    cmd.add_option("--flows", o.extra_flows, "Extra observed-flow files (Zeek TSV/JSON or CSV)")
+        ->check(CLI::ExistingFile);
+}
+
+static void show_progress(const IngestProgress& p) {
+    double share = p.bytes_total ? 100.0 * double(p.bytes_done) / double(p.bytes_total) : 0;
+    double rate = p.seconds > 0 ? double(p.rows) / p.seconds : 0;
+    std::fprintf(stderr, "\r  reading %s: %5.1f%%  %llu rows  %.0f rows/s   ", p.file.c_str(), share,
+                 static_cast<unsigned long long>(p.rows), rate);
+    if (p.bytes_done >= p.bytes_total) std::fprintf(stderr, "\n");
+}
+
+Pipeline load_pipeline(const SiteOptions& o) {
+    PipelineOptions opts;
+    if (o.today.empty()) {
+        opts.today = today_utc();
+    } else if (auto d = parse_date(o.today)) {
+        opts.today = *d;
+    } else {
+        throw InputError(Diagnostic{"command line", 0, 0, "--today", "expected a date YYYY-MM-DD, got \"" + o.today + "\""});
+    }
+    for (const auto& f : o.extra_flows) opts.extra_flows.emplace_back(f);
+    if (::isatty(STDERR_FILENO)) opts.progress = show_progress;
+    return run_pipeline(o.site, opts);
+}
+
+bool use_color(const std::string& mode) {
+    if (mode == "always") return true;
+    if (mode == "never") return false;
+    return ::isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR");
+}
+
+void emit(const std::string& path, const std::string& content) {
+    if (path.empty() || path == "-") {
+        std::cout << content << std::flush;
+    } else {
+        write_file_atomically(path, content);
+    }
+}
+
+}  // namespace wardgate::cli

@@ -1,0 +1,32 @@
+#pragma once
+// Options and helpers every subcommand shares. The CLI only parses, calls the library, prints.
+#include <CLI/CLI.hpp>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "wardgate/plan/pipeline.hpp"
+
+namespace wardgate::cli {
+
+struct SiteOptions {
+    std::string site;
+    std::string today;                    // YYYY-MM-DD; empty = today (UTC)
+    std::vector<std::string> extra_flows;
+};
+
+void add_site_options(CLI::App& cmd, SiteOptions& o);
+// Runs the pipeline with terminal progress when stderr is a terminal.
+Pipeline load_pipeline(const SiteOptions& o);
+bool use_color(const std::string& mode);  // auto | always | never, against stdout
+// Writes to a file atomically, or to stdout when path is empty or "-".
+void emit(const std::string& path, const std::string& content);
+
+void add_plan_command(CLI::App& app, int& exit_code);
+void add_compile_command(CLI::App& app, int& exit_code);
+void add_graph_command(CLI::App& app, int& exit_code);
+void add_explain_command(CLI::App& app, int& exit_code);
+void add_check_command(CLI::App& app, int& exit_code);
+
+}  // namespace wardgate::cli

@@ -1,0 +1,61 @@
+#include "wardgate/core/csv.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace wardgate {
+
+std::optional<std::vector<std::string>> split_csv_line(std::string_view line) {
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    std::vector<std::string> fields;
+    std::string field;
+    bool quoted = false;
+    for (size_t i = 0; i < line.size(); ++i) {
+        char c = line[i];
+        if (quoted) {
+            if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+                field += '"';
+                ++i;
+            } else if (c == '"') {
+                quoted = false;
+            } else {
+                field += c;
+            }
+        } else if (c == '"') {
+            quoted = true;
+        } else if (c == ',') {
+            fields.push_back(std::move(field));
+            field.clear();
+        } else {
+            field += c;
+        }
+    }
+    if (quoted) return std::nullopt;
+    fields.push_back(std::move(field));
+    return fields;
+}
+
+std::string trim(std::string_view s) {
+    auto not_space = [](unsigned char c) { return !std::isspace(c); };
+    auto b = std::find_if(s.begin(), s.end(), not_space);
+    auto e = std::find_if(s.rbegin(), s.rend(), not_space).base();
+    return b < e ? std::string(b, e) : std::string();
+}
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+    return out;
+}
+
+CsvHeader::CsvHeader(const std::vector<std::string>& names) {
+    for (const auto& n : names) names_.push_back(lower(trim(n)));
+}
+
+std::optional<size_t> CsvHeader::find(std::string_view name) const {
+    auto it = std::find(names_.begin(), names_.end(), name);
+    if (it == names_.end()) return std::nullopt;
+    return static_cast<size_t>(it - names_.begin());
+}
+
+}  // namespace wardgate

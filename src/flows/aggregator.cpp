@@ -1,0 +1,156 @@
+#include "wardgate/flows/aggregator.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+
+namespace wardgate {
+
+namespace {
+
+constexpr size_t kMinSlots = 16;
+
+uint64_t mixed_hash(const EdgeKey& key) { return EdgeKeyHash{}(key) * 0x9E3779B97F4A7C15ULL; }
+
+// Slot counts are powers of two; the top bits of the hash pick the first slot to probe.
+size_t first_slot(uint64_t hash, size_t slot_count) {
+    return static_cast<size_t>(hash >> (64 - std::countr_zero(slot_count)));
+}
+
+uint64_t tag_of(uint64_t hash) { return hash & 0xFFFFFFFFULL; }
+
+EdgeKey key_of(const FlowRecord& r) { return EdgeKey{r.initiator, r.responder, r.protocol, r.responder_port}; }
+
+EdgeStats stats_of(const FlowRecord& r) {
+    return EdgeStats{r.start, r.start + r.duration, r.connections, r.bytes, r.established};
+}
+
+// The defaulted operator== ends up calling memcmp for the address arrays; this is the hot loop's compare.
+bool same_address(const IpAddress& a, const IpAddress& b) {
+    uint64_t a0, a1, b0, b1;
+    std::memcpy(&a0, a.bytes.data(), 8);
+    std::memcpy(&a1, a.bytes.data() + 8, 8);
+    std::memcpy(&b0, b.bytes.data(), 8);
+    std::memcpy(&b1, b.bytes.data() + 8, 8);
+    return ((a0 ^ b0) | (a1 ^ b1)) == 0 && a.family == b.family;
+}
+
+bool same_key(const EdgeKey& a, const EdgeKey& b) {
+    return a.responder_port == b.responder_port && a.protocol == b.protocol && same_address(a.responder, b.responder) &&
+           same_address(a.initiator, b.initiator);
+}
+
+void fold(EdgeStats& into, const EdgeStats& from) {
+    into.first_seen = std::min(into.first_seen, from.first_seen);
+    into.last_seen = std::max(into.last_seen, from.last_seen);
+    into.connections += from.connections;
+    into.bytes += from.bytes;
+    into.established = into.established || from.established;
+}
+
+}  // namespace
+
+void Aggregator::reserve(size_t edges) {
+    entries_.reserve(edges);
+    size_t wanted = std::bit_ceil(std::max(kMinSlots, edges * 2));  // load factor at most 1/2
+    if (wanted > slots_.size()) rehash(wanted);
+}
+
+void Aggregator::rehash(size_t slot_count) {
+    slots_.assign(slot_count, 0);
+    const size_t mask = slot_count - 1;
+    for (size_t i = 0; i < entries_.size(); ++i) {
+        uint64_t hash = mixed_hash(entries_[i].key);
+        size_t slot = first_slot(hash, slot_count);
+        while (slots_[slot] != 0) slot = (slot + 1) & mask;
+        slots_[slot] = tag_of(hash) << 32 | (i + 1);
+    }
+}
+
+// Grows the index (and the edge array) so that new_edges more edges fit without moving anything.
+void Aggregator::make_room(size_t new_edges) {
+    size_t needed = entries_.size() + new_edges;
+    if (needed * 2 > slots_.size()) rehash(std::bit_ceil(std::max(kMinSlots, needed * 2)));
+    if (needed > entries_.capacity()) entries_.reserve(std::max(needed, entries_.capacity() * 2));
+}
+
+void Aggregator::fold_in(const EdgeKey& key, const EdgeStats& stats, uint64_t hash) {
+    const uint64_t tag = tag_of(hash);
+    const size_t mask = slots_.size() - 1;
+    for (size_t slot = first_slot(hash, slots_.size());; slot = (slot + 1) & mask) {
+        uint64_t s = slots_[slot];
+        if (s == 0) {
+            entries_.push_back({key, stats});
+            slots_[slot] = tag << 32 | entries_.size();
+            return;
+        }
+        if (s >> 32 == tag) {
+            ObservedEdge& edge = entries_[(s & 0xFFFFFFFFULL) - 1];
+            if (same_key(edge.key, key)) {
+                fold(edge.stats, stats);
+                return;
+            }
+        }
+    }
+}
+
+void Aggregator::add(const FlowRecord& r) {
+    make_room(1);
+    EdgeKey key = key_of(r);
+    fold_in(key, stats_of(r), mixed_hash(key));
+    ++records_;
+}
+
+void Aggregator::add(std::span<const FlowRecord> records) {
+    constexpr size_t kBatch = 16;
+    EdgeKey keys[kBatch];
+    uint64_t hashes[kBatch];
+    while (!records.empty()) {
+        const size_t n = std::min(kBatch, records.size());
+        make_room(n);  // nothing moves while the batch is in flight
+        // Hash the whole batch and touch its slots and edges before folding any of it,
+        // so the cache misses of the batch overlap instead of queueing one by one.
+        for (size_t i = 0; i < n; ++i) {
+            keys[i] = key_of(records[i]);
+            hashes[i] = mixed_hash(keys[i]);
+            __builtin_prefetch(&slots_[first_slot(hashes[i], slots_.size())]);
+        }
+        for (size_t i = 0; i < n; ++i) {
+            uint64_t s = slots_[first_slot(hashes[i], slots_.size())];
+            if (s != 0 && s >> 32 == tag_of(hashes[i])) __builtin_prefetch(&entries_[(s & 0xFFFFFFFFULL) - 1]);
+        }
+        for (size_t i = 0; i < n; ++i) fold_in(keys[i], stats_of(records[i]), hashes[i]);
+        records_ += n;
+        records = records.subspan(n);
+    }
+}
+
+void Aggregator::merge(const Aggregator& other) {
+    if (&other == this) {
+        Aggregator copy = other;
+        merge(copy);
+        return;
+    }
+    make_room(other.entries_.size());
+    for (const auto& edge : other.entries_) fold_in(edge.key, edge.stats, mixed_hash(edge.key));
+    records_ += other.records_;
+}
+
+void Aggregator::merge(Aggregator&& other) {
+    if (entries_.empty() && &other != this) {
+        const uint64_t records = records_ + other.records_;
+        *this = std::move(other);
+        records_ = records;
+        other = Aggregator{};
+        return;
+    }
+    merge(static_cast<const Aggregator&>(other));
+}
+
+std::vector<ObservedEdge> Aggregator::edges() const {
+    std::vector<ObservedEdge> out = entries_;
+    std::sort(out.begin(), out.end(), [](const ObservedEdge& a, const ObservedEdge& b) { return a.key < b.key; });
+    return out;
+}
+
+}  // namespace wardgate

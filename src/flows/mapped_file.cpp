@@ -1,0 +1,65 @@
+#include "mapped_file.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "wardgate/core/diagnostic.hpp"
+
+namespace wardgate::flows_internal {
+
+[[noreturn]] static void fail_open(const std::filesystem::path& path, const char* what, int err) {
+    throw InputError(Diagnostic{path.string(), 0, 0, "", std::string(what) + ": " + std::strerror(err)});
+}
+
+MappedFile::MappedFile(const std::filesystem::path& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) fail_open(path, "cannot open", errno);
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+        int err = errno;
+        ::close(fd);
+        fail_open(path, "cannot stat", err);
+    }
+    if (S_ISDIR(st.st_mode)) {
+        ::close(fd);
+        fail_open(path, "cannot read", EISDIR);
+    }
+    if (S_ISREG(st.st_mode) && st.st_size > 0) {
+        void* m = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+        if (m != MAP_FAILED) {
+            ::madvise(m, static_cast<size_t>(st.st_size), MADV_SEQUENTIAL);
+            mapping_ = m;
+            data_ = static_cast<const char*>(m);
+            size_ = static_cast<size_t>(st.st_size);
+            ::close(fd);
+            return;
+        }
+    }
+    // Not mappable (pipe, empty or special file): read it all.
+    char chunk[1 << 16];
+    for (;;) {
+        ssize_t n = ::read(fd, chunk, sizeof chunk);
+        if (n == 0) break;
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            int err = errno;
+            ::close(fd);
+            fail_open(path, "cannot read", err);
+        }
+        buffer_.append(chunk, static_cast<size_t>(n));
+    }
+    ::close(fd);
+    data_ = buffer_.data();
+    size_ = buffer_.size();
+}
+
+MappedFile::~MappedFile() {
+    if (mapping_) ::munmap(mapping_, size_);
+}
+
+}  // namespace wardgate::flows_internal

@@ -1,0 +1,71 @@
+#pragma once
+// Pieces every flow reader shares: located errors, progress reporting, line walking.
+#include <chrono>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "wardgate/core/diagnostic.hpp"
+#include "wardgate/flows/progress.hpp"
+
+namespace wardgate::flows_internal {
+
+inline constexpr std::string_view kSkipProtocol = "protocol not tcp/udp/icmp";
+
+[[noreturn]] void throw_input_error(const std::string& file, long long line, long long column, std::string_view field,
+                                    std::string message);
+
+// Column (1-based) of `at` within the line starting at `line_start`.
+inline long long column_of(const char* line_start, const char* at) { return at - line_start + 1; }
+
+// Calls the callback when another kInterval bytes are done, and once at the end.
+class ProgressTicker {
+public:
+    static constexpr uint64_t kInterval = uint64_t{64} << 20;
+
+    ProgressTicker(const ProgressCallback& callback, std::string file, uint64_t bytes_total);
+    bool due(uint64_t bytes_done) const { return callback_ && bytes_done >= next_; }
+    void report(uint64_t bytes_done, uint64_t rows);
+    void finish(uint64_t rows) { report(total_, rows); }
+
+private:
+    const ProgressCallback& callback_;
+    std::string file_;
+    uint64_t total_;
+    uint64_t next_ = kInterval;
+    std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+};
+
+// One line of a text buffer, without its terminator ("\n" or "\r\n").
+struct Line {
+    const char* begin;
+    const char* end;
+    std::string_view text() const { return {begin, static_cast<size_t>(end - begin)}; }
+};
+
+// Walks a buffer line by line, counting lines from 1.
+class LineCursor {
+public:
+    LineCursor(const char* begin, const char* end, long long first_line = 1)
+        : pos_(begin), end_(end), number_(first_line - 1) {}
+
+    bool next(Line& line) {
+        if (pos_ >= end_) return false;
+        const char* nl = static_cast<const char*>(std::memchr(pos_, '\n', static_cast<size_t>(end_ - pos_)));
+        const char* stop = nl ? nl : end_;
+        line.begin = pos_;
+        line.end = (stop > pos_ && stop[-1] == '\r') ? stop - 1 : stop;
+        pos_ = nl ? nl + 1 : end_;
+        ++number_;
+        return true;
+    }
+    long long number() const { return number_; }  // of the line last returned
+    const char* position() const { return pos_; }
+
+private:
+    const char* pos_;
+    const char* end_;
+    long long number_;
+};
+
+}  // namespace wardgate::flows_internal

@@ -1,0 +1,180 @@
+// Zeek logs written with LogAscii::use_json: one object per line, dotted keys
+// ("id.orig_h"), unset fields omitted, ts as epoch seconds or an ISO 8601 string.
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+#include "field_parse.hpp"
+#include "mapped_file.hpp"
+#include "reader_support.hpp"
+#include "readers_internal.hpp"
+#include "wardgate/flows/readers.hpp"
+
+namespace wardgate {
+namespace {
+
+using namespace flows_internal;
+using nlohmann::json;
+
+bool blank(std::string_view text) { return text.find_first_not_of(" \t") == std::string_view::npos; }
+
+// The parser's message without its "[json.exception.parse_error.101] parse error at line 1, column 5:" prefix.
+std::string parse_error_message(const json::parse_error& e) {
+    std::string_view what = e.what();
+    size_t colon = what.find(": ");
+    if (colon != std::string_view::npos) what.remove_prefix(colon + 2);
+    return std::string(what);
+}
+
+class ZeekJsonRow {
+public:
+    ZeekJsonRow(const std::string& file, const Line& line, long long number, const json& object)
+        : file_(file), line_(line), number_(number), object_(object) {}
+
+    // The value under a dotted key, also accepting the nested form {"id": {"orig_h": ...}}; null counts as absent.
+    const json* find(const char* key) const {
+        auto it = object_.find(key);
+        if (it != object_.end()) return it->is_null() ? nullptr : &*it;
+        std::string_view dotted = key;
+        size_t dot = dotted.find('.');
+        if (dot == std::string_view::npos) return nullptr;
+        auto outer = object_.find(std::string(dotted.substr(0, dot)));
+        if (outer == object_.end() || !outer->is_object()) return nullptr;
+        auto inner = outer->find(std::string(dotted.substr(dot + 1)));
+        return inner == outer->end() || inner->is_null() ? nullptr : &*inner;
+    }
+
+    const json& require(const char* key) const {
+        const json* value = find(key);
+        if (!value) throw_input_error(file_, number_, 0, key, "missing required field");
+        return *value;
+    }
+
+    [[noreturn]] void bad(const char* key, const json& value, const char* expectation) const {
+        throw_input_error(file_, number_, key_column(key), key,
+                          std::string("expected ") + expectation + ", got " +
+                              (value.is_string() ? quote_value(value.get_ref<const std::string&>()) : value.dump()));
+    }
+
+    double timestamp(const char* key) const {
+        const json& value = require(key);
+        std::optional<double> seconds;
+        if (value.is_number()) {
+            double v = value.get<double>();
+            if (v >= 0) seconds = v;
+        } else if (value.is_string()) {
+            seconds = parse_timestamp(value.get_ref<const std::string&>());
+        }
+        if (!seconds) bad(key, value, "a timestamp (epoch seconds or ISO 8601)");
+        return *seconds;
+    }
+
+    IpAddress address(const char* key) const {
+        const json& value = require(key);
+        std::optional<IpAddress> parsed;
+        if (value.is_string()) parsed = parse_address(value.get_ref<const std::string&>());
+        if (!parsed) bad(key, value, "an IP address");
+        return *parsed;
+    }
+
+    uint16_t port(const char* key) const {
+        const json& value = require(key);
+        if (value.is_number_unsigned() && value.get<uint64_t>() <= 65535) return static_cast<uint16_t>(value.get<uint64_t>());
+        bad(key, value, "a port 0-65535");
+    }
+
+    const std::string& text(const char* key) const {
+        const json& value = require(key);
+        if (!value.is_string()) bad(key, value, "a string");
+        return value.get_ref<const std::string&>();
+    }
+
+    double seconds_or_zero(const char* key) const {
+        const json* value = find(key);
+        if (!value) return 0;
+        if (!value->is_number() || !(value->get<double>() >= 0)) bad(key, *value, "a duration in seconds");
+        return value->get<double>();
+    }
+
+    uint64_t count_or_zero(const char* key) const {
+        const json* value = find(key);
+        if (!value) return 0;
+        if (!value->is_number_unsigned()) bad(key, *value, "a byte count");
+        return value->get<uint64_t>();
+    }
+
+private:
+    // Where the key appears in the line, so the diagnostic can point at it; 0 when not found.
+    long long key_column(const char* key) const {
+        std::string needle = std::string("\"") + key + "\"";
+        size_t at = line_.text().find(needle);
+        return at == std::string_view::npos ? 0 : static_cast<long long>(at) + 1;
+    }
+
+    const std::string& file_;
+    const Line& line_;
+    long long number_;
+    const json& object_;
+};
+
+}  // namespace
+
+namespace flows_internal {
+
+ReadSummary read_zeek_json_text(const std::string& name, std::string_view text, Aggregator& out,
+                                const ProgressCallback& progress) {
+    ReadSummary summary;
+    Aggregator local;
+    flows_internal::ProgressTicker ticker(progress, name, text.size());
+    flows_internal::LineCursor cursor(text.data(), text.data() + text.size());
+    flows_internal::Line line;
+    while (cursor.next(line)) {
+        if (blank(line.text())) continue;
+        json object;
+        try {
+            object = json::parse(line.begin, line.end);
+        } catch (const json::parse_error& e) {
+            flows_internal::throw_input_error(name, cursor.number(), static_cast<long long>(e.byte), "",
+                                              "invalid JSON: " + parse_error_message(e));
+        }
+        if (!object.is_object()) flows_internal::throw_input_error(name, cursor.number(), 1, "", "expected a JSON object");
+
+        ZeekJsonRow row(name, line, cursor.number(), object);
+        FlowRecord r;
+        r.start = row.timestamp("ts");
+        r.initiator = row.address("id.orig_h");
+        r.responder = row.address("id.resp_h");
+        r.responder_port = row.port("id.resp_p");
+        const std::string& proto = row.text("proto");
+        r.duration = row.seconds_or_zero("duration");
+        r.bytes = row.count_or_zero("orig_bytes") + row.count_or_zero("resp_bytes");
+        if (const json* state = row.find("conn_state")) {
+            if (!state->is_string()) row.bad("conn_state", *state, "a string");
+            r.established = flows_internal::zeek_established(state->get_ref<const std::string&>());
+        }
+
+        ++summary.rows;
+        if (proto != "tcp" && proto != "udp" && proto != "icmp") {
+            ++summary.skipped[std::string(flows_internal::kSkipProtocol)];
+        } else {
+            r.protocol = proto == "tcp" ? Protocol::tcp : proto == "udp" ? Protocol::udp : Protocol::icmp;
+            if (r.protocol == Protocol::icmp) r.responder_port = 0;
+            local.add(r);
+            ++summary.accepted;
+        }
+        auto done = static_cast<uint64_t>(cursor.position() - text.data());
+        if (ticker.due(done)) ticker.report(done, summary.rows);
+    }
+    ticker.finish(summary.rows);
+    out.merge(std::move(local));
+    return summary;
+}
+
+}  // namespace flows_internal
+
+ReadSummary read_zeek_json(const std::filesystem::path& file, Aggregator& out, const ProgressCallback& progress) {
+    flows_internal::MappedFile input(file);
+    return flows_internal::read_zeek_json_text(file.string(), input.text(), out, progress);
+}
+
+}  // namespace wardgate

@@ -1,0 +1,80 @@
+#include "wardgate/graph/address_book.hpp"
+
+#include <algorithm>
+
+namespace wardgate {
+
+AddressBook::AddressBook(const Site& site) : site_(site) {
+    device_by_address_.reserve(site.devices.size() * 2);
+    for (uint32_t i = 0; i < site.devices.size(); ++i)
+        for (const auto& a : site.devices[i].addresses) device_by_address_.emplace(a, i);
+    for (uint32_t i = 0; i < site.endpoints.size(); ++i) {
+        const auto& e = site.endpoints[i];
+        for (const auto& p : e.prefixes) {
+            if (e.is_internet()) {
+                auto& slot = p.family() == Family::v4 ? internet_endpoint_v4_ : internet_endpoint_v6_;
+                if (!slot) slot = i;
+            } else {
+                endpoint_prefixes_.push_back({p, i});
+            }
+        }
+    }
+    std::stable_sort(endpoint_prefixes_.begin(), endpoint_prefixes_.end(),
+                     [](const EndpointPrefix& a, const EndpointPrefix& b) { return a.prefix.length > b.prefix.length; });
+}
+
+int AddressBook::segment_of(const IpAddress& a) const {
+    for (size_t i = 0; i < site_.segments.size(); ++i)
+        for (const auto& p : site_.segments[i].subnets)
+            if (p.contains(a)) return static_cast<int>(i);
+    return -1;
+}
+
+Entity AddressBook::resolve(const IpAddress& a) const {
+    Entity e;
+    e.address = a;
+    e.segment = segment_of(a);
+    if (auto it = device_by_address_.find(a); it != device_by_address_.end()) {
+        e.kind = Entity::Kind::device;
+        e.index = it->second;
+        return e;
+    }
+    for (const auto& ep : endpoint_prefixes_) {
+        if (ep.prefix.contains(a)) {
+            e.kind = Entity::Kind::endpoint;
+            e.index = ep.endpoint;
+            return e;
+        }
+    }
+    if (e.segment >= 0) {
+        e.kind = Entity::Kind::host;
+        return e;
+    }
+    auto internet = a.family == Family::v4 ? internet_endpoint_v4_ : internet_endpoint_v6_;
+    if (internet) {
+        e.kind = Entity::Kind::endpoint;
+        e.index = *internet;
+        return e;
+    }
+    e.kind = Entity::Kind::external;
+    return e;
+}
+
+std::string AddressBook::name(const Entity& e) const {
+    switch (e.kind) {
+        case Entity::Kind::device: return site_.devices[e.index].name;
+        case Entity::Kind::endpoint:
+            if (site_.endpoints[e.index].is_internet()) return e.address.to_string();
+            return site_.endpoints[e.index].name;
+        case Entity::Kind::host:
+        case Entity::Kind::external: return e.address.to_string();
+    }
+    return "?";
+}
+
+bool AddressBook::is_internet(const Entity& e) const {
+    if (e.kind == Entity::Kind::external) return true;
+    return e.kind == Entity::Kind::endpoint && site_.endpoints[e.index].is_internet();
+}
+
+}  // namespace wardgate

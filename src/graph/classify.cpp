@@ -1,0 +1,70 @@
+#include "wardgate/graph/classify.hpp"
+
+namespace wardgate {
+
+bool peer_matches(const PeerRef& ref, const Entity& e, const AddressBook& book) {
+    const Site& site = book.site();
+    switch (ref.kind) {
+        case PeerRef::Kind::any: return true;
+        case PeerRef::Kind::cidr: return ref.cidr.contains(e.address);
+        case PeerRef::Kind::segment:
+            return e.segment >= 0 && site.segments[e.segment].name == ref.name;
+        case PeerRef::Kind::device:
+            return e.kind == Entity::Kind::device && site.devices[e.index].name == ref.name;
+        case PeerRef::Kind::endpoint: {
+            if (e.kind == Entity::Kind::endpoint && site.endpoints[e.index].name == ref.name) return true;
+            const Endpoint* ep = site.find_endpoint(ref.name);
+            if (!ep || e.kind == Entity::Kind::device) return false;
+            for (const auto& p : ep->prefixes)
+                if (p.contains(e.address)) return true;
+            return false;
+        }
+        case PeerRef::Kind::role:
+            if (e.kind == Entity::Kind::device) return site.devices[e.index].role == ref.name;
+            if (e.kind == Entity::Kind::endpoint) return site.endpoints[e.index].role == ref.name;
+            return false;
+    }
+    return false;
+}
+
+bool declaration_covers(const DeclaredFlow& f, const Entity& device, const Entity& initiator, const Entity& responder,
+                        Protocol proto, uint16_t port, const AddressBook& book) {
+    if (!f.service.matches(proto, port)) return false;
+    if (f.direction == Direction::device_initiated)
+        return initiator == device && peer_matches(f.peer, responder, book);
+    return responder == device && peer_matches(f.peer, initiator, book);
+}
+
+static void declarations_of(const Entity& device, const Entity& initiator, const Entity& responder,
+                            const EdgeKey& key, const AddressBook& book, std::vector<Declaration>& out) {
+    if (device.kind != Entity::Kind::device) return;
+    const Device& d = book.site().devices[device.index];
+    const Profile* profile = book.site().find_profile(d.vendor, d.model);
+    if (!profile) return;
+    for (const auto& f : profile->flows)
+        if (declaration_covers(f, device, initiator, responder, key.protocol, key.responder_port, book))
+            out.push_back({profile, &f});
+}
+
+std::vector<ClassifiedEdge> classify_edges(const std::vector<ObservedEdge>& edges, const AddressBook& book,
+                                           const Date& today) {
+    std::vector<ClassifiedEdge> out;
+    out.reserve(edges.size());
+    for (const auto& edge : edges) {
+        ClassifiedEdge c;
+        c.observed = edge;
+        c.initiator = book.resolve(edge.key.initiator);
+        c.responder = book.resolve(edge.key.responder);
+        declarations_of(c.initiator, c.initiator, c.responder, edge.key, book, c.declared);
+        declarations_of(c.responder, c.initiator, c.responder, edge.key, book, c.declared);
+        for (const auto& a : book.site().approvals) {
+            if (!a.service.matches(edge.key.protocol, edge.key.responder_port)) continue;
+            if (!peer_matches(a.from, c.initiator, book) || !peer_matches(a.to, c.responder, book)) continue;
+            (a.expired(today) ? c.expired : c.approvals).push_back(&a);
+        }
+        out.push_back(std::move(c));
+    }
+    return out;
+}
+
+}  // namespace wardgate

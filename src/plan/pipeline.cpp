@@ -1,0 +1,25 @@
+#include "wardgate/plan/pipeline.hpp"
+
+#include "wardgate/policy/compile.hpp"
+#include "wardgate/site/load.hpp"
+
+namespace wardgate {
+
+Date today_utc() {
+    return Date{std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now())};
+}
+
+Pipeline run_pipeline(const std::filesystem::path& site_dir, const PipelineOptions& options) {
+    Pipeline p;
+    p.site = std::make_unique<Site>(load_site(site_dir));
+    p.book = std::make_unique<AddressBook>(*p.site);
+    Aggregator flows;
+    auto files = p.site->flow_files;
+    files.insert(files.end(), options.extra_flows.begin(), options.extra_flows.end());
+    for (const auto& f : files) p.reads.push_back({f, read_flow_file(f, flows, options.progress)});
+    p.edges = classify_edges(flows.edges(), *p.book, options.today);
+    p.policy = compile_policy(*p.book, p.edges, options.today);
+    return p;
+}
+
+}  // namespace wardgate

@@ -1,0 +1,137 @@
+#include "wardgate/plan/plan.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+#include "wardgate/render/nft.hpp"
+
+namespace wardgate {
+
+uint64_t DeviceImpact::connections() const {
+    uint64_t n = 0;
+    for (const auto& f : flows) n += f.connections;
+    return n;
+}
+
+std::string iso_time(double epoch) {
+    auto secs = static_cast<long long>(epoch);
+    auto tp = std::chrono::sys_seconds{std::chrono::seconds{secs}};
+    auto day = std::chrono::floor<std::chrono::days>(tp);
+    std::chrono::hh_mm_ss hms{tp - day};
+    return fmt::format("{}T{:02}:{:02}:{:02}Z", to_string(Date{day}), hms.hours().count(), hms.minutes().count(),
+                       hms.seconds().count());
+}
+
+std::string describe_verdict(const Verdict& v, const Policy& policy) {
+    switch (v.by) {
+        case Verdict::By::deny_rule: {
+            const auto& r = policy.rules[v.rule];
+            return r.why.empty() ? "explicit deny" : r.why.front().source;
+        }
+        case Verdict::By::allow_rule: return fmt::format("rule {}", v.rule + 1);
+        case Verdict::By::pinhole: return "observed baseline";
+        case Verdict::By::default_deny:
+            return v.segment.empty() ? "default deny (outside the site)" : "default deny (segment " + v.segment + ")";
+    }
+    return "?";
+}
+
+static std::vector<RuleChange> diff_rules(const std::vector<ReadableRule>& now, const std::vector<ReadableRule>* before) {
+    std::vector<RuleChange> out;
+    std::map<std::string, const ReadableRule*> old;
+    if (before)
+        for (const auto& r : *before) old.emplace(r.key(), &r);
+    for (const auto& r : now) {
+        auto it = old.find(r.key());
+        if (it == old.end()) {
+            out.push_back({RuleChange::Kind::added, r, std::nullopt});
+            continue;
+        }
+        if (!(*it->second == r)) out.push_back({RuleChange::Kind::changed, r, *it->second});
+        old.erase(it);
+    }
+    if (before)
+        for (const auto& r : *before)
+            if (old.count(r.key())) out.push_back({RuleChange::Kind::removed, r, std::nullopt});
+    return out;
+}
+
+template <typename T>
+static void diff_by_key(const std::vector<T>& now, const std::vector<T>& before, std::vector<T>& added,
+                        std::vector<T>& removed) {
+    std::map<std::string, const T*> old;
+    for (const auto& x : before) old.emplace(x.key(), &x);
+    for (const auto& x : now)
+        if (!old.erase(x.key())) added.push_back(x);
+    for (const auto& x : before)
+        if (old.count(x.key())) removed.push_back(x);
+}
+
+static std::vector<DeviceImpact> impact_of(const Policy& policy, const std::vector<ClassifiedEdge>& observed,
+                                           const AddressBook& book) {
+    Evaluator eval(policy);
+    std::map<std::string, DeviceImpact> by_device;
+    const Site& site = book.site();
+    for (const auto& c : observed) {
+        const auto& k = c.observed.key;
+        auto v = eval.evaluate(k.initiator, k.responder, k.protocol, k.responder_port);
+        if (v.allowed) continue;
+        auto clinical = [&](const Entity& e) {
+            return e.kind == Entity::Kind::device && site.devices[e.index].clinical();
+        };
+        // The medical device is the one whose care a blocked flow could disturb.
+        const Entity* owner = clinical(c.responder) && !clinical(c.initiator) ? &c.responder
+                              : c.initiator.kind == Entity::Kind::device      ? &c.initiator
+                              : c.responder.kind == Entity::Kind::device      ? &c.responder
+                                                                              : nullptr;
+        std::string name = owner ? site.devices[owner->index].name : "unmanaged hosts";
+        auto [it, fresh] = by_device.try_emplace(name);
+        DeviceImpact& d = it->second;
+        if (fresh) {
+            d.device = name;
+            if (owner) {
+                const Device& dev = site.devices[owner->index];
+                d.role = dev.role;
+                d.lifecycle = std::string(to_string(dev.lifecycle));
+                d.clinical = dev.clinical();
+            }
+        }
+        Service svc{k.protocol, {}};
+        if (k.protocol != Protocol::icmp) svc.ports = {{k.responder_port, k.responder_port}};
+        BlockedFlow f{book.name(c.initiator), book.name(c.responder), k.initiator.to_string(), k.responder.to_string(),
+                      svc.to_string(), c.observed.stats.connections, c.observed.stats.established,
+                      iso_time(c.observed.stats.last_seen), describe_verdict(v, policy), v.monitored && v.by == Verdict::By::default_deny, {}};
+        for (const auto* a : c.expired) f.expired.push_back(a->id);
+        d.flows.push_back(std::move(f));
+    }
+    std::vector<DeviceImpact> out;
+    for (auto& [name, d] : by_device) out.push_back(std::move(d));
+    auto rank = [](const DeviceImpact& d) {
+        return (d.clinical ? 0 : 2) + (d.lifecycle == "end-of-support" ? 0 : 1);
+    };
+    std::stable_sort(out.begin(), out.end(), [&](const DeviceImpact& a, const DeviceImpact& b) { return rank(a) < rank(b); });
+    return out;
+}
+
+Plan make_plan(const Policy& policy, const std::optional<PolicySnapshot>& before,
+               const std::vector<ClassifiedEdge>& observed, const AddressBook& book) {
+    Plan plan;
+    plan.site = policy.site;
+    plan.have_state = before.has_value();
+    if (before) plan.state_saved_at = before->saved_at;
+    auto now = snapshot_of(policy);
+    plan.rules = diff_rules(now.rules, before ? &before->rules : nullptr);
+    static const std::vector<ReadablePinhole> none;
+    diff_by_key(now.pinholes, before ? before->pinholes : none, plan.pinholes_added, plan.pinholes_removed);
+    plan.impact = impact_of(policy, observed, book);
+    plan.notes = policy.notes;
+    plan.rule_count = policy.rules.size();
+    plan.pinhole_count = policy.pinholes.size();
+    plan.group_count = policy.groups.size();
+    plan.observed_edges = observed.size();
+    return plan;
+}
+
+}  // namespace wardgate

@@ -1,0 +1,316 @@
+#include "wardgate/policy/compile.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "peer_groups.hpp"
+#include "wardgate/policy/evaluate.hpp"
+
+namespace wardgate {
+
+using namespace policy_detail;
+
+namespace {
+
+std::string where(const Origin& o) { return o.file + ":" + std::to_string(o.line); }
+
+std::string_view short_stage(Lifecycle l) {
+    switch (l) {
+        case Lifecycle::support: return "sup";
+        case Lifecycle::limited_support: return "ltd";
+        case Lifecycle::end_of_support: return "eos";
+    }
+    return "";
+}
+
+// One entry per protocol; an entry without ports covers every port of it.
+std::vector<Service> normalize_services(const std::vector<Service>& in) {
+    std::map<Protocol, std::vector<PortRange>> by_proto;
+    std::set<Protocol> every_port;
+    for (const auto& s : in) {
+        if (s.ports.empty()) every_port.insert(s.protocol);
+        auto& ports = by_proto[s.protocol];
+        ports.insert(ports.end(), s.ports.begin(), s.ports.end());
+    }
+    std::vector<Service> out;
+    for (auto& [proto, ports] : by_proto)
+        out.push_back({proto, every_port.count(proto) ? std::vector<PortRange>{} : normalize_ports(ports)});
+    return out;
+}
+
+std::string day(double epoch) {
+    auto tp = std::chrono::sys_seconds{std::chrono::seconds{static_cast<long long>(epoch)}};
+    return to_string(Date{std::chrono::floor<std::chrono::days>(tp)});
+}
+
+struct RuleDraft {
+    Rule::Action action;
+    size_t src, dst;
+    std::vector<Service> services;
+    std::vector<Provenance> why;
+};
+
+class Compiler {
+public:
+    Compiler(const AddressBook& book, const Date& today)
+        : book_(book), site_(book.site()), today_(today), peers_(book, table_) {}
+
+    Policy run(const std::vector<ClassifiedEdge>& observed) {
+        policy_.site = site_.name;
+        policy_.mode = site_.mode;
+        policy_.log_drops = site_.log_drops;
+        policy_.log_group = site_.log_group;
+        for (const auto& s : site_.segments)
+            policy_.segments.push_back({s.name, s.kind, s.vlan, s.subnets, s.gateways, s.monitor});
+        denies();
+        declared();
+        approvals();
+        finish_rules();
+        baseline(observed);
+        emit_notes();
+        return std::move(policy_);
+    }
+
+private:
+    void note(PolicyNote::Level level, std::string message) { notes_.insert({level, std::move(message)}); }
+
+    void declared() {
+        struct Need {
+            Direction dir;
+            size_t peer;
+            const DeclaredFlow* flow;
+            const Profile* profile;
+        };
+        struct Builder {
+            std::vector<Need> needs;
+            std::vector<uint32_t> devices;
+        };
+        std::map<std::string, Builder> by_signature;
+        std::map<std::string, size_t> missing_profiles;
+        for (uint32_t i = 0; i < site_.devices.size(); ++i) {
+            const Device& d = site_.devices[i];
+            const Profile* profile = site_.find_profile(d.vendor, d.model);
+            if (!profile) {
+                ++missing_profiles[d.vendor + " " + d.model];
+                continue;
+            }
+            const Stance& stance = site_.stance(d.lifecycle);
+            std::vector<Need> needs;
+            std::string signature;
+            for (size_t fi = 0; fi < profile->flows.size(); ++fi) {
+                const DeclaredFlow& f = profile->flows[fi];
+                auto peer = peers_.resolve(f.peer, stance.internet);
+                if (!peer) {
+                    refused_[fmt::format("{} declaration {} {} {} ({}) refused for {} devices: the stance allows no "
+                                         "internet access",
+                                         profile->label(), to_string(f.direction), f.peer.to_string(),
+                                         f.service.to_string(), where(f.origin), to_string(d.lifecycle))]++;
+                    continue;
+                }
+                needs.push_back({f.direction, *peer, &f, profile});
+                signature += fmt::format("{}|{}|{}#{};", static_cast<int>(f.direction), *peer, profile->origin.file, fi);
+            }
+            if (needs.empty()) continue;
+            auto& b = by_signature[signature];
+            b.needs = needs;
+            b.devices.push_back(i);
+        }
+        for (const auto& [label, count] : missing_profiles)
+            note(PolicyNote::Level::warning,
+                 fmt::format("no manufacturer profile for {} ({} device{}): only approved flows and, where the stance "
+                             "allows, the observed baseline are allowed",
+                             label, count, count == 1 ? "" : "s"));
+        for (const auto& [signature, b] : by_signature) {
+            const Device& first = site_.devices[b.devices.front()];
+            AddressGroup g;
+            g.kind = AddressGroup::Kind::devices;
+            g.name = identifier(first.role) + "_" + std::string(short_stage(first.lifecycle));
+            std::set<std::string> models;
+            for (uint32_t i : b.devices) {
+                const Device& d = site_.devices[i];
+                models.insert(d.vendor + " " + d.model);
+                g.members.push_back(d.name);
+                for (const auto& a : d.addresses) g.prefixes.push_back(Prefix::host(a));
+            }
+            std::string model_list;
+            for (const auto& m : models) model_list += (model_list.empty() ? "" : ", ") + m;
+            g.label = fmt::format("{} ({}, {})", first.role, to_string(first.lifecycle), model_list);
+            size_t id = table_.intern("devices:" + signature, std::move(g));
+            for (const auto& n : b.needs) {
+                Provenance why{Provenance::Kind::declared, n.flow->service, n.profile->label() + " profile",
+                               n.flow->purpose + (n.flow->required ? "" : " (optional)"), where(n.flow->origin), {}};
+                bool out = n.dir == Direction::device_initiated;
+                drafts_.push_back({Rule::Action::allow, out ? id : n.peer, out ? n.peer : id, {n.flow->service}, {why}});
+            }
+        }
+    }
+
+    std::vector<uint32_t> devices_covered(const PeerRef& ref) const {
+        std::vector<uint32_t> out;
+        for (uint32_t i = 0; i < site_.devices.size(); ++i) {
+            const Device& d = site_.devices[i];
+            bool covered = false;
+            switch (ref.kind) {
+                case PeerRef::Kind::any: covered = true; break;
+                case PeerRef::Kind::role: covered = d.role == ref.name; break;
+                case PeerRef::Kind::device: covered = d.name == ref.name; break;
+                case PeerRef::Kind::segment: covered = d.segment == ref.name; break;
+                case PeerRef::Kind::cidr:
+                    covered = std::any_of(d.addresses.begin(), d.addresses.end(),
+                                          [&](const IpAddress& a) { return ref.cidr.contains(a); });
+                    break;
+                case PeerRef::Kind::endpoint: break;
+            }
+            if (covered) out.push_back(i);
+        }
+        return out;
+    }
+
+    void approvals() {
+        for (const auto& a : site_.approvals) {
+            if (a.expired(today_)) {
+                note(PolicyNote::Level::warning,
+                     fmt::format("approval {} ({} -> {} {}, by {}) expired on {}: no longer applied", a.id,
+                                 a.from.to_string(), a.to.to_string(), a.service.to_string(), a.by,
+                                 to_string(*a.expires)));
+                continue;
+            }
+            auto from_all = peers_.resolve(a.from, true);
+            auto to_all = peers_.resolve(a.to, true);
+            if (!from_all || !to_all) {
+                note(PolicyNote::Level::warning, fmt::format("approval {} covers no address: not applied", a.id));
+                continue;
+            }
+            auto ineligible = [&](const PeerRef& ref, size_t other) {
+                std::vector<uint32_t> out;
+                for (uint32_t i : devices_covered(ref)) {
+                    const Stance& s = site_.stance(site_.devices[i].lifecycle);
+                    if (!s.approvals || (!s.internet && peers_.reaches_internet(other))) out.push_back(i);
+                }
+                return out;
+            };
+            auto skip_from = ineligible(a.from, *to_all);
+            auto skip_to = ineligible(a.to, *from_all);
+            auto from = peers_.resolve(a.from, true, skip_from);
+            auto to = peers_.resolve(a.to, true, skip_to);
+            size_t skipped = skip_from.size() + skip_to.size();
+            if (skipped)
+                note(PolicyNote::Level::info,
+                     fmt::format("approval {} is not applied to {} device{} whose life-cycle stance excludes it", a.id,
+                                 skipped, skipped == 1 ? "" : "s"));
+            if (!from || !to) continue;
+            Provenance why{Provenance::Kind::approved, a.service, "approval " + a.id + " by " + a.by, a.reason,
+                           where(a.origin), a.expires};
+            drafts_.push_back({Rule::Action::allow, *from, *to, {a.service}, {why}});
+        }
+    }
+
+    void denies() {
+        for (const auto& d : site_.denies) {
+            auto from = peers_.resolve(d.from, true);
+            auto to = peers_.resolve(d.to, true);
+            if (!from || !to) continue;
+            Service shown = d.service.value_or(Service{});
+            Provenance why{Provenance::Kind::denied, shown, "deny " + d.id, d.reason, where(d.origin), {}};
+            std::vector<Service> services;
+            if (d.service) services.push_back(*d.service);
+            deny_drafts_.push_back({Rule::Action::deny, *from, *to, services, {why}});
+        }
+    }
+
+    void finish_rules() {
+        std::map<std::pair<size_t, size_t>, RuleDraft> merged;
+        for (auto& d : drafts_) {
+            auto [it, fresh] = merged.try_emplace({d.src, d.dst}, d);
+            if (fresh) continue;
+            auto& m = it->second;
+            m.services.insert(m.services.end(), d.services.begin(), d.services.end());
+            m.why.insert(m.why.end(), d.why.begin(), d.why.end());
+        }
+        auto remap = table_.finish(policy_.groups);
+        auto to_rule = [&](const RuleDraft& d) {
+            Rule r{d.action, remap[d.src], remap[d.dst],
+                   d.action == Rule::Action::deny ? d.services : normalize_services(d.services), d.why};
+            std::stable_sort(r.why.begin(), r.why.end(),
+                             [](const Provenance& a, const Provenance& b) { return a.kind < b.kind; });
+            return r;
+        };
+        for (const auto& d : deny_drafts_) policy_.rules.push_back(to_rule(d));
+        std::vector<Rule> allows;
+        for (const auto& [key, d] : merged) allows.push_back(to_rule(d));
+        std::sort(allows.begin(), allows.end(), [&](const Rule& a, const Rule& b) {
+            return std::tie(policy_.groups[a.src].name, policy_.groups[a.dst].name) <
+                   std::tie(policy_.groups[b.src].name, policy_.groups[b.dst].name);
+        });
+        policy_.rules.insert(policy_.rules.end(), allows.begin(), allows.end());
+    }
+
+    // Keeps an observed, established flow that no rule allows when every managed device on
+    // it may keep its baseline (and may reach the internet, if the other end is out there).
+    void baseline(const std::vector<ClassifiedEdge>& observed) {
+        Evaluator eval(policy_);
+        for (const auto& c : observed) {
+            const auto& k = c.observed.key;
+            if (!c.observed.stats.established) continue;
+            bool any_device = false, eligible = true;
+            std::string stages;
+            for (const auto* pair : {&c.initiator, &c.responder}) {
+                if (pair->kind != Entity::Kind::device) continue;
+                any_device = true;
+                const Device& d = site_.devices[pair->index];
+                const Stance& s = site_.stance(d.lifecycle);
+                const Entity& other = pair == &c.initiator ? c.responder : c.initiator;
+                if (!s.baseline || (!s.internet && book_.is_internet(other))) eligible = false;
+                stages += (stages.empty() ? "" : ", ") + std::string(to_string(d.lifecycle));
+            }
+            if (!any_device || !eligible) continue;
+            auto v = eval.evaluate(k.initiator, k.responder, k.protocol, k.responder_port);
+            if (v.allowed || v.by == Verdict::By::deny_rule) continue;
+            Service svc{k.protocol, {}};
+            if (k.protocol != Protocol::icmp) svc.ports = {{k.responder_port, k.responder_port}};
+            Provenance why{Provenance::Kind::baseline, svc, "observed baseline (" + stages + " stance)",
+                           fmt::format("{} connection{}, {} to {}", c.observed.stats.connections,
+                                       c.observed.stats.connections == 1 ? "" : "s", day(c.observed.stats.first_seen),
+                                       day(c.observed.stats.last_seen)),
+                           "", {}};
+            policy_.pinholes.push_back({k.initiator, k.responder, k.protocol, k.responder_port,
+                                        book_.name(c.initiator), book_.name(c.responder), why});
+        }
+        std::sort(policy_.pinholes.begin(), policy_.pinholes.end(),
+                  [](const Pinhole& a, const Pinhole& b) { return a.key() < b.key(); });
+    }
+
+    void emit_notes() {
+        for (const auto& [message, count] : refused_)
+            note(PolicyNote::Level::warning, fmt::format("{} ({} device{})", message, count, count == 1 ? "" : "s"));
+        for (const auto& n : notes_) policy_.notes.push_back(n);
+    }
+
+    struct NoteLess {
+        bool operator()(const PolicyNote& a, const PolicyNote& b) const {
+            if (a.level != b.level) return a.level > b.level;  // warnings first
+            return a.message < b.message;
+        }
+    };
+
+    const AddressBook& book_;
+    const Site& site_;
+    Date today_;
+    GroupTable table_;
+    PeerGroups peers_;
+    Policy policy_;
+    std::vector<RuleDraft> drafts_, deny_drafts_;
+    std::map<std::string, size_t> refused_;
+    std::set<PolicyNote, NoteLess> notes_;
+};
+
+}  // namespace
+
+Policy compile_policy(const AddressBook& book, const std::vector<ClassifiedEdge>& observed, const Date& today) {
+    return Compiler(book, today).run(observed);
+}
+
+}  // namespace wardgate

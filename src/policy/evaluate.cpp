@@ -1,0 +1,125 @@
+#include "wardgate/policy/evaluate.hpp"
+
+#include <algorithm>
+#include <map>
+
+namespace wardgate {
+
+namespace {
+
+// address + 1, saturating; returns false on overflow (the range reaches the top).
+bool increment(std::array<uint8_t, 16>& a, int bytes) {
+    for (int i = bytes - 1; i >= 0; --i)
+        if (++a[i] != 0) return true;
+    return false;
+}
+
+}  // namespace
+
+Evaluator::Evaluator(const Policy& policy) : policy_(policy) {
+    index_family(Family::v4);
+    index_family(Family::v6);
+    allow_by_src_.resize(policy.groups.size());
+    for (size_t g = 0; g < policy.groups.size(); ++g)
+        if (policy.groups[g].any) any_groups_.push_back(static_cast<uint32_t>(g));
+    for (size_t i = 0; i < policy.rules.size(); ++i) {
+        if (policy.rules[i].action == Rule::Action::deny) {
+            denies_.push_back(i);
+        } else {
+            allow_by_src_[policy.rules[i].src].push_back(i);
+        }
+    }
+}
+
+// Sweeps every group prefix's start and end into elementary ranges, each holding the
+// groups that cover it: one binary search then answers "which groups hold this address".
+void Evaluator::index_family(Family f) {
+    int bytes = f == Family::v4 ? 4 : 16;
+    std::map<std::array<uint8_t, 16>, std::vector<std::pair<uint32_t, int>>> events;  // +1 enter, -1 leave
+    for (uint32_t g = 0; g < policy_.groups.size(); ++g) {
+        for (const auto& p : policy_.groups[g].prefixes) {
+            if (p.family() != f) continue;
+            events[p.address.bytes].push_back({g, +1});
+            auto end = p.last().bytes;
+            if (increment(end, bytes)) events[end].push_back({g, -1});
+        }
+    }
+    auto& table = f == Family::v4 ? v4_ : v6_;
+    std::map<uint32_t, int> active;
+    for (auto& [start, changes] : events) {
+        for (auto [g, delta] : changes)
+            if ((active[g] += delta) == 0) active.erase(g);
+        Boundary b{start, static_cast<uint32_t>(ids_.size()), static_cast<uint32_t>(active.size())};
+        for (const auto& [g, n] : active) ids_.push_back(g);
+        table.push_back(b);
+    }
+}
+
+std::vector<uint32_t> Evaluator::groups_of(const IpAddress& a) const {
+    const auto& table = a.family == Family::v4 ? v4_ : v6_;
+    std::vector<uint32_t> out = any_groups_;
+    auto it = std::upper_bound(table.begin(), table.end(), a.bytes,
+                               [](const std::array<uint8_t, 16>& v, const Boundary& b) { return v < b.start; });
+    if (it != table.begin()) {
+        --it;
+        out.insert(out.end(), ids_.begin() + it->offset, ids_.begin() + it->offset + it->count);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+int Evaluator::segment_of(const IpAddress& a) const {
+    for (size_t i = 0; i < policy_.segments.size(); ++i)
+        for (const auto& p : policy_.segments[i].subnets)
+            if (p.contains(a)) return static_cast<int>(i);
+    return -1;
+}
+
+Verdict Evaluator::evaluate(const IpAddress& src, const IpAddress& dst, Protocol proto, uint16_t port) const {
+    auto src_groups = groups_of(src);
+    auto dst_groups = groups_of(dst);
+    auto in = [](const std::vector<uint32_t>& v, size_t g) { return std::binary_search(v.begin(), v.end(), g); };
+    Verdict v;
+    for (size_t i : denies_) {
+        const Rule& r = policy_.rules[i];
+        if (in(src_groups, r.src) && in(dst_groups, r.dst) && (r.services.empty() || r.matches_service(proto, port))) {
+            v.by = Verdict::By::deny_rule;
+            v.rule = i;
+            return v;
+        }
+    }
+    size_t best = policy_.rules.size();
+    for (uint32_t g : src_groups)
+        for (size_t i : allow_by_src_[g])
+            if (i < best && in(dst_groups, policy_.rules[i].dst) && policy_.rules[i].matches_service(proto, port)) best = i;
+    if (best < policy_.rules.size()) {
+        v.allowed = true;
+        v.by = Verdict::By::allow_rule;
+        v.rule = best;
+        return v;
+    }
+    Pinhole probe;
+    probe.src = src;
+    probe.dst = dst;
+    probe.protocol = proto;
+    probe.port = port;
+    auto it = std::lower_bound(policy_.pinholes.begin(), policy_.pinholes.end(), probe,
+                               [](const Pinhole& a, const Pinhole& b) { return a.key() < b.key(); });
+    if (it != policy_.pinholes.end() && it->key() == probe.key()) {
+        v.allowed = true;
+        v.by = Verdict::By::pinhole;
+        v.pinhole = static_cast<size_t>(it - policy_.pinholes.begin());
+        return v;
+    }
+    int seg = segment_of(src);
+    if (seg < 0) seg = segment_of(dst);
+    if (seg >= 0) {
+        v.segment = policy_.segments[seg].name;
+        v.monitored = policy_.monitor(policy_.segments[seg]);
+    } else {
+        v.monitored = policy_.mode == EnforcementMode::monitor;
+    }
+    return v;
+}
+
+}  // namespace wardgate

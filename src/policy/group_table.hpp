@@ -1,0 +1,28 @@
+#pragma once
+// Collects address groups while compiling, keyed by what they stand for, and gives them
+// stable, backend-safe names at the end.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "wardgate/policy/ir.hpp"
+
+namespace wardgate::policy_detail {
+
+// [a-z0-9_] only, collapsing other characters into '_'.
+std::string identifier(std::string_view text);
+
+class GroupTable {
+public:
+    // Returns the id of the group with this key, creating it from `g` on first use.
+    size_t intern(const std::string& key, AddressGroup g);
+    const AddressGroup& at(size_t id) const { return groups_[id]; }
+    // Sorts groups by name (making names unique) and returns the old-id -> new-index map.
+    std::vector<size_t> finish(std::vector<AddressGroup>& out);
+
+private:
+    std::map<std::string, size_t> by_key_;
+    std::vector<AddressGroup> groups_;
+};
+
+}  // namespace wardgate::policy_detail

@@ -1,0 +1,33 @@
+#include "wardgate/policy/ir.hpp"
+
+#include <algorithm>
+
+namespace wardgate {
+
+bool AddressGroup::contains(const IpAddress& a) const {
+    if (any) return true;
+    // Prefixes are collapsed, so they do not overlap: only the last one starting at or below `a` can hold it.
+    auto it = std::upper_bound(prefixes.begin(), prefixes.end(), a,
+                               [](const IpAddress& v, const Prefix& p) { return v < p.address; });
+    return it != prefixes.begin() && std::prev(it)->contains(a);
+}
+
+bool AddressGroup::has(Family f) const {
+    return any || std::any_of(prefixes.begin(), prefixes.end(), [&](const Prefix& p) { return p.family() == f; });
+}
+
+bool Rule::matches_service(Protocol p, uint16_t port) const {
+    return std::any_of(services.begin(), services.end(), [&](const Service& s) { return s.matches(p, port); });
+}
+
+std::string_view to_string(Provenance::Kind k) {
+    switch (k) {
+        case Provenance::Kind::declared: return "declared";
+        case Provenance::Kind::approved: return "approved";
+        case Provenance::Kind::baseline: return "baseline";
+        case Provenance::Kind::denied: return "denied";
+    }
+    return "?";
+}
+
+}  // namespace wardgate

@@ -1,0 +1,151 @@
+#include "peer_groups.hpp"
+
+#include <algorithm>
+
+#include "wardgate/graph/classify.hpp"
+
+namespace wardgate::policy_detail {
+
+PeerGroups::PeerGroups(const AddressBook& book, GroupTable& table)
+    : book_(book), site_(book.site()), table_(table) {
+    for (const auto& s : site_.segments) site_prefixes_.insert(site_prefixes_.end(), s.subnets.begin(), s.subnets.end());
+    for (const auto& e : site_.endpoints)
+        if (!e.is_internet()) site_prefixes_.insert(site_prefixes_.end(), e.prefixes.begin(), e.prefixes.end());
+}
+
+bool PeerGroups::on_site(const Prefix& p) const {
+    return std::any_of(site_prefixes_.begin(), site_prefixes_.end(), [&](const Prefix& s) { return s.contains(p); });
+}
+
+bool PeerGroups::reaches_internet(size_t group) const {
+    const auto& g = table_.at(group);
+    if (g.any) return true;
+    return std::any_of(g.prefixes.begin(), g.prefixes.end(), [&](const Prefix& p) { return !on_site(p); });
+}
+
+// Splits prefixes so that none of `hosts` is covered any more.
+std::vector<Prefix> subtract_hosts(const std::vector<Prefix>& prefixes, std::vector<IpAddress> hosts) {
+    std::sort(hosts.begin(), hosts.end());
+    std::vector<Prefix> out;
+    std::vector<Prefix> work(prefixes.rbegin(), prefixes.rend());
+    while (!work.empty()) {
+        Prefix p = work.back();
+        work.pop_back();
+        auto it = std::lower_bound(hosts.begin(), hosts.end(), p.address);
+        bool hit = it != hosts.end() && p.contains(*it);
+        if (!hit) {
+            out.push_back(p);
+        } else if (!p.is_host()) {
+            Prefix low{p.address, static_cast<uint8_t>(p.length + 1)};
+            Prefix high = low;
+            high.address.bytes[p.length / 8] |= static_cast<uint8_t>(0x80 >> (p.length % 8));
+            work.push_back(high);
+            work.push_back(low);
+        }
+    }
+    return out;
+}
+
+std::optional<size_t> PeerGroups::resolve(const PeerRef& ref, bool internet_allowed,
+                                          const std::vector<uint32_t>& exclude) {
+    AddressGroup g;
+    std::string key = ref.to_string();
+    bool dropped_internet = false;
+    auto excluded = [&](uint32_t device) { return std::find(exclude.begin(), exclude.end(), device) != exclude.end(); };
+    switch (ref.kind) {
+        case PeerRef::Kind::any:
+            g.kind = AddressGroup::Kind::site;
+            if (internet_allowed && exclude.empty()) {
+                g.name = "any";
+                g.label = "any address";
+                g.any = true;
+                return table_.intern(key, std::move(g));
+            }
+            g.name = "site";
+            g.label = "any address on site";
+            g.prefixes = site_prefixes_;
+            key = "site";
+            break;
+        case PeerRef::Kind::role:
+            g.kind = AddressGroup::Kind::role;
+            g.name = "role_" + identifier(ref.name);
+            g.label = "role " + ref.name;
+            for (uint32_t i = 0; i < site_.devices.size(); ++i) {
+                const auto& d = site_.devices[i];
+                if (d.role != ref.name || excluded(i)) continue;
+                g.members.push_back(d.name);
+                for (const auto& a : d.addresses) g.prefixes.push_back(Prefix::host(a));
+            }
+            for (const auto& e : site_.endpoints) {
+                if (e.role != ref.name) continue;
+                if (e.is_internet() && !internet_allowed) {
+                    dropped_internet = true;
+                    continue;
+                }
+                g.members.push_back(e.name);
+                g.prefixes.insert(g.prefixes.end(), e.prefixes.begin(), e.prefixes.end());
+            }
+            break;
+        case PeerRef::Kind::segment: {
+            g.kind = AddressGroup::Kind::segment;
+            g.name = "seg_" + identifier(ref.name);
+            g.label = "segment " + ref.name;
+            g.prefixes = site_.find_segment(ref.name)->subnets;
+            break;
+        }
+        case PeerRef::Kind::endpoint: {
+            const Endpoint* e = site_.find_endpoint(ref.name);
+            if (e->is_internet() && !internet_allowed) return std::nullopt;
+            g.kind = AddressGroup::Kind::endpoint;
+            g.name = "ep_" + identifier(ref.name);
+            g.label = "endpoint " + ref.name;
+            g.members = {e->name};
+            g.prefixes = e->prefixes;
+            break;
+        }
+        case PeerRef::Kind::device: {
+            const Device* d = site_.find_device(ref.name);
+            if (excluded(static_cast<uint32_t>(d - site_.devices.data()))) return std::nullopt;
+            g.kind = AddressGroup::Kind::device;
+            g.name = "dev_" + identifier(ref.name);
+            g.label = "device " + ref.name;
+            g.members = {d->name};
+            for (const auto& a : d->addresses) g.prefixes.push_back(Prefix::host(a));
+            break;
+        }
+        case PeerRef::Kind::cidr:
+            if (!internet_allowed && !on_site(ref.cidr)) return std::nullopt;
+            g.kind = AddressGroup::Kind::network;
+            g.name = "net_" + identifier(ref.cidr.to_string());
+            g.label = "network " + ref.cidr.to_string();
+            g.prefixes = {ref.cidr};
+            break;
+    }
+    if (!exclude.empty() && ref.kind != PeerRef::Kind::role && ref.kind != PeerRef::Kind::device) {
+        std::vector<IpAddress> hosts;
+        for (uint32_t i : exclude)
+            for (const auto& a : site_.devices[i].addresses)
+                if (std::any_of(g.prefixes.begin(), g.prefixes.end(), [&](const Prefix& p) { return p.contains(a); }))
+                    hosts.push_back(a);
+        if (!hosts.empty()) {
+            g.prefixes = subtract_hosts(collapse_prefixes(g.prefixes), hosts);
+            g.label += " except " + std::to_string(hosts.size()) + " excluded address(es)";
+        }
+    }
+    if (g.prefixes.empty()) return std::nullopt;
+    if (dropped_internet) {
+        key += "|onsite";
+        g.name += "_onsite";
+        g.label += " (on site)";
+    }
+    if (!exclude.empty()) {
+        std::string suffix;
+        for (uint32_t i : exclude) suffix += "," + std::to_string(i);
+        key += "|except" + suffix;
+        if (ref.kind == PeerRef::Kind::role) g.label += " (" + std::to_string(g.members.size()) + " eligible)";
+        g.name += "_eligible";
+    }
+    return table_.intern(key, std::move(g));
+}
+
+}  // namespace wardgate::policy_detail

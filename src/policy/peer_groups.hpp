@@ -1,0 +1,31 @@
+#pragma once
+// Turns a PeerRef into an address group, honouring whether the internet may be reached.
+#include <optional>
+
+#include "group_table.hpp"
+#include "wardgate/graph/address_book.hpp"
+
+namespace wardgate::policy_detail {
+
+class PeerGroups {
+public:
+    PeerGroups(const AddressBook& book, GroupTable& table);
+
+    // nullopt when nothing is left (e.g. only the internet, which the stance forbids).
+    // `exclude` drops those managed devices from role, segment, network and any groups.
+    std::optional<size_t> resolve(const PeerRef& ref, bool internet_allowed,
+                                  const std::vector<uint32_t>& exclude = {});
+    // True when the group reaches beyond the site's segments and named non-internet endpoints.
+    bool reaches_internet(size_t group) const;
+
+private:
+    bool on_site(const Prefix& p) const;
+    const AddressBook& book_;
+    const Site& site_;
+    GroupTable& table_;
+    std::vector<Prefix> site_prefixes_;  // segments and non-internet endpoints
+};
+
+std::vector<Prefix> subtract_hosts(const std::vector<Prefix>& prefixes, std::vector<IpAddress> hosts);
+
+}  // namespace wardgate::policy_detail

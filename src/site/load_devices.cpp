@@ -1,0 +1,172 @@
+// Devices come from TOML ([[device]] tables) or CSV asset exports; both feed one record builder.
+#include <fstream>
+#include <functional>
+
+#include "loaders.hpp"
+#include "toml_fields.hpp"
+#include "wardgate/core/csv.hpp"
+
+namespace wardgate::site_detail {
+
+namespace {
+
+// A device record before typing: text values by field name, and how to report a bad one.
+struct RawDevice {
+    std::function<std::optional<std::string>(std::string_view)> text;
+    std::function<std::vector<std::string>(std::string_view)> list;
+    std::function<void(std::string_view, std::string)> error;
+    Origin origin;
+};
+
+template <typename E, typename Parse>
+std::optional<E> typed(const RawDevice& raw, std::string_view key, Parse parse, std::string_view expected) {
+    auto text = raw.text(key);
+    if (!text || text->empty()) return std::nullopt;
+    auto v = parse(*text);
+    if (!v) raw.error(key, "expected " + std::string(expected) + ", got \"" + *text + "\"");
+    return v;
+}
+
+Device build_device(const RawDevice& raw) {
+    Device d;
+    d.origin = raw.origin;
+    auto required = [&](std::string_view key) {
+        auto v = raw.text(key);
+        if (!v || v->empty()) {
+            raw.error(key, "missing (required)");
+            return std::string();
+        }
+        return *v;
+    };
+    d.name = required("name");
+    for (const auto& text : raw.list("addresses")) {
+        if (auto a = IpAddress::parse(text)) {
+            d.addresses.push_back(*a);
+        } else {
+            raw.error("addresses", "\"" + text + "\" is not an IP address");
+        }
+    }
+    d.role = required("role");
+    d.vendor = required("vendor");
+    d.model = required("model");
+    d.segment = required("segment");
+    d.mac = raw.text("mac").value_or("");
+    d.department = raw.text("department").value_or("");
+    d.fda_class = typed<FdaClass>(raw, "fda_class", parse_fda_class, "I, II, III or none").value_or(FdaClass::none);
+    d.phi = typed<Level>(raw, "phi", parse_level, "none, low, medium or high").value_or(Level::none);
+    d.downtime_impact =
+        typed<Level>(raw, "downtime_impact", parse_level, "none, low, medium or high").value_or(Level::none);
+    if (auto text = raw.text("lifecycle"); !text || text->empty()) {
+        raw.error("lifecycle", "missing (required: support, limited-support or end-of-support)");
+    } else {
+        d.lifecycle = typed<Lifecycle>(raw, "lifecycle", parse_lifecycle, "support, limited-support or end-of-support")
+                          .value_or(Lifecycle::support);
+    }
+    d.eol = typed<Date>(raw, "eol", parse_date, "a date YYYY-MM-DD");
+    d.eos = typed<Date>(raw, "eos", parse_date, "a date YYYY-MM-DD");
+    return d;
+}
+
+const std::vector<std::string_view> kDeviceFields = {
+    "name", "addresses", "mac", "role", "vendor", "model", "department", "segment",
+    "fda_class", "phi", "downtime_impact", "lifecycle", "eol", "eos"};
+
+}  // namespace
+
+void load_devices_toml(Site& site, const std::string& file, Diagnostics& diags) {
+    auto root = parse_toml(site.dir / file, file, diags);
+    if (!root) return;
+    TableFields top(*root, file, "", diags);
+    top.reject_unknown({"device"});
+    for_each_table(*root, "device", file, diags, [&](const toml::table& t) {
+        TableFields f(t, file, "device", diags);
+        f.reject_unknown(kDeviceFields);
+        RawDevice raw;
+        raw.origin = f.origin();
+        raw.text = [&](std::string_view key) -> std::optional<std::string> {
+            auto* node = t.get(key);
+            if (!node) return std::nullopt;
+            if (auto* d = node->as_date()) return to_string(Date{std::chrono::year{d->get().year},
+                                                                 std::chrono::month{d->get().month},
+                                                                 std::chrono::day{d->get().day}});
+            return f.string(key, false);
+        };
+        raw.list = [&](std::string_view key) { return f.strings(key, true); };
+        raw.error = [&](std::string_view key, std::string msg) { f.error(key, std::move(msg)); };
+        site.devices.push_back(build_device(raw));
+    });
+}
+
+void load_devices_csv(Site& site, const std::string& file, Diagnostics& diags) {
+    std::ifstream in(site.dir / file);
+    if (!in) {
+        diags.add(file, 0, 0, "", "cannot open file");
+        return;
+    }
+    std::string line;
+    if (!std::getline(in, line)) {
+        diags.add(file, 1, 0, "", "empty file: expected a header row naming the columns");
+        return;
+    }
+    auto header_fields = split_csv_line(line);
+    if (!header_fields) {
+        diags.add(file, 1, 0, "", "unterminated quoted field in the header row");
+        return;
+    }
+    CsvHeader header(*header_fields);
+    auto column = [&](std::string_view name) -> std::optional<size_t> {
+        if (auto c = header.find(name)) return c;
+        if (name == "addresses") return header.find("ip");
+        return std::nullopt;
+    };
+    bool header_ok = true;
+    for (std::string_view name : {"name", "addresses", "role", "vendor", "model", "segment", "lifecycle"}) {
+        if (!column(name)) {
+            diags.add(file, 1, 0, std::string(name), "required column missing from the header row");
+            header_ok = false;
+        }
+    }
+    if (!header_ok) return;
+    int line_no = 1;
+    while (std::getline(in, line)) {
+        ++line_no;
+        if (trim(line).empty()) continue;
+        auto fields = split_csv_line(line);
+        if (!fields) {
+            diags.add(file, line_no, 0, "", "unterminated quoted field");
+            continue;
+        }
+        if (fields->size() != header.size()) {
+            diags.add(file, line_no, 0, "", "expected " + std::to_string(header.size()) + " fields as in the header, got " +
+                                                std::to_string(fields->size()));
+            continue;
+        }
+        RawDevice raw;
+        raw.origin = {file, line_no};
+        raw.text = [&](std::string_view key) -> std::optional<std::string> {
+            auto c = column(key);
+            if (!c) return std::nullopt;
+            return trim((*fields)[*c]);
+        };
+        raw.list = [&](std::string_view key) {
+            std::vector<std::string> out;
+            std::string item;
+            for (char ch : raw.text(key).value_or("") + " ") {
+                if (ch == ' ' || ch == ';') {
+                    if (!item.empty()) out.push_back(std::move(item));
+                    item.clear();
+                } else {
+                    item += ch;
+                }
+            }
+            if (out.empty()) diags.add(file, line_no, 0, "addresses", "missing (required)");
+            return out;
+        };
+        raw.error = [&](std::string_view key, std::string msg) {
+            diags.add(file, line_no, 0, std::string(key), std::move(msg));
+        };
+        site.devices.push_back(build_device(raw));
+    }
+}
+
+}  // namespace wardgate::site_detail

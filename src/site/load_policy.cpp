@@ -1,0 +1,76 @@
+#include "loaders.hpp"
+#include "toml_fields.hpp"
+
+namespace wardgate::site_detail {
+
+// Without a policy file every stage gets the strictest stance.
+static const std::map<Lifecycle, Stance> kDefaultStances = {
+    {Lifecycle::support, {true, true, true}},
+    {Lifecycle::limited_support, {false, true, false}},
+    {Lifecycle::end_of_support, {false, false, false}},
+};
+
+void load_policy(Site& site, const std::string& file, Diagnostics& diags) {
+    site.stances = kDefaultStances;
+    if (!std::filesystem::exists(site.dir / file)) return;
+    auto root = parse_toml(site.dir / file, file, diags);
+    if (!root) return;
+    TableFields top(*root, file, "", diags);
+    top.reject_unknown({"stance", "approval", "deny"});
+    if (auto* stances = (*root)["stance"].as_table()) {
+        for (const auto& [key, node] : *stances) {
+            auto stage = parse_lifecycle(key.str());
+            auto* t = node.as_table();
+            if (!stage || !t) {
+                diags.add(file, static_cast<int>(key.source().begin.line), 0, "stance." + std::string(key.str()),
+                          "expected [stance.support], [stance.limited-support] or [stance.end-of-support]");
+                continue;
+            }
+            TableFields f(*t, file, "stance." + std::string(key.str()), diags);
+            f.reject_unknown({"baseline", "approvals", "internet"});
+            Stance s = kDefaultStances.at(*stage);
+            s.baseline = f.boolean("baseline", s.baseline);
+            s.approvals = f.boolean("approvals", s.approvals);
+            s.internet = f.boolean("internet", s.internet);
+            site.stances[*stage] = s;
+        }
+    }
+    for_each_table(*root, "approval", file, diags, [&](const toml::table& t) {
+        TableFields f(t, file, "approval", diags);
+        f.reject_unknown({"id", "from", "to", "protocol", "ports", "by", "reason", "expires"});
+        Approval a;
+        a.origin = f.origin();
+        a.id = f.string("id", true).value_or("");
+        auto from = f.peer("from", true);
+        auto to = f.peer("to", true);
+        auto svc = f.service(true);
+        a.by = f.string("by", true).value_or("");
+        a.reason = f.string("reason", true).value_or("");
+        a.expires = f.date("expires");
+        if (from && to && svc) {
+            a.from = *from;
+            a.to = *to;
+            a.service = *svc;
+            site.approvals.push_back(std::move(a));
+        }
+    });
+    for_each_table(*root, "deny", file, diags, [&](const toml::table& t) {
+        TableFields f(t, file, "deny", diags);
+        f.reject_unknown({"id", "from", "to", "protocol", "ports", "reason"});
+        Deny d;
+        d.origin = f.origin();
+        d.id = f.string("id", true).value_or("");
+        auto from = f.peer("from", true);
+        auto to = f.peer("to", true);
+        if (t.contains("protocol")) d.service = f.service(true);
+        else if (t.contains("ports")) f.error("ports", "ports without a protocol");
+        d.reason = f.string("reason", true).value_or("");
+        if (from && to) {
+            d.from = *from;
+            d.to = *to;
+            site.denies.push_back(std::move(d));
+        }
+    });
+}
+
+}  // namespace wardgate::site_detail

@@ -1,0 +1,93 @@
+#include <algorithm>
+
+#include "loaders.hpp"
+#include "toml_fields.hpp"
+
+namespace wardgate::site_detail {
+
+static bool valid_name(std::string_view name) {
+    return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    });
+}
+
+static void load_segment(Site& site, const toml::table& t, const std::string& file, Diagnostics& diags) {
+    TableFields f(t, file, "segment", diags);
+    f.reject_unknown({"name", "kind", "vlan", "ipv4", "ipv6", "gateway4", "gateway6", "monitor", "description"});
+    Segment s;
+    s.origin = f.origin();
+    s.name = f.string("name", true).value_or("");
+    if (!s.name.empty() && !valid_name(s.name))
+        f.error("name", "\"" + s.name + "\" may only hold a-z, 0-9, '-' and '_' (it names chains and log prefixes)");
+    s.kind = f.choice<SegmentKind>("kind", true, parse_segment_kind,
+                                   "devices, servers, workstations, management or external")
+                 .value_or(SegmentKind::devices);
+    if (auto vlan = f.integer("vlan", false, 1, 4094)) s.vlan = static_cast<uint16_t>(*vlan);
+    for (auto& p : f.prefixes("ipv4", false)) {
+        if (p.family() != Family::v4) f.error("ipv4", p.to_string() + " is not an IPv4 prefix");
+        s.subnets.push_back(p);
+    }
+    for (auto& p : f.prefixes("ipv6", false)) {
+        if (p.family() != Family::v6) f.error("ipv6", p.to_string() + " is not an IPv6 prefix");
+        s.subnets.push_back(p);
+    }
+    if (s.subnets.empty() && !t.contains("ipv4") && !t.contains("ipv6"))
+        f.error("ipv4", "a segment needs at least one subnet (ipv4 or ipv6)");
+    for (const char* key : {"gateway4", "gateway6"}) {
+        auto gw = f.address(key);
+        if (!gw) continue;
+        bool inside = std::any_of(s.subnets.begin(), s.subnets.end(), [&](const Prefix& p) { return p.contains(*gw); });
+        if (!inside) f.error(key, gw->to_string() + " is not inside the segment's subnets");
+        s.gateways.push_back(*gw);
+    }
+    s.monitor = f.boolean("monitor", false);
+    s.description = f.string("description", false).value_or("");
+    site.segments.push_back(std::move(s));
+}
+
+static void load_endpoint(Site& site, const toml::table& t, const std::string& file, Diagnostics& diags) {
+    TableFields f(t, file, "endpoint", diags);
+    f.reject_unknown({"name", "kind", "role", "addresses", "vendor", "description"});
+    Endpoint e;
+    e.origin = f.origin();
+    e.name = f.string("name", true).value_or("");
+    e.kind = f.string("kind", true).value_or("server");
+    e.role = f.string("role", false).value_or(e.kind);
+    e.prefixes = f.prefixes("addresses", true);
+    e.vendor = f.string("vendor", false).value_or("");
+    e.description = f.string("description", false).value_or("");
+    site.endpoints.push_back(std::move(e));
+}
+
+SiteFiles load_site_toml(Site& site, Diagnostics& diags) {
+    const std::string file = "site.toml";
+    SiteFiles files;
+    auto root = parse_toml(site.dir / file, file, diags);
+    if (!root) return files;
+    TableFields top(*root, file, "", diags);
+    top.reject_unknown({"site", "segment", "endpoint"});
+    if (auto* meta = (*root)["site"].as_table()) {
+        TableFields f(*meta, file, "site", diags);
+        f.reject_unknown({"name", "devices", "profiles", "policy", "flows", "mode", "log_drops", "log_group"});
+        site.name = f.string("name", true).value_or("");
+        if (meta->contains("devices")) files.devices = f.strings("devices", true);
+        files.profiles = f.string("profiles", false).value_or(files.profiles);
+        files.policy = f.string("policy", false).value_or(files.policy);
+        files.flows = f.strings("flows", false);
+        auto mode = f.string("mode", false).value_or("enforce");
+        if (mode == "monitor") {
+            site.mode = EnforcementMode::monitor;
+        } else if (mode != "enforce") {
+            f.error("mode", "expected enforce or monitor, got \"" + mode + "\"");
+        }
+        site.log_drops = f.boolean("log_drops", true);
+        site.log_group = static_cast<uint16_t>(f.integer("log_group", false, 0, 65535).value_or(0));
+    } else {
+        diags.add(file, 0, 0, "site", "missing [site] table");
+    }
+    for_each_table(*root, "segment", file, diags, [&](const toml::table& t) { load_segment(site, t, file, diags); });
+    for_each_table(*root, "endpoint", file, diags, [&](const toml::table& t) { load_endpoint(site, t, file, diags); });
+    return files;
+}
+
+}  // namespace wardgate::site_detail

@@ -1,0 +1,472 @@
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+#include "wardgate/flows/readers.hpp"
+
+using namespace wardgate;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kZeekData = std::string(WARDGATE_SHARED_DATA) + "/zeek";
+const std::string kWikipedia = kZeekData + "/wikipedia/conn.log";
+
+// A scratch directory removed when the test ends.
+struct TempDir {
+    fs::path path;
+    TempDir() {
+        path = fs::temp_directory_path() / ("wardgate-flows-zeek-" + std::to_string(::getpid()) + "-" +
+                                            std::to_string(reinterpret_cast<uintptr_t>(this)));
+        fs::create_directories(path);
+    }
+    ~TempDir() { fs::remove_all(path); }
+    std::string write(const std::string& name, const std::string& text) const {
+        std::ofstream(path / name, std::ios::binary) << text;
+        return (path / name).string();
+    }
+};
+
+std::string slurp(const std::string& file) {
+    std::ifstream in(file, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> out;
+    std::stringstream s(text);
+    for (std::string line; std::getline(s, line);) out.push_back(line);
+    return out;
+}
+
+std::string join_lines(const std::vector<std::string>& lines) {
+    std::string out;
+    for (const auto& l : lines) out += l + "\n";
+    return out;
+}
+
+std::vector<std::string> split(const std::string& text, char sep) {
+    std::vector<std::string> out;
+    size_t start = 0;
+    for (;;) {
+        size_t cut = text.find(sep, start);
+        out.push_back(text.substr(start, cut - start));
+        if (cut == std::string::npos) return out;
+        start = cut + 1;
+    }
+}
+
+IpAddress ip(const char* text) { return *IpAddress::parse(text); }
+
+const ObservedEdge* find_edge(const std::vector<ObservedEdge>& edges, const char* from, const char* to, Protocol p,
+                              uint16_t port) {
+    EdgeKey key{ip(from), ip(to), p, port};
+    auto it = std::find_if(edges.begin(), edges.end(), [&](const ObservedEdge& e) { return e.key == key; });
+    return it == edges.end() ? nullptr : &*it;
+}
+
+bool same_edges(const std::vector<ObservedEdge>& a, const std::vector<ObservedEdge>& b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+        const auto &x = a[i].stats, &y = b[i].stats;
+        if (a[i].key != b[i].key || x.first_seen != y.first_seen || x.last_seen != y.last_seen ||
+            x.connections != y.connections || x.bytes != y.bytes || x.established != y.established)
+            return false;
+    }
+    return true;
+}
+
+// Runs f, which must throw an InputError with one diagnostic, and returns that diagnostic.
+template <typename F>
+Diagnostic input_error_of(F&& f) {
+    try {
+        f();
+    } catch (const InputError& e) {
+        REQUIRE(e.diagnostics().size() == 1);
+        return e.diagnostics().front();
+    }
+    FAIL("expected an InputError");
+    return {};
+}
+
+// An aggregator holding one unrelated edge, to show a failed read leaves it untouched.
+Aggregator preloaded() {
+    Aggregator agg;
+    FlowRecord r;
+    r.initiator = ip("10.9.9.9");
+    r.responder = ip("10.8.8.8");
+    r.protocol = Protocol::tcp;
+    r.responder_port = 2575;
+    r.start = 100;
+    r.duration = 5;
+    r.bytes = 42;
+    agg.add(r);
+    return agg;
+}
+
+void require_preloaded_unchanged(const Aggregator& agg) {
+    REQUIRE(agg.size() == 1);
+    REQUIRE(agg.records() == 1);
+    REQUIRE(same_edges(agg.edges(), preloaded().edges()));
+}
+
+// The wikipedia conn.log as Zeek JSON lines: same values, dotted keys, unset fields left out,
+// every other ts as an ISO 8601 string.
+std::string wikipedia_as_json() {
+    std::vector<std::string> names, types;
+    std::string out;
+    int row = 0;
+    for (const auto& line : lines_of(slurp(kWikipedia))) {
+        auto fields = split(line, '\t');
+        if (fields[0] == "#fields") names.assign(fields.begin() + 1, fields.end());
+        if (fields[0] == "#types") types.assign(fields.begin() + 1, fields.end());
+        if (line[0] == '#') continue;
+        nlohmann::json object = nlohmann::json::object();
+        for (size_t i = 0; i < names.size(); ++i) {
+            if (fields[i] == "-") continue;
+            const std::string& t = types[i];
+            if (t == "count" || t == "port")
+                object[names[i]] = std::stoull(fields[i]);
+            else if (t == "time" || t == "interval")
+                object[names[i]] = std::stod(fields[i]);
+            else
+                object[names[i]] = fields[i];
+        }
+        REQUIRE(fields[0] == "1300000000.000000");
+        if (row++ % 2) object["ts"] = "2011-03-13T07:06:40.000000Z";
+        out += object.dump() + "\n";
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("Zeek TSV: the wikipedia conn.log aggregates into its 13 edges", "[flows]") {
+    Aggregator agg;
+    ReadSummary summary = read_zeek_tsv(kWikipedia, agg);
+    CHECK(summary.rows == 34);
+    CHECK(summary.accepted == 34);
+    CHECK(summary.skipped.empty());
+    CHECK(agg.records() == 34);
+    REQUIRE(agg.size() == 13);
+
+    auto edges = agg.edges();
+    REQUIRE(edges.size() == 13);
+    CHECK(std::is_sorted(edges.begin(), edges.end(),
+                         [](const ObservedEdge& a, const ObservedEdge& b) { return a.key < b.key; }));
+    CHECK(edges.front().key.initiator == ip("141.142.220.118"));
+    CHECK(edges.front().key.responder == ip("141.142.2.2"));
+    CHECK(edges.back().key.initiator == ip("fe80::3074:17d5:2052:c324"));
+
+    // 14 DNS queries, all SF; bytes are orig_bytes + resp_bytes summed by hand from the file.
+    const ObservedEdge* dns = find_edge(edges, "141.142.220.118", "141.142.2.2", Protocol::udp, 53);
+    REQUIRE(dns);
+    CHECK(dns->stats.connections == 14);
+    CHECK(dns->stats.bytes == 2397);
+    CHECK(dns->stats.established);
+    CHECK(dns->stats.first_seen == 1300000000.0);
+    CHECK(dns->stats.last_seen == Approx(1300000000.000435).epsilon(1e-15));
+
+    // One OTH (463+350 bytes) and one S1 (534+412): the edge is established because of the S1.
+    const ObservedEdge* web = find_edge(edges, "141.142.220.118", "208.80.152.2", Protocol::tcp, 80);
+    REQUIRE(web);
+    CHECK(web->stats.connections == 2);
+    CHECK(web->stats.bytes == 1759);
+    CHECK(web->stats.established);
+    CHECK(web->stats.last_seen == Approx(1300000000.120041).epsilon(1e-15));
+
+    const ObservedEdge* s1 = find_edge(edges, "141.142.220.118", "208.80.152.3", Protocol::tcp, 80);
+    REQUIRE(s1);
+    CHECK(s1->stats.connections == 6);
+    CHECK(s1->stats.bytes == 11291);
+
+    // OTH with every optional field unset: no bytes, no duration, not established.
+    const ObservedEdge* oth = find_edge(edges, "141.142.220.235", "173.192.163.128", Protocol::tcp, 80);
+    REQUIRE(oth);
+    CHECK(oth->stats.connections == 1);
+    CHECK(oth->stats.bytes == 0);
+    CHECK_FALSE(oth->stats.established);
+    CHECK(oth->stats.last_seen == oth->stats.first_seen);
+
+    const ObservedEdge* v6 = find_edge(edges, "fe80::3074:17d5:2052:c324", "ff02::1:3", Protocol::udp, 5355);
+    REQUIRE(v6);
+    CHECK(v6->stats.connections == 2);
+    CHECK(v6->stats.bytes == 132);
+    CHECK_FALSE(v6->stats.established);  // S0
+}
+
+TEST_CASE("Zeek TSV: the other shared conn.logs", "[flows]") {
+    SECTION("dhcp: broadcast requests keep their 0.0.0.0 initiator") {
+        Aggregator agg;
+        auto summary = read_zeek_tsv(kZeekData + "/dhcp/conn.log", agg);
+        CHECK(summary.rows == 4);
+        REQUIRE(agg.size() == 4);
+        const ObservedEdge* e = find_edge(agg.edges(), "0.0.0.0", "255.255.255.255", Protocol::udp, 67);
+        REQUIRE(e);
+        CHECK(e->stats.bytes == 1560);
+        CHECK(e->stats.last_seen == Approx(1300000005.099034).epsilon(1e-15));
+        CHECK_FALSE(e->stats.established);  // S0
+        CHECK(find_edge(agg.edges(), "128.2.6.97", "128.2.6.152", Protocol::udp, 67));  // SHR, no bytes
+    }
+    SECTION("q-in-q: rows after #close and a repeated #types line still count") {
+        Aggregator agg;
+        auto summary = read_zeek_tsv(kZeekData + "/q-in-q/conn.log", agg);
+        CHECK(summary.rows == 2);
+        CHECK(agg.size() == 2);
+        const ObservedEdge* e = find_edge(agg.edges(), "193.1.186.60", "224.2.127.254", Protocol::udp, 9875);
+        REQUIRE(e);
+        CHECK(e->stats.bytes == 552);
+    }
+    SECTION("missing-syn: an SF connection is established") {
+        Aggregator agg;
+        read_zeek_tsv(kZeekData + "/missing-syn/conn.log", agg);
+        REQUIRE(agg.size() == 1);
+        const auto& e = agg.edges().front();
+        CHECK(e.key.responder == ip("125.190.109.199"));
+        CHECK(e.key.responder_port == 80);
+        CHECK(e.stats.bytes == 9515);
+        CHECK(e.stats.established);
+    }
+}
+
+TEST_CASE("Zeek TSV: concatenated logs with different #fields, ICMP and unsupported protocols", "[flows]") {
+    TempDir dir;
+    // Second section: another column order, a site "vlan" column, no conn_state or bytes columns.
+    std::string text = slurp(kZeekData + "/missing-syn/conn.log") +
+                       "#separator \\x09\n#unset_field\t-\n"
+                       "#fields\tvlan\tproto\tid.resp_p\tid.resp_h\tid.orig_p\tid.orig_h\tts\tduration\n"
+                       "#types\tint\tenum\tport\taddr\tport\taddr\ttime\tinterval\n"
+                       "20\ticmp\t0\t10.1.1.1\t8\t10.2.2.2\t1400000000.5\t0.25\n"
+                       "20\ticmp\t3\t10.1.1.1\t8\t10.2.2.2\t1400000100\t-\n"
+                       "20\tunknown_transport\t0\t10.1.1.1\t0\t10.2.2.2\t1400000100\t-\n"
+                       "21\ttcp\t443\tfd00:20::5\t51000\tfd00:10::7\t1400000200\t1.5\n";
+    std::string file = dir.write("conn.log", text);
+    Aggregator agg;
+    auto summary = read_zeek_tsv(file, agg);
+    CHECK(summary.rows == 5);
+    CHECK(summary.accepted == 4);
+    REQUIRE(summary.skipped.size() == 1);
+    CHECK(summary.skipped.at("protocol not tcp/udp/icmp") == 1);
+    REQUIRE(agg.size() == 3);
+
+    // ICMP: responder port 0 whatever Zeek put in id.resp_p (the ICMP code), so both rows share an edge.
+    const ObservedEdge* icmp = find_edge(agg.edges(), "10.2.2.2", "10.1.1.1", Protocol::icmp, 0);
+    REQUIRE(icmp);
+    CHECK(icmp->stats.connections == 2);
+    CHECK(icmp->stats.first_seen == 1400000000.5);
+    CHECK(icmp->stats.last_seen == 1400000100.0);
+    CHECK_FALSE(icmp->stats.established);  // no conn_state column
+
+    const ObservedEdge* v6 = find_edge(agg.edges(), "fd00:10::7", "fd00:20::5", Protocol::tcp, 443);
+    REQUIRE(v6);
+    CHECK(v6->stats.last_seen == 1400000201.5);
+}
+
+TEST_CASE("Zeek TSV: progress is reported with the file's byte count", "[flows]") {
+    std::vector<IngestProgress> calls;
+    Aggregator agg;
+    read_zeek_tsv(kWikipedia, agg, [&](const IngestProgress& p) { calls.push_back(p); });
+    REQUIRE(!calls.empty());
+    CHECK(calls.back().file == kWikipedia);
+    CHECK(calls.back().bytes_total == fs::file_size(kWikipedia));
+    CHECK(calls.back().bytes_done == calls.back().bytes_total);
+    CHECK(calls.back().rows == 34);
+    CHECK(calls.back().seconds >= 0);
+}
+
+TEST_CASE("Zeek JSON: the same rows give the same edges as the TSV", "[flows]") {
+    TempDir dir;
+    std::string file = dir.write("conn.json", wikipedia_as_json());
+    Aggregator from_tsv, from_json;
+    read_zeek_tsv(kWikipedia, from_tsv);
+    auto summary = read_zeek_json(file, from_json);
+    CHECK(summary.rows == 34);
+    CHECK(summary.accepted == 34);
+    REQUIRE(from_json.size() == 13);
+    CHECK(same_edges(from_json.edges(), from_tsv.edges()));
+
+    SECTION("read_flow_file detects each format") {
+        CHECK(detect_flow_format(kWikipedia) == FlowFormat::zeek_tsv);
+        CHECK(detect_flow_format(file) == FlowFormat::zeek_json);
+        Aggregator a, b;
+        read_flow_file(kWikipedia, a);
+        read_flow_file(file, b);
+        CHECK(same_edges(a.edges(), from_tsv.edges()));
+        CHECK(same_edges(b.edges(), from_tsv.edges()));
+    }
+}
+
+TEST_CASE("Zeek JSON: nested id objects, skipped protocols and blank lines", "[flows]") {
+    TempDir dir;
+    std::string file = dir.write("conn.json",
+                                 R"({"ts":"2026-11-02T08:15:00+01:00","id":{"orig_h":"10.0.0.5","orig_p":5000,"resp_h":"10.0.0.9","resp_p":104},"proto":"tcp","conn_state":"RSTR","orig_bytes":10})"
+                                 "\n\n"
+                                 R"({"ts":1793603000.5,"id.orig_h":"10.0.0.5","id.orig_p":1,"id.resp_h":"10.0.0.9","id.resp_p":0,"proto":"unknown_transport"})"
+                                 "\n");
+    Aggregator agg;
+    auto summary = read_zeek_json(file, agg);
+    CHECK(summary.rows == 2);
+    CHECK(summary.accepted == 1);
+    CHECK(summary.skipped.at("protocol not tcp/udp/icmp") == 1);
+    REQUIRE(agg.size() == 1);
+    const auto& e = agg.edges().front();
+    CHECK(e.key.responder_port == 104);
+    CHECK(e.stats.first_seen == 1793603700.0);  // 07:15:00Z
+    CHECK(e.stats.bytes == 10);
+    CHECK(e.stats.established);
+}
+
+TEST_CASE("Zeek TSV errors name file, line, column and field, and leave the aggregator alone", "[flows]") {
+    TempDir dir;
+    auto lines = lines_of(slurp(kWikipedia));
+    REQUIRE(lines.size() == 43);
+    Aggregator agg = preloaded();
+
+    SECTION("a truncated last row (file cut mid-write)") {
+        lines.pop_back();                  // #close
+        lines.back().resize(64);           // line 42 cut inside id.resp_h: "...\t141.142.220.235\t6705\t173.19"
+        std::string file = dir.write("conn.log", join_lines(lines).substr(0, join_lines(lines).size() - 1));
+        Diagnostic d = input_error_of([&] { read_zeek_tsv(file, agg); });
+        CHECK(d.file == file);
+        CHECK(d.line == 42);
+        CHECK(d.field == "id.resp_p");  // the first missing column
+        CHECK(d.column == 65);  // just past the last byte
+        CHECK(d.message == "truncated row: 5 of 22 fields (#fields on line 7)");
+        require_preloaded_unchanged(agg);
+    }
+    SECTION("a port above 65535") {
+        lines[11] = "1300000000.000000\tCmES5u32sYpV7JYN\t141.142.220.118\t43927\t141.142.2.2\t70000\tudp\tdns\t0.000435"
+                    "\t38\t89\tSF\tF\tF\t0\tDd\t1\t66\t1\t117\t-\t17";
+        std::string file = dir.write("conn.log", join_lines(lines));
+        Diagnostic d = input_error_of([&] { read_zeek_tsv(file, agg); });
+        CHECK(d.file == file);
+        CHECK(d.line == 12);
+        CHECK(d.column == 70);
+        CHECK(d.field == "id.resp_p");
+        CHECK(d.to_string() == file + ":12:70: id.resp_p: expected a port 0-65535, got \"70000\"");
+        require_preloaded_unchanged(agg);
+    }
+    SECTION("a bad address") {
+        lines[20] = "1300000000.000000\tCpmdRlaUoJLN3uIRa\t141.142.220.318\t45000\t141.142.2.2\t53\tudp\tdns\t0.000384"
+                    "\t38\t89\tSF\tF\tF\t0\tDd\t1\t66\t1\t117\t-\t17";
+        std::string file = dir.write("conn.log", join_lines(lines));
+        Diagnostic d = input_error_of([&] { read_zeek_tsv(file, agg); });
+        CHECK(d.line == 21);
+        CHECK(d.column == 37);
+        CHECK(d.field == "id.orig_h");
+        CHECK(d.message == "expected an IP address, got \"141.142.220.318\"");
+        require_preloaded_unchanged(agg);
+    }
+    SECTION("a bad timestamp and a bad byte count") {
+        auto bad_ts = lines;
+        bad_ts[8].replace(0, 17, "yesterday");
+        Diagnostic d = input_error_of([&] { read_zeek_tsv(dir.write("ts.log", join_lines(bad_ts)), agg); });
+        CHECK(d.line == 9);
+        CHECK(d.column == 1);
+        CHECK(d.field == "ts");
+
+        auto bad_bytes = lines;
+        bad_bytes[11] = "1300000000.000000\tCmES5u32sYpV7JYN\t141.142.220.118\t43927\t141.142.2.2\t53\tudp\tdns\t0.000435"
+                        "\t38\t-89\tSF\tF\tF\t0\tDd\t1\t66\t1\t117\t-\t17";
+        d = input_error_of([&] { read_zeek_tsv(dir.write("bytes.log", join_lines(bad_bytes)), agg); });
+        CHECK(d.line == 12);
+        CHECK(d.field == "resp_bytes");
+        CHECK(d.message == "expected a byte count, got \"-89\"");
+        require_preloaded_unchanged(agg);
+    }
+    SECTION("rows without a #fields line") {
+        lines.erase(lines.begin() + 6);  // #fields
+        std::string file = dir.write("conn.log", join_lines(lines));
+        Diagnostic d = input_error_of([&] { read_zeek_tsv(file, agg); });
+        CHECK(d.line == 8);  // the first row, now that #fields is gone
+        CHECK(d.field == "#fields");
+        require_preloaded_unchanged(agg);
+    }
+    SECTION("#fields without a required column") {
+        lines[6] = "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tprotocol";
+        std::string file = dir.write("conn.log", join_lines(lines));
+        Diagnostic d = input_error_of([&] { read_zeek_tsv(file, agg); });
+        CHECK(d.line == 7);
+        CHECK(d.field == "proto");
+        CHECK(d.message == "missing required column in #fields");
+        require_preloaded_unchanged(agg);
+    }
+    SECTION("a row with more fields than #fields names") {
+        lines[30] += "\textra";
+        Diagnostic d = input_error_of([&] { read_zeek_tsv(dir.write("conn.log", join_lines(lines)), agg); });
+        CHECK(d.line == 31);
+        CHECK(d.message == "row has 23 fields, but #fields on line 7 names 22");
+        require_preloaded_unchanged(agg);
+    }
+    SECTION("a file that does not exist") {
+        Diagnostic d = input_error_of([&] { read_zeek_tsv(dir.path / "nope.log", agg); });
+        CHECK(d.line == 0);
+        CHECK(d.message == "cannot open: No such file or directory");
+        require_preloaded_unchanged(agg);
+    }
+}
+
+TEST_CASE("Zeek JSON errors name file, line and field, and leave the aggregator alone", "[flows]") {
+    TempDir dir;
+    auto lines = lines_of(wikipedia_as_json());
+    REQUIRE(lines.size() == 34);
+    Aggregator agg = preloaded();
+
+    SECTION("a port above 65535") {
+        auto object = nlohmann::json::parse(lines[3]);
+        object["id.resp_p"] = 70000;
+        lines[3] = object.dump();
+        std::string file = dir.write("conn.json", join_lines(lines));
+        Diagnostic d = input_error_of([&] { read_zeek_json(file, agg); });
+        CHECK(d.file == file);
+        CHECK(d.line == 4);
+        CHECK(d.field == "id.resp_p");
+        CHECK(d.column == static_cast<int>(lines[3].find("\"id.resp_p\"")) + 1);
+        CHECK(d.message == "expected a port 0-65535, got 70000");
+    }
+    SECTION("a missing required field") {
+        auto object = nlohmann::json::parse(lines[5]);
+        object.erase("id.resp_h");
+        lines[5] = object.dump();
+        Diagnostic d = input_error_of([&] { read_zeek_json(dir.write("conn.json", join_lines(lines)), agg); });
+        CHECK(d.line == 6);
+        CHECK(d.field == "id.resp_h");
+        CHECK(d.message == "missing required field");
+    }
+    SECTION("a bad address and a bad ISO timestamp") {
+        auto object = nlohmann::json::parse(lines[7]);
+        object["id.orig_h"] = "10.0.0";
+        auto bad_address = lines;
+        bad_address[7] = object.dump();
+        Diagnostic d = input_error_of([&] { read_zeek_json(dir.write("a.json", join_lines(bad_address)), agg); });
+        CHECK(d.line == 8);
+        CHECK(d.field == "id.orig_h");
+
+        object = nlohmann::json::parse(lines[9]);
+        object["ts"] = "2011-02-30T07:06:40Z";
+        lines[9] = object.dump();
+        d = input_error_of([&] { read_zeek_json(dir.write("b.json", join_lines(lines)), agg); });
+        CHECK(d.line == 10);
+        CHECK(d.field == "ts");
+        CHECK(d.message == "expected a timestamp (epoch seconds or ISO 8601), got \"2011-02-30T07:06:40Z\"");
+    }
+    SECTION("a line cut mid-write") {
+        lines.back().resize(lines.back().size() / 2);
+        std::string file = dir.write("conn.json", join_lines(lines));
+        Diagnostic d = input_error_of([&] { read_zeek_json(file, agg); });
+        CHECK(d.line == 34);
+        CHECK(d.column > 0);
+        CHECK(d.message.starts_with("invalid JSON: "));
+    }
+    require_preloaded_unchanged(agg);
+}
