@@ -1,0 +1,107 @@
+#pragma once
+// The policy lowered to nftables objects: sets, maps, chains and rules made of a few
+// match shapes. The text renderer prints it; the netlink applier turns the same objects
+// into one batch, so both always install the same thing.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "wardgate/policy/ir.hpp"
+
+namespace wardgate::nft {
+
+enum class KeyType { ipv4_addr, ipv6_addr, inet_proto, inet_service };
+std::string_view to_string(KeyType k);
+
+struct ElementPart {
+    enum class Kind { prefix, protocol, port };
+    Kind kind = Kind::prefix;
+    Prefix prefix;       // Kind::prefix (a host prefix is a plain address)
+    uint16_t value = 0;  // protocol number or port
+};
+
+struct Element {
+    std::vector<ElementPart> parts;  // one per key type (concatenation)
+    std::string jump;                // for verdict maps: the chain to jump to
+};
+
+struct Set {
+    std::string name;
+    std::vector<KeyType> key;  // more than one: a concatenation
+    bool interval = false;     // elements hold prefixes that are not single hosts
+    bool verdict_map = false;  // elements map to "jump <chain>"
+    std::string comment;
+    std::vector<Element> elements;
+};
+
+enum class AddrDir { saddr, daddr };
+
+struct Match {
+    enum class Kind {
+        nfproto,      // meta nfproto ipv4|ipv6
+        address_set,  // ip saddr @set
+        l4proto,      // meta l4proto tcp|udp|icmp|ipv6-icmp
+        dport,        // tcp dport 443 | tcp dport { 104, 11112 } | udp dport 1000-2000
+        ct_state,     // ct state established,related | invalid
+    };
+    Kind kind = Kind::l4proto;
+    Family family = Family::v4;
+    AddrDir dir = AddrDir::saddr;
+    std::string set;                  // address_set
+    uint8_t l4proto = 0;              // l4proto and dport: IPPROTO_*
+    std::vector<PortRange> ports;     // dport
+    std::vector<std::string> states;  // ct_state: established, related, invalid
+};
+
+// ip saddr . ip daddr [. meta l4proto . th dport] @set  — the baseline lookups
+struct ConcatLookup {
+    Family family = Family::v4;
+    bool with_ports = true;
+    std::string set;
+};
+
+// ip saddr vmap @map
+struct VerdictMapLookup {
+    Family family = Family::v4;
+    AddrDir dir = AddrDir::saddr;
+    std::string map;
+};
+
+struct Log {
+    std::string prefix;
+    uint16_t group = 0;  // 0: kernel log instead of NFLOG
+};
+
+struct Verdict {
+    enum class Kind { none, accept, drop, jump };
+    Kind kind = Kind::none;
+    std::string chain;  // jump
+};
+
+struct Rule {
+    std::vector<Match> matches;
+    std::optional<ConcatLookup> concat;
+    std::optional<VerdictMapLookup> vmap;  // the rule's verdict comes from the map
+    std::optional<Log> log;
+    bool counter = false;
+    Verdict verdict;
+    std::string comment;  // at most 127 bytes
+};
+
+struct Chain {
+    std::string name;
+    bool base = false;  // type filter hook forward priority filter; policy drop
+    std::vector<Rule> rules;
+};
+
+struct Ruleset {
+    std::string table = "wardgate";  // family inet
+    std::vector<std::string> header;  // comment lines for the text form
+    std::vector<Set> sets;           // address sets, baseline sets, then verdict maps
+    std::vector<Chain> chains;       // drop chains first (jump targets), forward last
+};
+
+Ruleset lower_policy(const Policy& policy);
+std::string print_ruleset(const Ruleset& r);
+
+}  // namespace wardgate::nft

@@ -1,0 +1,125 @@
+// nftables objects -> an `nft -f` script.
+#include <fmt/format.h>
+#include <netinet/in.h>
+
+#include "wardgate/render/nft_ruleset.hpp"
+
+namespace wardgate::nft {
+
+std::string_view to_string(KeyType k) {
+    switch (k) {
+        case KeyType::ipv4_addr: return "ipv4_addr";
+        case KeyType::ipv6_addr: return "ipv6_addr";
+        case KeyType::inet_proto: return "inet_proto";
+        case KeyType::inet_service: return "inet_service";
+    }
+    return "?";
+}
+
+namespace {
+
+std::string ip(Family f) { return f == Family::v4 ? "ip" : "ip6"; }
+std::string dir_word(AddrDir d) { return d == AddrDir::saddr ? "saddr" : "daddr"; }
+
+std::string proto_name(uint8_t p) {
+    switch (p) {
+        case IPPROTO_TCP: return "tcp";
+        case IPPROTO_UDP: return "udp";
+        case IPPROTO_ICMP: return "icmp";
+        case IPPROTO_ICMPV6: return "ipv6-icmp";
+    }
+    return std::to_string(p);
+}
+
+std::string element_text(const Element& e) {
+    std::vector<std::string> parts;
+    for (const auto& p : e.parts) {
+        switch (p.kind) {
+            case ElementPart::Kind::prefix: parts.push_back(p.prefix.to_string()); break;
+            case ElementPart::Kind::protocol: parts.push_back(proto_name(static_cast<uint8_t>(p.value))); break;
+            case ElementPart::Kind::port: parts.push_back(std::to_string(p.value)); break;
+        }
+    }
+    std::string out = fmt::format("{}", fmt::join(parts, " . "));
+    if (!e.jump.empty()) out += " : jump " + e.jump;
+    return out;
+}
+
+std::string match_text(const Match& m) {
+    switch (m.kind) {
+        case Match::Kind::nfproto: return fmt::format("meta nfproto {}", m.family == Family::v4 ? "ipv4" : "ipv6");
+        case Match::Kind::address_set: return fmt::format("{} {} @{}", ip(m.family), dir_word(m.dir), m.set);
+        case Match::Kind::l4proto: return "meta l4proto " + proto_name(m.l4proto);
+        case Match::Kind::dport: {
+            std::vector<std::string> ports;
+            for (const auto& r : m.ports) ports.push_back(r.to_string());
+            std::string list = ports.size() == 1 ? ports[0] : "{ " + fmt::format("{}", fmt::join(ports, ", ")) + " }";
+            return fmt::format("{} dport {}", proto_name(m.l4proto), list);
+        }
+        case Match::Kind::ct_state: return fmt::format("ct state {}", fmt::join(m.states, ","));
+    }
+    return "";
+}
+
+std::string rule_text(const Rule& r) {
+    std::vector<std::string> words;
+    for (const auto& m : r.matches) words.push_back(match_text(m));
+    if (r.concat) {
+        const auto& c = *r.concat;
+        std::string key = fmt::format("{0} saddr . {0} daddr", ip(c.family));
+        if (c.with_ports) key += " . meta l4proto . th dport";
+        words.push_back(key + " @" + c.set);
+    }
+    if (r.vmap) words.push_back(fmt::format("{} {} vmap @{}", ip(r.vmap->family), dir_word(r.vmap->dir), r.vmap->map));
+    if (r.log) {
+        std::string log = fmt::format("log prefix \"{}\"", r.log->prefix);
+        if (r.log->group) log += fmt::format(" group {}", r.log->group);
+        words.push_back(log);
+    }
+    if (r.counter) words.push_back("counter");
+    switch (r.verdict.kind) {
+        case Verdict::Kind::none: break;
+        case Verdict::Kind::accept: words.push_back("accept"); break;
+        case Verdict::Kind::drop: words.push_back("drop"); break;
+        case Verdict::Kind::jump: words.push_back("jump " + r.verdict.chain); break;
+    }
+    if (!r.comment.empty()) words.push_back("comment \"" + r.comment + "\"");
+    return fmt::format("{}", fmt::join(words, " "));
+}
+
+void print_set(std::string& out, const Set& s) {
+    std::vector<std::string> key;
+    for (auto k : s.key) key.push_back(std::string(to_string(k)));
+    out += fmt::format("\t{} {} {{\n\t\ttype {}{}\n", s.verdict_map ? "map" : "set", s.name, fmt::join(key, " . "),
+                       s.verdict_map ? " : verdict" : "");
+    if (s.interval) out += "\t\tflags interval\n";
+    if (!s.comment.empty()) out += "\t\tcomment \"" + s.comment + "\"\n";
+    if (!s.elements.empty()) {
+        out += "\t\telements = {";
+        for (size_t i = 0; i < s.elements.size(); ++i) {
+            out += i % 8 == 0 ? (i ? ",\n\t\t\t" : "\n\t\t\t") : ", ";
+            out += element_text(s.elements[i]);
+        }
+        out += "\n\t\t}\n";
+    }
+    out += "\t}\n\n";
+}
+
+}  // namespace
+
+std::string print_ruleset(const Ruleset& r) {
+    std::string out = "#!/usr/sbin/nft -f\n";
+    for (const auto& line : r.header) out += "# " + line + "\n";
+    out += fmt::format("table inet {0}\ndelete table inet {0}\n\ntable inet {0} {{\n", r.table);
+    for (const auto& s : r.sets) print_set(out, s);
+    for (size_t i = 0; i < r.chains.size(); ++i) {
+        const auto& c = r.chains[i];
+        out += fmt::format("\tchain {} {{\n", c.name);
+        if (c.base) out += "\t\ttype filter hook forward priority filter; policy drop;\n";
+        for (const auto& rule : c.rules) out += "\t\t" + rule_text(rule) + "\n";
+        out += i + 1 < r.chains.size() ? "\t}\n\n" : "\t}\n";
+    }
+    return out + "}\n";
+}
+
+}  // namespace wardgate::nft
