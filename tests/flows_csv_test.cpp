@@ -226,7 +226,7 @@ TEST_CASE("CSV errors name file, line, column and field, and leave the aggregato
         CHECK(d.field == "connections");
         d = input_error_of([&] { read_flow_csv(one_row("start", "2026-13-01T00:00:00Z"), agg); });
         CHECK(d.field == "start");
-        CHECK(d.column == 25);
+        CHECK(d.column == 26);
         d = input_error_of([&] { read_flow_csv(one_row("duration", "-3"), agg); });
         CHECK(d.field == "duration");
     }

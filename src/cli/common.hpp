@@ -28,5 +28,7 @@ void add_compile_command(CLI::App& app, int& exit_code);
 void add_graph_command(CLI::App& app, int& exit_code);
 void add_explain_command(CLI::App& app, int& exit_code);
 void add_check_command(CLI::App& app, int& exit_code);
+void add_export_command(CLI::App& app, int& exit_code);
+void add_import_mud_command(CLI::App& app, int& exit_code);
 
 }  // namespace wardgate::cli

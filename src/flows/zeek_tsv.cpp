@@ -1,261 +1,154 @@
-// Zeek conn.log in its native tab-separated form. Built for speed: the file is mapped,
-// rows are split with SSE2 and only the columns the aggregation needs are parsed.
-#include <algorithm>
-#include <array>
-#include <span>
-#include <string>
-#include <vector>
+// Zeek conn.log (TSV). The file is mapped; a large one is read as two halves in two
+// threads, each into its own Aggregator, and the halves are merged at the end.
+//
+// The second half starts with the layout of the header block at the top of the file.
+// If the first half ends with another layout (a concatenated log with a new #fields
+// block, say), the second half is read again with that one, so the result and the
+// errors are always those of a serial read: the first half's error wins, and line
+// numbers count from the start of the file.
+#include <atomic>
+#include <exception>
+#include <optional>
+#include <system_error>
+#include <thread>
 
-#include "field_parse.hpp"
 #include "mapped_file.hpp"
-#include "reader_support.hpp"
 #include "readers_internal.hpp"
-#include "wardgate/flows/readers.hpp"
-
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
+#include "zeek_tsv_reader.hpp"
 
 namespace wardgate {
+namespace flows_internal {
 namespace {
 
-using namespace flows_internal;
+// Below this a second thread does not pay for its start and the merge.
+constexpr size_t kParallelMinimum = size_t{8} << 20;
 
-// Where the columns this reader uses sit, per the latest #fields line.
-struct ZeekLayout {
-    char separator = '\t';
-    std::string unset = "-";
-    std::vector<std::string> names;  // empty until a #fields line is seen
-    long long fields_line = 0;
-    int ts = -1, orig_h = -1, resp_h = -1, resp_p = -1, proto = -1;
-    int duration = -1, orig_bytes = -1, resp_bytes = -1, conn_state = -1;
-    size_t used = 0;  // columns [0, used) include every one this reader reads
-};
-
-// Header values escape bytes as \xNN ("#separator \x09").
-std::string decode_zeek_escapes(std::string_view text) {
-    std::string out;
-    for (size_t i = 0; i < text.size(); ++i) {
-        if (text[i] == '\\' && i + 3 < text.size() && text[i + 1] == 'x') {
-            unsigned value = 0;
-            auto [ptr, ec] = std::from_chars(text.data() + i + 2, text.data() + i + 4, value, 16);
-            if (ec == std::errc{} && ptr == text.data() + i + 4) {
-                out += static_cast<char>(value);
-                i += 3;
-                continue;
-            }
-        }
-        out += text[i];
+// The layout set by the '#' lines at the top of the file; nullopt when they hold no usable #fields.
+std::optional<ZeekLayout> leading_layout(const std::string& file, std::string_view text) {
+    LineCursor cursor(text.data(), text.data() + text.size());
+    Line line;
+    const char* end = text.data();
+    while (cursor.next(line) && line.begin != line.end && *line.begin == '#') end = cursor.position();
+    Aggregator unused;
+    ReadSummary ignored;
+    ZeekTsvReader reader(file, text, unused, ignored);
+    try {
+        reader.read(text.data(), end, [](const char*) {});
+    } catch (const InputError&) {
+        return std::nullopt;  // the serial read reports it
     }
-    return out;
+    if (reader.layout().names.empty()) return std::nullopt;
+    return reader.layout();
 }
 
-// Splits a row at `sep`, stores views of its first `keep` fields and returns how many fields it has.
-size_t split_row(const char* begin, const char* end, char sep, std::string_view* fields, size_t keep) {
-    size_t count = 0;
-    const char* field_start = begin;
-    auto field_end = [&](const char* at) {
-        if (count < keep) fields[count] = {field_start, static_cast<size_t>(at - field_start)};
-        ++count;
-        field_start = at + 1;
-    };
-    const char* p = begin;
-#ifdef __SSE2__
-    const __m128i needle = _mm_set1_epi8(sep);
-    for (; end - p >= 16; p += 16) {
-        __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-        unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(block, needle)));
-        while (mask) {
-            field_end(p + __builtin_ctz(mask));
-            mask &= mask - 1;
-        }
-    }
-#endif
-    for (; p < end; ++p)
-        if (*p == sep) field_end(p);
-    field_end(end);
-    return count;
+bool same_layout(const ZeekLayout& a, const ZeekLayout& b) {
+    return a.fields_at == b.fields_at && a.separator == b.separator && a.unset == b.unset;
 }
 
-std::optional<Protocol> zeek_protocol(std::string_view text) {
-    if (text == "tcp") return Protocol::tcp;
-    if (text == "udp") return Protocol::udp;
-    if (text == "icmp") return Protocol::icmp;
-    return std::nullopt;
+void add_summary(ReadSummary& into, const ReadSummary& from) {
+    into.rows += from.rows;
+    into.accepted += from.accepted;
+    for (const auto& [reason, count] : from.skipped) into.skipped[reason] += count;
 }
 
-class ZeekTsvReader {
-public:
-    ZeekTsvReader(std::string file, Aggregator& out, ReadSummary& summary)
-        : file_(std::move(file)), out_(out), summary_(summary) {}
-
-    void read(const char* begin, const char* end, ProgressTicker& ticker) {
-        LineCursor cursor(begin, end);
-        Line line;
-        while (cursor.next(line)) {
-            if (line.begin == line.end) continue;
-            if (*line.begin == '#')
-                header(line, cursor.number());
-            else
-                row(line, cursor.number());
-            if (pending_ == kBatch) flush();
-            if (ticker.due(static_cast<uint64_t>(cursor.position() - begin)))
-                ticker.report(static_cast<uint64_t>(cursor.position() - begin), summary_.rows);
-        }
-        flush();
-    }
-
-private:
-    void flush() {
-        out_.add(std::span<const FlowRecord>(batch_.data(), pending_));
-        pending_ = 0;
-    }
-
-    [[noreturn]] void fail(long long line, long long column, std::string_view field, std::string message) const {
-        throw_input_error(file_, line, column, field, std::move(message));
-    }
-
-    void header(const Line& line, long long number) {
-        std::string_view text = line.text();
-        if (text.starts_with("#separator")) {
-            std::string sep = decode_zeek_escapes(text.substr(std::min(text.size(), sizeof("#separator"))));
-            if (sep.size() != 1 || sep[0] == '\n')
-                fail(number, 12, "#separator", "expected a single-byte separator such as \\x09, got " + quote_value(sep));
-            layout_.separator = sep[0];
-            return;
-        }
-        size_t cut = text.find(layout_.separator);
-        std::string_view directive = text.substr(0, cut);
-        std::string_view value = cut == std::string_view::npos ? std::string_view{} : text.substr(cut + 1);
-        if (directive == "#unset_field") layout_.unset = std::string(value);
-        if (directive == "#fields") fields(value, number);
-    }
-
-    void fields(std::string_view value, long long number) {
-        ZeekLayout next;
-        next.separator = layout_.separator;
-        next.unset = layout_.unset;
-        next.fields_line = number;
-        for (size_t start = 0;;) {
-            size_t cut = value.find(next.separator, start);
-            next.names.emplace_back(value.substr(start, cut - start));
-            if (cut == std::string_view::npos) break;
-            start = cut + 1;
-        }
-        auto find = [&](std::string_view name, bool required) {
-            auto it = std::find(next.names.begin(), next.names.end(), name);
-            if (it == next.names.end()) {
-                if (required) fail(number, 0, name, "missing required column in #fields");
-                return -1;
-            }
-            int index = static_cast<int>(it - next.names.begin());
-            next.used = std::max(next.used, static_cast<size_t>(index) + 1);
-            return index;
-        };
-        next.ts = find("ts", true);
-        next.orig_h = find("id.orig_h", true);
-        next.resp_h = find("id.resp_h", true);
-        next.resp_p = find("id.resp_p", true);
-        next.proto = find("proto", true);
-        next.duration = find("duration", false);
-        next.orig_bytes = find("orig_bytes", false);
-        next.resp_bytes = find("resp_bytes", false);
-        next.conn_state = find("conn_state", false);
-        layout_ = std::move(next);
-        views_.assign(layout_.used, {});
-    }
-
-    void row(const Line& line, long long number) {
-        if (layout_.names.empty()) fail(number, 1, "#fields", "data row before any #fields header line");
-        const size_t expected = layout_.names.size();
-        size_t count = split_row(line.begin, line.end, layout_.separator, views_.data(), layout_.used);
-        if (count < expected)
-            fail(number, column_of(line.begin, line.end), layout_.names[count],
-                 "truncated row: " + std::to_string(count) + " of " + std::to_string(expected) +
-                     " fields (#fields on line " + std::to_string(layout_.fields_line) + ")");
-        if (count > expected)
-            fail(number, 0, "", "row has " + std::to_string(count) + " fields, but #fields on line " +
-                                    std::to_string(layout_.fields_line) + " names " + std::to_string(expected));
-
-        auto bad = [&](int column, const char* expectation) {
-            std::string_view value = views_[column];
-            fail(number, column_of(line.begin, value.data()), layout_.names[column],
-                 std::string("expected ") + expectation + ", got " + quote_value(value));
-        };
-        auto address = [&](int column, IpAddress& out) {
-            if (parse_ipv4_fast(views_[column], out)) return;
-            auto parsed = IpAddress::parse(views_[column]);
-            if (!parsed) bad(column, "an IP address");
-            out = *parsed;
-        };
-        auto is_set = [&](int column) {
-            if (column < 0) return false;
-            std::string_view value = views_[column];
-            const std::string& unset = layout_.unset;
-            if (value.size() != unset.size()) return true;
-            return unset.size() == 1 ? value[0] != unset[0] : value != unset;
-        };
-
-        FlowRecord& r = batch_[pending_];
-        r = FlowRecord{};
-        auto start = parse_timestamp(views_[layout_.ts]);
-        if (!start) bad(layout_.ts, "a timestamp (epoch seconds)");
-        r.start = *start;
-        address(layout_.orig_h, r.initiator);
-        address(layout_.resp_h, r.responder);
-        auto port = parse_port_number(views_[layout_.resp_p]);
-        if (!port) bad(layout_.resp_p, "a port 0-65535");
-        r.responder_port = *port;
-        if (is_set(layout_.duration)) {
-            auto duration = parse_seconds(views_[layout_.duration]);
-            if (!duration) bad(layout_.duration, "a duration in seconds");
-            r.duration = *duration;
-        }
-        for (int column : {layout_.orig_bytes, layout_.resp_bytes}) {
-            if (!is_set(column)) continue;
-            uint64_t bytes = 0;
-            if (!parse_unsigned(views_[column], bytes)) bad(column, "a byte count");
-            r.bytes += bytes;
-        }
-        r.established = layout_.conn_state >= 0 && zeek_established(views_[layout_.conn_state]);
-
-        ++summary_.rows;
-        auto protocol = zeek_protocol(views_[layout_.proto]);
-        if (!protocol) {
-            ++summary_.skipped[std::string(kSkipProtocol)];
-            return;
-        }
-        r.protocol = *protocol;
-        if (r.protocol == Protocol::icmp) r.responder_port = 0;  // Zeek puts the ICMP code there
-        ++pending_;
-        ++summary_.accepted;
-    }
-
-    std::string file_;
-    Aggregator& out_;
-    ReadSummary& summary_;
-    ZeekLayout layout_;
-    std::vector<std::string_view> views_;
-    // Accepted rows go to the aggregator in batches (see Aggregator::add(span)).
-    static constexpr size_t kBatch = 64;
-    std::array<FlowRecord, kBatch> batch_;
-    size_t pending_ = 0;
-};
-
-}  // namespace
-
-namespace flows_internal {
-
-ReadSummary read_zeek_tsv_text(const std::string& file, std::string_view text, Aggregator& out,
-                               const ProgressCallback& progress) {
+ReadSummary read_serial(const std::string& file, std::string_view text, Aggregator& out, ProgressTicker& ticker) {
     ReadSummary summary;
     Aggregator local;
-    ProgressTicker ticker(progress, file, text.size());
-    ZeekTsvReader reader(file, local, summary);
-    reader.read(text.data(), text.data() + text.size(), ticker);
+    ZeekTsvReader reader(file, text, local, summary);
+    reader.read(text.data(), text.data() + text.size(), [&](const char* position) {
+        auto done = static_cast<uint64_t>(position - text.data());
+        if (ticker.due(done)) ticker.report(done, summary.rows);
+    });
     ticker.finish(summary.rows);
     out.merge(std::move(local));
     return summary;
+}
+
+struct Half {
+    Aggregator edges;
+    ReadSummary summary;
+    std::exception_ptr error;
+};
+
+struct Stopped {};  // the second half gives up once the first has failed
+
+// nullopt when no second thread could be started.
+std::optional<ReadSummary> read_halves(const std::string& file, std::string_view text, size_t split,
+                                       const ZeekLayout& guess, Aggregator& out, ProgressTicker& ticker) {
+    const char* middle = text.data() + split;
+    const char* end = text.data() + text.size();
+    Half first, second;
+    // The second half's progress, published now and then for the first half's thread to report.
+    std::atomic<uint64_t> second_bytes{0}, second_rows{0};
+    std::atomic<bool> first_failed{false};
+
+    auto read_second_half = [&] {
+        try {
+            ZeekTsvReader reader(file, text, second.edges, second.summary);
+            reader.set_layout(guess);
+            uint64_t next_publish = 0;
+            reader.read(middle, end, [&](const char* position) {
+                auto done = static_cast<uint64_t>(position - middle);
+                if (done < next_publish) return;
+                if (first_failed.load(std::memory_order_relaxed)) throw Stopped{};
+                second_bytes.store(done, std::memory_order_relaxed);
+                second_rows.store(second.summary.rows, std::memory_order_relaxed);
+                next_publish = done + (uint64_t{1} << 20);
+            });
+        } catch (...) {
+            second.error = std::current_exception();
+        }
+    };
+    std::thread worker;
+    try {
+        worker = std::thread(read_second_half);
+    } catch (const std::system_error&) {
+        return std::nullopt;
+    }
+
+    ZeekTsvReader first_reader(file, text, first.edges, first.summary);
+    try {
+        first_reader.read(text.data(), middle, [&](const char* position) {
+            auto done = static_cast<uint64_t>(position - text.data()) + second_bytes.load(std::memory_order_relaxed);
+            if (ticker.due(done)) ticker.report(done, first.summary.rows + second_rows.load(std::memory_order_relaxed));
+        });
+    } catch (...) {
+        first.error = std::current_exception();
+        first_failed = true;
+    }
+    worker.join();
+    if (first.error) std::rethrow_exception(first.error);
+
+    if (!same_layout(first_reader.layout(), guess)) {
+        // The guess was wrong: read the second half again, now knowing its layout.
+        second = Half{};
+        ZeekTsvReader reader(file, text, second.edges, second.summary);
+        reader.set_layout(first_reader.layout());
+        reader.read(middle, end, [](const char*) {});
+    } else if (second.error) {
+        std::rethrow_exception(second.error);
+    }
+
+    add_summary(first.summary, second.summary);
+    first.edges.merge(std::move(second.edges));
+    ticker.finish(first.summary.rows);
+    out.merge(std::move(first.edges));
+    return first.summary;
+}
+
+}  // namespace
+
+ReadSummary read_zeek_tsv_text(const std::string& file, std::string_view text, Aggregator& out,
+                               const ProgressCallback& progress) {
+    ProgressTicker ticker(progress, file, text.size());
+    if (text.size() >= kParallelMinimum && std::thread::hardware_concurrency() >= 2) {
+        size_t newline = text.find('\n', text.size() / 2);
+        auto guess = leading_layout(file, text);
+        if (newline != std::string_view::npos && guess) {
+            if (auto summary = read_halves(file, text, newline + 1, *guess, out, ticker)) return *summary;
+        }
+    }
+    return read_serial(file, text, out, ticker);
 }
 
 }  // namespace flows_internal

@@ -16,7 +16,19 @@ Pipeline run_pipeline(const std::filesystem::path& site_dir, const PipelineOptio
     Aggregator flows;
     auto files = p.site->flow_files;
     files.insert(files.end(), options.extra_flows.begin(), options.extra_flows.end());
-    for (const auto& f : files) p.reads.push_back({f, read_flow_file(f, flows, options.progress)});
+    for (const auto& f : files) {
+        try {
+            p.reads.push_back({f, read_flow_file(f, flows, options.progress)});
+        } catch (const InputError& e) {
+            // Name files inside the site the way the site's own diagnostics do.
+            auto diags = e.diagnostics();
+            for (auto& d : diags) {
+                auto rel = std::filesystem::path(d.file).lexically_relative(p.site->dir);
+                if (!rel.empty() && *rel.begin() != "..") d.file = rel.string();
+            }
+            throw InputError(std::move(diags));
+        }
+    }
     p.edges = classify_edges(flows.edges(), *p.book, options.today);
     p.policy = compile_policy(*p.book, p.edges, options.today);
     return p;

@@ -48,10 +48,21 @@ std::vector<Prefix> subtract_hosts(const std::vector<Prefix>& prefixes, std::vec
 
 std::optional<size_t> PeerGroups::resolve(const PeerRef& ref, bool internet_allowed,
                                           const std::vector<uint32_t>& exclude) {
+    if (!exclude.empty()) return build(ref, internet_allowed, exclude);
+    auto key = ref.to_string() + (internet_allowed ? "" : "|onsite");
+    auto it = resolved_.find(key);
+    if (it == resolved_.end()) it = resolved_.emplace(key, build(ref, internet_allowed, exclude)).first;
+    return it->second;
+}
+
+std::optional<size_t> PeerGroups::build(const PeerRef& ref, bool internet_allowed,
+                                        const std::vector<uint32_t>& exclude) {
     AddressGroup g;
     std::string key = ref.to_string();
     bool dropped_internet = false;
-    auto excluded = [&](uint32_t device) { return std::find(exclude.begin(), exclude.end(), device) != exclude.end(); };
+    std::vector<bool> excluded_flags(site_.devices.size(), false);
+    for (uint32_t i : exclude) excluded_flags[i] = true;
+    auto excluded = [&](uint32_t device) { return bool(excluded_flags[device]); };
     switch (ref.kind) {
         case PeerRef::Kind::any:
             g.kind = AddressGroup::Kind::site;
@@ -139,9 +150,11 @@ std::optional<size_t> PeerGroups::resolve(const PeerRef& ref, bool internet_allo
         g.label += " (on site)";
     }
     if (!exclude.empty()) {
-        std::string suffix;
-        for (uint32_t i : exclude) suffix += "," + std::to_string(i);
-        key += "|except" + suffix;
+        // The excluded devices follow from the reference and the stances, so a count
+        // and a digest of the list identify the group without a key as long as the list.
+        size_t digest = 0;
+        for (uint32_t i : exclude) digest = digest * 1000003u + i;
+        key += "|except" + std::to_string(exclude.size()) + ":" + std::to_string(digest);
         if (ref.kind == PeerRef::Kind::role) g.label += " (" + std::to_string(g.members.size()) + " eligible)";
         g.name += "_eligible";
     }

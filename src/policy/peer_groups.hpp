@@ -1,5 +1,6 @@
 #pragma once
 // Turns a PeerRef into an address group, honouring whether the internet may be reached.
+#include <map>
 #include <optional>
 
 #include "group_table.hpp"
@@ -19,11 +20,13 @@ public:
     bool reaches_internet(size_t group) const;
 
 private:
+    std::optional<size_t> build(const PeerRef& ref, bool internet_allowed, const std::vector<uint32_t>& exclude);
     bool on_site(const Prefix& p) const;
     const AddressBook& book_;
     const Site& site_;
     GroupTable& table_;
     std::vector<Prefix> site_prefixes_;  // segments and non-internet endpoints
+    std::map<std::string, std::optional<size_t>> resolved_;  // every device of a model asks the same
 };
 
 std::vector<Prefix> subtract_hosts(const std::vector<Prefix>& prefixes, std::vector<IpAddress> hosts);

@@ -1,5 +1,6 @@
 #include "wardgate/site/load.hpp"
 
+#include "load_mud.hpp"
 #include "loaders.hpp"
 
 namespace wardgate {
@@ -19,6 +20,7 @@ Site load_site(const std::filesystem::path& dir) {
         }
     }
     load_profiles(site, files.profiles, diags);
+    load_mud_profiles(site, diags);
     load_policy(site, files.policy, diags);
     for (const auto& f : files.flows) {
         auto path = site.dir / f;

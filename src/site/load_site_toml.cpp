@@ -1,5 +1,6 @@
 #include <algorithm>
 
+#include "load_mud.hpp"
 #include "loaders.hpp"
 #include "toml_fields.hpp"
 
@@ -47,7 +48,7 @@ static void load_segment(Site& site, const toml::table& t, const std::string& fi
 
 static void load_endpoint(Site& site, const toml::table& t, const std::string& file, Diagnostics& diags) {
     TableFields f(t, file, "endpoint", diags);
-    f.reject_unknown({"name", "kind", "role", "addresses", "vendor", "description"});
+    f.reject_unknown({"name", "kind", "role", "addresses", "vendor", "description", "dns_names"});
     Endpoint e;
     e.origin = f.origin();
     e.name = f.string("name", true).value_or("");
@@ -56,6 +57,7 @@ static void load_endpoint(Site& site, const toml::table& t, const std::string& f
     e.prefixes = f.prefixes("addresses", true);
     e.vendor = f.string("vendor", false).value_or("");
     e.description = f.string("description", false).value_or("");
+    e.dns_names = f.strings("dns_names", false);
     site.endpoints.push_back(std::move(e));
 }
 
@@ -65,7 +67,7 @@ SiteFiles load_site_toml(Site& site, Diagnostics& diags) {
     auto root = parse_toml(site.dir / file, file, diags);
     if (!root) return files;
     TableFields top(*root, file, "", diags);
-    top.reject_unknown({"site", "segment", "endpoint"});
+    top.reject_unknown({"site", "segment", "endpoint", "mud"});
     if (auto* meta = (*root)["site"].as_table()) {
         TableFields f(*meta, file, "site", diags);
         f.reject_unknown({"name", "devices", "profiles", "policy", "flows", "mode", "log_drops", "log_group"});
@@ -87,6 +89,7 @@ SiteFiles load_site_toml(Site& site, Diagnostics& diags) {
     }
     for_each_table(*root, "segment", file, diags, [&](const toml::table& t) { load_segment(site, t, file, diags); });
     for_each_table(*root, "endpoint", file, diags, [&](const toml::table& t) { load_endpoint(site, t, file, diags); });
+    for_each_table(*root, "mud", file, diags, [&](const toml::table& t) { read_mud_reference(site, t, file, diags); });
     return files;
 }
 

@@ -79,6 +79,7 @@ struct Endpoint {
     std::string vendor; // for vendor-support networks
     std::string description;
     Origin origin;
+    std::vector<std::string> dns_names;  // names the endpoint answers to (MUD dnsname matches map to it)
 
     bool is_internet() const { return kind == "internet"; }
 };
@@ -107,6 +108,7 @@ struct DeclaredFlow {
     std::string purpose;
     bool required = true;
     Origin origin;
+    std::string dns_name;  // the DNS name the declaration named (MUD), kept for live resolution
 };
 
 // One file per vendor + model: what the manufacturer says the device needs.
@@ -116,6 +118,7 @@ struct Profile {
     std::string source;    // the document it came from (MDS2 port table, MUD URL...)
     std::vector<DeclaredFlow> flows;
     Origin origin;
+    std::vector<std::string> notes;  // declarations not turned into flows (e.g. MUD drop ACEs), and why
 
     std::string label() const { return vendor + " " + model; }
 };
@@ -149,6 +152,23 @@ struct Stance {
     bool internet = false;   // flows to internet endpoints (not named vendor networks) may be allowed
 };
 
+// What a site says a MUD file's abstractions and DNS names stand for (see docs/site-format.md).
+struct MudMapping {
+    // Keys: "my-controller", "local-networks", "same-manufacturer", "controller:URI",
+    // "manufacturer:DOMAIN", "model:MUD-URL". One abstraction may stand for several peers.
+    std::map<std::string, std::vector<PeerRef>> abstractions;
+    std::map<std::string, std::vector<PeerRef>> dns;  // DNS name -> peers
+};
+
+// A [[mud]] entry of site.toml: an RFC 8520 MUD file read as a manufacturer profile.
+struct MudReference {
+    std::string file;    // relative to the site directory
+    std::string vendor;  // empty: the file's mfg-name
+    std::string model;   // empty: the file's model-name
+    MudMapping map;
+    Origin origin;
+};
+
 enum class EnforcementMode { enforce, monitor };
 
 struct Site {
@@ -165,6 +185,7 @@ struct Site {
     std::vector<Deny> denies;
     std::map<Lifecycle, Stance> stances;
     std::vector<std::filesystem::path> flow_files;  // absolute paths
+    std::vector<MudReference> mud;                  // their profiles are in `profiles` too
 
     const Segment* find_segment(std::string_view name) const;
     const Device* find_device(std::string_view name) const;

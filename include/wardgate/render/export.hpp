@@ -1,0 +1,40 @@
+#pragma once
+// The policy as another firewall's configuration: Cisco ASA and IOS, PAN-OS, FortiOS,
+// Juniper SRX, iptables-restore and nftables. Each target builds a view of the policy and
+// renders it through the Mustache templates in templates/<target>/, so a site can adjust a
+// template without recompiling (templates/README.md documents every view).
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "wardgate/policy/ir.hpp"
+
+namespace wardgate {
+
+struct ExportFile {
+    std::string filename;
+    std::string text;
+};
+
+struct ExportResult {
+    std::string filename;                // "<site>-<target>.<ext>", the site name made file-safe
+    std::string text;                    // the main file
+    std::vector<ExportFile> companions;  // files that belong with it (iptables: IPv6 rules, ipsets)
+    std::vector<std::string> warnings;   // what the target cannot express exactly; never dropped silently
+
+    // Everything in one text, each companion after a "# ==> NAME <==" line (standard output form).
+    std::string combined() const;
+};
+
+// asa, ios, panos, fortios, srx, iptables, nft.
+const std::vector<std::string>& export_targets();
+
+// Throws std::invalid_argument for an unknown target and std::runtime_error when a template
+// is missing or does not parse. The nft target is exactly render_nft(policy).
+ExportResult render_export(const Policy& policy, std::string_view target, const std::filesystem::path& template_dir);
+
+// WARDGATE_TEMPLATE_DIR, the templates shipped with the source.
+std::filesystem::path default_template_dir();
+
+}  // namespace wardgate

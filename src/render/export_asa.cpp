@@ -1,0 +1,220 @@
+// Cisco ASA 9.x: a subinterface per segment VLAN, network object-groups per address group
+// and family, service object-groups for port lists, and one unified (IPv4 + IPv6) extended
+// access list per interface, applied inbound. The ASA is stateful: replies need no rule.
+#include <fmt/format.h>
+
+#include "export_common.hpp"
+
+namespace wardgate::export_detail {
+
+namespace {
+
+constexpr const char* kTrunk = "GigabitEthernet0/1";
+constexpr const char* kOutside = "GigabitEthernet0/0";
+constexpr size_t kRemarkMax = 100;
+
+std::string asa_prefix(const Prefix& p) {
+    if (p.family() == Family::v4)
+        return p.is_host() ? "host " + p.address.to_string() : p.address.to_string() + " " + v4_mask(p.length);
+    return p.is_host() ? "host " + p.address.to_string() : p.address.to_string() + "/" + std::to_string(p.length);
+}
+
+class AsaView {
+public:
+    explicit AsaView(const Model& m)
+        : m_(m),
+          names_({64, "-_.", {"any", "any4", "any6", "host", "interface", "object", "object-group", "log"}, {}, false}),
+          nameifs_({48, "-_.", {"any", "inside", "management"}, {}, false}) {}
+
+    ExportResult build(const std::filesystem::path& dir) {
+        View v = header_view(m_, "asa");
+        v.set("trunk_interface", std::string(kTrunk));
+        v.set("outside_interface", std::string(kOutside));
+        nameifs_("zone:outside", "outside");
+        v.set("object_groups", object_groups());
+        v.set("service_groups", service_groups());
+        v.set("interfaces", interfaces());
+        v.set("acls", acls());
+        ExportResult r;
+        r.filename = file_safe(m_.policy.site) + "-asa.cfg";
+        r.text = render_template(dir, "config.mustache", v);
+        r.warnings = std::move(warnings_);
+        check_addresses(r.text, m_, "asa", r.warnings);
+        return r;
+    }
+
+private:
+    std::string group_name(const AddressGroup& g, Family f) {
+        return names_("group:" + g.name + (f == Family::v4 ? ":4" : ":6"), g.name + (f == Family::v4 ? "-v4" : "-v6"));
+    }
+
+    View object_groups() {
+        View list = make_list();
+        for (const auto& [index, families] : m_.group_families()) {
+            const auto& g = m_.policy.groups[index];
+            for (Family f : families) {
+                View item = make_object();
+                item.set("name", group_name(g, f));
+                item.set("description", one_line(g.label, 200));
+                View objects = make_list();
+                for (const auto& p : g.prefixes) {
+                    if (p.family() != f) continue;
+                    View o = make_object();
+                    o.set("spec", asa_prefix(p));
+                    objects.push_back(o);
+                }
+                item.set("objects", objects);
+                list.push_back(item);
+            }
+        }
+        return list;
+    }
+
+    std::string service_group_name(const Service& s) { return names_("service:" + service_key(s), "svc-" + service_key(s)); }
+
+    View service_groups() {
+        std::map<std::string, Service> wanted;
+        for (const auto& r : m_.rules)
+            for (const auto& s : r.services)
+                if (s.ports.size() > 1) wanted.emplace(service_key(s), s);
+        View list = make_list();
+        for (const auto& [key, s] : wanted) {
+            View item = make_object();
+            item.set("name", service_group_name(s));
+            item.set("protocol", std::string(to_string(s.protocol)));
+            View ports = make_list();
+            for (const auto& pr : s.ports) {
+                View p = make_object();
+                p.set("spec", pr.first == pr.last ? fmt::format("eq {}", pr.first)
+                                                  : fmt::format("range {} {}", pr.first, pr.last));
+                ports.push_back(p);
+            }
+            item.set("ports", ports);
+            list.push_back(item);
+        }
+        return list;
+    }
+
+    std::string nameif(size_t zone) { return nameifs_("zone:" + m_.zones[zone].name, m_.zones[zone].name); }
+    std::string acl_name(size_t zone) { return names_("acl:" + m_.zones[zone].name, "wg-" + nameif(zone) + "-in"); }
+
+    View interfaces() {
+        View list = make_list();
+        for (size_t i = 0; i < m_.zones.size(); ++i) {
+            const Zone& z = m_.zones[i];
+            View item = make_object();
+            bool outside = !z.segment;
+            std::string name = outside ? kOutside
+                               : z.segment->vlan ? fmt::format("{}.{}", kTrunk, *z.segment->vlan)
+                                                 : fmt::format("GigabitEthernet0/{}", i + 2);
+            item.set("name", name);
+            item.set("outside", outside);
+            item.set("has_vlan", !outside && z.segment->vlan.has_value());
+            item.set("vlan", !outside && z.segment->vlan ? std::to_string(*z.segment->vlan) : std::string());
+            item.set("nameif", nameif(i));
+            item.set("security_level", std::string(outside ? "0" : "50"));
+            item.set("description", outside ? std::string("wardgate: outside (uplink)")
+                                             : fmt::format("wardgate: segment {} ({})", z.name, to_string(z.segment->kind)));
+            auto v4 = outside ? std::nullopt : gateway_address(*z.segment, Family::v4);
+            auto v6 = outside ? std::nullopt : gateway_address(*z.segment, Family::v6);
+            item.set("has_ipv4", v4.has_value());
+            item.set("ipv4_address", v4 ? v4->address.to_string() : std::string());
+            item.set("ipv4_mask", v4 ? v4_mask(v4->length) : std::string());
+            item.set("has_ipv6", v6.has_value());
+            item.set("ipv6_cidr", v6 ? v6->cidr() : std::string());
+            if (!outside) warn_interface(*z.segment, "asa", name, warnings_);
+            list.push_back(item);
+        }
+        return list;
+    }
+
+    std::string side_spec(const Side& s, Family f) {
+        if (s.any()) return f == Family::v4 ? "any4" : "any6";
+        if (!s.group) return "host " + s.host.to_string();
+        return "object-group " + group_name(*s.group, f);
+    }
+
+    View line(const std::string& action, const std::string& protocol, const std::string& src, const std::string& dst,
+              const std::string& ports, bool log) {
+        View l = make_object();
+        l.set("action", action);
+        l.set("protocol", protocol);
+        l.set("src", src);
+        l.set("dst", dst);
+        l.set("has_ports", !ports.empty());
+        l.set("ports", ports);
+        l.set("log", log);
+        return l;
+    }
+
+    View remarks(const std::vector<std::string>& texts) {
+        View list = make_list();
+        for (const auto& t : texts) {
+            View r = make_object();
+            r.set("text", one_line(t, kRemarkMax));
+            list.push_back(r);
+        }
+        return list;
+    }
+
+    View rule_entry(const ExportRule& r) {
+        std::string action = r.accept ? "permit" : "deny";
+        View lines = make_list();
+        for (Family f : r.families) {
+            std::string src = side_spec(r.src, f), dst = side_spec(r.dst, f);
+            if (r.services.empty()) lines.push_back(line(action, "ip", src, dst, "", r.log));
+            for (const auto& s : r.services) {
+                std::string ports;
+                if (s.protocol == Protocol::icmp) {
+                    lines.push_back(line(action, f == Family::v4 ? "icmp" : "icmp6", src, dst, "", r.log));
+                    continue;
+                }
+                if (s.ports.size() == 1) {
+                    const auto& pr = s.ports.front();
+                    ports = pr.first == pr.last ? fmt::format("eq {}", pr.first) : fmt::format("range {} {}", pr.first, pr.last);
+                } else if (s.ports.size() > 1) {
+                    ports = "object-group " + service_group_name(s);
+                }
+                lines.push_back(line(action, std::string(to_string(s.protocol)), src, dst, ports, r.log));
+            }
+        }
+        std::vector<std::string> texts{r.name};
+        texts.insert(texts.end(), r.reasons.begin(), r.reasons.end());
+        View e = make_object();
+        e.set("remarks", remarks(texts));
+        e.set("lines", lines);
+        return e;
+    }
+
+    View acls() {
+        View list = make_list();
+        for (size_t z = 0; z < m_.zones.size(); ++z) {
+            View entries = make_list();
+            for (const auto& r : m_.rules)
+                if (std::binary_search(r.src_zones.begin(), r.src_zones.end(), z)) entries.push_back(rule_entry(r));
+            const Zone& zone = m_.zones[z];
+            View last = make_object();
+            last.set("remarks", remarks({default_deny_text(m_, zone)}));
+            View lines = make_list();
+            lines.push_back(line(zone.monitor ? "permit" : "deny", "ip", "any", "any", "", m_.policy.log_drops));
+            last.set("lines", lines);
+            entries.push_back(last);
+            View acl = make_object();
+            acl.set("acl", acl_name(z));
+            acl.set("nameif", nameif(z));
+            acl.set("entries", entries);
+            list.push_back(acl);
+        }
+        return list;
+    }
+
+    const Model& m_;
+    Namer names_, nameifs_;
+    std::vector<std::string> warnings_;
+};
+
+}  // namespace
+
+ExportResult export_asa(const Model& m, const std::filesystem::path& templates) { return AsaView(m).build(templates); }
+
+}  // namespace wardgate::export_detail

@@ -1,0 +1,485 @@
+#include "export_common.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "wardgate/render/nft.hpp"
+
+namespace wardgate::export_detail {
+
+namespace {
+
+bool ascii_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
+
+std::string lower(std::string s) {
+    for (auto& c : s)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return s;
+}
+
+std::string reason_text(const Provenance& w, bool with_service) {
+    std::string out(to_string(w.kind));
+    if (w.expires) out += " until " + to_string(*w.expires);
+    out += ": " + w.source;
+    if (!w.detail.empty()) out += " - " + w.detail;
+    if (!w.origin.empty()) out += " [" + w.origin + "]";
+    if (with_service) out = w.service.to_string() + " " + out;
+    return out;
+}
+
+std::string deny_id(const Rule& r) {
+    if (r.why.empty()) return "";
+    const std::string& s = r.why.front().source;
+    return s.rfind("deny ", 0) == 0 ? s.substr(5) : s;
+}
+
+// The log prefix nftables gives an explicit deny, so logs read the same on every target.
+std::string deny_log_prefix(const Policy& p, const Rule& r) {
+    std::string id = r.why.empty() ? "deny" : r.why.front().source;
+    bool monitor = p.mode == EnforcementMode::monitor;
+    std::string prefix = "wardgate " + id.substr(0, 40) + (monitor ? " (monitor)" : "") + ": ";
+    if (prefix.size() > 60) prefix = prefix.substr(0, 58) + ": ";
+    return one_line(prefix, 64);
+}
+
+std::string service_name_part(const Service& s) {
+    std::string out(to_string(s.protocol));
+    if (s.protocol != Protocol::icmp && !s.ports.empty()) out += "-" + ports_text(s.ports, "_", "-");
+    return out;
+}
+
+// kainjow::mustache keeps the line break after a standalone closing tag when the section is
+// skipped, which leaves a blank line. Standalone section tags lose their indentation here, and
+// closing tags their line break, so sections leave no trace either way (as the spec says).
+std::string strip_standalone_tags(const std::string& text) {
+    std::string out;
+    size_t pos = 0;
+    while (pos < text.size()) {
+        size_t end = text.find('\n', pos);
+        bool has_newline = end != std::string::npos;
+        std::string line = text.substr(pos, has_newline ? end - pos : std::string::npos);
+        pos = has_newline ? end + 1 : text.size();
+        size_t first = line.find_first_not_of(" \t\r");
+        size_t last = line.find_last_not_of(" \t\r");
+        std::string tag = first == std::string::npos ? "" : line.substr(first, last - first + 1);
+        bool standalone = tag.size() > 5 && tag.rfind("{{", 0) == 0 && tag.find("}}") == tag.size() - 2 &&
+                          (tag[2] == '#' || tag[2] == '^' || tag[2] == '/');
+        if (!standalone) {
+            out += line + (has_newline ? "\n" : "");
+        } else {
+            out += tag + (tag[2] == '/' || !has_newline ? "" : "\n");
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+View make_list() { return View(View::type::list); }
+View make_object() { return View(View::type::object); }
+
+// ---- names ----
+
+std::string short_hash(std::string_view text) {
+    uint32_t h = 2166136261u;  // FNV-1a
+    for (unsigned char c : text) {
+        h ^= c;
+        h *= 16777619u;
+    }
+    return fmt::format("{:06x}", h & 0xffffffu);
+}
+
+char Namer::separator() const {
+    if (rules_.extra.find('-') != std::string::npos) return '-';
+    if (rules_.extra.find('_') != std::string::npos) return '_';
+    return 0;
+}
+
+std::string Namer::sanitize(std::string_view wanted) const {
+    char replacement = rules_.extra.find('_') != std::string::npos ? '_' : separator();
+    std::string out;
+    for (char c : wanted) {
+        if (ascii_alnum(c) || (c != 0 && rules_.extra.find(c) != std::string::npos)) {
+            out += c;
+        } else if (replacement) {
+            out += replacement;
+        }
+    }
+    if (rules_.lower) out = lower(out);
+    if (out.empty() || !ascii_alnum(out.front())) out = "x" + out;
+    for (const auto& p : rules_.reserved_prefixes)
+        if (lower(out).rfind(lower(p), 0) == 0) out = "wg" + std::string(1, separator() ? separator() : 'x') + out;
+    return out;
+}
+
+bool Namer::taken(const std::string& name) const {
+    std::string l = lower(name);
+    if (used_.count(l)) return true;
+    return std::any_of(rules_.reserved.begin(), rules_.reserved.end(), [&](const std::string& r) { return lower(r) == l; });
+}
+
+std::string Namer::operator()(const std::string& key, std::string_view wanted) {
+    if (auto it = by_key_.find(key); it != by_key_.end()) return it->second;
+    std::string base = sanitize(wanted);
+    std::string sep = separator() ? std::string(1, separator()) : "";
+    if (base.size() > rules_.max_length) {
+        std::string tail = sep + short_hash(wanted);
+        base = base.substr(0, rules_.max_length - tail.size()) + tail;
+    }
+    std::string name = base;
+    for (int n = 2; taken(name); ++n) {
+        std::string suffix = sep + std::to_string(n);
+        name = base.substr(0, std::min(base.size(), rules_.max_length - suffix.size())) + suffix;
+    }
+    used_.insert(lower(name));
+    by_key_.emplace(key, name);
+    return name;
+}
+
+// ---- the flattened policy ----
+
+bool Side::has(Family f) const { return group ? group->has(f) : host.family == f; }
+
+std::vector<Prefix> Side::prefixes(Family f) const {
+    if (!group) return host.family == f ? std::vector<Prefix>{Prefix::host(host)} : std::vector<Prefix>{};
+    std::vector<Prefix> out;
+    for (const auto& p : group->prefixes)
+        if (p.family() == f) out.push_back(p);
+    return out;
+}
+
+std::string Side::label() const { return group ? group->label : host_name; }
+
+std::string ExportRule::comment() const {
+    std::string out;
+    for (const auto& r : reasons) out += (out.empty() ? "" : "; ") + r;
+    return out;
+}
+
+Model::Model(const Policy& p) : policy(p) {
+    for (const auto& s : p.segments)
+        zones.push_back({s.name, &s, p.monitor(s), nft_log_prefix(s.name, p.monitor(s))});
+    bool monitor_all = p.mode == EnforcementMode::monitor;
+    zones.push_back({"outside", nullptr, monitor_all, nft_log_prefix("outside", monitor_all)});
+
+    for (const auto& n : p.notes)
+        notes.push_back(std::string(n.level == PolicyNote::Level::warning ? "warning: " : "note: ") + n.message);
+
+    for (const auto& r : p.rules) {
+        ExportRule e;
+        bool deny = r.action == Rule::Action::deny;
+        e.kind = deny ? RuleKind::deny : RuleKind::allow;
+        e.accept = !deny || monitor_all;
+        e.log = deny && p.log_drops;
+        e.src.group = &p.groups[r.src];
+        e.dst.group = &p.groups[r.dst];
+        for (Family f : {Family::v4, Family::v6})
+            if (e.src.has(f) && e.dst.has(f)) e.families.push_back(f);
+        e.services = r.services;
+        if (deny) {
+            std::string id = deny_id(r);
+            e.name = "deny-" + (id.empty() ? e.src.group->name + "-to-" + e.dst.group->name : id);
+            e.log_prefix = deny_log_prefix(p, r);
+        } else {
+            e.name = "allow-" + e.src.group->name + "-to-" + e.dst.group->name;
+        }
+        for (const auto& w : r.why) e.reasons.push_back(reason_text(w, r.why.size() > 1));
+        if (e.families.empty()) {
+            notes.push_back(fmt::format("not rendered: {} ({} -> {}) has no address family on both sides", e.name,
+                                        e.src.label(), e.dst.label()));
+            continue;
+        }
+        e.src_zones = zones_of(e.src, e.families);
+        e.dst_zones = zones_of(e.dst, e.families);
+        rules.push_back(std::move(e));
+    }
+
+    for (const auto& h : p.pinholes) {
+        ExportRule e;
+        e.kind = RuleKind::baseline;
+        e.src.host = h.src;
+        e.src.host_name = h.src_name.empty() ? h.src.to_string() : h.src_name;
+        e.dst.host = h.dst;
+        e.dst.host_name = h.dst_name.empty() ? h.dst.to_string() : h.dst_name;
+        e.families = {h.src.family};
+        Service svc{h.protocol, {}};
+        if (h.protocol != Protocol::icmp) svc.ports = {{h.port, h.port}};
+        e.services = {svc};
+        e.name = fmt::format("baseline-{}-to-{}-{}{}", e.src.host_name, e.dst.host_name, service_name_part(svc),
+                             h.src.family == Family::v6 ? "-v6" : "");
+        e.reasons.push_back(reason_text(h.why, false));
+        e.src_zones = zones_of(e.src, e.families);
+        e.dst_zones = zones_of(e.dst, e.families);
+        rules.push_back(std::move(e));
+    }
+}
+
+std::map<size_t, std::set<Family>> Model::group_families() const {
+    std::map<size_t, std::set<Family>> out;
+    for (const auto& r : rules)
+        for (const Side* s : {&r.src, &r.dst})
+            if (s->group && !s->group->any)
+                out[static_cast<size_t>(s->group - policy.groups.data())].insert(r.families.begin(), r.families.end());
+    return out;
+}
+
+std::vector<Prefix> Model::prefixes() const {
+    std::set<Prefix> out;
+    for (const auto& [g, families] : group_families())
+        for (Family f : families)
+            for (const auto& p : policy.groups[g].prefixes)
+                if (p.family() == f) out.insert(p);
+    for (const auto& r : rules)
+        if (r.kind == RuleKind::baseline) {
+            out.insert(Prefix::host(r.src.host));
+            out.insert(Prefix::host(r.dst.host));
+        }
+    return {out.begin(), out.end()};
+}
+
+std::vector<size_t> Model::zones_of(const Side& side, const std::vector<Family>& families) const {
+    std::set<size_t> out;
+    if (side.any()) {
+        for (size_t i = 0; i < zones.size(); ++i) out.insert(i);
+        return {out.begin(), out.end()};
+    }
+    for (Family f : families) {
+        for (const auto& p : side.prefixes(f)) {
+            bool inside = false;
+            for (size_t i = 0; i + 1 < zones.size(); ++i) {
+                for (const auto& s : zones[i].segment->subnets) {
+                    if (s.contains(p) || p.contains(s)) out.insert(i);
+                    inside = inside || s.contains(p);
+                }
+            }
+            if (!inside) out.insert(outside());
+        }
+    }
+    return {out.begin(), out.end()};
+}
+
+// ---- services ----
+
+std::vector<PortAtom> port_atoms(const std::vector<Service>& services) {
+    std::vector<PortAtom> out;
+    for (const auto& s : services) {
+        if (s.protocol == Protocol::icmp || s.ports.empty()) {
+            out.push_back({s.protocol, std::nullopt});
+            continue;
+        }
+        for (const auto& r : s.ports) out.push_back({s.protocol, r});
+    }
+    return out;
+}
+
+std::string service_key(const Service& s) {
+    if (s.protocol != Protocol::icmp && s.ports.empty()) return std::string(to_string(s.protocol)) + "-any";
+    return service_name_part(s);
+}
+
+std::string ports_text(const std::vector<PortRange>& ports, std::string_view list_sep, std::string_view range_sep) {
+    std::string out;
+    for (const auto& r : ports) {
+        if (!out.empty()) out += list_sep;
+        out += std::to_string(r.first);
+        if (r.last != r.first) out += std::string(range_sep) + std::to_string(r.last);
+    }
+    return out;
+}
+
+// ---- text ----
+
+std::string one_line(std::string_view text, size_t max) {
+    std::string out;
+    for (char c : text) {
+        if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+        if (c == '"' || c == '\\') c = '\'';
+        if (c == '?') c = '.';  // Cisco CLIs answer '?' with help, even inside a remark
+        out += c;
+    }
+    if (out.size() > max) out = out.substr(0, max - 3) + "...";
+    return out;
+}
+
+std::string v4_mask(uint8_t length) {
+    uint32_t m = length == 0 ? 0 : ~uint32_t{0} << (32 - length);
+    return IpAddress::v4(m).to_string();
+}
+
+std::string v4_wildcard(uint8_t length) {
+    uint32_t m = length == 0 ? 0 : ~uint32_t{0} << (32 - length);
+    return IpAddress::v4(~m).to_string();
+}
+
+std::string file_safe(std::string_view site) {
+    std::string out;
+    for (char c : site) {
+        if (ascii_alnum(c)) {
+            out += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+        } else if (!out.empty() && out.back() != '-') {
+            out += '-';
+        }
+    }
+    while (!out.empty() && out.back() == '-') out.pop_back();
+    return out.empty() ? "site" : out;
+}
+
+std::string family_name(Family f) { return f == Family::v4 ? "IPv4" : "IPv6"; }
+
+std::string InterfaceAddress::cidr() const { return address.to_string() + "/" + std::to_string(length); }
+
+std::optional<InterfaceAddress> gateway_address(const SegmentIR& s, Family f) {
+    for (const auto& gw : s.gateways) {
+        if (gw.family != f) continue;
+        for (const auto& p : s.subnets)
+            if (p.contains(gw)) return InterfaceAddress{gw, p.length};
+        return InterfaceAddress{gw, static_cast<uint8_t>(gw.bit_width())};
+    }
+    return std::nullopt;
+}
+
+void warn_interface(const SegmentIR& s, std::string_view target, const std::string& interface,
+                    std::vector<std::string>& warnings) {
+    if (!s.vlan)
+        warnings.push_back(fmt::format("{}: segment {} has no VLAN id: it is bound to the placeholder interface {}; "
+                                       "adjust the template or set vlan in site.toml",
+                                       target, s.name, interface));
+    for (Family f : {Family::v4, Family::v6}) {
+        std::vector<std::string> subnets;
+        for (const auto& p : s.subnets)
+            if (p.family() == f) subnets.push_back(p.to_string());
+        if (subnets.empty()) continue;
+        auto gw = gateway_address(s, f);
+        if (!gw) {
+            warnings.push_back(fmt::format("{}: segment {} has no {} gateway: interface {} gets no {} address", target,
+                                           s.name, family_name(f), interface, family_name(f)));
+            continue;
+        }
+        if (subnets.size() > 1)
+            warnings.push_back(fmt::format("{}: segment {} has {} {} subnets but interface {} gets only {}; route the "
+                                           "others to it",
+                                           target, s.name, subnets.size(), family_name(f), interface, gw->cidr()));
+    }
+}
+
+std::string default_deny_text(const Model& m, const Zone& z) {
+    std::string prefix = z.log_prefix;
+    while (!prefix.empty() && (prefix.back() == ' ' || prefix.back() == ':')) prefix.pop_back();
+    std::string what = z.monitor ? "default deny of " + z.name + ", monitored: accepted" : "default deny of " + z.name;
+    if (!m.policy.log_drops) return what + " (not logged)";
+    return what + " (logged as '" + prefix + "')";
+}
+
+View header_view(const Model& m, std::string_view target) {
+    View v = make_object();
+    v.set("site", m.policy.site);
+    v.set("target", std::string(target));
+    v.set("version", std::string(WARDGATE_VERSION));
+    bool monitor = m.policy.mode == EnforcementMode::monitor;
+    v.set("mode", std::string(monitor ? "monitor" : "enforce"));
+    v.set("monitor", monitor);
+    v.set("log_drops", m.policy.log_drops);
+    v.set("log_group", std::to_string(m.policy.log_group));
+    View notes = make_list();
+    for (const auto& n : m.notes) {
+        View item = make_object();
+        item.set("text", one_line(n, 1000));
+        notes.push_back(item);
+    }
+    v.set("has_notes", !m.notes.empty());
+    v.set("notes", notes);
+    return v;
+}
+
+std::string render_template(const std::filesystem::path& dir, const std::string& file, const View& view) {
+    auto read = [](const std::filesystem::path& path) {
+        std::ifstream in(path, std::ios::binary);
+        if (!in) throw std::runtime_error("cannot read template " + path.string());
+        std::ostringstream ss;
+        ss << in.rdbuf();
+        return strip_standalone_tags(ss.str());
+    };
+    std::string main = read(dir / file);
+    View root = view;
+    std::error_code ec;
+    std::vector<std::filesystem::path> partials;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
+        if (entry.path().extension() == ".mustache" && entry.path().filename() != file) partials.push_back(entry.path());
+    std::sort(partials.begin(), partials.end());
+    for (const auto& p : partials) {
+        std::string name = p.stem().string();
+        if (!root.get(name)) root.set(name, View(read(p)));
+    }
+    kainjow::mustache::mustache tmpl{main};
+    if (!tmpl.is_valid()) throw std::runtime_error("template " + (dir / file).string() + ": " + tmpl.error_message());
+    tmpl.set_custom_escape([](const std::string& s) { return s; });
+    std::string out = tmpl.render(root);
+    if (!tmpl.is_valid()) throw std::runtime_error("template " + (dir / file).string() + ": " + tmpl.error_message());
+    return out;
+}
+
+void check_addresses(const std::string& text, const Model& m, std::string_view target,
+                     std::vector<std::string>& warnings) {
+    for (Family f : {Family::v4, Family::v6}) {
+        size_t total = 0, missing = 0;
+        std::string example;
+        for (const auto& p : m.prefixes()) {
+            if (p.family() != f) continue;
+            ++total;
+            if (text.find(p.address.to_string()) == std::string::npos) {
+                if (!missing) example = p.to_string();
+                ++missing;
+            }
+        }
+        if (missing)
+            warnings.push_back(fmt::format("{}: {} of {} {} addresses the policy uses are not in the output (e.g. {}): "
+                                           "the template leaves out rules that need them",
+                                           target, missing, total, family_name(f), example));
+    }
+}
+
+}  // namespace wardgate::export_detail
+
+namespace wardgate {
+
+const std::vector<std::string>& export_targets() {
+    static const std::vector<std::string> targets{"asa", "ios", "panos", "fortios", "srx", "iptables", "nft"};
+    return targets;
+}
+
+std::filesystem::path default_template_dir() { return WARDGATE_TEMPLATE_DIR; }
+
+std::string ExportResult::combined() const {
+    std::string out = text;
+    for (const auto& c : companions) {
+        if (!out.empty() && out.back() != '\n') out += '\n';
+        out += "# ==> " + c.filename + " <==\n" + c.text;
+    }
+    return out;
+}
+
+ExportResult render_export(const Policy& policy, std::string_view target, const std::filesystem::path& template_dir) {
+    using namespace export_detail;
+    if (target == "nft") {
+        ExportResult r;
+        r.filename = file_safe(policy.site) + "-nft.nft";
+        r.text = render_nft(policy);
+        return r;
+    }
+    Model m(policy);
+    auto dir = template_dir / std::string(target);
+    if (target == "asa") return export_asa(m, dir);
+    if (target == "ios") return export_ios(m, dir);
+    if (target == "panos") return export_panos(m, dir);
+    if (target == "fortios") return export_fortios(m, dir);
+    if (target == "srx") return export_srx(m, dir);
+    if (target == "iptables") return export_iptables(m, dir);
+    throw std::invalid_argument("unknown export target \"" + std::string(target) + "\" (expected one of asa, ios, "
+                                "panos, fortios, srx, iptables, nft)");
+}
+
+}  // namespace wardgate

@@ -1,0 +1,170 @@
+#pragma once
+// What every export target shares: the policy flattened into zones, addresses and ordered
+// rules with their reasons, platform naming rules, small text helpers and the Mustache call.
+#include <kainjow/mustache.hpp>
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "wardgate/render/export.hpp"
+
+namespace wardgate::export_detail {
+
+using View = kainjow::mustache::data;
+
+View make_list();
+View make_object();
+
+// ---- names ----
+
+struct NameRules {
+    size_t max_length = 63;
+    std::string extra = "-_.";                   // allowed besides ASCII letters and digits
+    std::vector<std::string> reserved;           // compared without case
+    std::vector<std::string> reserved_prefixes;  // e.g. SRX "junos-"
+    bool lower = false;
+};
+
+// Fits names to a platform deterministically: disallowed characters become '_' (or '-'),
+// names over the limit are cut and get a 6-digit hash of the full name, and names that
+// still collide (or are reserved) get "-2", "-3", ... Ask in a deterministic order.
+class Namer {
+public:
+    explicit Namer(NameRules rules) : rules_(std::move(rules)) {}
+    // The same key always gets the same name; different keys never share one.
+    std::string operator()(const std::string& key, std::string_view wanted);
+    std::string operator()(const std::string& key) { return (*this)(key, key); }
+
+private:
+    std::string sanitize(std::string_view wanted) const;
+    bool taken(const std::string& name) const;
+    char separator() const;
+
+    NameRules rules_;
+    std::map<std::string, std::string> by_key_;
+    std::set<std::string> used_;  // lower case
+};
+
+std::string short_hash(std::string_view text);  // 6 hex digits, stable across runs and machines
+
+// ---- the flattened policy ----
+
+enum class RuleKind { deny, allow, baseline };
+
+// One side of a rule: an address group, or the single host of a baseline pinhole.
+struct Side {
+    const AddressGroup* group = nullptr;
+    IpAddress host;
+    std::string host_name;
+
+    bool any() const { return group && group->any; }
+    bool has(Family f) const;
+    std::vector<Prefix> prefixes(Family f) const;  // empty for "any"
+    std::string label() const;
+};
+
+struct ExportRule {
+    RuleKind kind = RuleKind::allow;
+    bool accept = true;  // the platform verdict: explicit denies accept (logged) in monitor mode
+    bool log = false;
+    Side src, dst;
+    std::vector<Family> families;    // where both sides have addresses
+    std::vector<Service> services;   // empty: every protocol
+    std::vector<size_t> src_zones;   // indexes into Model::zones
+    std::vector<size_t> dst_zones;
+    std::string name;                // descriptive, not yet fit to a platform
+    std::vector<std::string> reasons;
+    std::string log_prefix;          // for logged rules, as nftables writes it
+
+    std::string comment() const;     // the reasons in one line
+};
+
+struct Zone {
+    std::string name;                   // the segment's, or "outside"
+    const SegmentIR* segment = nullptr;  // null for the outside zone
+    bool monitor = false;               // default deny logs and accepts
+    std::string log_prefix;
+};
+
+struct Model {
+    explicit Model(const Policy& policy);
+
+    const Policy& policy;
+    std::vector<Zone> zones;             // segments in site order, then the outside zone
+    std::vector<ExportRule> rules;       // explicit denies, allows, baseline pinholes: the order they apply in
+    std::vector<std::string> notes;      // policy notes and rules no address family can carry
+
+    size_t outside() const { return zones.size() - 1; }
+    // Groups the rules use (never "any"), by index into Policy::groups, with the families used.
+    std::map<size_t, std::set<Family>> group_families() const;
+    // Every address rules use (group prefixes and pinhole hosts), unique and sorted.
+    std::vector<Prefix> prefixes() const;
+    std::vector<size_t> zones_of(const Side& side, const std::vector<Family>& families) const;
+};
+
+// ---- services ----
+
+// A protocol and one port range; no range means every port (always for ICMP).
+struct PortAtom {
+    Protocol protocol = Protocol::tcp;
+    std::optional<PortRange> ports;
+};
+std::vector<PortAtom> port_atoms(const std::vector<Service>& services);
+// "tcp-443", "tcp-104_11112", "tcp-8443-8444", "udp-any", "icmp": a readable, unique key.
+std::string service_key(const Service& s);
+std::string ports_text(const std::vector<PortRange>& ports, std::string_view list_sep, std::string_view range_sep);
+
+// ---- text ----
+
+// One line, without double quotes, backslashes or '?', cut to `max` characters with "...".
+std::string one_line(std::string_view text, size_t max);
+std::string v4_mask(uint8_t length);      // 24 -> "255.255.255.0"
+std::string v4_wildcard(uint8_t length);  // 24 -> "0.0.0.255"
+std::string file_safe(std::string_view site);
+std::string family_name(Family f);        // "IPv4", "IPv6"
+
+// The interface address of a segment's gateway in a family, with the prefix length of the
+// subnet holding it ("10.110.0.1", 24).
+struct InterfaceAddress {
+    IpAddress address;
+    uint8_t length = 0;
+    std::string cidr() const;  // "10.110.0.1/24"
+};
+std::optional<InterfaceAddress> gateway_address(const SegmentIR& s, Family f);
+
+// Warnings about a segment's interface that every target shares: no VLAN, no gateway, and
+// subnets beyond the one an interface address covers.
+void warn_interface(const SegmentIR& s, std::string_view target, const std::string& interface,
+                    std::vector<std::string>& warnings);
+
+// "default deny (logged as 'wardgate drop icu')" and the monitor and unlogged variants.
+std::string default_deny_text(const Model& m, const Zone& z);
+
+// Fields every template gets: site, target, version, mode, monitor, log_drops, log_group,
+// notes [{text}], has_notes.
+View header_view(const Model& m, std::string_view target);
+
+// Renders templates/<dir>/<file>; every other *.mustache file of the directory is a partial
+// named after its stem. Values are inserted verbatim ({{x}} does not HTML-escape).
+std::string render_template(const std::filesystem::path& dir, const std::string& file, const View& view);
+
+// Adds a warning for each family whose addresses are in the policy but not in the output
+// (a template without IPv6, say).
+void check_addresses(const std::string& text, const Model& m, std::string_view target,
+                     std::vector<std::string>& warnings);
+
+// ---- the targets ----
+
+ExportResult export_asa(const Model& m, const std::filesystem::path& templates);
+ExportResult export_ios(const Model& m, const std::filesystem::path& templates);
+ExportResult export_panos(const Model& m, const std::filesystem::path& templates);
+ExportResult export_fortios(const Model& m, const std::filesystem::path& templates);
+ExportResult export_srx(const Model& m, const std::filesystem::path& templates);
+ExportResult export_iptables(const Model& m, const std::filesystem::path& templates);
+
+}  // namespace wardgate::export_detail

@@ -1,0 +1,247 @@
+// Fortinet FortiOS 7.x CLI: a VLAN interface per segment, firewall addresses (IPv4) and
+// address6 (IPv6) per prefix, addrgrp / addrgrp6 per address group, custom services, and
+// consolidated firewall policies carrying IPv4 and IPv6 addresses (srcaddr / srcaddr6), then
+// logged default denies. FortiOS is stateful: replies need no policy.
+#include <fmt/format.h>
+
+#include "export_common.hpp"
+
+namespace wardgate::export_detail {
+
+namespace {
+
+constexpr const char* kOutside = "port1";
+constexpr const char* kTrunk = "port2";
+constexpr size_t kCommentMax = 1023;
+
+std::string quoted_list(const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& i : items) out += (out.empty() ? "\"" : " \"") + i + "\"";
+    return out;
+}
+
+std::string address_wanted(const Prefix& p) {
+    return p.is_host() ? "h-" + p.address.to_string() : "n-" + p.to_string();
+}
+
+bool has_family(const ExportRule& r, Family f) {
+    return std::find(r.families.begin(), r.families.end(), f) != r.families.end();
+}
+
+class FortiosView {
+public:
+    explicit FortiosView(const Model& m)
+        : m_(m),
+          interfaces_({15, "-_.", {"any", "all", "none"}, {}, false}),
+          addresses_({79, "-_.:/", {"all", "none", "any", "all6"}, {}, false}),
+          services_({79, "-_.", {"ALL", "ALL_TCP", "ALL_UDP", "ALL_ICMP", "ALL_ICMP6", "HTTP", "HTTPS", "DNS", "NTP",
+                                 "SSH", "TELNET", "SNMP", "SYSLOG", "SMB", "PING", "webproxy"},
+                     {}, false}),
+          policies_({35, "-_.", {}, {}, false}) {}
+
+    ExportResult build(const std::filesystem::path& dir) {
+        View v = header_view(m_, "fortios");
+        v.set("vdom", std::string("root"));
+        v.set("trunk_interface", std::string(kTrunk));
+        v.set("outside_interface", std::string(kOutside));
+        interfaces_("zone:outside", kOutside);
+        v.set("interfaces", interfaces());
+        v.set("addresses", addresses(Family::v4));
+        v.set("addresses6", addresses(Family::v6));
+        v.set("groups", groups(Family::v4));
+        v.set("groups6", groups(Family::v6));
+        v.set("services", services());
+        v.set("policies", policies());
+        ExportResult r;
+        r.filename = file_safe(m_.policy.site) + "-fortios.conf";
+        r.text = render_template(dir, "config.mustache", v);
+        r.warnings = std::move(warnings_);
+        check_addresses(r.text, m_, "fortios", r.warnings);
+        return r;
+    }
+
+private:
+    std::string interface_name(size_t z) {
+        const Zone& zone = m_.zones[z];
+        if (!zone.segment) return interfaces_("zone:outside", kOutside);
+        if (!zone.segment->vlan) return interfaces_("zone:" + zone.name, fmt::format("port{}", z + 3));
+        return interfaces_("zone:" + zone.name, zone.name);
+    }
+    std::string address_name(const Prefix& p) { return addresses_("address:" + p.to_string(), address_wanted(p)); }
+    std::string group_name(const AddressGroup& g, Family f) {
+        return addresses_("group:" + g.name + (f == Family::v4 ? ":4" : ":6"), g.name + (f == Family::v4 ? "-v4" : "-v6"));
+    }
+    std::string service_name(const Service& s) { return services_(service_key(s)); }
+
+    View interfaces() {
+        View list = make_list();
+        for (size_t i = 0; i < m_.zones.size(); ++i) {
+            const Zone& z = m_.zones[i];
+            bool outside = !z.segment;
+            std::string name = interface_name(i);
+            View item = make_object();
+            item.set("name", name);
+            item.set("outside", outside);
+            item.set("alias", one_line(z.name, 25));
+            item.set("role", std::string(outside ? "wan" : "lan"));
+            item.set("has_vlan", !outside && z.segment->vlan.has_value());
+            item.set("vlan", !outside && z.segment->vlan ? std::to_string(*z.segment->vlan) : std::string());
+            item.set("description", outside ? std::string("wardgate: outside (uplink)")
+                                             : fmt::format("wardgate: segment {} ({})", z.name, to_string(z.segment->kind)));
+            auto v4 = outside ? std::nullopt : gateway_address(*z.segment, Family::v4);
+            auto v6 = outside ? std::nullopt : gateway_address(*z.segment, Family::v6);
+            item.set("has_ipv4", v4.has_value());
+            item.set("ipv4_address", v4 ? v4->address.to_string() : std::string());
+            item.set("ipv4_mask", v4 ? v4_mask(v4->length) : std::string());
+            item.set("has_ipv6", v6.has_value());
+            item.set("ipv6", v6 ? v6->cidr() : std::string());
+            if (!outside) {
+                warn_interface(*z.segment, "fortios", name, warnings_);
+                if (name != z.name && z.segment->vlan)
+                    warnings_.push_back(fmt::format("fortios: segment {} is interface {} (FortiOS interface names take "
+                                                    "at most 15 characters); its alias keeps the segment name",
+                                                    z.name, name));
+            }
+            list.push_back(item);
+        }
+        return list;
+    }
+
+    View addresses(Family f) {
+        View list = make_list();
+        for (const auto& p : m_.prefixes()) {
+            if (p.family() != f) continue;
+            View item = make_object();
+            item.set("name", address_name(p));
+            if (f == Family::v4) {
+                item.set("subnet", p.address.to_string() + " " + v4_mask(p.length));
+            } else {
+                item.set("ip6", p.address.to_string() + "/" + std::to_string(p.length));
+            }
+            list.push_back(item);
+        }
+        return list;
+    }
+
+    View groups(Family f) {
+        View list = make_list();
+        for (const auto& [index, families] : m_.group_families()) {
+            if (!families.count(f)) continue;
+            const auto& g = m_.policy.groups[index];
+            std::vector<std::string> members;
+            for (const auto& p : g.prefixes)
+                if (p.family() == f) members.push_back(address_name(p));
+            View item = make_object();
+            item.set("name", group_name(g, f));
+            item.set("members", quoted_list(members));
+            item.set("comment", one_line(g.label, 255));
+            list.push_back(item);
+        }
+        return list;
+    }
+
+    View services() {
+        std::map<std::string, Service> wanted;
+        for (const auto& r : m_.rules)
+            for (const auto& s : r.services)
+                if (s.protocol != Protocol::icmp) wanted.emplace(service_key(s), s);
+        View list = make_list();
+        for (const auto& [key, s] : wanted) {
+            std::string ports = s.ports.empty() ? "1-65535" : ports_text(s.ports, " ", "-");
+            View item = make_object();
+            item.set("name", service_name(s));
+            item.set("has_tcp", s.protocol == Protocol::tcp);
+            item.set("has_udp", s.protocol == Protocol::udp);
+            item.set("ports", ports);
+            list.push_back(item);
+        }
+        return list;
+    }
+
+    std::string intf(const std::vector<size_t>& zones, bool any) {
+        if (any || zones.size() == m_.zones.size()) return "\"any\"";
+        std::vector<std::string> names;
+        for (size_t z : zones) names.push_back(interface_name(z));
+        return quoted_list(names);
+    }
+
+    std::string addr(const Side& s, Family f) {
+        if (s.any()) return "\"all\"";
+        if (!s.group) return quoted_list({address_name(Prefix::host(s.host))});
+        return quoted_list({group_name(*s.group, f)});
+    }
+
+    View policy(const std::string& name, const std::string& srcintf, const std::string& dstintf) {
+        View p = make_object();
+        p.set("id", std::to_string(++next_id_));
+        p.set("name", name);
+        p.set("srcintf", srcintf);
+        p.set("dstintf", dstintf);
+        return p;
+    }
+
+    View policies() {
+        View list = make_list();
+        for (const auto& r : m_.rules) {
+            View p = policy(policies_("rule:" + r.name, r.name), intf(r.src_zones, r.src.any()),
+                            intf(r.dst_zones, r.dst.any()));
+            bool v4 = has_family(r, Family::v4), v6 = has_family(r, Family::v6);
+            p.set("has_v4", v4);
+            p.set("srcaddr", v4 ? addr(r.src, Family::v4) : std::string());
+            p.set("dstaddr", v4 ? addr(r.dst, Family::v4) : std::string());
+            p.set("has_v6", v6);
+            p.set("srcaddr6", v6 ? addr(r.src, Family::v6) : std::string());
+            p.set("dstaddr6", v6 ? addr(r.dst, Family::v6) : std::string());
+            std::vector<std::string> services;
+            for (const auto& s : r.services) {
+                if (s.protocol != Protocol::icmp) {
+                    services.push_back(service_name(s));
+                    continue;
+                }
+                if (v4) services.push_back("ALL_ICMP");
+                if (v6) services.push_back("ALL_ICMP6");
+            }
+            if (r.services.empty()) services.push_back("ALL");
+            p.set("service", quoted_list(services));
+            p.set("action", std::string(r.accept ? "accept" : "deny"));
+            p.set("logtraffic", std::string(r.accept || r.log ? "all" : "disable"));
+            p.set("comments", one_line(r.comment(), kCommentMax));
+            list.push_back(p);
+        }
+        auto default_policy = [&](size_t z, const std::string& key, const std::string& srcintf,
+                                  const std::string& dstintf) {
+            const Zone& zone = m_.zones[z];
+            View p = policy(policies_("default:" + key, key), srcintf, dstintf);
+            p.set("has_v4", true);
+            p.set("srcaddr", std::string("\"all\""));
+            p.set("dstaddr", std::string("\"all\""));
+            p.set("has_v6", true);
+            p.set("srcaddr6", std::string("\"all\""));
+            p.set("dstaddr6", std::string("\"all\""));
+            p.set("service", std::string("\"ALL\""));
+            p.set("action", std::string(zone.monitor ? "accept" : "deny"));
+            p.set("logtraffic", std::string(m_.policy.log_drops ? "all" : "disable"));
+            p.set("comments", one_line(default_deny_text(m_, zone), kCommentMax));
+            list.push_back(p);
+        };
+        for (size_t z = 0; z < m_.outside(); ++z)
+            default_policy(z, "default-deny-from-" + m_.zones[z].name, quoted_list({interface_name(z)}), "\"any\"");
+        for (size_t z = 0; z < m_.outside(); ++z)
+            default_policy(z, "default-deny-to-" + m_.zones[z].name, "\"any\"", quoted_list({interface_name(z)}));
+        default_policy(m_.outside(), "default-deny-outside", "\"any\"", "\"any\"");
+        return list;
+    }
+
+    const Model& m_;
+    Namer interfaces_, addresses_, services_, policies_;
+    int next_id_ = 0;
+    std::vector<std::string> warnings_;
+};
+
+}  // namespace
+
+ExportResult export_fortios(const Model& m, const std::filesystem::path& templates) {
+    return FortiosView(m).build(templates);
+}
+
+}  // namespace wardgate::export_detail

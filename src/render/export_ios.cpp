@@ -1,0 +1,170 @@
+// Cisco IOS / IOS-XE: a VLAN and SVI per segment, and per interface one named extended IPv4
+// access list and one IPv6 access list, applied inbound, with one explicit entry per address
+// pair and port range. IOS access lists are stateless: permits reflect into a reflexive list
+// that every inbound list evaluates first, so replies of permitted connections come back.
+#include <fmt/format.h>
+
+#include "export_common.hpp"
+
+namespace wardgate::export_detail {
+
+namespace {
+
+constexpr const char* kOutside = "GigabitEthernet0/0";
+constexpr size_t kRemarkMax = 100;
+
+std::string ios_prefix(const Prefix& p) {
+    if (p.is_host()) return "host " + p.address.to_string();
+    if (p.family() == Family::v4) return p.address.to_string() + " " + v4_wildcard(p.length);
+    return p.to_string();
+}
+
+class IosView {
+public:
+    explicit IosView(const Model& m)
+        : m_(m), acl_names_({64, "-_", {"any", "host", "log"}, {}, false}), vlan_names_({32, "-_", {"default"}, {}, false}) {}
+
+    ExportResult build(const std::filesystem::path& dir) {
+        View v = header_view(m_, "ios");
+        v.set("outside_interface", std::string(kOutside));
+        v.set("reflect4", std::string("wg-return"));
+        v.set("reflect6", std::string("wg-return6"));
+        v.set("vlans", vlans());
+        v.set("interfaces", interfaces());
+        v.set("acls4", acls(Family::v4));
+        v.set("acls6", acls(Family::v6));
+        ExportResult r;
+        r.filename = file_safe(m_.policy.site) + "-ios.cfg";
+        r.text = render_template(dir, "config.mustache", v);
+        r.warnings = std::move(warnings_);
+        check_addresses(r.text, m_, "ios", r.warnings);
+        return r;
+    }
+
+private:
+    std::string acl_name(size_t zone, Family f) {
+        const std::string& z = m_.zones[zone].name;
+        return acl_names_("acl:" + z + (f == Family::v4 ? ":4" : ":6"), "wg-" + z + (f == Family::v4 ? "-in" : "-in6"));
+    }
+
+    View vlans() {
+        View list = make_list();
+        for (const auto& z : m_.zones) {
+            if (!z.segment || !z.segment->vlan) continue;
+            View item = make_object();
+            item.set("vlan", std::to_string(*z.segment->vlan));
+            item.set("name", vlan_names_(z.name));
+            list.push_back(item);
+        }
+        return list;
+    }
+
+    View interfaces() {
+        View list = make_list();
+        for (size_t i = 0; i < m_.zones.size(); ++i) {
+            const Zone& z = m_.zones[i];
+            bool outside = !z.segment;
+            std::string name = outside ? kOutside
+                               : z.segment->vlan ? fmt::format("Vlan{}", *z.segment->vlan)
+                                                 : fmt::format("GigabitEthernet0/{}", i + 1);
+            View item = make_object();
+            item.set("name", name);
+            item.set("outside", outside);
+            item.set("description", outside ? std::string("wardgate: outside (uplink)")
+                                             : fmt::format("wardgate: segment {} ({})", z.name, to_string(z.segment->kind)));
+            auto v4 = outside ? std::nullopt : gateway_address(*z.segment, Family::v4);
+            auto v6 = outside ? std::nullopt : gateway_address(*z.segment, Family::v6);
+            item.set("has_ipv4", v4.has_value());
+            item.set("ipv4_address", v4 ? v4->address.to_string() : std::string());
+            item.set("ipv4_mask", v4 ? v4_mask(v4->length) : std::string());
+            item.set("has_ipv6", v6.has_value());
+            item.set("ipv6_cidr", v6 ? v6->cidr() : std::string());
+            item.set("acl4", acl_name(i, Family::v4));
+            item.set("acl6", acl_name(i, Family::v6));
+            if (!outside) warn_interface(*z.segment, "ios", name, warnings_);
+            list.push_back(item);
+        }
+        return list;
+    }
+
+    View remarks(const std::vector<std::string>& texts) {
+        View list = make_list();
+        for (const auto& t : texts) {
+            View r = make_object();
+            r.set("text", one_line(t, kRemarkMax));
+            list.push_back(r);
+        }
+        return list;
+    }
+
+    static std::vector<std::string> specs(const Side& s, Family f) {
+        if (s.any()) return {"any"};
+        std::vector<std::string> out;
+        for (const auto& p : s.prefixes(f)) out.push_back(ios_prefix(p));
+        return out;
+    }
+
+    View rule_entry(const ExportRule& r, Family f) {
+        std::string action = r.accept ? "permit" : "deny";
+        std::vector<std::pair<std::string, std::string>> protocols;  // protocol, port spec
+        if (r.services.empty()) protocols.push_back({f == Family::v4 ? "ip" : "ipv6", ""});
+        for (const auto& a : port_atoms(r.services)) {
+            std::string ports;
+            if (a.ports) ports = a.ports->first == a.ports->last ? fmt::format("eq {}", a.ports->first)
+                                                                 : fmt::format("range {} {}", a.ports->first, a.ports->last);
+            protocols.push_back({std::string(to_string(a.protocol)), ports});
+        }
+        View lines = make_list();
+        for (const auto& src : specs(r.src, f))
+            for (const auto& dst : specs(r.dst, f))
+                for (const auto& [protocol, ports] : protocols) {
+                    View l = make_object();
+                    l.set("action", action);
+                    l.set("protocol", protocol);
+                    l.set("src", src);
+                    l.set("dst", dst);
+                    l.set("has_ports", !ports.empty());
+                    l.set("ports", ports);
+                    l.set("reflect", r.accept);
+                    l.set("log", r.log);
+                    lines.push_back(l);
+                }
+        std::vector<std::string> texts{r.name};
+        texts.insert(texts.end(), r.reasons.begin(), r.reasons.end());
+        View e = make_object();
+        e.set("remarks", remarks(texts));
+        e.set("lines", lines);
+        return e;
+    }
+
+    View acls(Family f) {
+        View list = make_list();
+        for (size_t z = 0; z < m_.zones.size(); ++z) {
+            View entries = make_list();
+            for (const auto& r : m_.rules) {
+                bool here = std::binary_search(r.src_zones.begin(), r.src_zones.end(), z);
+                bool family = std::find(r.families.begin(), r.families.end(), f) != r.families.end();
+                if (here && family) entries.push_back(rule_entry(r, f));
+            }
+            const Zone& zone = m_.zones[z];
+            View acl = make_object();
+            acl.set("name", acl_name(z, f));
+            acl.set("entries", entries);
+            acl.set("default_remark", one_line(default_deny_text(m_, zone), kRemarkMax));
+            acl.set("default_action", std::string(zone.monitor ? "permit" : "deny"));
+            acl.set("default_log", m_.policy.log_drops);
+            list.push_back(acl);
+        }
+        return list;
+    }
+
+    const Model& m_;
+    Namer acl_names_, vlan_names_;
+    std::vector<std::string> warnings_;
+};
+
+}  // namespace
+
+ExportResult export_ios(const Model& m, const std::filesystem::path& templates) { return IosView(m).build(templates); }
+
+}  // namespace wardgate::export_detail

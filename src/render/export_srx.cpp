@@ -1,0 +1,226 @@
+// Juniper SRX set commands: a VLAN unit and security zone per segment plus the untrust zone,
+// a global address book (address per prefix, address-set per group), applications, and
+// zone-pair policies in rule order. Junos policies take one zone pair, so a rule whose groups
+// span segments becomes one policy per pair. Logged default denies are global policies,
+// which Junos evaluates after every zone-pair policy. The SRX is stateful.
+#include <fmt/format.h>
+
+#include "export_common.hpp"
+
+namespace wardgate::export_detail {
+
+namespace {
+
+constexpr const char* kOutside = "ge-0/0/0";
+constexpr const char* kTrunk = "ge-0/0/1";
+constexpr size_t kDescriptionMax = 900;
+
+std::string member_list(const std::vector<std::string>& items) {
+    if (items.size() == 1) return items.front();
+    std::string out = "[";
+    for (const auto& i : items) out += " " + i;
+    return out + " ]";
+}
+
+std::string address_wanted(const Prefix& p) {
+    return p.is_host() ? "h-" + p.address.to_string() : "n-" + p.to_string();
+}
+
+class SrxView {
+public:
+    explicit SrxView(const Model& m)
+        : m_(m),
+          names_({63, "-_.:/", {"any", "any-ipv4", "any-ipv6", "global"}, {"junos-"}, false}),
+          zones_({63, "-_.", {"junos-host", "any", "global", "null"}, {"junos-"}, false}),
+          policies_({63, "-_.", {"global", "default-policy"}, {}, false}) {}
+
+    ExportResult build(const std::filesystem::path& dir) {
+        View v = header_view(m_, "srx");
+        v.set("trunk_interface", std::string(kTrunk));
+        v.set("outside_interface", std::string(kOutside));
+        zones_("zone:outside", "untrust");
+        v.set("interfaces", interfaces());
+        v.set("addresses", addresses());
+        v.set("address_sets", address_sets());
+        v.set("applications", applications());
+        v.set("policies", policies());
+        v.set("global_policies", global_policies());
+        ExportResult r;
+        r.filename = file_safe(m_.policy.site) + "-srx.set";
+        r.text = render_template(dir, "config.mustache", v);
+        r.warnings = std::move(warnings_);
+        check_addresses(r.text, m_, "srx", r.warnings);
+        return r;
+    }
+
+private:
+    std::string zone_name(size_t z) {
+        if (!m_.zones[z].segment) return zones_("zone:outside", "untrust");
+        return zones_("zone:" + m_.zones[z].name, m_.zones[z].name);
+    }
+    std::string address_name(const Prefix& p) { return names_("address:" + p.to_string(), address_wanted(p)); }
+    std::string set_name(const AddressGroup& g) { return names_("group:" + g.name, g.name); }
+    std::string application_name(const Service& s) { return names_("service:" + service_key(s), service_key(s)); }
+
+    View interfaces() {
+        View list = make_list();
+        for (size_t i = 0; i < m_.zones.size(); ++i) {
+            const Zone& z = m_.zones[i];
+            bool outside = !z.segment;
+            bool vlan = !outside && z.segment->vlan;
+            std::string physical = outside ? kOutside : vlan ? kTrunk : fmt::format("ge-0/0/{}", i + 2);
+            std::string unit = vlan ? std::to_string(*z.segment->vlan) : "0";
+            View item = make_object();
+            item.set("physical", physical);
+            item.set("unit", unit);
+            item.set("name", physical + "." + unit);
+            item.set("has_vlan", static_cast<bool>(vlan));
+            item.set("vlan", vlan ? std::to_string(*z.segment->vlan) : std::string());
+            item.set("zone", zone_name(i));
+            item.set("outside", outside);
+            item.set("description", outside ? std::string("wardgate: outside (uplink)")
+                                            : fmt::format("wardgate: segment {} ({})", z.name, to_string(z.segment->kind)));
+            auto v4 = outside ? std::nullopt : gateway_address(*z.segment, Family::v4);
+            auto v6 = outside ? std::nullopt : gateway_address(*z.segment, Family::v6);
+            item.set("has_ipv4", v4.has_value());
+            item.set("ipv4", v4 ? v4->cidr() : std::string());
+            item.set("has_ipv6", v6.has_value());
+            item.set("ipv6", v6 ? v6->cidr() : std::string());
+            if (!outside) warn_interface(*z.segment, "srx", physical + "." + unit, warnings_);
+            list.push_back(item);
+        }
+        return list;
+    }
+
+    View addresses() {
+        View list = make_list();
+        for (const auto& p : m_.prefixes()) {
+            View item = make_object();
+            item.set("name", address_name(p));
+            item.set("prefix", p.address.to_string() + "/" + std::to_string(p.length));
+            list.push_back(item);
+        }
+        return list;
+    }
+
+    View address_sets() {
+        View list = make_list();
+        for (const auto& [index, families] : m_.group_families()) {
+            const auto& g = m_.policy.groups[index];
+            View members = make_list();
+            for (const auto& p : g.prefixes) {
+                if (!families.count(p.family())) continue;
+                View mbr = make_object();
+                mbr.set("address", address_name(p));
+                members.push_back(mbr);
+            }
+            View item = make_object();
+            item.set("name", set_name(g));
+            item.set("description", one_line(g.label, 255));
+            item.set("members", members);
+            list.push_back(item);
+        }
+        return list;
+    }
+
+    View applications() {
+        std::map<std::string, Service> wanted;
+        for (const auto& r : m_.rules)
+            for (const auto& s : r.services)
+                if (s.protocol != Protocol::icmp) wanted.emplace(service_key(s), s);
+        View list = make_list();
+        for (const auto& [key, s] : wanted) {
+            std::vector<PortRange> ranges = s.ports.empty() ? std::vector<PortRange>{{0, 65535}} : s.ports;
+            auto text = [](const PortRange& pr) {
+                return pr.first == pr.last ? std::to_string(pr.first) : fmt::format("{}-{}", pr.first, pr.last);
+            };
+            View terms = make_list();
+            for (size_t i = 0; i < ranges.size(); ++i) {
+                View t = make_object();
+                t.set("term", fmt::format("t{}", i + 1));
+                t.set("protocol", std::string(to_string(s.protocol)));
+                t.set("ports", text(ranges[i]));
+                terms.push_back(t);
+            }
+            View item = make_object();
+            item.set("name", application_name(s));
+            item.set("single", ranges.size() == 1);
+            item.set("protocol", std::string(to_string(s.protocol)));
+            item.set("ports", text(ranges.front()));
+            item.set("terms", terms);
+            list.push_back(item);
+        }
+        return list;
+    }
+
+    std::string side(const Side& s) {
+        if (s.any()) return "any";
+        if (!s.group) return address_name(Prefix::host(s.host));
+        return set_name(*s.group);
+    }
+
+    View policies() {
+        View list = make_list();
+        for (const auto& r : m_.rules) {
+            std::vector<std::string> apps;
+            for (const auto& s : r.services) {
+                if (s.protocol != Protocol::icmp) {
+                    apps.push_back(application_name(s));
+                    continue;
+                }
+                for (Family f : r.families) apps.push_back(f == Family::v4 ? "junos-icmp-all" : "junos-icmp6-all");
+            }
+            if (r.services.empty()) apps.push_back("any");
+            bool single = r.src_zones.size() == 1 && r.dst_zones.size() == 1;
+            for (size_t from : r.src_zones) {
+                for (size_t to : r.dst_zones) {
+                    std::string key = single ? r.name : r.name + "_" + zone_name(from) + "_" + zone_name(to);
+                    View p = make_object();
+                    p.set("from_zone", zone_name(from));
+                    p.set("to_zone", zone_name(to));
+                    p.set("name", policies_("rule:" + key, key));
+                    p.set("source", side(r.src));
+                    p.set("destination", side(r.dst));
+                    p.set("application", member_list(apps));
+                    p.set("action", std::string(r.accept ? "permit" : "deny"));
+                    p.set("log_init", r.log);
+                    p.set("log_close", r.accept);
+                    p.set("description", one_line(r.comment(), kDescriptionMax));
+                    list.push_back(p);
+                }
+            }
+        }
+        return list;
+    }
+
+    View global_policies() {
+        View list = make_list();
+        auto add = [&](size_t z, const std::string& key, const std::string& from, const std::string& to) {
+            const Zone& zone = m_.zones[z];
+            View p = make_object();
+            p.set("name", policies_("default:" + key, key));
+            p.set("has_from", !from.empty());
+            p.set("from_zone", from);
+            p.set("has_to", !to.empty());
+            p.set("to_zone", to);
+            p.set("action", std::string(zone.monitor ? "permit" : "deny"));
+            p.set("log_init", m_.policy.log_drops);
+            p.set("description", one_line(default_deny_text(m_, zone), kDescriptionMax));
+            list.push_back(p);
+        };
+        for (size_t z = 0; z < m_.outside(); ++z) add(z, "default-deny-from-" + m_.zones[z].name, zone_name(z), "");
+        for (size_t z = 0; z < m_.outside(); ++z) add(z, "default-deny-to-" + m_.zones[z].name, "", zone_name(z));
+        add(m_.outside(), "default-deny-outside", "", "");
+        return list;
+    }
+
+    const Model& m_;
+    Namer names_, zones_, policies_;
+    std::vector<std::string> warnings_;
+};
+
+}  // namespace
+
+ExportResult export_srx(const Model& m, const std::filesystem::path& templates) { return SrxView(m).build(templates); }
+
+}  // namespace wardgate::export_detail
