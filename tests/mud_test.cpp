@@ -140,6 +140,7 @@ TEST_CASE("cisco-luminaire.json: six ACEs become three conversations", "[mud]") 
     CHECK(update->purpose ==
           "cl0-todev, cl0-frdev (dns fw-update.luminaire.example.com) per MUD " + kLuminaireUrl);
     CHECK(update->origin.file == "test.json");
+    CHECK(update->origin.line == 35);  // the first ACE of the pair, cl0-todev
     // udp without direction: the controller's port 5684 is pinned, so the device initiates (CoAP over DTLS).
     auto* ctl = find_flow(t.profile, Direction::device_initiated, "endpoint:lighting-controller", "udp/5684");
     REQUIRE(ctl);
@@ -331,12 +332,13 @@ TEST_CASE("unmapped abstractions and DNS names are errors that name them", "[mud
     REQUIRE(diags.items().size() == 4);
     const Diagnostic& d = diags.items()[1];
     CHECK(d.file == "cisco-luminaire.json");
-    CHECK(d.line == 0);
+    CHECK(d.line == 58);
     CHECK(d.field == "/ietf-access-control-list:acls/acl/0/aces/ace/1/matches/ietf-mud:mud/my-controller");
     CHECK(d.message.find("unmapped MUD abstraction my-controller") != std::string::npos);
     CHECK(d.message.find("[mud.map] my-controller = \"PEER\"") != std::string::npos);
     CHECK(d.message.find("--map my-controller=PEER") != std::string::npos);
     CHECK(diags.items()[0].field == "/ietf-access-control-list:acls/acl/0/aces/ace/0/matches/ipv4/ietf-acldns:src-dnsname");
+    CHECK(diags.items()[0].line == 39);
     CHECK(diags.items()[0].message.find("\"fw-update.luminaire.example.com\"") != std::string::npos);
     CHECK(t.unmapped == std::vector<std::string>{"dns:fw-update.luminaire.example.com", "my-controller"});
 
@@ -465,6 +467,7 @@ TEST_CASE("a site with [[mud]]: mapping problems are located errors", "[mud]") {
         auto errors = load_errors(s.dir.path);
         REQUIRE(errors.size() == 2);
         CHECK(errors[0].file == "mud/luminaire.json");
+        CHECK(errors[0].line == 58);
         CHECK(errors[0].field == "/ietf-access-control-list:acls/acl/0/aces/ace/1/matches/ietf-mud:mud/my-controller");
         CHECK(errors[0].message.find("my-controller") != std::string::npos);
     }
@@ -478,6 +481,15 @@ TEST_CASE("a site with [[mud]]: mapping problems are located errors", "[mud]") {
         CHECK(errors[0].line == 34);
         CHECK(errors[0].field == "mud.map.my-controller");
         CHECK(errors[0].message.find("unknown role \"no-such-role\"") != std::string::npos);
+    }
+    SECTION("[mud.dns] wins over an endpoint's dns_names") {
+        toml += "[mud.dns]\n\"fw-update.luminaire.example.com\" = \"cidr:198.51.100.7\"\n";
+        s.write("site.toml", toml);
+        Site site = load_site(s.dir.path);
+        const Profile* p = site.find_profile("Cisco", "Luminaire");
+        REQUIRE(p);
+        CHECK(find_flow(*p, Direction::device_initiated, "cidr:198.51.100.7", "tcp/443"));
+        CHECK_FALSE(find_flow(*p, Direction::device_initiated, "endpoint:luminaire-cloud", "tcp/443"));
     }
     SECTION("a malformed mapping value is reported where it is written") {
         toml += "[mud.dns]\n\"fw-update.luminaire.example.com\" = \"nowhere\"\n";
@@ -524,7 +536,7 @@ TEST_CASE("import-mud writes a profile that the site loader reads back to the sa
         CHECK(text.find("# mud-url: " + kLuminaireUrl + "\n") != std::string::npos);
         CHECK(text.find("# last-update: 2018-06-29T19:50:19+02:00\n") != std::string::npos);
         CHECK(text.find("# 6 ACEs: 4 declared flows, 0 not translated\n") != std::string::npos);
-        CHECK(text.find("# dns name: fw-update.luminaire.example.com\n") != std::string::npos);
+        CHECK(text.find("dns_name = \"fw-update.luminaire.example.com\"\n") != std::string::npos);
 
         Site site = load_site(s.dir.path);
         const Profile* imported = site.find_profile("Cisco", "Luminaire");
@@ -539,6 +551,7 @@ TEST_CASE("import-mud writes a profile that the site loader reads back to the sa
             CHECK(a.service == b.service);
             CHECK(a.purpose == b.purpose);
             CHECK(a.required == b.required);
+            CHECK(a.dns_name == b.dns_name);
         }
     }
     SECTION("unmapped abstractions: exit 1, every missing mapping listed, nothing written") {

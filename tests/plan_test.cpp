@@ -77,7 +77,7 @@ TEST_CASE("explain names the rule and provenance, or the default deny", "[plan][
     auto allowed = run_wardgate(base + "pump-01 drug-library tcp/443");
     CHECK(allowed.exit_code == 0);
     CHECK_THAT(allowed.out, Catch::Contains("pump-01 (10.110.0.21) -> drug-library (10.50.0.20) tcp/443: ALLOWED"));
-    CHECK_THAT(allowed.out, Catch::Contains("why: declared: Acme Pump 1 profile - Drug library [profiles/acme-pump-1.toml:5]"));
+    CHECK_THAT(allowed.out, Catch::Contains("why: declared: Acme Pump 1 profile (Acme Pump 1 port table) - Drug library [profiles/acme-pump-1.toml:5]"));
     CHECK_THAT(allowed.out, Catch::Contains("observed: 2 connections"));
 
     auto denied = run_wardgate(base + "pump-02 192.0.2.44 tcp/443");

@@ -42,6 +42,43 @@ Service parse_service_arg(const std::string& text) {
                                 "expected tcp/PORT, udp/PORT or icmp with PORT 0-65535, got \"" + text + "\""});
 }
 
+// Why the declarations and approvals that mention this flow do not let it through.
+void explain_unused_reasons(const Site& site, const AddressBook& book, const IpAddress& src, const IpAddress& dst,
+                            Protocol proto, uint16_t port, const Date& today) {
+    Entity from = book.resolve(src), to = book.resolve(dst);
+    bool any = false;
+    auto stage_of = [&](const Entity& e) -> const Stance* {
+        return e.kind == Entity::Kind::device ? &site.stance(site.devices[e.index].lifecycle) : nullptr;
+    };
+    for (const auto& a : site.approvals) {
+        if (!a.service.matches(proto, port) || !peer_matches(a.from, from, book) || !peer_matches(a.to, to, book)) continue;
+        any = true;
+        if (a.expired(today)) {
+            std::cout << fmt::format("  approval {} covers it but expired on {}\n", a.id, to_string(*a.expires));
+            continue;
+        }
+        for (const Entity* e : {&from, &to}) {
+            const Stance* st = stage_of(*e);
+            if (st && !st->approvals)
+                std::cout << fmt::format("  approval {} covers it but {} is {}: its stance takes no approvals\n", a.id,
+                                         site.devices[e->index].name, to_string(site.devices[e->index].lifecycle));
+        }
+    }
+    for (const Entity* e : {&from, &to}) {
+        if (e->kind != Entity::Kind::device) continue;
+        const Device& d = site.devices[e->index];
+        const Profile* profile = site.find_profile(d.vendor, d.model);
+        if (!profile) continue;
+        for (const auto& f : profile->flows) {
+            if (!declaration_covers(f, *e, from, to, proto, port, book)) continue;
+            any = true;
+            std::cout << fmt::format("  {} declares it ({}:{}) but the {} stance allows no internet access\n",
+                                     profile->label(), f.origin.file, f.origin.line, to_string(d.lifecycle));
+        }
+    }
+    if (!any) std::cout << "  nothing declares, approves or baselines this flow\n";
+}
+
 }  // namespace
 
 void add_explain_command(CLI::App& app, int& exit_code) {
@@ -96,7 +133,7 @@ void add_explain_command(CLI::App& app, int& exit_code) {
                                          v.segment.empty() ? "traffic outside the site's segments" : "segment " + seg,
                                          nft_log_prefix(seg, v.monitored),
                                          pol.log_group ? fmt::format(", NFLOG group {}", pol.log_group) : "");
-                std::cout << "  nothing declares, approves or baselines this flow\n";
+                explain_unused_reasons(*p.site, book, src, dst, svc.protocol, port, p.today);
                 break;
             }
         }

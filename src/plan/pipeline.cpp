@@ -2,6 +2,7 @@
 
 #include "wardgate/policy/compile.hpp"
 #include "wardgate/site/load.hpp"
+#include "wardgate/store/baseline_store.hpp"
 
 namespace wardgate {
 
@@ -11,6 +12,7 @@ Date today_utc() {
 
 Pipeline run_pipeline(const std::filesystem::path& site_dir, const PipelineOptions& options) {
     Pipeline p;
+    p.today = options.today;
     p.site = std::make_unique<Site>(load_site(site_dir));
     p.book = std::make_unique<AddressBook>(*p.site);
     Aggregator flows;
@@ -28,6 +30,11 @@ Pipeline run_pipeline(const std::filesystem::path& site_dir, const PipelineOptio
             }
             throw InputError(std::move(diags));
         }
+    }
+    if (!options.store.empty()) {
+        if (!std::filesystem::exists(options.store))
+            throw InputError(Diagnostic{options.store.string(), 0, 0, "", "no such baseline database"});
+        BaselineStore(options.store).merge_into(flows);
     }
     p.edges = classify_edges(flows.edges(), *p.book, options.today);
     p.policy = compile_policy(*p.book, p.edges, options.today);

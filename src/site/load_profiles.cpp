@@ -17,7 +17,7 @@ static void load_profile(Site& site, const std::string& file, Diagnostics& diags
     p.source = top.string("source", false).value_or(file);
     for_each_table(*root, "flow", file, diags, [&](const toml::table& t) {
         TableFields f(t, file, "flow", diags);
-        f.reject_unknown({"direction", "peer", "protocol", "ports", "purpose", "required"});
+        f.reject_unknown({"direction", "peer", "dns_name", "protocol", "ports", "purpose", "required"});
         DeclaredFlow flow;
         flow.origin = f.origin();
         auto dir = f.choice<Direction>("direction", true, parse_direction, "device-initiated or peer-initiated");
@@ -25,6 +25,7 @@ static void load_profile(Site& site, const std::string& file, Diagnostics& diags
         auto svc = f.service(true);
         flow.purpose = f.string("purpose", false).value_or("");
         flow.required = f.boolean("required", true);
+        flow.dns_name = f.string("dns_name", false).value_or("");
         if (dir && peer && svc) {
             flow.direction = *dir;
             flow.peer = *peer;

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "mud_lines.hpp"
 #include "wardgate/site/mud.hpp"
 
 namespace wardgate {
@@ -18,20 +19,7 @@ std::string_view to_string(MudSide s) { return s == MudSide::from_device ? "from
 
 namespace {
 
-// RFC 6901: '~' and '/' inside a key are escaped.
-std::string at(const std::string& base, std::string_view key) {
-    std::string out = base + "/";
-    for (char c : key) {
-        if (c == '~') {
-            out += "~0";
-        } else if (c == '/') {
-            out += "~1";
-        } else {
-            out += c;
-        }
-    }
-    return out;
-}
+std::string at(const std::string& base, std::string_view key) { return mud_detail::pointer_child(base, key); }
 
 std::string at(const std::string& base, size_t index) { return base + "/" + std::to_string(index); }
 
@@ -43,7 +31,8 @@ std::optional<MudSide> parse_side(std::string_view text) {
 
 class MudParser {
 public:
-    MudParser(const std::string& file, Diagnostics& diags) : file_(file), diags_(diags) {}
+    MudParser(const std::string& file, const std::map<std::string, int>& lines, Diagnostics& diags)
+        : file_(file), lines_(lines), diags_(diags) {}
 
     std::optional<MudFile> run(const json& root) {
         size_t errors_before = diags_.items().size();
@@ -83,7 +72,10 @@ public:
     }
 
 private:
-    void error(const std::string& pointer, std::string message) { diags_.add(file_, 0, 0, pointer, std::move(message)); }
+    int line(const std::string& pointer) const { return mud_detail::line_of(lines_, pointer); }
+    void error(const std::string& pointer, std::string message) {
+        diags_.add(file_, line(pointer), 0, pointer, std::move(message));
+    }
 
     // The first of `names` present in obj (older drafts spell some keys differently).
     std::pair<const json*, std::string> member(const json& obj, const std::string& base,
@@ -168,6 +160,7 @@ private:
             ace.acl = name;
             ace.policy = side;
             ace.pointer = at(list_ptr, i);
+            ace.line = line(ace.pointer);
             if (read_ace((*list)[i], ace)) out.push_back(std::move(ace));
         }
     }
@@ -265,7 +258,7 @@ private:
                     error(key_ptr, "expected a DNS name");
                 } else {
                     (key == "ietf-acldns:src-dnsname" ? ace.source_dnsname : ace.destination_dnsname) =
-                        MudText{value.get<std::string>(), key_ptr};
+                        MudText{value.get<std::string>(), key_ptr, line(key_ptr)};
                 }
             } else {
                 ace.unsupported.push_back(key_ptr);  // dscp, ttl, flags...
@@ -370,7 +363,7 @@ private:
         const std::string& kind = node.begin().key();
         const json& value = node.begin().value();
         auto key_ptr = at(ptr, kind);
-        MudAbstraction a{kind, "", key_ptr};
+        MudAbstraction a{kind, "", key_ptr, line(key_ptr)};
         if (kind == "controller" || kind == "manufacturer" || kind == "model") {
             if (!value.is_string() || value.get<std::string>().empty()) {
                 error(key_ptr, "expected a " + std::string(kind == "manufacturer" ? "domain name" : "URI"));
@@ -393,6 +386,7 @@ private:
     }
 
     const std::string& file_;
+    const std::map<std::string, int>& lines_;
     Diagnostics& diags_;
 };
 
@@ -424,7 +418,7 @@ std::optional<MudFile> parse_mud(const std::string& json_text, const std::string
         diags.add(file, line, column, "", "JSON syntax error (byte " + std::to_string(e.byte) + "): " + what);
         return std::nullopt;
     }
-    return MudParser(file, diags).run(root);
+    return MudParser(file, mud_detail::json_pointer_lines(json_text), diags).run(root);
 }
 
 std::optional<MudFile> read_mud(const std::filesystem::path& path, const std::string& file, Diagnostics& diags) {

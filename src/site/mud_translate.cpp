@@ -45,11 +45,11 @@ public:
         p.vendor = options_.vendor.empty() ? mud_.mfg_name : options_.vendor;
         p.model = options_.model.empty() ? mud_.model_name : options_.model;
         if (p.vendor.empty())
-            error("/ietf-mud:mud/mfg-name",
+            error(0, "/ietf-mud:mud/mfg-name",
                   "the MUD file names no manufacturer: give the vendor the site's devices use "
                   "(site.toml [[mud]] vendor = \"...\", or import-mud --vendor)");
         if (p.model.empty())
-            error("/ietf-mud:mud/model-name",
+            error(0, "/ietf-mud:mud/model-name",
                   "the MUD file names no model: give the model the site's devices use "
                   "(site.toml [[mud]] model = \"...\", or import-mud --model)");
         p.source = "MUD " + mud_.url + (mud_.last_update.empty() ? "" : " (last-update " + mud_.last_update + ")");
@@ -63,8 +63,8 @@ public:
     }
 
 private:
-    void error(const std::string& pointer, std::string message) {
-        diags_.add(options_.file, 0, 0, pointer, std::move(message));
+    void error(int line, const std::string& pointer, std::string message) {
+        diags_.add(options_.file, line, 0, pointer, std::move(message));
     }
 
     void refuse(MudAceResult& r, const MudAce& ace, std::string reason) {
@@ -136,11 +136,12 @@ private:
         std::string peer_text;
         if (ace.abstraction) {
             peer_text = ace.abstraction->key();
-            peers = lookup(options_.map.abstractions, ace.abstraction->key(), ace.abstraction->pointer,
+            peers = lookup(options_.map.abstractions, ace.abstraction->key(), ace.abstraction->line,
+                           ace.abstraction->pointer,
                            unmapped_abstraction_message(*ace.abstraction), ace.abstraction->key());
         } else if (!peer_dns.empty()) {
             peer_text = "dns " + peer_dns.text;
-            peers = lookup(options_.map.dns, peer_dns.text, peer_dns.pointer,
+            peers = lookup(options_.map.dns, peer_dns.text, peer_dns.line, peer_dns.pointer,
                            "unmapped DNS name \"" + peer_dns.text + "\": map it to a peer with [mud.dns] \"" +
                                peer_dns.text + "\" = \"PEER\" in site.toml, list it in an endpoint's dns_names, "
                                "or pass --dns " + peer_dns.text + "=PEER to import-mud",
@@ -167,7 +168,7 @@ private:
                 if (proto != Protocol::icmp)
                     f.service.ports = responder_ports.empty() ? std::vector<PortRange>{{0, 65535}}
                                                               : normalize_ports(responder_ports);
-                f.origin = {options_.file, 0};
+                f.origin = {options_.file, ace.line};
                 f.dns_name = ace.abstraction ? "" : peer_dns.text;
                 r.flows.push_back(merge(std::move(f), ace.name, peer_text));
             }
@@ -182,10 +183,10 @@ private:
                "segment:S, endpoint:E, device:D, a prefix, or a list of them)";
     }
 
-    std::vector<PeerRef> lookup(const std::map<std::string, std::vector<PeerRef>>& map, const std::string& key,
+    std::vector<PeerRef> lookup(const std::map<std::string, std::vector<PeerRef>>& map, const std::string& key, int line,
                                 const std::string& pointer, const std::string& message, const std::string& unmapped_key) {
         if (auto it = map.find(key); it != map.end() && !it->second.empty()) return it->second;
-        error(pointer, message);
+        error(line, pointer, message);
         if (std::find(result_.unmapped.begin(), result_.unmapped.end(), unmapped_key) == result_.unmapped.end())
             result_.unmapped.push_back(unmapped_key);
         return {};

@@ -46,9 +46,9 @@ std::string profile_to_toml(const Profile& profile, const std::vector<std::strin
     out += "source = " + toml_quote(profile.source) + "\n";
     for (const auto& f : profile.flows) {
         out += "\n[[flow]]\n";
-        if (!f.dns_name.empty()) out += comment("dns name: " + f.dns_name);
         out += "direction = " + toml_quote(to_string(f.direction)) + "\n";
         out += "peer = " + toml_quote(f.peer.to_string()) + "\n";
+        if (!f.dns_name.empty()) out += "dns_name = " + toml_quote(f.dns_name) + "\n";
         out += "protocol = " + toml_quote(to_string(f.service.protocol)) + "\n";
         if (f.service.protocol != Protocol::icmp) {
             out += "ports = [";

@@ -13,6 +13,7 @@ namespace wardgate {
 struct PipelineOptions {
     Date today;                                        // approvals expire against this day
     std::vector<std::filesystem::path> extra_flows;   // in addition to the site's own flow files
+    std::filesystem::path store;                       // baseline database whose edges join them (empty: none)
     ProgressCallback progress;
 };
 
@@ -27,6 +28,7 @@ struct Pipeline {
     std::vector<FileSummary> reads;
     std::vector<ClassifiedEdge> edges;   // observed, classified, sorted by key
     Policy policy;
+    Date today;                          // the day approvals were checked against
 };
 
 Pipeline run_pipeline(const std::filesystem::path& site_dir, const PipelineOptions& options);

@@ -24,6 +24,7 @@ enum class MudForwarding { accept, drop, reject };
 struct MudText {
     std::string text;
     std::string pointer;
+    int line = 0;
     bool empty() const { return text.empty(); }
 };
 
@@ -32,6 +33,7 @@ struct MudAbstraction {
     std::string kind;   // controller, my-controller, local-networks, same-manufacturer, manufacturer, model
     std::string value;  // controller URI, manufacturer domain or model MUD URL; empty for the others
     std::string pointer;
+    int line = 0;
 
     // The mapping key: "my-controller", "controller:https://...", "manufacturer:example.com"
     std::string key() const { return value.empty() ? kind : kind + ":" + value; }
@@ -42,6 +44,7 @@ struct MudAce {
     std::string acl;
     std::string name;
     std::string pointer;                // of the ACE
+    int line = 0;
     std::optional<MudSide> policy;      // the policy that uses the ACL; unset: neither does
     MudForwarding forwarding = MudForwarding::accept;
     std::optional<uint8_t> protocol;    // IP protocol number; unset: any protocol
@@ -62,8 +65,8 @@ struct MudFile {
     std::vector<MudAce> aces;  // every ACE of every ACL, in file order
 };
 
-// Problems go to diags under `file` with the JSON pointer as the field (line 0: nlohmann keeps no
-// lines); syntax errors carry line and column. nullopt when the file is unusable.
+// Problems go to diags under `file` with the JSON pointer as the field and the line it is on;
+// syntax errors carry line, column and byte offset. nullopt when the file is unusable.
 std::optional<MudFile> parse_mud(const std::string& json_text, const std::string& file, Diagnostics& diags);
 std::optional<MudFile> read_mud(const std::filesystem::path& path, const std::string& file, Diagnostics& diags);
 
