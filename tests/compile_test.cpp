@@ -33,7 +33,8 @@ TEST_CASE("declared flows are allowed with the profile as provenance", "[compile
     const Rule& r = p.policy.rules[v.rule];
     REQUIRE(r.why.size() >= 1);
     CHECK(r.why[0].kind == Provenance::Kind::declared);
-    CHECK(r.why[0].source == "Acme Pump 1 profile (Acme Pump 1 port table)");
+    CHECK(r.why[0].source == "Acme Pump 1 profile");
+    CHECK(r.why[0].document == "Acme Pump 1 port table");
     CHECK(r.why[0].detail == "Drug library");
     CHECK(r.why[0].origin == "profiles/acme-pump-1.toml:5");
     // Same pump, an undeclared port: default deny of its segment.

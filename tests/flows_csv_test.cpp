@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 #include <fstream>
 #include <string>
 
@@ -30,11 +31,13 @@ struct TempDir {
 
 IpAddress ip(const char* text) { return *IpAddress::parse(text); }
 
-const ObservedEdge* find_edge(const std::vector<ObservedEdge>& edges, const char* from, const char* to, Protocol p,
-                              uint16_t port) {
+// A copy, so it cannot dangle when edges is a temporary.
+std::optional<ObservedEdge> find_edge(const std::vector<ObservedEdge>& edges, const char* from, const char* to,
+                                      Protocol p, uint16_t port) {
     EdgeKey key{ip(from), ip(to), p, port};
     auto it = std::find_if(edges.begin(), edges.end(), [&](const ObservedEdge& e) { return e.key == key; });
-    return it == edges.end() ? nullptr : &*it;
+    if (it == edges.end()) return std::nullopt;
+    return *it;
 }
 
 template <typename F>
@@ -67,7 +70,7 @@ FlowRecord record(const char* from, const char* to, Protocol p, uint16_t port, d
 void require_single_untouched_edge(const Aggregator& agg) {
     REQUIRE(agg.size() == 1);
     REQUIRE(agg.records() == 1);
-    const auto& e = agg.edges().front();
+    const ObservedEdge e = agg.edges().front();
     REQUIRE(e.key.responder_port == 2575);
     REQUIRE(e.stats.connections == 1);
     REQUIRE(e.stats.bytes == 42);
@@ -159,7 +162,7 @@ TEST_CASE("CSV: columns in any order, quoting, ISO and epoch times, connection c
     REQUIRE(agg.size() == 3);
     auto edges = agg.edges();
 
-    const ObservedEdge* dicom = find_edge(edges, "10.10.0.7", "10.20.0.5", Protocol::tcp, 104);
+    auto dicom = find_edge(edges, "10.10.0.7", "10.20.0.5", Protocol::tcp, 104);
     REQUIRE(dicom);
     CHECK(dicom->stats.connections == 4);  // 3 from the first row, 1 by default
     CHECK(dicom->stats.bytes == 1024);
@@ -167,12 +170,12 @@ TEST_CASE("CSV: columns in any order, quoting, ISO and epoch times, connection c
     CHECK(dicom->stats.first_seen == 1793607300.0);  // 2026-11-02T08:15:00Z
     CHECK(dicom->stats.last_seen == 1793608000.0);
 
-    const ObservedEdge* ping = find_edge(edges, "10.10.0.7", "10.20.0.6", Protocol::icmp, 0);
+    auto ping = find_edge(edges, "10.10.0.7", "10.20.0.6", Protocol::icmp, 0);
     REQUIRE(ping);
     CHECK(ping->stats.last_seen == 1793608001.0);
     CHECK_FALSE(ping->stats.established);
 
-    const ObservedEdge* hl7 = find_edge(edges, "fd00:10::1", "fd00:20::5", Protocol::udp, 2575);
+    auto hl7 = find_edge(edges, "fd00:10::1", "fd00:20::5", Protocol::udp, 2575);
     REQUIRE(hl7);
     CHECK(hl7->stats.established);
 

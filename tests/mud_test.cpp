@@ -455,6 +455,7 @@ TEST_CASE("a site with [[mud]]: the MUD file becomes a profile and declared allo
     CHECK(why.service.to_string() == "tcp/443");
     CHECK(why.source.find("Cisco Luminaire") != std::string::npos);
     CHECK(why.detail.find("per MUD " + kLuminaireUrl) != std::string::npos);
+    CHECK(why.document == "MUD " + kLuminaireUrl + " (last-update 2018-06-29T19:50:19+02:00)");
     CHECK(why.origin.starts_with("mud/luminaire.json"));
 }
 

@@ -37,6 +37,7 @@ Pipeline load_pipeline(const SiteOptions& o) {
         throw InputError(Diagnostic{"command line", 0, 0, "--today", "expected a date YYYY-MM-DD, got \"" + o.today + "\""});
     }
     for (const auto& f : o.extra_flows) opts.extra_flows.emplace_back(f);
+    opts.store = o.db;
     if (::isatty(STDERR_FILENO)) opts.progress = show_progress;
     return run_pipeline(o.site, opts);
 }

@@ -14,6 +14,7 @@ struct SiteOptions {
     std::string site;
     std::string today;                    // YYYY-MM-DD; empty = today (UTC)
     std::vector<std::string> extra_flows;
+    std::string db;                       // baseline database to merge (plan --db); empty: none
 };
 
 void add_site_options(CLI::App& cmd, SiteOptions& o);
@@ -24,11 +25,19 @@ bool use_color(const std::string& mode);  // auto | always | never, against stdo
 void emit(const std::string& path, const std::string& content);
 
 void add_plan_command(CLI::App& app, int& exit_code);
+void add_apply_command(CLI::App& app, int& exit_code);
 void add_compile_command(CLI::App& app, int& exit_code);
 void add_graph_command(CLI::App& app, int& exit_code);
 void add_explain_command(CLI::App& app, int& exit_code);
 void add_check_command(CLI::App& app, int& exit_code);
 void add_export_command(CLI::App& app, int& exit_code);
 void add_import_mud_command(CLI::App& app, int& exit_code);
+void add_ingest_command(CLI::App& app, int& exit_code);
+void add_flows_command(CLI::App& app, int& exit_code);
+void add_vlan_command(CLI::App& app, int& exit_code);
+void add_serve_command(CLI::App& app, int& exit_code);
+void add_status_command(CLI::App& app, int& exit_code);
+void add_confirm_command(CLI::App& app, int& exit_code);
+void add_rollback_command(CLI::App& app, int& exit_code);
 
 }  // namespace wardgate::cli

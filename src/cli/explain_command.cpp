@@ -116,7 +116,7 @@ void add_explain_command(CLI::App& app, int& exit_code) {
                                          pol.groups[r.dst].label);
                 for (const auto& w : r.why) {
                     if (r.action == Rule::Action::allow && !w.service.matches(svc.protocol, port)) continue;
-                    std::cout << fmt::format("  why: {}: {}{}{} [{}]\n", to_string(w.kind), w.source,
+                    std::cout << fmt::format("  why: {}: {}{}{} [{}]\n", to_string(w.kind), w.source_and_document(),
                                              w.detail.empty() ? "" : " - " + w.detail,
                                              w.expires ? " (expires " + to_string(*w.expires) + ")" : "", w.origin);
                 }

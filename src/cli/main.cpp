@@ -14,12 +14,20 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     int exit_code = 0;
     cli::add_plan_command(app, exit_code);
+    cli::add_apply_command(app, exit_code);
     cli::add_compile_command(app, exit_code);
     cli::add_explain_command(app, exit_code);
     cli::add_graph_command(app, exit_code);
     cli::add_check_command(app, exit_code);
     cli::add_export_command(app, exit_code);
     cli::add_import_mud_command(app, exit_code);
+    cli::add_ingest_command(app, exit_code);
+    cli::add_flows_command(app, exit_code);
+    cli::add_vlan_command(app, exit_code);
+    cli::add_serve_command(app, exit_code);
+    cli::add_status_command(app, exit_code);
+    cli::add_confirm_command(app, exit_code);
+    cli::add_rollback_command(app, exit_code);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

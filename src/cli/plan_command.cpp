@@ -2,7 +2,9 @@
 #include <iostream>
 
 #include "common.hpp"
+#include "wardgate/netlink/nft_apply.hpp"
 #include "wardgate/plan/plan.hpp"
+#include "wardgate/render/nft_ruleset.hpp"
 
 namespace wardgate::cli {
 
@@ -13,6 +15,7 @@ void add_plan_command(CLI::App& app, int& exit_code) {
         std::string color = "auto";
         std::string state;
         bool save = false;
+        bool live = false;
     };
     auto o = std::make_shared<Options>();
     auto* cmd = app.add_subcommand("plan", "Show what the compiled policy would change and which observed flows it would block.\n"
@@ -22,15 +25,28 @@ void add_plan_command(CLI::App& app, int& exit_code) {
     cmd->add_option("--color", o->color, "Colour the text plan")->check(CLI::IsMember({"auto", "always", "never"}));
     cmd->add_option("--state", o->state, "State file to compare with (default: SITE/.wardgate/state.json)");
     cmd->add_flag("--save", o->save, "Save this policy as the new state after printing the plan");
+    cmd->add_flag("--live", o->live, "Also compare with the ruleset in this host's kernel (drift; exit status 2 if any)");
+    cmd->add_option("--db", o->site.db, "Baseline database (wardgate ingest) whose edges join the flow files")
+        ->check(CLI::ExistingFile);
     cmd->callback([o, &exit_code] {
         auto p = load_pipeline(o->site);
         auto state_path = o->state.empty() ? default_state_path(p.site->dir) : std::filesystem::path(o->state);
         auto before = load_state(state_path);
         auto plan = make_plan(p.policy, before, p.edges, *p.book);
+        std::optional<netlink::Drift> drift;
+        if (o->live) drift = netlink::check_drift(nft::lower_policy(p.policy));
         if (o->format == "json") {
-            std::cout << render_plan_json(plan).dump(2) << "\n";
+            auto j = render_plan_json(plan);
+            if (drift) j["live"] = {{"table_missing", drift->table_missing}, {"differences", drift->differences}};
+            std::cout << j.dump(2) << "\n";
         } else {
             std::cout << render_plan_text(plan, use_color(o->color));
+            if (drift && !drift->any()) std::cout << "\nLive kernel: table inet wardgate holds exactly this policy.\n";
+            if (drift && drift->table_missing) std::cout << "\nLive kernel: table inet wardgate does not exist.\n";
+            if (drift && !drift->differences.empty()) {
+                std::cout << "\nLive kernel: table inet wardgate differs from this policy:\n";
+                for (const auto& d : drift->differences) std::cout << "  " << d << "\n";
+            }
         }
         if (o->save) {
             auto snapshot = snapshot_of(p.policy);
@@ -39,7 +55,7 @@ void add_plan_command(CLI::App& app, int& exit_code) {
             save_state(state_path, snapshot);
             std::cerr << "saved state to " << state_path.string() << "\n";
         }
-        exit_code = plan.has_changes() ? 2 : 0;
+        exit_code = plan.has_changes() || (drift && drift->any()) ? 2 : 0;
     });
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <stdexcept>
 
 namespace wardgate {
 
@@ -17,7 +18,8 @@ size_t first_slot(uint64_t hash, size_t slot_count) {
     return static_cast<size_t>(hash >> (64 - std::countr_zero(slot_count)));
 }
 
-uint64_t tag_of(uint64_t hash) { return hash & 0xFFFFFFFFULL; }
+// The hash's top half. first_slot() needs only these bits, so rehash() need not touch the edges.
+uint64_t tag_of(uint64_t hash) { return hash >> 32; }
 
 EdgeKey key_of(const FlowRecord& r) { return EdgeKey{r.initiator, r.responder, r.protocol, r.responder_port}; }
 
@@ -51,26 +53,28 @@ void fold(EdgeStats& into, const EdgeStats& from) {
 }  // namespace
 
 void Aggregator::reserve(size_t edges) {
-    entries_.reserve(edges);
-    size_t wanted = std::bit_ceil(std::max(kMinSlots, edges * 2));  // load factor at most 1/2
-    if (wanted > slots_.size()) rehash(wanted);
+    if (edges > entries_.size()) make_room(edges - entries_.size());
 }
 
 void Aggregator::rehash(size_t slot_count) {
-    slots_.assign(slot_count, 0);
+    std::vector<uint64_t> old(slot_count, 0);
+    old.swap(slots_);
     const size_t mask = slot_count - 1;
-    for (size_t i = 0; i < entries_.size(); ++i) {
-        uint64_t hash = mixed_hash(entries_[i].key);
-        size_t slot = first_slot(hash, slot_count);
+    // Walking the old index in order fills the new one in (nearly) sequential order too.
+    for (uint64_t s : old) {
+        if (s == 0) continue;
+        size_t slot = first_slot(s & ~0xFFFFFFFFULL, slot_count);
         while (slots_[slot] != 0) slot = (slot + 1) & mask;
-        slots_[slot] = tag_of(hash) << 32 | (i + 1);
+        slots_[slot] = s;
     }
 }
 
 // Grows the index (and the edge array) so that new_edges more edges fit without moving anything.
 void Aggregator::make_room(size_t new_edges) {
     size_t needed = entries_.size() + new_edges;
-    if (needed * 2 > slots_.size()) rehash(std::bit_ceil(std::max(kMinSlots, needed * 2)));
+    // Slots hold 32-bit edge indexes and rehash() places them by 32 hash bits.
+    if (needed > (size_t{1} << 31)) throw std::length_error("Aggregator: more than 2^31 distinct edges");
+    if (needed * 2 > slots_.size()) rehash(std::bit_ceil(std::max(kMinSlots, needed * 2)));  // load factor <= 1/2
     if (needed > entries_.capacity()) entries_.reserve(std::max(needed, entries_.capacity() * 2));
 }
 

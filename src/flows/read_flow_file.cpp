@@ -1,5 +1,6 @@
 // Format detection and dispatch: one mapping serves both, so pipes work too.
 #include "mapped_file.hpp"
+#include "pcap_reader.hpp"
 #include "readers_internal.hpp"
 #include "wardgate/flows/readers.hpp"
 
@@ -8,6 +9,7 @@ namespace wardgate {
 namespace flows_internal {
 
 FlowFormat detect_flow_format_text(std::string_view text) {
+    if (is_capture_magic(text)) return FlowFormat::pcap;
     if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
     size_t first = text.find_first_not_of(" \t\r\n");
     if (first == std::string_view::npos) return FlowFormat::csv;
@@ -30,6 +32,7 @@ ReadSummary read_flow_file(const std::filesystem::path& file, Aggregator& out, c
         case FlowFormat::zeek_tsv: return flows_internal::read_zeek_tsv_text(name, input.text(), out, progress);
         case FlowFormat::zeek_json: return flows_internal::read_zeek_json_text(name, input.text(), out, progress);
         case FlowFormat::csv: return flows_internal::read_flow_csv_text(name, input.text(), out, progress);
+        case FlowFormat::pcap: return flows_internal::read_pcap_text(name, input.text(), out, progress);
     }
     return {};
 }

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <span>
 
 #include "field_parse.hpp"
 
@@ -73,7 +72,7 @@ void ZeekTsvReader::set_layout(ZeekLayout layout) {
     views_.assign(layout_.used, {});
 }
 
-// Counted only when a message needs it, so chunks need not know where they start.
+// Counted only when a message needs it, which keeps line bookkeeping out of the row loop.
 long long ZeekTsvReader::line_number(const char* at) const {
     return 1 + std::count(text_.data(), at, '\n');
 }
@@ -83,7 +82,7 @@ void ZeekTsvReader::fail(const char* line_begin, long long column, std::string_v
 }
 
 void ZeekTsvReader::flush() {
-    out_.add(std::span<const FlowRecord>(batch_.data(), pending_));
+    buffer_ = sink_.flush(pending_);
     pending_ = 0;
 }
 
@@ -168,7 +167,7 @@ void ZeekTsvReader::row(const Line& line) {
         return unset.size() == 1 ? value[0] != unset[0] : value != unset;
     };
 
-    FlowRecord& r = batch_[pending_];
+    FlowRecord& r = buffer_[pending_];
     r = FlowRecord{};
     auto start = parse_timestamp(views_[layout_.ts]);
     if (!start) bad(layout_.ts, "a timestamp (epoch seconds)");

@@ -1,14 +1,14 @@
 #pragma once
-// Reads the rows of a Zeek conn.log (TSV) between two line starts into an Aggregator.
+// Parses the rows of a Zeek conn.log (TSV) into FlowRecords for a RecordSink.
 // Built for speed: rows are split with SSE2 and only the columns the aggregation
-// needs are parsed. Used for a whole file or for one chunk of it (see zeek_tsv.cpp).
-#include <array>
+// needs are parsed.
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "reader_support.hpp"
+#include "record_sink.hpp"
 #include "wardgate/flows/readers.hpp"
 
 namespace wardgate::flows_internal {
@@ -26,17 +26,16 @@ struct ZeekLayout {
 
 class ZeekTsvReader {
 public:
-    // text is the whole file (for line numbers in messages); out and summary receive the rows.
-    ZeekTsvReader(const std::string& file, std::string_view text, Aggregator& out, ReadSummary& summary)
-        : file_(file), text_(text), out_(out), summary_(summary) {}
+    // text is the file (line numbers in messages count from its start); the rows go to
+    // sink and are counted in summary.
+    ZeekTsvReader(const std::string& file, std::string_view text, RecordSink& sink, ReadSummary& summary)
+        : file_(file), text_(text), sink_(sink), summary_(summary) {}
 
-    void set_layout(ZeekLayout layout);
-    const ZeekLayout& layout() const { return layout_; }
-
-    // Reads [begin, end) of the text, both at line starts. after_line(position) runs after each line.
+    // Reads the text. after_line(position) runs after each line.
     template <typename AfterLine>
-    void read(const char* begin, const char* end, AfterLine&& after_line) {
-        LineCursor cursor(begin, end);
+    void read(AfterLine&& after_line) {
+        buffer_ = sink_.buffer();
+        LineCursor cursor(text_.data(), text_.data() + text_.size());
         Line line;
         while (cursor.next(line)) {
             if (line.begin != line.end) {
@@ -44,7 +43,7 @@ public:
                     header(line);
                 else
                     row(line);
-                if (pending_ == kBatch) flush();
+                if (pending_ == buffer_.size()) flush();
             }
             after_line(cursor.position());
         }
@@ -52,8 +51,7 @@ public:
     }
 
 private:
-    static constexpr size_t kBatch = 64;
-
+    void set_layout(ZeekLayout layout);
     void header(const Line& line);
     void fields(std::string_view value, const char* line_begin);
     void row(const Line& line);
@@ -63,12 +61,11 @@ private:
 
     const std::string& file_;
     std::string_view text_;
-    Aggregator& out_;
+    RecordSink& sink_;
     ReadSummary& summary_;
     ZeekLayout layout_;
     std::vector<std::string_view> views_;
-    // Accepted rows go to the aggregator in batches (see Aggregator::add(span)).
-    std::array<FlowRecord, kBatch> batch_;
+    std::span<FlowRecord> buffer_;  // accepted rows are parsed straight into the sink's buffer
     size_t pending_ = 0;
 };
 

@@ -2,11 +2,13 @@
 // The table as the kernel holds it, in wire encoding: what the batch sends, what a dump
 // returns, and what drift checks and incremental updates compare. The desired side is
 // built from nft::Ruleset exactly as `nft -f` would encode the printed text.
+#include <netinet/in.h>  // before the linux/ headers, which define the same names
 #include <linux/netfilter/nf_tables.h>
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "wardgate/render/nft_ruleset.hpp"
@@ -39,6 +41,7 @@ struct ElementList {
 
     void push(const uint8_t* key, const uint8_t* key_end, uint8_t flags, int32_t verdict = 0, std::string chain = {});
     void reserve(size_t n);
+    ElementList slice(size_t from, size_t to) const;  // elements [from, to)
     bool same_element(size_t i, const ElementList& other, size_t j) const;
     uint64_t element_hash(size_t i) const;
     bool operator==(const ElementList& o) const;
@@ -52,7 +55,12 @@ struct SetDef {
     std::vector<uint8_t> field_lens;  // NFTA_SET_DESC_CONCAT (concatenated interval sets)
     uint32_t size = 0;                // NFTA_SET_DESC_SIZE (anonymous sets)
     std::string udata;                // NFTA_SET_USERDATA bytes (byte order, typeof, comment)
-    bool operator==(const SetDef&) const = default;
+    // The kernel reports its own size of a verdict (data_len) for verdict maps.
+    bool operator==(const SetDef& o) const {
+        return name == o.name && flags == o.flags && key_type == o.key_type && key_len == o.key_len &&
+               data_type == o.data_type && (data_type == NFT_DATA_VERDICT || data_len == o.data_len) &&
+               field_lens == o.field_lens && size == o.size && udata == o.udata;
+    }
 
     bool interval() const { return flags & NFT_SET_INTERVAL; }
     bool anonymous() const { return flags & NFT_SET_ANONYMOUS; }
@@ -102,6 +110,7 @@ SetModel set_model_of(const nft::Set& s);
 struct KeyRange {
     uint32_t start = 0;               // element index of the start
     std::optional<uint32_t> end;      // element index of the end; none: open to the top
+    std::optional<uint32_t> cut;      // no end element: the next start ends it (not nft's encoding)
 };
 struct DecodedIntervals {
     std::vector<KeyRange> ranges;     // sorted by start key
@@ -124,7 +133,7 @@ struct AnonSet {
 };
 
 struct SetIds {
-    std::vector<std::pair<std::string, uint32_t>> by_name;  // named set -> NFTA_SET_ID
+    std::unordered_map<std::string, uint32_t> by_name;  // named set -> NFTA_SET_ID
     uint32_t next = 1;
     uint32_t id_of(const std::string& name) const;
 };

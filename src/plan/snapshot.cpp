@@ -30,7 +30,7 @@ PolicySnapshot snapshot_of(const Policy& policy) {
         ReadableRule rr{r.action == Rule::Action::allow ? "allow" : "deny", src.label, dst.label,
                         src.members, dst.members, services_text(r.services), {}};
         for (const auto& w : r.why) {
-            std::string line = std::string(to_string(w.kind)) + ": " + w.source;
+            std::string line = std::string(to_string(w.kind)) + ": " + w.source_and_document();
             if (!w.detail.empty()) line += " - " + w.detail;
             if (w.expires) line += " (expires " + to_string(*w.expires) + ")";
             if (!w.origin.empty()) line += " [" + w.origin + "]";

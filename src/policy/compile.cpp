@@ -46,13 +46,6 @@ std::string day(double epoch) {
     return to_string(Date{std::chrono::floor<std::chrono::days>(tp)});
 }
 
-// "BD Alaris 8015 profile (MDS2 port table)": the document behind the declaration, when it names one.
-std::string profile_source(const Profile& p) {
-    std::string out = p.label() + " profile";
-    if (!p.source.empty() && p.source != p.origin.file) out += " (" + p.source + ")";
-    return out;
-}
-
 struct RuleDraft {
     Rule::Action action;
     size_t src, dst;
@@ -150,8 +143,9 @@ private:
             g.label = fmt::format("{} ({}, {})", first.role, to_string(first.lifecycle), model_list);
             size_t id = table_.intern("devices:" + signature, std::move(g));
             for (const auto& n : b.needs) {
-                Provenance why{Provenance::Kind::declared, n.flow->service, profile_source(*n.profile),
-                               n.flow->purpose + (n.flow->required ? "" : " (optional)"), where(n.flow->origin), {}};
+                Provenance why{Provenance::Kind::declared, n.flow->service, n.profile->label() + " profile",
+                               n.flow->purpose + (n.flow->required ? "" : " (optional)"), where(n.flow->origin), {},
+                               n.profile->source == n.profile->origin.file ? "" : n.profile->source};
                 bool out = n.dir == Direction::device_initiated;
                 drafts_.push_back({Rule::Action::allow, out ? id : n.peer, out ? n.peer : id, {n.flow->service}, {why}});
             }

@@ -123,6 +123,7 @@ private:
             item.set("has_ipv6", v6.has_value());
             item.set("ipv6_cidr", v6 ? v6->cidr() : std::string());
             if (!outside) warn_interface(*z.segment, "asa", name, warnings_);
+            warn_renamed("asa", "nameif", z, nameif(i), warnings_);
             list.push_back(item);
         }
         return list;

@@ -182,7 +182,8 @@ Model::Model(const Policy& p) : policy(p) {
         e.services = r.services;
         if (deny) {
             std::string id = deny_id(r);
-            e.name = "deny-" + (id.empty() ? e.src.group->name + "-to-" + e.dst.group->name : id);
+            if (id.empty()) id = e.src.group->name + "-to-" + e.dst.group->name;
+            e.name = id.rfind("deny", 0) == 0 ? id : "deny-" + id;
             e.log_prefix = deny_log_prefix(p, r);
         } else {
             e.name = "allow-" + e.src.group->name + "-to-" + e.dst.group->name;
@@ -372,6 +373,14 @@ std::string default_deny_text(const Model& m, const Zone& z) {
     std::string what = z.monitor ? "default deny of " + z.name + ", monitored: accepted" : "default deny of " + z.name;
     if (!m.policy.log_drops) return what + " (not logged)";
     return what + " (logged as '" + prefix + "')";
+}
+
+void warn_renamed(std::string_view target, std::string_view what, const Zone& z, const std::string& name,
+                  std::vector<std::string>& warnings) {
+    if (name == z.name) return;
+    warnings.push_back(fmt::format("{}: the {} of {} {} is named {} (the platform's naming rules: length, characters, "
+                                   "reserved words)",
+                                   target, what, z.segment ? "segment" : "zone", z.name, name));
 }
 
 View header_view(const Model& m, std::string_view target) {

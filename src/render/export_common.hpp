@@ -142,6 +142,10 @@ std::optional<InterfaceAddress> gateway_address(const SegmentIR& s, Family f);
 void warn_interface(const SegmentIR& s, std::string_view target, const std::string& interface,
                     std::vector<std::string>& warnings);
 
+// Says when a name derived from a segment (zone, interface, nameif) differs from the segment's.
+void warn_renamed(std::string_view target, std::string_view what, const Zone& z, const std::string& name,
+                  std::vector<std::string>& warnings);
+
 // "default deny (logged as 'wardgate drop icu')" and the monitor and unlogged variants.
 std::string default_deny_text(const Model& m, const Zone& z);
 

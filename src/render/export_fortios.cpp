@@ -97,10 +97,7 @@ private:
             item.set("ipv6", v6 ? v6->cidr() : std::string());
             if (!outside) {
                 warn_interface(*z.segment, "fortios", name, warnings_);
-                if (name != z.name && z.segment->vlan)
-                    warnings_.push_back(fmt::format("fortios: segment {} is interface {} (FortiOS interface names take "
-                                                    "at most 15 characters); its alias keeps the segment name",
-                                                    z.name, name));
+                if (z.segment->vlan) warn_renamed("fortios", "VLAN interface", z, name, warnings_);
             }
             list.push_back(item);
         }
@@ -182,8 +179,9 @@ private:
 
     View policies() {
         View list = make_list();
-        for (const auto& r : m_.rules) {
-            View p = policy(policies_("rule:" + r.name, r.name), intf(r.src_zones, r.src.any()),
+        for (size_t index = 0; index < m_.rules.size(); ++index) {
+            const ExportRule& r = m_.rules[index];
+            View p = policy(policies_("rule:" + std::to_string(index), r.name), intf(r.src_zones, r.src.any()),
                             intf(r.dst_zones, r.dst.any()));
             bool v4 = has_family(r, Family::v4), v6 = has_family(r, Family::v6);
             p.set("has_v4", v4);

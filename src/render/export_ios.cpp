@@ -54,6 +54,7 @@ private:
             View item = make_object();
             item.set("vlan", std::to_string(*z.segment->vlan));
             item.set("name", vlan_names_(z.name));
+            warn_renamed("ios", "VLAN name", z, vlan_names_(z.name), warnings_);
             list.push_back(item);
         }
         return list;

@@ -165,11 +165,12 @@ private:
     void fill_family(View& v, Family f) {
         View chains = make_list(), rules = make_list(), defaults = make_list();
         std::set<std::string> declared;
-        for (const auto& r : m_.rules) {
+        for (size_t index = 0; index < m_.rules.size(); ++index) {
+            const ExportRule& r = m_.rules[index];
             if (!has_family(r, f)) continue;
             std::string target = r.accept ? "ACCEPT" : "DROP";
             if (r.log) {
-                target = chains_("deny:" + r.name, "wg-" + r.name);
+                target = chains_("deny:" + std::to_string(index), "wg-" + r.name);
                 if (declared.insert(target).second) {
                     chains.push_back(log_chain(target, r.log_prefix, r.accept));
                 }

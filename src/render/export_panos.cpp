@@ -85,6 +85,7 @@ private:
             item.set("has_ipv6", v6.has_value());
             item.set("ipv6", v6 ? v6->cidr() : std::string());
             if (!outside) warn_interface(*z.segment, "panos", name, warnings_);
+            warn_renamed("panos", "zone", z, zone_name(i), warnings_);
             vr_interfaces_.push_back(name);
             list.push_back(item);
         }
@@ -168,7 +169,9 @@ private:
 
     View rules() {
         View list = make_list();
-        for (const auto& r : m_.rules) {
+        for (size_t index = 0; index < m_.rules.size(); ++index) {
+            const ExportRule& r = m_.rules[index];
+            std::string key = "rule:" + std::to_string(index);  // rule names can repeat (two pinholes to one endpoint)
             std::string from = zones_text(r.src_zones, r.src.any());
             std::string to = zones_text(r.dst_zones, r.dst.any());
             std::string src = side(r.src), dst = side(r.dst);
@@ -182,7 +185,7 @@ private:
                     services.push_back(service_name(s));
                 }
             }
-            std::string base = rule_names_("rule:" + r.name, r.name);
+            std::string base = rule_names_(key, r.name);
             if (r.services.empty()) {
                 list.push_back(rule(base, from, to, src, dst, "any", "any", r.accept, log, r.comment()));
                 continue;
@@ -196,7 +199,7 @@ private:
                 if (v4) apps.push_back("icmp");
                 if (v6) apps.push_back("ipv6-icmp");
                 apps.push_back("ping");
-                std::string name = services.empty() ? base : rule_names_("rule:" + r.name + ":icmp", r.name + "-icmp");
+                std::string name = services.empty() ? base : rule_names_(key + ":icmp", r.name + "-icmp");
                 list.push_back(rule(name, from, to, src, dst, "application-default", member_list(apps), r.accept, log,
                                     r.comment()));
             }

@@ -86,7 +86,10 @@ private:
             item.set("ipv4", v4 ? v4->cidr() : std::string());
             item.set("has_ipv6", v6.has_value());
             item.set("ipv6", v6 ? v6->cidr() : std::string());
-            if (!outside) warn_interface(*z.segment, "srx", physical + "." + unit, warnings_);
+            if (!outside) {
+                warn_interface(*z.segment, "srx", physical + "." + unit, warnings_);
+                warn_renamed("srx", "security zone", z, zone_name(i), warnings_);
+            }
             list.push_back(item);
         }
         return list;
@@ -161,7 +164,8 @@ private:
 
     View policies() {
         View list = make_list();
-        for (const auto& r : m_.rules) {
+        for (size_t index = 0; index < m_.rules.size(); ++index) {
+            const ExportRule& r = m_.rules[index];
             std::vector<std::string> apps;
             for (const auto& s : r.services) {
                 if (s.protocol != Protocol::icmp) {
@@ -174,11 +178,12 @@ private:
             bool single = r.src_zones.size() == 1 && r.dst_zones.size() == 1;
             for (size_t from : r.src_zones) {
                 for (size_t to : r.dst_zones) {
-                    std::string key = single ? r.name : r.name + "_" + zone_name(from) + "_" + zone_name(to);
+                    std::string wanted = single ? r.name : r.name + "_" + zone_name(from) + "_" + zone_name(to);
+                    std::string key = fmt::format("rule:{}:{}:{}", index, from, to);
                     View p = make_object();
                     p.set("from_zone", zone_name(from));
                     p.set("to_zone", zone_name(to));
-                    p.set("name", policies_("rule:" + key, key));
+                    p.set("name", policies_(key, wanted));
                     p.set("source", side(r.src));
                     p.set("destination", side(r.dst));
                     p.set("application", member_list(apps));

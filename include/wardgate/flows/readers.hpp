@@ -18,9 +18,10 @@ struct ReadSummary {
     std::map<std::string, uint64_t> skipped;         // reason -> count (e.g. "protocol not tcp/udp/icmp")
 };
 
-enum class FlowFormat { zeek_tsv, zeek_json, csv };
+enum class FlowFormat { zeek_tsv, zeek_json, csv, pcap };
 
-// Picks the format from the content: "#separator"/"#fields" header -> Zeek TSV,
+// Picks the format from the content: a pcap or pcapng magic number -> pcap (see
+// wardgate/flows/pcap.hpp), "#separator"/"#fields" header -> Zeek TSV,
 // a line starting with '{' -> Zeek JSON, otherwise CSV with a header row.
 FlowFormat detect_flow_format(const std::filesystem::path& file);
 

@@ -17,7 +17,14 @@ struct ApplyOptions {
     bool allow_incremental = true;   // only set elements differ: send the element delta
     // Refuse the commit if the ruleset generation differs (someone changed the ruleset
     // since it was read). Unset: read the generation id just before building the batch.
+    // A generation id of 0 disables the check (the kernel treats 0 as "any").
     std::optional<uint32_t> expected_genid;
+    // Incremental updates: while the generation id is still the one this process's last
+    // commit produced, take the table from that commit instead of reading it back.
+    bool reuse_last_commit = true;
+    // A file that remembers the last commit for later processes too (wardgate apply uses
+    // /run/wardgate/nft-wardgate.commit). Empty: remembered in this process only.
+    std::string commit_record;
 };
 
 struct KernelError {
@@ -28,12 +35,15 @@ struct KernelError {
 };
 
 struct ApplyResult {
-    bool committed = false;
-    bool incremental = false;        // only set elements were sent
+    bool committed = false;          // a transaction was committed (false for dry runs and unchanged)
+    bool incremental = false;        // only set elements differed (and were sent, unless unchanged)
+    bool unchanged = false;          // the kernel already held this ruleset: nothing was sent
+    bool read_back = false;          // the live table was read from the kernel (no usable record of the last commit)
     uint32_t genid_before = 0;
-    size_t messages = 0;             // netlink messages in the batch
+    size_t messages = 0;             // netlink messages in the batch (without BATCH_BEGIN/END)
+    // Incremental: elements added and removed; an interval set counts each range once.
     size_t elements_added = 0, elements_removed = 0;
-    std::vector<KernelError> errors; // empty on success
+    std::vector<KernelError> errors; // empty on success; a dry run returns the kernel's errors here
 };
 
 // Thrown when the kernel refuses the batch; holds the per-message errors in words.
@@ -49,6 +59,11 @@ private:
 };
 
 uint32_t ruleset_genid();
+// Applies the ruleset (or validates it, dry_run). When expected_genid is unset and another
+// writer changes nftables between reading the generation id and the commit, the apply is
+// retried a few times from the start; with expected_genid set the ApplyError is thrown
+// (concurrent_change()). Throws std::invalid_argument for a ruleset that cannot be
+// encoded, std::system_error when netlink itself fails.
 ApplyResult apply_ruleset(const nft::Ruleset& ruleset, const ApplyOptions& options = {});
 // Deletes wardgate's table (no-op when absent), in one transaction.
 void remove_table(const std::string& table = "wardgate");
@@ -67,5 +82,10 @@ struct ChainCounters {
     uint64_t packets = 0, bytes = 0;
 };
 std::vector<ChainCounters> read_drop_counters(const std::string& table = "wardgate");
+
+// Everything the kernel holds in the table in one canonical text (set definitions with
+// their userdata, every element in wire encoding, chains, rule expressions), for exact
+// comparisons: two tables are the same kernel state if their texts are equal.
+std::string describe_live_table(const std::string& table = "wardgate");
 
 }  // namespace wardgate::netlink

@@ -38,6 +38,10 @@ struct Provenance {
     std::string detail;          // purpose or reason
     std::string origin;          // file:line
     std::optional<Date> expires;
+    std::string document;        // the manufacturer's document behind a declaration (MDS2 table, MUD URL)
+
+    // source, with the document in brackets when there is one
+    std::string source_and_document() const { return document.empty() ? source : source + " (" + document + ")"; }
 };
 std::string_view to_string(Provenance::Kind k);
 

@@ -1,0 +1,85 @@
+#pragma once
+// Packet captures (pcap and pcapng, through libpcap) turned into connections.
+//
+// Link types: Ethernet (with 802.1Q / QinQ tags 0x8100, 0x88a8, 0x9100), raw IP
+// (12, 14, 101, 228, 229), Linux cooked SLL (113) and SLL2 (276), BSD loopback (0).
+// IPv4 and IPv6 (extension headers skipped); TCP, UDP, ICMP and ICMPv6 (as icmp).
+//
+// Who initiated a connection:
+//  - TCP: a SYN without ACK names its sender; a SYN+ACK names its receiver. A connection
+//    whose handshake was not captured (it began before the capture) is marked and its
+//    responder guessed from the ports, see responder_by_ports(); when the ports do not
+//    decide, the sender of its first packet is taken as the initiator.
+//  - UDP: the sender of the first packet, unless its source port is a service port and
+//    the destination port is not, and the destination is unicast: then the first packet
+//    is a reply (a DNS answer, a DHCP offer) and the roles flip.
+//  - ICMP: the sender of the first packet, unless it is a reply type (echo reply...).
+//
+// A flow ends after an idle timeout, shortly after a TCP FIN from both sides or a RST,
+// or when the table is full (the least recently active flow is written out early),
+// so memory is bounded by the number of concurrent flows, not by the capture size.
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string_view>
+
+#include "wardgate/core/diagnostic.hpp"
+#include "wardgate/flows/readers.hpp"
+
+namespace wardgate {
+
+struct PcapOptions {
+    double tcp_idle_timeout = 300;   // seconds of capture time; Zeek's tcp_inactivity_timeout
+    double udp_idle_timeout = 60;
+    double icmp_idle_timeout = 60;
+    double close_linger = 5;         // after FIN both ways or RST, late packets still belong to the flow
+    size_t max_flows = size_t{1} << 18;  // concurrent flows kept; beyond this the least recently active ends early
+};
+
+enum class DirectionSource {
+    handshake,     // TCP SYN or SYN+ACK seen
+    ports,         // decided by the port heuristic (TCP without handshake, UDP flipped)
+    first_packet,  // the sender of the first packet
+};
+
+struct PcapFlow {
+    FlowRecord record;
+    DirectionSource direction = DirectionSource::first_packet;
+    bool handshake_missing = false;  // TCP only: the connection began before the capture
+    uint64_t packets = 0;
+};
+
+struct PcapSummary {
+    // rows: packets read; accepted: flows produced; skipped: packets not used, by reason.
+    ReadSummary read;
+    int link_type = -1;
+    uint64_t tcp_without_handshake = 0;
+    uint64_t udp_flipped = 0;
+    uint64_t ended_early = 0;     // flows written out early because the table was full
+    uint64_t peak_flows = 0;      // most flows tracked at once
+    // Set when the capture is truncated or corrupt: what was read before is kept.
+    std::optional<Diagnostic> stopped;
+};
+
+using PcapFlowSink = std::function<void(const PcapFlow&)>;
+
+// True for the pcap magic numbers (a1b2c3d4, a1b23c4d, either byte order) and pcapng (0a0d0d0a).
+bool is_capture_magic(std::string_view first_bytes);
+
+// Is this port where a service listens rather than a client's source port? Ports up to
+// 1023 (except client-side ones such as 68 and 546) and well-known registered service
+// ports (HL7 2575/6661, DICOM 11112, RDP 3389, VNC 5900-5903, HTTP 8080...).
+bool is_service_port(uint16_t port);
+// The side of a connection between port_a and port_b that is the responder: 0 for a,
+// 1 for b, -1 when the ports do not tell.
+int responder_by_ports(uint16_t port_a, uint16_t port_b);
+
+// Throws InputError when the file cannot be opened or is not a capture libpcap reads.
+// A capture that is truncated or corrupt part way is read up to the damage and the
+// damage reported in PcapSummary::stopped (and in read.skipped with its location).
+PcapSummary read_pcap(const std::filesystem::path& file, const PcapFlowSink& sink,
+                      const ProgressCallback& progress = {}, const PcapOptions& options = {});
+ReadSummary read_pcap(const std::filesystem::path& file, Aggregator& out, const ProgressCallback& progress = {});
+
+}  // namespace wardgate

@@ -1,0 +1,34 @@
+#pragma once
+// The gateway service (`wardgate serve`): enforces a site's policy and keeps it enforced.
+//
+// - applies the site's policy at start (and the VLAN links when a trunk is given);
+// - re-applies when the site directory changes (inotify, debounced); an edit that does not
+//   validate leaves the running policy in place and is reported with its diagnostics;
+// - checks for drift on an interval and re-asserts the policy;
+// - honours commit-confirmed records (its own with --confirm-within, and `wardgate apply
+//   --confirm-within` ones): while one is pending nothing is re-applied, at its deadline it
+//   is rolled back, and a rolled-back policy version is not re-asserted until the site
+//   changes to another one;
+// - answers `wardgate status` on a Unix socket (mode 0600) and writes Prometheus metrics.
+#include <chrono>
+#include <filesystem>
+#include <string>
+
+namespace wardgate::service {
+
+struct ServeOptions {
+    std::filesystem::path site_dir;
+    std::string trunk;                               // empty: no VLAN links
+    std::filesystem::path socket;                    // empty: default_socket_path()
+    std::filesystem::path metrics_file;              // empty: no metrics file
+    std::filesystem::path state_dir;                 // empty: default_state_dir()
+    std::chrono::milliseconds drift_interval{30000};
+    std::chrono::milliseconds debounce{500};
+    std::chrono::milliseconds confirm_within{0};     // > 0: site reloads are commit-confirmed
+    bool drop_capabilities = true;
+};
+
+// Runs until SIGTERM or SIGINT (SIGHUP reloads the site). Returns the exit status.
+int run_service(const ServeOptions& options);
+
+}  // namespace wardgate::service

@@ -1,0 +1,113 @@
+// wardgate apply: compile, show the plan, install the ruleset in one nf_tables transaction.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <iostream>
+
+#include "common.hpp"
+#include "wardgate/netlink/nft_apply.hpp"
+#include "wardgate/plan/plan.hpp"
+#include "wardgate/render/nft_ruleset.hpp"
+
+namespace wardgate::cli {
+
+namespace {
+
+constexpr int kExitApplied = 0, kExitError = 1, kExitDryRunChanges = 2;
+// Lets the next run send only changed set elements without reading the table back.
+constexpr const char* kCommitRecord = "/run/wardgate/nft-wardgate.commit";
+
+bool confirmed() {
+    if (!::isatty(STDIN_FILENO)) return false;
+    std::cerr << "Apply this ruleset to table inet wardgate on this host? [y/N] " << std::flush;
+    std::string answer;
+    std::getline(std::cin, answer);
+    return answer == "y" || answer == "Y" || answer == "yes";
+}
+
+std::string what_changes(const netlink::ApplyResult& r) {
+    if (r.unchanged) return "the kernel already holds this ruleset";
+    if (r.incremental)
+        return fmt::format("set elements only: {} added, {} removed ({} netlink messages)", r.elements_added,
+                           r.elements_removed, r.messages);
+    return fmt::format("the whole table inet wardgate is replaced ({} netlink messages)", r.messages);
+}
+
+void print_errors(const std::vector<netlink::KernelError>& errors) {
+    for (const auto& e : errors) std::cerr << "  " << e.message << "\n";
+}
+
+}  // namespace
+
+void add_apply_command(CLI::App& app, int& exit_code) {
+    struct Options {
+        SiteOptions site;
+        bool dry_run = false, yes = false, full = false;
+        std::string state;
+        std::string color = "auto";
+    };
+    auto o = std::make_shared<Options>();
+    auto* cmd = app.add_subcommand(
+        "apply",
+        "Compile the site, show the plan, and install the ruleset into this host's kernel as table inet wardgate, "
+        "in one nf_tables transaction: the kernel ends up with the old table or the new one, never a mix; other "
+        "tables are not touched. When only set elements changed, only those are sent. The state file is saved "
+        "after a successful commit.\n"
+        "Exit status: 0 applied (or nothing to change), 1 error (nothing was changed), "
+        "2 --dry-run: the kernel would accept changes.");
+    add_site_options(*cmd, o->site);
+    cmd->add_flag("--dry-run", o->dry_run, "Let the kernel validate the transaction, then abort it (like nft --check)");
+    cmd->add_flag("-y,--yes", o->yes, "Do not ask for confirmation (required when standard input is not a terminal)");
+    cmd->add_flag("--full", o->full, "Replace the whole table even when only set elements changed");
+    cmd->add_option("--state", o->state, "State file (default: SITE/.wardgate/state.json)");
+    cmd->add_option("--color", o->color, "Colour the text plan")->check(CLI::IsMember({"auto", "always", "never"}));
+    cmd->callback([o, &exit_code] {
+        auto p = load_pipeline(o->site);
+        auto state_path = o->state.empty() ? default_state_path(p.site->dir) : std::filesystem::path(o->state);
+        auto plan = make_plan(p.policy, load_state(state_path), p.edges, *p.book);
+        std::cout << render_plan_text(plan, use_color(o->color)) << std::flush;
+
+        auto ruleset = nft::lower_policy(p.policy);
+        netlink::ApplyOptions options;
+        options.allow_incremental = !o->full;
+        options.commit_record = kCommitRecord;
+        if (o->dry_run) {
+            options.dry_run = true;
+            auto r = netlink::apply_ruleset(ruleset, options);
+            if (!r.errors.empty()) {
+                std::cerr << "error: the kernel would refuse the ruleset:\n";
+                print_errors(r.errors);
+                exit_code = kExitError;
+                return;
+            }
+            std::cout << "dry run: the kernel accepts it; " << what_changes(r) << "\n";
+            exit_code = r.unchanged ? kExitApplied : kExitDryRunChanges;
+            return;
+        }
+        if (!o->yes && !confirmed()) {
+            std::cerr << "not applied" << (::isatty(STDIN_FILENO) ? "" : " (confirm with --yes)") << "\n";
+            exit_code = kExitError;
+            return;
+        }
+        netlink::ApplyResult r;
+        try {
+            r = netlink::apply_ruleset(ruleset, options);
+        } catch (const netlink::ApplyError& e) {
+            std::cerr << "error: " << (e.concurrent_change() ? "someone else changed nftables meanwhile; " : "")
+                      << "the kernel refused the ruleset, nothing was changed:\n";
+            print_errors(e.errors());
+            exit_code = kExitError;
+            return;
+        }
+        std::cout << (r.committed ? "applied: " : "nothing to apply: ") << what_changes(r) << "\n";
+        auto snapshot = snapshot_of(p.policy);
+        snapshot.saved_at = iso_time(static_cast<double>(
+            std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count()));
+        save_state(state_path, snapshot);
+        std::cerr << "saved state to " << state_path.string() << "\n";
+        exit_code = kExitApplied;
+    });
+}
+
+}  // namespace wardgate::cli

@@ -1,0 +1,155 @@
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <map>
+
+#include "common.hpp"
+#include "wardgate/alerts/sinks.hpp"
+#include "wardgate/plan/plan.hpp"
+#include "wardgate/store/ingest.hpp"
+
+namespace wardgate::cli {
+
+namespace {
+
+struct IngestOptions {
+    std::string db;
+    std::vector<std::string> inputs;
+    std::string source;
+    int retention_days = 0;
+    std::string site;
+    std::string today;
+    std::string alerts;
+    std::string syslog;
+    double alert_window = 3600;
+};
+
+double now_seconds() {
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+void show_progress(const IngestProgress& p, const char* unit) {
+    double share = p.bytes_total ? 100.0 * double(p.bytes_done) / double(p.bytes_total) : 0;
+    double rate = p.seconds > 0 ? double(p.rows) / p.seconds : 0;
+    std::fprintf(stderr, "\r  reading %s: %5.1f%%  %llu %s  %.0f %s/s   ", p.file.c_str(), share,
+                 static_cast<unsigned long long>(p.rows), unit, rate, unit);
+    if (p.bytes_done >= p.bytes_total) std::fprintf(stderr, "\n");
+}
+
+struct Totals {
+    uint64_t files = 0, already = 0, failed = 0;
+    uint64_t rows = 0, records = 0, edges = 0, new_edges = 0;
+    std::map<std::string, uint64_t> skipped;
+};
+
+void print_file(const FileIngest& r, Totals& totals) {
+    const std::string name = r.file.string();
+    if (r.commit.already_ingested) {
+        ++totals.already;
+        std::cout << name << ": already ingested " << iso_time(r.commit.previous.ingested_at) << " as "
+                  << r.commit.previous.source << " (" << r.commit.previous.records << " records); skipped\n";
+        return;
+    }
+    ++totals.files;
+    const bool capture = r.format == FlowFormat::pcap;
+    std::cout << name << ": " << format_name(r.format) << ", " << r.read.rows << (capture ? " packets, " : " rows, ")
+              << r.records << " records, " << r.edges << " edges (" << r.commit.new_edges.size() << " new)";
+    if (r.capture) {
+        if (r.capture->tcp_without_handshake)
+            std::cout << ", " << r.capture->tcp_without_handshake << " TCP without handshake";
+        if (r.capture->ended_early) std::cout << ", " << r.capture->ended_early << " flows ended early (table full)";
+    }
+    std::cout << "\n";
+    for (const auto& [reason, n] : r.read.skipped) std::cout << "  skipped " << n << ": " << reason << "\n";
+    totals.rows += r.read.rows;
+    totals.records += r.records;
+    totals.edges += r.edges;
+    totals.new_edges += r.commit.new_edges.size();
+    for (const auto& [reason, n] : r.read.skipped) totals.skipped[reason] += n;
+}
+
+void run(const IngestOptions& o, int& exit_code) {
+    const bool alerting = !o.site.empty();
+    if (!alerting && (!o.alerts.empty() || !o.syslog.empty()))
+        throw InputError(Diagnostic{"command line", 0, 0, "--site", "--alerts and --syslog need --site to know the devices"});
+
+    BaselineStore store(o.db);
+    std::optional<Pipeline> pipeline;
+    std::optional<AlertDetector> detector;
+    AlertDispatcher dispatcher{AlertLimiter(o.alert_window)};
+    if (alerting) {
+        SiteOptions site;
+        site.site = o.site;
+        site.today = o.today;
+        pipeline.emplace(load_pipeline(site));
+        detector.emplace(*pipeline->book, pipeline->policy, o.today.empty() ? today_utc() : *parse_date(o.today));
+        AlertLimiter limiter(o.alert_window);
+        limiter.restore(store.alert_marks());
+        dispatcher = AlertDispatcher(std::move(limiter));
+        dispatcher.add_sink(std::make_unique<LogAlertSink>());
+        if (!o.alerts.empty()) dispatcher.add_sink(std::make_unique<JsonLinesAlertSink>(o.alerts));
+        if (!o.syslog.empty()) dispatcher.add_sink(std::make_unique<SyslogAlertSink>(o.syslog));
+    }
+
+    Totals totals;
+    for (const auto& input : o.inputs) {
+        ProgressCallback progress;
+        if (::isatty(STDERR_FILENO)) {
+            const char* unit = "rows";
+            try {
+                if (detect_flow_format(input) == FlowFormat::pcap) unit = "packets";
+            } catch (const InputError&) {
+            }
+            progress = [unit](const IngestProgress& p) { show_progress(p, unit); };
+        }
+        try {
+            FileIngest r = ingest_file(store, input, o.source, progress);
+            print_file(r, totals);
+            if (detector && !r.commit.new_edges.empty()) dispatcher.dispatch(detector->detect(r.commit.new_edges));
+        } catch (const InputError& e) {
+            ++totals.failed;
+            for (const auto& d : e.diagnostics()) std::cerr << "error: " << d.to_string() << "\n";
+        }
+    }
+    if (detector) store.save_alert_marks(dispatcher.limiter().marks());
+
+    if (o.retention_days > 0) {
+        double cutoff = now_seconds() - o.retention_days * 86400.0;
+        uint64_t removed = store.age_out(cutoff);
+        std::cout << "retention: removed " << removed << " edges last seen before " << iso_time(cutoff) << "\n";
+    }
+
+    std::cout << "ingested " << totals.files << " file" << (totals.files == 1 ? "" : "s");
+    if (totals.already) std::cout << " (" << totals.already << " already ingested)";
+    if (totals.failed) std::cout << ", " << totals.failed << " failed";
+    std::cout << ": " << totals.records << " records, " << totals.edges << " distinct edges, " << totals.new_edges
+              << " new edges; the store holds " << store.edge_count() << " edges\n";
+    for (const auto& [reason, n] : totals.skipped) std::cout << "  skipped " << n << ": " << reason << "\n";
+    if (detector) std::cout << "alerts: " << dispatcher.sent() << " raised, " << dispatcher.suppressed() << " suppressed\n";
+    if (totals.failed) exit_code = 1;
+}
+
+}  // namespace
+
+void add_ingest_command(CLI::App& app, int& exit_code) {
+    auto o = std::make_shared<IngestOptions>();
+    auto* cmd = app.add_subcommand("ingest", "Add flow files (pcap/pcapng, Zeek TSV/JSON, CSV) to the baseline database.\n"
+                                             "A file already ingested (same content) is skipped.");
+    cmd->add_option("--db", o->db, "Baseline database (SQLite; created if missing)")->required();
+    cmd->add_option("inputs", o->inputs, "Flow files")->required()->check(CLI::ExistingFile);
+    cmd->add_option("--source", o->source, "Label for these files' edges (default: the format, e.g. pcap)");
+    cmd->add_option("--retention-days", o->retention_days, "Afterwards remove edges not seen for this many days")
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--site", o->site, "Site directory: raise alerts for new edges its devices' baseline and policy do not explain")
+        ->check(CLI::ExistingDirectory);
+    cmd->add_option("--today", o->today, "Day approvals expire against, YYYY-MM-DD (default: today, UTC)");
+    cmd->add_option("--alerts", o->alerts, "Append alerts to this JSON-lines file");
+    cmd->add_option("--syslog", o->syslog, "Send alerts as RFC 5424 syslog over UDP to HOST:PORT");
+    cmd->add_option("--alert-window", o->alert_window, "At most one alert per edge per this many seconds")
+        ->check(CLI::PositiveNumber);
+    cmd->callback([o, &exit_code] { run(*o, exit_code); });
+}
+
+}  // namespace wardgate::cli

@@ -1,0 +1,47 @@
+#include <cmath>
+
+#include "common.hpp"
+#include "wardgate/service/logging.hpp"
+#include "wardgate/service/serve.hpp"
+
+namespace wardgate::cli {
+
+void add_serve_command(CLI::App& app, int& exit_code) {
+    struct Options {
+        std::string site, trunk, socket, metrics, state_dir;
+        double drift_interval = 30, confirm_within = 0;
+        int debounce_ms = 500;
+        bool keep_capabilities = false;
+    };
+    auto o = std::make_shared<Options>();
+    auto* cmd = app.add_subcommand("serve", "Run the gateway service: enforce the site's policy, re-apply on site edits, "
+                                            "re-assert on drift, answer `wardgate status`");
+    cmd->add_option("site", o->site, "Site directory")->required()->check(CLI::ExistingDirectory);
+    cmd->add_option("--trunk", o->trunk, "Trunk interface: also keep the segments' VLAN links <trunk>.<vlan>");
+    cmd->add_option("--socket", o->socket, "Status socket (default /run/wardgate/status.sock)");
+    cmd->add_option("--metrics-file", o->metrics, "Prometheus textfile to write (node_exporter textfile collector, *.prom)");
+    cmd->add_option("--drift-interval", o->drift_interval, "Seconds between drift checks")->check(CLI::PositiveNumber);
+    cmd->add_option("--debounce-ms", o->debounce_ms, "Quiet time after a site edit before reloading, in ms")
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--state-dir", o->state_dir, "Commit-confirmed records (default $WARDGATE_STATE_DIR or /var/lib/wardgate)");
+    cmd->add_option("--confirm-within", o->confirm_within,
+                    "Apply site edits commit-confirmed: rolled back unless `wardgate confirm` within SECONDS")
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_flag("--keep-capabilities", o->keep_capabilities, "Do not drop capabilities other than CAP_NET_ADMIN");
+    cmd->callback([o, &exit_code] {
+        service::setup_logging();
+        service::ServeOptions so;
+        so.site_dir = o->site;
+        so.trunk = o->trunk;
+        so.socket = o->socket;
+        so.metrics_file = o->metrics;
+        so.state_dir = o->state_dir;
+        so.drift_interval = std::chrono::milliseconds(std::llround(o->drift_interval * 1000));
+        so.debounce = std::chrono::milliseconds(o->debounce_ms);
+        so.confirm_within = std::chrono::milliseconds(std::llround(o->confirm_within * 1000));
+        so.drop_capabilities = !o->keep_capabilities;
+        exit_code = service::run_service(so);
+    });
+}
+
+}  // namespace wardgate::cli

@@ -1,0 +1,36 @@
+#include <iostream>
+
+#include "common.hpp"
+#include "wardgate/netlink/vlan.hpp"
+#include "wardgate/site/load.hpp"
+
+namespace wardgate::cli {
+
+void add_vlan_command(CLI::App& app, int& exit_code) {
+    struct Options {
+        std::string site, trunk;
+        bool dry_run = false;
+    };
+    auto o = std::make_shared<Options>();
+    auto* cmd = app.add_subcommand("vlan", "Create the segments' VLAN links <trunk>.<vlan> with their gateway addresses.\n"
+                                           "Idempotent; links wardgate does not own (ifalias wardgate:<segment>) are left alone.\n"
+                                           "Exit status: 0 done, 1 error or a link in the way.");
+    cmd->add_option("site", o->site, "Site directory")->required()->check(CLI::ExistingDirectory);
+    cmd->add_option("--trunk", o->trunk, "The trunk interface the VLAN links sit on")->required();
+    cmd->add_flag("--dry-run", o->dry_run, "Only print what would change");
+    cmd->callback([o, &exit_code] {
+        Site site = load_site(o->site);
+        auto desired = netlink::desired_vlan_links(site, o->trunk);
+        auto plan = netlink::plan_vlan_links_live(desired, o->trunk);
+        std::cout << netlink::print_vlan_plan(plan);
+        if (!o->dry_run && plan.changes()) {
+            netlink::apply_vlan_plan(plan, o->trunk);
+            std::cout << "applied " << plan.ops.size() << " change(s)\n";
+        } else if (!plan.changes()) {
+            std::cout << "VLAN links are up to date\n";
+        }
+        if (!plan.conflicts.empty()) exit_code = 1;
+    });
+}
+
+}  // namespace wardgate::cli

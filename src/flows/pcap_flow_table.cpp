@@ -1,0 +1,203 @@
+#include "pcap_flow_table.hpp"
+
+#include <algorithm>
+
+namespace wardgate::flows_internal {
+
+namespace {
+
+constexpr size_t kMaxFragments = 4096;      // first fragments remembered for their followers
+constexpr double kFragmentTimeout = 30;     // seconds a first fragment waits for the rest
+
+constexpr std::string_view kOrphanFragment = "IP fragment whose first fragment was not captured";
+
+// Replies name the other side as the initiator: echo, timestamp, information and
+// address mask replies; ICMPv6 echo reply and neighbour advertisement.
+bool is_icmp_reply(uint8_t ip_protocol, uint8_t type) {
+    if (ip_protocol == 1) return type == 0 || type == 14 || type == 16 || type == 18;
+    return type == 129 || type == 136;
+}
+
+// Multicast and limited broadcast addresses only ever receive: they cannot have initiated.
+bool is_group_address(const IpAddress& a) {
+    if (a.family == Family::v4) return (a.bytes[0] & 0xF0) == 0xE0 || a.v4_value() == 0xFFFFFFFFu;
+    return a.bytes[0] == 0xFF;
+}
+
+}  // namespace
+
+double FlowTable::timeout(Lane lane) const {
+    switch (lane) {
+        case tcp_open: return options_.tcp_idle_timeout;
+        case udp: return options_.udp_idle_timeout;
+        case icmp: return options_.icmp_idle_timeout;
+        default: return options_.close_linger;
+    }
+}
+
+void FlowTable::expire(double now) {
+    for (int lane = 0; lane < lane_count; ++lane) {
+        auto& list = lanes_[lane];
+        const double limit = timeout(static_cast<Lane>(lane));
+        while (!list.empty() && list.front().last + limit < now) end(list.begin());
+    }
+    while (!fragment_order_.empty() && fragment_order_.front().second + kFragmentTimeout < now) {
+        auto it = fragments_.find(fragment_order_.front().first);
+        if (it != fragments_.end() && it->second.time == fragment_order_.front().second) fragments_.erase(it);
+        fragment_order_.pop_front();
+    }
+}
+
+void FlowTable::end(FlowList::iterator it) {
+    const Flow& f = *it;
+    PcapFlow out;
+    const bool low_initiated = f.initiator == 0;
+    out.record.initiator = low_initiated ? f.key.low : f.key.high;
+    out.record.responder = low_initiated ? f.key.high : f.key.low;
+    out.record.protocol = static_cast<Protocol>(f.key.protocol);
+    out.record.responder_port = low_initiated ? f.key.high_port : f.key.low_port;
+    out.record.start = f.first;
+    out.record.duration = f.last - f.first;
+    out.record.bytes = f.bytes;
+    out.record.established = f.key.protocol == 6 ? (f.syn_ack || (f.data[0] && f.data[1])) : f.sent[1 - f.initiator];
+    out.direction = f.direction;
+    out.handshake_missing = f.handshake_missing;
+    out.packets = f.packets;
+    ++summary_.read.accepted;
+    if (sink_) sink_(out);
+    index_.erase(f.key);
+    lanes_[f.lane].erase(it);
+}
+
+// The table is full: the least recently active flow ends early.
+void FlowTable::make_room() {
+    while (index_.size() >= std::max<size_t>(options_.max_flows, 1)) {
+        FlowList* oldest = nullptr;
+        for (auto& list : lanes_)
+            if (!list.empty() && (!oldest || list.front().last < oldest->front().last)) oldest = &list;
+        if (!oldest) return;
+        end(oldest->begin());
+        ++summary_.ended_early;
+    }
+}
+
+FlowTable::FlowList::iterator FlowTable::start(const FlowKey& key, int sender, const DecodedPacket& p, double time) {
+    make_room();
+    Flow f;
+    f.key = key;
+    f.first = f.last = time;
+    f.initiator = sender;
+    if (key.protocol == 6) {
+        f.lane = tcp_open;
+        const bool syn = p.tcp_flags & kTcpSyn, ack = p.tcp_flags & kTcpAck;
+        if (syn) {
+            f.direction = DirectionSource::handshake;
+            if (ack) f.initiator = 1 - sender;  // a SYN+ACK answers the initiator
+        } else {
+            f.handshake_missing = true;
+            ++summary_.tcp_without_handshake;
+            int responder = responder_by_ports(key.low_port, key.high_port);
+            if (responder >= 0) {
+                f.initiator = 1 - responder;
+                f.direction = DirectionSource::ports;
+            }
+        }
+    } else if (key.protocol == 17) {
+        f.lane = udp;
+        if (is_service_port(p.src_port) && !is_service_port(p.dst_port) && !is_group_address(p.dst)) {
+            f.initiator = 1 - sender;  // the first packet seen is a reply
+            f.direction = DirectionSource::ports;
+            ++summary_.udp_flipped;
+        }
+    } else {
+        f.lane = icmp;
+        if (is_icmp_reply(p.ip_protocol, p.icmp_type)) f.initiator = 1 - sender;
+    }
+    auto& list = lanes_[f.lane];
+    list.push_back(std::move(f));
+    auto it = std::prev(list.end());
+    index_.emplace(key, it);
+    summary_.peak_flows = std::max<uint64_t>(summary_.peak_flows, index_.size());
+    return it;
+}
+
+void FlowTable::update(FlowList::iterator it, int sender, const DecodedPacket& p, double time) {
+    Flow& f = *it;
+    f.last = std::max(f.last, time);
+    f.bytes += p.payload;
+    ++f.packets;
+    f.sent[sender] = true;
+    if (p.payload > 0) f.data[sender] = true;
+    Lane lane = f.lane;
+    if (f.key.protocol == 6) {
+        if ((p.tcp_flags & (kTcpSyn | kTcpAck)) == (kTcpSyn | kTcpAck)) f.syn_ack = true;
+        if (p.tcp_flags & kTcpFin) f.fin[sender] = true;
+        if ((p.tcp_flags & kTcpRst) || (f.fin[0] && f.fin[1])) lane = closing;
+    }
+    auto& to = lanes_[lane];
+    to.splice(to.end(), lanes_[f.lane], it);
+    f.lane = lane;
+}
+
+void FlowTable::remember_fragment(const DecodedPacket& p, const FlowKey& key, int sender, double time) {
+    FragmentKey fk{p.src, p.dst, p.fragment_id, p.ip_protocol};
+    fragments_[fk] = FragmentEntry{key, sender, time};
+    fragment_order_.emplace_back(fk, time);
+    if (fragment_order_.size() > kMaxFragments) {
+        auto it = fragments_.find(fragment_order_.front().first);
+        if (it != fragments_.end() && it->second.time == fragment_order_.front().second) fragments_.erase(it);
+        fragment_order_.pop_front();
+    }
+}
+
+std::string_view FlowTable::add(const DecodedPacket& p, double time) {
+    now_ = std::max(now_, time);
+    expire(now_);
+
+    if (!p.has_ports) {  // a later fragment: find its flow through the first fragment
+        auto fragment = fragments_.find(FragmentKey{p.src, p.dst, p.fragment_id, p.ip_protocol});
+        if (fragment == fragments_.end()) return kOrphanFragment;
+        auto flow = index_.find(fragment->second.flow);
+        if (flow == index_.end()) return kOrphanFragment;
+        update(flow->second, fragment->second.sender, p, time);
+        return {};
+    }
+
+    const bool icmp_packet = p.ip_protocol == 1 || p.ip_protocol == 58;
+    const uint16_t src_port = icmp_packet ? 0 : p.src_port;
+    const uint16_t dst_port = icmp_packet ? 0 : p.dst_port;
+    auto order = p.src <=> p.dst;
+    const bool src_low = order < 0 || (order == 0 && src_port <= dst_port);
+    FlowKey key;
+    key.protocol = icmp_packet ? 1 : p.ip_protocol;
+    key.low = src_low ? p.src : p.dst;
+    key.high = src_low ? p.dst : p.src;
+    key.low_port = src_low ? src_port : dst_port;
+    key.high_port = src_low ? dst_port : src_port;
+    const int sender = src_low ? 0 : 1;
+
+    auto found = index_.find(key);
+    FlowList::iterator it;
+    if (found == index_.end()) {
+        it = start(key, sender, p, time);
+    } else {
+        it = found->second;
+        const bool new_syn = key.protocol == 6 && (p.tcp_flags & (kTcpSyn | kTcpAck)) == kTcpSyn;
+        if (it->lane == closing && new_syn) {  // the port pair is reused for a new connection
+            end(it);
+            it = start(key, sender, p, time);
+        }
+    }
+    update(it, sender, p, time);
+    if (p.fragmented) remember_fragment(p, key, sender, time);
+    return {};
+}
+
+void FlowTable::finish() {
+    for (auto& list : lanes_)
+        while (!list.empty()) end(list.begin());
+    fragments_.clear();
+    fragment_order_.clear();
+}
+
+}  // namespace wardgate::flows_internal

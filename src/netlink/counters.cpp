@@ -1,0 +1,65 @@
+// Reading the live table for reports: drop chain counters and a canonical dump.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "readback.hpp"
+#include "wardgate/netlink/nft_apply.hpp"
+
+namespace wardgate::netlink {
+
+using namespace detail;
+
+std::vector<ChainCounters> read_drop_counters(const std::string& table) {
+    SocketLease lease;
+    NfSocket& sock = *lease;
+    std::vector<ChainCounters> out;
+    for (const auto& r : read_rules(sock, table)) {
+        if (r.chain.rfind("drop_", 0) != 0) continue;
+        auto it = std::find_if(out.begin(), out.end(), [&](const ChainCounters& c) { return c.chain == r.chain; });
+        if (it == out.end()) it = out.insert(out.end(), ChainCounters{r.chain, 0, 0});
+        nftnl_expr_iter* iter = nftnl_expr_iter_create(r.rule.get());
+        if (!iter) throw std::bad_alloc();
+        for (nftnl_expr* e = nftnl_expr_iter_next(iter); e; e = nftnl_expr_iter_next(iter)) {
+            const char* name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+            if (!name || std::strcmp(name, "counter") != 0) continue;
+            it->packets += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+            it->bytes += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
+        }
+        nftnl_expr_iter_destroy(iter);
+    }
+    return out;
+}
+
+std::string describe_live_table(const std::string& table) {
+    SocketLease lease;
+    NfSocket& sock = *lease;
+    TableModel t = read_table(sock, table);
+    if (!t.exists) return "no table inet " + table + "\n";
+    std::string out = "table inet " + table + "\n";
+    for (const auto& s : t.sets) {
+        const SetDef& d = s.def;
+        out += fmt::format("set {} flags {:#x} key {}/{} data {:#x}/{} fields {} size {} udata {}\n", d.name, d.flags,
+                           d.key_type, d.key_len, d.data_type, d.data_len, hex(d.field_lens.data(), d.field_lens.size()),
+                           d.size, hex(d.udata.data(), d.udata.size()));
+        std::vector<std::string> elems;
+        elems.reserve(s.elems.size());
+        for (size_t i = 0; i < s.elems.size(); ++i) {
+            std::string e = hex(s.elems.key(i), s.elems.stride()) + fmt::format(" flags {:#x}", s.elems.flags[i]);
+            if (s.elems.map && !s.elems.end(i)) e += fmt::format(" verdict {} {}", s.elems.verdicts[i], s.elems.chains[i]);
+            elems.push_back(std::move(e));
+        }
+        std::sort(elems.begin(), elems.end());  // dump order depends on the set backend
+        for (const auto& e : elems) out += "  element " + e + "\n";
+    }
+    for (const auto& c : t.chains) {
+        out += "chain " + c.name;
+        if (c.base) out += fmt::format(" type {} hook {} priority {} policy {}", c.type, c.hook, c.priority, c.policy);
+        out += "\n";
+        for (const auto& r : c.rules) out += "  rule " + r + "\n";
+    }
+    return out;
+}
+
+}  // namespace wardgate::netlink

@@ -1,0 +1,294 @@
+#include "gateway.hpp"
+
+#include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "state_lock.hpp"
+#include "wardgate/core/diagnostic.hpp"
+#include "wardgate/netlink/nft_apply.hpp"
+#include "wardgate/netlink/vlan.hpp"
+#include "wardgate/plan/pipeline.hpp"
+#include "wardgate/render/nft.hpp"
+
+namespace wardgate::service::detail {
+
+namespace {
+
+constexpr size_t kMaxDifferences = 20;
+
+std::string now_text() { return describe_ms(now_ms()); }
+
+ApplyRecord record(std::string result, std::string version, std::string message) {
+    return {now_text(), std::move(result), std::move(version), std::move(message), {}};
+}
+
+std::string apply_error_text(const std::exception& e) {
+    std::string out = e.what();
+    if (auto* a = dynamic_cast<const netlink::ApplyError*>(&e))
+        for (const auto& k : a->errors()) out += "; " + k.message;
+    return out;
+}
+
+}  // namespace
+
+Gateway::Gateway(const ServeOptions& options) : o_(options) {
+    state_dir_ = o_.state_dir.empty() ? default_state_dir() : o_.state_dir;
+    st_.site_dir = std::filesystem::absolute(o_.site_dir).string();
+    st_.pid = static_cast<int>(getpid());
+    st_.started = now_text();
+    st_.enforcement = "not-applied";
+}
+
+std::optional<Gateway::Desired> Gateway::load_site(const std::string& why) {
+    try {
+        PipelineOptions po;
+        po.today = today_utc();
+        Pipeline p = run_pipeline(o_.site_dir, po);
+        Desired d;
+        d.ruleset = nft::lower_policy(p.policy);
+        d.version = policy_version(d.ruleset);
+        d.site_name = p.policy.site;
+        for (const auto& s : p.policy.segments)
+            d.segments.push_back({s.name, p.policy.monitor(s) ? "monitor" : "enforce", s.vlan, 0, 0, false});
+        st_.site = d.site_name;
+        st_.site_version = d.version;
+        st_.last_reload = record("ok", d.version, why);
+        site_ = std::move(p.site);
+        return d;
+    } catch (const InputError& e) {
+        st_.last_reload = record("rejected", "", why + ": the site does not validate; the running policy stays");
+        for (const auto& d : e.diagnostics()) st_.last_reload.diagnostics.push_back(d.to_string());
+        ++st_.counters.rejected_reloads;
+        spdlog::error("{}: the site does not validate, the running policy {} stays in place:", why,
+                      st_.policy_version.empty() ? "(none)" : st_.policy_version);
+        for (const auto& d : st_.last_reload.diagnostics) spdlog::error("  {}", d);
+    } catch (const std::exception& e) {
+        st_.last_reload = record("rejected", "", why + ": " + e.what());
+        st_.last_reload.diagnostics.push_back(e.what());
+        ++st_.counters.rejected_reloads;
+        spdlog::error("{}: cannot load the site, the running policy stays in place: {}", why, e.what());
+    }
+    return std::nullopt;
+}
+
+bool Gateway::enforce(const Desired& d, bool commit_confirmed) {
+    if (pending_) {
+        spdlog::info("policy {} waits: commit {} is waiting for confirmation", d.version, pending_->id);
+        waiting_ = d;
+        return false;
+    }
+    if (rejected_.count(d.version)) {
+        spdlog::warn("policy {} was rolled back unconfirmed; it is not re-applied until the site changes", d.version);
+        st_.last_apply = record("rejected", d.version, "rolled back unconfirmed earlier; edit the site to apply another version");
+        return false;
+    }
+    std::optional<CommitConfirmed> cc;
+    try {
+        if (commit_confirmed && o_.confirm_within.count() > 0) {
+            CommitConfirmedOptions co;
+            co.state_dir = state_dir_;
+            co.table = table();
+            co.within = o_.confirm_within;
+            co.site = st_.site_dir;
+            co.version = d.version;
+            cc.emplace(CommitConfirmed::begin(co));
+        }
+        auto r = netlink::apply_ruleset(d.ruleset);
+        if (cc) {
+            cc->finish();
+            pending_ = cc->record();
+            st_.pending_commit = pending_->id;
+            st_.pending_deadline = describe_ms(pending_->deadline_ms);
+            spdlog::warn("policy {} applied; it is rolled back at {} unless `wardgate confirm`", d.version, st_.pending_deadline);
+        }
+        std::string how = r.unchanged     ? "the kernel already held it"
+                          : r.incremental ? fmt::format("set elements only: +{} -{}", r.elements_added, r.elements_removed)
+                                          : fmt::format("whole table, {} messages", r.messages);
+        if (!r.unchanged) ++st_.counters.applies;
+        st_.last_apply = record(r.unchanged ? "unchanged" : "ok", d.version, how);
+        if (!desired_ || desired_->version != d.version) fallback_ = std::move(desired_);
+        desired_ = d;
+        st_.policy_version = d.version;
+        st_.enforcement = pending_ ? "waiting-for-confirmation" : "enforcing";
+        spdlog::info("policy {} applied ({})", d.version, how);
+        return true;
+    } catch (const std::exception& e) {
+        if (cc) cc->abandon();
+        ++st_.counters.apply_failures;
+        st_.last_apply = record("failed", d.version, apply_error_text(e));
+        spdlog::error("applying policy {} failed, the kernel keeps {}: {}", d.version,
+                      st_.policy_version.empty() ? "what it had" : st_.policy_version, apply_error_text(e));
+        return false;
+    }
+}
+
+void Gateway::setup_vlans() {
+    if (o_.trunk.empty() || !site_) return;
+    try {
+        auto desired = netlink::desired_vlan_links(*site_, o_.trunk);
+        auto plan = netlink::plan_vlan_links_live(desired, o_.trunk);
+        if (plan.changes()) {
+            spdlog::info("VLAN links on {}:\n{}", o_.trunk, netlink::print_vlan_plan(plan));
+            netlink::apply_vlan_plan(plan, o_.trunk);
+        }
+        st_.vlan = plan.conflicts.empty() ? "ok" : "conflicts: " + fmt::format("{}", fmt::join(plan.conflicts, "; "));
+        for (const auto& c : plan.conflicts) spdlog::warn("VLAN links: {}", c);
+    } catch (const std::exception& e) {
+        st_.vlan = e.what();
+        spdlog::error("VLAN links on {}: {}", o_.trunk, e.what());
+    }
+}
+
+void Gateway::start() {
+    tick();
+    auto d = load_site("service start");
+    if (!d) return;
+    setup_vlans();
+    enforce(*d, false);
+    write_metrics();
+}
+
+void Gateway::reload(const std::string& what_changed) {
+    ++st_.counters.reloads;
+    spdlog::info("site changed ({}): reloading", what_changed);
+    auto d = load_site("site changed: " + what_changed);
+    if (!d) {
+        write_metrics();
+        return;
+    }
+    // Another version than the one rolled back: the operator has edited the site.
+    if (!rejected_.count(d->version)) rejected_.clear();
+    setup_vlans();
+    if (desired_ && desired_->version == d->version && !pending_) {
+        spdlog::info("policy {} unchanged", d->version);
+        desired_ = std::move(d);
+    } else {
+        enforce(*d, true);
+    }
+    write_metrics();
+}
+
+void Gateway::check_drift() {
+    if (!desired_ || pending_) return;
+    try {
+        auto drift = netlink::check_drift(desired_->ruleset);
+        st_.last_drift_check = now_text();
+        if (!drift.any()) {
+            st_.drift = false;
+            return;
+        }
+        ++st_.counters.drift_events;
+        st_.drift = true;
+        st_.last_drift = st_.last_drift_check;
+        st_.drift_reasserted = false;
+        st_.drift_differences.clear();
+        if (drift.table_missing) st_.drift_differences.push_back("table inet " + table() + " is missing");
+        for (const auto& s : drift.differences) {
+            if (st_.drift_differences.size() == kMaxDifferences) {
+                st_.drift_differences.push_back(fmt::format("... and {} more", drift.differences.size() - kMaxDifferences + 1));
+                break;
+            }
+            st_.drift_differences.push_back(s);
+        }
+        spdlog::warn("drift: table inet {} differs from policy {}:", table(), desired_->version);
+        for (const auto& s : st_.drift_differences) spdlog::warn("  {}", s);
+        auto r = netlink::apply_ruleset(desired_->ruleset);
+        ++st_.counters.reasserts;
+        if (!r.unchanged) ++st_.counters.applies;
+        st_.drift = false;
+        st_.drift_reasserted = true;
+        st_.last_apply = record("ok", desired_->version, "re-asserted after drift");
+        spdlog::info("policy {} re-asserted", desired_->version);
+    } catch (const std::exception& e) {
+        ++st_.counters.apply_failures;
+        st_.last_apply = record("failed", desired_->version, "re-asserting after drift: " + apply_error_text(e));
+        spdlog::error("drift check or re-assert failed: {}", apply_error_text(e));
+    }
+    write_metrics();
+}
+
+void Gateway::rolled_back(const RollbackRecord& r, const std::string& message) {
+    ++st_.counters.rollbacks;
+    handled_rollback_ = r.id;
+    spdlog::warn("commit {} was not confirmed in time: {}", r.id, message);
+    if (!r.version.empty()) rejected_.insert(r.version);
+    if (desired_ && desired_->version == r.version) {
+        desired_ = std::move(fallback_);
+        fallback_.reset();
+    }
+    st_.policy_version = desired_ ? desired_->version : "";
+    st_.last_apply = record("rolled-back", r.version, message);
+}
+
+void Gateway::tick() {
+    try {
+        auto files = record_files(state_dir_, table());
+        auto current = read_record(files.pending);
+        if (current && now_ms() >= current->deadline_ms) {
+            auto r = rollback_if_due(state_dir_, table(), current->id);
+            if (r.rolled_back()) rolled_back(*current, r.message);
+            current = read_record(files.pending);
+        }
+        if (pending_ && (!current || current->id != pending_->id)) {
+            // Resolved elsewhere: the watchdog rolled it back, or `wardgate confirm`.
+            auto last = read_record(files.rolled_back);
+            if (last && last->id == pending_->id && last->id != handled_rollback_)
+                rolled_back(*last, "rolled back by its watchdog");
+            else if (auto ok = read_record(files.confirmed); ok && ok->id == pending_->id)
+                spdlog::info("commit {} confirmed", pending_->id);
+        }
+        pending_ = current;
+        st_.pending_commit = current ? std::optional<std::string>(current->id) : std::nullopt;
+        st_.pending_deadline = current ? describe_ms(current->deadline_ms) : "";
+        if (pending_) {
+            st_.enforcement = "waiting-for-confirmation";
+        } else {
+            st_.enforcement = desired_ ? "enforcing" : "not-applied";
+            if (waiting_) {
+                auto d = std::move(*waiting_);
+                waiting_.reset();
+                enforce(d, true);
+            }
+        }
+    } catch (const std::exception& e) {
+        spdlog::error("commit-confirmed bookkeeping: {}", e.what());
+    }
+}
+
+void Gateway::refresh_counters() {
+    if (!desired_) return;
+    st_.segments = desired_->segments;
+    try {
+        auto counters = netlink::read_drop_counters(table());
+        for (auto& seg : st_.segments) {
+            auto chain = nft_drop_chain(seg.name);
+            auto it = std::find_if(counters.begin(), counters.end(), [&](const auto& c) { return c.chain == chain; });
+            if (it == counters.end()) continue;
+            seg.dropped_packets = it->packets;
+            seg.dropped_bytes = it->bytes;
+            seg.counters_known = true;
+        }
+    } catch (const std::exception& e) {
+        spdlog::warn("cannot read the drop counters: {}", e.what());
+    }
+}
+
+nlohmann::json Gateway::status() {
+    refresh_counters();
+    return to_json(st_);
+}
+
+void Gateway::write_metrics() {
+    if (o_.metrics_file.empty()) return;
+    refresh_counters();
+    try {
+        write_metrics_file(o_.metrics_file, render_metrics(st_));
+    } catch (const std::exception& e) {
+        spdlog::warn("metrics: {}", e.what());
+    }
+}
+
+}  // namespace wardgate::service::detail

@@ -1,0 +1,62 @@
+#pragma once
+// The service's state and what it does on each event; the event loop (serve.cpp) only
+// calls these. Every method logs and records its failures instead of throwing: the
+// service keeps running with the last good policy.
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "wardgate/render/nft_ruleset.hpp"
+#include "wardgate/service/confirm.hpp"
+#include "wardgate/service/serve.hpp"
+#include "wardgate/service/status.hpp"
+#include "wardgate/site/site.hpp"
+
+namespace wardgate::service::detail {
+
+class Gateway {
+public:
+    explicit Gateway(const ServeOptions& options);
+
+    // Rolls back overdue commits, loads the site, applies it and sets up the VLAN links.
+    void start();
+    // The site directory changed (or SIGHUP): validate, then apply; a broken site leaves
+    // the running policy in place.
+    void reload(const std::string& what_changed);
+    void check_drift();
+    // Commit-confirmed bookkeeping: rolls back an overdue record, notices confirmations.
+    void tick();
+
+    nlohmann::json status();  // with fresh counters
+    void write_metrics();     // when a metrics file is configured
+
+private:
+    struct Desired {
+        std::string version;
+        nft::Ruleset ruleset;
+        std::vector<SegmentStatus> segments;
+        std::string site_name;
+    };
+    std::optional<Desired> load_site(const std::string& why);
+    bool enforce(const Desired& d, bool commit_confirmed);
+    void setup_vlans();
+    void rolled_back(const RollbackRecord& r, const std::string& message);
+    void refresh_counters();
+    std::string table() const { return "wardgate"; }
+
+    ServeOptions o_;
+    std::filesystem::path state_dir_;
+    ServiceStatus st_;
+    std::optional<Desired> desired_;   // what is enforced
+    std::optional<Desired> fallback_;  // what was enforced before it (restored by a rollback)
+    std::optional<Desired> waiting_;   // loaded while a commit waited for confirmation
+    std::set<std::string> rejected_;   // versions rolled back unconfirmed: not re-asserted
+    std::unique_ptr<Site> site_;       // the site as last loaded successfully (VLAN links)
+    std::optional<RollbackRecord> pending_;
+    std::string handled_rollback_;     // id of the last rollback counted
+};
+
+}  // namespace wardgate::service::detail

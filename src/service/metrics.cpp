@@ -1,0 +1,105 @@
+// Prometheus text exposition format, for node_exporter's textfile collector.
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include "wardgate/service/status.hpp"
+
+namespace wardgate::service {
+
+namespace {
+
+std::string label(const std::string& v) {
+    std::string out;
+    for (char c : v) {
+        if (c == '\\') out += "\\\\";
+        else if (c == '"') out += "\\\"";
+        else if (c == '\n') out += "\\n";
+        else out += c;
+    }
+    return out;
+}
+
+struct Writer {
+    std::string out;
+    void family(const char* name, const char* type, const char* help) {
+        out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+    }
+    void sample(const char* name, const std::string& labels, uint64_t value) {
+        out += fmt::format("{}{{{}}} {}\n", name, labels, value);
+    }
+};
+
+}  // namespace
+
+std::string render_metrics(const ServiceStatus& s) {
+    Writer w;
+    std::string site = fmt::format("site=\"{}\"", label(s.site));
+    auto counter = [&](const char* name, const char* help, uint64_t v) {
+        w.family(name, "counter", help);
+        w.sample(name, site, v);
+    };
+    counter("wardgate_applies_total", "Commits of the policy that changed the kernel.", s.counters.applies);
+    counter("wardgate_apply_failures_total", "Applies the kernel refused or that failed.", s.counters.apply_failures);
+    counter("wardgate_reloads_total", "Site directory changes seen.", s.counters.reloads);
+    counter("wardgate_rejected_reloads_total", "Site edits that did not validate; the running policy stayed.", s.counters.rejected_reloads);
+    counter("wardgate_rollbacks_total", "Unconfirmed commits rolled back to the previous ruleset.", s.counters.rollbacks);
+    counter("wardgate_drift_events_total", "Drift checks that found the kernel table differing from the policy.", s.counters.drift_events);
+    counter("wardgate_reasserts_total", "Re-applies of the policy after drift.", s.counters.reasserts);
+
+    w.family("wardgate_drift", "gauge", "1 when the last drift check found a difference.");
+    w.sample("wardgate_drift", site, s.drift ? 1 : 0);
+    w.family("wardgate_policy_info", "gauge", "The policy version enforced (always 1).");
+    w.sample("wardgate_policy_info", site + fmt::format(",version=\"{}\"", label(s.policy_version)), 1);
+    w.family("wardgate_commit_pending", "gauge", "1 while a commit waits for `wardgate confirm`.");
+    w.sample("wardgate_commit_pending", site, s.pending_commit ? 1 : 0);
+
+    auto per_segment = [&](const char* name, const char* help, bool monitor, bool bytes) {
+        w.family(name, "counter", help);
+        for (const auto& seg : s.segments) {
+            if (!seg.counters_known || (seg.mode == "monitor") != monitor) continue;
+            w.sample(name, site + fmt::format(",segment=\"{}\"", label(seg.name)), bytes ? seg.dropped_bytes : seg.dropped_packets);
+        }
+    };
+    per_segment("wardgate_segment_dropped_packets_total", "Packets dropped by the segment's default deny (enforce mode).", false, false);
+    per_segment("wardgate_segment_dropped_bytes_total", "Bytes dropped by the segment's default deny (enforce mode).", false, true);
+    per_segment("wardgate_segment_would_be_dropped_packets_total",
+                "Packets the segment's default deny would have dropped (monitor mode: accepted and logged).", true, false);
+    per_segment("wardgate_segment_would_be_dropped_bytes_total",
+                "Bytes the segment's default deny would have dropped (monitor mode: accepted and logged).", true, true);
+    return w.out;
+}
+
+void write_metrics_file(const std::filesystem::path& path, const std::string& text) {
+    // node_exporter reads *.prom files only: the temporary name must not end in .prom.
+    auto tmp = path;
+    tmp += fmt::format(".tmp.{}", ::getpid());
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) throw std::runtime_error("cannot write " + tmp.string() + ": " + std::strerror(errno));
+    ::fchmod(fd, 0644);  // whatever the umask: node_exporter runs as another user
+    size_t done = 0;
+    while (done < text.size()) {
+        ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            int e = errno;
+            ::close(fd);
+            ::unlink(tmp.c_str());
+            throw std::runtime_error("cannot write " + tmp.string() + ": " + std::strerror(e));
+        }
+        done += static_cast<size_t>(n);
+    }
+    ::close(fd);
+    if (::rename(tmp.c_str(), path.c_str()) < 0) {
+        int e = errno;
+        ::unlink(tmp.c_str());
+        throw std::runtime_error("cannot rename " + tmp.string() + ": " + std::strerror(e));
+    }
+}
+
+}  // namespace wardgate::service

@@ -1,0 +1,126 @@
+// The service's event loop: signals, site edits, status clients and timers.
+#include <poll.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include "capabilities.hpp"
+#include "gateway.hpp"
+#include "notify.hpp"
+#include "site_watch.hpp"
+#include "status_socket.hpp"
+#include "wardgate/service/serve.hpp"
+
+namespace wardgate::service {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+// Commit-confirmed deadlines are honoured within this.
+constexpr auto kTick = std::chrono::milliseconds(250);
+
+class SignalFd {
+public:
+    SignalFd() {
+        sigset_t set;
+        sigemptyset(&set);
+        for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, s);
+        sigprocmask(SIG_BLOCK, &set, &old_);
+        fd_ = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+        if (fd_ < 0) throw std::runtime_error(std::string("signalfd: ") + std::strerror(errno));
+        signal(SIGPIPE, SIG_IGN);
+    }
+    ~SignalFd() {
+        close(fd_);
+        sigprocmask(SIG_SETMASK, &old_, nullptr);
+    }
+    int fd() const { return fd_; }
+    int next() {
+        signalfd_siginfo info;
+        return read(fd_, &info, sizeof info) == sizeof info ? static_cast<int>(info.ssi_signo) : 0;
+    }
+
+private:
+    int fd_ = -1;
+    sigset_t old_;
+};
+
+int ms_until(Clock::time_point t) {
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t - Clock::now()).count();
+    return static_cast<int>(std::clamp<int64_t>(ms, 0, 60000));
+}
+
+}  // namespace
+
+int run_service(const ServeOptions& options) {
+    SignalFd signals;
+    detail::StatusServer server(options.socket.empty() ? default_socket_path() : options.socket);
+    detail::SiteWatcher watcher(options.site_dir);
+    detail::Gateway gateway(options);
+    if (options.drop_capabilities) {
+        try {
+            spdlog::info("capabilities: {}", detail::keep_only_network_capabilities());
+        } catch (const std::exception& e) {
+            spdlog::warn("capabilities: {}; running with the ones it has", e.what());
+        }
+    }
+    gateway.start();
+    detail::notify_systemd("READY=1\nSTATUS=enforcing the site policy");
+    spdlog::info("serving {}: status on {}, drift checks every {} ms", options.site_dir.string(),
+                 (options.socket.empty() ? default_socket_path() : options.socket).string(), options.drift_interval.count());
+
+    auto next_drift = Clock::now() + options.drift_interval;
+    auto next_tick = Clock::now() + kTick;
+    constexpr auto kNever = Clock::time_point::max();
+    auto reload_at = kNever;
+    std::string changed;
+    for (;;) {
+        auto wake = std::min({next_drift, next_tick, reload_at});
+        pollfd fds[3] = {{signals.fd(), POLLIN, 0}, {watcher.fd(), POLLIN, 0}, {server.fd(), POLLIN, 0}};
+        int r = poll(fds, 3, ms_until(wake));
+        if (r < 0 && errno != EINTR) throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
+        if (r > 0 && (fds[0].revents & POLLIN)) {
+            int sig = signals.next();
+            if (sig == SIGHUP) {
+                changed = "SIGHUP";
+                reload_at = Clock::now();
+            } else if (sig) {
+                spdlog::info("{}: stopping; the policy stays in the kernel", strsignal(sig));
+                break;
+            }
+        }
+        if (r > 0 && (fds[1].revents & POLLIN) && watcher.read_events()) {
+            if (reload_at == kNever) changed = watcher.last_change();
+            reload_at = Clock::now() + options.debounce;  // every further event restarts the wait
+        }
+        if (r > 0 && (fds[2].revents & POLLIN))
+            server.serve_one([&](const nlohmann::json& req) -> nlohmann::json {
+                if (req.value("request", "") != "status") return {{"error", "unknown request; try {\"request\":\"status\"}"}};
+                return gateway.status();
+            });
+        auto now = Clock::now();
+        if (now >= next_tick) {
+            gateway.tick();
+            next_tick = now + kTick;
+        }
+        if (now >= reload_at) {
+            reload_at = kNever;
+            gateway.reload(changed);
+        }
+        if (now >= next_drift) {
+            gateway.check_drift();
+            gateway.write_metrics();
+            next_drift = Clock::now() + options.drift_interval;
+        }
+    }
+    detail::notify_systemd("STOPPING=1");
+    return 0;
+}
+
+}  // namespace wardgate::service

@@ -1,0 +1,132 @@
+// The status document and its text form; the policy version.
+#include <fmt/format.h>
+
+#include "wardgate/service/status.hpp"
+
+namespace wardgate::service {
+
+std::string policy_version(const nft::Ruleset& ruleset) {
+    nft::Ruleset r = ruleset;
+    r.header.clear();  // comments never reach the kernel
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (unsigned char c : nft::print_ruleset(r)) {
+        h ^= c;
+        h *= 0x100000001b3ULL;
+    }
+    return fmt::format("fnv1a64:{:016x}", h);
+}
+
+std::filesystem::path default_socket_path() { return "/run/wardgate/status.sock"; }
+
+namespace {
+
+nlohmann::json record_json(const ApplyRecord& a) {
+    if (a.time.empty()) return nullptr;
+    nlohmann::json j{{"time", a.time}, {"result", a.result}, {"version", a.version}, {"message", a.message}};
+    if (!a.diagnostics.empty()) j["diagnostics"] = a.diagnostics;
+    return j;
+}
+
+std::string str(const nlohmann::json& j, const char* key) {
+    auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::string record_text(const nlohmann::json& j) {
+    if (!j.is_object()) return "never\n";
+    std::string out = fmt::format("{} {}", str(j, "time"), str(j, "result"));
+    if (!str(j, "version").empty()) out += " " + str(j, "version");
+    if (!str(j, "message").empty()) out += ": " + str(j, "message");
+    out += "\n";
+    if (auto d = j.find("diagnostics"); d != j.end())
+        for (const auto& line : *d) out += "                   " + line.get<std::string>() + "\n";
+    return out;
+}
+
+}  // namespace
+
+nlohmann::json to_json(const ServiceStatus& s) {
+    nlohmann::json segments = nlohmann::json::array();
+    for (const auto& seg : s.segments) {
+        nlohmann::json j{{"name", seg.name}, {"mode", seg.mode}, {"vlan", seg.vlan ? nlohmann::json(*seg.vlan) : nullptr}};
+        bool monitor = seg.mode == "monitor";
+        nlohmann::json packets = seg.counters_known ? nlohmann::json(seg.dropped_packets) : nlohmann::json(nullptr);
+        nlohmann::json bytes = seg.counters_known ? nlohmann::json(seg.dropped_bytes) : nlohmann::json(nullptr);
+        j["dropped_packets"] = monitor ? nlohmann::json(0) : packets;
+        j["dropped_bytes"] = monitor ? nlohmann::json(0) : bytes;
+        j["would_be_dropped_packets"] = monitor ? packets : nlohmann::json(0);
+        j["would_be_dropped_bytes"] = monitor ? bytes : nlohmann::json(0);
+        segments.push_back(std::move(j));
+    }
+    nlohmann::json pending = nullptr;
+    if (s.pending_commit) pending = {{"id", *s.pending_commit}, {"deadline", s.pending_deadline}};
+    return {
+        {"site", s.site},
+        {"site_dir", s.site_dir},
+        {"pid", s.pid},
+        {"started", s.started},
+        {"policy_version", s.policy_version},
+        {"site_version", s.site_version},
+        {"enforcement", s.enforcement},
+        {"last_apply", record_json(s.last_apply)},
+        {"last_reload", record_json(s.last_reload)},
+        {"drift",
+         {{"detected", s.drift},
+          {"last_check", s.last_drift_check},
+          {"last_event", s.last_drift.empty() ? nlohmann::json(nullptr)
+                                              : nlohmann::json{{"time", s.last_drift},
+                                                               {"differences", s.drift_differences},
+                                                               {"reasserted", s.drift_reasserted}}}}},
+        {"segments", segments},
+        {"conntrack", {{"lost_events", s.conntrack_lost_events ? nlohmann::json(*s.conntrack_lost_events) : nullptr}}},
+        {"commit_confirmed", pending},
+        {"vlan", s.vlan},
+        {"counters",
+         {{"applies", s.counters.applies},
+          {"apply_failures", s.counters.apply_failures},
+          {"reloads", s.counters.reloads},
+          {"rejected_reloads", s.counters.rejected_reloads},
+          {"rollbacks", s.counters.rollbacks},
+          {"drift_events", s.counters.drift_events},
+          {"reasserts", s.counters.reasserts}}},
+    };
+}
+
+std::string render_status_text(const nlohmann::json& j) {
+    std::string out;
+    out += fmt::format("site:            {} ({})\n", str(j, "site"), str(j, "site_dir"));
+    out += fmt::format("service:         pid {}, started {}\n", j.value("pid", 0), str(j, "started"));
+    out += fmt::format("policy version:  {}\n", str(j, "policy_version").empty() ? "(none applied)" : str(j, "policy_version"));
+    if (str(j, "site_version") != str(j, "policy_version") && !str(j, "site_version").empty())
+        out += fmt::format("site version:    {} (not enforced)\n", str(j, "site_version"));
+    out += fmt::format("enforcement:     {}\n", str(j, "enforcement"));
+    out += "last apply:      " + record_text(j.value("last_apply", nlohmann::json()));
+    out += "last site load:  " + record_text(j.value("last_reload", nlohmann::json()));
+    const auto& drift = j.at("drift");
+    std::string checked = str(drift, "last_check").empty() ? "never" : str(drift, "last_check");
+    out += fmt::format("drift:           {} (checked {})\n", drift.value("detected", false) ? "yes" : "none", checked);
+    if (const auto& e = drift.at("last_event"); e.is_object()) {
+        out += fmt::format("last drift:      {}{}\n", str(e, "time"), e.value("reasserted", false) ? ", policy re-asserted" : "");
+        for (const auto& d : e.at("differences")) out += "                   " + d.get<std::string>() + "\n";
+    }
+    if (const auto& p = j.at("commit_confirmed"); p.is_object())
+        out += fmt::format("pending commit:  {} rolls back at {} unless `wardgate confirm`\n", str(p, "id"), str(p, "deadline"));
+    if (!str(j, "vlan").empty()) out += "VLAN links:      " + str(j, "vlan") + "\n";
+    out += "segments:\n";
+    for (const auto& s : j.at("segments")) {
+        bool monitor = str(s, "mode") == "monitor";
+        const auto& packets = s.at(monitor ? "would_be_dropped_packets" : "dropped_packets");
+        out += fmt::format("  {:<20} {:<8} {:>12} {}\n", str(s, "name"), str(s, "mode"),
+                           packets.is_null() ? std::string("?") : std::to_string(packets.get<uint64_t>()),
+                           monitor ? "packets would have been dropped" : "packets dropped");
+    }
+    const auto& lost = j.at("conntrack").at("lost_events");
+    out += fmt::format("conntrack:       lost events {}\n", lost.is_null() ? std::string("unknown") : std::to_string(lost.get<uint64_t>()));
+    const auto& c = j.at("counters");
+    out += fmt::format("counters:        applies {}, failed applies {}, site reloads {} ({} rejected), rollbacks {}, drift events {}, re-asserts {}\n",
+                       c.value("applies", 0), c.value("apply_failures", 0), c.value("reloads", 0), c.value("rejected_reloads", 0),
+                       c.value("rollbacks", 0), c.value("drift_events", 0), c.value("reasserts", 0));
+    return out;
+}
+
+}  // namespace wardgate::service

@@ -1,0 +1,344 @@
+#include "wardgate/store/baseline_store.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <map>
+
+#include "../flows/field_parse.hpp"
+#include "sqlite.hpp"
+#include "wardgate/flows/aggregator.hpp"
+
+namespace wardgate {
+
+using store_internal::Statement;
+using store_internal::Transaction;
+
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+// Addresses are stored as 4- or 16-byte blobs (compact, and they sort by address).
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS edges (
+    initiator   BLOB    NOT NULL,
+    responder   BLOB    NOT NULL,
+    protocol    INTEGER NOT NULL,
+    port        INTEGER NOT NULL,
+    source      TEXT    NOT NULL,
+    first_seen  REAL    NOT NULL,
+    last_seen   REAL    NOT NULL,
+    connections INTEGER NOT NULL,
+    bytes       INTEGER NOT NULL,
+    established INTEGER NOT NULL,
+    PRIMARY KEY (initiator, responder, protocol, port, source)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS edges_by_responder ON edges (responder);
+CREATE INDEX IF NOT EXISTS edges_by_last_seen ON edges (last_seen);
+CREATE TABLE IF NOT EXISTS ingested_files (
+    hash        TEXT PRIMARY KEY,
+    path        TEXT    NOT NULL,
+    size        INTEGER NOT NULL,
+    mtime       REAL    NOT NULL,
+    source      TEXT    NOT NULL,
+    format      TEXT    NOT NULL,
+    records     INTEGER NOT NULL,
+    edges       INTEGER NOT NULL,
+    ingested_at REAL    NOT NULL
+);
+CREATE TABLE IF NOT EXISTS alert_marks (
+    initiator  BLOB    NOT NULL,
+    responder  BLOB    NOT NULL,
+    protocol   INTEGER NOT NULL,
+    port       INTEGER NOT NULL,
+    last_sent  REAL    NOT NULL,
+    suppressed INTEGER NOT NULL,
+    PRIMARY KEY (initiator, responder, protocol, port)
+) WITHOUT ROWID;
+)sql";
+
+constexpr const char* kEdgeColumns =
+    "initiator, responder, protocol, port, source, first_seen, last_seen, connections, bytes, established";
+
+double now_seconds() {
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+IngestedFile file_from_row(const Statement& s) {
+    IngestedFile f;
+    f.file.hash = s.text(0);
+    f.file.path = s.text(1);
+    f.file.size = static_cast<uint64_t>(s.integer(2));
+    f.file.mtime = s.real(3);
+    f.source = s.text(4);
+    f.format = s.text(5);
+    f.records = static_cast<uint64_t>(s.integer(6));
+    f.edges = static_cast<uint64_t>(s.integer(7));
+    f.ingested_at = s.real(8);
+    return f;
+}
+
+}  // namespace
+
+struct BaselineStore::Impl {
+    std::filesystem::path path;
+    store_internal::Connection db;
+};
+
+BaselineStore::BaselineStore(const std::filesystem::path& db) : impl_(std::make_unique<Impl>()) {
+    impl_->path = db;
+    sqlite3* raw = nullptr;
+    int rc = sqlite3_open_v2(db.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    impl_->db.reset(raw);
+    if (rc != SQLITE_OK) store_internal::throw_store_error(raw, "cannot open the baseline database " + db.string());
+    sqlite3* h = impl_->db.get();
+    sqlite3_busy_timeout(h, 10000);
+    sqlite3_extended_result_codes(h, 1);
+    {
+        Statement wal(h, "PRAGMA journal_mode=WAL");
+        if (!wal.step() || wal.text(0) != "wal")
+            throw StoreError(db.string() + ": cannot switch the database to WAL journal mode");
+    }
+    // FULL: a committed file survives power loss too, at one fsync per file.
+    store_internal::exec(h, "PRAGMA synchronous=FULL");
+    Statement version(h, "PRAGMA user_version");
+    version.step();
+    int64_t found = version.integer(0);
+    if (found > kSchemaVersion)
+        throw StoreError(db.string() + ": written by a newer wardgate (schema " + std::to_string(found) + ")");
+    if (found < kSchemaVersion) {
+        Transaction t(h);
+        store_internal::exec(h, kSchema);
+        store_internal::exec(h, ("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
+        t.commit();
+    }
+}
+
+BaselineStore::~BaselineStore() = default;
+
+const std::filesystem::path& BaselineStore::path() const { return impl_->path; }
+
+std::optional<IngestedFile> BaselineStore::find_file(const std::string& hash) const {
+    Statement s(impl_->db.get(),
+                "SELECT hash, path, size, mtime, source, format, records, edges, ingested_at FROM ingested_files "
+                "WHERE hash = ?");
+    s.bind(1, hash);
+    if (!s.step()) return std::nullopt;
+    return file_from_row(s);
+}
+
+CommitResult BaselineStore::commit_file(const IngestedFile& ingested, const std::vector<ObservedEdge>& edges) {
+    sqlite3* h = impl_->db.get();
+    CommitResult result;
+    Transaction t(h);
+    // Checked again inside the write lock: another process may have ingested the file meanwhile.
+    if (auto previous = find_file(ingested.file.hash)) {
+        result.already_ingested = true;
+        result.previous = *previous;
+        return result;
+    }
+    Statement known(h, "SELECT 1 FROM edges WHERE initiator = ? AND responder = ? AND protocol = ? AND port = ? LIMIT 1");
+    Statement pair(h,
+                   "SELECT 1 FROM edges WHERE (initiator = ?1 AND responder = ?2) OR (initiator = ?2 AND responder = ?1) "
+                   "LIMIT 1");
+    // Every edge is checked against the store as it was before this file, then written.
+    for (const auto& e : edges) {
+        known.bind(1, e.key.initiator).bind(2, e.key.responder);
+        known.bind(3, static_cast<int64_t>(e.key.protocol)).bind(4, static_cast<int64_t>(e.key.responder_port));
+        bool seen = known.step();
+        known.reset();
+        if (seen) continue;
+        pair.bind(1, e.key.initiator).bind(2, e.key.responder);
+        bool peer_known = pair.step();
+        pair.reset();
+        result.new_edges.push_back({e, peer_known});
+    }
+    Statement upsert(h, std::string("INSERT INTO edges (") + kEdgeColumns +
+                            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                            "ON CONFLICT (initiator, responder, protocol, port, source) DO UPDATE SET "
+                            "first_seen = min(first_seen, excluded.first_seen), "
+                            "last_seen = max(last_seen, excluded.last_seen), "
+                            "connections = connections + excluded.connections, "
+                            "bytes = bytes + excluded.bytes, "
+                            "established = max(established, excluded.established)");
+    for (const auto& e : edges) {
+        upsert.bind(1, e.key.initiator).bind(2, e.key.responder);
+        upsert.bind(3, static_cast<int64_t>(e.key.protocol)).bind(4, static_cast<int64_t>(e.key.responder_port));
+        upsert.bind(5, ingested.source).bind(6, e.stats.first_seen).bind(7, e.stats.last_seen);
+        upsert.bind(8, static_cast<int64_t>(e.stats.connections)).bind(9, static_cast<int64_t>(e.stats.bytes));
+        upsert.bind(10, static_cast<int64_t>(e.stats.established ? 1 : 0));
+        upsert.step();
+        upsert.reset();
+    }
+    Statement file(h,
+                   "INSERT INTO ingested_files (hash, path, size, mtime, source, format, records, edges, ingested_at) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    file.bind(1, ingested.file.hash).bind(2, ingested.file.path.string());
+    file.bind(3, static_cast<int64_t>(ingested.file.size)).bind(4, ingested.file.mtime);
+    file.bind(5, ingested.source).bind(6, ingested.format).bind(7, static_cast<int64_t>(ingested.records));
+    file.bind(8, static_cast<int64_t>(edges.size())).bind(9, ingested.ingested_at > 0 ? ingested.ingested_at : now_seconds());
+    file.step();
+    t.commit();
+    return result;
+}
+
+uint64_t BaselineStore::age_out(double cutoff) {
+    sqlite3* h = impl_->db.get();
+    Transaction t(h);
+    Statement s(h, "DELETE FROM edges WHERE last_seen < ?");
+    s.bind(1, cutoff);
+    s.step();
+    auto removed = static_cast<uint64_t>(sqlite3_changes64(h));
+    Statement marks(h, "DELETE FROM alert_marks WHERE last_sent < ?");
+    marks.bind(1, cutoff);
+    marks.step();
+    t.commit();
+    return removed;
+}
+
+std::vector<StoredEdge> BaselineStore::query(const EdgeQuery& q) const {
+    std::string sql = std::string("SELECT ") + kEdgeColumns + " FROM edges WHERE 1";
+    if (q.since) sql += " AND last_seen >= ?";
+    if (q.until) sql += " AND first_seen <= ?";
+    if (q.protocol) sql += " AND protocol = ?";
+    if (q.port) sql += " AND port = ?";
+    if (q.source) sql += " AND source = ?";
+    if (!q.addresses.empty()) {
+        std::string list;
+        for (size_t i = 0; i < q.addresses.size(); ++i) list += (i ? ", ?" : "?") + std::to_string(100 + i);
+        sql += " AND (initiator IN (" + list + ") OR responder IN (" + list + "))";
+    }
+    sql += " ORDER BY initiator, responder, protocol, port, source";
+    Statement s(impl_->db.get(), sql);
+    int next = 1;  // the address list is bound as ?100, ?101...
+    if (q.since) s.bind(next++, *q.since);
+    if (q.until) s.bind(next++, *q.until);
+    if (q.protocol) s.bind(next++, static_cast<int64_t>(*q.protocol));
+    if (q.port) s.bind(next++, static_cast<int64_t>(*q.port));
+    if (q.source) s.bind(next++, *q.source);
+    for (size_t i = 0; i < q.addresses.size(); ++i) s.bind(static_cast<int>(100 + i), q.addresses[i]);
+    std::vector<StoredEdge> out;
+    while (s.step()) {
+        StoredEdge e;
+        e.key.initiator = s.address(0);
+        e.key.responder = s.address(1);
+        e.key.protocol = static_cast<Protocol>(s.integer(2));
+        e.key.responder_port = static_cast<uint16_t>(s.integer(3));
+        e.source = s.text(4);
+        e.stats.first_seen = s.real(5);
+        e.stats.last_seen = s.real(6);
+        e.stats.connections = static_cast<uint64_t>(s.integer(7));
+        e.stats.bytes = static_cast<uint64_t>(s.integer(8));
+        e.stats.established = s.integer(9) != 0;
+        out.push_back(std::move(e));
+    }
+    return out;
+}
+
+std::vector<ObservedEdge> BaselineStore::edges(const EdgeQuery& q) const {
+    std::vector<ObservedEdge> out;
+    for (auto& e : query(q)) {
+        // Rows come sorted by key, so one source after another folds into the last edge.
+        if (!out.empty() && out.back().key == e.key) {
+            EdgeStats& s = out.back().stats;
+            s.first_seen = std::min(s.first_seen, e.stats.first_seen);
+            s.last_seen = std::max(s.last_seen, e.stats.last_seen);
+            s.connections += e.stats.connections;
+            s.bytes += e.stats.bytes;
+            s.established = s.established || e.stats.established;
+        } else {
+            out.push_back({e.key, e.stats});
+        }
+    }
+    // SQLite sorts addresses as blobs (v4 before v6 only by length); sort by EdgeKey as everywhere else.
+    std::sort(out.begin(), out.end(), [](const ObservedEdge& a, const ObservedEdge& b) { return a.key < b.key; });
+    return out;
+}
+
+void BaselineStore::merge_into(Aggregator& out, const EdgeQuery& q) const {
+    for (const auto& e : query(q)) {
+        FlowRecord r;
+        r.initiator = e.key.initiator;
+        r.responder = e.key.responder;
+        r.protocol = e.key.protocol;
+        r.responder_port = e.key.responder_port;
+        r.start = e.stats.first_seen;
+        r.duration = e.stats.last_seen - e.stats.first_seen;
+        r.bytes = e.stats.bytes;
+        r.established = e.stats.established;
+        // FlowRecord counts in 32 bits; an edge past that is split over several records.
+        uint64_t left = e.stats.connections;
+        do {
+            r.connections = static_cast<uint32_t>(std::min<uint64_t>(left, UINT32_MAX));
+            out.add(r);
+            left -= r.connections;
+            r.bytes = 0;
+        } while (left > 0);
+    }
+}
+
+std::vector<IngestedFile> BaselineStore::files() const {
+    Statement s(impl_->db.get(),
+                "SELECT hash, path, size, mtime, source, format, records, edges, ingested_at FROM ingested_files "
+                "ORDER BY ingested_at, path");
+    std::vector<IngestedFile> out;
+    while (s.step()) out.push_back(file_from_row(s));
+    return out;
+}
+
+uint64_t BaselineStore::edge_count() const {
+    Statement s(impl_->db.get(), "SELECT count(*) FROM edges");
+    s.step();
+    return static_cast<uint64_t>(s.integer(0));
+}
+
+std::vector<AlertMark> BaselineStore::alert_marks() const {
+    Statement s(impl_->db.get(), "SELECT initiator, responder, protocol, port, last_sent, suppressed FROM alert_marks");
+    std::vector<AlertMark> out;
+    while (s.step()) {
+        AlertMark m;
+        m.key = EdgeKey{s.address(0), s.address(1), static_cast<Protocol>(s.integer(2)),
+                        static_cast<uint16_t>(s.integer(3))};
+        m.last_sent = s.real(4);
+        m.suppressed = static_cast<uint64_t>(s.integer(5));
+        out.push_back(m);
+    }
+    return out;
+}
+
+void BaselineStore::save_alert_marks(const std::vector<AlertMark>& marks) {
+    sqlite3* h = impl_->db.get();
+    Transaction t(h);
+    Statement s(h,
+                "INSERT INTO alert_marks (initiator, responder, protocol, port, last_sent, suppressed) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (initiator, responder, protocol, port) DO UPDATE SET "
+                "last_sent = excluded.last_sent, suppressed = excluded.suppressed");
+    for (const auto& m : marks) {
+        s.bind(1, m.key.initiator).bind(2, m.key.responder).bind(3, static_cast<int64_t>(m.key.protocol));
+        s.bind(4, static_cast<int64_t>(m.key.responder_port)).bind(5, m.last_sent);
+        s.bind(6, static_cast<int64_t>(m.suppressed));
+        s.step();
+        s.reset();
+    }
+    t.commit();
+}
+
+std::string BaselineStore::journal_mode() const {
+    Statement s(impl_->db.get(), "PRAGMA journal_mode");
+    s.step();
+    return s.text(0);
+}
+
+std::string BaselineStore::integrity_check() const {
+    Statement s(impl_->db.get(), "PRAGMA integrity_check");
+    std::string out;
+    while (s.step()) out += (out.empty() ? "" : "\n") + s.text(0);
+    return out;
+}
+
+std::optional<double> parse_time_argument(std::string_view text) {
+    if (text.size() == 10) return flows_internal::parse_iso8601(std::string(text) + "T00:00:00Z");
+    return flows_internal::parse_timestamp(text);
+}
+
+}  // namespace wardgate
