@@ -111,10 +111,11 @@ void write_capture(const fs::path& file, uint64_t flows, int per_flow) {
                 uint32_t server = 0x0A320000u | static_cast<uint32_t>(n % 97);
                 uint16_t sport = static_cast<uint16_t>(32768 + n % 28000);
                 bool to_server = step % 2 == 0;
-                uint8_t flags = step == 0 ? 0x02 : step == 1 ? 0x12 : step == per_flow - 1 ? 0x11 : 0x18;
+                // SYN, SYN+ACK, data both ways, then FIN from each side.
+                uint8_t flags = step == 0 ? 0x02 : step == 1 ? 0x12 : step >= per_flow - 2 ? 0x11 : 0x18;
                 std::string f = to_server ? tcp_frame(client, server, sport, 443, flags, step > 1 ? 200 : 0)
                                           : tcp_frame(server, client, 443, sport, flags, step > 1 ? 1200 : 0);
-                t += 1e-5;
+                t += 1e-4;
                 record.clear();
                 le32(record, static_cast<uint32_t>(t));
                 le32(record, static_cast<uint32_t>((t - static_cast<uint32_t>(t)) * 1e6));

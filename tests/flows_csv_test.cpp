@@ -8,6 +8,7 @@
 
 #include <unistd.h>
 
+#include "support/temp_dir.hpp"
 #include "wardgate/flows/readers.hpp"
 
 using namespace wardgate;
@@ -15,18 +16,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        path = fs::temp_directory_path() / ("wardgate-flows-csv-" + std::to_string(::getpid()) + "-" +
-                                            std::to_string(reinterpret_cast<uintptr_t>(this)));
-        fs::create_directories(path);
-    }
-    ~TempDir() { fs::remove_all(path); }
-    std::string write(const std::string& name, const std::string& text) const {
-        std::ofstream(path / name, std::ios::binary) << text;
-        return (path / name).string();
-    }
+struct TempDir : wardgate::testing::TempDir {
+    TempDir() : wardgate::testing::TempDir("flows-csv") {}
 };
 
 IpAddress ip(const char* text) { return *IpAddress::parse(text); }

@@ -13,6 +13,7 @@
 
 #include <unistd.h>
 
+#include "support/temp_dir.hpp"
 #include "wardgate/flows/readers.hpp"
 
 using namespace wardgate;
@@ -23,19 +24,8 @@ namespace {
 const std::string kZeekData = std::string(WARDGATE_SHARED_DATA) + "/zeek";
 const std::string kWikipedia = kZeekData + "/wikipedia/conn.log";
 
-// A scratch directory removed when the test ends.
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        path = fs::temp_directory_path() / ("wardgate-flows-zeek-" + std::to_string(::getpid()) + "-" +
-                                            std::to_string(reinterpret_cast<uintptr_t>(this)));
-        fs::create_directories(path);
-    }
-    ~TempDir() { fs::remove_all(path); }
-    std::string write(const std::string& name, const std::string& text) const {
-        std::ofstream(path / name, std::ios::binary) << text;
-        return (path / name).string();
-    }
+struct TempDir : wardgate::testing::TempDir {
+    TempDir() : wardgate::testing::TempDir("flows-zeek") {}
 };
 
 std::string slurp(const std::string& file) {
@@ -224,7 +214,7 @@ TEST_CASE("Zeek TSV: the other shared conn.logs", "[flows]") {
         CHECK_FALSE(e->stats.established);  // S0
         CHECK(find_edge(agg.edges(), "128.2.6.97", "128.2.6.152", Protocol::udp, 67));  // SHR, no bytes
     }
-    SECTION("q-in-q: rows after #close and a repeated #types line still count") {
+    SECTION("q-in-q: double-tagged VLAN traffic gives two UDP edges") {
         Aggregator agg;
         auto summary = read_zeek_tsv(kZeekData + "/q-in-q/conn.log", agg);
         CHECK(summary.rows == 2);

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <string>
 
+#include "support/temp_dir.hpp"
 #include "wardgate/plan/pipeline.hpp"
 #include "wardgate/site/load.hpp"
 #include "wardgate/site/mud.hpp"
@@ -30,14 +31,8 @@ std::string slurp(const fs::path& p) {
     return s.str();
 }
 
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        path = fs::temp_directory_path() /
-               ("wardgate-mud-" + std::to_string(::getpid()) + "-" + std::to_string(reinterpret_cast<uintptr_t>(this)));
-        fs::create_directories(path);
-    }
-    ~TempDir() { fs::remove_all(path); }
+struct TempDir : wardgate::testing::TempDir {
+    TempDir() : wardgate::testing::TempDir("mud") {}
 };
 
 PeerRef peer(const char* text) { return *PeerRef::parse(text); }

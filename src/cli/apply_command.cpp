@@ -3,12 +3,16 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <iostream>
+#include <optional>
 
 #include "common.hpp"
 #include "wardgate/netlink/nft_apply.hpp"
 #include "wardgate/plan/plan.hpp"
 #include "wardgate/render/nft_ruleset.hpp"
+#include "wardgate/service/confirm.hpp"
+#include "wardgate/service/status.hpp"
 
 namespace wardgate::cli {
 
@@ -46,6 +50,8 @@ void add_apply_command(CLI::App& app, int& exit_code) {
         bool dry_run = false, yes = false, full = false;
         std::string state;
         std::string color = "auto";
+        double confirm_within = 0;  // seconds; 0: no commit-confirmed
+        std::string state_dir;
     };
     auto o = std::make_shared<Options>();
     auto* cmd = app.add_subcommand(
@@ -62,6 +68,11 @@ void add_apply_command(CLI::App& app, int& exit_code) {
     cmd->add_flag("--full", o->full, "Replace the whole table even when only set elements changed");
     cmd->add_option("--state", o->state, "State file (default: SITE/.wardgate/state.json)");
     cmd->add_option("--color", o->color, "Colour the text plan")->check(CLI::IsMember({"auto", "always", "never"}));
+    cmd->add_option("--confirm-within", o->confirm_within,
+                    "Commit confirmed: restore the previous table inet wardgate unless `wardgate confirm` within SECONDS "
+                    "(also when this command is killed)")
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--state-dir", o->state_dir, "Commit-confirmed records (default $WARDGATE_STATE_DIR or /var/lib/wardgate)");
     cmd->callback([o, &exit_code] {
         auto p = load_pipeline(o->site);
         auto state_path = o->state.empty() ? default_state_path(p.site->dir) : std::filesystem::path(o->state);
@@ -90,6 +101,17 @@ void add_apply_command(CLI::App& app, int& exit_code) {
             exit_code = kExitError;
             return;
         }
+        // Record and watchdog before the commit; if the apply fails, the destructor clears them.
+        std::optional<service::CommitConfirmed> cc;
+        if (o->confirm_within > 0) {
+            service::CommitConfirmedOptions co;
+            co.state_dir = o->state_dir;
+            co.table = ruleset.table;
+            co.within = std::chrono::milliseconds(std::llround(o->confirm_within * 1000));
+            co.site = p.site->dir.string();
+            co.version = service::policy_version(ruleset);
+            cc.emplace(service::CommitConfirmed::begin(co));
+        }
         netlink::ApplyResult r;
         try {
             r = netlink::apply_ruleset(ruleset, options);
@@ -101,6 +123,11 @@ void add_apply_command(CLI::App& app, int& exit_code) {
             return;
         }
         std::cout << (r.committed ? "applied: " : "nothing to apply: ") << what_changes(r) << "\n";
+        if (cc) {
+            cc->finish();
+            std::cout << fmt::format("commit {} is rolled back in {} s unless you run `wardgate confirm`\n", cc->record().id,
+                                     o->confirm_within);
+        }
         auto snapshot = snapshot_of(p.policy);
         snapshot.saved_at = iso_time(static_cast<double>(
             std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count()));

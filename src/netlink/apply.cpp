@@ -114,13 +114,13 @@ void add_delta(Batch& b, const std::string& table, const std::vector<SetDelta>& 
     }
 }
 
-[[noreturn]] void throw_concurrent(uint32_t genid, uint32_t now) {
+KernelError concurrent_change(uint32_t genid, uint32_t now) {
     KernelError e;
     e.error = ERESTART;
     e.object = "the transaction";
     e.message = fmt::format("the nftables ruleset changed since generation {} was read (it is now at {}); nothing was applied",
                             genid, now);
-    throw ApplyError(summarize({e}, false), {e});
+    return e;
 }
 
 std::vector<KernelError> send(NfSocket& sock, Batch& batch, uint32_t genid) {
@@ -179,7 +179,9 @@ ApplyResult apply_ruleset(const nft::Ruleset& ruleset, const ApplyOptions& optio
             uint32_t now = read_genid(sock);
             if (now != genid) {
                 if (may_retry) continue;
-                throw_concurrent(genid, now);
+                result.errors.push_back(concurrent_change(genid, now));
+                if (options.dry_run) return result;
+                throw ApplyError(summarize(result.errors, false), result.errors);
             }
             result.unchanged = true;
             if (!cached && options.reuse_last_commit)

@@ -96,9 +96,10 @@ struct TableModel {
     const ChainModel* find_chain(const std::string& name) const;
 };
 
-// ---- encoding (encode.cpp)
+// ---- encoding (encode.cpp) and readable text (element_text.cpp)
 
 uint32_t key_len_of(nft::KeyType k);          // unpadded bytes
+uint32_t padded_len(uint32_t len);            // a field of a concatenation: rounded up to 4 bytes
 uint32_t datatype_of(nft::KeyType k);         // nftables datatype id
 std::vector<nft::KeyType> decode_key_type(uint32_t key_type, uint32_t key_len);
 SetDef set_def_of(const nft::Set& s);

@@ -156,7 +156,20 @@ std::string Side::label() const { return group ? group->label : host_name; }
 
 std::string ExportRule::comment() const {
     std::string out;
-    for (const auto& r : reasons) out += (out.empty() ? "" : "; ") + r;
+    for (const auto& r : reasons) out += (out.empty() ? "" : "; ") + r.text;
+    return out;
+}
+
+std::string ExportRule::comment(Protocol p) const {
+    std::string out;
+    for (const auto& r : reasons)
+        if (!r.protocol || *r.protocol == p) out += (out.empty() ? "" : "; ") + r.text;
+    return out.empty() ? comment() : out;
+}
+
+std::vector<std::string> ExportRule::reason_texts() const {
+    std::vector<std::string> out;
+    for (const auto& r : reasons) out.push_back(r.text);
     return out;
 }
 
@@ -188,7 +201,10 @@ Model::Model(const Policy& p) : policy(p) {
         } else {
             e.name = "allow-" + e.src.group->name + "-to-" + e.dst.group->name;
         }
-        for (const auto& w : r.why) e.reasons.push_back(reason_text(w, r.why.size() > 1));
+        if (deny && monitor_all) e.reasons.push_back({"monitor mode: would be denied, logged and accepted", std::nullopt});
+        bool merged = r.why.size() > 1;
+        for (const auto& w : r.why)
+            e.reasons.push_back({reason_text(w, merged), merged && !deny ? std::optional(w.service.protocol) : std::nullopt});
         if (e.families.empty()) {
             notes.push_back(fmt::format("not rendered: {} ({} -> {}) has no address family on both sides", e.name,
                                         e.src.label(), e.dst.label()));
@@ -212,7 +228,7 @@ Model::Model(const Policy& p) : policy(p) {
         e.services = {svc};
         e.name = fmt::format("baseline-{}-to-{}-{}{}", e.src.host_name, e.dst.host_name, service_name_part(svc),
                              h.src.family == Family::v6 ? "-v6" : "");
-        e.reasons.push_back(reason_text(h.why, false));
+        e.reasons.push_back({reason_text(h.why, false), std::nullopt});
         e.src_zones = zones_of(e.src, e.families);
         e.dst_zones = zones_of(e.dst, e.families);
         rules.push_back(std::move(e));

@@ -68,6 +68,12 @@ struct Side {
     std::string label() const;
 };
 
+// Why a rule exists: one provenance, and the protocol it covers when the rule merges several.
+struct Reason {
+    std::string text;
+    std::optional<Protocol> protocol;
+};
+
 struct ExportRule {
     RuleKind kind = RuleKind::allow;
     bool accept = true;  // the platform verdict: explicit denies accept (logged) in monitor mode
@@ -78,10 +84,12 @@ struct ExportRule {
     std::vector<size_t> src_zones;   // indexes into Model::zones
     std::vector<size_t> dst_zones;
     std::string name;                // descriptive, not yet fit to a platform
-    std::vector<std::string> reasons;
+    std::vector<Reason> reasons;
     std::string log_prefix;          // for logged rules, as nftables writes it
 
-    std::string comment() const;     // the reasons in one line
+    std::string comment() const;            // every reason, in one line
+    std::string comment(Protocol p) const;  // the reasons covering p (every reason when none does)
+    std::vector<std::string> reason_texts() const;
 };
 
 struct Zone {

@@ -131,7 +131,7 @@ private:
                     lines.push_back(l);
                 }
         std::vector<std::string> texts{r.name};
-        texts.insert(texts.end(), r.reasons.begin(), r.reasons.end());
+        for (const auto& reason : r.reasons) texts.push_back(reason.text);
         View e = make_object();
         e.set("remarks", remarks(texts));
         e.set("lines", lines);

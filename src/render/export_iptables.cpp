@@ -108,23 +108,25 @@ private:
         return std::string(flag) + " " + list;
     }
 
-    // Protocol and port matches, one per rule line; a single empty string for "every protocol".
-    std::vector<std::string> service_matches(const std::vector<Service>& services, Family f) {
-        if (services.empty()) return {""};
-        std::vector<std::string> out;
-        for (const auto& s : services) {
+    // Protocol and port matches, one per rule line, with the reasons that cover them; a
+    // single empty match for "every protocol".
+    std::vector<std::pair<std::string, std::string>> service_matches(const ExportRule& r, Family f) {
+        if (r.services.empty()) return {{"", r.comment()}};
+        std::vector<std::pair<std::string, std::string>> out;
+        for (const auto& s : r.services) {
             std::string proto(to_string(s.protocol));
+            std::string why = r.comment(s.protocol);
             if (s.protocol == Protocol::icmp) {
-                out.push_back(f == Family::v4 ? "-p icmp" : "-p ipv6-icmp");
+                out.push_back({f == Family::v4 ? "-p icmp" : "-p ipv6-icmp", why});
             } else if (s.ports.empty()) {
-                out.push_back("-p " + proto);
+                out.push_back({"-p " + proto, why});
             } else if (s.ports.size() == 1) {
-                out.push_back(fmt::format("-p {} --dport {}", proto, ports_text(s.ports, ",", ":")));
+                out.push_back({fmt::format("-p {} --dport {}", proto, ports_text(s.ports, ",", ":")), why});
             } else {
                 std::vector<PortRange> chunk;
                 size_t weight = 0;
                 auto flush = [&] {
-                    out.push_back(fmt::format("-p {} -m multiport --dports {}", proto, ports_text(chunk, ",", ":")));
+                    out.push_back({fmt::format("-p {} -m multiport --dports {}", proto, ports_text(chunk, ",", ":")), why});
                     chunk.clear();
                     weight = 0;
                 };
@@ -178,12 +180,12 @@ private:
             std::string addrs = address_match(r.src, f, true);
             std::string dst = address_match(r.dst, f, false);
             addrs += (addrs.empty() || dst.empty() ? "" : " ") + dst;
-            for (const auto& svc : service_matches(r.services, f)) {
+            for (const auto& [svc, comment] : service_matches(r, f)) {
                 std::string spec = addrs + (addrs.empty() || svc.empty() ? "" : " ") + svc;
                 View line = make_object();
                 line.set("spec", spec);
                 line.set("has_spec", !spec.empty());
-                line.set("comment", one_line(r.name + ": " + r.comment(), kCommentMax));
+                line.set("comment", one_line(r.name + ": " + comment, kCommentMax));
                 line.set("target", target);
                 rules.push_back(line);
             }

@@ -190,8 +190,14 @@ private:
                 list.push_back(rule(base, from, to, src, dst, "any", "any", r.accept, log, r.comment()));
                 continue;
             }
+            std::string why = r.comment();
+            if (icmp && !services.empty()) {  // the ICMP rule gets the ICMP reasons, this one the others
+                why.clear();
+                for (const auto& reason : r.reasons)
+                    if (reason.protocol != Protocol::icmp) why += (why.empty() ? "" : "; ") + reason.text;
+            }
             if (!services.empty())
-                list.push_back(rule(base, from, to, src, dst, member_list(services), "any", r.accept, log, r.comment()));
+                list.push_back(rule(base, from, to, src, dst, member_list(services), "any", r.accept, log, why));
             if (icmp) {
                 std::vector<std::string> apps;
                 bool v4 = std::find(r.families.begin(), r.families.end(), Family::v4) != r.families.end();
@@ -201,7 +207,7 @@ private:
                 apps.push_back("ping");
                 std::string name = services.empty() ? base : rule_names_(key + ":icmp", r.name + "-icmp");
                 list.push_back(rule(name, from, to, src, dst, "application-default", member_list(apps), r.accept, log,
-                                    r.comment()));
+                                    r.comment(Protocol::icmp)));
             }
         }
         bool log = m_.policy.log_drops;

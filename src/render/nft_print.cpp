@@ -16,12 +16,7 @@ std::string_view to_string(KeyType k) {
     return "?";
 }
 
-namespace {
-
-std::string ip(Family f) { return f == Family::v4 ? "ip" : "ip6"; }
-std::string dir_word(AddrDir d) { return d == AddrDir::saddr ? "saddr" : "daddr"; }
-
-std::string proto_name(uint8_t p) {
+std::string protocol_name(uint8_t p) {
     switch (p) {
         case IPPROTO_TCP: return "tcp";
         case IPPROTO_UDP: return "udp";
@@ -31,12 +26,17 @@ std::string proto_name(uint8_t p) {
     return std::to_string(p);
 }
 
+namespace {
+
+std::string ip(Family f) { return f == Family::v4 ? "ip" : "ip6"; }
+std::string dir_word(AddrDir d) { return d == AddrDir::saddr ? "saddr" : "daddr"; }
+
 std::string element_text(const Element& e) {
     std::vector<std::string> parts;
     for (const auto& p : e.parts) {
         switch (p.kind) {
             case ElementPart::Kind::prefix: parts.push_back(p.prefix.to_string()); break;
-            case ElementPart::Kind::protocol: parts.push_back(proto_name(static_cast<uint8_t>(p.value))); break;
+            case ElementPart::Kind::protocol: parts.push_back(protocol_name(static_cast<uint8_t>(p.value))); break;
             case ElementPart::Kind::port: parts.push_back(std::to_string(p.value)); break;
         }
     }
@@ -49,12 +49,12 @@ std::string match_text(const Match& m) {
     switch (m.kind) {
         case Match::Kind::nfproto: return fmt::format("meta nfproto {}", m.family == Family::v4 ? "ipv4" : "ipv6");
         case Match::Kind::address_set: return fmt::format("{} {} @{}", ip(m.family), dir_word(m.dir), m.set);
-        case Match::Kind::l4proto: return "meta l4proto " + proto_name(m.l4proto);
+        case Match::Kind::l4proto: return "meta l4proto " + protocol_name(m.l4proto);
         case Match::Kind::dport: {
             std::vector<std::string> ports;
             for (const auto& r : m.ports) ports.push_back(r.to_string());
             std::string list = ports.size() == 1 ? ports[0] : "{ " + fmt::format("{}", fmt::join(ports, ", ")) + " }";
-            return fmt::format("{} dport {}", proto_name(m.l4proto), list);
+            return fmt::format("{} dport {}", protocol_name(m.l4proto), list);
         }
         case Match::Kind::ct_state: return fmt::format("ct state {}", fmt::join(m.states, ","));
     }

@@ -12,6 +12,8 @@ namespace wardgate::nft {
 
 enum class KeyType { ipv4_addr, ipv6_addr, inet_proto, inet_service };
 std::string_view to_string(KeyType k);
+// How nft prints a layer 4 protocol number: tcp, udp, icmp, ipv6-icmp, else the number.
+std::string protocol_name(uint8_t protocol);
 
 struct ElementPart {
     enum class Kind { prefix, protocol, port };

@@ -1,0 +1,160 @@
+// `wardgate export`: standard output, --out files, --target all, --templates, and failures
+// that leave nothing half-written; plus what a site's own templates can and cannot do.
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "support/export_readers.hpp"
+#include "support/pipeline_fixture.hpp"
+#include "wardgate/render/export.hpp"
+
+using namespace wardgate;
+using namespace wardgate::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct ScratchDir {
+    fs::path path;
+    explicit ScratchDir(const std::string& tag)
+        : path(fs::temp_directory_path() / ("wardgate-export-" + tag + "-" + std::to_string(::getpid()))) {
+        fs::remove_all(path);
+        fs::create_directories(path);
+    }
+    ~ScratchDir() { fs::remove_all(path); }
+};
+
+std::string example() { return export_case_dir("example-hospital").string(); }
+
+std::string read_file(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+void copy_templates(const fs::path& to) {
+    fs::copy(default_template_dir(), to, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+}
+
+// Removes the lines of `text` between the line holding `from` and the next line holding `to`, both included.
+std::string cut(const std::string& text, const std::string& from, const std::string& to) {
+    auto a = text.find(from);
+    REQUIRE(a != std::string::npos);
+    auto b = text.find(to, a + from.size());
+    REQUIRE(b != std::string::npos);
+    a = text.rfind('\n', a) + 1;
+    b = text.find('\n', b) + 1;
+    return text.substr(0, a) + text.substr(b);
+}
+
+}  // namespace
+
+TEST_CASE("export prints the library's export and its warnings", "[export][cli]") {
+    auto p = pipeline_for(export_case_dir("example-hospital"), kExportToday);
+    for (const std::string target : {"panos", "iptables"}) {
+        auto r = run_wardgate("export " + example() + " --target " + target + " --today " + kExportToday);
+        CHECK(r.exit_code == 0);
+        CHECK(r.out == render_export(p.policy, target, default_template_dir()).combined());
+        CHECK(r.err.empty());  // the example site exports without warnings
+    }
+    auto warned = run_wardgate("export " + export_case_dir("long-names").string() + " -t fortios --today " + kExportToday);
+    CHECK(warned.exit_code == 0);
+    CHECK(warned.err.find("warning: fortios: the VLAN interface of segment any is named any-2") != std::string::npos);
+}
+
+TEST_CASE("export --out writes the files atomically, --target all every target", "[export][cli]") {
+    auto p = pipeline_for(export_case_dir("example-hospital"), kExportToday);
+    ScratchDir dir("out");
+    auto one = run_wardgate("export " + example() + " -t srx --out " + dir.path.string() + " --today " + kExportToday);
+    REQUIRE(one.exit_code == 0);
+    CHECK(one.out.empty());
+    CHECK(read_file(dir.path / "st-example-general-hospital-srx.set") ==
+          render_export(p.policy, "srx", default_template_dir()).text);
+
+    auto all = run_wardgate("export " + example() + " -t all -o " + (dir.path / "all").string() + " --today " + kExportToday);
+    REQUIRE(all.exit_code == 0);
+    size_t files = 0;
+    for (const auto& target : export_targets()) {
+        auto r = render_export(p.policy, target, default_template_dir());
+        CHECK(read_file(dir.path / "all" / r.filename) == r.text);
+        ++files;
+        for (const auto& c : r.companions) {
+            CHECK(read_file(dir.path / "all" / c.filename) == c.text);
+            ++files;
+        }
+    }
+    CHECK(files == 9);
+    CHECK(static_cast<size_t>(std::distance(fs::directory_iterator(dir.path / "all"), fs::directory_iterator{})) == files);
+}
+
+TEST_CASE("export fails without writing anything", "[export][cli]") {
+    ScratchDir dir("fail");
+    SECTION("--target all needs --out") {
+        auto r = run_wardgate("export " + example() + " -t all --today " + kExportToday);
+        CHECK(r.exit_code == 1);
+        CHECK(r.out.empty());
+    }
+    SECTION("an unknown target") {
+        auto r = run_wardgate("export " + example() + " -t checkpoint --today " + kExportToday);
+        CHECK(r.exit_code != 0);
+        CHECK(r.out.empty());
+    }
+    SECTION("a template directory that lacks a target's template") {
+        copy_templates(dir.path / "templates");
+        fs::remove(dir.path / "templates" / "srx" / "config.mustache");
+        auto out = dir.path / "exports";
+        auto r = run_wardgate("export " + example() + " -t all -o " + out.string() + " --templates " +
+                              (dir.path / "templates").string() + " --today " + kExportToday);
+        CHECK(r.exit_code == 1);
+        CHECK(r.err.find("srx/config.mustache") != std::string::npos);
+        CHECK_FALSE(fs::exists(out));  // not even the targets rendered before srx
+    }
+    SECTION("a template that does not parse") {
+        copy_templates(dir.path / "templates");
+        std::ofstream(dir.path / "templates" / "asa" / "config.mustache") << "{{#interfaces}}never closed\n";
+        auto r = run_wardgate("export " + example() + " -t asa -o " + (dir.path / "x").string() + " --templates " +
+                              (dir.path / "templates").string() + " --today " + kExportToday);
+        CHECK(r.exit_code == 1);
+        CHECK(r.err.find("asa/config.mustache") != std::string::npos);
+        CHECK_FALSE(fs::exists(dir.path / "x"));
+    }
+}
+
+TEST_CASE("a site's own templates change the output without recompiling", "[export][templates]") {
+    auto p = pipeline_for(export_case_dir("example-hospital"), kExportToday);
+    ScratchDir dir("templates");
+    copy_templates(dir.path);
+    SECTION("an edited template and a partial") {
+        std::string tmpl = read_file(dir.path / "ios" / "config.mustache");
+        tmpl.replace(tmpl.find("{{#vlans}}"), 0, "{{> banner}}\n");
+        std::ofstream(dir.path / "ios" / "config.mustache") << tmpl;
+        std::ofstream(dir.path / "ios" / "banner.mustache") << "banner motd ^wardgate policy for {{site}}^\n";
+        auto r = render_export(p.policy, "ios", dir.path);
+        CHECK(r.text.find("banner motd ^wardgate policy for St. Example General Hospital^") != std::string::npos);
+        CHECK(r.text.find("{{") == std::string::npos);
+        CHECK(r.warnings.empty());
+    }
+    SECTION("values are inserted verbatim, not HTML-escaped") {
+        std::ofstream(dir.path / "panos" / "config.mustache") << "{{#rules}}{{description}}\n{{/rules}}";
+        auto r = render_export(p.policy, "panos", dir.path);
+        CHECK(r.text.find("'wardgate drop icu'") != std::string::npos);
+        CHECK(r.text.find("&#39;") == std::string::npos);
+        CHECK(r.text.find("&gt;") == std::string::npos);
+    }
+    SECTION("a template without IPv6 is warned about, not silently accepted") {
+        std::string tmpl = read_file(dir.path / "fortios" / "config.mustache");
+        tmpl = cut(tmpl, "config firewall address6", "{{/addresses6}}");
+        tmpl = cut(tmpl, "config firewall addrgrp6", "{{/groups6}}");
+        tmpl = cut(tmpl, "{{#has_v6}}", "{{/has_v6}}");
+        std::ofstream(dir.path / "fortios" / "config.mustache") << tmpl;
+        auto r = render_export(p.policy, "fortios", dir.path);
+        REQUIRE(r.warnings.size() == 1);
+        CHECK(r.warnings.front().find("fortios: ") == 0);
+        CHECK(r.warnings.front().find("IPv6 addresses the policy uses are not in the output") != std::string::npos);
+    }
+}

@@ -1,0 +1,591 @@
+// The pcap reader against Zeek's conn.log of the same captures, nDPI's flow lists, and
+// hand-built captures for link types, tags, fragments, direction heuristics and damage.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include <unistd.h>
+
+#include "support/temp_dir.hpp"
+#include "wardgate/flows/pcap.hpp"
+#include "wardgate/flows/readers.hpp"
+
+using namespace wardgate;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kShared = WARDGATE_SHARED_DATA;
+
+using EdgeTuple = std::tuple<std::string, std::string, std::string, uint16_t>;  // initiator, responder, proto, port
+
+std::set<EdgeTuple> tuples(const Aggregator& a, bool tcp_udp_only = true) {
+    std::set<EdgeTuple> out;
+    for (const auto& e : a.edges()) {
+        if (tcp_udp_only && e.key.protocol == Protocol::icmp) continue;
+        out.emplace(e.key.initiator.to_string(), e.key.responder.to_string(), std::string(to_string(e.key.protocol)),
+                    e.key.responder_port);
+    }
+    return out;
+}
+
+std::string show(const std::set<EdgeTuple>& s) {
+    std::string out;
+    for (const auto& [i, r, p, port] : s) out += "  " + i + " -> " + r + " " + p + "/" + std::to_string(port) + "\n";
+    return out;
+}
+
+std::vector<PcapFlow> flows_of(const std::string& file, PcapSummary* summary = nullptr, const PcapOptions& options = {}) {
+    std::vector<PcapFlow> out;
+    auto s = read_pcap(file, [&](const PcapFlow& f) { out.push_back(f); }, {}, options);
+    if (summary) *summary = s;
+    return out;
+}
+
+const PcapFlow* find_flow(const std::vector<PcapFlow>& flows, const char* from, const char* to, Protocol p,
+                          uint16_t port) {
+    for (const auto& f : flows)
+        if (f.record.initiator == *IpAddress::parse(from) && f.record.responder == *IpAddress::parse(to) &&
+            f.record.protocol == p && f.record.responder_port == port)
+            return &f;
+    return nullptr;
+}
+
+// --- a minimal capture writer for hand-built packets -------------------------------
+
+struct TempDir : wardgate::testing::TempDir {
+    TempDir() : wardgate::testing::TempDir("pcap") {}
+};
+
+using Bytes = std::vector<uint8_t>;
+
+void put16(Bytes& b, uint16_t v) {
+    b.push_back(static_cast<uint8_t>(v >> 8));
+    b.push_back(static_cast<uint8_t>(v));
+}
+void put32(Bytes& b, uint32_t v) {
+    put16(b, static_cast<uint16_t>(v >> 16));
+    put16(b, static_cast<uint16_t>(v));
+}
+void append(Bytes& b, const Bytes& more) { b.insert(b.end(), more.begin(), more.end()); }
+
+Bytes address_bytes(const char* text) {
+    auto a = *IpAddress::parse(text);
+    return Bytes(a.bytes.begin(), a.bytes.begin() + (a.family == Family::v4 ? 4 : 16));
+}
+
+Bytes tcp(uint16_t sport, uint16_t dport, uint8_t flags, size_t payload = 0) {
+    Bytes b;
+    put16(b, sport);
+    put16(b, dport);
+    put32(b, 1);
+    put32(b, 0);
+    b.push_back(5 << 4);
+    b.push_back(flags);
+    put16(b, 65535);
+    put32(b, 0);
+    b.resize(b.size() + payload, 'x');
+    return b;
+}
+
+Bytes udp(uint16_t sport, uint16_t dport, size_t payload = 0) {
+    Bytes b;
+    put16(b, sport);
+    put16(b, dport);
+    put16(b, static_cast<uint16_t>(8 + payload));
+    put16(b, 0);
+    b.resize(b.size() + payload, 'u');
+    return b;
+}
+
+Bytes ipv4(const char* src, const char* dst, uint8_t protocol, const Bytes& body, uint16_t id = 1,
+           uint16_t fragment = 0) {
+    Bytes b;
+    b.push_back(0x45);
+    b.push_back(0);
+    put16(b, static_cast<uint16_t>(20 + body.size()));
+    put16(b, id);
+    put16(b, fragment);
+    b.push_back(64);
+    b.push_back(protocol);
+    put16(b, 0);
+    append(b, address_bytes(src));
+    append(b, address_bytes(dst));
+    append(b, body);
+    return b;
+}
+
+// IPv6 with a hop-by-hop options header and, when fragment_offset >= 0, a fragment header.
+Bytes ipv6(const char* src, const char* dst, uint8_t protocol, const Bytes& body, int fragment_offset = -1,
+           bool more = false, uint32_t id = 7) {
+    Bytes ext;
+    uint8_t first_next = 0;  // hop-by-hop
+    uint8_t after_hop = fragment_offset >= 0 ? 44 : protocol;
+    ext.push_back(after_hop);
+    ext.push_back(0);  // 8 bytes
+    ext.resize(8, 0);
+    if (fragment_offset >= 0) {
+        ext.push_back(protocol);
+        ext.push_back(0);
+        put16(ext, static_cast<uint16_t>(fragment_offset << 3 | (more ? 1 : 0)));
+        put32(ext, id);
+    }
+    Bytes b;
+    put32(b, 0x60000000);
+    put16(b, static_cast<uint16_t>(ext.size() + body.size()));
+    b.push_back(first_next);
+    b.push_back(64);
+    append(b, address_bytes(src));
+    append(b, address_bytes(dst));
+    append(b, ext);
+    append(b, body);
+    return b;
+}
+
+Bytes ethernet(uint16_t type, const Bytes& payload, std::vector<std::pair<uint16_t, uint16_t>> tags = {}) {
+    Bytes b(12, 0x02);
+    for (auto [tpid, vlan] : tags) {
+        put16(b, tpid);
+        put16(b, vlan);
+    }
+    put16(b, type);
+    append(b, payload);
+    return b;
+}
+
+Bytes sll2(uint16_t type, const Bytes& payload) {
+    Bytes b;
+    put16(b, type);
+    put16(b, 0);
+    put32(b, 2);       // interface index
+    put16(b, 1);       // ARPHRD_ETHER
+    b.push_back(0);    // packet type: to us
+    b.push_back(6);    // address length
+    b.resize(20, 0);
+    append(b, payload);
+    return b;
+}
+
+Bytes sll(uint16_t type, const Bytes& payload) {
+    Bytes b;
+    put16(b, 0);
+    put16(b, 1);
+    put16(b, 6);
+    b.resize(14, 0);
+    put16(b, type);
+    append(b, payload);
+    return b;
+}
+
+struct Frame {
+    double time;
+    Bytes data;
+};
+
+// Classic pcap, little-endian, microsecond timestamps.
+std::string write_pcap(const fs::path& file, uint32_t link_type, const std::vector<Frame>& frames) {
+    auto le32 = [](std::string& s, uint32_t v) {
+        for (int i = 0; i < 4; ++i) s.push_back(static_cast<char>(v >> (8 * i)));
+    };
+    auto le16 = [](std::string& s, uint16_t v) {
+        s.push_back(static_cast<char>(v));
+        s.push_back(static_cast<char>(v >> 8));
+    };
+    std::string out;
+    le32(out, 0xa1b2c3d4);
+    le16(out, 2);
+    le16(out, 4);
+    le32(out, 0);
+    le32(out, 0);
+    le32(out, 262144);
+    le32(out, link_type);
+    for (const auto& f : frames) {
+        le32(out, static_cast<uint32_t>(f.time));
+        le32(out, static_cast<uint32_t>((f.time - static_cast<uint32_t>(f.time)) * 1e6 + 0.5));
+        le32(out, static_cast<uint32_t>(f.data.size()));
+        le32(out, static_cast<uint32_t>(f.data.size()));
+        out.append(f.data.begin(), f.data.end());
+    }
+    std::ofstream(file, std::ios::binary) << out;
+    return file.string();
+}
+
+constexpr uint8_t SYN = 0x02, ACK = 0x10, FIN = 0x01, RST = 0x04, PSH = 0x08;
+
+}  // namespace
+
+TEST_CASE("pcap: flows match Zeek's conn.log for the same captures", "[pcap]") {
+    // Each case: the capture and the conn.log Zeek wrote for it, compared as sets of
+    // (initiator, responder, protocol, responder port) for TCP and UDP.
+    for (const char* name : {"wikipedia", "dhcp", "q-in-q", "missing-syn"}) {
+        DYNAMIC_SECTION(name) {
+            const std::string dir = kShared + "/zeek/" + name + "/";
+            Aggregator from_pcap, from_zeek;
+            auto pcap_summary = read_flow_file(dir + name + ".pcap", from_pcap);
+            read_zeek_tsv(dir + "conn.log", from_zeek);
+            auto ours = tuples(from_pcap), zeeks = tuples(from_zeek);
+            INFO("pcap:\n" << show(ours) << "conn.log:\n" << show(zeeks));
+            CHECK(ours == zeeks);
+            CHECK(pcap_summary.rows > 0);
+            // Zeek does not log ICMP in these logs; neither capture holds any, so no ICMP edge either.
+            CHECK(tuples(from_pcap, false) == ours);
+        }
+    }
+}
+
+TEST_CASE("pcap: direction decided like Zeek where the handshake or the ports tell", "[pcap]") {
+    SECTION("missing-syn: the first packet is a SYN+ACK, so its receiver initiated") {
+        PcapSummary s;
+        auto flows = flows_of(kShared + "/zeek/missing-syn/missing-syn.pcap", &s);
+        auto* f = find_flow(flows, "141.42.64.125", "125.190.109.199", Protocol::tcp, 80);
+        REQUIRE(f);
+        CHECK(f->direction == DirectionSource::handshake);
+        CHECK_FALSE(f->handshake_missing);
+        CHECK(f->record.established);
+        CHECK(s.read.accepted == 1);
+    }
+    SECTION("wikipedia: a midstream HTTP connection is marked and pointed at port 80") {
+        auto flows = flows_of(kShared + "/zeek/wikipedia/wikipedia.pcap");
+        auto* f = find_flow(flows, "141.142.220.118", "208.80.152.2", Protocol::tcp, 80);
+        REQUIRE(f);
+        bool some_midstream = false;
+        for (const auto& x : flows)
+            if (x.handshake_missing && x.record.responder_port == 80 &&
+                x.record.initiator == *IpAddress::parse("141.142.220.118")) {
+                some_midstream = true;
+                CHECK(x.direction == DirectionSource::ports);
+            }
+        CHECK(some_midstream);
+        // DNS answers come back on the same flow: established, not a flow of their own.
+        auto* dns = find_flow(flows, "141.142.220.118", "141.142.2.2", Protocol::udp, 53);
+        REQUIRE(dns);
+        CHECK(dns->record.established);
+    }
+    SECTION("dhcp: an offer from 67 to a client's 68 is a reply, one to broadcast is not") {
+        PcapSummary s;
+        auto flows = flows_of(kShared + "/zeek/dhcp/dhcp.pcap", &s);
+        CHECK(find_flow(flows, "128.2.6.97", "128.2.6.152", Protocol::udp, 67));
+        CHECK(find_flow(flows, "128.2.6.152", "255.255.255.255", Protocol::udp, 68));
+        CHECK(s.udp_flipped == 2);
+    }
+}
+
+TEST_CASE("pcap: flows from nDPI's captures", "[pcap]") {
+    const std::string dir = kShared + "/pcap/";
+    SECTION("telnet to 23, with the handshake") {
+        auto flows = flows_of(dir + "telnet.pcap");
+        auto* f = find_flow(flows, "192.168.0.2", "192.168.0.1", Protocol::tcp, 23);
+        REQUIRE(f);
+        CHECK(f->direction == DirectionSource::handshake);
+        CHECK(f->record.established);
+        // Every packet of the capture belongs to it: nDPI counts 43 + 44 = 87, leaving out
+        // the last packets after the connection closed; we keep them with it.
+        CHECK(f->packets == 92);
+        CHECK(flows.size() == 1);
+    }
+    SECTION("HL7 MLLP on 6661") {
+        auto flows = flows_of(dir + "hl7.pcap");
+        auto* f = find_flow(flows, "10.0.0.155", "10.0.0.126", Protocol::tcp, 6661);
+        REQUIRE(f);
+        CHECK(f->packets == 9);
+        CHECK(f->record.established);
+    }
+    SECTION("SMBv1 on 445") {
+        auto flows = flows_of(dir + "smbv1.pcap");
+        REQUIRE(find_flow(flows, "172.16.156.130", "10.128.0.243", Protocol::tcp, 445));
+    }
+    SECTION("FTP control and passive data connections") {
+        auto flows = flows_of(dir + "ftp.pcap");
+        CHECK(find_flow(flows, "192.168.1.212", "90.130.70.73", Protocol::tcp, 21));
+        CHECK(find_flow(flows, "192.168.1.212", "90.130.70.73", Protocol::tcp, 25685));
+        CHECK(find_flow(flows, "192.168.1.212", "90.130.70.73", Protocol::tcp, 24523));
+    }
+    SECTION("RDP, Modbus and NTP") {
+        CHECK(find_flow(flows_of(dir + "rdp.pcap"), "172.16.2.185", "192.168.2.142", Protocol::tcp, 3389));
+        CHECK(find_flow(flows_of(dir + "modbus.pcap"), "192.168.110.131", "192.168.110.138", Protocol::tcp, 502));
+        CHECK(find_flow(flows_of(dir + "NTPv4.pcap"), "85.22.62.120", "78.46.76.11", Protocol::udp, 123));
+    }
+    SECTION("pcapng with VLAN tags: SNMP") {
+        PcapSummary s;
+        auto flows = flows_of(dir + "snmp.pcap", &s);
+        CHECK(s.link_type == 1);
+        auto* f = find_flow(flows, "10.99.8.88", "10.100.253.146", Protocol::udp, 161);  // nDPI: VLAN 1308
+        REQUIRE(f);
+        CHECK(f->record.established);
+        // nDPI keeps 10.231.2.134:161 -> 10.72.247.4:61088 as its first packet's direction;
+        // a packet from service port 161 to a client port is an SNMP response, so we flip it.
+        CHECK(find_flow(flows, "10.72.247.4", "10.231.2.134", Protocol::udp, 161));
+        CHECK(find_flow(flows, "205.83.36.228", "160.174.106.32", Protocol::udp, 162));
+    }
+    SECTION("pcapng TFTP: the request to 69, then transfer on two ephemeral ports") {
+        auto flows = flows_of(dir + "tftp.pcap");
+        CHECK(find_flow(flows, "192.168.0.253", "192.168.0.10", Protocol::udp, 69));
+        CHECK(find_flow(flows, "192.168.2.45", "192.168.2.200", Protocol::udp, 69));
+        // The server answers from a new port: a flow of its own, first sender initiates (as nDPI shows it).
+        CHECK(find_flow(flows, "192.168.0.10", "192.168.0.253", Protocol::udp, 50618));
+    }
+    SECTION("IPv6 syslog") {
+        auto flows = flows_of(dir + "syslog.pcap");
+        auto* f = find_flow(flows, "2001:470:6c:a1::2", "2001:470:765b::b15:22", Protocol::udp, 514);
+        REQUIRE(f);
+        CHECK_FALSE(f->record.established);
+        CHECK(f->packets == 6);
+    }
+}
+
+TEST_CASE("pcap: every nDPI flow is found, with listed exceptions", "[pcap]") {
+    // nDPI prints the client first. Where it keeps a UDP flow's first sender as client
+    // although that packet went from a service port to a client port, we flip it (a reply
+    // seen without its request); those are listed here by name and expected flipped.
+    const std::set<std::string> flipped = {
+        "snmp.pcap 10.231.2.134:161 -> 10.72.247.4:61088",
+        "syslog.pcap 195.120.165.134:514 -> 83.235.169.221:11000",
+    };
+    // nDPI keys flows by VLAN as well; this connection was captured on VLAN 1506 and,
+    // answers first, on VLAN 1906. Flows here are keyed by addresses and ports only, so
+    // both are one connection, initiated by 10.186.117.194 (its first packet, VLAN 1506).
+    const std::set<std::string> merged_across_vlans = {
+        "syslog.pcap 169.46.82.162:52173 -> 10.186.117.194:49948",
+    };
+    std::regex line(R"(^\s+\d+\s+(TCP|UDP) \[?([0-9a-fA-F:.]+?)\]?:(\d+) (<->|->) \[?([0-9a-fA-F:.]+?)\]?:(\d+) )");
+    size_t checked = 0;
+    for (const auto& entry : fs::directory_iterator(kShared + "/pcap")) {
+        if (entry.path().extension() != ".pcap") continue;
+        std::ifstream in(entry.path().string() + ".ndpi.out");
+        Aggregator agg;
+        read_flow_file(entry.path(), agg);
+        auto ours = tuples(agg);
+        std::set<std::string> seen;
+        for (std::string text; std::getline(in, text);) {
+            std::smatch m;
+            if (!std::regex_search(text, m, line)) continue;
+            std::string id = entry.path().filename().string() + " " + m[2].str() + ":" + m[3].str() + " " + m[4].str() +
+                             " " + m[5].str() + ":" + m[6].str();
+            if (!seen.insert(id).second) continue;  // the flow list is printed twice
+            std::string proto = m[1] == "TCP" ? "tcp" : "udp";
+            EdgeTuple expected{m[2], m[5], proto, static_cast<uint16_t>(std::stoi(m[6]))};
+            if (flipped.count(id) || merged_across_vlans.count(id)) expected = EdgeTuple{m[5], m[2], proto, static_cast<uint16_t>(std::stoi(m[3]))};
+            INFO(id);
+            CHECK(ours.count(expected) == 1);
+            ++checked;
+        }
+    }
+    CHECK(checked >= 30);
+}
+
+TEST_CASE("pcap: link types, VLAN and QinQ tags, IPv6 extension headers", "[pcap]") {
+    TempDir tmp;
+    auto syn = [](const char* a, const char* b, uint16_t sp, uint16_t dp) { return ipv4(a, b, 6, tcp(sp, dp, SYN)); };
+    auto synack = [](const char* a, const char* b, uint16_t sp, uint16_t dp) {
+        return ipv4(a, b, 6, tcp(sp, dp, SYN | ACK));
+    };
+    SECTION("Ethernet with 802.1Q, 802.1ad+802.1Q and 0x9100 tags") {
+        auto file = write_pcap(tmp.path / "vlan.pcap", 1,
+                               {{1.0, ethernet(0x0800, syn("10.0.0.1", "10.0.0.2", 40000, 443), {{0x8100, 110}})},
+                                {1.1, ethernet(0x0800, synack("10.0.0.2", "10.0.0.1", 443, 40000),
+                                               {{0x88a8, 5}, {0x8100, 110}})},
+                                {1.2, ethernet(0x0800, syn("10.0.0.3", "10.0.0.4", 40001, 104), {{0x9100, 7}, {0x8100, 8}})},
+                                {1.3, ethernet(0x0806, Bytes(28, 0))}});
+        PcapSummary s;
+        auto flows = flows_of(file, &s);
+        auto* f = find_flow(flows, "10.0.0.1", "10.0.0.2", Protocol::tcp, 443);
+        REQUIRE(f);
+        CHECK(f->packets == 2);
+        CHECK(f->record.established);
+        CHECK(find_flow(flows, "10.0.0.3", "10.0.0.4", Protocol::tcp, 104));
+        CHECK(s.read.rows == 4);
+        CHECK(s.read.skipped.at("not IPv4 or IPv6") == 1);
+    }
+    SECTION("Linux cooked SLL and SLL2, raw IP (101) and DLT_IPV6 (229)") {
+        auto f1 = write_pcap(tmp.path / "sll.pcap", 113, {{1, sll(0x0800, syn("10.1.0.1", "10.1.0.2", 50000, 2575))}});
+        auto f2 = write_pcap(tmp.path / "sll2.pcap", 276, {{1, sll2(0x86DD, ipv6("fd00::1", "fd00::2", 17, udp(50000, 123, 48)))}});
+        auto f3 = write_pcap(tmp.path / "raw.pcap", 101, {{1, ipv4("10.2.0.1", "10.2.0.2", 17, udp(50001, 53, 30))}});
+        auto f4 = write_pcap(tmp.path / "ipv6.pcap", 229, {{1, ipv6("fd00::3", "fd00::4", 6, tcp(50002, 11112, SYN))}});
+        CHECK(find_flow(flows_of(f1), "10.1.0.1", "10.1.0.2", Protocol::tcp, 2575));
+        auto v6 = flows_of(f2);
+        auto* ntp = find_flow(v6, "fd00::1", "fd00::2", Protocol::udp, 123);
+        REQUIRE(ntp);
+        CHECK(ntp->record.bytes == 48);
+        CHECK(find_flow(flows_of(f3), "10.2.0.1", "10.2.0.2", Protocol::udp, 53));
+        CHECK(find_flow(flows_of(f4), "fd00::3", "fd00::4", Protocol::tcp, 11112));
+    }
+    SECTION("an unsupported link type is an error naming the file") {
+        auto file = write_pcap(tmp.path / "wifi.pcap", 105, {{1, Bytes(40, 0)}});
+        CHECK_THROWS_WITH(flows_of(file), Catch::Contains("link type 105") && Catch::Contains("not supported"));
+    }
+}
+
+TEST_CASE("pcap: fragments carry ports only in the first, and the rest join its flow", "[pcap]") {
+    TempDir tmp;
+    Bytes datagram = udp(50000, 514, 1400);  // 1408 bytes of UDP, sent as 2 fragments
+    Bytes first(datagram.begin(), datagram.begin() + 1000), rest(datagram.begin() + 1000, datagram.end());
+    auto file = write_pcap(tmp.path / "frag.pcap", 101,
+                           {{1.0, ipv4("10.3.0.1", "10.3.0.2", 17, first, 99, 0x2000)},
+                            {1.0, ipv4("10.3.0.1", "10.3.0.2", 17, rest, 99, 1000 / 8)},
+                            {1.1, ipv4("10.3.0.5", "10.3.0.2", 17, rest, 55, 1000 / 8)},  // first never seen
+                            {1.2, ipv6("fd00::1", "fd00::2", 17, Bytes(datagram.begin(), datagram.begin() + 800), 0, true)},
+                            {1.2, ipv6("fd00::1", "fd00::2", 17, Bytes(datagram.begin() + 800, datagram.end()), 100, false)}});
+    PcapSummary s;
+    auto flows = flows_of(file, &s);
+    auto* v4 = find_flow(flows, "10.3.0.1", "10.3.0.2", Protocol::udp, 514);
+    REQUIRE(v4);
+    CHECK(v4->packets == 2);
+    CHECK(v4->record.bytes == 1400);
+    auto* v6 = find_flow(flows, "fd00::1", "fd00::2", Protocol::udp, 514);
+    REQUIRE(v6);
+    CHECK(v6->packets == 2);
+    CHECK(v6->record.bytes == 1400);
+    CHECK(s.read.skipped.at("IP fragment whose first fragment was not captured") == 1);
+    CHECK(flows.size() == 2);
+}
+
+TEST_CASE("pcap: TCP without a handshake and UDP direction heuristics", "[pcap]") {
+    TempDir tmp;
+    auto file = write_pcap(
+        tmp.path / "heuristics.pcap", 101,
+        {
+            // Midstream: data from the server's port 2575 first; the port names the responder.
+            {1.0, ipv4("10.4.0.2", "10.4.0.1", 6, tcp(2575, 51000, ACK | PSH, 100))},
+            {1.1, ipv4("10.4.0.1", "10.4.0.2", 6, tcp(51000, 2575, ACK, 10))},
+            // Midstream between two unknown registered ports: the first packet's sender initiates.
+            {1.2, ipv4("10.4.0.3", "10.4.0.4", 6, tcp(30001, 30002, ACK))},
+            // UDP: a reply from 53 to a client port flips; between two service ports it does not.
+            {1.3, ipv4("10.4.0.53", "10.4.0.9", 17, udp(53, 40000, 60))},
+            {1.4, ipv4("10.4.0.7", "10.4.0.8", 17, udp(123, 123, 48))},
+            // UDP from a service port to a multicast group never flips.
+            {1.5, ipv4("10.4.0.10", "239.1.1.1", 17, udp(5353, 40000, 20))},
+        });
+    PcapSummary s;
+    auto flows = flows_of(file, &s);
+    auto* hl7 = find_flow(flows, "10.4.0.1", "10.4.0.2", Protocol::tcp, 2575);
+    REQUIRE(hl7);
+    CHECK(hl7->handshake_missing);
+    CHECK(hl7->direction == DirectionSource::ports);
+    CHECK(hl7->record.established);  // data both ways
+    CHECK(hl7->record.bytes == 110);
+    auto* unknown = find_flow(flows, "10.4.0.3", "10.4.0.4", Protocol::tcp, 30002);
+    REQUIRE(unknown);
+    CHECK(unknown->direction == DirectionSource::first_packet);
+    CHECK_FALSE(unknown->record.established);
+    CHECK(find_flow(flows, "10.4.0.9", "10.4.0.53", Protocol::udp, 53));
+    CHECK(find_flow(flows, "10.4.0.7", "10.4.0.8", Protocol::udp, 123));
+    CHECK(find_flow(flows, "10.4.0.10", "239.1.1.1", Protocol::udp, 40000));
+    CHECK(s.tcp_without_handshake == 2);
+    CHECK(s.udp_flipped == 1);
+
+    CHECK(responder_by_ports(51000, 2575) == 1);
+    CHECK(responder_by_ports(20, 1023) == 0);
+    CHECK(responder_by_ports(40000, 50000) == 0);  // registered answers dynamic
+    CHECK(responder_by_ports(30001, 30002) == -1);
+    CHECK_FALSE(is_service_port(68));
+    CHECK(is_service_port(67));
+    CHECK(is_service_port(47808));
+}
+
+TEST_CASE("pcap: connection tracking ends flows on FIN, RST and idle timeouts", "[pcap]") {
+    TempDir tmp;
+    auto a = "10.5.0.1", b = "10.5.0.2";
+    auto file = write_pcap(
+        tmp.path / "track.pcap", 101,
+        {
+            {0.0, ipv4(a, b, 6, tcp(40000, 443, SYN))},
+            {0.1, ipv4(b, a, 6, tcp(443, 40000, SYN | ACK))},
+            {0.2, ipv4(a, b, 6, tcp(40000, 443, FIN | ACK))},
+            {0.3, ipv4(b, a, 6, tcp(443, 40000, FIN | ACK))},
+            {0.4, ipv4(a, b, 6, tcp(40000, 443, ACK))},  // late ACK: still the same connection
+            {1.0, ipv4(a, b, 6, tcp(40000, 443, SYN))},  // the port pair reused: a new connection
+            {1.1, ipv4(b, a, 6, tcp(443, 40000, RST | ACK))},
+            {2.0, ipv4(a, b, 17, udp(40001, 514, 10))},
+            {200.0, ipv4(a, b, 17, udp(40001, 514, 10))},  // after the 60 s UDP timeout: a second flow
+        });
+    PcapSummary s;
+    auto flows = flows_of(file, &s);
+    REQUIRE(flows.size() == 4);
+    std::sort(flows.begin(), flows.end(), [](const PcapFlow& x, const PcapFlow& y) { return x.record.start < y.record.start; });
+    auto* first = &flows[0];
+    CHECK(first->record.responder_port == 443);
+    CHECK(first->packets == 5);
+    CHECK(first->record.established);
+    CHECK(first->record.duration == Approx(0.4));
+    CHECK(flows[1].packets == 2);
+    CHECK_FALSE(flows[1].record.established);  // refused with RST
+    CHECK(flows[2].record.start == Approx(2.0));
+    CHECK(flows[3].record.start == Approx(200.0));
+    CHECK(s.read.accepted == 4);
+
+    SECTION("memory is bounded: a full table ends its least recently active flow early") {
+        PcapOptions tight;
+        tight.max_flows = 1;
+        PcapSummary bounded;
+        auto few = flows_of(file, &bounded, tight);
+        CHECK(bounded.peak_flows == 1);
+        CHECK(bounded.ended_early >= 1);
+    }
+}
+
+TEST_CASE("pcap: truncated and corrupt captures keep what was read and say where it broke", "[pcap]") {
+    TempDir tmp;
+    std::vector<Frame> frames;
+    for (int i = 0; i < 10; ++i)
+        frames.push_back({1.0 + i, ipv4("10.6.0.1", "10.6.0.2", 17, udp(static_cast<uint16_t>(40000 + i), 161, 50))});
+    auto whole = write_pcap(tmp.path / "whole.pcap", 101, frames);
+    std::string bytes;
+    {
+        std::ifstream in(whole, std::ios::binary);
+        std::stringstream s;
+        s << in.rdbuf();
+        bytes = s.str();
+    }
+    const size_t record = 16 + frames[0].data.size();
+    SECTION("cut inside the 8th packet") {
+        fs::path cut = tmp.path / "cut.pcap";
+        std::ofstream(cut, std::ios::binary) << bytes.substr(0, 24 + 7 * record + 30);
+        PcapSummary s;
+        auto flows = flows_of(cut.string(), &s);
+        CHECK(flows.size() == 7);
+        REQUIRE(s.stopped);
+        CHECK(s.stopped->file == cut.string());
+        CHECK_THAT(s.stopped->message, Catch::StartsWith("capture truncated or corrupt at packet 8, byte offset " +
+                                                          std::to_string(24 + 7 * record)));
+        CHECK(s.read.rows == 7);
+        // Through read_flow_file the damage shows among the skipped reasons, with its location.
+        Aggregator agg;
+        auto summary = read_flow_file(cut, agg);
+        CHECK(agg.records() == 7);
+        bool located = false;
+        for (const auto& [reason, n] : summary.skipped) located |= reason.find("packet 8, byte offset") != std::string::npos;
+        CHECK(located);
+    }
+    SECTION("a corrupt record length") {
+        std::string bad = bytes;
+        uint32_t huge = 0x7FFFFFFF;
+        std::memcpy(&bad[24 + 3 * record + 8], &huge, 4);  // caplen of the 4th record
+        fs::path file = tmp.path / "corrupt.pcap";
+        std::ofstream(file, std::ios::binary) << bad;
+        PcapSummary s;
+        auto flows = flows_of(file.string(), &s);
+        CHECK(flows.size() == 3);
+        REQUIRE(s.stopped);
+        CHECK_THAT(s.stopped->message, Catch::Contains("packet 4"));
+    }
+    SECTION("a header only, and garbage after the magic") {
+        fs::path empty = tmp.path / "empty.pcap";
+        std::ofstream(empty, std::ios::binary) << bytes.substr(0, 24);
+        PcapSummary s;
+        CHECK(flows_of(empty.string(), &s).empty());
+        CHECK_FALSE(s.stopped);
+        fs::path garbage = tmp.path / "garbage.pcap";
+        std::ofstream(garbage, std::ios::binary) << bytes.substr(0, 10);
+        CHECK_THROWS_AS(flows_of(garbage.string()), InputError);
+        CHECK(detect_flow_format(garbage) == FlowFormat::pcap);
+    }
+}

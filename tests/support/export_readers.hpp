@@ -1,0 +1,60 @@
+#pragma once
+// Test-only readers that parse an exported firewall configuration back into the
+// (source prefix, destination prefix, protocol, port range, action) tuples it permits and
+// denies, so a test can prove an export loses no rule and adds none. They know the shape
+// wardgate's templates write, not every configuration the platforms accept.
+#include <filesystem>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "wardgate/policy/ir.hpp"
+#include "wardgate/render/export.hpp"
+
+namespace wardgate::testing {
+
+struct FlowTuple {
+    Prefix src, dst;
+    int protocol = 0;            // 0: every protocol; 1: ICMP (v4 or v6); 6: TCP; 17: UDP
+    PortRange ports{0, 65535};   // every port when the protocol has none or any is allowed
+    bool allow = true;
+
+    auto operator<=>(const FlowTuple&) const = default;
+    std::string to_string() const;
+};
+
+// One rule of the configuration, in order, with where it applies.
+struct ParsedRule {
+    std::string context;          // rules are evaluated in order within one context (ACL, zone pair, chain)
+    std::set<std::string> from;   // zones the traffic enters from ("vlan110", "outside"); empty: any
+    std::set<std::string> to;     // zones it leaves to; empty: any
+    std::vector<FlowTuple> tuples;
+    bool allow = true;
+    bool logged = false;
+    bool default_deny = false;    // the trailing catch-all of a context (not compared as a tuple)
+};
+
+struct ParsedConfig {
+    std::vector<ParsedRule> rules;
+};
+
+// target: asa, ios, panos, fortios, srx, iptables, nft. Throws std::runtime_error with the
+// offending line when the text has a shape the reader does not know.
+ParsedConfig read_export(std::string_view target, const ExportResult& exported);
+
+// Every tuple the policy permits or denies explicitly (rules and baseline pinholes).
+std::set<FlowTuple> expected_tuples(const Policy& policy);
+// Every tuple of the configuration's rules, default denies left out.
+std::set<FlowTuple> parsed_tuples(const ParsedConfig& config);
+
+// The zones ("vlanN" per segment, "outside") whose addresses a prefix overlaps.
+std::set<std::string> zones_of(const Policy& policy, const Prefix& p);
+
+// The sites the export tests run on, compiled as of kExportToday: the example hospital and
+// tests/data/export/<case>.
+inline constexpr const char* kExportToday = "2026-11-22";
+const std::vector<std::string>& export_cases();
+std::filesystem::path export_case_dir(const std::string& name);
+
+}  // namespace wardgate::testing
