@@ -2,14 +2,19 @@
 //  1. pcap read: packets/s and flows/s through decoding and connection tracking;
 //  2. baseline store: committing N distinct edges (SQLite, WAL), the database size;
 //  3. ingesting a big Zeek conn.log into the store: time and peak memory.
+// --phase records: N flow records into the store in periodic commits (as `wardgate observe`
+// does), against the same records stored one row each in a plain SQLite table.
+// --write-pcap / --write-conn-log only write the synthetic inputs, for scripts/bench-observe.
 // Each phase runs in a child process so its peak RSS is its own. Inputs are synthetic
 // and written to a scratch directory.
 #include <CLI/CLI.hpp>
 
+#include <sqlite3.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -155,6 +160,109 @@ uint64_t db_bytes(const fs::path& db) {
     return total;
 }
 
+FlowRecord synthetic_record(uint64_t i, uint64_t edges) {
+    uint64_t e = (i * 2654435761u) % edges;
+    FlowRecord r;
+    r.initiator = IpAddress::v4(0x0A000000u | static_cast<uint32_t>(e >> 3));
+    r.responder = IpAddress::v4(0x0A320000u | static_cast<uint32_t>(e % 251));
+    r.protocol = Protocol::tcp;
+    r.responder_port = static_cast<uint16_t>(1000 + e % 7);
+    r.start = 1.7e9 + static_cast<double>(i) * 0.001;
+    r.duration = 0.5;
+    r.bytes = 1500;
+    r.established = true;
+    return r;
+}
+
+void check_sqlite(int rc, sqlite3* db, const char* what) {
+    if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        std::fprintf(stderr, "%s: %s\n", what, sqlite3_errmsg(db));
+        std::exit(1);
+    }
+}
+
+// `records` flow records over `edges` distinct edges, committed every `batch` records.
+void records_phase(const fs::path& dir, uint64_t records, uint64_t edges, uint64_t batch) {
+    double store_rate = 0, rows_rate = 0;
+    int pipe_fds[2];
+    if (pipe(pipe_fds) != 0) return;
+    in_child([&] {
+        const fs::path db = dir / "records.db";
+        BaselineStore store(db);
+        Aggregator agg;
+        uint64_t commits = 0, new_edges = 0;
+        auto flush = [&] {
+            IngestedFile f;
+            f.file.hash = "batch-" + std::to_string(commits);
+            f.file.path = "conntrack events";
+            f.source = "conntrack";
+            f.format = "conntrack";
+            f.records = agg.records();
+            new_edges += store.commit_file(f, agg.edges()).new_edges.size();
+            ++commits;
+            agg = Aggregator{};
+        };
+        auto start = std::chrono::steady_clock::now();
+        for (uint64_t i = 0; i < records; ++i) {
+            agg.add(synthetic_record(i, edges));
+            if ((i + 1) % batch == 0) flush();
+        }
+        if (agg.records()) flush();
+        double secs = seconds_since(start);
+        std::printf("store ingest: %llu records -> %llu edges in %llu commits, %.2f s: %.2f M records/s; database %.1f MiB "
+                    "(%.0f bytes/edge); peak RSS %.1f MiB\n",
+                    static_cast<unsigned long long>(records), static_cast<unsigned long long>(store.edge_count()),
+                    static_cast<unsigned long long>(commits), secs, records / secs / 1e6, db_bytes(db) / 1048576.0,
+                    static_cast<double>(db_bytes(db)) / static_cast<double>(store.edge_count()), peak_rss_mib());
+        double rate = records / secs;
+        if (write(pipe_fds[1], &rate, sizeof rate) != sizeof rate) std::exit(1);
+    });
+    if (read(pipe_fds[0], &store_rate, sizeof store_rate) != sizeof store_rate) store_rate = 0;
+    in_child([&] {
+        // Baseline: every record as a row, same journal and durability settings.
+        const fs::path file = dir / "rows.db";
+        sqlite3* db = nullptr;
+        check_sqlite(sqlite3_open(file.c_str(), &db), db, "open");
+        check_sqlite(sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; CREATE TABLE flows (initiator BLOB, "
+                                      "responder BLOB, protocol INTEGER, port INTEGER, start REAL, duration REAL, bytes INTEGER, "
+                                      "established INTEGER)", nullptr, nullptr, nullptr), db, "schema");
+        sqlite3_stmt* insert = nullptr;
+        check_sqlite(sqlite3_prepare_v2(db, "INSERT INTO flows VALUES (?, ?, ?, ?, ?, ?, ?, ?)", -1, &insert, nullptr), db, "prepare");
+        auto start = std::chrono::steady_clock::now();
+        sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
+        for (uint64_t i = 0; i < records; ++i) {
+            FlowRecord r = synthetic_record(i, edges);
+            sqlite3_bind_blob(insert, 1, r.initiator.bytes.data(), 4, SQLITE_STATIC);
+            sqlite3_bind_blob(insert, 2, r.responder.bytes.data(), 4, SQLITE_STATIC);
+            sqlite3_bind_int(insert, 3, static_cast<int>(r.protocol));
+            sqlite3_bind_int(insert, 4, r.responder_port);
+            sqlite3_bind_double(insert, 5, r.start);
+            sqlite3_bind_double(insert, 6, r.duration);
+            sqlite3_bind_int64(insert, 7, static_cast<sqlite3_int64>(r.bytes));
+            sqlite3_bind_int(insert, 8, r.established);
+            check_sqlite(sqlite3_step(insert), db, "insert");
+            sqlite3_reset(insert);
+            if ((i + 1) % batch == 0) {
+                sqlite3_exec(db, "COMMIT; BEGIN", nullptr, nullptr, nullptr);
+            }
+        }
+        sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+        sqlite3_finalize(insert);
+        sqlite3_close(db);
+        double secs = seconds_since(start);
+        std::printf("baseline, one row per record: %llu rows in %.2f s: %.2f M records/s; database %.1f MiB\n",
+                    static_cast<unsigned long long>(records), secs, records / secs / 1e6, db_bytes(file) / 1048576.0);
+        double rate = records / secs;
+        if (write(pipe_fds[1], &rate, sizeof rate) != sizeof rate) std::exit(1);
+    });
+    if (read(pipe_fds[0], &rows_rate, sizeof rows_rate) != sizeof rows_rate) rows_rate = 0;
+    close(pipe_fds[0]);
+    close(pipe_fds[1]);
+    if (rows_rate > 0)
+        std::printf("ratio store/rows: %.1fx records/s; database %.0fx smaller\n", store_rate / rows_rate,
+                    static_cast<double>(db_bytes(dir / "rows.db")) / static_cast<double>(db_bytes(dir / "records.db")));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -163,6 +271,8 @@ int main(int argc, char** argv) {
     int per_flow = 10;
     std::string dir = (fs::temp_directory_path() / ("wardgate-bench-observe-" + std::to_string(getpid()))).string();
     bool keep = false;
+    std::string phase = "all", write_pcap, write_conn, read_capture;
+    uint64_t records = 10000000, record_edges = 1000000, batch = 1000000;
     app.add_option("--flows", flows, "TCP connections in the synthetic capture");
     app.add_option("--packets-per-flow", per_flow, "Packets per connection (at least 4)")->check(CLI::Range(4, 1000));
     app.add_option("--store-edges", store_edges, "Distinct edges committed to the store");
@@ -170,8 +280,37 @@ int main(int argc, char** argv) {
     app.add_option("--conn-edges", conn_edges, "Distinct edges among them");
     app.add_option("--dir", dir, "Scratch directory");
     app.add_flag("--keep", keep, "Keep the scratch directory");
+    app.add_option("--phase", phase, "all: pcap, store and conn.log phases; records: the store ingest of --records")
+        ->check(CLI::IsMember({"all", "records"}));
+    app.add_option("--records", records, "Flow records for --phase records");
+    app.add_option("--record-edges", record_edges, "Distinct edges among them");
+    app.add_option("--batch", batch, "Records per commit")->check(CLI::PositiveNumber);
+    app.add_option("--write-pcap", write_pcap, "Only write the synthetic capture (--flows, --packets-per-flow) to this file");
+    app.add_option("--write-conn-log", write_conn, "Only write the synthetic conn.log (--conn-rows, --conn-edges) to this file");
+    app.add_option("--read-pcap", read_capture, "Only read this capture into edges (no store) and print the best of 3 wall times");
     CLI11_PARSE(app, argc, argv);
+    if (!read_capture.empty()) {
+        double best = 1e9;
+        for (int i = 0; i < 3; ++i) {
+            Aggregator edges;
+            auto start = std::chrono::steady_clock::now();
+            read_pcap(read_capture, [&](const PcapFlow& f) { edges.add(f.record); });
+            best = std::min(best, seconds_since(start));
+        }
+        std::printf("%.3f\n", best);
+        return 0;
+    }
+    if (!write_pcap.empty() || !write_conn.empty()) {
+        if (!write_pcap.empty()) write_capture(write_pcap, flows, per_flow);
+        if (!write_conn.empty()) write_conn_log(write_conn, conn_rows, conn_edges);
+        return 0;
+    }
     fs::create_directories(dir);
+    if (phase == "records") {
+        records_phase(dir, records, record_edges, batch);
+        if (!keep) fs::remove_all(dir);
+        return 0;
+    }
 
     // 1. pcap
     const fs::path capture = fs::path(dir) / "bench.pcap";

@@ -208,6 +208,22 @@ protocol = "icmp"
     }
 }
 
+TEST_CASE("an any-to-any ICMP rule covers both address families", "[compile]") {
+    std::string err;
+    TempSite site(std::map<std::string, std::string>{{"policy.toml", R"([[deny]]
+id = "no-ping"
+from = "any"
+to = "any"
+protocol = "icmp"
+reason = "no ICMP anywhere"
+)"}});
+    auto text = render_nft(pipeline_for(site.dir()).policy);
+    CHECK(nft_check(text, err) == 0);
+    INFO(err);
+    CHECK_THAT(text, Catch::Contains("meta l4proto icmp log prefix"));
+    CHECK_THAT(text, Catch::Contains("meta l4proto ipv6-icmp log prefix"));
+}
+
 TEST_CASE("the same inputs give a byte-identical ruleset", "[compile]") {
     const std::string dir = std::string(WARDGATE_SOURCE_DIR) + "/policies/example-hospital";
     auto first = render_nft(pipeline_for(dir).policy);

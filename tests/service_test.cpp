@@ -205,7 +205,7 @@ TEST_CASE("the service applies the site, follows edits, keeps the policy on brok
     CHECK(segment(s, "icu").at("mode") == "enforce");
     CHECK(segment(s, "icu").at("vlan") == 110);
     CHECK(segment(s, "icu").at("dropped_packets").is_number());
-    CHECK(s.at("conntrack").at("lost_events").is_null());  // not known: nothing here reads conntrack events
+    CHECK(s.at("conntrack").at("lost_events") == 0);  // the service listens to conntrack events
     std::string listing = ns.nft_list();
     REQUIRE(listing.find("10.110.0.21") != std::string::npos);
 
@@ -274,6 +274,14 @@ TEST_CASE("the service counts drops per segment and writes them in Prometheus te
     CHECK(wardgate::testing::tcp_exchange(topo.dev, topo.srv, "10.50.0.10", 104));
     json s = svc.wait_for([](const json& j) { return segment(j, "icu").at("dropped_packets").get<int>() > 0; }, "ICU drops");
     CHECK(segment(s, "icu").at("would_be_dropped_packets") == 0);
+    // The DICOM exchange was accepted: its packets count for the ICU, its replies for the servers.
+    CHECK(segment(s, "icu").at("accepted_packets").get<int>() >= 3);
+    CHECK(segment(s, "icu").at("accepted_bytes").get<int>() > segment(s, "icu").at("accepted_packets").get<int>() * 40);
+    CHECK(segment(s, "servers").at("accepted_packets").get<int>() >= 2);
+    CHECK(segment(s, "servers").at("dropped_packets") == 0);
+    std::string status_text = wardgate::service::render_status_text(s);
+    INFO(status_text);
+    CHECK(std::regex_search(status_text, std::regex(R"(icu +enforce +accepted +[1-9][0-9]* packets +[1-9][0-9]* bytes, dropped +[1-9][0-9]* packets)")));
 
     // The metrics file follows within a drift interval.
     std::string text;
@@ -286,6 +294,7 @@ TEST_CASE("the service counts drops per segment and writes them in Prometheus te
     struct stat st {};
     REQUIRE(::stat(dir.metrics().c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0644);  // node_exporter runs as another user
+    CHECK(text.find("wardgate_conntrack_lost_events_total{site=\"Gateway Test Site\"} 0\n") != std::string::npos);
 
     // Every line is a HELP, a TYPE or a sample of a family whose TYPE came before it.
     const std::regex help(R"(# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) .+)");
@@ -320,6 +329,10 @@ TEST_CASE("the service counts drops per segment and writes them in Prometheus te
     REQUIRE(std::regex_search(text, m, std::regex(R"(wardgate_segment_dropped_packets_total\{site="Gateway Test Site",segment="icu"\} ([0-9]+))")));
     CHECK(std::stoi(m[1].str()) > 0);
     CHECK(text.find("wardgate_segment_dropped_packets_total{site=\"Gateway Test Site\",segment=\"servers\"} ") != std::string::npos);
+    REQUIRE(std::regex_search(
+        text, m, std::regex(R"(wardgate_segment_accepted_packets_total\{site="Gateway Test Site",segment="icu"\} ([0-9]+))")));
+    CHECK(std::stoi(m[1].str()) >= 3);
+    CHECK(text.find("wardgate_segment_accepted_bytes_total{site=\"Gateway Test Site\",segment=\"servers\"} ") != std::string::npos);
 }
 
 TEST_CASE("killing the service in the middle of an apply never leaves a partial table", "[service][kernel]") {

@@ -69,6 +69,7 @@ std::string describe(const Alert& a) {
         case AlertKind::internet_contact: what = "internet contact with " + a.peer + ": " + flow; break;
         case AlertKind::new_peer: what = "new peer " + a.peer + ": " + flow; break;
         case AlertKind::new_port: what = "new port " + service_text(a.edge.key) + " with known peer " + a.peer + ": " + flow; break;
+        case AlertKind::dns_failure: return a.message;
     }
     if (a.findings.size() > 1) {
         what += "; also";
@@ -87,6 +88,7 @@ std::string_view to_string(AlertKind k) {
         case AlertKind::internet_contact: return "internet-contact";
         case AlertKind::new_peer: return "new-peer";
         case AlertKind::new_port: return "new-port";
+        case AlertKind::dns_failure: return "dns-failure";
     }
     return "?";
 }
@@ -113,6 +115,16 @@ AlertDetector::AlertDetector(const AddressBook& book, const Policy& policy, cons
     : book_(book), policy_(policy), today_(today), evaluator_(policy) {}
 
 std::optional<Alert> AlertDetector::assess(const ObservedEdge& edge, bool new_edge, bool peer_known) const {
+    return assess(edge, new_edge, peer_known, nullptr);
+}
+
+std::optional<Alert> AlertDetector::assess_dropped(const ObservedEdge& edge, const std::string& dropped_by, bool new_edge,
+                                                   bool peer_known) const {
+    return assess(edge, new_edge, peer_known, &dropped_by);
+}
+
+std::optional<Alert> AlertDetector::assess(const ObservedEdge& edge, bool new_edge, bool peer_known,
+                                           const std::string* dropped_by) const {
     const EdgeKey& k = edge.key;
     ClassifiedEdge c = std::move(classify_edges({edge}, book_, today_).front());
     bool device_initiated = false;
@@ -120,7 +132,7 @@ std::optional<Alert> AlertDetector::assess(const ObservedEdge& edge, bool new_ed
     if (!device) return std::nullopt;
 
     Verdict verdict = evaluator_.evaluate(k.initiator, k.responder, k.protocol, k.responder_port);
-    const bool denied = verdict.by == Verdict::By::deny_rule;
+    const bool denied = dropped_by || verdict.by == Verdict::By::deny_rule;
     const bool explained = c.explained() || verdict.allowed;
     if (!denied && (explained || !new_edge)) return std::nullopt;
 
@@ -144,8 +156,12 @@ std::optional<Alert> AlertDetector::assess(const ObservedEdge& edge, bool new_ed
 
     if (denied) {
         a.findings.push_back(AlertKind::denied_attempt);
-        const auto& why = policy_.rules[verdict.rule].why;
-        if (!why.empty()) a.rule = why.front().source;
+        if (dropped_by) {
+            a.rule = *dropped_by;
+        } else {
+            const auto& why = policy_.rules[verdict.rule].why;
+            if (!why.empty()) a.rule = why.front().source;
+        }
     }
     if (auto name = insecure_protocol(k.protocol, k.responder_port)) {
         a.findings.push_back(AlertKind::insecure_protocol);

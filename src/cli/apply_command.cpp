@@ -1,5 +1,6 @@
 // wardgate apply: compile, show the plan, install the ruleset in one nf_tables transaction.
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -19,8 +20,13 @@ namespace wardgate::cli {
 namespace {
 
 constexpr int kExitApplied = 0, kExitError = 1, kExitDryRunChanges = 2;
-// Lets the next run send only changed set elements without reading the table back.
-constexpr const char* kCommitRecord = "/run/wardgate/nft-wardgate.commit";
+// Lets the next run send only changed set elements without reading the table back. One
+// file per network namespace (named by its inode), so namespaces never share a record.
+std::string commit_record_path() {
+    struct stat st {};
+    if (::stat("/proc/self/ns/net", &st) != 0) return "/run/wardgate/nft-wardgate.commit";
+    return fmt::format("/run/wardgate/nft-wardgate.netns-{}.commit", static_cast<unsigned long long>(st.st_ino));
+}
 
 bool confirmed() {
     if (!::isatty(STDIN_FILENO)) return false;
@@ -59,7 +65,8 @@ void add_apply_command(CLI::App& app, int& exit_code) {
         "Compile the site, show the plan, and install the ruleset into this host's kernel as table inet wardgate, "
         "in one nf_tables transaction: the kernel ends up with the old table or the new one, never a mix; other "
         "tables are not touched. When only set elements changed, only those are sent. The state file is saved "
-        "after a successful commit.\n"
+        "after a successful commit; when a --confirm-within commit is rolled back, the previous state file comes back "
+        "with the previous table.\n"
         "Exit status: 0 applied (or nothing to change), 1 error (nothing was changed), "
         "2 --dry-run: the kernel would accept changes.");
     add_site_options(*cmd, o->site);
@@ -82,7 +89,7 @@ void add_apply_command(CLI::App& app, int& exit_code) {
         auto ruleset = nft::lower_policy(p.policy);
         netlink::ApplyOptions options;
         options.allow_incremental = !o->full;
-        options.commit_record = kCommitRecord;
+        options.commit_record = commit_record_path();
         if (o->dry_run) {
             options.dry_run = true;
             auto r = netlink::apply_ruleset(ruleset, options);
@@ -110,6 +117,7 @@ void add_apply_command(CLI::App& app, int& exit_code) {
             co.within = std::chrono::milliseconds(std::llround(o->confirm_within * 1000));
             co.site = p.site->dir.string();
             co.version = service::policy_version(ruleset);
+            co.state_file = state_path;
             cc.emplace(service::CommitConfirmed::begin(co));
         }
         netlink::ApplyResult r;
@@ -123,16 +131,19 @@ void add_apply_command(CLI::App& app, int& exit_code) {
             return;
         }
         std::cout << (r.committed ? "applied: " : "nothing to apply: ") << what_changes(r) << "\n";
+        // Saved while a commit-confirmed still holds its lock: a rollback (which puts the
+        // previous state file back) cannot run before the new state is written.
+        auto snapshot = snapshot_of(p.policy);
+        snapshot.saved_at = iso_time(static_cast<double>(
+            std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count()));
+        save_state(state_path, snapshot);
+        std::cerr << "saved state to " << state_path.string()
+                  << (cc ? " (a rollback of this commit restores the previous one)" : "") << "\n";
         if (cc) {
             cc->finish();
             std::cout << fmt::format("commit {} is rolled back in {} s unless you run `wardgate confirm`\n", cc->record().id,
                                      o->confirm_within);
         }
-        auto snapshot = snapshot_of(p.policy);
-        snapshot.saved_at = iso_time(static_cast<double>(
-            std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count()));
-        save_state(state_path, snapshot);
-        std::cerr << "saved state to " << state_path.string() << "\n";
         exit_code = kExitApplied;
     });
 }

@@ -17,6 +17,10 @@ void add_site_options(CLI::App& cmd, SiteOptions& o) {
     cmd.add_option("--today", o.today, "Day approvals expire against, YYYY-MM-DD (default: today, UTC)");
     cmd.add_option("--flows", o.extra_flows, "Extra observed-flow files (Zeek TSV/JSON or CSV)")
         ->check(CLI::ExistingFile);
+    cmd.add_option("--nameserver", o.nameserver,
+                   "DNS server for DNS-only endpoints, ADDRESS[:PORT] (default: site.toml's nameserver, else the system's)");
+    cmd.add_flag("--resolve", o.resolve, "Resolve DNS names again even when SITE/.wardgate/dns.json holds them");
+    cmd.add_flag("--offline", o.offline, "Never ask DNS: every DNS name must be in SITE/.wardgate/dns.json");
 }
 
 static void show_progress(const IngestProgress& p) {
@@ -38,6 +42,9 @@ Pipeline load_pipeline(const SiteOptions& o) {
     }
     for (const auto& f : o.extra_flows) opts.extra_flows.emplace_back(f);
     opts.store = o.db;
+    opts.dns.nameserver = o.nameserver;
+    opts.dns.refresh = o.resolve;
+    opts.dns.offline = o.offline;
     if (::isatty(STDERR_FILENO)) opts.progress = show_progress;
     return run_pipeline(o.site, opts);
 }

@@ -15,6 +15,9 @@ struct SiteOptions {
     std::string today;                    // YYYY-MM-DD; empty = today (UTC)
     std::vector<std::string> extra_flows;
     std::string db;                       // baseline database to merge (plan --db); empty: none
+    std::string nameserver;               // for DNS-only endpoints; empty: the site's, else the system's
+    bool resolve = false;                 // re-resolve names the resolution cache holds
+    bool offline = false;                 // use the resolution cache only
 };
 
 void add_site_options(CLI::App& cmd, SiteOptions& o);
@@ -33,7 +36,9 @@ void add_check_command(CLI::App& app, int& exit_code);
 void add_export_command(CLI::App& app, int& exit_code);
 void add_import_mud_command(CLI::App& app, int& exit_code);
 void add_ingest_command(CLI::App& app, int& exit_code);
+void add_collect_command(CLI::App& app, int& exit_code);
 void add_flows_command(CLI::App& app, int& exit_code);
+void add_observe_command(CLI::App& app, int& exit_code);
 void add_vlan_command(CLI::App& app, int& exit_code);
 void add_serve_command(CLI::App& app, int& exit_code);
 void add_status_command(CLI::App& app, int& exit_code);

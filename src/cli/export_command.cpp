@@ -35,6 +35,7 @@ void add_export_command(CLI::App& app, int&) {
         std::vector<std::string> targets = o->target == "all" ? export_targets() : std::vector<std::string>{o->target};
         // Render everything before writing anything, so a failing template leaves no partial output.
         std::vector<ExportResult> results;
+        results.reserve(targets.size());
         for (const auto& t : targets) results.push_back(render_export(p.policy, t, templates));
         for (const auto& r : results)
             for (const auto& w : r.warnings) std::cerr << "warning: " << w << "\n";

@@ -22,7 +22,9 @@ int main(int argc, char** argv) {
     cli::add_export_command(app, exit_code);
     cli::add_import_mud_command(app, exit_code);
     cli::add_ingest_command(app, exit_code);
+    cli::add_collect_command(app, exit_code);
     cli::add_flows_command(app, exit_code);
+    cli::add_observe_command(app, exit_code);
     cli::add_vlan_command(app, exit_code);
     cli::add_serve_command(app, exit_code);
     cli::add_status_command(app, exit_code);

@@ -1,12 +1,47 @@
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 
 #include "common.hpp"
 #include "wardgate/netlink/nft_apply.hpp"
 #include "wardgate/plan/plan.hpp"
+#include "wardgate/render/nft.hpp"
 #include "wardgate/render/nft_ruleset.hpp"
 
 namespace wardgate::cli {
+
+namespace {
+
+struct LiveSegment {
+    netlink::SegmentCounters c;
+    bool monitor = false;
+};
+
+// The kernel's counters of the policy's segments (and of "outside"), in the policy's order.
+std::vector<LiveSegment> live_segments(const Policy& policy) {
+    auto counters = netlink::read_segment_counters(kNftTable);
+    std::vector<LiveSegment> out;
+    auto add = [&](const std::string& name, bool monitor) {
+        auto it = std::find_if(counters.begin(), counters.end(), [&](const auto& c) { return c.segment == name; });
+        if (it != counters.end()) out.push_back({*it, monitor});
+    };
+    for (const auto& s : policy.segments) add(s.name, policy.monitor(s));
+    add(kNftOutsideSegment, policy.mode == EnforcementMode::monitor);
+    return out;
+}
+
+std::string live_segments_text(const std::vector<LiveSegment>& segments) {
+    std::string out;
+    for (const auto& s : segments)
+        out += fmt::format("  {:<20} {:<8} accepted {:>12} packets {:>14} bytes, {} {:>12} packets {:>14} bytes\n",
+                           s.c.segment, s.monitor ? "monitor" : "enforce", s.c.accepted_packets, s.c.accepted_bytes,
+                           s.monitor ? "would have dropped" : "dropped", s.c.dropped_packets, s.c.dropped_bytes);
+    return out;
+}
+
+}  // namespace
 
 void add_plan_command(CLI::App& app, int& exit_code) {
     struct Options {
@@ -34,10 +69,26 @@ void add_plan_command(CLI::App& app, int& exit_code) {
         auto before = load_state(state_path);
         auto plan = make_plan(p.policy, before, p.edges, *p.book);
         std::optional<netlink::Drift> drift;
-        if (o->live) drift = netlink::check_drift(nft::lower_policy(p.policy));
+        std::vector<LiveSegment> counters;
+        if (o->live) {
+            drift = netlink::check_drift(nft::lower_policy(p.policy));
+            if (!drift->table_missing) counters = live_segments(p.policy);
+        }
         if (o->format == "json") {
             auto j = render_plan_json(plan);
-            if (drift) j["live"] = {{"table_missing", drift->table_missing}, {"differences", drift->differences}};
+            if (drift) {
+                j["live"] = {{"table_missing", drift->table_missing}, {"differences", drift->differences}};
+                nlohmann::json segs = nlohmann::json::array();
+                for (const auto& s : counters) {
+                    segs.push_back({{"name", s.c.segment},
+                                    {"mode", s.monitor ? "monitor" : "enforce"},
+                                    {"accepted_packets", s.c.accepted_packets},
+                                    {"accepted_bytes", s.c.accepted_bytes},
+                                    {s.monitor ? "would_be_dropped_packets" : "dropped_packets", s.c.dropped_packets},
+                                    {s.monitor ? "would_be_dropped_bytes" : "dropped_bytes", s.c.dropped_bytes}});
+                }
+                j["live"]["segments"] = segs;
+            }
             std::cout << j.dump(2) << "\n";
         } else {
             std::cout << render_plan_text(plan, use_color(o->color));
@@ -47,6 +98,7 @@ void add_plan_command(CLI::App& app, int& exit_code) {
                 std::cout << "\nLive kernel: table inet wardgate differs from this policy:\n";
                 for (const auto& d : drift->differences) std::cout << "  " << d << "\n";
             }
+            if (!counters.empty()) std::cout << "\nLive counters per segment:\n" << live_segments_text(counters);
         }
         if (o->save) {
             auto snapshot = snapshot_of(p.policy);

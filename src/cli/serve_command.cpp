@@ -8,7 +8,7 @@ namespace wardgate::cli {
 
 void add_serve_command(CLI::App& app, int& exit_code) {
     struct Options {
-        std::string site, trunk, socket, metrics, state_dir;
+        std::string site, trunk, socket, metrics, state_dir, nameserver, alerts;
         double drift_interval = 30, confirm_within = 0;
         int debounce_ms = 500;
         bool keep_capabilities = false;
@@ -27,6 +27,9 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     cmd->add_option("--confirm-within", o->confirm_within,
                     "Apply site edits commit-confirmed: rolled back unless `wardgate confirm` within SECONDS")
         ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--nameserver", o->nameserver,
+                    "DNS server for DNS-only endpoints, ADDRESS[:PORT] (default: site.toml's nameserver, else the system's)");
+    cmd->add_option("--alerts", o->alerts, "Append alerts (DNS names that stop resolving) to this JSON-lines file");
     cmd->add_flag("--keep-capabilities", o->keep_capabilities, "Do not drop capabilities other than CAP_NET_ADMIN");
     cmd->callback([o, &exit_code] {
         service::setup_logging();
@@ -40,6 +43,8 @@ void add_serve_command(CLI::App& app, int& exit_code) {
         so.debounce = std::chrono::milliseconds(o->debounce_ms);
         so.confirm_within = std::chrono::milliseconds(std::llround(o->confirm_within * 1000));
         so.drop_capabilities = !o->keep_capabilities;
+        so.nameserver = o->nameserver;
+        so.alerts_file = o->alerts;
         exit_code = service::run_service(so);
     });
 }

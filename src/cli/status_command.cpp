@@ -1,6 +1,7 @@
 #include <iostream>
 
 #include "common.hpp"
+#include "wardgate/resolve/refresher.hpp"
 #include "wardgate/service/status.hpp"
 
 namespace wardgate::cli {
@@ -18,7 +19,8 @@ void add_status_command(CLI::App& app, int& exit_code) {
     cmd->callback([o, &exit_code] {
         try {
             auto j = service::query_status(o->socket.empty() ? service::default_socket_path() : std::filesystem::path(o->socket));
-            std::cout << (o->format == "json" ? j.dump(2) + "\n" : service::render_status_text(j));
+            std::cout << (o->format == "json" ? j.dump(2) + "\n"
+                                              : service::render_status_text(j) + render_dns_status_text(j.value("dns", nlohmann::json())));
         } catch (const std::exception& e) {
             std::cerr << "error: " << e.what() << "\n";
             exit_code = 1;

@@ -131,7 +131,8 @@ void Aggregator::add(std::span<const FlowRecord> records) {
 
 void Aggregator::merge(const Aggregator& other) {
     if (&other == this) {
-        Aggregator copy = other;
+        // Merging into itself would walk entries_ while fold_in grows it: merge a snapshot.
+        Aggregator copy = other;  // NOLINT(performance-unnecessary-copy-initialization): the copy is the point
         merge(copy);
         return;
     }

@@ -5,12 +5,42 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
+#include <mutex>
+#include <vector>
 
 #include "wardgate/core/diagnostic.hpp"
 
 namespace wardgate::flows_internal {
+
+namespace {
+
+struct Mapping {
+    const char* begin;
+    size_t size;
+    size_t released;  // bytes from begin already dropped
+};
+
+std::mutex g_mappings_lock;
+std::vector<Mapping> g_mappings;
+
+}  // namespace
+
+void release_consumed(std::string_view text, const char* upto) {
+    static const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+    std::lock_guard lock(g_mappings_lock);
+    for (auto& m : g_mappings) {
+        if (text.data() < m.begin || text.data() >= m.begin + m.size || upto < m.begin || upto > m.begin + m.size) continue;
+        const size_t end = static_cast<size_t>(upto - m.begin) / page * page;
+        if (end > m.released)
+            ::madvise(const_cast<char*>(m.begin) + m.released, end - m.released, MADV_DONTNEED);
+        m.released = std::max(m.released, end);
+        return;
+    }
+}
 
 [[noreturn]] static void fail_open(const std::filesystem::path& path, const char* what, int err) {
     throw InputError(Diagnostic{path.string(), 0, 0, "", std::string(what) + ": " + std::strerror(err)});
@@ -36,6 +66,10 @@ MappedFile::MappedFile(const std::filesystem::path& path) {
             mapping_ = m;
             data_ = static_cast<const char*>(m);
             size_ = static_cast<size_t>(st.st_size);
+            {
+                std::lock_guard lock(g_mappings_lock);
+                g_mappings.push_back({data_, size_, 0});
+            }
             ::close(fd);
             return;
         }
@@ -59,7 +93,12 @@ MappedFile::MappedFile(const std::filesystem::path& path) {
 }
 
 MappedFile::~MappedFile() {
-    if (mapping_) ::munmap(mapping_, size_);
+    if (!mapping_) return;
+    {
+        std::lock_guard lock(g_mappings_lock);
+        std::erase_if(g_mappings, [&](const Mapping& m) { return m.begin == data_; });
+    }
+    ::munmap(mapping_, size_);
 }
 
 }  // namespace wardgate::flows_internal

@@ -24,4 +24,10 @@ private:
     std::string buffer_;
 };
 
+// Drops the pages of a mapped file before `upto` from this process's memory: they are read
+// again from the page cache if touched. Does nothing for text that is not a mapping (a
+// pipe read into memory). Readers call it as they go, so that their memory stays flat
+// however large the file is.
+void release_consumed(std::string_view text, const char* upto);
+
 }  // namespace wardgate::flows_internal

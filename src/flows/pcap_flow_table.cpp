@@ -114,7 +114,7 @@ FlowTable::FlowList::iterator FlowTable::start(const FlowKey& key, int sender, c
         if (is_icmp_reply(p.ip_protocol, p.icmp_type)) f.initiator = 1 - sender;
     }
     auto& list = lanes_[f.lane];
-    list.push_back(std::move(f));
+    list.push_back(f);
     auto it = std::prev(list.end());
     index_.emplace(key, it);
     summary_.peak_flows = std::max<uint64_t>(summary_.peak_flows, index_.size());

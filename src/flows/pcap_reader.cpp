@@ -83,8 +83,11 @@ PcapSummary read_pcap_bytes(const std::string& file, std::string_view bytes, con
         if (skip.empty()) skip = table.add(packet, time);
         if (!skip.empty()) ++summary.read.skipped[std::string(skip)];
         record_offset = std::ftell(stream);
-        if ((packets & 0x3FFF) == 0 && ticker.due(static_cast<uint64_t>(record_offset)))
-            ticker.report(static_cast<uint64_t>(record_offset), packets);
+        if ((packets & 0x3FFF) == 0) {
+            if (ticker.due(static_cast<uint64_t>(record_offset))) ticker.report(static_cast<uint64_t>(record_offset), packets);
+            // libpcap reads ahead through its own buffer: keep a margin behind the record.
+            if (record_offset > (long{1} << 20)) release_consumed(bytes, bytes.data() + record_offset - (long{1} << 20));
+        }
     }
     table.finish();
     ticker.finish(packets);

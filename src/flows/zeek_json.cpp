@@ -136,6 +136,11 @@ ReadSummary read_zeek_json_text(const std::string& name, std::string_view text, 
         } catch (const json::parse_error& e) {
             flows_internal::throw_input_error(name, cursor.number(), static_cast<long long>(e.byte), "",
                                               "invalid JSON: " + parse_error_message(e));
+        } catch (const json::out_of_range& e) {
+            // A number too large for a double ("1e999"); the parser gives no position.
+            std::string what = e.what();
+            if (auto pos = what.find("] "); pos != std::string::npos) what.erase(0, pos + 2);
+            flows_internal::throw_input_error(name, cursor.number(), 0, "", "invalid JSON: " + what);
         }
         if (!object.is_object()) flows_internal::throw_input_error(name, cursor.number(), 1, "", "expected a JSON object");
 

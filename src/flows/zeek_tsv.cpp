@@ -16,6 +16,8 @@ namespace {
 
 // Below this (about 60,000 rows) a second thread does not pay for itself.
 constexpr size_t kPipelineMinimum = size_t{8} << 20;
+// Parsed text is dropped from memory in steps of this.
+constexpr uint64_t kReleaseEvery = uint64_t{16} << 20;
 
 bool worth_a_second_thread(std::string_view text) {
     return text.size() >= kPipelineMinimum && std::thread::hardware_concurrency() >= 2;
@@ -30,9 +32,14 @@ ReadSummary read_zeek_tsv_text(const std::string& file, std::string_view text, A
     Aggregator local;
     auto parse_into = [&](RecordSink& sink) {
         ZeekTsvReader reader(file, text, sink, summary);
+        uint64_t release_at = kReleaseEvery;
         reader.read([&](const char* position) {
             auto done = static_cast<uint64_t>(position - text.data());
             if (ticker.due(done)) ticker.report(done, summary.rows);
+            if (done >= release_at) {
+                release_consumed(text, position);
+                release_at = done + kReleaseEvery;
+            }
         });
     };
     std::optional<AggregatingPipe> pipe;

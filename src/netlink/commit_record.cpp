@@ -76,6 +76,7 @@ private:
     }
     void take(void* p, size_t n) {
         if (n > data.size() - pos) throw std::runtime_error("truncated commit record");
+        if (n == 0) return;  // p is null for an empty vector, and memcpy(nullptr, ..., 0) is undefined
         std::memcpy(p, data.data() + pos, n);
         pos += n;
     }

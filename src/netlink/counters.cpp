@@ -1,4 +1,4 @@
-// Reading the live table for reports: drop chain counters and a canonical dump.
+// Reading the live table for reports: per-segment counters and a canonical dump.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -11,12 +11,16 @@ namespace wardgate::netlink {
 
 using namespace detail;
 
-std::vector<ChainCounters> read_drop_counters(const std::string& table) {
+namespace {
+
+// Counters of every chain whose name starts with one of the prefixes, in chain order.
+std::vector<ChainCounters> chain_counters(const std::string& table, const std::vector<std::string>& prefixes) {
     SocketLease lease;
     NfSocket& sock = *lease;
     std::vector<ChainCounters> out;
     for (const auto& r : read_rules(sock, table)) {
-        if (r.chain.rfind("drop_", 0) != 0) continue;
+        bool wanted = std::any_of(prefixes.begin(), prefixes.end(), [&](const std::string& p) { return r.chain.rfind(p, 0) == 0; });
+        if (!wanted) continue;
         auto it = std::find_if(out.begin(), out.end(), [&](const ChainCounters& c) { return c.chain == r.chain; });
         if (it == out.end()) it = out.insert(out.end(), ChainCounters{r.chain, 0, 0});
         nftnl_expr_iter* iter = nftnl_expr_iter_create(r.rule.get());
@@ -28,6 +32,33 @@ std::vector<ChainCounters> read_drop_counters(const std::string& table) {
             it->bytes += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
         }
         nftnl_expr_iter_destroy(iter);
+    }
+    return out;
+}
+
+}  // namespace
+
+std::vector<ChainCounters> read_drop_counters(const std::string& table) { return chain_counters(table, {"drop_"}); }
+
+std::vector<SegmentCounters> read_segment_counters(const std::string& table) {
+    std::vector<SegmentCounters> out;
+    auto segment = [&](const std::string& name) -> SegmentCounters& {
+        auto it = std::find_if(out.begin(), out.end(), [&](const SegmentCounters& s) { return s.segment == name; });
+        if (it == out.end()) it = out.insert(out.end(), SegmentCounters{name});
+        return *it;
+    };
+    for (const auto& c : chain_counters(table, {"accept_", "drop_"})) {
+        bool accept = c.chain.rfind("accept_", 0) == 0;
+        auto& s = segment(c.chain.substr(accept ? 7 : 5));
+        if (accept) {
+            s.accepted_packets = c.packets;
+            s.accepted_bytes = c.bytes;
+            s.has_accept_counter = true;
+        } else {
+            s.dropped_packets = c.packets;
+            s.dropped_bytes = c.bytes;
+            s.has_drop_counter = true;
+        }
     }
     return out;
 }

@@ -34,10 +34,15 @@ Pipeline run_pipeline(const std::filesystem::path& site_dir, const PipelineOptio
     if (!options.store.empty()) {
         if (!std::filesystem::exists(options.store))
             throw InputError(Diagnostic{options.store.string(), 0, 0, "", "no such baseline database"});
-        BaselineStore(options.store).merge_into(flows);
+        EdgeQuery observed;
+        observed.include_denied = false;  // dropped attempts are not traffic to allow
+        BaselineStore(options.store).merge_into(flows, observed);
     }
     p.edges = classify_edges(flows.edges(), *p.book, options.today);
-    p.policy = compile_policy(*p.book, p.edges, options.today);
+    DnsBindResult dns = bind_dns_names(*p.site, options.dns);
+    p.dns = std::move(dns.answers);
+    p.policy = compile_policy(*p.book, p.edges, options.today, p.dns);
+    for (auto& w : dns.warnings) p.policy.notes.insert(p.policy.notes.begin(), PolicyNote{PolicyNote::Level::warning, std::move(w)});
     return p;
 }
 

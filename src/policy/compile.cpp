@@ -55,8 +55,8 @@ struct RuleDraft {
 
 class Compiler {
 public:
-    Compiler(const AddressBook& book, const Date& today)
-        : book_(book), site_(book.site()), today_(today), peers_(book, table_) {}
+    Compiler(const AddressBook& book, const Date& today, const DnsAnswers* dns)
+        : book_(book), site_(book.site()), today_(today), peers_(book, table_, dns), dns_(dns) {}
 
     Policy run(const std::vector<ClassifiedEdge>& observed) {
         policy_.site = site_.name;
@@ -70,6 +70,7 @@ public:
         approvals();
         finish_rules();
         baseline(observed);
+        dns_notes();
         emit_notes();
         return std::move(policy_);
     }
@@ -287,6 +288,26 @@ private:
                   [](const Pinhole& a, const Pinhole& b) { return a.key() < b.key(); });
     }
 
+    void dns_notes() {
+        for (const auto& e : site_.endpoints) {
+            if (!e.dns_only()) continue;
+            for (const auto& n : e.dns_names) {
+                auto name = normalize_dns_name(n);
+                auto it = dns_ ? dns_->find(name) : DnsAnswers::const_iterator{};
+                if (!dns_ || it == dns_->end()) {
+                    note(PolicyNote::Level::warning,
+                         fmt::format("endpoint {}: {} is not resolved: rules to it match no address", e.name, name));
+                    continue;
+                }
+                std::string addresses;
+                for (const auto& a : it->second.addresses) addresses += (addresses.empty() ? "" : ", ") + a.to_string();
+                note(PolicyNote::Level::info, fmt::format("endpoint {}: {} resolved {} to {} (TTL {} s)", e.name, name,
+                                                          resolution_minute(it->second.resolved), addresses,
+                                                          it->second.ttl));
+            }
+        }
+    }
+
     void emit_notes() {
         for (const auto& [message, count] : refused_)
             note(PolicyNote::Level::warning, fmt::format("{} ({} device{})", message, count, count == 1 ? "" : "s"));
@@ -305,6 +326,7 @@ private:
     Date today_;
     GroupTable table_;
     PeerGroups peers_;
+    const DnsAnswers* dns_;
     Policy policy_;
     std::vector<RuleDraft> drafts_, deny_drafts_;
     std::map<std::string, size_t> refused_;
@@ -314,7 +336,12 @@ private:
 }  // namespace
 
 Policy compile_policy(const AddressBook& book, const std::vector<ClassifiedEdge>& observed, const Date& today) {
-    return Compiler(book, today).run(observed);
+    return Compiler(book, today, nullptr).run(observed);
+}
+
+Policy compile_policy(const AddressBook& book, const std::vector<ClassifiedEdge>& observed, const Date& today,
+                      const DnsAnswers& dns) {
+    return Compiler(book, today, &dns).run(observed);
 }
 
 }  // namespace wardgate

@@ -6,11 +6,41 @@
 
 namespace wardgate::policy_detail {
 
-PeerGroups::PeerGroups(const AddressBook& book, GroupTable& table)
-    : book_(book), site_(book.site()), table_(table) {
+PeerGroups::PeerGroups(const AddressBook& book, GroupTable& table, const DnsAnswers* dns)
+    : book_(book), site_(book.site()), table_(table), dns_(dns) {
     for (const auto& s : site_.segments) site_prefixes_.insert(site_prefixes_.end(), s.subnets.begin(), s.subnets.end());
-    for (const auto& e : site_.endpoints)
-        if (!e.is_internet()) site_prefixes_.insert(site_prefixes_.end(), e.prefixes.begin(), e.prefixes.end());
+    for (const auto& e : site_.endpoints) {
+        if (e.is_internet()) continue;
+        site_prefixes_.insert(site_prefixes_.end(), e.prefixes.begin(), e.prefixes.end());
+        auto resolved = dns_prefixes(e);
+        site_prefixes_.insert(site_prefixes_.end(), resolved.begin(), resolved.end());
+    }
+}
+
+std::vector<Prefix> PeerGroups::dns_prefixes(const Endpoint& e) const {
+    std::vector<Prefix> out;
+    if (!e.dns_only() || !dns_) return out;
+    for (const auto& n : e.dns_names) {
+        auto it = dns_->find(normalize_dns_name(n));
+        if (it == dns_->end()) continue;
+        for (const auto& a : it->second.addresses) out.push_back(Prefix::host(a));
+    }
+    return out;
+}
+
+// A DNS-only endpoint contributes its names; the addresses join the group at the end of build().
+void PeerGroups::add_endpoint(AddressGroup& g, std::vector<DnsBinding>& dns, const Endpoint& e) const {
+    g.prefixes.insert(g.prefixes.end(), e.prefixes.begin(), e.prefixes.end());
+    if (!e.dns_only()) return;
+    for (const auto& n : e.dns_names) {
+        DnsBinding b{normalize_dns_name(n), e.name, {}, ""};
+        if (dns_)
+            if (auto it = dns_->find(b.name); it != dns_->end()) {
+                b.addresses = it->second.addresses;
+                b.resolved = resolution_minute(it->second.resolved);
+            }
+        dns.push_back(std::move(b));
+    }
 }
 
 bool PeerGroups::on_site(const Prefix& p) const {
@@ -58,6 +88,7 @@ std::optional<size_t> PeerGroups::resolve(const PeerRef& ref, bool internet_allo
 std::optional<size_t> PeerGroups::build(const PeerRef& ref, bool internet_allowed,
                                         const std::vector<uint32_t>& exclude) {
     AddressGroup g;
+    std::vector<DnsBinding> dns;
     std::string key = ref.to_string();
     bool dropped_internet = false;
     std::vector<bool> excluded_flags(site_.devices.size(), false);
@@ -94,7 +125,7 @@ std::optional<size_t> PeerGroups::build(const PeerRef& ref, bool internet_allowe
                     continue;
                 }
                 g.members.push_back(e.name);
-                g.prefixes.insert(g.prefixes.end(), e.prefixes.begin(), e.prefixes.end());
+                add_endpoint(g, dns, e);
             }
             break;
         case PeerRef::Kind::segment: {
@@ -111,7 +142,7 @@ std::optional<size_t> PeerGroups::build(const PeerRef& ref, bool internet_allowe
             g.name = "ep_" + identifier(ref.name);
             g.label = "endpoint " + ref.name;
             g.members = {e->name};
-            g.prefixes = e->prefixes;
+            add_endpoint(g, dns, *e);
             break;
         }
         case PeerRef::Kind::device: {
@@ -142,6 +173,15 @@ std::optional<size_t> PeerGroups::build(const PeerRef& ref, bool internet_allowe
             g.prefixes = subtract_hosts(collapse_prefixes(g.prefixes), hosts);
             g.label += " except " + std::to_string(hosts.size()) + " excluded address(es)";
         }
+    }
+    if (!dns.empty()) {
+        std::sort(dns.begin(), dns.end(), [](const DnsBinding& a, const DnsBinding& b) { return a.name < b.name; });
+        dns.erase(std::unique(dns.begin(), dns.end(), [](const DnsBinding& a, const DnsBinding& b) { return a.name == b.name; }),
+                  dns.end());
+        g.fixed = collapse_prefixes(g.prefixes);
+        for (const auto& b : dns)
+            for (const auto& a : b.addresses) g.prefixes.push_back(Prefix::host(a));
+        g.dns = std::move(dns);
     }
     if (g.prefixes.empty()) return std::nullopt;
     if (dropped_internet) {

@@ -5,12 +5,14 @@
 
 #include "group_table.hpp"
 #include "wardgate/graph/address_book.hpp"
+#include "wardgate/resolve/dns.hpp"
 
 namespace wardgate::policy_detail {
 
 class PeerGroups {
 public:
-    PeerGroups(const AddressBook& book, GroupTable& table);
+    // `dns`: the answers for DNS-only endpoints' names (may be null: such endpoints have no address).
+    PeerGroups(const AddressBook& book, GroupTable& table, const DnsAnswers* dns = nullptr);
 
     // nullopt when nothing is left (e.g. only the internet, which the stance forbids).
     // `exclude` drops those managed devices from role, segment, network and any groups.
@@ -22,9 +24,12 @@ public:
 private:
     std::optional<size_t> build(const PeerRef& ref, bool internet_allowed, const std::vector<uint32_t>& exclude);
     bool on_site(const Prefix& p) const;
+    void add_endpoint(AddressGroup& g, std::vector<DnsBinding>& dns, const Endpoint& e) const;
+    std::vector<Prefix> dns_prefixes(const Endpoint& e) const;
     const AddressBook& book_;
     const Site& site_;
     GroupTable& table_;
+    const DnsAnswers* dns_;
     std::vector<Prefix> site_prefixes_;  // segments and non-internet endpoints
     std::map<std::string, std::optional<size_t>> resolved_;  // every device of a model asks the same
 };

@@ -55,7 +55,7 @@ private:
             for (Family f : families) {
                 View item = make_object();
                 item.set("name", group_name(g, f));
-                item.set("description", one_line(g.label, 200));
+                item.set("description", one_line(group_comment(g), 200));
                 View objects = make_list();
                 for (const auto& p : g.prefixes) {
                     if (p.family() != f) continue;

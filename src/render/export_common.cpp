@@ -42,7 +42,10 @@ std::string deny_log_prefix(const Policy& p, const Rule& r) {
     std::string id = r.why.empty() ? "deny" : r.why.front().source;
     bool monitor = p.mode == EnforcementMode::monitor;
     std::string prefix = "wardgate " + id.substr(0, 40) + (monitor ? " (monitor)" : "") + ": ";
-    if (prefix.size() > 60) prefix = prefix.substr(0, 58) + ": ";
+    if (prefix.size() > 60) {
+        prefix.resize(58);
+        prefix += ": ";
+    }
     return one_line(prefix, 64);
 }
 
@@ -128,7 +131,8 @@ std::string Namer::operator()(const std::string& key, std::string_view wanted) {
     std::string sep = separator() ? std::string(1, separator()) : "";
     if (base.size() > rules_.max_length) {
         std::string tail = sep + short_hash(wanted);
-        base = base.substr(0, rules_.max_length - tail.size()) + tail;
+        base.resize(rules_.max_length - tail.size());
+        base += tail;
     }
     std::string name = base;
     for (int n = 2; taken(name); ++n) {
@@ -153,6 +157,12 @@ std::vector<Prefix> Side::prefixes(Family f) const {
 }
 
 std::string Side::label() const { return group ? group->label : host_name; }
+
+std::string group_comment(const AddressGroup& g) {
+    std::string out = g.label;
+    for (size_t i = 0; i < g.dns.size(); ++i) out += (i ? "; " : " (") + g.dns[i].text();
+    return g.dns.empty() ? out : out + ")";
+}
 
 std::string ExportRule::comment() const {
     std::string out;
@@ -205,6 +215,11 @@ Model::Model(const Policy& p) : policy(p) {
         bool merged = r.why.size() > 1;
         for (const auto& w : r.why)
             e.reasons.push_back({reason_text(w, merged), merged && !deny ? std::optional(w.service.protocol) : std::nullopt});
+        // First, so that platforms which cut long comments keep it.
+        std::vector<Reason> resolved;
+        for (const auto* g : {e.src.group, e.dst.group})
+            for (const auto& b : g->dns) resolved.push_back({b.text(), std::nullopt});
+        e.reasons.insert(e.reasons.begin(), resolved.begin(), resolved.end());
         if (e.families.empty()) {
             notes.push_back(fmt::format("not rendered: {} ({} -> {}) has no address family on both sides", e.name,
                                         e.src.label(), e.dst.label()));
@@ -318,7 +333,10 @@ std::string one_line(std::string_view text, size_t max) {
         if (c == '?') c = '.';  // Cisco CLIs answer '?' with help, even inside a remark
         out += c;
     }
-    if (out.size() > max) out = out.substr(0, max - 3) + "...";
+    if (out.size() > max) {
+        out.resize(max - 3);
+        out += "...";
+    }
     return out;
 }
 

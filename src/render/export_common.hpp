@@ -68,6 +68,10 @@ struct Side {
     std::string label() const;
 };
 
+// An address object's comment: the group's label and, for DNS names, when they were resolved
+// ("endpoint vendor-update (update.vendor.example resolved 2026-11-22T10:15Z)").
+std::string group_comment(const AddressGroup& g);
+
 // Why a rule exists: one provenance, and the protocol it covers when the rule merges several.
 struct Reason {
     std::string text;

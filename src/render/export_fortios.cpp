@@ -131,7 +131,7 @@ private:
             View item = make_object();
             item.set("name", group_name(g, f));
             item.set("members", quoted_list(members));
-            item.set("comment", one_line(g.label, 255));
+            item.set("comment", one_line(group_comment(g), 255));
             list.push_back(item);
         }
         return list;

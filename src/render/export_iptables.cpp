@@ -81,7 +81,7 @@ private:
                 View s = make_object();
                 s.set("name", name);
                 s.set("family", std::string(f == Family::v4 ? "inet" : "inet6"));
-                s.set("comment", one_line(g.label, 200));
+                s.set("comment", one_line(group_comment(g), 200));
                 View entries = make_list();
                 for (const auto& p : prefixes) {
                     View e = make_object();

@@ -112,7 +112,7 @@ private:
                 if (families.count(p.family())) members.push_back(address_name(p));
             View item = make_object();
             item.set("name", group_name(g));
-            item.set("description", one_line(g.label, kDescriptionMax));
+            item.set("description", one_line(group_comment(g), kDescriptionMax));
             std::string text = "[";
             for (const auto& mbr : members) text += " " + mbr;
             item.set("members", text + " ]");

@@ -119,7 +119,7 @@ private:
             }
             View item = make_object();
             item.set("name", set_name(g));
-            item.set("description", one_line(g.label, 255));
+            item.set("description", one_line(group_comment(g), 255));
             item.set("members", members);
             list.push_back(item);
         }

@@ -1,12 +1,19 @@
 // Policy IR -> nftables objects. Rule count follows the number of distinct needs;
 // devices only add set elements.
+//
+// Every accept goes through the chain "accepted", which sends the packet on to the
+// counting chain of its source segment, else its destination segment, else "outside";
+// the drop chains count the default deny the same way. So per-segment counters cost one
+// map lookup per accepted packet and no rules per device.
 #include <fmt/format.h>
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <set>
 
 #include "wardgate/render/nft.hpp"
 #include "wardgate/render/nft_ruleset.hpp"
+#include "nft_dns_sets.hpp"
 
 namespace wardgate::nft {
 
@@ -14,7 +21,8 @@ namespace {
 
 constexpr size_t kCommentMax = 127;  // nftables keeps at most 128 bytes of a comment
 constexpr size_t kLogPrefixMax = 63;
-constexpr const char* kOutside = "outside";
+constexpr const char* kOutside = kNftOutsideSegment;
+constexpr const char* kAccepted = "accepted";
 
 std::string family_tag(Family f) { return f == Family::v4 ? "v4" : "v6"; }
 KeyType addr_key(Family f) { return f == Family::v4 ? KeyType::ipv4_addr : KeyType::ipv6_addr; }
@@ -23,7 +31,10 @@ uint8_t icmp_proto(Family f) { return f == Family::v4 ? IPPROTO_ICMP : IPPROTO_I
 std::string clip(std::string text, size_t max) {
     for (auto& c : text)
         if (c == '"' || c == '\n' || c == '\\') c = '\'';
-    if (text.size() > max) text = text.substr(0, max - 3) + "...";
+    if (text.size() > max) {
+        text.resize(max - 3);
+        text += "...";
+    }
     return text;
 }
 
@@ -51,14 +62,20 @@ public:
         out.header = {"wardgate policy for " + p_.site,
                       "Generated: replaces table inet wardgate in one transaction and touches no other table."};
         Chain forward{"forward", true, {}};
-        forward.rules.push_back(ct_rule({"established", "related"}, Verdict::Kind::accept, false));
+        forward.rules.push_back(ct_rule({"established", "related"}, accepted(), false));
         if (p_.mode == EnforcementMode::enforce)
-            forward.rules.push_back(ct_rule({"invalid"}, Verdict::Kind::drop, true));
+            forward.rules.push_back(ct_rule({"invalid"}, {Verdict::Kind::drop, {}}, true));
         for (const auto& r : p_.rules) policy_rule(r, forward.rules);
         baseline(forward.rules);
         for (const auto& [index, f] : used_sets_) out.sets.push_back(address_set(p_.groups[index], f));
+        dns_sets_.emit(out.sets);
         out.sets.insert(out.sets.end(), baseline_sets_.begin(), baseline_sets_.end());
-        default_deny(out, forward.rules);
+        Chain accepted_chain{kAccepted, false, {}};
+        by_segment(out, accepted_chain.rules, "accept_by", "accepted: the segment whose chain counts it", nft_accept_chain);
+        by_segment(out, forward.rules, "segment_by", "default deny: the segment whose chain logs and drops", nft_drop_chain);
+        for (const auto& s : p_.segments) out.chains.push_back(accept_chain(s.name));
+        out.chains.push_back(accept_chain(kOutside));
+        out.chains.push_back(std::move(accepted_chain));
         for (const auto& s : p_.segments) out.chains.push_back(drop_chain(s.name, p_.monitor(s)));
         out.chains.push_back(drop_chain(kOutside, p_.mode == EnforcementMode::monitor));
         out.chains.push_back(std::move(forward));
@@ -66,14 +83,16 @@ public:
     }
 
 private:
-    static Rule ct_rule(std::vector<std::string> states, Verdict::Kind v, bool counter) {
+    static Verdict accepted() { return {Verdict::Kind::jump, kAccepted}; }
+
+    static Rule ct_rule(std::vector<std::string> states, Verdict v, bool counter) {
         Rule r;
         Match m;
         m.kind = Match::Kind::ct_state;
         m.states = std::move(states);
         r.matches.push_back(m);
         r.counter = counter;
-        r.verdict.kind = v;
+        r.verdict = std::move(v);
         return r;
     }
 
@@ -82,14 +101,26 @@ private:
         return Log{clip("wardgate " + what, kLogPrefixMax - 2) + ": ", p_.log_group};
     }
 
-    void address_match(std::vector<Match>& ms, const AddressGroup& g, Family f, AddrDir dir) {
-        if (g.any) return;
-        used_sets_.insert({static_cast<size_t>(&g - p_.groups.data()), f});
+    // The sets holding a group's addresses of family f ("" for any: no address test).
+    std::vector<std::string> address_sets(const AddressGroup& g, Family f) {
+        if (g.any) return {""};
+        std::vector<std::string> out;
+        if (g.dns.empty() || std::any_of(g.fixed.begin(), g.fixed.end(), [&](const Prefix& p) { return p.family() == f; })) {
+            used_sets_.insert({static_cast<size_t>(&g - p_.groups.data()), f});
+            out.push_back(nft_group_set(g, f));
+        }
+        for (const auto& b : g.dns)
+            if (auto set = dns_sets_.use(b, f)) out.push_back(*set);
+        return out;
+    }
+
+    static void set_match(std::vector<Match>& ms, const std::string& set, Family f, AddrDir dir) {
+        if (set.empty()) return;
         Match m;
         m.kind = Match::Kind::address_set;
         m.family = f;
         m.dir = dir;
-        m.set = nft_group_set(g, f);
+        m.set = set;
         ms.push_back(m);
     }
 
@@ -125,11 +156,14 @@ private:
             base.log = log(clip(id, 40) + (monitor ? " (monitor)" : ""));
             base.verdict.kind = monitor ? Verdict::Kind::accept : Verdict::Kind::drop;
         } else {
-            base.verdict.kind = Verdict::Kind::accept;
+            base.verdict = accepted();
         }
         if (src.any && dst.any) {
-            for (auto& svc : service_matches(r.services, Family::v4)) {
-                if (!svc.empty() && svc[0].l4proto == IPPROTO_ICMP) continue;  // ICMP needs a family
+            // l4proto icmp only occurs in IPv4 and ipv6-icmp only in IPv6: ICMP gets one rule per family.
+            std::vector<std::vector<Match>> matches = service_matches(r.services, Family::v4);
+            for (const auto& s : r.services)
+                if (s.protocol == Protocol::icmp) matches.push_back(service_matches({s}, Family::v6).front());
+            for (auto& svc : matches) {
                 Rule rule = base;
                 rule.matches = svc;
                 out.push_back(rule);
@@ -145,20 +179,25 @@ private:
                 nf.family = f;
                 addrs.push_back(nf);
             }
-            address_match(addrs, src, f, AddrDir::saddr);
-            address_match(addrs, dst, f, AddrDir::daddr);
-            for (auto& svc : service_matches(r.services, f)) {
-                Rule rule = base;
-                rule.matches = addrs;
-                rule.matches.insert(rule.matches.end(), svc.begin(), svc.end());
-                out.push_back(rule);
-            }
+            // A group with DNS names is matched by its own set and one set per name: a rule each.
+            for (const auto& src_set : address_sets(src, f))
+                for (const auto& dst_set : address_sets(dst, f)) {
+                    std::vector<Match> both = addrs;
+                    set_match(both, src_set, f, AddrDir::saddr);
+                    set_match(both, dst_set, f, AddrDir::daddr);
+                    for (auto& svc : service_matches(r.services, f)) {
+                        Rule rule = base;
+                        rule.matches = both;
+                        rule.matches.insert(rule.matches.end(), svc.begin(), svc.end());
+                        out.push_back(rule);
+                    }
+                }
         }
     }
 
     Set address_set(const AddressGroup& g, Family f) const {
         Set s{nft_group_set(g, f), {addr_key(f)}, false, false, clip(g.label, kCommentMax), {}};
-        for (const auto& pr : g.prefixes) {
+        for (const auto& pr : g.dns.empty() ? g.prefixes : g.fixed) {
             if (pr.family() != f) continue;
             s.interval = s.interval || !pr.is_host();
             s.elements.push_back({{prefix_part(pr)}, {}});
@@ -188,7 +227,7 @@ private:
                 Rule r;
                 r.concat = ConcatLookup{f, true, ports.name};
                 r.counter = true;
-                r.verdict.kind = Verdict::Kind::accept;
+                r.verdict = accepted();
                 out.push_back(r);
                 baseline_sets_.push_back(std::move(ports));
             }
@@ -201,24 +240,26 @@ private:
                 r.matches.push_back(m);
                 r.concat = ConcatLookup{f, false, icmp.name};
                 r.counter = true;
-                r.verdict.kind = Verdict::Kind::accept;
+                r.verdict = accepted();
                 out.push_back(r);
                 baseline_sets_.push_back(std::move(icmp));
             }
         }
     }
 
-    // Whatever is left is dropped (or, in monitor mode, accepted) by the chain of the
-    // source segment, else of the destination segment, else the outside chain; each logs
-    // with a prefix naming its segment.
-    void default_deny(Ruleset& out, std::vector<Rule>& rules) const {
+    // Jumps to the chain of the source segment, else of the destination segment, else the
+    // outside chain. Used for the default deny (whatever is left is dropped, or in monitor
+    // mode accepted, by a chain that logs with a prefix naming its segment) and for the
+    // accept counters.
+    void by_segment(Ruleset& out, std::vector<Rule>& rules, const std::string& map_prefix, const std::string& comment,
+                    std::string (*chain_of)(const std::string&)) const {
         for (AddrDir dir : {AddrDir::saddr, AddrDir::daddr}) {
             for (Family f : {Family::v4, Family::v6}) {
-                Set map{fmt::format("segment_by_{}_{}", dir == AddrDir::saddr ? "src" : "dst", family_tag(f)),
-                        {addr_key(f)}, true, true, "default deny: the segment whose chain logs and drops", {}};
+                Set map{fmt::format("{}_{}_{}", map_prefix, dir == AddrDir::saddr ? "src" : "dst", family_tag(f)),
+                        {addr_key(f)}, true, true, comment, {}};
                 for (const auto& s : p_.segments)
                     for (const auto& pr : s.subnets)
-                        if (pr.family() == f) map.elements.push_back({{prefix_part(pr)}, nft_drop_chain(s.name)});
+                        if (pr.family() == f) map.elements.push_back({{prefix_part(pr)}, chain_of(s.name)});
                 if (map.elements.empty()) continue;
                 Rule r;
                 r.vmap = VerdictMapLookup{f, dir, map.name};
@@ -227,8 +268,17 @@ private:
             }
         }
         Rule last;
-        last.verdict = {Verdict::Kind::jump, nft_drop_chain(kOutside)};
+        last.verdict = {Verdict::Kind::jump, chain_of(kOutside)};
         rules.push_back(last);
+    }
+
+    static Chain accept_chain(const std::string& segment) {
+        Chain c{nft_accept_chain(segment), false, {}};
+        Rule verdict;
+        verdict.counter = true;
+        verdict.verdict.kind = Verdict::Kind::accept;
+        c.rules.push_back(verdict);
+        return c;
     }
 
     Chain drop_chain(const std::string& segment, bool monitor) const {
@@ -247,6 +297,7 @@ private:
 
     const Policy& p_;
     std::set<std::pair<size_t, Family>> used_sets_;
+    DnsSets dns_sets_;
     std::vector<Set> baseline_sets_;
 };
 

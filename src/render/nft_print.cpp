@@ -90,6 +90,7 @@ std::string rule_text(const Rule& r) {
 void print_set(std::string& out, const Set& s) {
     std::vector<std::string> key;
     for (auto k : s.key) key.push_back(std::string(to_string(k)));
+    if (!s.note.empty()) out += "\t# " + s.note + "\n";
     out += fmt::format("\t{} {} {{\n\t\ttype {}{}\n", s.verdict_map ? "map" : "set", s.name, fmt::join(key, " . "),
                        s.verdict_map ? " : verdict" : "");
     if (s.interval) out += "\t\tflags interval\n";

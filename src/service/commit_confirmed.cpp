@@ -9,6 +9,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <random>
 #include <stdexcept>
 
@@ -24,6 +26,17 @@ namespace {
 std::string random_id() {
     std::random_device rd;
     return fmt::format("{:08x}{:08x}", rd(), rd());
+}
+
+// false when the file does not exist.
+bool read_whole_file(const std::filesystem::path& file, std::string& out) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+        if (errno == ENOENT) return false;
+        throw std::runtime_error("cannot read " + file.string() + ": " + std::strerror(errno));
+    }
+    out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    return true;
 }
 
 std::optional<std::string> previous_of(const RollbackRecord& r) {
@@ -133,6 +146,15 @@ CommitConfirmed CommitConfirmed::begin(const CommitConfirmedOptions& options) {
         } else {
             r.previous_absent = !cc.before_;
             r.previous_ruleset = cc.before_.value_or("");
+        }
+        if (!options.state_file.empty()) {
+            r.state_file = std::filesystem::absolute(options.state_file).string();
+            if (earlier && earlier->state_file == r.state_file) {
+                r.previous_state_absent = earlier->previous_state_absent;
+                r.previous_state = earlier->previous_state;
+            } else {
+                r.previous_state_absent = !read_whole_file(r.state_file, r.previous_state);
+            }
         }
         // The rollback must be possible before anything changes: the kernel checks it now.
         restore_table_text(r.table, previous_of(r), true);

@@ -46,8 +46,11 @@ std::optional<Gateway::Desired> Gateway::load_site(const std::string& why) {
     try {
         PipelineOptions po;
         po.today = today_utc();
+        po.dns = dns_bind_options();
         Pipeline p = run_pipeline(o_.site_dir, po);
+        dns_loaded(*p.site, p.dns);
         Desired d;
+        d.policy = p.policy;
         d.ruleset = nft::lower_policy(p.policy);
         d.version = policy_version(d.ruleset);
         d.site_name = p.policy.site;
@@ -143,6 +146,11 @@ void Gateway::setup_vlans() {
 }
 
 void Gateway::start() {
+    try {
+        conntrack_ = std::make_unique<observe::ConntrackWatch>();
+    } catch (const std::exception& e) {
+        spdlog::warn("{}; lost conntrack events stay unknown", e.what());
+    }
     tick();
     auto d = load_site("service start");
     if (!d) return;
@@ -256,36 +264,46 @@ void Gateway::tick() {
     } catch (const std::exception& e) {
         spdlog::error("commit-confirmed bookkeeping: {}", e.what());
     }
+    refresh_dns();
 }
 
 void Gateway::refresh_counters() {
+    if (conntrack_) st_.conntrack_lost_events = conntrack_->lost_events();
     if (!desired_) return;
     st_.segments = desired_->segments;
     try {
-        auto counters = netlink::read_drop_counters(table());
+        auto counters = netlink::read_segment_counters(table());
         for (auto& seg : st_.segments) {
-            auto chain = nft_drop_chain(seg.name);
-            auto it = std::find_if(counters.begin(), counters.end(), [&](const auto& c) { return c.chain == chain; });
+            auto it = std::find_if(counters.begin(), counters.end(), [&](const auto& c) { return c.segment == seg.name; });
             if (it == counters.end()) continue;
-            seg.dropped_packets = it->packets;
-            seg.dropped_bytes = it->bytes;
-            seg.counters_known = true;
+            if (it->has_drop_counter) {
+                seg.dropped_packets = it->dropped_packets;
+                seg.dropped_bytes = it->dropped_bytes;
+                seg.counters_known = true;
+            }
+            if (it->has_accept_counter) {
+                seg.accepted_packets = it->accepted_packets;
+                seg.accepted_bytes = it->accepted_bytes;
+                seg.accept_counters_known = true;
+            }
         }
     } catch (const std::exception& e) {
-        spdlog::warn("cannot read the drop counters: {}", e.what());
+        spdlog::warn("cannot read the segment counters: {}", e.what());
     }
 }
 
 nlohmann::json Gateway::status() {
     refresh_counters();
-    return to_json(st_);
+    auto j = to_json(st_);
+    add_dns_status(j);
+    return j;
 }
 
 void Gateway::write_metrics() {
     if (o_.metrics_file.empty()) return;
     refresh_counters();
     try {
-        write_metrics_file(o_.metrics_file, render_metrics(st_));
+        write_metrics_file(o_.metrics_file, render_metrics(st_) + dns_metrics());
     } catch (const std::exception& e) {
         spdlog::warn("metrics: {}", e.what());
     }

@@ -9,7 +9,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "wardgate/observe/observer.hpp"
+#include "wardgate/alerts/sinks.hpp"
+#include "wardgate/policy/ir.hpp"
 #include "wardgate/render/nft_ruleset.hpp"
+#include "wardgate/resolve/bind.hpp"
+#include "wardgate/resolve/refresher.hpp"
 #include "wardgate/service/confirm.hpp"
 #include "wardgate/service/serve.hpp"
 #include "wardgate/service/status.hpp"
@@ -39,12 +44,19 @@ private:
         nft::Ruleset ruleset;
         std::vector<SegmentStatus> segments;
         std::string site_name;
+        Policy policy;  // what the ruleset was lowered from: DNS refreshes re-lower it
     };
     std::optional<Desired> load_site(const std::string& why);
     bool enforce(const Desired& d, bool commit_confirmed);
     void setup_vlans();
     void rolled_back(const RollbackRecord& r, const std::string& message);
     void refresh_counters();
+    // DNS-only endpoints (gateway_dns.cpp): the live table compiles and refreshes them.
+    DnsBindOptions dns_bind_options() const;
+    void dns_loaded(const Site& site, const DnsAnswers& compiled_with);
+    void refresh_dns();
+    void add_dns_status(nlohmann::json& status) const;
+    std::string dns_metrics() const;
     std::string table() const { return "wardgate"; }
 
     ServeOptions o_;
@@ -57,6 +69,9 @@ private:
     std::unique_ptr<Site> site_;       // the site as last loaded successfully (VLAN links)
     std::optional<RollbackRecord> pending_;
     std::string handled_rollback_;     // id of the last rollback counted
+    std::unique_ptr<DnsRefresher> dns_;                   // null until a site with DNS-only endpoints loads
+    std::vector<std::unique_ptr<AlertSink>> dns_alerts_;  // where DNS failures are raised
+    std::unique_ptr<observe::ConntrackWatch> conntrack_;  // counts lost conntrack events; none: unknown
 };
 
 }  // namespace wardgate::service::detail

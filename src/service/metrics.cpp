@@ -52,6 +52,10 @@ std::string render_metrics(const ServiceStatus& s) {
     counter("wardgate_drift_events_total", "Drift checks that found the kernel table differing from the policy.", s.counters.drift_events);
     counter("wardgate_reasserts_total", "Re-applies of the policy after drift.", s.counters.reasserts);
 
+    if (s.conntrack_lost_events)
+        counter("wardgate_conntrack_lost_events_total",
+                "Conntrack event receive buffer overruns (each lost at least one event).", *s.conntrack_lost_events);
+
     w.family("wardgate_drift", "gauge", "1 when the last drift check found a difference.");
     w.sample("wardgate_drift", site, s.drift ? 1 : 0);
     w.family("wardgate_policy_info", "gauge", "The policy version enforced (always 1).");
@@ -66,6 +70,17 @@ std::string render_metrics(const ServiceStatus& s) {
             w.sample(name, site + fmt::format(",segment=\"{}\"", label(seg.name)), bytes ? seg.dropped_bytes : seg.dropped_packets);
         }
     };
+    auto accepted = [&](const char* name, const char* help, bool bytes) {
+        w.family(name, "counter", help);
+        for (const auto& seg : s.segments) {
+            if (!seg.accept_counters_known) continue;
+            w.sample(name, site + fmt::format(",segment=\"{}\"", label(seg.name)), bytes ? seg.accepted_bytes : seg.accepted_packets);
+        }
+    };
+    accepted("wardgate_segment_accepted_packets_total",
+             "Packets accepted from the segment (else to it), replies included; not the monitor mode's would-be drops.", false);
+    accepted("wardgate_segment_accepted_bytes_total",
+             "Bytes accepted from the segment (else to it), replies included; not the monitor mode's would-be drops.", true);
     per_segment("wardgate_segment_dropped_packets_total", "Packets dropped by the segment's default deny (enforce mode).", false, false);
     per_segment("wardgate_segment_dropped_bytes_total", "Bytes dropped by the segment's default deny (enforce mode).", false, true);
     per_segment("wardgate_segment_would_be_dropped_packets_total",

@@ -9,6 +9,7 @@
 
 #include "state_lock.hpp"
 #include "wardgate/netlink/nft_apply.hpp"
+#include "wardgate/plan/snapshot.hpp"
 #include "wardgate/service/confirm.hpp"
 #include "wardgate/service/nft_text.hpp"
 
@@ -34,9 +35,24 @@ std::string rollback_locked(const RecordFiles& files, const RollbackRecord& r) {
                                r.new_genid, now, r.table);
     }
     restore_table_text(r.table, r.previous_absent ? std::nullopt : std::optional<std::string>(r.previous_ruleset));
+    std::string state;
+    if (!r.state_file.empty()) {
+        try {
+            if (r.previous_state_absent) {
+                std::filesystem::remove(r.state_file);
+                state = "; state file " + r.state_file + " removed (it did not exist before)";
+            } else {
+                write_file_atomically(r.state_file, r.previous_state);
+                state = "; state file " + r.state_file + " restored";
+            }
+        } catch (const std::exception& e) {
+            // The table is back; a stale state file only makes the next plan wrong.
+            state = fmt::format("; the state file {} could not be restored: {}", r.state_file, e.what());
+        }
+    }
     rename_durably(files.pending, files.rolled_back);
-    return fmt::format("rolled back commit {}: table inet {} {}{}", r.id, r.table,
-                       r.previous_absent ? "deleted (it did not exist before)" : "restored to the previous ruleset", note);
+    return fmt::format("rolled back commit {}: table inet {} {}{}{}", r.id, r.table,
+                       r.previous_absent ? "deleted (it did not exist before)" : "restored to the previous ruleset", state, note);
 }
 
 }  // namespace detail

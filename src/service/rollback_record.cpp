@@ -37,7 +37,10 @@ void to_json(nlohmann::json& j, const RollbackRecord& r) {
                        {"previous_ruleset", r.previous_ruleset},
                        {"new_genid", r.new_genid},
                        {"watchdog_pid", r.watchdog_pid},
-                       {"applier_pid", r.applier_pid}};
+                       {"applier_pid", r.applier_pid},
+                       {"state_file", r.state_file},
+                       {"previous_state_absent", r.previous_state_absent},
+                       {"previous_state", r.previous_state}};
 }
 
 void from_json(const nlohmann::json& j, RollbackRecord& r) {
@@ -52,6 +55,9 @@ void from_json(const nlohmann::json& j, RollbackRecord& r) {
     r.new_genid = j.value("new_genid", 0u);
     r.watchdog_pid = j.value("watchdog_pid", 0);
     r.applier_pid = j.value("applier_pid", 0);
+    r.state_file = j.value("state_file", "");
+    r.previous_state_absent = j.value("previous_state_absent", true);
+    r.previous_state = j.value("previous_state", "");
 }
 
 RecordFiles record_files(const std::filesystem::path& state_dir, const std::string& table) {

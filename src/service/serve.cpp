@@ -100,9 +100,8 @@ int run_service(const ServeOptions& options) {
             reload_at = Clock::now() + options.debounce;  // every further event restarts the wait
         }
         if (r > 0 && (fds[2].revents & POLLIN))
-            server.serve_one([&](const nlohmann::json& req) -> nlohmann::json {
-                if (req.value("request", "") != "status") return {{"error", "unknown request; try {\"request\":\"status\"}"}};
-                return gateway.status();
+            server.serve_one([&](const nlohmann::json& req) {
+                return detail::answer_request(req, [&] { return gateway.status(); });
             });
         auto now = Clock::now();
         if (now >= next_tick) {

@@ -56,6 +56,9 @@ nlohmann::json to_json(const ServiceStatus& s) {
         j["dropped_bytes"] = monitor ? nlohmann::json(0) : bytes;
         j["would_be_dropped_packets"] = monitor ? packets : nlohmann::json(0);
         j["would_be_dropped_bytes"] = monitor ? bytes : nlohmann::json(0);
+        auto accepted = [&](uint64_t v) { return seg.accept_counters_known ? nlohmann::json(v) : nlohmann::json(nullptr); };
+        j["accepted_packets"] = accepted(seg.accepted_packets);
+        j["accepted_bytes"] = accepted(seg.accepted_bytes);
         segments.push_back(std::move(j));
     }
     nlohmann::json pending = nullptr;
@@ -113,12 +116,17 @@ std::string render_status_text(const nlohmann::json& j) {
         out += fmt::format("pending commit:  {} rolls back at {} unless `wardgate confirm`\n", str(p, "id"), str(p, "deadline"));
     if (!str(j, "vlan").empty()) out += "VLAN links:      " + str(j, "vlan") + "\n";
     out += "segments:\n";
+    auto number = [](const nlohmann::json& s, const char* key) {
+        auto it = s.find(key);
+        return it == s.end() || !it->is_number() ? std::string("?") : std::to_string(it->get<uint64_t>());
+    };
     for (const auto& s : j.at("segments")) {
         bool monitor = str(s, "mode") == "monitor";
-        const auto& packets = s.at(monitor ? "would_be_dropped_packets" : "dropped_packets");
-        out += fmt::format("  {:<20} {:<8} {:>12} {}\n", str(s, "name"), str(s, "mode"),
-                           packets.is_null() ? std::string("?") : std::to_string(packets.get<uint64_t>()),
-                           monitor ? "packets would have been dropped" : "packets dropped");
+        out += fmt::format("  {:<20} {:<8} accepted {:>12} packets {:>14} bytes, {} {:>12} packets {:>14} bytes\n",
+                           str(s, "name"), str(s, "mode"), number(s, "accepted_packets"), number(s, "accepted_bytes"),
+                           monitor ? "would have dropped" : "dropped",
+                           number(s, monitor ? "would_be_dropped_packets" : "dropped_packets"),
+                           number(s, monitor ? "would_be_dropped_bytes" : "dropped_bytes"));
     }
     const auto& lost = j.at("conntrack").at("lost_events");
     out += fmt::format("conntrack:       lost events {}\n", lost.is_null() ? std::string("unknown") : std::to_string(lost.get<uint64_t>()));

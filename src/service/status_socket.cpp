@@ -99,22 +99,36 @@ StatusServer::~StatusServer() {
     }
 }
 
-void StatusServer::serve_one(const std::function<nlohmann::json(const nlohmann::json&)>& answer) {
+std::string reply_to(std::string_view received, const StatusAnswer& answer) {
+    nlohmann::json reply;
+    try {
+        reply = answer(nlohmann::json::parse(received.substr(0, received.find('\n'))));
+    } catch (const std::exception& e) {
+        reply = {{"error", e.what()}};
+    }
+    // A parse error quotes the offending bytes, which need not be UTF-8: replace them rather
+    // than let dump() throw out of the service loop.
+    return reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+nlohmann::json answer_request(const nlohmann::json& request, const std::function<nlohmann::json()>& status) {
+    if (!request.is_object()) return {{"error", "a request is a JSON object; try {\"request\":\"status\"}"}};
+    auto kind = request.find("request");
+    if (kind == request.end() || !kind->is_string() || *kind != "status")
+        return {{"error", "unknown request; try {\"request\":\"status\"}"}};
+    return status();
+}
+
+void StatusServer::serve_one(const StatusAnswer& answer) {
     int c = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (c < 0) return;
     auto deadline = Clock::now() + std::chrono::seconds(1);
     std::string line;
-    nlohmann::json reply;
     if (!read_line(c, line, deadline)) {
         ::close(c);
         return;
     }
-    try {
-        reply = answer(nlohmann::json::parse(line.substr(0, line.find('\n'))));
-    } catch (const std::exception& e) {
-        reply = {{"error", e.what()}};
-    }
-    if (!write_all(c, reply.dump() + "\n", deadline)) spdlog::debug("status client went away before the answer");
+    if (!write_all(c, reply_to(line, answer), deadline)) spdlog::debug("status client went away before the answer");
     ::close(c);
 }
 

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cctype>
 
 #include "load_mud.hpp"
 #include "loaders.hpp"
@@ -54,10 +55,19 @@ static void load_endpoint(Site& site, const toml::table& t, const std::string& f
     e.name = f.string("name", true).value_or("");
     e.kind = f.string("kind", true).value_or("server");
     e.role = f.string("role", false).value_or(e.kind);
-    e.prefixes = f.prefixes("addresses", true);
+    // Without addresses, the endpoint's addresses are what its dns_names resolve to.
+    e.prefixes = f.prefixes("addresses", !t.contains("dns_names"));
     e.vendor = f.string("vendor", false).value_or("");
     e.description = f.string("description", false).value_or("");
     e.dns_names = f.strings("dns_names", false);
+    for (auto& n : e.dns_names) {
+        bool ok = !n.empty() && n.size() <= 253 && std::all_of(n.begin(), n.end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_';
+        });
+        if (!ok) f.error("dns_names", "\"" + n + "\" is not a DNS name");
+    }
+    if (!t.contains("addresses") && t.contains("dns_names") && e.dns_names.empty())
+        f.error("dns_names", "an endpoint without addresses needs at least one DNS name");
     site.endpoints.push_back(std::move(e));
 }
 
@@ -70,7 +80,8 @@ SiteFiles load_site_toml(Site& site, Diagnostics& diags) {
     top.reject_unknown({"site", "segment", "endpoint", "mud"});
     if (auto* meta = (*root)["site"].as_table()) {
         TableFields f(*meta, file, "site", diags);
-        f.reject_unknown({"name", "devices", "profiles", "policy", "flows", "mode", "log_drops", "log_group"});
+        f.reject_unknown({"name", "devices", "profiles", "policy", "flows", "mode", "log_drops", "log_group", "nameserver",
+                          "dns_min_ttl", "dns_max_ttl", "dns_grace"});
         site.name = f.string("name", true).value_or("");
         if (meta->contains("devices")) files.devices = f.strings("devices", true);
         files.profiles = f.string("profiles", false).value_or(files.profiles);
@@ -84,6 +95,12 @@ SiteFiles load_site_toml(Site& site, Diagnostics& diags) {
         }
         site.log_drops = f.boolean("log_drops", true);
         site.log_group = static_cast<uint16_t>(f.integer("log_group", false, 0, 65535).value_or(0));
+        site.dns.nameserver = f.string("nameserver", false).value_or("");
+        constexpr int64_t kWeek = 7 * 86400;
+        site.dns.min_ttl = static_cast<uint32_t>(f.integer("dns_min_ttl", false, 1, kWeek).value_or(site.dns.min_ttl));
+        site.dns.max_ttl = static_cast<uint32_t>(f.integer("dns_max_ttl", false, 1, kWeek).value_or(site.dns.max_ttl));
+        site.dns.grace = static_cast<uint32_t>(f.integer("dns_grace", false, 0, kWeek).value_or(site.dns.grace));
+        if (site.dns.min_ttl > site.dns.max_ttl) f.error("dns_min_ttl", "is larger than dns_max_ttl");
     } else {
         diags.add(file, 0, 0, "site", "missing [site] table");
     }

@@ -417,6 +417,16 @@ std::optional<MudFile> parse_mud(const std::string& json_text, const std::string
             what.erase(0, pos + 2);
         diags.add(file, line, column, "", "JSON syntax error (byte " + std::to_string(e.byte) + "): " + what);
         return std::nullopt;
+    } catch (const json::out_of_range& e) {
+        // A number too large for a double ("1e999"): the parser gives no position, so point at
+        // the first place the number is written.
+        std::string what = e.what();
+        auto quote = what.find('\'');
+        std::string number = quote == std::string::npos ? "" : what.substr(quote + 1, what.rfind('\'') - quote - 1);
+        size_t at = number.empty() ? std::string::npos : json_text.find(number);
+        auto [line, column] = at == std::string::npos ? std::pair{0, 0} : line_and_column(json_text, at + 1);
+        diags.add(file, line, column, "", "number out of range: " + (number.empty() ? what : number));
+        return std::nullopt;
     }
     return MudParser(file, mud_detail::json_pointer_lines(json_text), diags).run(root);
 }

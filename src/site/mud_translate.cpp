@@ -67,7 +67,7 @@ private:
         diags_.add(options_.file, line, 0, pointer, std::move(message));
     }
 
-    void refuse(MudAceResult& r, const MudAce& ace, std::string reason) {
+    void refuse(MudAceResult& r, const MudAce& ace, const std::string& reason) {
         r.refusal = reason;
         result_.profile.notes.push_back("MUD ACE " + ace.name + " (ACL " + ace.acl + ") not translated: " + reason);
     }

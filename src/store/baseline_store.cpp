@@ -203,6 +203,7 @@ std::vector<StoredEdge> BaselineStore::query(const EdgeQuery& q) const {
     if (q.protocol) sql += " AND protocol = ?";
     if (q.port) sql += " AND port = ?";
     if (q.source) sql += " AND source = ?";
+    if (!q.include_denied) sql += " AND source <> ?";
     if (!q.addresses.empty()) {
         std::string list;
         for (size_t i = 0; i < q.addresses.size(); ++i) list += (i ? ", ?" : "?") + std::to_string(100 + i);
@@ -216,6 +217,7 @@ std::vector<StoredEdge> BaselineStore::query(const EdgeQuery& q) const {
     if (q.protocol) s.bind(next++, static_cast<int64_t>(*q.protocol));
     if (q.port) s.bind(next++, static_cast<int64_t>(*q.port));
     if (q.source) s.bind(next++, *q.source);
+    if (!q.include_denied) s.bind(next++, std::string_view(kDeniedSource));
     for (size_t i = 0; i < q.addresses.size(); ++i) s.bind(static_cast<int>(100 + i), q.addresses[i]);
     std::vector<StoredEdge> out;
     while (s.step()) {

@@ -496,7 +496,10 @@ ParsedConfig read_fortios(const std::string& text) {
     }
     ParsedConfig out;
     std::set<std::string> names;
-    for (const auto& [id, e] : tables["firewall policy"]) {
+    for (const auto& entry : tables["firewall policy"]) {
+        // A plain reference, not a structured binding: lambdas capture it (clang 14 cannot
+        // capture structured bindings).
+        const auto& e = entry.second;
         if (e.count("name") && !names.insert(e.at("name").at(0)).second) fail(kName, "duplicate policy name " + e.at("name").at(0));
         auto addresses = [&](const char* key, std::map<std::string, std::vector<Prefix>>& table, Family f) {
             Addresses a;
@@ -746,6 +749,7 @@ ParsedConfig read_nft(const std::string& text) {
     struct Chain {
         bool logged = false;
         bool accept = false;
+        std::string tail_jump;  // "jump X" as the chain's last word: its verdict is X's
     };
     std::map<std::string, Chain> chains;
     ParsedConfig out;
@@ -778,9 +782,12 @@ ParsedConfig read_nft(const std::string& text) {
                 }
                 if (starts_with(t, "log ")) chains[name].logged = true;
                 if (t == "counter accept") chains[name].accept = true;
+                if (starts_with(t, "jump ")) chains[name].tail_jump = words(t)[1];
             }
         }
     }
+    for (auto& [name, c] : chains)
+        if (!c.tail_jump.empty()) c.accept = chains.at(c.tail_jump).accept;
     auto set_prefixes = [&](const std::string& ref) {
         std::vector<Prefix> out;
         for (const auto& e : sets.at(ref.substr(1))) out.push_back(prefix_of(kName, e));
@@ -869,6 +876,9 @@ ParsedConfig read_nft(const std::string& text) {
                 continue;
             } else if (t == "accept" || t == "drop") {
                 r.allow = t == "accept";
+                verdict = true;
+            } else if (t == "jump") {
+                r.allow = chains.at(w.at(++i)).accept;
                 verdict = true;
             } else if (t == "comment") {
                 ++i;

@@ -13,7 +13,8 @@
 namespace wardgate {
 
 // Most serious first: an alert's kind is its most serious finding.
-enum class AlertKind { denied_attempt, insecure_protocol, internet_contact, new_peer, new_port };
+// dns_failure is about the gateway, not a device: a DNS-only endpoint's name stopped resolving.
+enum class AlertKind { denied_attempt, insecure_protocol, internet_contact, new_peer, new_port, dns_failure };
 std::string_view to_string(AlertKind k);  // "denied-attempt", "insecure-protocol", ...
 
 // Named after syslog severities, which they map to.
@@ -53,6 +54,10 @@ struct Alert {
     double time() const { return edge.stats.last_seen; }
 };
 
+// The name stopped resolving; `kept` are the addresses still allowed. `now`: epoch seconds.
+Alert dns_failure_alert(const std::string& endpoint, const std::string& name, const std::string& error,
+                        const std::vector<IpAddress>& kept, double now);
+
 class AlertDetector {
 public:
     // book and policy must outlive the detector.
@@ -63,8 +68,15 @@ public:
     // Edges with no managed device at either end raise nothing.
     std::optional<Alert> assess(const ObservedEdge& edge, bool new_edge, bool peer_known) const;
     std::vector<Alert> detect(const std::vector<NewEdge>& new_edges) const;
+    // An attempt the gateway itself dropped and logged (NFLOG): always a denied attempt;
+    // dropped_by names the chain or rule that logged it.
+    std::optional<Alert> assess_dropped(const ObservedEdge& edge, const std::string& dropped_by, bool new_edge,
+                                        bool peer_known) const;
 
 private:
+    std::optional<Alert> assess(const ObservedEdge& edge, bool new_edge, bool peer_known,
+                                const std::string* dropped_by) const;
+
     const AddressBook& book_;
     const Policy& policy_;
     Date today_;

@@ -23,7 +23,8 @@ struct ApplyOptions {
     // commit produced, take the table from that commit instead of reading it back.
     bool reuse_last_commit = true;
     // A file that remembers the last commit for later processes too (wardgate apply uses
-    // /run/wardgate/nft-wardgate.commit). Empty: remembered in this process only.
+    // /run/wardgate/nft-wardgate.netns-<inode>.commit, one per network namespace). Empty:
+    // remembered in this process only.
     std::string commit_record;
 };
 
@@ -82,6 +83,18 @@ struct ChainCounters {
     uint64_t packets = 0, bytes = 0;
 };
 std::vector<ChainCounters> read_drop_counters(const std::string& table = "wardgate");
+
+// Per segment (and "outside", for traffic in no segment): what its accept_<segment> chain
+// counted (accepted packets, attributed to the source segment, else the destination's) and
+// what its drop_<segment> chain counted (the default deny: dropped, or in monitor mode
+// accepted and logged, so would-be drops). A segment is listed when either chain exists.
+struct SegmentCounters {
+    std::string segment;
+    uint64_t accepted_packets = 0, accepted_bytes = 0;
+    uint64_t dropped_packets = 0, dropped_bytes = 0;
+    bool has_accept_counter = false, has_drop_counter = false;
+};
+std::vector<SegmentCounters> read_segment_counters(const std::string& table = "wardgate");
 
 // Everything the kernel holds in the table in one canonical text (set definitions with
 // their userdata, every element in wire encoding, chains, rule expressions), for exact

@@ -7,6 +7,7 @@
 #include "wardgate/flows/readers.hpp"
 #include "wardgate/graph/classify.hpp"
 #include "wardgate/policy/ir.hpp"
+#include "wardgate/resolve/bind.hpp"
 
 namespace wardgate {
 
@@ -15,6 +16,7 @@ struct PipelineOptions {
     std::vector<std::filesystem::path> extra_flows;   // in addition to the site's own flow files
     std::filesystem::path store;                       // baseline database whose edges join them (empty: none)
     ProgressCallback progress;
+    DnsBindOptions dns;                                // how DNS-only endpoints get their addresses
 };
 
 struct FileSummary {
@@ -28,6 +30,7 @@ struct Pipeline {
     std::vector<FileSummary> reads;
     std::vector<ClassifiedEdge> edges;   // observed, classified, sorted by key
     Policy policy;
+    DnsAnswers dns;                      // the answers DNS-only endpoints were compiled with
     Date today;                          // the day approvals were checked against
 };
 

@@ -17,6 +17,16 @@ struct SegmentIR {
     bool monitor = false;  // would-be drops are logged and accepted
 };
 
+// A DNS name whose resolved addresses are part of a group; the gateway keeps them fresh.
+struct DnsBinding {
+    std::string name;                  // update.vendor.example
+    std::string endpoint;              // the endpoint that lists it
+    std::vector<IpAddress> addresses;  // sorted; what the name resolved to (and, on the gateway, still in grace)
+    std::string resolved;              // "2026-11-22T10:15Z": when
+
+    std::string text() const { return name + " resolved " + resolved; }
+};
+
 struct AddressGroup {
     enum class Kind { devices, role, segment, endpoint, device, network, site };
     Kind kind = Kind::devices;
@@ -25,6 +35,8 @@ struct AddressGroup {
     std::vector<std::string> members;  // device and endpoint names, sorted
     std::vector<Prefix> prefixes;      // collapsed and sorted, IPv4 before IPv6
     bool any = false;                  // matches every address (no address test)
+    std::vector<DnsBinding> dns;       // names whose addresses are in prefixes, sorted by name
+    std::vector<Prefix> fixed;         // with dns: the prefixes that do not come from DNS, collapsed
 
     bool contains(const IpAddress& a) const;  // binary search over prefixes
     bool has(Family f) const;

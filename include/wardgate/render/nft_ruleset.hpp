@@ -34,6 +34,7 @@ struct Set {
     bool verdict_map = false;  // elements map to "jump <chain>"
     std::string comment;
     std::vector<Element> elements;
+    std::string note;  // text form only: a comment line above the set, not installed
 };
 
 enum class AddrDir { saddr, daddr };
@@ -100,7 +101,7 @@ struct Ruleset {
     std::string table = "wardgate";  // family inet
     std::vector<std::string> header;  // comment lines for the text form
     std::vector<Set> sets;           // address sets, baseline sets, then verdict maps
-    std::vector<Chain> chains;       // drop chains first (jump targets), forward last
+    std::vector<Chain> chains;       // accept (counting) and drop chains first (jump targets), forward last
 };
 
 Ruleset lower_policy(const Policy& policy);

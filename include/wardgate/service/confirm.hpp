@@ -41,6 +41,11 @@ struct RollbackRecord {
     uint32_t new_genid = 0;         // ruleset generation after the commit; 0 until it is known
     int watchdog_pid = 0;
     int applier_pid = 0;
+    // The plan state file saved with the commit (empty: none): a rollback puts back its
+    // content from before the first unconfirmed commit, or removes it if it did not exist.
+    std::string state_file;
+    bool previous_state_absent = true;
+    std::string previous_state;
 };
 void to_json(nlohmann::json& j, const RollbackRecord& r);
 void from_json(const nlohmann::json& j, RollbackRecord& r);
@@ -63,6 +68,7 @@ struct CommitConfirmedOptions {
     std::filesystem::path watchdog_program;   // the wardgate binary; empty: /proc/self/exe
     std::string site;                         // informational, stored in the record
     std::string version;                      // policy_version() of the ruleset about to be committed
+    std::filesystem::path state_file;         // the plan state file the caller saves with the commit
 };
 
 // One commit-confirmed in progress. Usage (what `wardgate apply --confirm-within` does):

@@ -26,6 +26,8 @@ struct ServeOptions {
     std::chrono::milliseconds debounce{500};
     std::chrono::milliseconds confirm_within{0};     // > 0: site reloads are commit-confirmed
     bool drop_capabilities = true;
+    std::string nameserver;                          // for DNS-only endpoints; empty: the site's, else the system's
+    std::filesystem::path alerts_file;               // JSON-lines alerts (DNS names that stop resolving); empty: log only
 };
 
 // Runs until SIGTERM or SIGINT (SIGHUP reloads the site). Returns the exit status.

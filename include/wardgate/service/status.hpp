@@ -25,6 +25,8 @@ struct SegmentStatus {
     uint64_t dropped_packets = 0, dropped_bytes = 0;    // counters of the segment's drop chain
     // In monitor mode the drop chain accepts: its counters are would-be drops.
     bool counters_known = false;
+    uint64_t accepted_packets = 0, accepted_bytes = 0;  // counters of the segment's accept chain
+    bool accept_counters_known = false;
 };
 
 struct ApplyRecord {
@@ -61,7 +63,7 @@ struct ServiceStatus {
     std::vector<std::string> drift_differences;  // what it found
     bool drift_reasserted = false;    // and whether the policy was put back
     std::vector<SegmentStatus> segments;
-    std::optional<uint64_t> conntrack_lost_events;  // unknown: nothing here reads conntrack events
+    std::optional<uint64_t> conntrack_lost_events;  // unknown: the conntrack listener could not start
     std::optional<std::string> pending_commit;       // id of an unconfirmed commit
     std::string pending_deadline;
     std::string vlan;                 // VLAN links: "", "ok", or the error

@@ -82,6 +82,8 @@ struct Endpoint {
     std::vector<std::string> dns_names;  // names the endpoint answers to (MUD dnsname matches map to it)
 
     bool is_internet() const { return kind == "internet"; }
+    // Names without addresses: the addresses are whatever the names resolve to.
+    bool dns_only() const { return prefixes.empty() && !dns_names.empty(); }
 };
 
 // Who a declaration, approval or deny talks about.
@@ -171,6 +173,14 @@ struct MudReference {
 
 enum class EnforcementMode { enforce, monitor };
 
+// How the names of DNS-only endpoints are resolved and kept fresh ([site] in site.toml).
+struct DnsSettings {
+    std::string nameserver;    // "ADDRESS[:PORT]"; empty: the system resolver
+    uint32_t min_ttl = 30;     // seconds: a name is asked again no sooner than this...
+    uint32_t max_ttl = 86400;  // ... and no later than this, whatever its TTL says
+    uint32_t grace = 3600;     // seconds an address stays allowed after it left the answer
+};
+
 struct Site {
     std::string name;
     std::filesystem::path dir;
@@ -186,6 +196,7 @@ struct Site {
     std::map<Lifecycle, Stance> stances;
     std::vector<std::filesystem::path> flow_files;  // absolute paths
     std::vector<MudReference> mud;                  // their profiles are in `profiles` too
+    DnsSettings dns;
 
     const Segment* find_segment(std::string_view name) const;
     const Device* find_device(std::string_view name) const;

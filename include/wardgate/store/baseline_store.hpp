@@ -62,6 +62,10 @@ struct CommitResult {
     std::vector<NewEdge> new_edges;
 };
 
+// Edges under this source are attempts the gateway dropped (NFLOG): evidence for alerts
+// and reports, not traffic to allow.
+inline constexpr const char* kDeniedSource = "nflog";
+
 struct EdgeQuery {
     std::optional<double> since;           // edges last seen at or after
     std::optional<double> until;           // edges first seen at or before
@@ -69,6 +73,7 @@ struct EdgeQuery {
     std::optional<uint16_t> port;          // responder port
     std::vector<IpAddress> addresses;      // either end is one of these (empty: any)
     std::optional<std::string> source;
+    bool include_denied = true;            // false: leave out kDeniedSource edges
 };
 
 // What the alert rate limiter remembers per edge, kept in the store so it spans runs.

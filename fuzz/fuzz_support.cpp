@@ -1,0 +1,55 @@
+#include "fuzz_support.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <stdexcept>
+
+#include "wardgate/core/diagnostic.hpp"
+#include "wardgate/site/load.hpp"
+
+namespace wardgate::fuzz {
+
+namespace {
+
+// tests/data/fuzz-site: small, valid, and using every site file kind.
+const std::filesystem::path kTemplate = std::filesystem::path(WARDGATE_SOURCE_DIR) / "tests/data/fuzz-site";
+
+std::filesystem::path make_base_site() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "wardgate-fuzz-XXXXXX").string();
+    if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+    static std::filesystem::path made;
+    made = pattern;
+    std::atexit([] {
+        std::error_code ec;
+        std::filesystem::remove_all(made, ec);
+    });
+    return made;
+}
+
+void write_file(const std::filesystem::path& path, const char* data, size_t size) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(data, static_cast<std::streamsize>(size));
+    if (!out) throw std::runtime_error("cannot write " + path.string());
+}
+
+}  // namespace
+
+const std::filesystem::path& base_site() {
+    static const std::filesystem::path dir = [] {
+        auto d = make_base_site();
+        std::filesystem::copy(kTemplate, d, std::filesystem::copy_options::recursive |
+                                                 std::filesystem::copy_options::overwrite_existing);
+        return d;
+    }();
+    return dir;
+}
+
+void load_site_with(const std::string& relative, const uint8_t* data, size_t size) {
+    write_file(base_site() / relative, reinterpret_cast<const char*>(data), size);
+    try {
+        (void)load_site(base_site());
+    } catch (const InputError&) {
+    }
+}
+
+}  // namespace wardgate::fuzz

@@ -1,0 +1,20 @@
+#pragma once
+// What the fuzz targets share: a small valid site in a private temporary directory, into
+// which each run writes one file, and the check that bad input ends in an InputError.
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace wardgate::fuzz {
+
+// A private copy of tests/data/fuzz-site (site.toml, devices.toml, assets.csv, a profile,
+// policy.toml), made on first use and removed when the process exits.
+const std::filesystem::path& base_site();
+
+// Replaces one file of the base site (a path relative to it) with data, then loads the site.
+// A clean InputError is the expected outcome of bad input; anything else escapes and is a finding.
+void load_site_with(const std::string& relative, const uint8_t* data, size_t size);
+
+}  // namespace wardgate::fuzz

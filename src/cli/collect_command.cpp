@@ -1,0 +1,187 @@
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <iostream>
+#include <random>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "common.hpp"
+#include "wardgate/alerts/sinks.hpp"
+#include "wardgate/flows/netflow_collector.hpp"
+#include "wardgate/plan/plan.hpp"
+#include "wardgate/store/baseline_store.hpp"
+
+namespace wardgate::cli {
+
+namespace {
+
+struct CollectOptions {
+    std::string listen = "0.0.0.0:2055";
+    std::string db;
+    std::string source = "netflow";
+    double flush_seconds = 60;
+    double duration = 0;
+    int receive_buffer = 32 << 20;
+    std::string site;
+    std::string today;
+    std::string alerts;
+    std::string syslog;
+    double alert_window = 3600;
+};
+
+volatile std::sig_atomic_t g_stop = 0;
+
+void request_stop(int) { g_stop = 1; }
+
+// Without SA_RESTART, so a signal ends the wait for datagrams at once.
+void install_stop_handlers() {
+    struct sigaction sa {};
+    sa.sa_handler = request_stop;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGINT, &sa, nullptr);
+    ::sigaction(SIGTERM, &sa, nullptr);
+}
+
+double now_seconds() {
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+struct Totals {
+    uint64_t flushes = 0, records = 0, edges = 0, new_edges = 0;
+};
+
+void print_summary(const CollectOptions& o, const netflow::Collector& c, const Totals& t, BaselineStore& store) {
+    const auto& d = c.decoder().counters();
+    const auto& r = c.receiver_stats();
+    auto by_version = [&](uint8_t v) {
+        auto it = d.packets_by_version.find(v);
+        return it == d.packets_by_version.end() ? uint64_t{0} : it->second;
+    };
+    std::cout << fmt::format("collected on {}: {} datagrams (v5 {}, v9 {}, IPFIX {}), {} records, {} edges in {} commits, "
+                             "{} new edges; the store holds {} edges\n",
+                             o.listen, r.datagrams, by_version(5), by_version(9), by_version(10), d.records, t.edges,
+                             t.flushes, t.new_edges, store.edge_count());
+    std::cout << fmt::format("  lost by sequence: {} records (v5, IPFIX), {} packets (v9); {} sequence resets\n",
+                             d.lost_records, d.lost_packets, d.sequence_resets);
+    std::cout << fmt::format("  kernel drops: {} (receive buffer {} bytes); {} truncated datagrams\n", r.kernel_drops,
+                             r.receive_buffer, r.truncated);
+    std::cout << fmt::format("  templates: {} ({} withdrawn); data sets before their template: {} ({} decoded later, {} dropped); "
+                             "{} options records\n",
+                             d.templates, d.template_withdrawals, d.unknown_template_sets, d.held_sets_decoded,
+                             d.held_sets_dropped, d.options_records);
+    std::cout << fmt::format("  malformed: {} datagrams\n", d.malformed_packets);
+    for (const auto& [reason, n] : d.malformed) std::cout << fmt::format("    {}: {}\n", reason, n);
+    for (const auto& m : c.decoder().malformations())
+        std::cout << fmt::format("    from {} (version {}) at byte {}: {}\n", m.exporter, m.version, m.offset, m.reason);
+    for (const auto& [reason, n] : d.skipped) std::cout << fmt::format("  skipped {}: {}\n", n, reason);
+    auto sampling = c.decoder().sampling();
+    if (sampling.empty()) std::cout << "  sampling: none reported\n";
+    for (const auto& s : sampling)
+        std::cout << fmt::format("  sampling: {} version {} domain {}: 1 in {} ({})\n", s.exporter, s.version, s.domain,
+                                 s.interval, s.origin);
+}
+
+void run(const CollectOptions& o, int& exit_code) {
+    const bool alerting = !o.site.empty();
+    if (!alerting && (!o.alerts.empty() || !o.syslog.empty()))
+        throw InputError(Diagnostic{"command line", 0, 0, "--site", "--alerts and --syslog need --site to know the devices"});
+
+    BaselineStore store(o.db);
+    std::optional<Pipeline> pipeline;
+    std::optional<AlertDetector> detector;
+    AlertDispatcher dispatcher{AlertLimiter(o.alert_window)};
+    if (alerting) {
+        SiteOptions site;
+        site.site = o.site;
+        site.today = o.today;
+        pipeline.emplace(load_pipeline(site));
+        detector.emplace(*pipeline->book, pipeline->policy, o.today.empty() ? today_utc() : *parse_date(o.today));
+        AlertLimiter limiter(o.alert_window);
+        limiter.restore(store.alert_marks());
+        dispatcher = AlertDispatcher(std::move(limiter));
+        dispatcher.add_sink(std::make_unique<LogAlertSink>());
+        if (!o.alerts.empty()) dispatcher.add_sink(std::make_unique<JsonLinesAlertSink>(o.alerts));
+        if (!o.syslog.empty()) dispatcher.add_sink(std::make_unique<SyslogAlertSink>(o.syslog));
+    }
+
+    install_stop_handlers();
+    netflow::Collector collector(o.listen, o.receive_buffer);
+    std::cout << "listening on " << o.listen << " (port " << collector.port() << ")" << std::endl;
+
+    // Each commit is stored like an ingested file, under an identity no other commit has.
+    const std::string run_id = fmt::format("{:016x}{:08x}", std::random_device{}() * 0x100000000ULL + std::random_device{}(),
+                                           static_cast<unsigned>(::getpid()));
+    Totals totals;
+    auto flush = [&] {
+        Aggregator edges = collector.take_edges();
+        if (edges.size() == 0) return;
+        IngestedFile ingested;
+        ingested.file.path = "netflow://" + o.listen;
+        ingested.file.mtime = now_seconds();
+        ingested.file.hash = fmt::format("netflow-{}-{}", run_id, totals.flushes);
+        ingested.source = o.source;
+        ingested.format = "netflow";
+        ingested.records = edges.records();
+        CommitResult result = store.commit_file(ingested, edges.edges());
+        ++totals.flushes;
+        totals.records += edges.records();
+        totals.edges += edges.size();
+        totals.new_edges += result.new_edges.size();
+        spdlog::info("committed {} records, {} edges ({} new)", edges.records(), edges.size(), result.new_edges.size());
+        if (detector && !result.new_edges.empty()) dispatcher.dispatch(detector->detect(result.new_edges));
+    };
+
+    using Clock = std::chrono::steady_clock;
+    const auto start = Clock::now();
+    auto next_flush = start + std::chrono::duration<double>(o.flush_seconds);
+    while (!g_stop) {
+        collector.poll(200);
+        const auto now = Clock::now();
+        if (o.duration > 0 && now - start >= std::chrono::duration<double>(o.duration)) break;
+        if (now >= next_flush) {
+            flush();
+            next_flush = now + std::chrono::duration<double>(o.flush_seconds);
+        }
+    }
+    // Whatever is queued in the socket when the stop comes is still read.
+    while (collector.poll(0) > 0) {
+    }
+    flush();
+    if (detector) store.save_alert_marks(dispatcher.limiter().marks());
+    print_summary(o, collector, totals, store);
+    if (detector) std::cout << "alerts: " << dispatcher.sent() << " raised, " << dispatcher.suppressed() << " suppressed\n";
+    exit_code = 0;
+}
+
+}  // namespace
+
+void add_collect_command(CLI::App& app, int& exit_code) {
+    auto o = std::make_shared<CollectOptions>();
+    auto* cmd = app.add_subcommand("collect", "Receive NetFlow v5/v9 and IPFIX over UDP and commit the edges to the baseline database.\n"
+                                              "Stops on SIGINT or SIGTERM after a last commit.");
+    cmd->add_option("--listen", o->listen, "Address and port to receive on: 0.0.0.0:2055, [::]:4739 (IPv6 and IPv4)")
+        ->capture_default_str();
+    cmd->add_option("--db", o->db, "Baseline database (SQLite; created if missing)")->required();
+    cmd->add_option("--source", o->source, "Label for the collected edges")->capture_default_str();
+    cmd->add_option("--flush-seconds", o->flush_seconds, "Commit the edges seen to the database this often")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    cmd->add_option("--duration", o->duration, "Stop after this many seconds (default: run until a signal)")
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--receive-buffer", o->receive_buffer, "Socket receive buffer in bytes")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    cmd->add_option("--site", o->site, "Site directory: raise alerts for new edges its devices' baseline and policy do not explain")
+        ->check(CLI::ExistingDirectory);
+    cmd->add_option("--today", o->today, "Day approvals expire against, YYYY-MM-DD (default: today, UTC)");
+    cmd->add_option("--alerts", o->alerts, "Append alerts to this JSON-lines file");
+    cmd->add_option("--syslog", o->syslog, "Send alerts as RFC 5424 syslog over UDP to HOST:PORT");
+    cmd->add_option("--alert-window", o->alert_window, "At most one alert per edge per this many seconds")
+        ->check(CLI::PositiveNumber);
+    cmd->callback([o, &exit_code] { run(*o, exit_code); });
+}
+
+}  // namespace wardgate::cli

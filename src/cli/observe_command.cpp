@@ -1,0 +1,129 @@
+#include <signal.h>
+
+#include <atomic>
+#include <cstring>
+#include <cmath>
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "common.hpp"
+#include "wardgate/alerts/sinks.hpp"
+#include "wardgate/observe/observer.hpp"
+#include "wardgate/service/logging.hpp"
+
+namespace wardgate::cli {
+
+namespace {
+
+struct ObserveCliOptions {
+    std::string db;
+    bool conntrack = false;
+    int nflog_group = -1;
+    std::string site, today, alerts, syslog;
+    double alert_window = 3600;
+    double flush_seconds = 60;
+    double duration = 0;
+    int receive_buffer_mib = 16;
+};
+
+std::atomic<bool> g_stop{false};
+volatile sig_atomic_t g_signal = 0;
+
+void request_stop(int sig) {
+    g_signal = sig;
+    g_stop.store(true);
+}
+
+[[noreturn]] void bad_option(const std::string& option, const std::string& message) {
+    throw InputError(Diagnostic{"command line", 0, 0, option, message});
+}
+
+void print_summary(const observe::ObserveSummary& s) {
+    std::cout << fmt::format("conntrack: {} events, {} flow records, {} lost (receive buffer overruns)\n", s.conntrack_events,
+                             s.records, s.conntrack_lost);
+    std::cout << fmt::format("nflog: {} logged packets, {} denied-attempt records, {} lost\n", s.nflog_packets,
+                             s.denied_records, s.nflog_lost);
+    for (const auto& [why, n] : s.denied_by) std::cout << fmt::format("  {} packets: {}\n", n, why);
+    if (s.undecodable) std::cout << fmt::format("skipped {} events or packets (other protocols, or cut short)\n", s.undecodable);
+    std::cout << fmt::format("committed {} times: {} edges ({} denied), {} new edges\n", s.commits, s.edges, s.denied_edges,
+                             s.new_edges);
+}
+
+void run(const ObserveCliOptions& o, int& exit_code) {
+    if (!o.conntrack && o.nflog_group < 0) bad_option("--conntrack", "give --conntrack, --nflog-group N or both");
+    if (o.site.empty() && (!o.alerts.empty() || !o.syslog.empty()))
+        bad_option("--site", "--alerts and --syslog need --site to know the devices");
+    service::setup_logging();
+
+    BaselineStore store(o.db);
+    std::optional<Pipeline> pipeline;
+    std::optional<AlertDetector> detector;
+    AlertDispatcher dispatcher;
+    if (!o.site.empty()) {
+        SiteOptions site;
+        site.site = o.site;
+        site.today = o.today;
+        pipeline.emplace(load_pipeline(site));
+        detector.emplace(*pipeline->book, pipeline->policy, pipeline->today);
+        AlertLimiter limiter(o.alert_window);
+        limiter.restore(store.alert_marks());
+        dispatcher = AlertDispatcher(std::move(limiter));
+        dispatcher.add_sink(std::make_unique<LogAlertSink>());
+        if (!o.alerts.empty()) dispatcher.add_sink(std::make_unique<JsonLinesAlertSink>(o.alerts));
+        if (!o.syslog.empty()) dispatcher.add_sink(std::make_unique<SyslogAlertSink>(o.syslog));
+    }
+
+    observe::ObserverOptions options;
+    options.conntrack = o.conntrack;
+    if (o.nflog_group >= 0) options.nflog_group = static_cast<uint16_t>(o.nflog_group);
+    options.conntrack_options.receive_buffer = o.receive_buffer_mib << 20;
+    options.nflog_options.receive_buffer = o.receive_buffer_mib << 20;
+    options.flush_interval = std::chrono::milliseconds(std::llround(o.flush_seconds * 1000));
+    if (o.duration > 0) options.duration = std::chrono::milliseconds(std::llround(o.duration * 1000));
+    observe::Observer observer(store, options);
+    if (detector) observer.set_alerts(&*detector, &dispatcher);
+
+    // No SA_RESTART: the signal interrupts poll() and the loop sees the flag at once.
+    struct sigaction sa {};
+    sa.sa_handler = request_stop;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+    std::cerr << "observing" << (o.conntrack ? " conntrack events" : "")
+              << (o.nflog_group >= 0 ? fmt::format("{}NFLOG group {}", o.conntrack ? " and " : " ", o.nflog_group) : "")
+              << " into " << o.db << "; committing every " << o.flush_seconds << " s; stop with Ctrl-C\n";
+    observer.run(g_stop);
+    if (g_signal) std::cerr << strsignal(g_signal) << ": stopped\n";
+    print_summary(observer.summary());
+    if (detector) std::cout << "alerts: " << dispatcher.sent() << " raised, " << dispatcher.suppressed() << " suppressed\n";
+    std::cout << "the store holds " << store.edge_count() << " edges\n";
+    exit_code = 0;
+}
+
+}  // namespace
+
+void add_observe_command(CLI::App& app, int& exit_code) {
+    auto o = std::make_shared<ObserveCliOptions>();
+    auto* cmd = app.add_subcommand("observe", "Record flows on the gateway itself: conntrack events and packets its ruleset "
+                                              "logs to NFLOG, committed to the baseline database periodically");
+    cmd->add_option("--db", o->db, "Baseline database (SQLite; created if missing)")->required();
+    cmd->add_flag("--conntrack", o->conntrack, "Record connections from conntrack NEW/DESTROY events (source \"conntrack\")");
+    cmd->add_option("--nflog-group", o->nflog_group, "Record packets logged to this NFLOG group as denied attempts (source \"nflog\"); "
+                                                     "the site's log_group")
+        ->check(CLI::Range(0, 65535));
+    cmd->add_option("--site", o->site, "Site directory: raise alerts (denied attempts, new edges) with device context")
+        ->check(CLI::ExistingDirectory);
+    cmd->add_option("--today", o->today, "Day approvals expire against, YYYY-MM-DD (default: today, UTC)");
+    cmd->add_option("--alerts", o->alerts, "Append alerts to this JSON-lines file");
+    cmd->add_option("--syslog", o->syslog, "Send alerts as RFC 5424 syslog over UDP to HOST:PORT");
+    cmd->add_option("--alert-window", o->alert_window, "At most one alert per edge per this many seconds")->check(CLI::PositiveNumber);
+    cmd->add_option("--flush-seconds", o->flush_seconds, "Seconds between commits to the database")->check(CLI::PositiveNumber);
+    cmd->add_option("--duration", o->duration, "Stop after this many seconds (default: run until SIGINT/SIGTERM)")
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--receive-buffer-mib", o->receive_buffer_mib, "Netlink receive buffer per listener, MiB")
+        ->check(CLI::Range(1, 1024));
+    cmd->callback([o, &exit_code] { run(*o, exit_code); });
+}
+
+}  // namespace wardgate::cli
