@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "alerting.hpp"
 #include "common.hpp"
 #include "wardgate/alerts/sinks.hpp"
 #include "wardgate/flows/netflow_collector.hpp"
@@ -18,18 +19,13 @@ namespace wardgate::cli {
 
 namespace {
 
-struct CollectOptions {
+struct CollectOptions : AlertingOptions {
     std::string listen = "0.0.0.0:2055";
     std::string db;
     std::string source = "netflow";
     double flush_seconds = 60;
     double duration = 0;
     int receive_buffer = 32 << 20;
-    std::string site;
-    std::string today;
-    std::string alerts;
-    std::string syslog;
-    double alert_window = 3600;
 };
 
 volatile std::sig_atomic_t g_stop = 0;
@@ -85,27 +81,10 @@ void print_summary(const CollectOptions& o, const netflow::Collector& c, const T
 }
 
 void run(const CollectOptions& o, int& exit_code) {
-    const bool alerting = !o.site.empty();
-    if (!alerting && (!o.alerts.empty() || !o.syslog.empty()))
-        throw InputError(Diagnostic{"command line", 0, 0, "--site", "--alerts and --syslog need --site to know the devices"});
-
     BaselineStore store(o.db);
-    std::optional<Pipeline> pipeline;
-    std::optional<AlertDetector> detector;
-    AlertDispatcher dispatcher{AlertLimiter(o.alert_window)};
-    if (alerting) {
-        SiteOptions site;
-        site.site = o.site;
-        site.today = o.today;
-        pipeline.emplace(load_pipeline(site));
-        detector.emplace(*pipeline->book, pipeline->policy, o.today.empty() ? today_utc() : *parse_date(o.today));
-        AlertLimiter limiter(o.alert_window);
-        limiter.restore(store.alert_marks());
-        dispatcher = AlertDispatcher(std::move(limiter));
-        dispatcher.add_sink(std::make_unique<LogAlertSink>());
-        if (!o.alerts.empty()) dispatcher.add_sink(std::make_unique<JsonLinesAlertSink>(o.alerts));
-        if (!o.syslog.empty()) dispatcher.add_sink(std::make_unique<SyslogAlertSink>(o.syslog));
-    }
+    auto alerting = open_alerting(o, store);
+    auto& detector = alerting->detector;
+    auto& dispatcher = alerting->dispatcher;
 
     install_stop_handlers();
     netflow::Collector collector(o.listen, o.receive_buffer);
@@ -152,7 +131,7 @@ void run(const CollectOptions& o, int& exit_code) {
     flush();
     if (detector) store.save_alert_marks(dispatcher.limiter().marks());
     print_summary(o, collector, totals, store);
-    if (detector) std::cout << "alerts: " << dispatcher.sent() << " raised, " << dispatcher.suppressed() << " suppressed\n";
+    alerting->print_summary(std::cout);
     exit_code = 0;
 }
 
@@ -174,13 +153,7 @@ void add_collect_command(CLI::App& app, int& exit_code) {
     cmd->add_option("--receive-buffer", o->receive_buffer, "Socket receive buffer in bytes")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
-    cmd->add_option("--site", o->site, "Site directory: raise alerts for new edges its devices' baseline and policy do not explain")
-        ->check(CLI::ExistingDirectory);
-    cmd->add_option("--today", o->today, "Day approvals expire against, YYYY-MM-DD (default: today, UTC)");
-    cmd->add_option("--alerts", o->alerts, "Append alerts to this JSON-lines file");
-    cmd->add_option("--syslog", o->syslog, "Send alerts as RFC 5424 syslog over UDP to HOST:PORT");
-    cmd->add_option("--alert-window", o->alert_window, "At most one alert per edge per this many seconds")
-        ->check(CLI::PositiveNumber);
+    add_alerting_options(cmd, *o, "Site directory: raise alerts for new edges its devices' baseline and policy do not explain");
     cmd->callback([o, &exit_code] { run(*o, exit_code); });
 }
 

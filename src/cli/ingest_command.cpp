@@ -5,6 +5,7 @@
 #include <iostream>
 #include <map>
 
+#include "alerting.hpp"
 #include "common.hpp"
 #include "wardgate/alerts/sinks.hpp"
 #include "wardgate/plan/plan.hpp"
@@ -14,16 +15,11 @@ namespace wardgate::cli {
 
 namespace {
 
-struct IngestOptions {
+struct IngestOptions : AlertingOptions {
     std::string db;
     std::vector<std::string> inputs;
     std::string source;
     int retention_days = 0;
-    std::string site;
-    std::string today;
-    std::string alerts;
-    std::string syslog;
-    double alert_window = 3600;
 };
 
 double now_seconds() {
@@ -71,27 +67,10 @@ void print_file(const FileIngest& r, Totals& totals) {
 }
 
 void run(const IngestOptions& o, int& exit_code) {
-    const bool alerting = !o.site.empty();
-    if (!alerting && (!o.alerts.empty() || !o.syslog.empty()))
-        throw InputError(Diagnostic{"command line", 0, 0, "--site", "--alerts and --syslog need --site to know the devices"});
-
     BaselineStore store(o.db);
-    std::optional<Pipeline> pipeline;
-    std::optional<AlertDetector> detector;
-    AlertDispatcher dispatcher{AlertLimiter(o.alert_window)};
-    if (alerting) {
-        SiteOptions site;
-        site.site = o.site;
-        site.today = o.today;
-        pipeline.emplace(load_pipeline(site));
-        detector.emplace(*pipeline->book, pipeline->policy, o.today.empty() ? today_utc() : *parse_date(o.today));
-        AlertLimiter limiter(o.alert_window);
-        limiter.restore(store.alert_marks());
-        dispatcher = AlertDispatcher(std::move(limiter));
-        dispatcher.add_sink(std::make_unique<LogAlertSink>());
-        if (!o.alerts.empty()) dispatcher.add_sink(std::make_unique<JsonLinesAlertSink>(o.alerts));
-        if (!o.syslog.empty()) dispatcher.add_sink(std::make_unique<SyslogAlertSink>(o.syslog));
-    }
+    auto alerting = open_alerting(o, store);
+    auto& detector = alerting->detector;
+    auto& dispatcher = alerting->dispatcher;
 
     Totals totals;
     for (const auto& input : o.inputs) {
@@ -127,7 +106,7 @@ void run(const IngestOptions& o, int& exit_code) {
     std::cout << ": " << totals.records << " records, " << totals.edges << " distinct edges, " << totals.new_edges
               << " new edges; the store holds " << store.edge_count() << " edges\n";
     for (const auto& [reason, n] : totals.skipped) std::cout << "  skipped " << n << ": " << reason << "\n";
-    if (detector) std::cout << "alerts: " << dispatcher.sent() << " raised, " << dispatcher.suppressed() << " suppressed\n";
+    alerting->print_summary(std::cout);
     if (totals.failed) exit_code = 1;
 }
 
@@ -142,13 +121,7 @@ void add_ingest_command(CLI::App& app, int& exit_code) {
     cmd->add_option("--source", o->source, "Label for these files' edges (default: the format, e.g. pcap)");
     cmd->add_option("--retention-days", o->retention_days, "Afterwards remove edges not seen for this many days")
         ->check(CLI::PositiveNumber);
-    cmd->add_option("--site", o->site, "Site directory: raise alerts for new edges its devices' baseline and policy do not explain")
-        ->check(CLI::ExistingDirectory);
-    cmd->add_option("--today", o->today, "Day approvals expire against, YYYY-MM-DD (default: today, UTC)");
-    cmd->add_option("--alerts", o->alerts, "Append alerts to this JSON-lines file");
-    cmd->add_option("--syslog", o->syslog, "Send alerts as RFC 5424 syslog over UDP to HOST:PORT");
-    cmd->add_option("--alert-window", o->alert_window, "At most one alert per edge per this many seconds")
-        ->check(CLI::PositiveNumber);
+    add_alerting_options(cmd, *o, "Site directory: raise alerts for new edges its devices' baseline and policy do not explain");
     cmd->callback([o, &exit_code] { run(*o, exit_code); });
 }
 

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "alerting.hpp"
 #include "common.hpp"
 #include "wardgate/alerts/sinks.hpp"
 #include "wardgate/observe/observer.hpp"
@@ -16,12 +17,10 @@ namespace wardgate::cli {
 
 namespace {
 
-struct ObserveCliOptions {
+struct ObserveCliOptions : AlertingOptions {
     std::string db;
     bool conntrack = false;
     int nflog_group = -1;
-    std::string site, today, alerts, syslog;
-    double alert_window = 3600;
     double flush_seconds = 60;
     double duration = 0;
     int receive_buffer_mib = 16;
@@ -52,27 +51,12 @@ void print_summary(const observe::ObserveSummary& s) {
 
 void run(const ObserveCliOptions& o, int& exit_code) {
     if (!o.conntrack && o.nflog_group < 0) bad_option("--conntrack", "give --conntrack, --nflog-group N or both");
-    if (o.site.empty() && (!o.alerts.empty() || !o.syslog.empty()))
-        bad_option("--site", "--alerts and --syslog need --site to know the devices");
     service::setup_logging();
 
     BaselineStore store(o.db);
-    std::optional<Pipeline> pipeline;
-    std::optional<AlertDetector> detector;
-    AlertDispatcher dispatcher;
-    if (!o.site.empty()) {
-        SiteOptions site;
-        site.site = o.site;
-        site.today = o.today;
-        pipeline.emplace(load_pipeline(site));
-        detector.emplace(*pipeline->book, pipeline->policy, pipeline->today);
-        AlertLimiter limiter(o.alert_window);
-        limiter.restore(store.alert_marks());
-        dispatcher = AlertDispatcher(std::move(limiter));
-        dispatcher.add_sink(std::make_unique<LogAlertSink>());
-        if (!o.alerts.empty()) dispatcher.add_sink(std::make_unique<JsonLinesAlertSink>(o.alerts));
-        if (!o.syslog.empty()) dispatcher.add_sink(std::make_unique<SyslogAlertSink>(o.syslog));
-    }
+    auto alerting = open_alerting(o, store);
+    auto& detector = alerting->detector;
+    auto& dispatcher = alerting->dispatcher;
 
     observe::ObserverOptions options;
     options.conntrack = o.conntrack;
@@ -96,7 +80,7 @@ void run(const ObserveCliOptions& o, int& exit_code) {
     observer.run(g_stop);
     if (g_signal) std::cerr << strsignal(g_signal) << ": stopped\n";
     print_summary(observer.summary());
-    if (detector) std::cout << "alerts: " << dispatcher.sent() << " raised, " << dispatcher.suppressed() << " suppressed\n";
+    alerting->print_summary(std::cout);
     std::cout << "the store holds " << store.edge_count() << " edges\n";
     exit_code = 0;
 }
@@ -112,12 +96,7 @@ void add_observe_command(CLI::App& app, int& exit_code) {
     cmd->add_option("--nflog-group", o->nflog_group, "Record packets logged to this NFLOG group as denied attempts (source \"nflog\"); "
                                                      "the site's log_group")
         ->check(CLI::Range(0, 65535));
-    cmd->add_option("--site", o->site, "Site directory: raise alerts (denied attempts, new edges) with device context")
-        ->check(CLI::ExistingDirectory);
-    cmd->add_option("--today", o->today, "Day approvals expire against, YYYY-MM-DD (default: today, UTC)");
-    cmd->add_option("--alerts", o->alerts, "Append alerts to this JSON-lines file");
-    cmd->add_option("--syslog", o->syslog, "Send alerts as RFC 5424 syslog over UDP to HOST:PORT");
-    cmd->add_option("--alert-window", o->alert_window, "At most one alert per edge per this many seconds")->check(CLI::PositiveNumber);
+    add_alerting_options(cmd, *o, "Site directory: raise alerts (denied attempts, new edges) with device context");
     cmd->add_option("--flush-seconds", o->flush_seconds, "Seconds between commits to the database")->check(CLI::PositiveNumber);
     cmd->add_option("--duration", o->duration, "Stop after this many seconds (default: run until SIGINT/SIGTERM)")
         ->check(CLI::PositiveNumber);
