@@ -110,24 +110,9 @@ Table live(const Netns& ns) {
 
 // `wardgate apply` inside the namespace, as a child of this process (so it can be killed).
 pid_t spawn_apply(const Netns& ns, const fs::path& site, bool full) {
-    std::string netns_path = "/run/netns/" + ns.name();
-    std::string binary = WARDGATE_BINARY, site_arg = site.string();
-    std::vector<const char*> argv = {binary.c_str(), "apply", site_arg.c_str(), "--today", "2026-11-22", "--yes", "--color", "never"};
+    std::vector<std::string> argv = {WARDGATE_BINARY, "apply", site.string(), "--today", "2026-11-22", "--yes", "--color", "never"};
     if (full) argv.push_back("--full");
-    argv.push_back(nullptr);
-    pid_t pid = fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        int fd = open(netns_path.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) _exit(126);
-        int null = open("/dev/null", O_RDWR);
-        dup2(null, 0);
-        dup2(null, 1);
-        dup2(null, 2);
-        execv(argv[0], const_cast<char* const*>(argv.data()));
-        _exit(127);
-    }
-    return pid;
+    return spawn_in(ns, argv, "/dev/null");
 }
 
 int wait_exit(pid_t pid) {

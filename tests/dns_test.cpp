@@ -72,18 +72,7 @@ public:
                                       "--pid-file=" + (dir.path / "dnsmasq.pid").string(),
                                       "--user=root",
                                       "--log-facility=" + (dir.path / "dnsmasq.log").string()};
-        std::vector<char*> argv;
-        for (auto& a : args) argv.push_back(a.data());
-        argv.push_back(nullptr);
-        std::string netns = "/run/netns/" + ns.name();
-        pid_ = fork();
-        REQUIRE(pid_ >= 0);
-        if (pid_ == 0) {
-            int fd = open(netns.c_str(), O_RDONLY | O_CLOEXEC);
-            if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) _exit(120);
-            execv(argv[0], argv.data());
-            _exit(127);
-        }
+        pid_ = spawn_in(ns, args);
         // Ready once it answers.
         for (int i = 0; i < 100; ++i) {
             std::string out;
@@ -362,21 +351,7 @@ public:
                                       "--metrics-file", (dir.path / "wardgate.prom").string(), "--state-dir",
                                       (dir.path / "state").string(), "--alerts", alerts().string(),
                                       "--drift-interval", "30"};
-        std::vector<char*> argv;
-        for (auto& a : args) argv.push_back(a.data());
-        argv.push_back(nullptr);
-        std::string netns = "/run/netns/" + ns.name(), log = (dir.path / "service.log").string();
-        pid_ = fork();
-        REQUIRE(pid_ >= 0);
-        if (pid_ == 0) {
-            int fd = open(netns.c_str(), O_RDONLY | O_CLOEXEC);
-            if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) _exit(120);
-            int out = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-            dup2(out, 1);
-            dup2(out, 2);
-            execv(argv[0], argv.data());
-            _exit(127);
-        }
+        pid_ = spawn_in(ns, args, (dir.path / "service.log").string());
     }
     ~GatewayService() {
         kill(pid_, SIGTERM);

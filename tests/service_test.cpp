@@ -87,21 +87,7 @@ public:
                                       "--drift-interval",      "1",
                                       "--debounce-ms",         "150"};
         args.insert(args.end(), extra.begin(), extra.end());
-        std::vector<char*> argv;
-        for (auto& a : args) argv.push_back(a.data());
-        argv.push_back(nullptr);
-        std::string netns = "/run/netns/" + ns.name(), log = dir.log().string();
-        pid_ = fork();
-        REQUIRE(pid_ >= 0);
-        if (pid_ == 0) {
-            int fd = open(netns.c_str(), O_RDONLY | O_CLOEXEC);
-            if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) _exit(120);
-            int out = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-            dup2(out, 1);
-            dup2(out, 2);
-            execv(argv[0], argv.data());
-            _exit(127);
-        }
+        pid_ = spawn_in(ns, args, dir.log().string());
     }
     ~ServiceProcess() { stop(SIGTERM); }
     ServiceProcess(const ServiceProcess&) = delete;

@@ -378,6 +378,27 @@ std::string Netns::run(const std::function<std::string()>& fn, int timeout_ms) c
     return finish(spawn_in(name_, fn), Clock::now() + std::chrono::milliseconds(timeout_ms));
 }
 
+pid_t spawn_in(const Netns& ns, const std::vector<std::string>& argv, const std::string& output) {
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    std::string netns = "/run/netns/" + ns.name();
+    pid_t pid = fork();
+    if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+    if (pid == 0) {
+        int fd = open(netns.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) _exit(120);
+        if (!output.empty()) {
+            int out = open(output.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+            dup2(out, 1);
+            dup2(out, 2);
+        }
+        execv(args[0], args.data());
+        _exit(127);
+    }
+    return pid;
+}
+
 void veth(const Netns& a, const std::string& a_if, const Netns& b, const std::string& b_if) {
     a.exec("ip link add " + a_if + " type veth peer name " + b_if + " netns " + b.name());
     a.exec("ip link set " + a_if + " up");

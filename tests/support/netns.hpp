@@ -1,4 +1,5 @@
 #pragma once
+#include <sys/types.h>
 // Network namespaces for kernel tests: each test builds its own (names carry the pid),
 // and every namespace is deleted when its owner goes out of scope, also on failure.
 // Traffic only ever goes between namespaces a test created.
@@ -38,6 +39,11 @@ public:
 private:
     std::string name_;
 };
+
+// Starts argv[0] (a path) as a child process inside ns and returns its pid. Its standard
+// output and error go to `output` (appended), or stay this process's when it is empty.
+// The child exits 120 when it cannot join ns and 127 when exec fails.
+pid_t spawn_in(const Netns& ns, const std::vector<std::string>& argv, const std::string& output = "");
 
 // A veth pair: a_if in a, b_if in b, both up.
 void veth(const Netns& a, const std::string& a_if, const Netns& b, const std::string& b_if);
