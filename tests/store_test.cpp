@@ -18,31 +18,29 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "support/ip_address.hpp"
 #include "support/temp_dir.hpp"
 #include "support/temp_site.hpp"
+#include "support/test_paths.hpp"
 #include "wardgate/store/baseline_store.hpp"
 #include "wardgate/store/ingest.hpp"
 
 using namespace wardgate;
+using wardgate::testing::ip;
+using wardgate::testing::kExampleSite;
+using wardgate::testing::kSharedData;
+using wardgate::testing::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
 
-const std::string kShared = WARDGATE_SHARED_DATA;
-const std::string kExampleSite = std::string(WARDGATE_SOURCE_DIR) + "/policies/example-hospital";
-
-struct TempDir : wardgate::testing::TempDir {
-    TempDir() : wardgate::testing::TempDir("store") {}
-};
-std::string db_of(const wardgate::testing::TempDir& t) { return (t.path / "baseline.db").string(); }
+std::string db_of(const TempDir& t) { return (t.path / "baseline.db").string(); }
 
 uint64_t total_connections(const BaselineStore& s) {
     uint64_t n = 0;
     for (const auto& e : s.query()) n += e.stats.connections;
     return n;
 }
-
-IpAddress ip(const char* text) { return *IpAddress::parse(text); }
 
 // A CSV flow file on the example site's addresses, at fixed times in 2026.
 const char* kSiteFlows =
@@ -56,7 +54,7 @@ const char* kSiteFlows =
 }  // namespace
 
 TEST_CASE("store: the database is in WAL mode with its tables", "[store]") {
-    TempDir tmp;
+    TempDir tmp("store");
     {
         BaselineStore store(db_of(tmp));
         CHECK(store.journal_mode() == "wal");
@@ -80,10 +78,10 @@ TEST_CASE("store: the database is in WAL mode with its tables", "[store]") {
 }
 
 TEST_CASE("store: ingesting the same file twice counts it once", "[store]") {
-    TempDir tmp;
+    TempDir tmp("store");
     BaselineStore store(db_of(tmp));
-    const std::string conn = kShared + "/zeek/wikipedia/conn.log";
-    const std::string pcap = kShared + "/zeek/wikipedia/wikipedia.pcap";
+    const std::string conn = kSharedData + "/zeek/wikipedia/conn.log";
+    const std::string pcap = kSharedData + "/zeek/wikipedia/wikipedia.pcap";
 
     auto first = ingest_file(store, conn);
     CHECK_FALSE(first.commit.already_ingested);
@@ -117,7 +115,7 @@ TEST_CASE("store: ingesting the same file twice counts it once", "[store]") {
 }
 
 TEST_CASE("store: new edges know whether the peer was seen before", "[store]") {
-    TempDir tmp;
+    TempDir tmp("store");
     BaselineStore store(db_of(tmp));
     ingest_file(store, tmp.write("a.csv", "initiator,responder,protocol,port,start\n10.0.0.1,10.0.0.2,tcp,443,1000\n"));
     auto r = ingest_file(store, tmp.write("b.csv",
@@ -139,8 +137,35 @@ TEST_CASE("store: new edges know whether the peer was seen before", "[store]") {
     CHECK(e[0].stats.last_seen == 2000);
 }
 
+TEST_CASE("store: new edges are judged alike whether the file is small or large against the store", "[store]") {
+    // A file with few edges against a large store is checked edge by edge with indexed
+    // lookups; one with many edges against a small store against all the store's keys at once.
+    // Both must give the same answer.
+    for (int filler : {0, 300}) {
+        INFO("unrelated edges in the store: " << filler);
+        TempDir tmp("store");
+        BaselineStore store(db_of(tmp));
+        std::string text = "initiator,responder,protocol,port,start\n";
+        for (int i = 0; i < filler; ++i) text += "10.9.1." + std::to_string(i % 250) + ",10.8.0." + std::to_string(i / 250) + ",tcp,80,500\n";
+        if (filler) ingest_file(store, tmp.write("filler.csv", text));
+        ingest_file(store, tmp.write("a.csv", "initiator,responder,protocol,port,start\n"
+                                              "10.0.0.1,10.0.0.2,tcp,443,1000\n"
+                                              "10.0.0.5,10.0.0.6,udp,514,1000\n"));
+        auto r = ingest_file(store, tmp.write("b.csv",
+                                              "initiator,responder,protocol,port,start\n"
+                                              "10.0.0.1,10.0.0.2,tcp,443,2000\n"    // known edge
+                                              "10.0.0.1,10.0.0.2,tcp,8443,2000\n"   // known pair this way round
+                                              "10.0.0.6,10.0.0.5,tcp,22,2000\n"     // known pair the other way round
+                                              "10.0.0.1,10.0.0.3,udp,53,2000\n"));  // new peer
+        std::map<uint16_t, bool> known;
+        for (const auto& n : r.commit.new_edges) known[n.edge.key.responder_port] = n.peer_known;
+        CHECK(known == std::map<uint16_t, bool>{{8443, true}, {22, true}, {53, false}});
+        CHECK(store.edge_count() == static_cast<uint64_t>(filler) + 5);
+    }
+}
+
 TEST_CASE("store: a killed ingest leaves the database intact, holding whole files only", "[store]") {
-    TempDir tmp;
+    TempDir tmp("store");
     // Small files first, then one big enough that the kill lands inside it.
     std::vector<std::string> small;
     for (int f = 0; f < 3; ++f) {
@@ -210,7 +235,7 @@ TEST_CASE("store: a killed ingest leaves the database intact, holding whole file
 }
 
 TEST_CASE("store: retention ages out edges not seen since the cutoff", "[store]") {
-    TempDir tmp;
+    TempDir tmp("store");
     BaselineStore store(db_of(tmp));
     ingest_file(store, tmp.write("flows.csv",
                                  "initiator,responder,protocol,port,start,duration\n"
@@ -226,11 +251,36 @@ TEST_CASE("store: retention ages out edges not seen since the cutoff", "[store]"
     CHECK(left[0].key.responder == ip("10.0.0.4"));
 }
 
+TEST_CASE("store: retention forgets old live batches but keeps every file's record", "[store]") {
+    TempDir tmp("store");
+    BaselineStore store(db_of(tmp));
+    ingest_file(store, tmp.write("flows.csv", "initiator,responder,protocol,port,start\n10.0.0.1,10.0.0.2,tcp,443,1000\n"));
+    const ObservedEdge edge{EdgeKey{ip("10.0.0.1"), ip("10.0.0.9"), Protocol::udp, 2055}, EdgeStats{1000, 1000, 1, 0, true}};
+    for (const char* format : {"netflow", "conntrack", "nflog"}) {
+        IngestedFile batch;
+        batch.file.path = std::string(format) + " batch";
+        batch.file.hash = std::string(format) + ":run:1";
+        batch.source = format;
+        batch.format = format;
+        batch.records = 1;
+        batch.ingested_at = 1000;
+        store.commit_file(batch, {edge});
+    }
+    REQUIRE(store.files().size() == 4);
+    store.age_out(2000);
+    // Live batches are never looked up again, so their records go with their edges; a file's
+    // record stays, so that ingesting the file again still counts nothing twice.
+    auto files = store.files();
+    REQUIRE(files.size() == 1);
+    CHECK(files[0].format == "csv");
+    CHECK(store.edge_count() == 0);
+}
+
 TEST_CASE("store: queries by address, port, protocol, time and source", "[store]") {
-    TempDir tmp;
+    TempDir tmp("store");
     BaselineStore store(db_of(tmp));
     ingest_file(store, tmp.write("site.csv", kSiteFlows), "span-icu");
-    ingest_file(store, kShared + "/zeek/dhcp/conn.log");
+    ingest_file(store, kSharedData + "/zeek/dhcp/conn.log");
     CHECK(store.edges(EdgeQuery{.addresses = {ip("10.110.0.21")}}).size() == 3);
     CHECK(store.edges(EdgeQuery{.port = 443}).size() == 2);
     CHECK(store.edges(EdgeQuery{.protocol = Protocol::udp}).size() == 4);  // the DHCP edges
@@ -247,10 +297,10 @@ TEST_CASE("store: queries by address, port, protocol, time and source", "[store]
 }
 
 TEST_CASE("store: wardgate ingest and wardgate flows", "[store]") {
-    TempDir tmp;
+    TempDir tmp("store");
     const std::string flows = tmp.write("site.csv", kSiteFlows);
-    auto r = testing::run_wardgate("ingest --db " + db_of(tmp) + " " + flows + " " + kShared +
-                                   "/pcap/telnet.pcap " + kShared + "/pcap/hl7.pcap");
+    auto r = testing::run_wardgate("ingest --db " + db_of(tmp) + " " + flows + " " + kSharedData +
+                                   "/pcap/telnet.pcap " + kSharedData + "/pcap/hl7.pcap");
     INFO(r.out << r.err);
     REQUIRE(r.exit_code == 0);
     CHECK_THAT(r.out, Catch::Contains("telnet.pcap: pcap, 92 packets, 1 records, 1 edges (1 new)"));
@@ -286,13 +336,21 @@ TEST_CASE("store: wardgate ingest and wardgate flows", "[store]") {
     auto segment = testing::run_wardgate("flows --db " + db_of(tmp) + " --site " + kExampleSite + " --segment workstations");
     CHECK_THAT(segment.out, Catch::Contains("1 edge\n"));
 
+    auto pcap_only = testing::run_wardgate("flows --db " + db_of(tmp) + " --source pcap");
+    CHECK_THAT(pcap_only.out, Catch::Contains("192.168.0.2 -> 192.168.0.1 tcp/23"));
+    CHECK_THAT(pcap_only.out, Catch::Contains("10.0.0.155 -> 10.0.0.126 tcp/6661"));
+    CHECK_THAT(pcap_only.out, Catch::Contains("2 edges\n"));
+    auto csv_only = testing::run_wardgate("flows --db " + db_of(tmp) + " --source csv --port 23");
+    CHECK_THAT(csv_only.out, Catch::Contains("10.200.0.21 -> 10.110.0.21 tcp/23"));
+    CHECK_THAT(csv_only.out, Catch::Contains("1 edge\n"));
+
     auto no_site = testing::run_wardgate("flows --db " + db_of(tmp) + " --device pump-icu-01");
     CHECK(no_site.exit_code == 1);
     CHECK_THAT(no_site.err, Catch::Contains("need --site"));
 }
 
 TEST_CASE("store: plan --db merges the stored edges with the site's flow files", "[store]") {
-    TempDir tmp;
+    TempDir tmp("store");
     testing::run_wardgate("ingest --db " + db_of(tmp) + " " + tmp.write("site.csv", kSiteFlows));
     auto without = testing::run_wardgate("plan " + kExampleSite + " --today 2026-03-10 --format json");
     auto with = testing::run_wardgate("plan " + kExampleSite + " --today 2026-03-10 --format json --db " + db_of(tmp));

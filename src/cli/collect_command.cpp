@@ -1,7 +1,7 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <csignal>
+#include <atomic>
 #include <iostream>
 #include <random>
 
@@ -25,28 +25,16 @@ struct CollectOptions : AlertingOptions {
     std::string source = "netflow";
     double flush_seconds = 60;
     double duration = 0;
+    int retention_days = 0;
     int receive_buffer = 32 << 20;
 };
-
-volatile std::sig_atomic_t g_stop = 0;
-
-void request_stop(int) { g_stop = 1; }
-
-// Without SA_RESTART, so a signal ends the wait for datagrams at once.
-void install_stop_handlers() {
-    struct sigaction sa {};
-    sa.sa_handler = request_stop;
-    sigemptyset(&sa.sa_mask);
-    ::sigaction(SIGINT, &sa, nullptr);
-    ::sigaction(SIGTERM, &sa, nullptr);
-}
 
 double now_seconds() {
     return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 struct Totals {
-    uint64_t flushes = 0, records = 0, edges = 0, new_edges = 0;
+    uint64_t flushes = 0, records = 0, edges = 0, new_edges = 0, aged_out = 0;
 };
 
 void print_summary(const CollectOptions& o, const netflow::Collector& c, const Totals& t, BaselineStore& store) {
@@ -62,6 +50,7 @@ void print_summary(const CollectOptions& o, const netflow::Collector& c, const T
                              t.flushes, t.new_edges, store.edge_count());
     std::cout << fmt::format("  lost by sequence: {} records (v5, IPFIX), {} packets (v9); {} sequence resets\n",
                              d.lost_records, d.lost_packets, d.sequence_resets);
+    if (t.aged_out) std::cout << fmt::format("  retention: removed {} edges\n", t.aged_out);
     std::cout << fmt::format("  kernel drops: {} (receive buffer {} bytes); {} truncated datagrams\n", r.kernel_drops,
                              r.receive_buffer, r.truncated);
     std::cout << fmt::format("  templates: {} ({} withdrawn); data sets before their template: {} ({} decoded later, {} dropped); "
@@ -86,7 +75,7 @@ void run(const CollectOptions& o, int& exit_code) {
     auto& detector = alerting->detector;
     auto& dispatcher = alerting->dispatcher;
 
-    install_stop_handlers();
+    const std::atomic<bool>& stop = install_stop_handlers();
     netflow::Collector collector(o.listen, o.receive_buffer);
     std::cout << "listening on " << o.listen << " (port " << collector.port() << ")" << std::endl;
 
@@ -95,6 +84,7 @@ void run(const CollectOptions& o, int& exit_code) {
                                            static_cast<unsigned>(::getpid()));
     Totals totals;
     auto flush = [&] {
+        if (o.retention_days > 0) totals.aged_out += store.age_out(now_seconds() - o.retention_days * 86400.0);
         Aggregator edges = collector.take_edges();
         if (edges.size() == 0) return;
         IngestedFile ingested;
@@ -116,7 +106,7 @@ void run(const CollectOptions& o, int& exit_code) {
     using Clock = std::chrono::steady_clock;
     const auto start = Clock::now();
     auto next_flush = start + std::chrono::duration<double>(o.flush_seconds);
-    while (!g_stop) {
+    while (!stop) {
         collector.poll(200);
         const auto now = Clock::now();
         if (o.duration > 0 && now - start >= std::chrono::duration<double>(o.duration)) break;
@@ -144,6 +134,7 @@ void add_collect_command(CLI::App& app, int& exit_code) {
     cmd->add_option("--listen", o->listen, "Address and port to receive on: 0.0.0.0:2055, [::]:4739 (IPv6 and IPv4)")
         ->capture_default_str();
     cmd->add_option("--db", o->db, "Baseline database (SQLite; created if missing)")->required();
+    add_retention_option(*cmd, o->retention_days);
     cmd->add_option("--source", o->source, "Label for the collected edges")->capture_default_str();
     cmd->add_option("--flush-seconds", o->flush_seconds, "Commit the edges seen to the database this often")
         ->check(CLI::PositiveNumber)

@@ -1,5 +1,6 @@
 #include "common.hpp"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -9,6 +10,36 @@
 #include "wardgate/plan/snapshot.hpp"
 
 namespace wardgate::cli {
+
+namespace {
+std::atomic<bool> g_stop{false};
+volatile sig_atomic_t g_signal = 0;
+
+void request_stop(int sig) {
+    g_signal = sig;
+    g_stop.store(true);
+}
+}  // namespace
+
+void add_retention_option(CLI::App& cmd, int& days) {
+    cmd.add_option("--retention-days", days, "Remove edges not seen for this many days (after each commit)")
+        ->check(CLI::PositiveNumber);
+}
+
+void bad_option(const std::string& option, const std::string& message) {
+    throw InputError(Diagnostic{"command line", 0, 0, option, message});
+}
+
+const std::atomic<bool>& install_stop_handlers() {
+    struct sigaction sa {};
+    sa.sa_handler = request_stop;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGINT, &sa, nullptr);
+    ::sigaction(SIGTERM, &sa, nullptr);
+    return g_stop;
+}
+
+int stop_signal() { return g_signal; }
 
 void add_site_options(CLI::App& cmd, SiteOptions& o) {
     cmd.add_option("site", o.site, "Site directory (site.toml, devices, profiles, policy, flows)")

@@ -2,6 +2,7 @@
 // Options and helpers every subcommand shares. The CLI only parses, calls the library, prints.
 #include <CLI/CLI.hpp>
 
+#include <atomic>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -21,11 +22,19 @@ struct SiteOptions {
 };
 
 void add_site_options(CLI::App& cmd, SiteOptions& o);
+// --retention-days for the commands that write the baseline store.
+void add_retention_option(CLI::App& cmd, int& days);
 // Runs the pipeline with terminal progress when stderr is a terminal.
 Pipeline load_pipeline(const SiteOptions& o);
 bool use_color(const std::string& mode);  // auto | always | never, against stdout
 // Writes to a file atomically, or to stdout when path is empty or "-".
 void emit(const std::string& path, const std::string& content);
+// A bad command-line value, reported like an input error: "command line: OPTION: message".
+[[noreturn]] void bad_option(const std::string& option, const std::string& message);
+// SIGINT and SIGTERM set the returned flag. No SA_RESTART, so a blocking poll() or recv() returns
+// at once and the loop sees the flag; stop_signal() names the signal that came (0: none).
+const std::atomic<bool>& install_stop_handlers();
+int stop_signal();
 
 void add_plan_command(CLI::App& app, int& exit_code);
 void add_apply_command(CLI::App& app, int& exit_code);

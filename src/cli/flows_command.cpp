@@ -23,13 +23,10 @@ struct FlowsOptions {
     std::string protocol;
     std::string since;
     std::string until;
+    std::string source;
     bool unexplained = false;
     std::string format = "text";
 };
-
-[[noreturn]] void bad_option(const std::string& option, const std::string& message) {
-    throw InputError(Diagnostic{"command line", 0, 0, option, message});
-}
 
 double time_option(const std::string& option, const std::string& text) {
     auto t = parse_time_argument(text);
@@ -51,6 +48,7 @@ void run(const FlowsOptions& o) {
     EdgeQuery q;
     if (!o.since.empty()) q.since = time_option("--since", o.since);
     if (!o.until.empty()) q.until = time_option("--until", o.until);
+    if (!o.source.empty()) q.source = o.source;
     if (o.port >= 0) q.port = static_cast<uint16_t>(o.port);
     if (!o.protocol.empty()) {
         q.protocol = parse_protocol(o.protocol);
@@ -140,6 +138,9 @@ void add_flows_command(CLI::App& app, int&) {
     cmd->add_option("--protocol", o->protocol, "Only tcp, udp or icmp edges");
     cmd->add_option("--since", o->since, "Only edges last seen at or after this time (ISO 8601)");
     cmd->add_option("--until", o->until, "Only edges first seen at or before this time (ISO 8601)");
+    cmd->add_option("--source", o->source,
+                    "Only edges recorded under this source: pcap, zeek-tsv, zeek-json, csv, netflow, conntrack, "
+                    "nflog (denied attempts), or a label given to ingest or collect with --source");
     cmd->add_flag("--unexplained", o->unexplained, "Only edges no profile or approval explains");
     cmd->add_option("--format", o->format, "Output format")->check(CLI::IsMember({"text", "json"}));
     cmd->callback([o] { run(*o); });

@@ -119,8 +119,7 @@ void add_ingest_command(CLI::App& app, int& exit_code) {
     cmd->add_option("--db", o->db, "Baseline database (SQLite; created if missing)")->required();
     cmd->add_option("inputs", o->inputs, "Flow files")->required()->check(CLI::ExistingFile);
     cmd->add_option("--source", o->source, "Label for these files' edges (default: the format, e.g. pcap)");
-    cmd->add_option("--retention-days", o->retention_days, "Afterwards remove edges not seen for this many days")
-        ->check(CLI::PositiveNumber);
+    add_retention_option(*cmd, o->retention_days);
     add_alerting_options(cmd, *o, "Site directory: raise alerts for new edges its devices' baseline and policy do not explain");
     cmd->callback([o, &exit_code] { run(*o, exit_code); });
 }

@@ -1,5 +1,3 @@
-#include <signal.h>
-
 #include <atomic>
 #include <cstring>
 #include <cmath>
@@ -23,20 +21,9 @@ struct ObserveCliOptions : AlertingOptions {
     int nflog_group = -1;
     double flush_seconds = 60;
     double duration = 0;
+    int retention_days = 0;
     int receive_buffer_mib = 16;
 };
-
-std::atomic<bool> g_stop{false};
-volatile sig_atomic_t g_signal = 0;
-
-void request_stop(int sig) {
-    g_signal = sig;
-    g_stop.store(true);
-}
-
-[[noreturn]] void bad_option(const std::string& option, const std::string& message) {
-    throw InputError(Diagnostic{"command line", 0, 0, option, message});
-}
 
 void print_summary(const observe::ObserveSummary& s) {
     std::cout << fmt::format("conntrack: {} events, {} flow records, {} lost (receive buffer overruns)\n", s.conntrack_events,
@@ -47,6 +34,7 @@ void print_summary(const observe::ObserveSummary& s) {
     if (s.undecodable) std::cout << fmt::format("skipped {} events or packets (other protocols, or cut short)\n", s.undecodable);
     std::cout << fmt::format("committed {} times: {} edges ({} denied), {} new edges\n", s.commits, s.edges, s.denied_edges,
                              s.new_edges);
+    if (s.aged_out) std::cout << fmt::format("retention: removed {} edges\n", s.aged_out);
 }
 
 void run(const ObserveCliOptions& o, int& exit_code) {
@@ -64,21 +52,17 @@ void run(const ObserveCliOptions& o, int& exit_code) {
     options.conntrack_options.receive_buffer = o.receive_buffer_mib << 20;
     options.nflog_options.receive_buffer = o.receive_buffer_mib << 20;
     options.flush_interval = std::chrono::milliseconds(std::llround(o.flush_seconds * 1000));
+    if (o.retention_days > 0) options.retention_seconds = o.retention_days * 86400.0;
     if (o.duration > 0) options.duration = std::chrono::milliseconds(std::llround(o.duration * 1000));
     observe::Observer observer(store, options);
     if (detector) observer.set_alerts(&*detector, &dispatcher);
 
-    // No SA_RESTART: the signal interrupts poll() and the loop sees the flag at once.
-    struct sigaction sa {};
-    sa.sa_handler = request_stop;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, nullptr);
-    sigaction(SIGTERM, &sa, nullptr);
+    const std::atomic<bool>& stop = install_stop_handlers();
     std::cerr << "observing" << (o.conntrack ? " conntrack events" : "")
               << (o.nflog_group >= 0 ? fmt::format("{}NFLOG group {}", o.conntrack ? " and " : " ", o.nflog_group) : "")
               << " into " << o.db << "; committing every " << o.flush_seconds << " s; stop with Ctrl-C\n";
-    observer.run(g_stop);
-    if (g_signal) std::cerr << strsignal(g_signal) << ": stopped\n";
+    observer.run(stop);
+    if (stop_signal()) std::cerr << strsignal(stop_signal()) << ": stopped\n";
     print_summary(observer.summary());
     alerting->print_summary(std::cout);
     std::cout << "the store holds " << store.edge_count() << " edges\n";
@@ -97,6 +81,7 @@ void add_observe_command(CLI::App& app, int& exit_code) {
                                                      "the site's log_group")
         ->check(CLI::Range(0, 65535));
     add_alerting_options(cmd, *o, "Site directory: raise alerts (denied attempts, new edges) with device context");
+    add_retention_option(*cmd, o->retention_days);
     cmd->add_option("--flush-seconds", o->flush_seconds, "Seconds between commits to the database")->check(CLI::PositiveNumber);
     cmd->add_option("--duration", o->duration, "Stop after this many seconds (default: run until SIGINT/SIGTERM)")
         ->check(CLI::PositiveNumber);

@@ -120,6 +120,8 @@ void Observer::flush() {
     commit(kConntrackSource, "conntrack", pending_, false);
     commit(kDeniedSource, "nflog", pending_denied_, true);
     denied_rule_.clear();
+    if (options_.retention_seconds)
+        summary_.aged_out += store_.age_out(netlink_support::now_seconds() - *options_.retention_seconds);
 }
 
 void Observer::run(const std::atomic<bool>& stop) {

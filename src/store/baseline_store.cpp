@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <unordered_set>
 
 #include "../flows/field_parse.hpp"
 #include "sqlite.hpp"
@@ -16,7 +17,9 @@ using store_internal::Transaction;
 
 namespace {
 
-constexpr int kSchemaVersion = 1;
+// 2: no index on last_seen. Keeping it cost an index update on every ingested edge, while
+// only the rare age-out scan used it.
+constexpr int kSchemaVersion = 2;
 
 // Addresses are stored as 4- or 16-byte blobs (compact, and they sort by address).
 constexpr const char* kSchema = R"sql(
@@ -34,7 +37,6 @@ CREATE TABLE IF NOT EXISTS edges (
     PRIMARY KEY (initiator, responder, protocol, port, source)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS edges_by_responder ON edges (responder);
-CREATE INDEX IF NOT EXISTS edges_by_last_seen ON edges (last_seen);
 CREATE TABLE IF NOT EXISTS ingested_files (
     hash        TEXT PRIMARY KEY,
     path        TEXT    NOT NULL,
@@ -78,6 +80,73 @@ IngestedFile file_from_row(const Statement& s) {
     return f;
 }
 
+// What the store knew before a commit: whether an edge (under any source) or its pair of
+// addresses (either way round) is there. A batch that is large against the store loads all
+// the store's keys in one ordered scan; otherwise each edge costs one or two B-tree lookups.
+class StoreKeys {
+public:
+    enum class Seen { none, pair, edge };
+
+    StoreKeys(sqlite3* h, size_t batch)
+        : forward_(h, "SELECT protocol, port FROM edges WHERE initiator = ? AND responder = ?"),
+          reverse_(h, "SELECT 1 FROM edges WHERE initiator = ? AND responder = ? LIMIT 1") {
+        // Reading up to four keys per edge of the batch costs less than the batch's lookups.
+        Statement scan(h, "SELECT initiator, responder, protocol, port FROM edges LIMIT ?");
+        const auto limit = static_cast<int64_t>(4 * batch + 1);
+        scan.bind(1, limit);
+        int64_t rows = 0;
+        while (scan.step()) {
+            EdgeKey k{scan.address(0), scan.address(1), static_cast<Protocol>(scan.integer(2)),
+                      static_cast<uint16_t>(scan.integer(3))};
+            edges_.insert(k);
+            pairs_.insert(pair_of(k.initiator, k.responder));
+            ++rows;
+        }
+        in_memory_ = rows < limit;
+        if (!in_memory_) {
+            edges_.clear();
+            pairs_.clear();
+        }
+    }
+
+    Seen find(const EdgeKey& k) {
+        if (in_memory_) {
+            if (edges_.count(k)) return Seen::edge;
+            return pairs_.count(pair_of(k.initiator, k.responder)) || pairs_.count(pair_of(k.responder, k.initiator))
+                       ? Seen::pair
+                       : Seen::none;
+        }
+        // The rows of the (initiator, responder) pair tell both whether the edge is known
+        // and whether the pair is; only a pair never seen this way round needs the reverse.
+        forward_.bind(1, k.initiator).bind(2, k.responder);
+        bool pair_seen = false;
+        bool edge_seen = false;
+        while (!edge_seen && forward_.step()) {
+            pair_seen = true;
+            edge_seen = forward_.integer(0) == static_cast<int64_t>(k.protocol) &&
+                        forward_.integer(1) == static_cast<int64_t>(k.responder_port);
+        }
+        forward_.reset();
+        if (edge_seen) return Seen::edge;
+        if (!pair_seen) {
+            reverse_.bind(1, k.responder).bind(2, k.initiator);
+            pair_seen = reverse_.step();
+            reverse_.reset();
+        }
+        return pair_seen ? Seen::pair : Seen::none;
+    }
+
+private:
+    // A pair of addresses as an EdgeKey with protocol and port left at their defaults.
+    static EdgeKey pair_of(const IpAddress& a, const IpAddress& b) { return EdgeKey{a, b, Protocol::tcp, 0}; }
+
+    Statement forward_;
+    Statement reverse_;
+    bool in_memory_ = false;
+    std::unordered_set<EdgeKey, EdgeKeyHash> edges_;
+    std::unordered_set<EdgeKey, EdgeKeyHash> pairs_;
+};
+
 }  // namespace
 
 struct BaselineStore::Impl {
@@ -101,6 +170,9 @@ BaselineStore::BaselineStore(const std::filesystem::path& db) : impl_(std::make_
     }
     // FULL: a committed file survives power loss too, at one fsync per file.
     store_internal::exec(h, "PRAGMA synchronous=FULL");
+    // A file with a million new edges touches pages all over both B-trees; with SQLite's 2 MiB
+    // default cache nearly every one of them is read back, and ingest slows by two orders.
+    store_internal::exec(h, "PRAGMA cache_size=-65536");
     Statement version(h, "PRAGMA user_version");
     version.step();
     int64_t found = version.integer(0);
@@ -109,6 +181,7 @@ BaselineStore::BaselineStore(const std::filesystem::path& db) : impl_(std::make_
     if (found < kSchemaVersion) {
         Transaction t(h);
         store_internal::exec(h, kSchema);
+        store_internal::exec(h, "DROP INDEX IF EXISTS edges_by_last_seen");
         store_internal::exec(h, ("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
         t.commit();
     }
@@ -137,21 +210,12 @@ CommitResult BaselineStore::commit_file(const IngestedFile& ingested, const std:
         result.previous = *previous;
         return result;
     }
-    Statement known(h, "SELECT 1 FROM edges WHERE initiator = ? AND responder = ? AND protocol = ? AND port = ? LIMIT 1");
-    Statement pair(h,
-                   "SELECT 1 FROM edges WHERE (initiator = ?1 AND responder = ?2) OR (initiator = ?2 AND responder = ?1) "
-                   "LIMIT 1");
     // Every edge is checked against the store as it was before this file, then written.
+    StoreKeys before(h, edges.size());
     for (const auto& e : edges) {
-        known.bind(1, e.key.initiator).bind(2, e.key.responder);
-        known.bind(3, static_cast<int64_t>(e.key.protocol)).bind(4, static_cast<int64_t>(e.key.responder_port));
-        bool seen = known.step();
-        known.reset();
-        if (seen) continue;
-        pair.bind(1, e.key.initiator).bind(2, e.key.responder);
-        bool peer_known = pair.step();
-        pair.reset();
-        result.new_edges.push_back({e, peer_known});
+        auto seen = before.find(e.key);
+        if (seen == StoreKeys::Seen::edge) continue;
+        result.new_edges.push_back({e, seen == StoreKeys::Seen::pair});
     }
     Statement upsert(h, std::string("INSERT INTO edges (") + kEdgeColumns +
                             ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -189,6 +253,9 @@ uint64_t BaselineStore::age_out(double cutoff) {
     s.bind(1, cutoff);
     s.step();
     auto removed = static_cast<uint64_t>(sqlite3_changes64(h));
+    Statement batches(h, "DELETE FROM ingested_files WHERE format IN ('netflow', 'conntrack', 'nflog') AND ingested_at < ?");
+    batches.bind(1, cutoff);
+    batches.step();
     Statement marks(h, "DELETE FROM alert_marks WHERE last_sent < ?");
     marks.bind(1, cutoff);
     marks.step();

@@ -29,6 +29,7 @@ struct ObserverOptions {
     NflogListenerOptions nflog_options;
     std::chrono::milliseconds flush_interval{60000};
     std::optional<std::chrono::milliseconds> duration;  // none: until stopped
+    std::optional<double> retention_seconds;            // age out edges not seen for this long
 };
 
 struct ObserveSummary {
@@ -43,6 +44,7 @@ struct ObserveSummary {
     uint64_t nflog_lost = 0;
     uint64_t undecodable = 0;        // events or packets of other protocols, or cut short
     uint64_t commits = 0;
+    uint64_t aged_out = 0;           // edges removed by the retention setting
     uint64_t alerts = 0, alerts_suppressed = 0;
     std::map<std::string, uint64_t> denied_by;  // LogPrefix::describe() -> packets
 };

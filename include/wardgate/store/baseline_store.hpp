@@ -96,6 +96,8 @@ public:
     // its hash is already there. `ingested.file.hash` must be set.
     CommitResult commit_file(const IngestedFile& ingested, const std::vector<ObservedEdge>& edges);
     // Removes edges whose last_seen is before cutoff (epoch seconds); returns how many.
+    // The records of live batches (collect, observe) committed before it go too: unlike a
+    // file's, their identity is never asked for again.
     uint64_t age_out(double cutoff);
 
     std::vector<StoredEdge> query(const EdgeQuery& q = {}) const;
