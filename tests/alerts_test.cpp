@@ -17,19 +17,23 @@
 
 #include "support/temp_dir.hpp"
 #include "support/temp_site.hpp"
+#include "support/test_paths.hpp"
+#include "support/text_lines.hpp"
 #include "wardgate/alerts/alerts.hpp"
 #include "wardgate/alerts/sinks.hpp"
 #include "wardgate/plan/pipeline.hpp"
 
 using namespace wardgate;
+using wardgate::testing::file_lines;
+using wardgate::testing::kExampleSite;
+using wardgate::testing::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
 
-const std::string kExampleSite = std::string(WARDGATE_SOURCE_DIR) + "/policies/example-hospital";
 const Date kToday = *parse_date("2026-03-10");
 
-const Pipeline& example() {
+const Pipeline& example_pipeline() {
     static const Pipeline p = [] {
         PipelineOptions o;
         o.today = kToday;
@@ -43,21 +47,10 @@ ObservedEdge edge(const char* from, const char* to, Protocol p, uint16_t port, d
                         EdgeStats{time, time + 2, 3, 420, true}};
 }
 
-struct TempDir : wardgate::testing::TempDir {
-    TempDir() : wardgate::testing::TempDir("alerts") {}
-};
-
-std::vector<std::string> lines_of(const fs::path& file) {
-    std::ifstream in(file);
-    std::vector<std::string> out;
-    for (std::string line; std::getline(in, line);) out.push_back(line);
-    return out;
-}
-
 }  // namespace
 
 TEST_CASE("alerts: telnet to an end-of-support pump is a denied, insecure attempt", "[alerts]") {
-    AlertDetector detector(*example().book, example().policy, kToday);
+    AlertDetector detector(*example_pipeline().book, example_pipeline().policy, kToday);
     auto a = detector.assess(edge("10.200.0.21", "10.110.0.21", Protocol::tcp, 23), true, false);
     REQUIRE(a);
     CHECK(a->kind == AlertKind::denied_attempt);
@@ -92,7 +85,7 @@ TEST_CASE("alerts: telnet to an end-of-support pump is a denied, insecure attemp
 }
 
 TEST_CASE("alerts: a patient monitor talking to the internet", "[alerts]") {
-    AlertDetector detector(*example().book, example().policy, kToday);
+    AlertDetector detector(*example_pipeline().book, example_pipeline().policy, kToday);
     auto a = detector.assess(edge("10.110.0.41", "8.8.8.8", Protocol::tcp, 443), true, false);
     REQUIRE(a);
     CHECK(a->kind == AlertKind::internet_contact);
@@ -112,7 +105,7 @@ TEST_CASE("alerts: a patient monitor talking to the internet", "[alerts]") {
 }
 
 TEST_CASE("alerts: a new port to a known peer, and what raises nothing", "[alerts]") {
-    AlertDetector detector(*example().book, example().policy, kToday);
+    AlertDetector detector(*example_pipeline().book, example_pipeline().policy, kToday);
     // A lab analyzer (class I, PHI medium, downtime medium: risk medium) to its known PACS on a new port.
     auto a = detector.assess(edge("10.130.0.21", "10.50.0.10", Protocol::tcp, 9999), true, true);
     REQUIRE(a);
@@ -158,8 +151,8 @@ TEST_CASE("alerts: risk levels and the insecure protocol list", "[alerts]") {
 }
 
 TEST_CASE("alerts: one alert per edge per hour, the next one counts what was held back", "[alerts]") {
-    AlertDetector detector(*example().book, example().policy, kToday);
-    TempDir tmp;
+    AlertDetector detector(*example_pipeline().book, example_pipeline().policy, kToday);
+    TempDir tmp("alerts");
     AlertDispatcher dispatcher{AlertLimiter(3600)};
     dispatcher.add_sink(std::make_unique<JsonLinesAlertSink>(tmp.path / "alerts.jsonl"));
     auto telnet = [&](double t) {
@@ -171,7 +164,7 @@ TEST_CASE("alerts: one alert per edge per hour, the next one counts what was hel
     dispatcher.dispatch({telnet(4700), telnet(4800)});
     CHECK(dispatcher.sent() == 3);
     CHECK(dispatcher.suppressed() == 3);
-    auto lines = lines_of(tmp.path / "alerts.jsonl");
+    auto lines = file_lines(tmp.path / "alerts.jsonl");
     REQUIRE(lines.size() == 3);
     auto first = nlohmann::json::parse(lines[0]);
     auto third = nlohmann::json::parse(lines[2]);
@@ -193,13 +186,13 @@ TEST_CASE("alerts: one alert per edge per hour, the next one counts what was hel
 }
 
 TEST_CASE("alerts: the JSON-lines record", "[alerts]") {
-    AlertDetector detector(*example().book, example().policy, kToday);
-    TempDir tmp;
+    AlertDetector detector(*example_pipeline().book, example_pipeline().policy, kToday);
+    TempDir tmp("alerts");
     {
         JsonLinesAlertSink sink(tmp.path / "a.jsonl");
         sink.send(*detector.assess(edge("10.200.0.21", "10.110.0.21", Protocol::tcp, 23, 1772532000), true, false));
     }
-    auto lines = lines_of(tmp.path / "a.jsonl");
+    auto lines = file_lines(tmp.path / "a.jsonl");
     REQUIRE(lines.size() == 1);
     auto j = nlohmann::json::parse(lines[0]);
     CHECK(j["kind"] == "denied-attempt");
@@ -235,7 +228,7 @@ TEST_CASE("alerts: RFC 5424 syslog over UDP to a collector on 127.0.0.1", "[aler
     ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
     const int port = ntohs(addr.sin_port);
 
-    AlertDetector detector(*example().book, example().policy, kToday);
+    AlertDetector detector(*example_pipeline().book, example_pipeline().policy, kToday);
     {
         SyslogAlertSink sink("127.0.0.1:" + std::to_string(port));
         sink.send(*detector.assess(edge("10.200.0.21", "10.110.0.21", Protocol::tcp, 23), true, false));
@@ -269,7 +262,7 @@ TEST_CASE("alerts: RFC 5424 syslog over UDP to a collector on 127.0.0.1", "[aler
 }
 
 TEST_CASE("alerts: wardgate ingest --site --alerts raises them for edges new to the store", "[alerts]") {
-    TempDir tmp;
+    TempDir tmp("alerts");
     const std::string db = (tmp.path / "b.db").string();
     const std::string alerts = (tmp.path / "alerts.jsonl").string();
     {
@@ -286,7 +279,7 @@ TEST_CASE("alerts: wardgate ingest --site --alerts raises them for edges new to 
     auto r = testing::run_wardgate(common + " " + (tmp.path / "day1.csv").string() + " " + (tmp.path / "day2.csv").string());
     INFO(r.out << r.err);
     REQUIRE(r.exit_code == 0);
-    auto lines = lines_of(alerts);
+    auto lines = file_lines(alerts);
     std::set<std::string> kinds;
     for (const auto& l : lines) kinds.insert(nlohmann::json::parse(l)["kind"].get<std::string>());
     // day1's lab -> PACS tcp/104 is unexplained but first seen with no baseline: a new peer.
@@ -296,7 +289,7 @@ TEST_CASE("alerts: wardgate ingest --site --alerts raises them for edges new to 
 
     auto again = testing::run_wardgate(common + " " + (tmp.path / "day2.csv").string());
     CHECK_THAT(again.out, Catch::Contains("alerts: 0 raised"));
-    CHECK(lines_of(alerts).size() == 4);
+    CHECK(file_lines(alerts).size() == 4);
 
     auto no_site = testing::run_wardgate("ingest --db " + db + " --alerts " + alerts + " " + (tmp.path / "day1.csv").string());
     CHECK(no_site.exit_code == 1);

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <thread>
 
+#include "support/gateway_fixture.hpp"
 #include "support/netns.hpp"
 #include "support/temp_dir.hpp"
 #include "support/temp_site.hpp"
@@ -19,10 +20,9 @@ using namespace std::chrono_literals;
 using wardgate::testing::Netns;
 using wardgate::testing::read_text;
 using wardgate::testing::TempDir;
+namespace fs = std::filesystem;
 
 namespace {
-
-namespace fs = std::filesystem;
 
 // A copy of the gateway test site that the test may edit.
 fs::path copy_site(const TempDir& dir) {
@@ -46,17 +46,7 @@ std::string apply_args(const fs::path& site) { return "apply " + site.string() +
 std::string plan_args(const fs::path& site) { return "plan " + site.string() + " --today 2026-11-22 --live --color never"; }
 
 void add_device(const fs::path& site, const std::string& name, const std::string& address) {
-    std::ofstream(site / "devices.toml", std::ios::app) << fmt::format(R"(
-[[device]]
-name = "{}"
-addresses = ["{}"]
-role = "patient-monitor"
-vendor = "Acme"
-model = "Vitals 1"
-segment = "icu"
-lifecycle = "support"
-)",
-                                                                       name, address);
+    std::ofstream(site / "devices.toml", std::ios::app) << wardgate::testing::icu_monitor_toml(name, address);
 }
 
 uint64_t netns_inode(const Netns& ns) {

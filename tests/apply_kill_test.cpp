@@ -18,19 +18,19 @@
 #include <sstream>
 #include <thread>
 
+#include "support/clock.hpp"
 #include "support/netns.hpp"
 #include "support/temp_dir.hpp"
 #include "support/temp_site.hpp"
 #include "wardgate/netlink/nft_apply.hpp"
 
 using namespace std::chrono_literals;
+using wardgate::testing::Clock;
 using wardgate::testing::Netns;
 using wardgate::testing::TempDir;
+namespace fs = std::filesystem;
 
 namespace {
-
-namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
 
 constexpr int kDevices = 10000;
 constexpr int kKills = 20;
@@ -104,7 +104,7 @@ struct Table {
     bool operator==(const Table&) const = default;
 };
 
-Table live(const Netns& ns) {
+Table live_table(const Netns& ns) {
     return {normalized(ns.nft_list()), ns.run([] { return wardgate::netlink::describe_live_table(); })};
 }
 
@@ -140,9 +140,9 @@ TEST_CASE("SIGKILL during large applies leaves exactly the old or the new table"
 
     // The two versions, each installed without interruption.
     auto t_full = timed_apply(ns, site_a, true);
-    Table a = live(ns);
+    Table a = live_table(ns);
     auto t_delta = timed_apply(ns, site_b, false);
-    Table b = live(ns);
+    Table b = live_table(ns);
     REQUIRE(a.listing.find("elements 10000:") != std::string::npos);
     REQUIRE(b.listing.find("elements 10000:") != std::string::npos);
     REQUIRE_FALSE(a == b);
@@ -166,7 +166,7 @@ TEST_CASE("SIGKILL during large applies leaves exactly the old or the new table"
         kill(pid, SIGKILL);
         wait_exit(pid);
 
-        Table now = live(ns);
+        Table now = live_table(ns);
         INFO("kill " << i << " after " << wait.count() << " ms, " << (full ? "whole table" : "element delta"));
         bool is_old = now == from, is_new = now == to;
         CHECK((is_old || is_new));
@@ -183,9 +183,9 @@ TEST_CASE("SIGKILL during large applies leaves exactly the old or the new table"
     // Whatever the kills left behind (records, temporary files), the next applies work
     // and install exactly each version.
     timed_apply(ns, site_a, false);
-    CHECK(live(ns) == a);
+    CHECK(live_table(ns) == a);
     timed_apply(ns, site_b, false);
-    CHECK(live(ns) == b);
+    CHECK(live_table(ns) == b);
     struct stat st {};
     if (::stat(("/run/netns/" + ns.name()).c_str(), &st) == 0) {
         std::error_code ignored;

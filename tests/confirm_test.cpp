@@ -11,34 +11,25 @@
 #include <fstream>
 #include <thread>
 
+#include "support/gateway_fixture.hpp"
 #include "support/netns.hpp"
+#include "support/temp_dir.hpp"
 #include "support/temp_site.hpp"
+#include "support/test_paths.hpp"
 #include "wardgate/netlink/nft_apply.hpp"
 #include "wardgate/plan/pipeline.hpp"
 #include "wardgate/render/nft_ruleset.hpp"
 #include "wardgate/service/confirm.hpp"
 
 using namespace wardgate;
+using wardgate::testing::kGatewaySite;
 using wardgate::testing::Netns;
+using wardgate::testing::TempDir;
 using namespace std::chrono_literals;
 
 namespace {
 
-const std::string kSource = WARDGATE_SOURCE_DIR;
-
-struct TempDir {
-    std::filesystem::path path;
-    TempDir() : path(std::filesystem::temp_directory_path() / wardgate::testing::unique_name("cc-state")) {
-        std::filesystem::create_directories(path);
-    }
-    ~TempDir() { std::filesystem::remove_all(path); }
-};
-
-nft::Ruleset ruleset_a() {
-    PipelineOptions o;
-    o.today = *parse_date("2026-11-22");
-    return nft::lower_policy(run_pipeline(kSource + "/tests/data/gateway-site", o).policy);
-}
+nft::Ruleset ruleset_a() { return nft::lower_policy(wardgate::testing::gateway_policy()); }
 
 // A with one more address in its first IPv4 address set (a different table).
 nft::Ruleset ruleset_b(const std::string& extra = "10.110.0.99") {
@@ -52,7 +43,7 @@ nft::Ruleset ruleset_b(const std::string& extra = "10.110.0.99") {
     return rs;
 }
 
-std::string apply_in(const Netns& ns, const nft::Ruleset& rs) {
+std::string apply_ruleset_in(const Netns& ns, const nft::Ruleset& rs) {
     return ns.run([&] {
         netlink::apply_ruleset(rs);
         return std::string("applied");
@@ -116,7 +107,7 @@ TEST_CASE("the rollback record survives a JSON round trip", "[confirm]") {
     r.watchdog_pid = 99;
     auto back = nlohmann::json(r).get<service::RollbackRecord>();
     CHECK(nlohmann::json(back) == nlohmann::json(r));
-    TempDir state;
+    TempDir state("cc-state");
     CHECK_FALSE(service::pending_record(state.path));
     auto c = service::confirm(state.path);
     CHECK(c.outcome == service::ConfirmOutcome::nothing_pending);
@@ -125,8 +116,8 @@ TEST_CASE("the rollback record survives a JSON round trip", "[confirm]") {
 
 TEST_CASE("an unconfirmed commit is rolled back to the byte-identical previous table", "[confirm][kernel]") {
     Netns ns("cc-roll");
-    TempDir state;
-    apply_in(ns, ruleset_a());
+    TempDir state("cc-state");
+    apply_ruleset_in(ns, ruleset_a());
     std::string a = ns.nft_list();
     REQUIRE_FALSE(a.empty());
 
@@ -157,8 +148,8 @@ TEST_CASE("an unconfirmed commit is rolled back to the byte-identical previous t
 
 TEST_CASE("a confirmed commit stays", "[confirm][kernel]") {
     Netns ns("cc-keep");
-    TempDir state;
-    apply_in(ns, ruleset_a());
+    TempDir state("cc-state");
+    apply_ruleset_in(ns, ruleset_a());
     commit_confirmed(ns, state, ruleset_b(), 2000ms);
     std::string b = ns.nft_list();
     int watchdog = service::pending_record(state.path)->watchdog_pid;
@@ -180,8 +171,8 @@ TEST_CASE("a confirmed commit stays", "[confirm][kernel]") {
 
 TEST_CASE("the watchdog rolls back even when the applying process is killed right after the commit", "[confirm][kernel]") {
     Netns ns("cc-kill");
-    TempDir state;
-    apply_in(ns, ruleset_a());
+    TempDir state("cc-state");
+    apply_ruleset_in(ns, ruleset_a());
     std::string a = ns.nft_list();
     nft::Ruleset b = ruleset_b();
     // The child commits, then dies by SIGKILL before it can do anything else (finish()
@@ -204,7 +195,7 @@ TEST_CASE("the watchdog rolls back even when the applying process is killed righ
 
 TEST_CASE("a table that did not exist is deleted again, and a second commit keeps the first previous table", "[confirm][kernel]") {
     Netns ns("cc-absent");
-    TempDir state;
+    TempDir state("cc-state");
     REQUIRE(ns.nft_list().empty());
     commit_confirmed(ns, state, ruleset_a(), 3000ms);
     CHECK_FALSE(ns.nft_list().empty());
@@ -230,8 +221,8 @@ TEST_CASE("a table that did not exist is deleted again, and a second commit keep
 
 TEST_CASE("a failed commit clears its record and stops its watchdog", "[confirm][kernel]") {
     Netns ns("cc-fail");
-    TempDir state;
-    apply_in(ns, ruleset_a());
+    TempDir state("cc-state");
+    apply_ruleset_in(ns, ruleset_a());
     nft::Ruleset broken = ruleset_a();
     broken.chains.back().rules.front().verdict = {nft::Verdict::Kind::jump, "no_such_chain"};
     std::string out = ns.run([&] {
@@ -254,12 +245,12 @@ TEST_CASE("a failed commit clears its record and stops its watchdog", "[confirm]
 
 TEST_CASE("wardgate apply --confirm-within rolls back unless confirmed", "[confirm][kernel]") {
     Netns ns("cc-cli");
-    TempDir state;
-    apply_in(ns, ruleset_a());
+    TempDir state("cc-state");
+    apply_ruleset_in(ns, ruleset_a());
     std::string a = ns.nft_list();
     // The gateway site with one more monitor.
     auto site = state.path / "site";
-    std::filesystem::copy(kSource + "/tests/data/gateway-site", site, std::filesystem::copy_options::recursive);
+    std::filesystem::copy(kGatewaySite, site, std::filesystem::copy_options::recursive);
     std::ofstream(site / "devices.toml", std::ios::app) << R"(
 [[device]]
 name = "monitor-icu-02"

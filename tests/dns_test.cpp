@@ -18,7 +18,9 @@
 #include <thread>
 
 #include "support/netns.hpp"
+#include "support/temp_dir.hpp"
 #include "support/temp_site.hpp"
+#include "support/test_paths.hpp"
 #include "wardgate/core/diagnostic.hpp"
 #include "wardgate/plan/pipeline.hpp"
 #include "wardgate/render/export.hpp"
@@ -36,18 +38,14 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::string kSource = WARDGATE_SOURCE_DIR;
 const std::string kName = "update.vendor.example";
 constexpr const char* kNameserver = "127.0.0.1:5353";
 
-struct Scratch {
-    std::filesystem::path path;
-    Scratch() : path(std::filesystem::temp_directory_path() / wardgate::testing::unique_name("dns")) {
-        std::filesystem::create_directories(path);
+struct Scratch : wardgate::testing::TempDir {
+    Scratch() : wardgate::testing::TempDir("dns") {
         std::filesystem::permissions(path, std::filesystem::perms::all & ~std::filesystem::perms::others_write &
                                                ~std::filesystem::perms::group_write);
     }
-    ~Scratch() { std::filesystem::remove_all(path); }
     std::filesystem::path site() const { return path / "site"; }
     std::filesystem::path hosts() const { return path / "hosts"; }
 };
@@ -117,7 +115,7 @@ std::string hosts_for(const std::vector<std::string>& addresses) {
 
 // The gateway test site with a DNS-only vendor endpoint the monitor reaches on tcp/443.
 void write_dns_site(const Scratch& dir, const std::string& site_extra) {
-    std::filesystem::copy(kSource + "/tests/data/gateway-site", dir.site(), std::filesystem::copy_options::recursive);
+    std::filesystem::copy(wardgate::testing::kGatewaySite, dir.site(), std::filesystem::copy_options::recursive);
     std::string site = read_text(dir.site() / "site.toml");
     auto at = site.find("\n[[segment]]");
     site.insert(at, "\n" + site_extra);

@@ -10,6 +10,8 @@
 
 #include "support/export_readers.hpp"
 #include "support/pipeline_fixture.hpp"
+#include "support/temp_dir.hpp"
+#include "support/temp_site.hpp"
 #include "wardgate/render/export.hpp"
 
 using namespace wardgate;
@@ -18,24 +20,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct ScratchDir {
-    fs::path path;
-    explicit ScratchDir(const std::string& tag)
-        : path(fs::temp_directory_path() / ("wardgate-export-" + tag + "-" + std::to_string(::getpid()))) {
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~ScratchDir() { fs::remove_all(path); }
-};
-
-std::string example() { return export_case_dir("example-hospital").string(); }
-
-std::string read_file(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
+std::string example_site_dir() { return export_case_dir("example-hospital").string(); }
 
 void copy_templates(const fs::path& to) {
     fs::copy(default_template_dir(), to, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
@@ -57,7 +42,7 @@ std::string cut(const std::string& text, const std::string& from, const std::str
 TEST_CASE("export prints the library's export and its warnings", "[export][cli]") {
     auto p = pipeline_for(export_case_dir("example-hospital"), kExportToday);
     for (const std::string target : {"panos", "iptables"}) {
-        auto r = run_wardgate("export " + example() + " --target " + target + " --today " + kExportToday);
+        auto r = run_wardgate("export " + example_site_dir() + " --target " + target + " --today " + kExportToday);
         CHECK(r.exit_code == 0);
         CHECK(r.out == render_export(p.policy, target, default_template_dir()).combined());
         CHECK(r.err.empty());  // the example site exports without warnings
@@ -69,22 +54,22 @@ TEST_CASE("export prints the library's export and its warnings", "[export][cli]"
 
 TEST_CASE("export --out writes the files atomically, --target all every target", "[export][cli]") {
     auto p = pipeline_for(export_case_dir("example-hospital"), kExportToday);
-    ScratchDir dir("out");
-    auto one = run_wardgate("export " + example() + " -t srx --out " + dir.path.string() + " --today " + kExportToday);
+    TempDir dir("export-out");
+    auto one = run_wardgate("export " + example_site_dir() + " -t srx --out " + dir.path.string() + " --today " + kExportToday);
     REQUIRE(one.exit_code == 0);
     CHECK(one.out.empty());
-    CHECK(read_file(dir.path / "st-example-general-hospital-srx.set") ==
+    CHECK(read_text(dir.path / "st-example-general-hospital-srx.set") ==
           render_export(p.policy, "srx", default_template_dir()).text);
 
-    auto all = run_wardgate("export " + example() + " -t all -o " + (dir.path / "all").string() + " --today " + kExportToday);
+    auto all = run_wardgate("export " + example_site_dir() + " -t all -o " + (dir.path / "all").string() + " --today " + kExportToday);
     REQUIRE(all.exit_code == 0);
     size_t files = 0;
     for (const auto& target : export_targets()) {
         auto r = render_export(p.policy, target, default_template_dir());
-        CHECK(read_file(dir.path / "all" / r.filename) == r.text);
+        CHECK(read_text(dir.path / "all" / r.filename) == r.text);
         ++files;
         for (const auto& c : r.companions) {
-            CHECK(read_file(dir.path / "all" / c.filename) == c.text);
+            CHECK(read_text(dir.path / "all" / c.filename) == c.text);
             ++files;
         }
     }
@@ -93,14 +78,14 @@ TEST_CASE("export --out writes the files atomically, --target all every target",
 }
 
 TEST_CASE("export fails without writing anything", "[export][cli]") {
-    ScratchDir dir("fail");
+    TempDir dir("export-fail");
     SECTION("--target all needs --out") {
-        auto r = run_wardgate("export " + example() + " -t all --today " + kExportToday);
+        auto r = run_wardgate("export " + example_site_dir() + " -t all --today " + kExportToday);
         CHECK(r.exit_code == 1);
         CHECK(r.out.empty());
     }
     SECTION("an unknown target") {
-        auto r = run_wardgate("export " + example() + " -t checkpoint --today " + kExportToday);
+        auto r = run_wardgate("export " + example_site_dir() + " -t checkpoint --today " + kExportToday);
         CHECK(r.exit_code != 0);
         CHECK(r.out.empty());
     }
@@ -108,7 +93,7 @@ TEST_CASE("export fails without writing anything", "[export][cli]") {
         copy_templates(dir.path / "templates");
         fs::remove(dir.path / "templates" / "srx" / "config.mustache");
         auto out = dir.path / "exports";
-        auto r = run_wardgate("export " + example() + " -t all -o " + out.string() + " --templates " +
+        auto r = run_wardgate("export " + example_site_dir() + " -t all -o " + out.string() + " --templates " +
                               (dir.path / "templates").string() + " --today " + kExportToday);
         CHECK(r.exit_code == 1);
         CHECK(r.err.find("srx/config.mustache") != std::string::npos);
@@ -117,7 +102,7 @@ TEST_CASE("export fails without writing anything", "[export][cli]") {
     SECTION("a template that does not parse") {
         copy_templates(dir.path / "templates");
         std::ofstream(dir.path / "templates" / "asa" / "config.mustache") << "{{#interfaces}}never closed\n";
-        auto r = run_wardgate("export " + example() + " -t asa -o " + (dir.path / "x").string() + " --templates " +
+        auto r = run_wardgate("export " + example_site_dir() + " -t asa -o " + (dir.path / "x").string() + " --templates " +
                               (dir.path / "templates").string() + " --today " + kExportToday);
         CHECK(r.exit_code == 1);
         CHECK(r.err.find("asa/config.mustache") != std::string::npos);
@@ -127,10 +112,10 @@ TEST_CASE("export fails without writing anything", "[export][cli]") {
 
 TEST_CASE("a site's own templates change the output without recompiling", "[export][templates]") {
     auto p = pipeline_for(export_case_dir("example-hospital"), kExportToday);
-    ScratchDir dir("templates");
+    TempDir dir("export-templates");
     copy_templates(dir.path);
     SECTION("an edited template and a partial") {
-        std::string tmpl = read_file(dir.path / "ios" / "config.mustache");
+        std::string tmpl = read_text(dir.path / "ios" / "config.mustache");
         tmpl.replace(tmpl.find("{{#vlans}}"), 0, "{{> banner}}\n");
         std::ofstream(dir.path / "ios" / "config.mustache") << tmpl;
         std::ofstream(dir.path / "ios" / "banner.mustache") << "banner motd ^wardgate policy for {{site}}^\n";
@@ -147,7 +132,7 @@ TEST_CASE("a site's own templates change the output without recompiling", "[expo
         CHECK(r.text.find("&gt;") == std::string::npos);
     }
     SECTION("a template without IPv6 is warned about, not silently accepted") {
-        std::string tmpl = read_file(dir.path / "fortios" / "config.mustache");
+        std::string tmpl = read_text(dir.path / "fortios" / "config.mustache");
         tmpl = cut(tmpl, "config firewall address6", "{{/addresses6}}");
         tmpl = cut(tmpl, "config firewall addrgrp6", "{{/groups6}}");
         tmpl = cut(tmpl, "{{#has_v6}}", "{{/has_v6}}");

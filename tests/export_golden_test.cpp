@@ -13,6 +13,7 @@
 
 #include "support/export_readers.hpp"
 #include "support/pipeline_fixture.hpp"
+#include "support/temp_site.hpp"
 #include "wardgate/render/export.hpp"
 #include "wardgate/render/nft.hpp"
 
@@ -24,13 +25,6 @@ namespace {
 
 fs::path golden_path(const std::string& c, const std::string& target) {
     return fs::path(WARDGATE_SOURCE_DIR) / "tests" / "golden" / "export" / c / (target + ".txt");
-}
-
-std::string read_file(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
 }
 
 // "line 12: expected '...', got '...'" for the first line that differs; empty when equal.
@@ -66,7 +60,7 @@ TEST_CASE("every target's export of every test site matches its golden file", "[
                     SUCCEED("rewrote " << path);
                 } else {
                     REQUIRE(fs::exists(path));
-                    std::string diff = first_difference(read_file(path), text);
+                    std::string diff = first_difference(read_text(path), text);
                     INFO(path.string() << ": " << diff);
                     CHECK(diff.empty());
                 }

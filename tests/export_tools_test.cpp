@@ -12,6 +12,7 @@
 #include "support/export_readers.hpp"
 #include "support/netns.hpp"
 #include "support/pipeline_fixture.hpp"
+#include "support/temp_dir.hpp"
 #include "wardgate/render/export.hpp"
 
 using namespace wardgate;
@@ -19,12 +20,6 @@ using namespace wardgate::testing;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct ScratchDir {
-    fs::path path = fs::temp_directory_path() / ("wardgate-export-tools-" + std::to_string(::getpid()));
-    ScratchDir() { fs::create_directories(path); }
-    ~ScratchDir() { fs::remove_all(path); }
-};
 
 struct IptablesFiles {
     fs::path v4, v6, sets;
@@ -62,7 +57,7 @@ TEST_CASE("nft -c accepts the nft export of every test site", "[export][tools]")
 }
 
 TEST_CASE("ipset and iptables-restore accept the iptables export of every test site", "[export][tools]") {
-    ScratchDir dir;
+    TempDir dir("export-tools");
     for (const auto& c : export_cases()) {
         DYNAMIC_SECTION(c) {
             Netns ns("export");
@@ -84,7 +79,7 @@ TEST_CASE("traffic through a gateway loaded from the iptables export follows the
     // srv holds the NTP server 10.50.0.5 and PACS 10.50.0.10, and here also the drug library.
     GatewayTopology topo;
     add_address(topo.srv, "eth0", "10.50.0.30/24");
-    ScratchDir dir;
+    TempDir dir("export-tools");
     auto p = pipeline_for(export_case_dir("example-hospital"), kExportToday);
     auto files = write_iptables(render_export(p.policy, "iptables", default_template_dir()), dir.path);
     std::string out;

@@ -8,40 +8,19 @@
 
 #include <unistd.h>
 
+#include "support/flow_fixtures.hpp"
 #include "support/temp_dir.hpp"
 #include "wardgate/flows/readers.hpp"
 
 using namespace wardgate;
+using wardgate::testing::find_edge;
+using wardgate::testing::input_error_of;
+using wardgate::testing::ip;
+using wardgate::testing::preloaded_aggregator;
+using wardgate::testing::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir : wardgate::testing::TempDir {
-    TempDir() : wardgate::testing::TempDir("flows-csv") {}
-};
-
-IpAddress ip(const char* text) { return *IpAddress::parse(text); }
-
-// A copy, so it cannot dangle when edges is a temporary.
-std::optional<ObservedEdge> find_edge(const std::vector<ObservedEdge>& edges, const char* from, const char* to,
-                                      Protocol p, uint16_t port) {
-    EdgeKey key{ip(from), ip(to), p, port};
-    auto it = std::find_if(edges.begin(), edges.end(), [&](const ObservedEdge& e) { return e.key == key; });
-    if (it == edges.end()) return std::nullopt;
-    return *it;
-}
-
-template <typename F>
-Diagnostic input_error_of(F&& f) {
-    try {
-        f();
-    } catch (const InputError& e) {
-        REQUIRE(e.diagnostics().size() == 1);
-        return e.diagnostics().front();
-    }
-    FAIL("expected an InputError");
-    return {};
-}
 
 FlowRecord record(const char* from, const char* to, Protocol p, uint16_t port, double start, double duration,
                   uint64_t bytes, bool established, uint32_t connections = 1) {
@@ -67,13 +46,7 @@ void require_single_untouched_edge(const Aggregator& agg) {
     REQUIRE(e.stats.bytes == 42);
 }
 
-Aggregator preloaded() {
-    Aggregator agg;
-    agg.add(record("10.9.9.9", "10.8.8.8", Protocol::tcp, 2575, 100, 5, 42, false));
-    return agg;
-}
-
-const char* kHeader = "responder,port,protocol,initiator,start,duration,bytes,established,connections,note\n";
+const char* kCsvHeader = "responder,port,protocol,initiator,start,duration,bytes,established,connections,note\n";
 
 }  // namespace
 
@@ -136,8 +109,8 @@ TEST_CASE("Aggregator keeps edges apart under many inserts", "[flows]") {
 }
 
 TEST_CASE("CSV: columns in any order, quoting, ISO and epoch times, connection counts", "[flows]") {
-    TempDir dir;
-    std::string text = std::string(kHeader) +
+    TempDir dir("flows-csv");
+    std::string text = std::string(kCsvHeader) +
                        "10.20.0.5,104,tcp,10.10.0.7,2026-11-02T08:15:00Z,2.5,1000,true,3,\"PACS, main\"\r\n"
                        "10.20.0.5,104,TCP,10.10.0.7,1793608000,,24,no,,plain\r\n"
                        "\r\n"
@@ -177,8 +150,8 @@ TEST_CASE("CSV: columns in any order, quoting, ISO and epoch times, connection c
 }
 
 TEST_CASE("CSV errors name file, line, column and field, and leave the aggregator alone", "[flows]") {
-    TempDir dir;
-    Aggregator agg = preloaded();
+    TempDir dir("flows-csv");
+    Aggregator agg = preloaded_aggregator();
 
     SECTION("a missing required column") {
         std::string file = dir.write("flows.csv", "initiator,responder,protocol,dport\n10.0.0.1,10.0.0.2,tcp,443\n");

@@ -13,34 +13,27 @@
 
 #include <unistd.h>
 
+#include "support/flow_fixtures.hpp"
 #include "support/temp_dir.hpp"
+#include "support/temp_site.hpp"
+#include "support/test_paths.hpp"
+#include "support/text_lines.hpp"
 #include "wardgate/flows/readers.hpp"
 
 using namespace wardgate;
+using wardgate::testing::find_edge;
+using wardgate::testing::input_error_of;
+using wardgate::testing::ip;
+using wardgate::testing::preloaded_aggregator;
+using wardgate::testing::read_text;
+using wardgate::testing::TempDir;
+using wardgate::testing::text_lines;
 namespace fs = std::filesystem;
 
 namespace {
 
-const std::string kZeekData = std::string(WARDGATE_SHARED_DATA) + "/zeek";
+const std::string kZeekData = wardgate::testing::kSharedData + "/zeek";
 const std::string kWikipedia = kZeekData + "/wikipedia/conn.log";
-
-struct TempDir : wardgate::testing::TempDir {
-    TempDir() : wardgate::testing::TempDir("flows-zeek") {}
-};
-
-std::string slurp(const std::string& file) {
-    std::ifstream in(file, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> out;
-    std::stringstream s(text);
-    for (std::string line; std::getline(s, line);) out.push_back(line);
-    return out;
-}
 
 std::string join_lines(const std::vector<std::string>& lines) {
     std::string out;
@@ -59,17 +52,6 @@ std::vector<std::string> split(const std::string& text, char sep) {
     }
 }
 
-IpAddress ip(const char* text) { return *IpAddress::parse(text); }
-
-// A copy, so it cannot dangle when edges is a temporary.
-std::optional<ObservedEdge> find_edge(const std::vector<ObservedEdge>& edges, const char* from, const char* to,
-                                      Protocol p, uint16_t port) {
-    EdgeKey key{ip(from), ip(to), p, port};
-    auto it = std::find_if(edges.begin(), edges.end(), [&](const ObservedEdge& e) { return e.key == key; });
-    if (it == edges.end()) return std::nullopt;
-    return *it;
-}
-
 bool same_edges(const std::vector<ObservedEdge>& a, const std::vector<ObservedEdge>& b) {
     if (a.size() != b.size()) return false;
     for (size_t i = 0; i < a.size(); ++i) {
@@ -81,38 +63,10 @@ bool same_edges(const std::vector<ObservedEdge>& a, const std::vector<ObservedEd
     return true;
 }
 
-// Runs f, which must throw an InputError with one diagnostic, and returns that diagnostic.
-template <typename F>
-Diagnostic input_error_of(F&& f) {
-    try {
-        f();
-    } catch (const InputError& e) {
-        REQUIRE(e.diagnostics().size() == 1);
-        return e.diagnostics().front();
-    }
-    FAIL("expected an InputError");
-    return {};
-}
-
-// An aggregator holding one unrelated edge, to show a failed read leaves it untouched.
-Aggregator preloaded() {
-    Aggregator agg;
-    FlowRecord r;
-    r.initiator = ip("10.9.9.9");
-    r.responder = ip("10.8.8.8");
-    r.protocol = Protocol::tcp;
-    r.responder_port = 2575;
-    r.start = 100;
-    r.duration = 5;
-    r.bytes = 42;
-    agg.add(r);
-    return agg;
-}
-
 void require_preloaded_unchanged(const Aggregator& agg) {
     REQUIRE(agg.size() == 1);
     REQUIRE(agg.records() == 1);
-    REQUIRE(same_edges(agg.edges(), preloaded().edges()));
+    REQUIRE(same_edges(agg.edges(), preloaded_aggregator().edges()));
 }
 
 // The wikipedia conn.log as Zeek JSON lines: same values, dotted keys, unset fields left out,
@@ -121,7 +75,7 @@ std::string wikipedia_as_json() {
     std::vector<std::string> names, types;
     std::string out;
     int row = 0;
-    for (const auto& line : lines_of(slurp(kWikipedia))) {
+    for (const auto& line : text_lines(read_text(kWikipedia))) {
         auto fields = split(line, '\t');
         if (fields[0] == "#fields") names.assign(fields.begin() + 1, fields.end());
         if (fields[0] == "#types") types.assign(fields.begin() + 1, fields.end());
@@ -236,9 +190,9 @@ TEST_CASE("Zeek TSV: the other shared conn.logs", "[flows]") {
 }
 
 TEST_CASE("Zeek TSV: concatenated logs with different #fields, ICMP and unsupported protocols", "[flows]") {
-    TempDir dir;
+    TempDir dir("flows-zeek");
     // Second section: another column order, a site "vlan" column, no conn_state or bytes columns.
-    std::string text = slurp(kZeekData + "/missing-syn/conn.log") +
+    std::string text = read_text(kZeekData + "/missing-syn/conn.log") +
                        "#separator \\x09\n#unset_field\t-\n"
                        "#fields\tvlan\tproto\tid.resp_p\tid.resp_h\tid.orig_p\tid.orig_h\tts\tduration\n"
                        "#types\tint\tenum\tport\taddr\tport\taddr\ttime\tinterval\n"
@@ -281,7 +235,7 @@ TEST_CASE("Zeek TSV: progress is reported with the file's byte count", "[flows]"
 }
 
 TEST_CASE("Zeek JSON: the same rows give the same edges as the TSV", "[flows]") {
-    TempDir dir;
+    TempDir dir("flows-zeek");
     std::string file = dir.write("conn.json", wikipedia_as_json());
     Aggregator from_tsv, from_json;
     read_zeek_tsv(kWikipedia, from_tsv);
@@ -303,7 +257,7 @@ TEST_CASE("Zeek JSON: the same rows give the same edges as the TSV", "[flows]") 
 }
 
 TEST_CASE("Zeek JSON: nested id objects, skipped protocols and blank lines", "[flows]") {
-    TempDir dir;
+    TempDir dir("flows-zeek");
     std::string file = dir.write("conn.json",
                                  R"({"ts":"2026-11-02T08:15:00+01:00","id":{"orig_h":"10.0.0.5","orig_p":5000,"resp_h":"10.0.0.9","resp_p":104},"proto":"tcp","conn_state":"RSTR","orig_bytes":10})"
                                  "\n\n"
@@ -323,10 +277,10 @@ TEST_CASE("Zeek JSON: nested id objects, skipped protocols and blank lines", "[f
 }
 
 TEST_CASE("Zeek TSV errors name file, line, column and field, and leave the aggregator alone", "[flows]") {
-    TempDir dir;
-    auto lines = lines_of(slurp(kWikipedia));
+    TempDir dir("flows-zeek");
+    auto lines = text_lines(read_text(kWikipedia));
     REQUIRE(lines.size() == 43);
-    Aggregator agg = preloaded();
+    Aggregator agg = preloaded_aggregator();
 
     SECTION("a truncated last row (file cut mid-write)") {
         lines.pop_back();                  // #close
@@ -413,10 +367,10 @@ TEST_CASE("Zeek TSV errors name file, line, column and field, and leave the aggr
 }
 
 TEST_CASE("Zeek JSON errors name file, line and field, and leave the aggregator alone", "[flows]") {
-    TempDir dir;
-    auto lines = lines_of(wikipedia_as_json());
+    TempDir dir("flows-zeek");
+    auto lines = text_lines(wikipedia_as_json());
     REQUIRE(lines.size() == 34);
-    Aggregator agg = preloaded();
+    Aggregator agg = preloaded_aggregator();
 
     SECTION("a port above 65535") {
         auto object = nlohmann::json::parse(lines[3]);
@@ -484,7 +438,7 @@ constexpr int kLargeRows = 130000;
 
 LargeLog large_log(int second_block, const std::vector<int>& bad_ports = {}) {
     LargeLog log;
-    auto wikipedia = lines_of(slurp(kWikipedia));
+    auto wikipedia = text_lines(read_text(kWikipedia));
     int line = 0;
     auto add_line = [&](const std::string& text) {
         log.text += text + "\n";
@@ -547,7 +501,7 @@ LargeLog large_log(int second_block, const std::vector<int>& bad_ports = {}) {
 // Large files are aggregated on a second thread while they are parsed (src/flows/zeek_tsv.cpp);
 // none of that may show in the result or the errors.
 TEST_CASE("Zeek TSV: a large file gives exact edges, progress and errors", "[flows]") {
-    TempDir dir;
+    TempDir dir("flows-zeek");
     int second_block = GENERATE(-1, kLargeRows * 2 / 5, kLargeRows * 4 / 5);
     CAPTURE(second_block);
 
@@ -569,7 +523,7 @@ TEST_CASE("Zeek TSV: a large file gives exact edges, progress and errors", "[flo
     SECTION("an error near the end names its line") {
         LargeLog log = large_log(second_block, {120000});
         std::string file = dir.write("conn.log", log.text);
-        Aggregator agg = preloaded();
+        Aggregator agg = preloaded_aggregator();
         Diagnostic d = input_error_of([&] { read_zeek_tsv(file, agg); });
         CHECK(d.line == log.line_of_row[120000]);
         CHECK(d.line == 120000 + 8 + (second_block >= 0 ? 9 : 0) + 1);  // header lines, 1-based
@@ -580,7 +534,7 @@ TEST_CASE("Zeek TSV: a large file gives exact edges, progress and errors", "[flo
     SECTION("of several errors the first is reported") {
         LargeLog log = large_log(second_block, {125000, 20000, 110000});
         std::string file = dir.write("conn.log", log.text);
-        Aggregator agg = preloaded();
+        Aggregator agg = preloaded_aggregator();
         Diagnostic d = input_error_of([&] { read_zeek_tsv(file, agg); });
         CHECK(d.line == log.line_of_row[20000]);
         CHECK(d.column == log.port_column_of_row[20000]);
@@ -591,7 +545,7 @@ TEST_CASE("Zeek TSV: a large file gives exact edges, progress and errors", "[flo
         log.text.resize(log.text.rfind("#close"));  // drop the #close line
         log.text.resize(log.text.size() - 20);      // and cut the last row mid-write
         std::string file = dir.write("conn.log", log.text);
-        Aggregator agg = preloaded();
+        Aggregator agg = preloaded_aggregator();
         Diagnostic d = input_error_of([&] { read_zeek_tsv(file, agg); });
         CHECK(d.line == log.line_of_row.back());
         CHECK(d.message.starts_with("truncated row: "));

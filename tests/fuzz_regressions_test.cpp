@@ -14,6 +14,7 @@
 #include "../src/service/status_socket.hpp"
 #include "support/temp_dir.hpp"
 #include "support/temp_site.hpp"
+#include "support/test_paths.hpp"
 #include "wardgate/core/diagnostic.hpp"
 #include "wardgate/flows/netflow.hpp"
 #include "wardgate/flows/pcap.hpp"
@@ -22,19 +23,13 @@
 #include "wardgate/site/mud.hpp"
 
 using namespace wardgate;
+using wardgate::testing::kSourceDir;
+using wardgate::testing::read_text;
 namespace fs = std::filesystem;
 
 namespace {
 
-const fs::path kSource = WARDGATE_SOURCE_DIR;
-const fs::path kRegressions = kSource / "tests/data/fuzz-regressions";
-
-std::string slurp(const fs::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
+const fs::path kRegressions = fs::path(kSourceDir) / "tests/data/fuzz-regressions";
 
 std::vector<fs::path> inputs_of(const std::string& target) {
     std::vector<fs::path> out;
@@ -59,9 +54,9 @@ void check_located(const InputError& e, const std::string& file) {
 // tests/data/fuzz-site with one file replaced, as the site-file fuzz targets build it.
 std::map<std::string, std::string> fuzz_site_with(const std::string& relative, const std::string& content) {
     std::map<std::string, std::string> files;
-    const fs::path base = kSource / "tests/data/fuzz-site";
+    const fs::path base = fs::path(kSourceDir) / "tests/data/fuzz-site";
     for (const auto& e : fs::recursive_directory_iterator(base))
-        if (e.is_regular_file()) files[fs::relative(e.path(), base).string()] = slurp(e.path());
+        if (e.is_regular_file()) files[fs::relative(e.path(), base).string()] = read_text(e.path());
     files[relative] = content;
     return files;
 }
@@ -75,7 +70,7 @@ const std::map<std::string, std::string> kSiteTargets = {
 }  // namespace
 
 TEST_CASE("the site the site-file fuzz targets start from is valid", "[fuzz]") {
-    testing::TempSite site(fuzz_site_with("site.toml", slurp(kSource / "tests/data/fuzz-site/site.toml")), false);
+    testing::TempSite site(fuzz_site_with("site.toml", read_text(fs::path(kSourceDir) / "tests/data/fuzz-site/site.toml")), false);
     Site s = load_site(site.dir());
     CHECK(s.find_device("pump-01"));
     CHECK(s.find_device("pump-02"));  // from assets.csv
@@ -85,7 +80,7 @@ TEST_CASE("site files that crashed the fuzz targets are reported as input errors
     for (const auto& [target, relative] : kSiteTargets) {
         for (const auto& input : inputs_of(target)) {
             INFO(target << ": " << input.filename().string());
-            testing::TempSite site(fuzz_site_with(relative, slurp(input)), false);
+            testing::TempSite site(fuzz_site_with(relative, read_text(input)), false);
             try {
                 (void)load_site(site.dir());
             } catch (const InputError& e) {
@@ -106,7 +101,7 @@ TEST_CASE("flow logs that crashed the fuzz targets are reported as input errors"
     for (const auto& [target, reader] : readers) {
         for (const auto& input : inputs_of(target)) {
             INFO(target << ": " << input.filename().string());
-            auto file = dir.write(reader.first, slurp(input));
+            auto file = dir.write(reader.first, read_text(input));
             Aggregator out;
             try {
                 auto summary = reader.second(file, out, {});
@@ -122,7 +117,7 @@ TEST_CASE("captures that crashed the fuzz target are read up to the damage", "[f
     testing::TempDir dir("fuzz-regressions");
     for (const auto& input : inputs_of("pcap")) {
         INFO(input.filename().string());
-        auto file = dir.write("capture.pcap", slurp(input));
+        auto file = dir.write("capture.pcap", read_text(input));
         PcapOptions options;
         options.max_flows = 8;
         try {
@@ -139,7 +134,7 @@ TEST_CASE("MUD files that crashed the fuzz target give diagnostics", "[fuzz][mud
     for (const auto& input : inputs_of("mud")) {
         INFO(input.filename().string());
         Diagnostics diags;
-        auto mud = parse_mud(slurp(input), "device.json", diags);
+        auto mud = parse_mud(read_text(input), "device.json", diags);
         if (mud) {
             MudTranslateOptions options;
             options.file = "device.json";
@@ -172,7 +167,7 @@ TEST_CASE("status requests that crashed the fuzz target get one line of JSON", "
     }
     for (const auto& input : inputs_of("status-request")) {
         INFO(input.filename().string());
-        std::string reply = reply_to(slurp(input), answer);
+        std::string reply = reply_to(read_text(input), answer);
         REQUIRE_FALSE(reply.empty());
         CHECK(reply.find('\n') == reply.size() - 1);
         CHECK_FALSE(nlohmann::json::parse(reply, nullptr, false).is_discarded());
@@ -182,7 +177,7 @@ TEST_CASE("status requests that crashed the fuzz target get one line of JSON", "
 TEST_CASE("NetFlow datagrams that crashed the fuzz target are counted as malformed", "[fuzz][netflow]") {
     for (const auto& input : inputs_of("netflow")) {
         INFO(input.filename().string());
-        std::string bytes = slurp(input);
+        std::string bytes = read_text(input);
         if (bytes.empty()) continue;
         netflow::Decoder decoder;
         netflow::Exporter exporter;

@@ -10,30 +10,23 @@
 #include <string>
 
 #include "support/temp_dir.hpp"
+#include "support/temp_site.hpp"
+#include "support/test_paths.hpp"
 #include "wardgate/plan/pipeline.hpp"
 #include "wardgate/site/load.hpp"
 #include "wardgate/site/mud.hpp"
 
 using namespace wardgate;
+using wardgate::testing::read_text;
+using wardgate::testing::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
 
 const std::string kLuminaireUrl = "https://luminaire.example.com/Luminaire_150";
 
-std::string shared_mud(const std::string& name) { return std::string(WARDGATE_SHARED_DATA) + "/mud/" + name; }
-fs::path source_data(const std::string& name) { return fs::path(WARDGATE_SOURCE_DIR) / "tests" / "data" / name; }
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-struct TempDir : wardgate::testing::TempDir {
-    TempDir() : wardgate::testing::TempDir("mud") {}
-};
+std::string shared_mud(const std::string& name) { return wardgate::testing::kSharedData + "/mud/" + name; }
+fs::path source_data(const std::string& name) { return fs::path(wardgate::testing::kSourceDir) / "tests" / "data" / name; }
 
 PeerRef peer(const char* text) { return *PeerRef::parse(text); }
 
@@ -70,7 +63,7 @@ MudTranslation translate_file(const std::string& name, MudMapping map, std::stri
     return translate_ok(*mud, std::move(map), vendor, model);
 }
 
-const DeclaredFlow* find_flow(const Profile& p, Direction dir, const std::string& peer_text, const std::string& svc) {
+const DeclaredFlow* find_declared_flow(const Profile& p, Direction dir, const std::string& peer_text, const std::string& svc) {
     for (const auto& f : p.flows)
         if (f.direction == dir && f.peer.to_string() == peer_text && f.service.to_string() == svc) return &f;
     return nullptr;
@@ -129,7 +122,7 @@ TEST_CASE("cisco-luminaire.json: six ACEs become three conversations", "[mud]") 
     CHECK(t.profile.source == "MUD " + kLuminaireUrl + " (last-update 2018-06-29T19:50:19+02:00)");
 
     // cl0-frdev (dst-dnsname, tcp dst 443, initiated from-device) and its reply half cl0-todev (src 443).
-    auto* update = find_flow(t.profile, Direction::device_initiated, "endpoint:luminaire-cloud", "tcp/443");
+    auto* update = find_declared_flow(t.profile, Direction::device_initiated, "endpoint:luminaire-cloud", "tcp/443");
     REQUIRE(update);
     CHECK(update->dns_name == "fw-update.luminaire.example.com");
     CHECK(update->purpose ==
@@ -137,11 +130,11 @@ TEST_CASE("cisco-luminaire.json: six ACEs become three conversations", "[mud]") 
     CHECK(update->origin.file == "test.json");
     CHECK(update->origin.line == 35);  // the first ACE of the pair, cl0-todev
     // udp without direction: the controller's port 5684 is pinned, so the device initiates (CoAP over DTLS).
-    auto* ctl = find_flow(t.profile, Direction::device_initiated, "endpoint:lighting-controller", "udp/5684");
+    auto* ctl = find_declared_flow(t.profile, Direction::device_initiated, "endpoint:lighting-controller", "udp/5684");
     REQUIRE(ctl);
     CHECK(ctl->dns_name.empty());
     CHECK(ctl->purpose == "myctl0-todev, myctl0-frdev (my-controller) per MUD " + kLuminaireUrl);
-    auto* local = find_flow(t.profile, Direction::device_initiated, "segment:lighting", "udp/5683");
+    auto* local = find_declared_flow(t.profile, Direction::device_initiated, "segment:lighting", "udp/5683");
     REQUIRE(local);
     CHECK(local->purpose.find("loc0-frdev") != std::string::npos);
 
@@ -191,7 +184,7 @@ TEST_CASE("every shared MUD file translates: ACE count -> flows / refusals", "[m
             CHECK(t.aces.size() == c.aces);
             CHECK(t.profile.flows.size() == c.flows);
             CHECK(refusals(t) == c.refused);
-            CHECK(find_flow(t.profile, c.dir, c.peer, c.service));
+            CHECK(find_declared_flow(t.profile, c.dir, c.peer, c.service));
             CHECK(t.profile.source.starts_with("MUD https://"));
             for (const auto& f : t.profile.flows) CHECK(f.purpose.find(" per MUD https://") != std::string::npos);
         }
@@ -201,16 +194,16 @@ TEST_CASE("every shared MUD file translates: ACE count -> flows / refusals", "[m
 TEST_CASE("nist files: every translated flow", "[mud]") {
     auto local = translate_file("nist-mudfile-local-networks-test.json",
                                 mapping({{"local-networks", "segment:icu"}}, {{"www.nist.local", "endpoint:nist-web"}}));
-    CHECK(find_flow(local.profile, Direction::device_initiated, "endpoint:nist-web", "tcp/800"));
-    CHECK(find_flow(local.profile, Direction::peer_initiated, "segment:icu", "tcp/80"));
+    CHECK(find_declared_flow(local.profile, Direction::device_initiated, "endpoint:nist-web", "tcp/800"));
+    CHECK(find_declared_flow(local.profile, Direction::peer_initiated, "segment:icu", "tcp/80"));
     CHECK(local.profile.vendor == "NIST");
     CHECK(local.profile.model == "super1");
     auto mfg = translate_file("nist-mudfile-mfg-test.json",
                               mapping({{"manufacturer:toothbrush.nist.local", "role:toothbrush"},
                                        {"manufacturer:hairbrush.nist.local", "role:hairbrush"}}),
                               "NIST", "super1");
-    CHECK(find_flow(mfg.profile, Direction::device_initiated, "role:toothbrush", "udp/8008"));
-    CHECK(find_flow(mfg.profile, Direction::device_initiated, "role:hairbrush", "tcp/8010"));
+    CHECK(find_declared_flow(mfg.profile, Direction::device_initiated, "role:toothbrush", "udp/8008"));
+    CHECK(find_declared_flow(mfg.profile, Direction::device_initiated, "role:hairbrush", "tcp/8010"));
 }
 
 TEST_CASE("an abstraction mapped to several peers gives one flow per peer", "[mud]") {
@@ -218,13 +211,13 @@ TEST_CASE("an abstraction mapped to several peers gives one flow per peer", "[mu
     map.abstractions["local-networks"] = {peer("segment:a"), peer("segment:b")};
     auto t = translate_file("cisco-luminaire.json", map, "Cisco", "Luminaire");
     CHECK(t.profile.flows.size() == 4);
-    CHECK(find_flow(t.profile, Direction::device_initiated, "segment:a", "udp/5683"));
-    CHECK(find_flow(t.profile, Direction::device_initiated, "segment:b", "udp/5683"));
-    CHECK(find_flow(t.profile, Direction::device_initiated, "cidr:203.0.113.0/28", "tcp/443"));
+    CHECK(find_declared_flow(t.profile, Direction::device_initiated, "segment:a", "udp/5683"));
+    CHECK(find_declared_flow(t.profile, Direction::device_initiated, "segment:b", "udp/5683"));
+    CHECK(find_declared_flow(t.profile, Direction::device_initiated, "cidr:203.0.113.0/28", "tcp/443"));
 }
 
 TEST_CASE("older draft names: access-lists, access-list-entries, acl-name, rule-name", "[mud]") {
-    auto mud = parse_ok(slurp(source_data("mud/draft-names.json")), "draft-names.json");
+    auto mud = parse_ok(read_text(source_data("mud/draft-names.json")), "draft-names.json");
     CHECK(mud.url == "https://infusion.example.com/pump-x");
     REQUIRE(mud.aces.size() == 4);
     CHECK(mud.aces[0].name == "druglib-fr");
@@ -236,10 +229,10 @@ TEST_CASE("older draft names: access-lists, access-list-entries, acl-name, rule-
     CHECK(t.profile.model == "Pump X");
     CHECK(t.profile.flows.size() == 2);
     CHECK(refusals(t) == 1);
-    auto* druglib = find_flow(t.profile, Direction::device_initiated, "cidr:198.51.100.0/24", "tcp/443");
+    auto* druglib = find_declared_flow(t.profile, Direction::device_initiated, "cidr:198.51.100.0/24", "tcp/443");
     REQUIRE(druglib);
     CHECK(druglib->purpose == "druglib-fr, druglib-to (198.51.100.0/24) per MUD https://infusion.example.com/pump-x");
-    CHECK(find_flow(t.profile, Direction::peer_initiated, "role:infusion-pump", "tcp/8000-8010"));
+    CHECK(find_declared_flow(t.profile, Direction::peer_initiated, "role:infusion-pump", "tcp/8000-8010"));
     // The drop ACE is a named refusal, not an allow.
     REQUIRE(t.profile.notes.size() == 1);
     CHECK(t.profile.notes[0].find("telnet-fr") != std::string::npos);
@@ -395,7 +388,7 @@ namespace {
 
 // tests/data/mud-site with the shared Cisco MUD file copied in as mud/luminaire.json.
 struct MudSite {
-    TempDir dir;
+    TempDir dir{"mud"};
     MudSite() {
         fs::copy(source_data("mud-site"), dir.path, fs::copy_options::recursive);
         fs::create_directories(dir.path / "mud");
@@ -404,7 +397,7 @@ struct MudSite {
     void write(const std::string& name, const std::string& text) const {
         std::ofstream(dir.path / name, std::ios::binary) << text;
     }
-    std::string site_toml() const { return slurp(dir.path / "site.toml"); }
+    std::string site_toml() const { return read_text(dir.path / "site.toml"); }
 };
 
 std::vector<Diagnostic> load_errors(const fs::path& dir) {
@@ -431,7 +424,7 @@ TEST_CASE("a site with [[mud]]: the MUD file becomes a profile and declared allo
     CHECK(p->origin.file == "mud/luminaire.json");
     CHECK(p->flows.size() == 4);  // local-networks stands for two segments
     // The DNS name maps to the endpoint that lists it in dns_names.
-    auto* update = find_flow(*p, Direction::device_initiated, "endpoint:luminaire-cloud", "tcp/443");
+    auto* update = find_declared_flow(*p, Direction::device_initiated, "endpoint:luminaire-cloud", "tcp/443");
     REQUIRE(update);
     CHECK(update->dns_name == "fw-update.luminaire.example.com");
 
@@ -484,8 +477,8 @@ TEST_CASE("a site with [[mud]]: mapping problems are located errors", "[mud]") {
         Site site = load_site(s.dir.path);
         const Profile* p = site.find_profile("Cisco", "Luminaire");
         REQUIRE(p);
-        CHECK(find_flow(*p, Direction::device_initiated, "cidr:198.51.100.7", "tcp/443"));
-        CHECK_FALSE(find_flow(*p, Direction::device_initiated, "endpoint:luminaire-cloud", "tcp/443"));
+        CHECK(find_declared_flow(*p, Direction::device_initiated, "cidr:198.51.100.7", "tcp/443"));
+        CHECK_FALSE(find_declared_flow(*p, Direction::device_initiated, "endpoint:luminaire-cloud", "tcp/443"));
     }
     SECTION("a malformed mapping value is reported where it is written") {
         toml += "[mud.dns]\n\"fw-update.luminaire.example.com\" = \"nowhere\"\n";
@@ -500,7 +493,7 @@ TEST_CASE("a site with [[mud]]: mapping problems are located errors", "[mud]") {
 
 namespace {
 
-int run_wardgate(const std::string& args, const fs::path& err) {
+int wardgate_exit_code(const std::string& args, const fs::path& err) {
     std::string cmd = std::string(WARDGATE_BINARY) + " " + args + " 2>" + err.string() + " >/dev/null";
     int status = std::system(cmd.c_str());
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -526,8 +519,8 @@ TEST_CASE("import-mud writes a profile that the site loader reads back to the sa
                        " --dns fw-update.luminaire.example.com=endpoint:luminaire-cloud -o " + out.string();
 
     SECTION("round trip") {
-        REQUIRE(run_wardgate(args, err) == 0);
-        auto text = slurp(out);
+        REQUIRE(wardgate_exit_code(args, err) == 0);
+        auto text = read_text(out);
         CHECK(text.starts_with("# Manufacturer profile generated by wardgate import-mud from "));
         CHECK(text.find("# mud-url: " + kLuminaireUrl + "\n") != std::string::npos);
         CHECK(text.find("# last-update: 2018-06-29T19:50:19+02:00\n") != std::string::npos);
@@ -553,9 +546,9 @@ TEST_CASE("import-mud writes a profile that the site loader reads back to the sa
     SECTION("unmapped abstractions: exit 1, every missing mapping listed, nothing written") {
         std::string partial = "import-mud " + shared_mud("cisco-luminaire.json") + " --vendor Cisco --model Luminaire -o " +
                               out.string();
-        CHECK(run_wardgate(partial, err) == 1);
+        CHECK(wardgate_exit_code(partial, err) == 1);
         CHECK_FALSE(fs::exists(out));
-        auto text = slurp(err);
+        auto text = read_text(err);
         CHECK(text.find("unmapped MUD abstraction my-controller") != std::string::npos);
         CHECK(text.find("unmapped MUD abstraction local-networks") != std::string::npos);
         CHECK(text.find("missing mappings: --dns fw-update.luminaire.example.com=PEER --map my-controller=PEER "

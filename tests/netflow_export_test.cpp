@@ -21,8 +21,10 @@
 #include <sstream>
 #include <thread>
 
+#include "support/clock.hpp"
 #include "support/netflow_packets.hpp"
 #include "support/temp_dir.hpp"
+#include "support/temp_site.hpp"
 #include "wardgate/flows/netflow_collector.hpp"
 #include "wardgate/store/baseline_store.hpp"
 
@@ -30,18 +32,18 @@ extern char** environ;
 
 using namespace wardgate;
 using namespace wardgate::netflow;
+using wardgate::testing::Clock;
 using wardgate::testing::Message;
+using wardgate::testing::read_text;
 using wardgate::testing::TempDir;
+namespace fs = std::filesystem;
 
 namespace {
 
-namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
-
 // A child process whose output goes to a file; killed if still running at the end.
-class Child {
+class LoggedChild {
 public:
-    Child(const std::vector<std::string>& argv, const fs::path& log) {
+    LoggedChild(const std::vector<std::string>& argv, const fs::path& log) {
         posix_spawn_file_actions_t actions;
         posix_spawn_file_actions_init(&actions);
         posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -54,7 +56,7 @@ public:
         if (rc != 0) pid_ = -1;
         REQUIRE(pid_ > 0);
     }
-    ~Child() {
+    ~LoggedChild() {
         if (pid_ > 0) {
             ::kill(pid_, SIGKILL);
             ::waitpid(pid_, nullptr, 0);
@@ -80,15 +82,8 @@ private:
 };
 
 int run(const std::vector<std::string>& argv, const fs::path& log, double seconds = 10) {
-    Child c(argv, log);
+    LoggedChild c(argv, log);
     return c.wait_for(seconds);
-}
-
-std::string read_text(const fs::path& file) {
-    std::ifstream in(file);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
 }
 
 template <typename Predicate>
@@ -120,7 +115,7 @@ bool udp_bound(uint16_t port) {
     return read_text("/proc/net/udp").find(needle) != std::string::npos;
 }
 
-void send_udp(uint16_t port, const std::vector<uint8_t>& bytes, bool v6 = false) {
+void send_to_loopback(uint16_t port, const std::vector<uint8_t>& bytes, bool v6 = false) {
     int fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM, 0);
     if (v6) {
         sockaddr_in6 a{};
@@ -147,7 +142,7 @@ uint64_t softflowd_export(const std::string& capture, uint16_t port, const std::
     std::vector<std::string> argv = {"softflowd", "-r", capture, "-n", "127.0.0.1:" + std::to_string(port), "-d",
                                      "-p", (dir / (tag + ".pid")).string(), "-c", ctl.string()};
     argv.insert(argv.end(), export_options.begin(), export_options.end());
-    Child softflowd(argv, dir / (tag + ".log"));
+    LoggedChild softflowd(argv, dir / (tag + ".log"));
     // The socket file appears before softflowd listens on it: try until it answers.
     REQUIRE(eventually([&] { return run({"softflowctl", "-c", ctl.string(), "statistics"}, dir / (tag + "-ctl1.log")) == 0; }));
     REQUIRE(run({"softflowctl", "-c", ctl.string(), "shutdown"}, dir / (tag + "-ctl2.log")) == 0);
@@ -213,7 +208,7 @@ TEST_CASE("softflowd exports decode to the flows nfcapd stores", "[netflow][expo
     const fs::path store = dir.path / "nfcapd";
     fs::create_directories(store);
     {
-        Child nfcapd({"nfcapd", "-w", store.string(), "-b", "127.0.0.1", "-p", std::to_string(nfcapd_port)},
+        LoggedChild nfcapd({"nfcapd", "-w", store.string(), "-b", "127.0.0.1", "-p", std::to_string(nfcapd_port)},
                      dir.path / "nfcapd.log");
         REQUIRE(eventually([&] { return udp_bound(nfcapd_port); }));
         CHECK(softflowd_export(capture, nfcapd_port, variant.options, dir.path, "theirs") == exported);
@@ -286,8 +281,8 @@ TEST_CASE("The collector receives over IPv4 and IPv6 loopback", "[netflow]") {
         CHECK(c.port() != 0);
         CHECK(c.receiver_stats().receive_buffer > 0);
         auto packet = wardgate::testing::v5_packet(1, {{"10.0.0.5", "10.0.1.9", 51000, 2575, 6, 0x1b, 4, 400}});
-        send_udp(c.port(), packet, listen.front() == '[');
-        send_udp(c.port(), {0, 9, 0}, listen.front() == '[');
+        send_to_loopback(c.port(), packet, listen.front() == '[');
+        send_to_loopback(c.port(), {0, 9, 0}, listen.front() == '[');
         REQUIRE(eventually([&] {
             c.poll(50);
             return c.receiver_stats().datagrams == 2;
@@ -309,7 +304,7 @@ TEST_CASE("wardgate collect commits edges to the store and stops on SIGTERM", "[
     TempDir dir("netflow-collect");
     const fs::path db = dir.path / "baseline.db";
     const fs::path log = dir.path / "collect.log";
-    Child collect({WARDGATE_BINARY, "collect", "--listen", "127.0.0.1:0", "--db", db.string(), "--flush-seconds", "1"},
+    LoggedChild collect({WARDGATE_BINARY, "collect", "--listen", "127.0.0.1:0", "--db", db.string(), "--flush-seconds", "1"},
                   log);
     std::smatch match;
     const std::regex listening(R"(\(port (\d+)\))");
@@ -326,10 +321,10 @@ TEST_CASE("wardgate collect commits edges to the store and stops on SIGTERM", "[
     m.p.ip4("10.20.0.5").ip4("10.20.0.9").u16(50000).u16(11112).u8(6).u32(1500).u32(12);
     m.p.ip4("10.20.0.9").ip4("10.20.0.5").u16(11112).u16(50000).u8(6).u32(900).u32(10);
     m.end_set();
-    send_udp(port, m.finish());
+    send_to_loopback(port, m.finish());
     Message late(10, 7, 3, 1700000001);  // five records missing
-    send_udp(port, late.finish());
-    send_udp(port, {0, 5, 1});
+    send_to_loopback(port, late.finish());
+    send_to_loopback(port, {0, 5, 1});
     REQUIRE(eventually([&] { return read_text(log).find("committed 2 records") != std::string::npos; }));
     collect.signal(SIGTERM);
     REQUIRE(collect.wait_for(10) == 0);

@@ -2,6 +2,7 @@
 
 #include <random>
 
+#include "support/ip_address.hpp"
 #include "support/netflow_packets.hpp"
 #include "wardgate/flows/aggregator.hpp"
 #include "wardgate/flows/netflow.hpp"
@@ -9,12 +10,11 @@
 using namespace wardgate;
 using namespace wardgate::netflow;
 using wardgate::testing::Bytes;
+using wardgate::testing::ip;
 using wardgate::testing::Message;
 using wardgate::testing::V5Record;
 
 namespace {
-
-IpAddress ip(const char* text) { return *IpAddress::parse(text); }
 
 Exporter exporter(const char* address = "192.0.2.10", uint16_t port = 40000) { return {ip(address), port}; }
 

@@ -7,30 +7,21 @@
 #include <map>
 #include <sstream>
 
+#include "support/gateway_fixture.hpp"
 #include "support/netns.hpp"
 #include "wardgate/netlink/nft_apply.hpp"
 #include "wardgate/plan/pipeline.hpp"
 #include "wardgate/render/nft_ruleset.hpp"
 
 using namespace wardgate;
+using wardgate::testing::apply_in;
+using wardgate::testing::gateway_policy;
 using wardgate::testing::GatewayTopology;
 using wardgate::testing::Netns;
 using wardgate::testing::tcp_exchange;
 using wardgate::testing::udp_exchange;
 
 namespace {
-
-Policy gateway_policy() {
-    PipelineOptions o;
-    o.today = *parse_date("2026-11-22");
-    return run_pipeline(std::string(WARDGATE_SOURCE_DIR) + "/tests/data/gateway-site", o).policy;
-}
-
-void apply_in(const Netns& gw, const Policy& policy) {
-    auto rs = nft::lower_policy(policy);
-    std::string out = gw.run([&] { return netlink::apply_ruleset(rs).committed ? std::string("ok") : std::string("not committed"); });
-    REQUIRE(out == "ok");
-}
 
 std::map<std::string, uint64_t> drop_packets(const Netns& gw) {
     std::string text = gw.run([] {

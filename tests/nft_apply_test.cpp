@@ -7,17 +7,20 @@
 #include <filesystem>
 #include <fstream>
 
+#include "support/gateway_fixture.hpp"
 #include "support/netns.hpp"
+#include "support/test_paths.hpp"
 #include "wardgate/netlink/nft_apply.hpp"
 #include "wardgate/plan/pipeline.hpp"
 #include "wardgate/render/nft_ruleset.hpp"
 
 using namespace wardgate;
+using wardgate::testing::kExampleSite;
+using wardgate::testing::kGatewaySite;
+using wardgate::testing::live_state;
 using wardgate::testing::Netns;
 
 namespace {
-
-const std::string kSource = WARDGATE_SOURCE_DIR;
 
 nft::Ruleset site_ruleset(const std::string& dir) {
     PipelineOptions o;
@@ -41,7 +44,7 @@ std::string describe(const netlink::ApplyResult& r) {
 }
 
 // Applies inside ns; "committed=..." on success, "refused concurrent=N: message..." on ApplyError.
-std::string apply_in(const Netns& ns, const nft::Ruleset& rs, netlink::ApplyOptions o = {}) {
+std::string apply_and_describe(const Netns& ns, const nft::Ruleset& rs, netlink::ApplyOptions o = {}) {
     return ns.run([&] {
         try {
             auto r = netlink::apply_ruleset(rs, o);
@@ -54,10 +57,6 @@ std::string apply_in(const Netns& ns, const nft::Ruleset& rs, netlink::ApplyOpti
             return out;
         }
     });
-}
-
-std::string live_state(const Netns& ns) {
-    return ns.run([] { return netlink::describe_live_table(); });
 }
 
 nft::ElementPart host(const std::string& addr) {
@@ -98,12 +97,12 @@ nft::Ruleset small_ruleset() {
 }  // namespace
 
 TEST_CASE("netlink apply of the example site gives the kernel state nft -f of its text gives", "[kernel]") {
-    auto rs = site_ruleset(kSource + "/policies/example-hospital");
+    auto rs = site_ruleset(kExampleSite);
     ScriptFile script(nft::print_ruleset(rs));
     Netns ours("eq-nl"), theirs("eq-nft");
 
     auto t0 = std::chrono::steady_clock::now();
-    CHECK(apply_in(ours, rs).rfind("committed=1 incremental=0", 0) == 0);
+    CHECK(apply_and_describe(ours, rs).rfind("committed=1 incremental=0", 0) == 0);
     auto t1 = std::chrono::steady_clock::now();
     theirs.exec("nft -f " + script.path.string());
     auto t2 = std::chrono::steady_clock::now();
@@ -122,13 +121,13 @@ TEST_CASE("netlink apply of the example site gives the kernel state nft -f of it
 TEST_CASE("the gateway test site in enforce and monitor mode encodes like nft -f", "[kernel]") {
     PipelineOptions o;
     o.today = *parse_date("2026-11-22");
-    auto p = run_pipeline(kSource + "/tests/data/gateway-site", o);
+    auto p = run_pipeline(kGatewaySite, o);
     for (auto mode : {EnforcementMode::enforce, EnforcementMode::monitor}) {
         p.policy.mode = mode;
         auto rs = nft::lower_policy(p.policy);
         ScriptFile script(nft::print_ruleset(rs));
         Netns ours("gs-nl"), theirs("gs-nft");
-        CHECK(apply_in(ours, rs).rfind("committed=1", 0) == 0);
+        CHECK(apply_and_describe(ours, rs).rfind("committed=1", 0) == 0);
         theirs.exec("nft -f " + script.path.string());
         CHECK(ours.nft_list("wardgate", true) == theirs.nft_list("wardgate", true));
         CHECK(live_state(ours) == live_state(theirs));
@@ -158,7 +157,7 @@ TEST_CASE("unusual sets encode like nft -f: ranges at the ends, concatenated int
 
     ScriptFile script(nft::print_ruleset(rs));
     Netns ours("odd-nl"), theirs("odd-nft");
-    CHECK(apply_in(ours, rs).rfind("committed=1", 0) == 0);
+    CHECK(apply_and_describe(ours, rs).rfind("committed=1", 0) == 0);
     theirs.exec("nft -f " + script.path.string());
     CHECK(ours.nft_list("wardgate", true) == theirs.nft_list("wardgate", true));
     CHECK(live_state(ours) == live_state(theirs));
@@ -172,25 +171,25 @@ TEST_CASE("unusual sets encode like nft -f: ranges at the ends, concatenated int
     find_set(changed, "empty_v4")->elements.push_back({{net("10.8.0.0/16")}, {}});
     changed.chains.insert(changed.chains.begin(), nft::Chain{"drop_x", false, {}});
     auto drop = changed;  // the map now jumps to a new chain: not element-only
-    CHECK(apply_in(ours, drop).rfind("committed=1 incremental=0", 0) == 0);
+    CHECK(apply_and_describe(ours, drop).rfind("committed=1 incremental=0", 0) == 0);
     auto again = drop;
     find_set(again, "ends_v4")->elements.push_back({{net("0.0.0.0/8")}, {}});  // the leading end goes again
     find_set(again, "hosts_map")->elements.pop_back();
     find_set(again, "concat_v6")->elements.push_back({{host("fd00::1"), host("fd00::3"), proto(17), port(53)}, {}});
-    CHECK(apply_in(ours, again) == "committed=1 incremental=1 unchanged=0 added=2 removed=1 errors=0");
+    CHECK(apply_and_describe(ours, again) == "committed=1 incremental=1 unchanged=0 added=2 removed=1 errors=0");
     Netns full("odd-full");
-    apply_in(full, again);
+    apply_and_describe(full, again);
     CHECK(live_state(ours) == live_state(full));
-    CHECK(apply_in(ours, drop) == "committed=1 incremental=1 unchanged=0 added=1 removed=2 errors=0");
+    CHECK(apply_and_describe(ours, drop) == "committed=1 incremental=1 unchanged=0 added=1 removed=2 errors=0");
     Netns full2("odd-full2");
-    apply_in(full2, drop);
+    apply_and_describe(full2, drop);
     CHECK(live_state(ours) == live_state(full2));
 }
 
 TEST_CASE("a batch the kernel refuses leaves the old ruleset untouched", "[kernel]") {
     Netns ns("bad");
-    auto good = site_ruleset(kSource + "/tests/data/gateway-site");
-    REQUIRE(apply_in(ns, good).rfind("committed=1", 0) == 0);
+    auto good = site_ruleset(kGatewaySite);
+    REQUIRE(apply_and_describe(ns, good).rfind("committed=1", 0) == 0);
     const std::string before = ns.nft_list();
     const std::string state_before = live_state(ns);
 
@@ -208,7 +207,7 @@ TEST_CASE("a batch the kernel refuses leaves the old ruleset untouched", "[kerne
     bad.chains.back().rules.insert(bad.chains.back().rules.begin(), r);
 
     SECTION("commit") {
-        std::string out = apply_in(ns, bad);
+        std::string out = apply_and_describe(ns, bad);
         INFO(out);
         CHECK(out.rfind("refused concurrent=0", 0) == 0);
         CHECK(out.find("set overlap_v4, element 10.9.0.128") != std::string::npos);
@@ -218,7 +217,7 @@ TEST_CASE("a batch the kernel refuses leaves the old ruleset untouched", "[kerne
     SECTION("dry run reports the same without throwing") {
         netlink::ApplyOptions o;
         o.dry_run = true;
-        std::string out = apply_in(ns, bad, o);
+        std::string out = apply_and_describe(ns, bad, o);
         INFO(out);
         CHECK(out.rfind("committed=0 incremental=0 unchanged=0 added=0 removed=0 errors=", 0) == 0);
         CHECK(out.find("errors=0") == std::string::npos);
@@ -230,7 +229,7 @@ TEST_CASE("a batch the kernel refuses leaves the old ruleset untouched", "[kerne
         auto changed = good;
         find_set(changed, "ep_pacs_v4")->elements.push_back({{host("10.50.0.11")}, {}});
         o.allow_incremental = false;
-        CHECK(apply_in(ns, changed, o) == "committed=0 incremental=0 unchanged=0 added=0 removed=0 errors=0");
+        CHECK(apply_and_describe(ns, changed, o) == "committed=0 incremental=0 unchanged=0 added=0 removed=0 errors=0");
     }
     CHECK(ns.nft_list() == before);
     CHECK(live_state(ns) == state_before);
@@ -238,12 +237,12 @@ TEST_CASE("a batch the kernel refuses leaves the old ruleset untouched", "[kerne
 
 TEST_CASE("a concurrent change between reading the generation and the commit is refused", "[kernel]") {
     Netns ns("genid");
-    auto rs = site_ruleset(kSource + "/tests/data/gateway-site");
+    auto rs = site_ruleset(kGatewaySite);
     auto changed = rs;
     find_set(changed, "ep_pacs_v4")->elements.push_back({{host("10.50.0.11")}, {}});
 
     for (bool reuse : {true, false}) {
-        REQUIRE(apply_in(ns, rs).rfind("committed=1", 0) == 0);
+        REQUIRE(apply_and_describe(ns, rs).rfind("committed=1", 0) == 0);
         const std::string before = ns.nft_list();
         std::string out = ns.run([&] {
             uint32_t genid = netlink::ruleset_genid();
@@ -263,7 +262,7 @@ TEST_CASE("a concurrent change between reading the generation and the commit is 
         CHECK(ns.nft_list() == before);
         ns.exec("nft delete table inet other");
         // Without an expected generation the applier reads it itself and succeeds.
-        CHECK(apply_in(ns, changed).rfind("committed=1 incremental=1", 0) == 0);
+        CHECK(apply_and_describe(ns, changed).rfind("committed=1 incremental=1", 0) == 0);
     }
 }
 
@@ -276,10 +275,10 @@ TEST_CASE("other tables survive apply and remove untouched", "[kernel]") {
     const std::string other = ns.nft_list("other", true);
     REQUIRE_FALSE(other.empty());
 
-    auto rs = site_ruleset(kSource + "/policies/example-hospital");
-    CHECK(apply_in(ns, rs).rfind("committed=1", 0) == 0);
+    auto rs = site_ruleset(kExampleSite);
+    CHECK(apply_and_describe(ns, rs).rfind("committed=1", 0) == 0);
     CHECK(ns.nft_list("other", true) == other);
-    CHECK(apply_in(ns, rs, {.allow_incremental = false}).rfind("committed=1", 0) == 0);
+    CHECK(apply_and_describe(ns, rs, {.allow_incremental = false}).rfind("committed=1", 0) == 0);
     CHECK(ns.nft_list("other", true) == other);
     ns.run([] {
         netlink::remove_table();
@@ -292,7 +291,7 @@ TEST_CASE("other tables survive apply and remove untouched", "[kernel]") {
 
 TEST_CASE("drift lists elements and rules changed by hand", "[kernel]") {
     Netns ns("drift");
-    auto rs = site_ruleset(kSource + "/tests/data/gateway-site");
+    auto rs = site_ruleset(kGatewaySite);
     auto drift = [&] {
         return ns.run([&] {
             auto d = netlink::check_drift(rs);
@@ -302,7 +301,7 @@ TEST_CASE("drift lists elements and rules changed by hand", "[kernel]") {
         });
     };
     CHECK(drift() == "table missing\n");
-    REQUIRE(apply_in(ns, rs).rfind("committed=1", 0) == 0);
+    REQUIRE(apply_and_describe(ns, rs).rfind("committed=1", 0) == 0);
     CHECK(drift().empty());
 
     ns.exec("nft add element inet wardgate ep_pacs_v4 '{ 10.9.9.9 }'");
@@ -322,7 +321,7 @@ TEST_CASE("drift lists elements and rules changed by hand", "[kernel]") {
     CHECK(out.find("chain forward: rule 5 missing: `ip saddr @patient_monitor_sup_v4 ip daddr @ep_ntp_v4 udp dport 123") !=
           std::string::npos);
 
-    REQUIRE(apply_in(ns, rs).rfind("committed=1 incremental=0", 0) == 0);  // a rule differs: whole table
+    REQUIRE(apply_and_describe(ns, rs).rfind("committed=1 incremental=0", 0) == 0);  // a rule differs: whole table
     CHECK(drift().empty());
 }
 
@@ -337,20 +336,20 @@ TEST_CASE("element-only changes go as a delta and end in the state a full apply 
                                               {{net("10.3.0.0/25")}, {}}, {{net("10.4.0.0/16")}, {}}};
 
     Netns full("full");
-    REQUIRE(apply_in(full, changed).rfind("committed=1 incremental=0", 0) == 0);
+    REQUIRE(apply_and_describe(full, changed).rfind("committed=1 incremental=0", 0) == 0);
     const std::string expected = live_state(full);
 
     for (bool reuse : {true, false}) {
         Netns ns("delta");
         netlink::ApplyOptions o;
         o.reuse_last_commit = reuse;
-        REQUIRE(apply_in(ns, rs, o).rfind("committed=1 incremental=0", 0) == 0);
-        CHECK(apply_in(ns, changed, o) == "committed=1 incremental=1 unchanged=0 added=4 removed=2 errors=0");
+        REQUIRE(apply_and_describe(ns, rs, o).rfind("committed=1 incremental=0", 0) == 0);
+        CHECK(apply_and_describe(ns, changed, o) == "committed=1 incremental=1 unchanged=0 added=4 removed=2 errors=0");
         CHECK(live_state(ns) == expected);
-        CHECK(apply_in(ns, changed, o) == "committed=0 incremental=1 unchanged=1 added=0 removed=0 errors=0");
+        CHECK(apply_and_describe(ns, changed, o) == "committed=0 incremental=1 unchanged=1 added=0 removed=0 errors=0");
         // And back again.
-        CHECK(apply_in(ns, rs, o) == "committed=1 incremental=1 unchanged=0 added=2 removed=4 errors=0");
-        CHECK(apply_in(ns, rs, o).find("unchanged=1") != std::string::npos);
+        CHECK(apply_and_describe(ns, rs, o) == "committed=1 incremental=1 unchanged=0 added=2 removed=4 errors=0");
+        CHECK(apply_and_describe(ns, rs, o).find("unchanged=1") != std::string::npos);
     }
 }
 
@@ -382,7 +381,7 @@ TEST_CASE("a record of the last commit lets a new process send a delta without r
     ns.exec("nft add element inet wardgate hosts_v4 '{ 10.1.0.77 }'");
     CHECK(run(again) == "committed=1 incremental=1 unchanged=0 added=1 removed=1 errors=0 read_back");
     Netns full("record-full");
-    apply_in(full, again);
+    apply_and_describe(full, again);
     CHECK(live_state(ns) == live_state(full));
     // A damaged record is ignored.
     std::ofstream(record, std::ios::binary | std::ios::trunc) << "WGNLREC1 garbage";
@@ -439,7 +438,7 @@ TEST_CASE("a set of 20000 IPv6 hosts (far more than 64 KiB) applies in one trans
 
 TEST_CASE("drop chain counters are read per chain", "[kernel]") {
     Netns ns("counters");
-    REQUIRE(apply_in(ns, site_ruleset(kSource + "/tests/data/gateway-site")).rfind("committed=1", 0) == 0);
+    REQUIRE(apply_and_describe(ns, site_ruleset(kGatewaySite)).rfind("committed=1", 0) == 0);
     std::string out = ns.run([] {
         std::string s;
         for (const auto& c : netlink::read_drop_counters()) s += fmt::format("{} {} {}\n", c.chain, c.packets, c.bytes);

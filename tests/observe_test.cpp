@@ -18,6 +18,7 @@
 #include <sstream>
 #include <thread>
 
+#include "support/ip_address.hpp"
 #include "support/netns.hpp"
 #include "support/temp_dir.hpp"
 #include "wardgate/netlink/nft_apply.hpp"
@@ -28,6 +29,7 @@
 using namespace wardgate;
 using namespace wardgate::observe;
 using wardgate::testing::GatewayTopology;
+using wardgate::testing::ip;
 using wardgate::testing::Netns;
 using wardgate::testing::TempDir;
 using namespace std::chrono_literals;
@@ -64,8 +66,6 @@ void track_connections(const Netns& gw, const std::string& table, const std::str
         table, extra_rules);
     gw.exec("nft '" + rules + "'");
 }
-
-IpAddress ip(const char* text) { return *IpAddress::parse(text); }
 
 // Reads until pred() holds or the deadline passes.
 template <class Listener, class Event>

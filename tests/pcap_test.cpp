@@ -16,15 +16,16 @@
 #include <unistd.h>
 
 #include "support/temp_dir.hpp"
+#include "support/test_paths.hpp"
 #include "wardgate/flows/pcap.hpp"
 #include "wardgate/flows/readers.hpp"
 
 using namespace wardgate;
+using wardgate::testing::kSharedData;
+using wardgate::testing::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-
-const std::string kShared = WARDGATE_SHARED_DATA;
 
 using EdgeTuple = std::tuple<std::string, std::string, std::string, uint16_t>;  // initiator, responder, proto, port
 
@@ -51,7 +52,7 @@ std::vector<PcapFlow> flows_of(const std::string& file, PcapSummary* summary = n
     return out;
 }
 
-const PcapFlow* find_flow(const std::vector<PcapFlow>& flows, const char* from, const char* to, Protocol p,
+const PcapFlow* find_pcap_flow(const std::vector<PcapFlow>& flows, const char* from, const char* to, Protocol p,
                           uint16_t port) {
     for (const auto& f : flows)
         if (f.record.initiator == *IpAddress::parse(from) && f.record.responder == *IpAddress::parse(to) &&
@@ -62,29 +63,25 @@ const PcapFlow* find_flow(const std::vector<PcapFlow>& flows, const char* from, 
 
 // --- a minimal capture writer for hand-built packets -------------------------------
 
-struct TempDir : wardgate::testing::TempDir {
-    TempDir() : wardgate::testing::TempDir("pcap") {}
-};
+using PacketBytes = std::vector<uint8_t>;
 
-using Bytes = std::vector<uint8_t>;
-
-void put16(Bytes& b, uint16_t v) {
+void put16(PacketBytes& b, uint16_t v) {
     b.push_back(static_cast<uint8_t>(v >> 8));
     b.push_back(static_cast<uint8_t>(v));
 }
-void put32(Bytes& b, uint32_t v) {
+void put32(PacketBytes& b, uint32_t v) {
     put16(b, static_cast<uint16_t>(v >> 16));
     put16(b, static_cast<uint16_t>(v));
 }
-void append(Bytes& b, const Bytes& more) { b.insert(b.end(), more.begin(), more.end()); }
+void append(PacketBytes& b, const PacketBytes& more) { b.insert(b.end(), more.begin(), more.end()); }
 
-Bytes address_bytes(const char* text) {
+PacketBytes address_bytes(const char* text) {
     auto a = *IpAddress::parse(text);
-    return Bytes(a.bytes.begin(), a.bytes.begin() + (a.family == Family::v4 ? 4 : 16));
+    return PacketBytes(a.bytes.begin(), a.bytes.begin() + (a.family == Family::v4 ? 4 : 16));
 }
 
-Bytes tcp(uint16_t sport, uint16_t dport, uint8_t flags, size_t payload = 0) {
-    Bytes b;
+PacketBytes tcp(uint16_t sport, uint16_t dport, uint8_t flags, size_t payload = 0) {
+    PacketBytes b;
     put16(b, sport);
     put16(b, dport);
     put32(b, 1);
@@ -97,8 +94,8 @@ Bytes tcp(uint16_t sport, uint16_t dport, uint8_t flags, size_t payload = 0) {
     return b;
 }
 
-Bytes udp(uint16_t sport, uint16_t dport, size_t payload = 0) {
-    Bytes b;
+PacketBytes udp(uint16_t sport, uint16_t dport, size_t payload = 0) {
+    PacketBytes b;
     put16(b, sport);
     put16(b, dport);
     put16(b, static_cast<uint16_t>(8 + payload));
@@ -107,9 +104,9 @@ Bytes udp(uint16_t sport, uint16_t dport, size_t payload = 0) {
     return b;
 }
 
-Bytes ipv4(const char* src, const char* dst, uint8_t protocol, const Bytes& body, uint16_t id = 1,
+PacketBytes ipv4(const char* src, const char* dst, uint8_t protocol, const PacketBytes& body, uint16_t id = 1,
            uint16_t fragment = 0) {
-    Bytes b;
+    PacketBytes b;
     b.push_back(0x45);
     b.push_back(0);
     put16(b, static_cast<uint16_t>(20 + body.size()));
@@ -125,9 +122,9 @@ Bytes ipv4(const char* src, const char* dst, uint8_t protocol, const Bytes& body
 }
 
 // IPv6 with a hop-by-hop options header and, when fragment_offset >= 0, a fragment header.
-Bytes ipv6(const char* src, const char* dst, uint8_t protocol, const Bytes& body, int fragment_offset = -1,
+PacketBytes ipv6(const char* src, const char* dst, uint8_t protocol, const PacketBytes& body, int fragment_offset = -1,
            bool more = false, uint32_t id = 7) {
-    Bytes ext;
+    PacketBytes ext;
     uint8_t first_next = 0;  // hop-by-hop
     uint8_t after_hop = fragment_offset >= 0 ? 44 : protocol;
     ext.push_back(after_hop);
@@ -139,7 +136,7 @@ Bytes ipv6(const char* src, const char* dst, uint8_t protocol, const Bytes& body
         put16(ext, static_cast<uint16_t>(fragment_offset << 3 | (more ? 1 : 0)));
         put32(ext, id);
     }
-    Bytes b;
+    PacketBytes b;
     put32(b, 0x60000000);
     put16(b, static_cast<uint16_t>(ext.size() + body.size()));
     b.push_back(first_next);
@@ -151,8 +148,8 @@ Bytes ipv6(const char* src, const char* dst, uint8_t protocol, const Bytes& body
     return b;
 }
 
-Bytes ethernet(uint16_t type, const Bytes& payload, std::vector<std::pair<uint16_t, uint16_t>> tags = {}) {
-    Bytes b(12, 0x02);
+PacketBytes ethernet(uint16_t type, const PacketBytes& payload, std::vector<std::pair<uint16_t, uint16_t>> tags = {}) {
+    PacketBytes b(12, 0x02);
     for (auto [tpid, vlan] : tags) {
         put16(b, tpid);
         put16(b, vlan);
@@ -162,8 +159,8 @@ Bytes ethernet(uint16_t type, const Bytes& payload, std::vector<std::pair<uint16
     return b;
 }
 
-Bytes sll2(uint16_t type, const Bytes& payload) {
-    Bytes b;
+PacketBytes sll2(uint16_t type, const PacketBytes& payload) {
+    PacketBytes b;
     put16(b, type);
     put16(b, 0);
     put32(b, 2);       // interface index
@@ -175,8 +172,8 @@ Bytes sll2(uint16_t type, const Bytes& payload) {
     return b;
 }
 
-Bytes sll(uint16_t type, const Bytes& payload) {
-    Bytes b;
+PacketBytes sll(uint16_t type, const PacketBytes& payload) {
+    PacketBytes b;
     put16(b, 0);
     put16(b, 1);
     put16(b, 6);
@@ -188,7 +185,7 @@ Bytes sll(uint16_t type, const Bytes& payload) {
 
 struct Frame {
     double time;
-    Bytes data;
+    PacketBytes data;
 };
 
 // Classic pcap, little-endian, microsecond timestamps.
@@ -228,7 +225,7 @@ TEST_CASE("pcap: flows match Zeek's conn.log for the same captures", "[pcap]") {
     // (initiator, responder, protocol, responder port) for TCP and UDP.
     for (const char* name : {"wikipedia", "dhcp", "q-in-q", "missing-syn"}) {
         DYNAMIC_SECTION(name) {
-            const std::string dir = kShared + "/zeek/" + name + "/";
+            const std::string dir = kSharedData + "/zeek/" + name + "/";
             Aggregator from_pcap, from_zeek;
             auto pcap_summary = read_flow_file(dir + name + ".pcap", from_pcap);
             read_zeek_tsv(dir + "conn.log", from_zeek);
@@ -245,8 +242,8 @@ TEST_CASE("pcap: flows match Zeek's conn.log for the same captures", "[pcap]") {
 TEST_CASE("pcap: direction decided like Zeek where the handshake or the ports tell", "[pcap]") {
     SECTION("missing-syn: the first packet is a SYN+ACK, so its receiver initiated") {
         PcapSummary s;
-        auto flows = flows_of(kShared + "/zeek/missing-syn/missing-syn.pcap", &s);
-        auto* f = find_flow(flows, "141.42.64.125", "125.190.109.199", Protocol::tcp, 80);
+        auto flows = flows_of(kSharedData + "/zeek/missing-syn/missing-syn.pcap", &s);
+        auto* f = find_pcap_flow(flows, "141.42.64.125", "125.190.109.199", Protocol::tcp, 80);
         REQUIRE(f);
         CHECK(f->direction == DirectionSource::handshake);
         CHECK_FALSE(f->handshake_missing);
@@ -254,8 +251,8 @@ TEST_CASE("pcap: direction decided like Zeek where the handshake or the ports te
         CHECK(s.read.accepted == 1);
     }
     SECTION("wikipedia: a midstream HTTP connection is marked and pointed at port 80") {
-        auto flows = flows_of(kShared + "/zeek/wikipedia/wikipedia.pcap");
-        auto* f = find_flow(flows, "141.142.220.118", "208.80.152.2", Protocol::tcp, 80);
+        auto flows = flows_of(kSharedData + "/zeek/wikipedia/wikipedia.pcap");
+        auto* f = find_pcap_flow(flows, "141.142.220.118", "208.80.152.2", Protocol::tcp, 80);
         REQUIRE(f);
         bool some_midstream = false;
         for (const auto& x : flows)
@@ -266,24 +263,24 @@ TEST_CASE("pcap: direction decided like Zeek where the handshake or the ports te
             }
         CHECK(some_midstream);
         // DNS answers come back on the same flow: established, not a flow of their own.
-        auto* dns = find_flow(flows, "141.142.220.118", "141.142.2.2", Protocol::udp, 53);
+        auto* dns = find_pcap_flow(flows, "141.142.220.118", "141.142.2.2", Protocol::udp, 53);
         REQUIRE(dns);
         CHECK(dns->record.established);
     }
     SECTION("dhcp: an offer from 67 to a client's 68 is a reply, one to broadcast is not") {
         PcapSummary s;
-        auto flows = flows_of(kShared + "/zeek/dhcp/dhcp.pcap", &s);
-        CHECK(find_flow(flows, "128.2.6.97", "128.2.6.152", Protocol::udp, 67));
-        CHECK(find_flow(flows, "128.2.6.152", "255.255.255.255", Protocol::udp, 68));
+        auto flows = flows_of(kSharedData + "/zeek/dhcp/dhcp.pcap", &s);
+        CHECK(find_pcap_flow(flows, "128.2.6.97", "128.2.6.152", Protocol::udp, 67));
+        CHECK(find_pcap_flow(flows, "128.2.6.152", "255.255.255.255", Protocol::udp, 68));
         CHECK(s.udp_flipped == 2);
     }
 }
 
 TEST_CASE("pcap: flows from nDPI's captures", "[pcap]") {
-    const std::string dir = kShared + "/pcap/";
+    const std::string dir = kSharedData + "/pcap/";
     SECTION("telnet to 23, with the handshake") {
         auto flows = flows_of(dir + "telnet.pcap");
-        auto* f = find_flow(flows, "192.168.0.2", "192.168.0.1", Protocol::tcp, 23);
+        auto* f = find_pcap_flow(flows, "192.168.0.2", "192.168.0.1", Protocol::tcp, 23);
         REQUIRE(f);
         CHECK(f->direction == DirectionSource::handshake);
         CHECK(f->record.established);
@@ -294,48 +291,48 @@ TEST_CASE("pcap: flows from nDPI's captures", "[pcap]") {
     }
     SECTION("HL7 MLLP on 6661") {
         auto flows = flows_of(dir + "hl7.pcap");
-        auto* f = find_flow(flows, "10.0.0.155", "10.0.0.126", Protocol::tcp, 6661);
+        auto* f = find_pcap_flow(flows, "10.0.0.155", "10.0.0.126", Protocol::tcp, 6661);
         REQUIRE(f);
         CHECK(f->packets == 9);
         CHECK(f->record.established);
     }
     SECTION("SMBv1 on 445") {
         auto flows = flows_of(dir + "smbv1.pcap");
-        REQUIRE(find_flow(flows, "172.16.156.130", "10.128.0.243", Protocol::tcp, 445));
+        REQUIRE(find_pcap_flow(flows, "172.16.156.130", "10.128.0.243", Protocol::tcp, 445));
     }
     SECTION("FTP control and passive data connections") {
         auto flows = flows_of(dir + "ftp.pcap");
-        CHECK(find_flow(flows, "192.168.1.212", "90.130.70.73", Protocol::tcp, 21));
-        CHECK(find_flow(flows, "192.168.1.212", "90.130.70.73", Protocol::tcp, 25685));
-        CHECK(find_flow(flows, "192.168.1.212", "90.130.70.73", Protocol::tcp, 24523));
+        CHECK(find_pcap_flow(flows, "192.168.1.212", "90.130.70.73", Protocol::tcp, 21));
+        CHECK(find_pcap_flow(flows, "192.168.1.212", "90.130.70.73", Protocol::tcp, 25685));
+        CHECK(find_pcap_flow(flows, "192.168.1.212", "90.130.70.73", Protocol::tcp, 24523));
     }
     SECTION("RDP, Modbus and NTP") {
-        CHECK(find_flow(flows_of(dir + "rdp.pcap"), "172.16.2.185", "192.168.2.142", Protocol::tcp, 3389));
-        CHECK(find_flow(flows_of(dir + "modbus.pcap"), "192.168.110.131", "192.168.110.138", Protocol::tcp, 502));
-        CHECK(find_flow(flows_of(dir + "NTPv4.pcap"), "85.22.62.120", "78.46.76.11", Protocol::udp, 123));
+        CHECK(find_pcap_flow(flows_of(dir + "rdp.pcap"), "172.16.2.185", "192.168.2.142", Protocol::tcp, 3389));
+        CHECK(find_pcap_flow(flows_of(dir + "modbus.pcap"), "192.168.110.131", "192.168.110.138", Protocol::tcp, 502));
+        CHECK(find_pcap_flow(flows_of(dir + "NTPv4.pcap"), "85.22.62.120", "78.46.76.11", Protocol::udp, 123));
     }
     SECTION("pcapng with VLAN tags: SNMP") {
         PcapSummary s;
         auto flows = flows_of(dir + "snmp.pcap", &s);
         CHECK(s.link_type == 1);
-        auto* f = find_flow(flows, "10.99.8.88", "10.100.253.146", Protocol::udp, 161);  // nDPI: VLAN 1308
+        auto* f = find_pcap_flow(flows, "10.99.8.88", "10.100.253.146", Protocol::udp, 161);  // nDPI: VLAN 1308
         REQUIRE(f);
         CHECK(f->record.established);
         // nDPI keeps 10.231.2.134:161 -> 10.72.247.4:61088 as its first packet's direction;
         // a packet from service port 161 to a client port is an SNMP response, so we flip it.
-        CHECK(find_flow(flows, "10.72.247.4", "10.231.2.134", Protocol::udp, 161));
-        CHECK(find_flow(flows, "205.83.36.228", "160.174.106.32", Protocol::udp, 162));
+        CHECK(find_pcap_flow(flows, "10.72.247.4", "10.231.2.134", Protocol::udp, 161));
+        CHECK(find_pcap_flow(flows, "205.83.36.228", "160.174.106.32", Protocol::udp, 162));
     }
     SECTION("pcapng TFTP: the request to 69, then transfer on two ephemeral ports") {
         auto flows = flows_of(dir + "tftp.pcap");
-        CHECK(find_flow(flows, "192.168.0.253", "192.168.0.10", Protocol::udp, 69));
-        CHECK(find_flow(flows, "192.168.2.45", "192.168.2.200", Protocol::udp, 69));
+        CHECK(find_pcap_flow(flows, "192.168.0.253", "192.168.0.10", Protocol::udp, 69));
+        CHECK(find_pcap_flow(flows, "192.168.2.45", "192.168.2.200", Protocol::udp, 69));
         // The server answers from a new port: a flow of its own, first sender initiates (as nDPI shows it).
-        CHECK(find_flow(flows, "192.168.0.10", "192.168.0.253", Protocol::udp, 50618));
+        CHECK(find_pcap_flow(flows, "192.168.0.10", "192.168.0.253", Protocol::udp, 50618));
     }
     SECTION("IPv6 syslog") {
         auto flows = flows_of(dir + "syslog.pcap");
-        auto* f = find_flow(flows, "2001:470:6c:a1::2", "2001:470:765b::b15:22", Protocol::udp, 514);
+        auto* f = find_pcap_flow(flows, "2001:470:6c:a1::2", "2001:470:765b::b15:22", Protocol::udp, 514);
         REQUIRE(f);
         CHECK_FALSE(f->record.established);
         CHECK(f->packets == 6);
@@ -358,7 +355,7 @@ TEST_CASE("pcap: every nDPI flow is found, with listed exceptions", "[pcap]") {
     };
     std::regex line(R"(^\s+\d+\s+(TCP|UDP) \[?([0-9a-fA-F:.]+?)\]?:(\d+) (<->|->) \[?([0-9a-fA-F:.]+?)\]?:(\d+) )");
     size_t checked = 0;
-    for (const auto& entry : fs::directory_iterator(kShared + "/pcap")) {
+    for (const auto& entry : fs::directory_iterator(kSharedData + "/pcap")) {
         if (entry.path().extension() != ".pcap") continue;
         std::ifstream in(entry.path().string() + ".ndpi.out");
         Aggregator agg;
@@ -383,7 +380,7 @@ TEST_CASE("pcap: every nDPI flow is found, with listed exceptions", "[pcap]") {
 }
 
 TEST_CASE("pcap: link types, VLAN and QinQ tags, IPv6 extension headers", "[pcap]") {
-    TempDir tmp;
+    TempDir tmp("pcap");
     auto syn = [](const char* a, const char* b, uint16_t sp, uint16_t dp) { return ipv4(a, b, 6, tcp(sp, dp, SYN)); };
     auto synack = [](const char* a, const char* b, uint16_t sp, uint16_t dp) {
         return ipv4(a, b, 6, tcp(sp, dp, SYN | ACK));
@@ -394,14 +391,14 @@ TEST_CASE("pcap: link types, VLAN and QinQ tags, IPv6 extension headers", "[pcap
                                 {1.1, ethernet(0x0800, synack("10.0.0.2", "10.0.0.1", 443, 40000),
                                                {{0x88a8, 5}, {0x8100, 110}})},
                                 {1.2, ethernet(0x0800, syn("10.0.0.3", "10.0.0.4", 40001, 104), {{0x9100, 7}, {0x8100, 8}})},
-                                {1.3, ethernet(0x0806, Bytes(28, 0))}});
+                                {1.3, ethernet(0x0806, PacketBytes(28, 0))}});
         PcapSummary s;
         auto flows = flows_of(file, &s);
-        auto* f = find_flow(flows, "10.0.0.1", "10.0.0.2", Protocol::tcp, 443);
+        auto* f = find_pcap_flow(flows, "10.0.0.1", "10.0.0.2", Protocol::tcp, 443);
         REQUIRE(f);
         CHECK(f->packets == 2);
         CHECK(f->record.established);
-        CHECK(find_flow(flows, "10.0.0.3", "10.0.0.4", Protocol::tcp, 104));
+        CHECK(find_pcap_flow(flows, "10.0.0.3", "10.0.0.4", Protocol::tcp, 104));
         CHECK(s.read.rows == 4);
         CHECK(s.read.skipped.at("not IPv4 or IPv6") == 1);
     }
@@ -410,37 +407,37 @@ TEST_CASE("pcap: link types, VLAN and QinQ tags, IPv6 extension headers", "[pcap
         auto f2 = write_pcap(tmp.path / "sll2.pcap", 276, {{1, sll2(0x86DD, ipv6("fd00::1", "fd00::2", 17, udp(50000, 123, 48)))}});
         auto f3 = write_pcap(tmp.path / "raw.pcap", 101, {{1, ipv4("10.2.0.1", "10.2.0.2", 17, udp(50001, 53, 30))}});
         auto f4 = write_pcap(tmp.path / "ipv6.pcap", 229, {{1, ipv6("fd00::3", "fd00::4", 6, tcp(50002, 11112, SYN))}});
-        CHECK(find_flow(flows_of(f1), "10.1.0.1", "10.1.0.2", Protocol::tcp, 2575));
+        CHECK(find_pcap_flow(flows_of(f1), "10.1.0.1", "10.1.0.2", Protocol::tcp, 2575));
         auto v6 = flows_of(f2);
-        auto* ntp = find_flow(v6, "fd00::1", "fd00::2", Protocol::udp, 123);
+        auto* ntp = find_pcap_flow(v6, "fd00::1", "fd00::2", Protocol::udp, 123);
         REQUIRE(ntp);
         CHECK(ntp->record.bytes == 48);
-        CHECK(find_flow(flows_of(f3), "10.2.0.1", "10.2.0.2", Protocol::udp, 53));
-        CHECK(find_flow(flows_of(f4), "fd00::3", "fd00::4", Protocol::tcp, 11112));
+        CHECK(find_pcap_flow(flows_of(f3), "10.2.0.1", "10.2.0.2", Protocol::udp, 53));
+        CHECK(find_pcap_flow(flows_of(f4), "fd00::3", "fd00::4", Protocol::tcp, 11112));
     }
     SECTION("an unsupported link type is an error naming the file") {
-        auto file = write_pcap(tmp.path / "wifi.pcap", 105, {{1, Bytes(40, 0)}});
+        auto file = write_pcap(tmp.path / "wifi.pcap", 105, {{1, PacketBytes(40, 0)}});
         CHECK_THROWS_WITH(flows_of(file), Catch::Contains("link type 105") && Catch::Contains("not supported"));
     }
 }
 
 TEST_CASE("pcap: fragments carry ports only in the first, and the rest join its flow", "[pcap]") {
-    TempDir tmp;
-    Bytes datagram = udp(50000, 514, 1400);  // 1408 bytes of UDP, sent as 2 fragments
-    Bytes first(datagram.begin(), datagram.begin() + 1000), rest(datagram.begin() + 1000, datagram.end());
+    TempDir tmp("pcap");
+    PacketBytes datagram = udp(50000, 514, 1400);  // 1408 bytes of UDP, sent as 2 fragments
+    PacketBytes first(datagram.begin(), datagram.begin() + 1000), rest(datagram.begin() + 1000, datagram.end());
     auto file = write_pcap(tmp.path / "frag.pcap", 101,
                            {{1.0, ipv4("10.3.0.1", "10.3.0.2", 17, first, 99, 0x2000)},
                             {1.0, ipv4("10.3.0.1", "10.3.0.2", 17, rest, 99, 1000 / 8)},
                             {1.1, ipv4("10.3.0.5", "10.3.0.2", 17, rest, 55, 1000 / 8)},  // first never seen
-                            {1.2, ipv6("fd00::1", "fd00::2", 17, Bytes(datagram.begin(), datagram.begin() + 800), 0, true)},
-                            {1.2, ipv6("fd00::1", "fd00::2", 17, Bytes(datagram.begin() + 800, datagram.end()), 100, false)}});
+                            {1.2, ipv6("fd00::1", "fd00::2", 17, PacketBytes(datagram.begin(), datagram.begin() + 800), 0, true)},
+                            {1.2, ipv6("fd00::1", "fd00::2", 17, PacketBytes(datagram.begin() + 800, datagram.end()), 100, false)}});
     PcapSummary s;
     auto flows = flows_of(file, &s);
-    auto* v4 = find_flow(flows, "10.3.0.1", "10.3.0.2", Protocol::udp, 514);
+    auto* v4 = find_pcap_flow(flows, "10.3.0.1", "10.3.0.2", Protocol::udp, 514);
     REQUIRE(v4);
     CHECK(v4->packets == 2);
     CHECK(v4->record.bytes == 1400);
-    auto* v6 = find_flow(flows, "fd00::1", "fd00::2", Protocol::udp, 514);
+    auto* v6 = find_pcap_flow(flows, "fd00::1", "fd00::2", Protocol::udp, 514);
     REQUIRE(v6);
     CHECK(v6->packets == 2);
     CHECK(v6->record.bytes == 1400);
@@ -449,7 +446,7 @@ TEST_CASE("pcap: fragments carry ports only in the first, and the rest join its 
 }
 
 TEST_CASE("pcap: TCP without a handshake and UDP direction heuristics", "[pcap]") {
-    TempDir tmp;
+    TempDir tmp("pcap");
     auto file = write_pcap(
         tmp.path / "heuristics.pcap", 101,
         {
@@ -466,19 +463,19 @@ TEST_CASE("pcap: TCP without a handshake and UDP direction heuristics", "[pcap]"
         });
     PcapSummary s;
     auto flows = flows_of(file, &s);
-    auto* hl7 = find_flow(flows, "10.4.0.1", "10.4.0.2", Protocol::tcp, 2575);
+    auto* hl7 = find_pcap_flow(flows, "10.4.0.1", "10.4.0.2", Protocol::tcp, 2575);
     REQUIRE(hl7);
     CHECK(hl7->handshake_missing);
     CHECK(hl7->direction == DirectionSource::ports);
     CHECK(hl7->record.established);  // data both ways
     CHECK(hl7->record.bytes == 110);
-    auto* unknown = find_flow(flows, "10.4.0.3", "10.4.0.4", Protocol::tcp, 30002);
+    auto* unknown = find_pcap_flow(flows, "10.4.0.3", "10.4.0.4", Protocol::tcp, 30002);
     REQUIRE(unknown);
     CHECK(unknown->direction == DirectionSource::first_packet);
     CHECK_FALSE(unknown->record.established);
-    CHECK(find_flow(flows, "10.4.0.9", "10.4.0.53", Protocol::udp, 53));
-    CHECK(find_flow(flows, "10.4.0.7", "10.4.0.8", Protocol::udp, 123));
-    CHECK(find_flow(flows, "10.4.0.10", "239.1.1.1", Protocol::udp, 40000));
+    CHECK(find_pcap_flow(flows, "10.4.0.9", "10.4.0.53", Protocol::udp, 53));
+    CHECK(find_pcap_flow(flows, "10.4.0.7", "10.4.0.8", Protocol::udp, 123));
+    CHECK(find_pcap_flow(flows, "10.4.0.10", "239.1.1.1", Protocol::udp, 40000));
     CHECK(s.tcp_without_handshake == 2);
     CHECK(s.udp_flipped == 1);
 
@@ -492,7 +489,7 @@ TEST_CASE("pcap: TCP without a handshake and UDP direction heuristics", "[pcap]"
 }
 
 TEST_CASE("pcap: connection tracking ends flows on FIN, RST and idle timeouts", "[pcap]") {
-    TempDir tmp;
+    TempDir tmp("pcap");
     auto a = "10.5.0.1", b = "10.5.0.2";
     auto file = write_pcap(
         tmp.path / "track.pcap", 101,
@@ -533,7 +530,7 @@ TEST_CASE("pcap: connection tracking ends flows on FIN, RST and idle timeouts", 
 }
 
 TEST_CASE("pcap: truncated and corrupt captures keep what was read and say where it broke", "[pcap]") {
-    TempDir tmp;
+    TempDir tmp("pcap");
     std::vector<Frame> frames;
     for (int i = 0; i < 10; ++i)
         frames.push_back({1.0 + i, ipv4("10.6.0.1", "10.6.0.2", 17, udp(static_cast<uint16_t>(40000 + i), 161, 50))});

@@ -14,12 +14,15 @@
 #include <sstream>
 #include <thread>
 
+#include "support/gateway_fixture.hpp"
 #include "support/netns.hpp"
 #include "wardgate/netlink/nft_apply.hpp"
 #include "wardgate/plan/pipeline.hpp"
 #include "wardgate/render/nft_ruleset.hpp"
 
 using namespace wardgate;
+using wardgate::testing::apply_in;
+using wardgate::testing::gateway_policy;
 using wardgate::testing::GatewayTopology;
 using wardgate::testing::Netns;
 
@@ -30,12 +33,6 @@ constexpr uint64_t kUdp4Bytes = 20 + 8 + kPayload;         // one IPv4 UDP datag
 constexpr uint64_t kIcmp4Bytes = 20 + 8 + kUdp4Bytes;      // the port unreachable quoting it
 constexpr uint64_t kUdp6Bytes = 40 + 8 + kPayload;
 constexpr uint64_t kIcmp6Bytes = 40 + 8 + kUdp6Bytes;
-
-Policy gateway_policy() {
-    PipelineOptions o;
-    o.today = *parse_date("2026-11-22");
-    return run_pipeline(std::string(WARDGATE_SOURCE_DIR) + "/tests/data/gateway-site", o).policy;
-}
 
 struct Counts {
     uint64_t accepted_packets = 0, accepted_bytes = 0, dropped_packets = 0, dropped_bytes = 0;
@@ -60,7 +57,7 @@ std::map<std::string, Counts> segment_counts(const Netns& gw) {
 
 // n UDP datagrams of kPayload bytes from one socket in ns; nothing listens on the other
 // side, so each draws exactly one ICMP port unreachable (rate limits are off).
-void send_udp(const Netns& ns, const std::string& addr, uint16_t port, int n) {
+void send_udp_datagrams(const Netns& ns, const std::string& addr, uint16_t port, int n) {
     ns.run([&] {
         bool v6 = addr.find(':') != std::string::npos;
         sockaddr_storage ss{};
@@ -118,11 +115,6 @@ void quiet_icmp_limits(const GatewayTopology& t) {
         ns->exec("sysctl -q -w net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0");
 }
 
-void apply_in(const Netns& gw, const Policy& policy) {
-    auto rs = nft::lower_policy(policy);
-    REQUIRE(gw.run([&] { return netlink::apply_ruleset(rs).committed ? std::string("ok") : std::string("no"); }) == "ok");
-}
-
 }  // namespace
 
 TEST_CASE("per-segment counters move by exactly the packets accepted and dropped", "[kernel][counters]") {
@@ -136,8 +128,8 @@ TEST_CASE("per-segment counters move by exactly the packets accepted and dropped
 
     SECTION("declared flow: requests count for the device's segment, replies for the server's") {
         // udp/123 to the NTP server is declared; the ICMP errors coming back are related.
-        send_udp(t.dev, "10.50.0.5", 123, 7);
-        send_udp(t.dev, "fd00:50::5", 123, 3);
+        send_udp_datagrams(t.dev, "10.50.0.5", 123, 7);
+        send_udp_datagrams(t.dev, "fd00:50::5", 123, 3);
         auto want_icu = plus(before["icu"], 10, 7 * kUdp4Bytes + 3 * kUdp6Bytes, 0, 0);
         auto want_srv = plus(before["servers"], 10, 7 * kIcmp4Bytes + 3 * kIcmp6Bytes, 0, 0);
         auto after = settle(t.gw, [&](auto& c) { return c["servers"].accepted_packets >= want_srv.accepted_packets; });
@@ -146,14 +138,14 @@ TEST_CASE("per-segment counters move by exactly the packets accepted and dropped
         CHECK(after["outside"] == before["outside"]);
     }
     SECTION("undeclared flow: dropped by the device segment's default deny, nothing accepted") {
-        send_udp(t.dev, "10.50.0.5", 9999, 5);
+        send_udp_datagrams(t.dev, "10.50.0.5", 9999, 5);
         auto want_icu = plus(before["icu"], 0, 0, 5, 5 * kUdp4Bytes);
         auto after = settle(t.gw, [&](auto& c) { return c["icu"].dropped_packets >= want_icu.dropped_packets; });
         CHECK(after["icu"] == want_icu);
         CHECK(after["servers"] == before["servers"]);
     }
     SECTION("traffic from outside counts for the segment it goes to") {
-        send_udp(t.out, "10.50.0.5", 123, 4);  // not declared from outside: servers' default deny
+        send_udp_datagrams(t.out, "10.50.0.5", 123, 4);  // not declared from outside: servers' default deny
         auto want_srv = plus(before["servers"], 0, 0, 4, 4 * kUdp4Bytes);
         auto after = settle(t.gw, [&](auto& c) { return c["servers"].dropped_packets >= want_srv.dropped_packets; });
         CHECK(after["servers"] == want_srv);
@@ -170,7 +162,7 @@ TEST_CASE("in monitor mode would-be drops are counted as such, not as accepted",
         if (s.name == "icu") s.monitor = true;
     apply_in(t.gw, policy);
     auto before = segment_counts(t.gw);
-    send_udp(t.dev, "10.50.0.5", 9999, 6);  // undeclared: let through and counted as a would-be drop
+    send_udp_datagrams(t.dev, "10.50.0.5", 9999, 6);  // undeclared: let through and counted as a would-be drop
     auto want_icu = plus(before["icu"], 0, 0, 6, 6 * kUdp4Bytes);
     // The server's port unreachable answers are related traffic: accepted, for the servers.
     auto want_srv = plus(before["servers"], 6, 6 * kIcmp4Bytes, 0, 0);

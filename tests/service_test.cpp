@@ -20,8 +20,11 @@
 #include <sstream>
 #include <thread>
 
+#include "support/gateway_fixture.hpp"
 #include "support/netns.hpp"
+#include "support/temp_dir.hpp"
 #include "support/temp_site.hpp"
+#include "support/test_paths.hpp"
 #include "wardgate/netlink/nft_apply.hpp"
 #include "wardgate/plan/pipeline.hpp"
 #include "wardgate/render/nft_ruleset.hpp"
@@ -29,6 +32,9 @@
 #include "wardgate/service/status.hpp"
 
 using namespace wardgate;
+using wardgate::testing::icu_monitor_toml;
+using wardgate::testing::kGatewaySite;
+using wardgate::testing::live_state;
 using wardgate::testing::Netns;
 using wardgate::testing::read_text;
 using json = nlohmann::json;
@@ -36,15 +42,11 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::string kSource = WARDGATE_SOURCE_DIR;
-
-struct TempDir {
-    std::filesystem::path path;
-    TempDir() : path(std::filesystem::temp_directory_path() / wardgate::testing::unique_name("svc")) {
-        std::filesystem::create_directories(path);
-        std::filesystem::copy(kSource + "/tests/data/gateway-site", site(), std::filesystem::copy_options::recursive);
+// A scratch directory holding a copy of the gateway site and the service's files.
+struct ServiceDir : wardgate::testing::TempDir {
+    ServiceDir() : wardgate::testing::TempDir("svc") {
+        std::filesystem::copy(kGatewaySite, site(), std::filesystem::copy_options::recursive);
     }
-    ~TempDir() { std::filesystem::remove_all(path); }
     std::filesystem::path site() const { return path / "site"; }
     std::filesystem::path socket() const { return path / "status.sock"; }
     std::filesystem::path metrics() const { return path / "wardgate.prom"; }
@@ -58,28 +60,12 @@ struct TempDir {
     }
 };
 
-std::string device(const std::string& name, const std::string& addresses) {
-    return fmt::format(R"(
-[[device]]
-name = "{}"
-addresses = [{}]
-role = "patient-monitor"
-vendor = "Acme"
-model = "Vitals 1"
-department = "ICU"
-segment = "icu"
-fda_class = "II"
-lifecycle = "support"
-)",
-                       name, addresses);
-}
-
-std::string original_devices() { return read_text(kSource + "/tests/data/gateway-site/devices.toml"); }
+std::string original_devices() { return read_text(kGatewaySite + "/devices.toml"); }
 
 // `wardgate serve` inside the namespace, as its own process.
 class ServiceProcess {
 public:
-    ServiceProcess(const Netns& ns, const TempDir& dir, std::vector<std::string> extra = {}) : ns_(ns), dir_(dir) {
+    ServiceProcess(const Netns& ns, const ServiceDir& dir, std::vector<std::string> extra = {}) : ns_(ns), dir_(dir) {
         std::vector<std::string> args{WARDGATE_BINARY,         "serve",         dir.site().string(),
                                       "--socket",              dir.socket().string(),
                                       "--metrics-file",        dir.metrics().string(),
@@ -134,7 +120,7 @@ public:
 
 private:
     const Netns& ns_;
-    const TempDir& dir_;
+    const ServiceDir& dir_;
     pid_t pid_ = -1;
 };
 
@@ -150,10 +136,6 @@ std::string set_holding(const std::string& listing, const std::string& address) 
     return listing.substr(start, listing.find(' ', start) - start);
 }
 
-std::string live(const Netns& ns) {
-    return ns.run([] { return netlink::describe_live_table(); });
-}
-
 // The canonical kernel state of a site's ruleset, made in a scratch namespace.
 std::string described(const std::filesystem::path& site) {
     PipelineOptions o;
@@ -166,7 +148,7 @@ std::string described(const std::filesystem::path& site) {
     });
 }
 
-const json& segment(const json& status, const std::string& name) {
+const json& segment_status(const json& status, const std::string& name) {
     for (const auto& s : status.at("segments"))
         if (s.at("name") == name) return s;
     FAIL("no segment " << name);
@@ -179,7 +161,7 @@ const json& segment(const json& status, const std::string& name) {
 TEST_CASE("the service applies the site, follows edits, keeps the policy on broken edits and re-asserts it on drift",
           "[service][kernel]") {
     Netns ns("svc-life");
-    TempDir dir;
+    ServiceDir dir;
     ServiceProcess svc(ns, dir);
 
     json s = svc.wait_for(applied, "the first apply");
@@ -188,9 +170,9 @@ TEST_CASE("the service applies the site, follows edits, keeps the policy on brok
     CHECK(s.at("enforcement") == "enforcing");
     CHECK(s.at("last_apply").at("result") == "ok");
     CHECK(s.at("site") == "Gateway Test Site");
-    CHECK(segment(s, "icu").at("mode") == "enforce");
-    CHECK(segment(s, "icu").at("vlan") == 110);
-    CHECK(segment(s, "icu").at("dropped_packets").is_number());
+    CHECK(segment_status(s, "icu").at("mode") == "enforce");
+    CHECK(segment_status(s, "icu").at("vlan") == 110);
+    CHECK(segment_status(s, "icu").at("dropped_packets").is_number());
     CHECK(s.at("conntrack").at("lost_events") == 0);  // the service listens to conntrack events
     std::string listing = ns.nft_list();
     REQUIRE(listing.find("10.110.0.21") != std::string::npos);
@@ -211,7 +193,7 @@ TEST_CASE("the service applies the site, follows edits, keeps the policy on brok
 
     SECTION("edits, broken edits and drift") {
         // A second monitor in the ICU: the kernel set gets its address.
-        dir.write_site("devices.toml", original_devices() + device("monitor-icu-02", "\"10.110.0.22\""));
+        dir.write_site("devices.toml", original_devices() + icu_monitor_toml("monitor-icu-02", "10.110.0.22"));
         s = svc.wait_for([&](const json& j) { return j.at("policy_version") != v1; }, "the re-apply after an edit");
         std::string v2 = s.at("policy_version");
         CHECK(s.at("last_apply").at("result") == "ok");
@@ -219,15 +201,15 @@ TEST_CASE("the service applies the site, follows edits, keeps the policy on brok
         CHECK(ns.nft_list().find("10.110.0.22") != std::string::npos);
 
         // A broken edit: the running policy stays, the status says why.
-        std::string before = live(ns);
-        dir.write_site("devices.toml", original_devices() + device("monitor-icu-03", "\"10.110.0.999\""));
+        std::string before = live_state(ns);
+        dir.write_site("devices.toml", original_devices() + icu_monitor_toml("monitor-icu-03", "10.110.0.999"));
         s = svc.wait_for([](const json& j) { return j.at("last_reload").at("result") == "rejected"; }, "the rejected reload");
         CHECK(s.at("policy_version") == v2);
         CHECK(s.at("counters").at("rejected_reloads") == 1);
         auto diagnostics = s.at("last_reload").at("diagnostics").dump();
         CHECK(diagnostics.find("devices.toml") != std::string::npos);
         CHECK(diagnostics.find("10.110.0.999") != std::string::npos);
-        CHECK(live(ns) == before);
+        CHECK(live_state(ns) == before);
         CHECK(read_text(dir.log()).find("the site does not validate, the running policy " + v2 + " stays in place") !=
               std::string::npos);
 
@@ -241,30 +223,30 @@ TEST_CASE("the service applies the site, follows edits, keeps the policy on brok
         CHECK(event.at("differences").dump().find("10.110.0.77") != std::string::npos);
         CHECK(s.at("counters").at("reasserts").get<int>() >= 1);
         CHECK(ns.nft_list().find("10.110.0.77") == std::string::npos);
-        CHECK(live(ns) == before);
+        CHECK(live_state(ns) == before);
         CHECK(s.at("policy_version") == v2);
 
         // Stopping the service leaves the policy in the kernel.
         CHECK(svc.stop(SIGTERM) == 0);
-        CHECK(live(ns) == before);
+        CHECK(live_state(ns) == before);
     }
 }
 
 TEST_CASE("the service counts drops per segment and writes them in Prometheus text format", "[service][kernel]") {
     wardgate::testing::GatewayTopology topo;
-    TempDir dir;
+    ServiceDir dir;
     ServiceProcess svc(topo.gw, dir);
     svc.wait_for(applied, "the first apply");
     // Telnet from the ICU monitor to the outside: denied, dropped by the ICU's chain.
     CHECK_FALSE(wardgate::testing::tcp_exchange(topo.dev, topo.out, "203.0.113.10", 23, 1500));
     CHECK(wardgate::testing::tcp_exchange(topo.dev, topo.srv, "10.50.0.10", 104));
-    json s = svc.wait_for([](const json& j) { return segment(j, "icu").at("dropped_packets").get<int>() > 0; }, "ICU drops");
-    CHECK(segment(s, "icu").at("would_be_dropped_packets") == 0);
+    json s = svc.wait_for([](const json& j) { return segment_status(j, "icu").at("dropped_packets").get<int>() > 0; }, "ICU drops");
+    CHECK(segment_status(s, "icu").at("would_be_dropped_packets") == 0);
     // The DICOM exchange was accepted: its packets count for the ICU, its replies for the servers.
-    CHECK(segment(s, "icu").at("accepted_packets").get<int>() >= 3);
-    CHECK(segment(s, "icu").at("accepted_bytes").get<int>() > segment(s, "icu").at("accepted_packets").get<int>() * 40);
-    CHECK(segment(s, "servers").at("accepted_packets").get<int>() >= 2);
-    CHECK(segment(s, "servers").at("dropped_packets") == 0);
+    CHECK(segment_status(s, "icu").at("accepted_packets").get<int>() >= 3);
+    CHECK(segment_status(s, "icu").at("accepted_bytes").get<int>() > segment_status(s, "icu").at("accepted_packets").get<int>() * 40);
+    CHECK(segment_status(s, "servers").at("accepted_packets").get<int>() >= 2);
+    CHECK(segment_status(s, "servers").at("dropped_packets") == 0);
     std::string status_text = wardgate::service::render_status_text(s);
     INFO(status_text);
     CHECK(std::regex_search(status_text, std::regex(R"(icu +enforce +accepted +[1-9][0-9]* packets +[1-9][0-9]* bytes, dropped +[1-9][0-9]* packets)")));
@@ -323,11 +305,11 @@ TEST_CASE("the service counts drops per segment and writes them in Prometheus te
 
 TEST_CASE("killing the service in the middle of an apply never leaves a partial table", "[service][kernel]") {
     Netns ns("svc-kill");
-    TempDir dir;
+    ServiceDir dir;
     // B has many more addresses than A, so that its apply takes a while.
     std::string devices_a = original_devices(), devices_b = original_devices();
     for (int i = 0; i < 1500; ++i)
-        devices_b += device(fmt::format("monitor-icu-{:04}", i), fmt::format("\"fd00:110::{:x}:1\"", i + 0x100));
+        devices_b += icu_monitor_toml(fmt::format("monitor-icu-{:04}", i), fmt::format("fd00:110::{:x}:1", i + 0x100));
     std::string state_a = described(dir.site());
     dir.write_site("devices.toml", devices_b);
     std::string state_b = described(dir.site());
@@ -349,7 +331,7 @@ TEST_CASE("killing the service in the middle of an apply never leaves a partial 
             std::this_thread::sleep_for(std::chrono::milliseconds(170 + 20 * (round - 3)));  // during the reload
         }
         svc->stop(SIGKILL);
-        std::string now = live(ns);
+        std::string now = live_state(ns);
         bool absent = now == "no table inet wardgate\n";  // only before the very first commit
         INFO("round " << round);
         CHECK(((absent && !had_table) || now == state_a || now == state_b));
@@ -363,7 +345,7 @@ TEST_CASE("killing the service in the middle of an apply never leaves a partial 
 
 TEST_CASE("the service applies site edits commit-confirmed and honours the deadline", "[service][kernel]") {
     Netns ns("svc-cc");
-    TempDir dir;
+    ServiceDir dir;
     ServiceProcess svc(ns, dir, {"--confirm-within", "2"});
     json s = svc.wait_for(applied, "the first apply");
     std::string v1 = s.at("policy_version");
@@ -371,7 +353,7 @@ TEST_CASE("the service applies site edits commit-confirmed and honours the deadl
     CHECK(s.at("commit_confirmed").is_null());  // the apply at start is not waited on
 
     // An edit nobody confirms: rolled back at the deadline, and not re-asserted afterwards.
-    dir.write_site("devices.toml", original_devices() + device("monitor-icu-02", "\"10.110.0.22\""));
+    dir.write_site("devices.toml", original_devices() + icu_monitor_toml("monitor-icu-02", "10.110.0.22"));
     s = svc.wait_for([](const json& j) { return j.at("commit_confirmed").is_object(); }, "the commit-confirmed apply");
     CHECK(s.at("enforcement") == "waiting-for-confirmation");
     std::string v2 = s.at("policy_version");
@@ -388,7 +370,7 @@ TEST_CASE("the service applies site edits commit-confirmed and honours the deadl
     CHECK(ns.nft_list() == table_v1);
 
     // Another edit, confirmed in time: it stays.
-    dir.write_site("devices.toml", original_devices() + device("monitor-icu-03", "\"10.110.0.23\""));
+    dir.write_site("devices.toml", original_devices() + icu_monitor_toml("monitor-icu-03", "10.110.0.23"));
     s = svc.wait_for([](const json& j) { return j.at("commit_confirmed").is_object(); }, "the second commit-confirmed apply");
     auto r = wardgate::testing::run_wardgate("confirm --state-dir " + dir.state().string());
     CHECK(r.exit_code == 0);
@@ -402,7 +384,7 @@ TEST_CASE("the service applies site edits commit-confirmed and honours the deadl
 
 TEST_CASE("a service starting after an overdue unconfirmed commit rolls it back first", "[service][kernel]") {
     Netns ns("svc-overdue");
-    TempDir dir;
+    ServiceDir dir;
     // An unconfirmed commit whose watchdog died with everything else (a crash, a reboot of the service).
     PipelineOptions o;
     o.today = today_utc();
@@ -434,7 +416,7 @@ TEST_CASE("with a trunk the service also sets up the VLAN links, and a kernel wi
     Netns ns("svc-vlan");
     ns.exec("ip link add trunk0 type veth peer name peer0");
     ns.exec("ip link set trunk0 up");
-    TempDir dir;
+    ServiceDir dir;
     ServiceProcess svc(ns, dir, {"--trunk", "trunk0"});
     json s = svc.wait_for(applied, "the first apply");
     CHECK(s.at("enforcement") == "enforcing");

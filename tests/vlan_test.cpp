@@ -27,7 +27,7 @@ using wardgate::testing::Netns;
 
 namespace {
 
-Segment segment(const std::string& name, std::optional<uint16_t> vlan, std::vector<std::string> subnets,
+Segment make_segment(const std::string& name, std::optional<uint16_t> vlan, std::vector<std::string> subnets,
                 std::vector<std::string> gateways) {
     Segment s;
     s.name = name;
@@ -39,9 +39,9 @@ Segment segment(const std::string& name, std::optional<uint16_t> vlan, std::vect
 
 Site two_vlan_site() {
     Site site;
-    site.segments.push_back(segment("icu", 110, {"10.110.0.0/24", "fd00:110::/64"}, {"10.110.0.1", "fd00:110::1"}));
-    site.segments.push_back(segment("servers", 50, {"10.50.0.0/24"}, {"10.50.0.1"}));
-    site.segments.push_back(segment("flat", std::nullopt, {"10.9.0.0/24"}, {"10.9.0.1"}));
+    site.segments.push_back(make_segment("icu", 110, {"10.110.0.0/24", "fd00:110::/64"}, {"10.110.0.1", "fd00:110::1"}));
+    site.segments.push_back(make_segment("servers", 50, {"10.50.0.0/24"}, {"10.50.0.1"}));
+    site.segments.push_back(make_segment("flat", std::nullopt, {"10.9.0.0/24"}, {"10.9.0.1"}));
     return site;
 }
 

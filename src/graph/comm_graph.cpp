@@ -76,7 +76,7 @@ CommGraph CommGraph::build(const std::vector<ClassifiedEdge>& edges, const Addre
         }
         for (const auto* a : c.approvals) e.why.push_back("approved " + a->id + " (" + where(a->origin) + ")");
         for (const auto* a : c.expired) e.why.push_back("approval " + a->id + " expired");
-        boost::add_edge(from, to, std::move(e), cg.g_);
+        boost::add_edge(from, to, e, cg.g_);
     }
     for (uint32_t i = 0; i < site.devices.size(); ++i) {
         const Device& d = site.devices[i];
@@ -90,9 +90,9 @@ CommGraph CommGraph::build(const std::vector<ClassifiedEdge>& edges, const Addre
             auto peer = cg.vertex(peer_name, GraphVertex{peer_name, "group", "", f.peer.to_string()});
             GraphEdge e{f.service, EdgeClass::declared_unseen, {}, {"declared by " + profile->label() + " (" + where(f.origin) + ")"}};
             if (f.direction == Direction::device_initiated) {
-                boost::add_edge(dev, peer, std::move(e), cg.g_);
+                boost::add_edge(dev, peer, e, cg.g_);
             } else {
-                boost::add_edge(peer, dev, std::move(e), cg.g_);
+                boost::add_edge(peer, dev, e, cg.g_);
             }
         }
     }

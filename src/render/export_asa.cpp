@@ -9,9 +9,9 @@ namespace wardgate::export_detail {
 
 namespace {
 
-constexpr const char* kTrunk = "GigabitEthernet0/1";
-constexpr const char* kOutside = "GigabitEthernet0/0";
-constexpr size_t kRemarkMax = 100;
+constexpr const char* kAsaTrunk = "GigabitEthernet0/1";
+constexpr const char* kAsaOutside = "GigabitEthernet0/0";
+constexpr size_t kAsaRemarkMax = 100;
 
 std::string asa_prefix(const Prefix& p) {
     if (p.family() == Family::v4)
@@ -28,8 +28,8 @@ public:
 
     ExportResult build(const std::filesystem::path& dir) {
         View v = header_view(m_, "asa");
-        v.set("trunk_interface", std::string(kTrunk));
-        v.set("outside_interface", std::string(kOutside));
+        v.set("trunk_interface", std::string(kAsaTrunk));
+        v.set("outside_interface", std::string(kAsaOutside));
         nameifs_("zone:outside", "outside");
         v.set("object_groups", object_groups());
         v.set("service_groups", service_groups());
@@ -104,8 +104,8 @@ private:
             const Zone& z = m_.zones[i];
             View item = make_object();
             bool outside = !z.segment;
-            std::string name = outside ? kOutside
-                               : z.segment->vlan ? fmt::format("{}.{}", kTrunk, *z.segment->vlan)
+            std::string name = outside ? kAsaOutside
+                               : z.segment->vlan ? fmt::format("{}.{}", kAsaTrunk, *z.segment->vlan)
                                                  : fmt::format("GigabitEthernet0/{}", i + 2);
             item.set("name", name);
             item.set("outside", outside);
@@ -152,7 +152,7 @@ private:
         View list = make_list();
         for (const auto& t : texts) {
             View r = make_object();
-            r.set("text", one_line(t, kRemarkMax));
+            r.set("text", one_line(t, kAsaRemarkMax));
             list.push_back(r);
         }
         return list;

@@ -340,6 +340,21 @@ std::string one_line(std::string_view text, size_t max) {
     return out;
 }
 
+std::string member_list(const std::vector<std::string>& items) {
+    if (items.size() == 1) return items.front();
+    std::string out = "[";
+    for (const auto& i : items) out += " " + i;
+    return out + " ]";
+}
+
+std::string prefix_object_name(const Prefix& p) {
+    return p.is_host() ? "h-" + p.address.to_string() : "n-" + p.to_string();
+}
+
+bool has_family(const ExportRule& r, Family f) {
+    return std::find(r.families.begin(), r.families.end(), f) != r.families.end();
+}
+
 std::string v4_mask(uint8_t length) {
     uint32_t m = length == 0 ? 0 : ~uint32_t{0} << (32 - length);
     return IpAddress::v4(m).to_string();

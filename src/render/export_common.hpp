@@ -139,6 +139,11 @@ std::string v4_mask(uint8_t length);      // 24 -> "255.255.255.0"
 std::string v4_wildcard(uint8_t length);  // 24 -> "0.0.0.255"
 std::string file_safe(std::string_view site);
 std::string family_name(Family f);        // "IPv4", "IPv6"
+// "a" for one item, "[ a b ]" for several (PAN-OS and Junos set syntax).
+std::string member_list(const std::vector<std::string>& items);
+// "h-10.1.2.3" for a host, "n-10.1.0.0/16" for a network: the name an address object asks for.
+std::string prefix_object_name(const Prefix& p);
+bool has_family(const ExportRule& r, Family f);
 
 // The interface address of a segment's gateway in a family, with the prefix length of the
 // subnet holding it ("10.110.0.1", 24).

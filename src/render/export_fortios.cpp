@@ -10,22 +10,14 @@ namespace wardgate::export_detail {
 
 namespace {
 
-constexpr const char* kOutside = "port1";
-constexpr const char* kTrunk = "port2";
-constexpr size_t kCommentMax = 1023;
+constexpr const char* kFortiosOutside = "port1";
+constexpr const char* kFortiosTrunk = "port2";
+constexpr size_t kFortiosCommentMax = 1023;
 
 std::string quoted_list(const std::vector<std::string>& items) {
     std::string out;
     for (const auto& i : items) out += (out.empty() ? "\"" : " \"") + i + "\"";
     return out;
-}
-
-std::string address_wanted(const Prefix& p) {
-    return p.is_host() ? "h-" + p.address.to_string() : "n-" + p.to_string();
-}
-
-bool has_family(const ExportRule& r, Family f) {
-    return std::find(r.families.begin(), r.families.end(), f) != r.families.end();
 }
 
 class FortiosView {
@@ -42,9 +34,9 @@ public:
     ExportResult build(const std::filesystem::path& dir) {
         View v = header_view(m_, "fortios");
         v.set("vdom", std::string("root"));
-        v.set("trunk_interface", std::string(kTrunk));
-        v.set("outside_interface", std::string(kOutside));
-        interfaces_("zone:outside", kOutside);
+        v.set("trunk_interface", std::string(kFortiosTrunk));
+        v.set("outside_interface", std::string(kFortiosOutside));
+        interfaces_("zone:outside", kFortiosOutside);
         v.set("interfaces", interfaces());
         v.set("addresses", addresses(Family::v4));
         v.set("addresses6", addresses(Family::v6));
@@ -63,11 +55,11 @@ public:
 private:
     std::string interface_name(size_t z) {
         const Zone& zone = m_.zones[z];
-        if (!zone.segment) return interfaces_("zone:outside", kOutside);
+        if (!zone.segment) return interfaces_("zone:outside", kFortiosOutside);
         if (!zone.segment->vlan) return interfaces_("zone:" + zone.name, fmt::format("port{}", z + 3));
         return interfaces_("zone:" + zone.name, zone.name);
     }
-    std::string address_name(const Prefix& p) { return addresses_("address:" + p.to_string(), address_wanted(p)); }
+    std::string address_name(const Prefix& p) { return addresses_("address:" + p.to_string(), prefix_object_name(p)); }
     std::string group_name(const AddressGroup& g, Family f) {
         return addresses_("group:" + g.name + (f == Family::v4 ? ":4" : ":6"), g.name + (f == Family::v4 ? "-v4" : "-v6"));
     }
@@ -203,7 +195,7 @@ private:
             p.set("service", quoted_list(services));
             p.set("action", std::string(r.accept ? "accept" : "deny"));
             p.set("logtraffic", std::string(r.accept || r.log ? "all" : "disable"));
-            p.set("comments", one_line(r.comment(), kCommentMax));
+            p.set("comments", one_line(r.comment(), kFortiosCommentMax));
             list.push_back(p);
         }
         auto default_policy = [&](size_t z, const std::string& key, const std::string& srcintf,
@@ -219,7 +211,7 @@ private:
             p.set("service", std::string("\"ALL\""));
             p.set("action", std::string(zone.monitor ? "accept" : "deny"));
             p.set("logtraffic", std::string(m_.policy.log_drops ? "all" : "disable"));
-            p.set("comments", one_line(default_deny_text(m_, zone), kCommentMax));
+            p.set("comments", one_line(default_deny_text(m_, zone), kFortiosCommentMax));
             list.push_back(p);
         };
         for (size_t z = 0; z < m_.outside(); ++z)

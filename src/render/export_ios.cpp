@@ -10,8 +10,8 @@ namespace wardgate::export_detail {
 
 namespace {
 
-constexpr const char* kOutside = "GigabitEthernet0/0";
-constexpr size_t kRemarkMax = 100;
+constexpr const char* kIosOutside = "GigabitEthernet0/0";
+constexpr size_t kIosRemarkMax = 100;
 
 std::string ios_prefix(const Prefix& p) {
     if (p.is_host()) return "host " + p.address.to_string();
@@ -26,7 +26,7 @@ public:
 
     ExportResult build(const std::filesystem::path& dir) {
         View v = header_view(m_, "ios");
-        v.set("outside_interface", std::string(kOutside));
+        v.set("outside_interface", std::string(kIosOutside));
         v.set("reflect4", std::string("wg-return"));
         v.set("reflect6", std::string("wg-return6"));
         v.set("vlans", vlans());
@@ -65,7 +65,7 @@ private:
         for (size_t i = 0; i < m_.zones.size(); ++i) {
             const Zone& z = m_.zones[i];
             bool outside = !z.segment;
-            std::string name = outside ? kOutside
+            std::string name = outside ? kIosOutside
                                : z.segment->vlan ? fmt::format("Vlan{}", *z.segment->vlan)
                                                  : fmt::format("GigabitEthernet0/{}", i + 1);
             View item = make_object();
@@ -92,7 +92,7 @@ private:
         View list = make_list();
         for (const auto& t : texts) {
             View r = make_object();
-            r.set("text", one_line(t, kRemarkMax));
+            r.set("text", one_line(t, kIosRemarkMax));
             list.push_back(r);
         }
         return list;
@@ -151,7 +151,7 @@ private:
             View acl = make_object();
             acl.set("name", acl_name(z, f));
             acl.set("entries", entries);
-            acl.set("default_remark", one_line(default_deny_text(m_, zone), kRemarkMax));
+            acl.set("default_remark", one_line(default_deny_text(m_, zone), kIosRemarkMax));
             acl.set("default_action", std::string(zone.monitor ? "permit" : "deny"));
             acl.set("default_log", m_.policy.log_drops);
             list.push_back(acl);

@@ -12,14 +12,10 @@ namespace wardgate::export_detail {
 namespace {
 
 constexpr size_t kIpsetMin = 4;
-constexpr size_t kCommentMax = 255;
+constexpr size_t kIptablesCommentMax = 255;
 constexpr size_t kNflogPrefixMax = 64;
 constexpr size_t kLogPrefixMax = 29;
 constexpr size_t kMultiportMax = 15;  // ports per multiport match; a range counts twice
-
-bool has_family(const ExportRule& r, Family f) {
-    return std::find(r.families.begin(), r.families.end(), f) != r.families.end();
-}
 
 class IptablesView {
 public:
@@ -185,7 +181,7 @@ private:
                 View line = make_object();
                 line.set("spec", spec);
                 line.set("has_spec", !spec.empty());
-                line.set("comment", one_line(r.name + ": " + comment, kCommentMax));
+                line.set("comment", one_line(r.name + ": " + comment, kIptablesCommentMax));
                 line.set("target", target);
                 rules.push_back(line);
             }

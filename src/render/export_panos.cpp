@@ -10,18 +10,11 @@ namespace wardgate::export_detail {
 
 namespace {
 
-constexpr const char* kOutside = "ethernet1/1";
-constexpr const char* kTrunk = "ethernet1/2";
-constexpr size_t kDescriptionMax = 1023;
+constexpr const char* kPanosOutside = "ethernet1/1";
+constexpr const char* kPanosTrunk = "ethernet1/2";
+constexpr size_t kPanosDescriptionMax = 1023;
 
-std::string member_list(const std::vector<std::string>& items) {
-    if (items.size() == 1) return items.front();
-    std::string out = "[";
-    for (const auto& i : items) out += " " + i;
-    return out + " ]";
-}
-
-std::string address_wanted(const Prefix& p) {
+std::string panos_address_name(const Prefix& p) {
     return (p.is_host() ? "h-" + p.address.to_string() : "n-" + p.address.to_string() + "_" + std::to_string(p.length));
 }
 
@@ -35,8 +28,8 @@ public:
 
     ExportResult build(const std::filesystem::path& dir) {
         View v = header_view(m_, "panos");
-        v.set("outside_interface", std::string(kOutside));
-        v.set("trunk_interface", std::string(kTrunk));
+        v.set("outside_interface", std::string(kPanosOutside));
+        v.set("trunk_interface", std::string(kPanosTrunk));
         v.set("virtual_router", std::string("default"));
         zone_name(m_.outside());
         v.set("interfaces", interfaces());
@@ -55,7 +48,7 @@ public:
 
 private:
     std::string zone_name(size_t z) { return zones_(m_.zones[z].name); }
-    std::string address_name(const Prefix& p) { return names_("address:" + p.to_string(), address_wanted(p)); }
+    std::string address_name(const Prefix& p) { return names_("address:" + p.to_string(), panos_address_name(p)); }
     std::string group_name(const AddressGroup& g) { return names_("group:" + g.name, g.name); }
     std::string service_name(const Service& s) { return names_("service:" + service_key(s), service_key(s)); }
 
@@ -65,12 +58,12 @@ private:
             const Zone& z = m_.zones[i];
             bool outside = !z.segment;
             bool vlan = !outside && z.segment->vlan;
-            std::string name = outside ? kOutside
-                               : vlan  ? fmt::format("{}.{}", kTrunk, *z.segment->vlan)
+            std::string name = outside ? kPanosOutside
+                               : vlan  ? fmt::format("{}.{}", kPanosTrunk, *z.segment->vlan)
                                        : fmt::format("ethernet1/{}", i + 3);
             View item = make_object();
             item.set("name", name);
-            item.set("path", vlan ? fmt::format("ethernet {} layer3 units {}", kTrunk, name)
+            item.set("path", vlan ? fmt::format("ethernet {} layer3 units {}", kPanosTrunk, name)
                                   : fmt::format("ethernet {} layer3", name));
             item.set("has_vlan", static_cast<bool>(vlan));
             item.set("vlan", vlan ? std::to_string(*z.segment->vlan) : std::string());
@@ -112,7 +105,7 @@ private:
                 if (families.count(p.family())) members.push_back(address_name(p));
             View item = make_object();
             item.set("name", group_name(g));
-            item.set("description", one_line(group_comment(g), kDescriptionMax));
+            item.set("description", one_line(group_comment(g), kPanosDescriptionMax));
             std::string text = "[";
             for (const auto& mbr : members) text += " " + mbr;
             item.set("members", text + " ]");
@@ -163,7 +156,7 @@ private:
         item.set("application", application);
         item.set("action", std::string(accept ? "allow" : "deny"));
         item.set("log_end", log);
-        item.set("description", one_line(description, kDescriptionMax));
+        item.set("description", one_line(description, kPanosDescriptionMax));
         return item;
     }
 

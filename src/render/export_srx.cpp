@@ -11,20 +11,9 @@ namespace wardgate::export_detail {
 
 namespace {
 
-constexpr const char* kOutside = "ge-0/0/0";
-constexpr const char* kTrunk = "ge-0/0/1";
-constexpr size_t kDescriptionMax = 900;
-
-std::string member_list(const std::vector<std::string>& items) {
-    if (items.size() == 1) return items.front();
-    std::string out = "[";
-    for (const auto& i : items) out += " " + i;
-    return out + " ]";
-}
-
-std::string address_wanted(const Prefix& p) {
-    return p.is_host() ? "h-" + p.address.to_string() : "n-" + p.to_string();
-}
+constexpr const char* kSrxOutside = "ge-0/0/0";
+constexpr const char* kSrxTrunk = "ge-0/0/1";
+constexpr size_t kSrxDescriptionMax = 900;
 
 class SrxView {
 public:
@@ -36,8 +25,8 @@ public:
 
     ExportResult build(const std::filesystem::path& dir) {
         View v = header_view(m_, "srx");
-        v.set("trunk_interface", std::string(kTrunk));
-        v.set("outside_interface", std::string(kOutside));
+        v.set("trunk_interface", std::string(kSrxTrunk));
+        v.set("outside_interface", std::string(kSrxOutside));
         zones_("zone:outside", "untrust");
         v.set("interfaces", interfaces());
         v.set("addresses", addresses());
@@ -58,7 +47,7 @@ private:
         if (!m_.zones[z].segment) return zones_("zone:outside", "untrust");
         return zones_("zone:" + m_.zones[z].name, m_.zones[z].name);
     }
-    std::string address_name(const Prefix& p) { return names_("address:" + p.to_string(), address_wanted(p)); }
+    std::string address_name(const Prefix& p) { return names_("address:" + p.to_string(), prefix_object_name(p)); }
     std::string set_name(const AddressGroup& g) { return names_("group:" + g.name, g.name); }
     std::string application_name(const Service& s) { return names_("service:" + service_key(s), service_key(s)); }
 
@@ -68,7 +57,7 @@ private:
             const Zone& z = m_.zones[i];
             bool outside = !z.segment;
             bool vlan = !outside && z.segment->vlan;
-            std::string physical = outside ? kOutside : vlan ? kTrunk : fmt::format("ge-0/0/{}", i + 2);
+            std::string physical = outside ? kSrxOutside : vlan ? kSrxTrunk : fmt::format("ge-0/0/{}", i + 2);
             std::string unit = vlan ? std::to_string(*z.segment->vlan) : "0";
             View item = make_object();
             item.set("physical", physical);
@@ -190,7 +179,7 @@ private:
                     p.set("action", std::string(r.accept ? "permit" : "deny"));
                     p.set("log_init", r.log);
                     p.set("log_close", r.accept);
-                    p.set("description", one_line(r.comment(), kDescriptionMax));
+                    p.set("description", one_line(r.comment(), kSrxDescriptionMax));
                     list.push_back(p);
                 }
             }
@@ -210,7 +199,7 @@ private:
             p.set("to_zone", to);
             p.set("action", std::string(zone.monitor ? "permit" : "deny"));
             p.set("log_init", m_.policy.log_drops);
-            p.set("description", one_line(default_deny_text(m_, zone), kDescriptionMax));
+            p.set("description", one_line(default_deny_text(m_, zone), kSrxDescriptionMax));
             list.push_back(p);
         };
         for (size_t z = 0; z < m_.outside(); ++z) add(z, "default-deny-from-" + m_.zones[z].name, zone_name(z), "");

@@ -1,8 +1,9 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
-#include <cstdio>
+#include <cmath>
 
+#include "../flows/field_parse.hpp"
 #include "wardgate/resolve/dns.hpp"
 
 namespace wardgate {
@@ -14,16 +15,11 @@ std::string resolution_minute(SysSeconds t) {
 std::string resolution_time(SysSeconds t) { return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", t); }
 
 std::optional<SysSeconds> parse_resolution_time(std::string_view text) {
-    int y, mo, d, h, mi, s;
-    char z = 0;
-    std::string copy(text);
-    if (std::sscanf(copy.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &s, &z) != 7 || z != 'Z' ||
-        copy.size() != 20)
-        return std::nullopt;
-    std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{static_cast<unsigned>(mo)},
-                                    std::chrono::day{static_cast<unsigned>(d)}};
-    if (!ymd.ok() || h > 23 || mi > 59 || s > 60 || h < 0 || mi < 0 || s < 0) return std::nullopt;
-    return std::chrono::sys_days{ymd} + std::chrono::hours{h} + std::chrono::minutes{mi} + std::chrono::seconds{s};
+    // Exactly what resolution_time() writes: whole seconds, UTC.
+    if (text.size() != 20 || text.back() != 'Z') return std::nullopt;
+    auto seconds = flows_internal::parse_iso8601(text);
+    if (!seconds) return std::nullopt;
+    return SysSeconds{std::chrono::seconds{std::llround(*seconds)}};
 }
 
 std::string normalize_dns_name(std::string_view name) {

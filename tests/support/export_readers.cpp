@@ -8,6 +8,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "text_lines.hpp"
+
 namespace wardgate::testing {
 
 namespace {
@@ -18,13 +20,6 @@ namespace {
 
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 bool ends_with(std::string_view s, std::string_view p) { return s.size() >= p.size() && s.substr(s.size() - p.size()) == p; }
-
-std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> out;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) out.push_back(line);
-    return out;
-}
 
 // Whitespace-separated words; a double-quoted word keeps its spaces and loses its quotes.
 // "[", "]", "{", "}" and "," stand alone when `punctuation` is set.
@@ -162,7 +157,7 @@ ParsedConfig read_asa(const std::string& text) {
             zone_of_nameif[nameif] = !vlan.empty() ? "vlan" + vlan : nameif == "outside" ? "outside" : "if:" + nameif;
         block = Block::none;
     };
-    for (const auto& line : lines_of(text)) {
+    for (const auto& line : text_lines(text)) {
         if (line.empty() || line[0] == '!') {
             end_block();
             continue;
@@ -272,7 +267,7 @@ ParsedConfig read_ios(const std::string& text) {
     ParsedConfig out;
     std::string block, current, zone;
     Family family = Family::v4;
-    for (const auto& line : lines_of(text)) {
+    for (const auto& line : text_lines(text)) {
         if (line.empty() || line[0] == '!') {
             block.clear();
             continue;
@@ -357,7 +352,7 @@ ParsedConfig read_panos(const std::string& text) {
     std::map<std::string, std::string> vlan_of_interface, zone_key;
     std::set<std::string> rule_names;
     ParsedConfig out;
-    for (const auto& line : lines_of(text)) {
+    for (const auto& line : text_lines(text)) {
         if (line.empty() || line[0] == '#') continue;
         auto w = words(line, true);
         if (w[0] != "set") fail(kName, line);
@@ -447,7 +442,7 @@ ParsedConfig read_fortios(const std::string& text) {
     std::map<std::string, std::vector<std::pair<std::string, Entry>>> tables;  // "firewall policy" -> entries in order
     std::vector<std::string> sections;
     std::optional<std::pair<std::string, Entry>> entry;
-    for (const auto& raw : lines_of(text)) {
+    for (const auto& raw : text_lines(text)) {
         auto w = words(raw);
         if (w.empty() || w[0][0] == '#') continue;
         if (w[0] == "config") {
@@ -555,7 +550,7 @@ ParsedConfig read_srx(const std::string& text) {
     };
     std::vector<std::string> order;
     std::map<std::string, Pending> policies;
-    for (const auto& line : lines_of(text)) {
+    for (const auto& line : text_lines(text)) {
         if (line.empty() || line[0] == '#') continue;
         auto w = words(line, true);
         if (w[0] != "set") fail(kName, line);
@@ -645,7 +640,7 @@ void read_iptables_family(const std::string& text, Family family, const std::map
     };
     std::map<std::string, Chain> chains;
     std::vector<std::vector<std::string>> forward;
-    for (const auto& line : lines_of(text)) {
+    for (const auto& line : text_lines(text)) {
         if (line.empty() || line[0] == '#' || line == "*filter" || line == "COMMIT" || line[0] == ':') continue;
         auto w = words(line);
         if (w[0] != "-A") fail(kName, line);
@@ -726,7 +721,7 @@ ParsedConfig read_iptables(const ExportResult& e) {
     for (const auto& c : e.companions) {
         if (ends_with(c.filename, ".v6.rules")) v6 = &c.text;
         if (!ends_with(c.filename, ".ipset")) continue;
-        for (const auto& line : lines_of(c.text)) {
+        for (const auto& line : text_lines(c.text)) {
             auto w = words(line);
             if (w.empty() || w[0][0] == '#' || w[0] == "create" || w[0] == "flush") continue;
             if (w[0] != "add") fail("ipset", line);
@@ -744,7 +739,7 @@ ParsedConfig read_iptables(const ExportResult& e) {
 
 ParsedConfig read_nft(const std::string& text) {
     constexpr std::string_view kName = "nft";
-    auto lines = lines_of(text);
+    auto lines = text_lines(text);
     std::map<std::string, std::vector<std::string>> sets;  // elements as written
     struct Chain {
         bool logged = false;

@@ -19,13 +19,13 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "clock.hpp"
+
 namespace wardgate::testing {
 
 namespace {
 
 std::atomic<int> g_counter{0};
-
-using Clock = std::chrono::steady_clock;
 
 int remaining_ms(Clock::time_point deadline) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
