@@ -1,6 +1,7 @@
 // The collector against real exporters and collectors: softflowd exports a capture, and
 // what the collector decodes is compared with what nfcapd stored (read back with nfdump).
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -14,6 +15,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <fstream>
 #include <mutex>
@@ -22,6 +24,7 @@
 #include <thread>
 
 #include "support/clock.hpp"
+#include "support/test_paths.hpp"
 #include "support/netflow_packets.hpp"
 #include "support/temp_dir.hpp"
 #include "support/temp_site.hpp"
@@ -350,4 +353,61 @@ TEST_CASE("wardgate collect commits edges to the store and stops on SIGTERM", "[
     REQUIRE(files.size() == 1);
     CHECK(files[0].format == "netflow");
     CHECK(files[0].records == 2);
+}
+
+TEST_CASE("wardgate collect --duration stops by itself, alerts on site devices and ages out old edges", "[netflow]") {
+    TempDir dir("netflow-collect-site");
+    const fs::path db = dir.path / "baseline.db";
+    const fs::path log = dir.path / "collect.log";
+    const fs::path alerts = dir.path / "alerts.jsonl";
+    {
+        // An edge last seen in 2020: older than the retention window.
+        BaselineStore store(db);
+        IngestedFile old;
+        old.file.path = "old.csv";
+        old.file.hash = "old";
+        old.source = "csv";
+        old.format = "csv";
+        old.records = 1;
+        store.commit_file(old, {ObservedEdge{EdgeKey{*IpAddress::parse("10.110.0.21"), *IpAddress::parse("10.50.0.30"),
+                                                     Protocol::tcp, 443},
+                                             EdgeStats{1.6e9, 1.6e9, 1, 100, true}}});
+    }
+    const auto now = static_cast<uint32_t>(std::time(nullptr));
+    LoggedChild collect({WARDGATE_BINARY, "collect", "--listen", "127.0.0.1:0", "--db", db.string(), "--flush-seconds", "1",
+                         "--duration", "4", "--retention-days", "30", "--source", "span-icu", "--site",
+                         testing::kExampleSite, "--alerts", alerts.string()},
+                        log);
+    std::smatch match;
+    const std::regex listening(R"(\(port (\d+)\))");
+    REQUIRE(eventually([&] {
+        std::string text = read_text(log);
+        return std::regex_search(text, match, listening);
+    }));
+    const auto port = static_cast<uint16_t>(std::stoi(match[1]));
+    // The ICU workstation opens telnet on an infusion pump: unexplained and insecure.
+    send_to_loopback(port, wardgate::testing::v5_packet(1, {{"10.200.0.21", "10.110.0.21", 50123, 23, 6, 0x1b, 6, 480,
+                                                               99000, 99500}},
+                                                         100000, now));
+    // No signal: --duration ends it, after a last commit.
+    REQUIRE(collect.wait_for(20) == 0);
+    const std::string text = read_text(log);
+    INFO(text);
+    CHECK(text.find("1 records, 1 edges") != std::string::npos);
+    CHECK(text.find("retention: removed 1 edges") != std::string::npos);
+
+    BaselineStore store(db);
+    auto stored = store.query();
+    REQUIRE(stored.size() == 1);  // the 2020 edge is gone, the new one stays
+    CHECK(stored[0].source == "span-icu");
+    CHECK(stored[0].key.responder_port == 23);
+
+    auto lines = read_text(alerts);
+    INFO(lines);
+    REQUIRE(!lines.empty());
+    auto first = nlohmann::json::parse(lines.substr(0, lines.find('\n')));
+    CHECK(first["device"] == "pump-icu-01");
+    CHECK(first["lifecycle"] == "end-of-support");
+    CHECK(first["port"] == 23);
+    CHECK(lines.find("\"insecure_protocol\":\"telnet\"") != std::string::npos);
 }
