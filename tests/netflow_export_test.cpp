@@ -380,9 +380,10 @@ TEST_CASE("wardgate collect --duration stops by itself, alerts on site devices a
                         log);
     std::smatch match;
     const std::regex listening(R"(\(port (\d+)\))");
+    std::string started;  // match points into it
     REQUIRE(eventually([&] {
-        std::string text = read_text(log);
-        return std::regex_search(text, match, listening);
+        started = read_text(log);
+        return std::regex_search(started, match, listening);
     }));
     const auto port = static_cast<uint16_t>(std::stoi(match[1]));
     // The ICU workstation opens telnet on an infusion pump: unexplained and insecure.
