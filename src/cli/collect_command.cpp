@@ -133,8 +133,7 @@ void add_collect_command(CLI::App& app, int& exit_code) {
                                               "Stops on SIGINT or SIGTERM after a last commit.");
     cmd->add_option("--listen", o->listen, "Address and port to receive on: 0.0.0.0:2055, [::]:4739 (IPv6 and IPv4)")
         ->capture_default_str();
-    cmd->add_option("--db", o->db, "Baseline database (SQLite; created if missing)")->required();
-    add_retention_option(*cmd, o->retention_days);
+    add_store_options(*cmd, o->db, o->retention_days);
     cmd->add_option("--source", o->source, "Label for the collected edges")->capture_default_str();
     cmd->add_option("--flush-seconds", o->flush_seconds, "Commit the edges seen to the database this often")
         ->check(CLI::PositiveNumber)

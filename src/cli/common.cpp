@@ -21,8 +21,9 @@ void request_stop(int sig) {
 }
 }  // namespace
 
-void add_retention_option(CLI::App& cmd, int& days) {
-    cmd.add_option("--retention-days", days, "Remove edges not seen for this many days (after each commit)")
+void add_store_options(CLI::App& cmd, std::string& db, int& retention_days) {
+    cmd.add_option("--db", db, "Baseline database (SQLite; created if missing)")->required();
+    cmd.add_option("--retention-days", retention_days, "Remove edges not seen for this many days (after each commit)")
         ->check(CLI::PositiveNumber);
 }
 

@@ -22,8 +22,8 @@ struct SiteOptions {
 };
 
 void add_site_options(CLI::App& cmd, SiteOptions& o);
-// --retention-days for the commands that write the baseline store.
-void add_retention_option(CLI::App& cmd, int& days);
+// --db (required) and --retention-days for the commands that write the baseline store.
+void add_store_options(CLI::App& cmd, std::string& db, int& retention_days);
 // Runs the pipeline with terminal progress when stderr is a terminal.
 Pipeline load_pipeline(const SiteOptions& o);
 bool use_color(const std::string& mode);  // auto | always | never, against stdout

@@ -116,10 +116,9 @@ void add_ingest_command(CLI::App& app, int& exit_code) {
     auto o = std::make_shared<IngestOptions>();
     auto* cmd = app.add_subcommand("ingest", "Add flow files (pcap/pcapng, Zeek TSV/JSON, CSV) to the baseline database.\n"
                                              "A file already ingested (same content) is skipped.");
-    cmd->add_option("--db", o->db, "Baseline database (SQLite; created if missing)")->required();
+    add_store_options(*cmd, o->db, o->retention_days);
     cmd->add_option("inputs", o->inputs, "Flow files")->required()->check(CLI::ExistingFile);
     cmd->add_option("--source", o->source, "Label for these files' edges (default: the format, e.g. pcap)");
-    add_retention_option(*cmd, o->retention_days);
     add_alerting_options(cmd, *o, "Site directory: raise alerts for new edges its devices' baseline and policy do not explain");
     cmd->callback([o, &exit_code] { run(*o, exit_code); });
 }

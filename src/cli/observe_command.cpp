@@ -75,13 +75,12 @@ void add_observe_command(CLI::App& app, int& exit_code) {
     auto o = std::make_shared<ObserveCliOptions>();
     auto* cmd = app.add_subcommand("observe", "Record flows on the gateway itself: conntrack events and packets its ruleset "
                                               "logs to NFLOG, committed to the baseline database periodically");
-    cmd->add_option("--db", o->db, "Baseline database (SQLite; created if missing)")->required();
+    add_store_options(*cmd, o->db, o->retention_days);
     cmd->add_flag("--conntrack", o->conntrack, "Record connections from conntrack NEW/DESTROY events (source \"conntrack\")");
     cmd->add_option("--nflog-group", o->nflog_group, "Record packets logged to this NFLOG group as denied attempts (source \"nflog\"); "
                                                      "the site's log_group")
         ->check(CLI::Range(0, 65535));
     add_alerting_options(cmd, *o, "Site directory: raise alerts (denied attempts, new edges) with device context");
-    add_retention_option(*cmd, o->retention_days);
     cmd->add_option("--flush-seconds", o->flush_seconds, "Seconds between commits to the database")->check(CLI::PositiveNumber);
     cmd->add_option("--duration", o->duration, "Stop after this many seconds (default: run until SIGINT/SIGTERM)")
         ->check(CLI::PositiveNumber);
