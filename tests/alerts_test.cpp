@@ -1,6 +1,8 @@
 // Deviation alerts on the example hospital: what raises one, with which context, how
 // they are rate limited, and the JSON-lines and RFC 5424 syslog sinks.
 #include <catch2/catch.hpp>
+
+#include "wardgate/core/insecure.hpp"
 #include <nlohmann/json.hpp>
 
 #include <arpa/inet.h>

@@ -60,7 +60,7 @@ TEST_CASE("devices with identical needs share one address group", "[compile]") {
     CHECK(g1 == g2);  // both end-of-support Pump 1
     REQUIRE(g3);
     CHECK(g1 != g3);  // supported: its stance lets it reach the internet
-    CHECK(g1->name == "infusion_pump_eos");
+    CHECK(g1->name == "eos_infusion_pump");
     CHECK(g1->prefixes.size() == 3);  // 10.110.0.21, 10.110.0.22 and fd00:110::21; .21/.22 are not one /31
 }
 
@@ -87,15 +87,17 @@ TEST_CASE("the life-cycle stance decides what a device keeps", "[compile]") {
         CHECK(verdict_of(earlier.policy, "10.200.0.31", "10.120.0.11", Protocol::tcp, 445).allowed);
     }
     SECTION("the baseline is kept only where every managed end's stance allows it") {
-        // supported pump -> unknown server: established, kept as a pinhole
+        // supported pump -> a host in no inventory: established, but never a pinhole
         auto v = verdict_of(p.policy, "10.110.0.23", "10.50.0.99", Protocol::tcp, 8080);
-        CHECK(v.by == Verdict::By::pinhole);
+        CHECK(v.by == Verdict::By::default_deny);
+        REQUIRE(p.policy.refused.size() == 1);
+        CHECK(p.policy.refused[0].reason == BaselineRefusal::Reason::unknown_peer);
+        CHECK(p.policy.refused[0].port == 8080);
         // end-of-support pump -> internet: not kept
         CHECK_FALSE(verdict_of(p.policy, "10.110.0.22", "192.0.2.44", Protocol::tcp, 443).allowed);
         // never-established attempt (S0) from a supported workstation: not kept
         CHECK_FALSE(verdict_of(p.policy, "10.200.0.31", "10.110.0.23", Protocol::tcp, 8081).allowed);
-        REQUIRE(p.policy.pinholes.size() == 1);
-        CHECK(p.policy.pinholes[0].why.source == "observed baseline (support stance)");
+        CHECK(p.policy.pinholes.empty());
     }
     SECTION("explicit denies win over the baseline") {
         // ws-01 (supported, baseline allowed) was seen using telnet to pump-01
@@ -157,7 +159,8 @@ TEST_CASE("nft accepts every ruleset the compiler emits", "[compile][nft]") {
         TempSite m({{"site.toml", monitor}});
         auto text = render_nft(pipeline_for(m.dir()).policy);
         CHECK_THAT(text, Catch::Contains("log prefix \"wardgate monitor icu: \" group 5"));
-        CHECK_THAT(text, !Catch::Contains("counter drop"));
+        CHECK_THAT(text, !Catch::Contains("wardgate drop "));  // the default deny only logs and accepts
+        CHECK_THAT(text, Catch::Contains("ct state invalid counter drop"));
     }
     SECTION("an IPv6-only site") {
         TempSite site({{"site.toml", R"([site]
@@ -203,7 +206,7 @@ protocol = "icmp"
         auto text = render_nft(p.policy);
         CHECK(nft_check(text, err) == 0);
         INFO(err);
-        CHECK_THAT(text, Catch::Contains("ip6 saddr @monitor_eos_v6 ip6 daddr @role_ntp_v6 meta l4proto ipv6-icmp"));
+        CHECK_THAT(text, Catch::Contains("ip6 saddr @eos_monitor_v6 ip6 daddr @role_ntp_v6 meta l4proto ipv6-icmp"));
         CHECK_THAT(text, !Catch::Contains("ipv4_addr"));
     }
 }

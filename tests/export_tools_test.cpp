@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "support/export_readers.hpp"
+#include "support/internet_site.hpp"
 #include "support/netns.hpp"
 #include "support/pipeline_fixture.hpp"
 #include "support/temp_dir.hpp"
@@ -102,5 +103,25 @@ TEST_CASE("traffic through a gateway loaded from the iptables export follows the
         INFO(rules);
         CHECK(rules.find("-j NFLOG") != std::string::npos);
         CHECK(rules.find("-c 0 0 -j NFLOG") == std::string::npos);
+    }
+}
+
+TEST_CASE("an iptables export's internet rules reach outside only", "[export][tools][netns][internet]") {
+    TempSite site(gateway_site_with_internet(), false);
+    auto p = pipeline_for(site.dir());
+    GatewayTopology topo;
+    for (const char* a : {"10.50.0.77/24", "fd00:50::77/64"}) add_address(topo.srv, "eth0", a);
+    TempDir dir("export-internet");
+    auto files = write_iptables(render_export(p.policy, "iptables", default_template_dir()), dir.path);
+    std::string out;
+    REQUIRE(load(topo.gw, files, false, out) == 0);
+    for (uint16_t port : {443, 8443}) {
+        INFO("port " << port);
+        CHECK(tcp_exchange(topo.dev, topo.out, "203.0.113.10", port));
+        CHECK(tcp_exchange(topo.dev, topo.out, "2001:db8:113::10", port));
+        for (const char* inside : {"10.50.0.10", "fd00:50::10", "10.50.0.77", "fd00:50::77"}) {
+            INFO(inside);
+            CHECK_FALSE(tcp_exchange(topo.dev, topo.srv, inside, port, 1500));
+        }
     }
 }

@@ -318,7 +318,7 @@ TEST_CASE("drift lists elements and rules changed by hand", "[kernel]") {
     CHECK(out.find("set ep_pacs_v4: 10.9.9.9 not in the policy\n") != std::string::npos);
     CHECK(out.find("map segment_by_dst_v4: 10.9.9.0/24 : jump drop_icu not in the policy\n") != std::string::npos);
     CHECK(out.find("map segment_by_src_v6: fd00:50::/64 : jump drop_servers missing\n") != std::string::npos);
-    CHECK(out.find("chain forward: rule 5 missing: `ip saddr @patient_monitor_sup_v4 ip daddr @ep_ntp_v4 udp dport 123") !=
+    CHECK(out.find("chain forward: rule 5 missing: `ip saddr @sup_patient_monitor_v4 ip daddr @ep_ntp_v4 udp dport 123") !=
           std::string::npos);
 
     REQUIRE(apply_and_describe(ns, rs).rfind("committed=1 incremental=0", 0) == 0);  // a rule differs: whole table

@@ -2,25 +2,12 @@
 #include <algorithm>
 
 #include "wardgate/alerts/alerts.hpp"
+#include "wardgate/core/insecure.hpp"
 #include "wardgate/graph/classify.hpp"
 
 namespace wardgate {
 
 namespace {
-
-struct InsecureService {
-    Protocol protocol;
-    uint16_t first, last;
-    std::string_view name;
-};
-
-// domain.md §3: protocols to flag around medical devices.
-constexpr InsecureService kInsecure[] = {
-    {Protocol::tcp, 23, 23, "telnet"},      {Protocol::tcp, 20, 21, "FTP"},        {Protocol::udp, 69, 69, "TFTP"},
-    {Protocol::tcp, 445, 445, "SMB"},       {Protocol::tcp, 139, 139, "NetBIOS/SMB"},
-    {Protocol::udp, 137, 138, "NetBIOS"},   {Protocol::tcp, 137, 138, "NetBIOS"},  {Protocol::tcp, 80, 80, "HTTP"},
-    {Protocol::tcp, 8080, 8080, "HTTP"},    {Protocol::tcp, 5900, 5999, "VNC"},    {Protocol::tcp, 3389, 3389, "RDP"},
-};
 
 Level fda_tier(FdaClass c) {
     switch (c) {
@@ -105,12 +92,6 @@ std::string_view to_string(Severity s) {
 
 Level device_risk(const Device& d) { return std::max({fda_tier(d.fda_class), d.phi, d.downtime_impact}); }
 
-std::optional<std::string_view> insecure_protocol(Protocol p, uint16_t port) {
-    for (const auto& s : kInsecure)
-        if (s.protocol == p && port >= s.first && port <= s.last) return s.name;
-    return std::nullopt;
-}
-
 AlertDetector::AlertDetector(const AddressBook& book, const Policy& policy, const Date& today)
     : book_(book), policy_(policy), today_(today), evaluator_(policy) {}
 
@@ -127,6 +108,7 @@ std::optional<Alert> AlertDetector::assess(const ObservedEdge& edge, bool new_ed
                                            const std::string* dropped_by) const {
     const EdgeKey& k = edge.key;
     ClassifiedEdge c = std::move(classify_edges({edge}, book_, today_).front());
+    if (c.unrouted) return std::nullopt;  // link-local and multicast never cross the gateway
     bool device_initiated = false;
     const Device* device = pick_device(c.initiator, c.responder, book_.site(), device_initiated);
     if (!device) return std::nullopt;

@@ -84,9 +84,12 @@ void add_apply_command(CLI::App& app, int& exit_code) {
         auto p = load_pipeline(o->site);
         auto state_path = o->state.empty() ? default_state_path(p.site->dir) : std::filesystem::path(o->state);
         auto plan = make_plan(p.policy, load_state(state_path), p.edges, *p.book);
+        auto ruleset = nft::lower_policy(p.policy);
+        // The plan compares with what the kernel really holds, not only with the state file.
+        auto drift = netlink::check_drift(ruleset);
+        plan.live = LiveTable{drift.table_missing, drift.differences};
         std::cout << render_plan_text(plan, use_color(o->color)) << std::flush;
 
-        auto ruleset = nft::lower_policy(p.policy);
         netlink::ApplyOptions options;
         options.allow_incremental = !o->full;
         options.commit_record = commit_record_path();

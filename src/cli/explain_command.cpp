@@ -44,7 +44,8 @@ Service parse_service_arg(const std::string& text) {
 
 // Why the declarations and approvals that mention this flow do not let it through.
 void explain_unused_reasons(const Site& site, const AddressBook& book, const IpAddress& src, const IpAddress& dst,
-                            Protocol proto, uint16_t port, const Date& today) {
+                            Protocol proto, uint16_t port, const Date& today,
+                            const std::vector<BaselineRefusal>& refused) {
     Entity from = book.resolve(src), to = book.resolve(dst);
     bool any = false;
     auto stage_of = [&](const Entity& e) -> const Stance* {
@@ -69,12 +70,26 @@ void explain_unused_reasons(const Site& site, const AddressBook& book, const IpA
         const Device& d = site.devices[e->index];
         const Profile* profile = site.find_profile(d.vendor, d.model);
         if (!profile) continue;
+        const Entity* other = e == &from ? &to : &from;
         for (const auto& f : profile->flows) {
             if (!declaration_covers(f, *e, from, to, proto, port, book)) continue;
             any = true;
-            std::cout << fmt::format("  {} declares it ({}:{}) but the {} stance allows no internet access\n",
-                                     profile->label(), f.origin.file, f.origin.line, to_string(d.lifecycle));
+            const Stance* other_stance = stage_of(*other);
+            if (other_stance && !other_stance->approvals)
+                std::cout << fmt::format("  {} declares it ({}:{}) with the broad peer {}, but {} is {}: it is reached "
+                                         "only by what its own profile declares\n",
+                                         profile->label(), f.origin.file, f.origin.line, f.peer.to_string(),
+                                         site.devices[other->index].name,
+                                         to_string(site.devices[other->index].lifecycle));
+            else
+                std::cout << fmt::format("  {} declares it ({}:{}) but the {} stance allows no internet access\n",
+                                         profile->label(), f.origin.file, f.origin.line, to_string(d.lifecycle));
         }
+    }
+    for (const auto& r : refused) {
+        if (r.src != src || r.dst != dst || r.protocol != proto || r.port != port) continue;
+        any = true;
+        std::cout << fmt::format("  the observed baseline does not keep it: {} ({})\n", heading(r.reason), r.detail);
     }
     if (!any) std::cout << "  nothing declares, approves or baselines this flow\n";
 }
@@ -99,6 +114,12 @@ void add_explain_command(CLI::App& app, int& exit_code) {
         auto svc = parse_service_arg(o->service);
         auto src = resolve_address(*p.site, o->src, std::nullopt, "SRC");
         auto dst = resolve_address(*p.site, o->dst, src.family, "DST");
+        if (src.family != dst.family)
+            throw InputError(Diagnostic{"command line", 0, 0, "DST",
+                                        fmt::format("{} is an IPv{} address and {} an IPv{} address: a connection has "
+                                                    "one address family",
+                                                    src.to_string(), static_cast<int>(src.family), dst.to_string(),
+                                                    static_cast<int>(dst.family))});
         uint16_t port = svc.ports.empty() ? 0 : svc.ports[0].first;
         Evaluator eval(p.policy);
         auto v = eval.evaluate(src, dst, svc.protocol, port);
@@ -133,7 +154,7 @@ void add_explain_command(CLI::App& app, int& exit_code) {
                                          v.segment.empty() ? "traffic outside the site's segments" : "segment " + seg,
                                          nft_log_prefix(seg, v.monitored),
                                          pol.log_group ? fmt::format(", NFLOG group {}", pol.log_group) : "");
-                explain_unused_reasons(*p.site, book, src, dst, svc.protocol, port, p.today);
+                explain_unused_reasons(*p.site, book, src, dst, svc.protocol, port, p.today, pol.refused);
                 break;
             }
         }

@@ -72,12 +72,12 @@ void add_plan_command(CLI::App& app, int& exit_code) {
         std::vector<LiveSegment> counters;
         if (o->live) {
             drift = netlink::check_drift(nft::lower_policy(p.policy));
+            plan.live = LiveTable{drift->table_missing, drift->differences};
             if (!drift->table_missing) counters = live_segments(p.policy);
         }
         if (o->format == "json") {
             auto j = render_plan_json(plan);
             if (drift) {
-                j["live"] = {{"table_missing", drift->table_missing}, {"differences", drift->differences}};
                 nlohmann::json segs = nlohmann::json::array();
                 for (const auto& s : counters) {
                     segs.push_back({{"name", s.c.segment},
@@ -92,12 +92,6 @@ void add_plan_command(CLI::App& app, int& exit_code) {
             std::cout << j.dump(2) << "\n";
         } else {
             std::cout << render_plan_text(plan, use_color(o->color));
-            if (drift && !drift->any()) std::cout << "\nLive kernel: table inet wardgate holds exactly this policy.\n";
-            if (drift && drift->table_missing) std::cout << "\nLive kernel: table inet wardgate does not exist.\n";
-            if (drift && !drift->differences.empty()) {
-                std::cout << "\nLive kernel: table inet wardgate differs from this policy:\n";
-                for (const auto& d : drift->differences) std::cout << "  " << d << "\n";
-            }
             if (!counters.empty()) std::cout << "\nLive counters per segment:\n" << live_segments_text(counters);
         }
         if (o->save) {
@@ -107,7 +101,7 @@ void add_plan_command(CLI::App& app, int& exit_code) {
             save_state(state_path, snapshot);
             std::cerr << "saved state to " << state_path.string() << "\n";
         }
-        exit_code = plan.has_changes() || (drift && drift->any()) ? 2 : 0;
+        exit_code = plan.has_changes() ? 2 : 0;
     });
 }
 

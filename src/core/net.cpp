@@ -81,6 +81,18 @@ IpAddress Prefix::last() const {
     return a;
 }
 
+bool is_unrouted(const IpAddress& a) {
+    const auto& b = a.bytes;
+    if (a.family == Family::v4) {
+        if (b[0] == 169 && b[1] == 254) return true;
+        if (b[0] >= 224 && b[0] <= 239) return true;
+        return a == IpAddress::v4(0xffffffffu) || a == IpAddress::v4(0);
+    }
+    if (b[0] == 0xff) return true;
+    if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) return true;
+    return a == IpAddress{Family::v6, {}};
+}
+
 std::string Prefix::to_string() const {
     if (is_host()) return address.to_string();
     return address.to_string() + "/" + std::to_string(length);
@@ -121,6 +133,33 @@ std::vector<Prefix> collapse_prefixes(std::vector<Prefix> prefixes) {
         prefixes = std::move(out);
     }
     return prefixes;
+}
+
+// Splits each prefix in halves until no half partly overlaps a removed prefix; halves a
+// removed prefix covers are dropped. The removals are collapsed first, so they are disjoint
+// and sorted and one binary search finds the candidates for each half.
+std::vector<Prefix> subtract_prefixes(const std::vector<Prefix>& from, std::vector<Prefix> remove) {
+    remove = collapse_prefixes(std::move(remove));
+    std::vector<Prefix> out;
+    std::vector<Prefix> work(from.rbegin(), from.rend());
+    while (!work.empty()) {
+        Prefix p = work.back();
+        work.pop_back();
+        auto it = std::lower_bound(remove.begin(), remove.end(), Prefix{p.address, 0});
+        bool covered = (it != remove.begin() && std::prev(it)->contains(p)) || (it != remove.end() && it->contains(p));
+        if (covered) continue;
+        bool overlaps = it != remove.end() && it->address <= p.last();
+        if (!overlaps) {
+            out.push_back(p);
+            continue;
+        }
+        Prefix low{p.address, static_cast<uint8_t>(p.length + 1)};
+        Prefix high = low;
+        high.address.bytes[p.length / 8] |= static_cast<uint8_t>(0x80 >> (p.length % 8));
+        work.push_back(high);
+        work.push_back(low);
+    }
+    return collapse_prefixes(std::move(out));
 }
 
 std::optional<Protocol> parse_protocol(std::string_view text) {

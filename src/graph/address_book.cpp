@@ -72,6 +72,25 @@ std::string AddressBook::name(const Entity& e) const {
     return "?";
 }
 
+bool AddressBook::unrouted(const IpAddress& a) const {
+    if (is_unrouted(a)) return true;
+    if (a.family != Family::v4) return false;
+    int seg = segment_of(a);
+    if (seg < 0) return false;
+    for (const auto& p : site_.segments[seg].subnets)
+        if (p.length < 31 && p.contains(a) && p.last() == a) return true;
+    return false;
+}
+
+bool AddressBook::inside_site(const Prefix& p) const {
+    for (const auto& s : site_.segments)
+        for (const auto& sp : s.subnets)
+            if (sp.contains(p)) return true;
+    for (const auto& ep : endpoint_prefixes_)
+        if (ep.prefix.contains(p)) return true;
+    return false;
+}
+
 bool AddressBook::is_internet(const Entity& e) const {
     if (e.kind == Entity::Kind::external) return true;
     return e.kind == Entity::Kind::endpoint && site_.endpoints[e.index].is_internet();

@@ -6,7 +6,10 @@ bool peer_matches(const PeerRef& ref, const Entity& e, const AddressBook& book) 
     const Site& site = book.site();
     switch (ref.kind) {
         case PeerRef::Kind::any: return true;
-        case PeerRef::Kind::cidr: return ref.cidr.contains(e.address);
+        case PeerRef::Kind::cidr:
+            // A prefix wider than the site stands for its outside part only.
+            if (!ref.cidr.contains(e.address)) return false;
+            return book.is_internet(e) || book.inside_site(ref.cidr);
         case PeerRef::Kind::segment:
             return e.segment >= 0 && site.segments[e.segment].name == ref.name;
         case PeerRef::Kind::device:
@@ -15,6 +18,7 @@ bool peer_matches(const PeerRef& ref, const Entity& e, const AddressBook& book) 
             if (e.kind == Entity::Kind::endpoint && site.endpoints[e.index].name == ref.name) return true;
             const Endpoint* ep = site.find_endpoint(ref.name);
             if (!ep || e.kind == Entity::Kind::device) return false;
+            if (ep->is_internet()) return book.is_internet(e);
             for (const auto& p : ep->prefixes)
                 if (p.contains(e.address)) return true;
             return false;
@@ -55,6 +59,7 @@ std::vector<ClassifiedEdge> classify_edges(const std::vector<ObservedEdge>& edge
         c.observed = edge;
         c.initiator = book.resolve(edge.key.initiator);
         c.responder = book.resolve(edge.key.responder);
+        c.unrouted = book.unrouted(edge.key.initiator) || book.unrouted(edge.key.responder);
         declarations_of(c.initiator, c.initiator, c.responder, edge.key, book, c.declared);
         declarations_of(c.responder, c.initiator, c.responder, edge.key, book, c.declared);
         for (const auto& a : book.site().approvals) {

@@ -22,7 +22,7 @@ constexpr uint32_t kTransportHeader = NFT_PAYLOAD_TRANSPORT_HEADER;
 constexpr uint32_t kExprPayload = 7;
 constexpr uint32_t kProtoDescUdp = 6, kProtoDescTcp = 8;
 constexpr uint32_t kThDportField = 2;
-constexpr uint32_t kTypeInetService = 13;
+constexpr uint32_t kInetServiceKeyType = 13;
 
 // nftables numbers registers in 32-bit units; whole 128-bit registers are sent as such.
 uint32_t reg_at(uint32_t offset32) {
@@ -222,7 +222,7 @@ private:
         SetDef& d = a.set.def;
         d.name = "__set%d";
         d.flags = NFT_SET_ANONYMOUS | NFT_SET_CONSTANT | (interval ? NFT_SET_INTERVAL : 0);
-        d.key_type = kTypeInetService;
+        d.key_type = kInetServiceKeyType;
         d.key_len = 2;
         UdataPtr ud(nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN));
         if (!ud) throw std::bad_alloc();

@@ -75,6 +75,7 @@ static std::vector<DeviceImpact> impact_of(const Policy& policy, const std::vect
     std::map<std::string, DeviceImpact> by_device;
     const Site& site = book.site();
     for (const auto& c : observed) {
+        if (c.unrouted) continue;  // never forwarded: not the policy's business
         const auto& k = c.observed.key;
         auto v = eval.evaluate(k.initiator, k.responder, k.protocol, k.responder_port);
         if (v.allowed) continue;
@@ -127,6 +128,16 @@ Plan make_plan(const Policy& policy, const std::optional<PolicySnapshot>& before
     diff_by_key(now.pinholes, before ? before->pinholes : none, plan.pinholes_added, plan.pinholes_removed);
     plan.impact = impact_of(policy, observed, book);
     plan.notes = policy.notes;
+    plan.refused = policy.refused;
+    plan.unrouted_flows = policy.unrouted_flows;
+    plan.mode = now.modes["site"];
+    for (const auto& [scope, mode] : now.modes) {
+        if (scope != "site" && mode == "monitor") plan.monitored_segments.push_back(scope.substr(8));
+        if (!before || before->modes.empty()) continue;  // nothing to compare, or a state file without modes
+        auto it = before->modes.find(scope);
+        std::string old = it == before->modes.end() ? "" : it->second;
+        if (old != mode) plan.modes.push_back({scope, old, mode});
+    }
     plan.rule_count = policy.rules.size();
     plan.pinhole_count = policy.pinholes.size();
     plan.group_count = policy.groups.size();

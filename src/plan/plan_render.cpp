@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "wardgate/plan/plan.hpp"
@@ -47,15 +48,72 @@ void rule_lines(std::string& out, const ReadableRule& r, const std::string& mark
     out += mark == "+" ? p.green(text) : mark == "-" ? p.red(text) : p.yellow(text);
 }
 
+std::string comparison_line(const Plan& plan) {
+    std::string state = plan.have_state ? "the state saved " + plan.state_saved_at : "no saved state";
+    if (plan.live) return "compared with the kernel's table inet wardgate; rules below against " + state + "\n";
+    if (!plan.have_state) return "no saved state: everything below is new (the kernel was not read; --live reads it)\n";
+    return "compared with " + state + " (the kernel was not read; --live reads it)\n";
+}
+
+std::string live_text(const LiveTable& live, const Palette& p) {
+    if (live.missing) return p.red("kernel: table inet wardgate does not exist: the whole policy would be installed") + "\n";
+    if (live.differences.empty()) return "kernel: table inet wardgate holds exactly this policy\n";
+    std::string out = p.yellow("kernel: table inet wardgate differs from this policy:") + "\n";
+    for (const auto& d : live.differences) out += p.yellow("  " + d) + "\n";
+    return out;
+}
+
+std::string mode_line(const Plan& plan) {
+    std::string out = plan.mode == "monitor"
+                          ? "mode: monitor (the default deny logs and lets traffic through; explicit denies drop)"
+                          : "mode: enforce";
+    if (plan.mode != "monitor" && !plan.monitored_segments.empty())
+        out += fmt::format("; segments in monitor mode: {}", fmt::join(plan.monitored_segments, ", "));
+    return out + "\n";
+}
+
+std::string refusal_line(const BaselineRefusal& r) {
+    Service svc{r.protocol, {}};
+    if (r.protocol != Protocol::icmp) svc.ports = {{r.port, r.port}};
+    return fmt::format("    {} ({}) -> {} ({}) {}  {}", r.src_name, r.src.to_string(), r.dst_name, r.dst.to_string(),
+                       svc.to_string(), r.detail);
+}
+
+void refusals_text(std::string& out, const Plan& plan, const Palette& p) {
+    if (!plan.refused.empty()) {
+        out += "\n" + p.bold(fmt::format("Not kept by the observed baseline ({} flows)", plan.refused.size())) + "\n";
+        std::optional<BaselineRefusal::Reason> current;
+        for (const auto& r : plan.refused) {
+            if (r.reason != current) out += "  " + std::string(heading(r.reason)) + "\n";
+            current = r.reason;
+            out += refusal_line(r) + "\n";
+        }
+    }
+    if (plan.unrouted_flows)
+        out += fmt::format("\nignored: {} link-local/multicast/broadcast flow{} (never routed by a gateway)\n",
+                           plan.unrouted_flows, plan.unrouted_flows == 1 ? "" : "s");
+}
+
 }  // namespace
+
+std::string mode_change_text(const ModeChange& m) {
+    if (m.before.empty()) return fmt::format("{}: new, {}", m.scope, m.after);
+    if (m.after.empty()) return fmt::format("{}: removed (was {})", m.scope, m.before);
+    return fmt::format("{}: {} -> {} ({})", m.scope, m.before, m.after,
+                       m.after == "monitor" ? "default deny becomes log-and-accept" : "default deny drops again");
+}
 
 std::string render_plan_text(const Plan& plan, bool color) {
     Palette p{color};
     std::string out = p.bold("wardgate plan for " + plan.site) + "\n";
-    out += plan.have_state ? "compared with the state saved " + plan.state_saved_at + "\n"
-                           : "no saved state: everything below is new\n";
-    out += fmt::format("policy: {} rules over {} address groups, {} baseline pinholes; {} observed edges\n\n",
+    out += comparison_line(plan);
+    if (plan.live) out += live_text(*plan.live, p);
+    out += fmt::format("policy: {} rules over {} address groups, {} baseline pinholes; {} observed edges\n",
                        plan.rule_count, plan.group_count, plan.pinhole_count, plan.observed_edges);
+    out += mode_line(plan) + "\n";
+    if (!plan.modes.empty()) out += p.bold("Modes") + "\n";
+    for (const auto& m : plan.modes) out += p.yellow("~ " + mode_change_text(m)) + "\n";
+    if (!plan.modes.empty()) out += "\n";
     size_t added = 0, removed = 0, changed = 0;
     if (!plan.rules.empty()) out += p.bold("Rules") + "\n";
     for (const auto& c : plan.rules) {
@@ -107,15 +165,18 @@ std::string render_plan_text(const Plan& plan, bool color) {
             out += "\n";
         }
     }
+    refusals_text(out, plan, p);
     if (!plan.notes.empty()) {
         out += "\n" + p.bold("Notes") + "\n";
         for (const auto& n : plan.notes)
             out += (n.level == PolicyNote::Level::warning ? p.yellow("warning: ") : std::string("info: ")) + n.message + "\n";
     }
-    out += "\n" + p.bold(fmt::format("Plan: {} rules to add, {} to remove, {} to change; {} pinholes to add, {} to remove; "
-                                     "{} observed flows would be blocked.",
-                                     added, removed, changed, plan.pinholes_added.size(), plan.pinholes_removed.size(),
-                                     blocked)) + "\n";
+    std::string modes = plan.modes.empty() ? "" : fmt::format("{} mode change{}; ", plan.modes.size(),
+                                                              plan.modes.size() == 1 ? "" : "s");
+    out += "\n" + p.bold(fmt::format("Plan: {}{} rules to add, {} to remove, {} to change; {} pinholes to add, {} to "
+                                     "remove; {} observed flows would be blocked.",
+                                     modes, added, removed, changed, plan.pinholes_added.size(),
+                                     plan.pinholes_removed.size(), blocked)) + "\n";
     if (!plan.has_changes()) out += "No changes.\n";
     return out;
 }
@@ -155,6 +216,22 @@ nlohmann::json render_plan_json(const Plan& plan) {
                                    {"monitored", f.monitored}, {"expired_approvals", f.expired}});
         j["impact"].push_back(dj);
     }
+    if (plan.live) j["live"] = {{"table_missing", plan.live->missing}, {"differences", plan.live->differences}};
+    j["mode"] = plan.mode;
+    j["monitored_segments"] = plan.monitored_segments;
+    j["mode_changes"] = json::array();
+    for (const auto& m : plan.modes)
+        j["mode_changes"].push_back({{"scope", m.scope}, {"before", m.before}, {"after", m.after}});
+    j["refused"] = json::array();
+    for (const auto& r : plan.refused) {
+        Service svc{r.protocol, {}};
+        if (r.protocol != Protocol::icmp) svc.ports = {{r.port, r.port}};
+        j["refused"].push_back({{"reason", to_string(r.reason)}, {"initiator", r.src_name},
+                                {"initiator_ip", r.src.to_string()}, {"responder", r.dst_name},
+                                {"responder_ip", r.dst.to_string()}, {"service", svc.to_string()},
+                                {"connections", r.connections}, {"detail", r.detail}});
+    }
+    j["ignored_unrouted_flows"] = plan.unrouted_flows;
     j["notes"] = json::array();
     for (const auto& n : plan.notes)
         j["notes"].push_back({{"level", n.level == PolicyNote::Level::warning ? "warning" : "info"}, {"message", n.message}});

@@ -46,11 +46,15 @@ PolicySnapshot snapshot_of(const Policy& policy) {
                               h.why.source + " - " + h.why.detail});
     }
     s.ruleset = render_nft(policy);
+    auto mode = [](bool monitor) { return std::string(monitor ? "monitor" : "enforce"); };
+    s.modes["site"] = mode(policy.mode == EnforcementMode::monitor);
+    for (const auto& seg : policy.segments) s.modes["segment " + seg.name] = mode(policy.monitor(seg));
     return s;
 }
 
 void to_json(nlohmann::json& j, const PolicySnapshot& s) {
-    j = nlohmann::json{{"format", 1}, {"site", s.site}, {"saved_at", s.saved_at}, {"ruleset", s.ruleset}};
+    j = nlohmann::json{{"format", 1}, {"site", s.site}, {"saved_at", s.saved_at}, {"ruleset", s.ruleset},
+                       {"modes", s.modes}};
     auto& rules = j["rules"] = nlohmann::json::array();
     for (const auto& r : s.rules)
         rules.push_back({{"action", r.action}, {"src", r.src}, {"dst", r.dst}, {"src_members", r.src_members},
@@ -65,6 +69,7 @@ void from_json(const nlohmann::json& j, PolicySnapshot& s) {
     j.at("site").get_to(s.site);
     s.saved_at = j.value("saved_at", "");
     s.ruleset = j.value("ruleset", "");
+    if (j.contains("modes")) j.at("modes").get_to(s.modes);
     for (const auto& r : j.at("rules"))
         s.rules.push_back({r.at("action"), r.at("src"), r.at("dst"), r.at("src_members"), r.at("dst_members"),
                            r.at("services"), r.at("why")});

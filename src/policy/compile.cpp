@@ -7,6 +7,7 @@
 #include <set>
 
 #include "peer_groups.hpp"
+#include "wardgate/core/insecure.hpp"
 #include "wardgate/policy/evaluate.hpp"
 
 namespace wardgate {
@@ -103,7 +104,7 @@ private:
             std::string signature;
             for (size_t fi = 0; fi < profile->flows.size(); ++fi) {
                 const DeclaredFlow& f = profile->flows[fi];
-                auto peer = peers_.resolve(f.peer, stance.internet);
+                auto peer = peers_.resolve(f.peer, stance.internet, broad_exclusions(f.peer));
                 if (!peer) {
                     refused_[fmt::format("{} declaration {} {} {} ({}) refused for {} devices: the stance allows no "
                                          "internet access",
@@ -131,7 +132,8 @@ private:
             const Device& first = site_.devices[b.devices.front()];
             AddressGroup g;
             g.kind = AddressGroup::Kind::devices;
-            g.name = identifier(first.role) + "_" + std::string(short_stage(first.lifecycle));
+            // Stage first: no other group and no internal set name starts with sup_, ltd_ or eos_.
+            g.name = std::string(short_stage(first.lifecycle)) + "_" + identifier(first.role);
             std::set<std::string> models;
             for (uint32_t i : b.devices) {
                 const Device& d = site_.devices[i];
@@ -174,6 +176,29 @@ private:
         return out;
     }
 
+    // The devices a peer reference covers whose stance refuses a rule they did not declare:
+    // no approvals at their stage, or no internet while the other side reaches it.
+    std::vector<uint32_t> ineligible(const PeerRef& ref, std::optional<size_t> other) const {
+        std::vector<uint32_t> out;
+        for (uint32_t i : devices_covered(ref)) {
+            const Stance& s = site_.stance(site_.devices[i].lifecycle);
+            if (!s.approvals || (!s.internet && other && peers_.reaches_internet(*other))) out.push_back(i);
+        }
+        return out;
+    }
+
+    // A declaration names its own device's needs; a broad peer in it (any address, a
+    // segment, a network) reaches other devices only where their stance accepts approvals.
+    const std::vector<uint32_t>& broad_exclusions(const PeerRef& ref) {
+        static const std::vector<uint32_t> none;
+        if (ref.kind != PeerRef::Kind::any && ref.kind != PeerRef::Kind::segment && ref.kind != PeerRef::Kind::cidr)
+            return none;
+        auto key = ref.to_string();
+        auto it = broad_exclusions_.find(key);
+        if (it == broad_exclusions_.end()) it = broad_exclusions_.emplace(key, ineligible(ref, std::nullopt)).first;
+        return it->second;
+    }
+
     void approvals() {
         for (const auto& a : site_.approvals) {
             if (a.expired(today_)) {
@@ -189,14 +214,6 @@ private:
                 note(PolicyNote::Level::warning, fmt::format("approval {} covers no address: not applied", a.id));
                 continue;
             }
-            auto ineligible = [&](const PeerRef& ref, size_t other) {
-                std::vector<uint32_t> out;
-                for (uint32_t i : devices_covered(ref)) {
-                    const Stance& s = site_.stance(site_.devices[i].lifecycle);
-                    if (!s.approvals || (!s.internet && peers_.reaches_internet(other))) out.push_back(i);
-                }
-                return out;
-            };
             auto skip_from = ineligible(a.from, *to_all);
             auto skip_to = ineligible(a.to, *from_all);
             auto from = peers_.resolve(a.from, true, skip_from);
@@ -253,39 +270,76 @@ private:
         policy_.rules.insert(policy_.rules.end(), allows.begin(), allows.end());
     }
 
-    // Keeps an observed, established flow that no rule allows when every managed device on
-    // it may keep its baseline (and may reach the internet, if the other end is out there).
+    // Keeps an observed flow that no rule allows when every managed device on it may keep
+    // its baseline and the evidence is strong: both ends known, the exchange completed,
+    // seen often enough, not an insecure protocol, not covered by an expired approval.
+    // Everything else the stance would have kept is listed as refused, with the reason.
     void baseline(const std::vector<ClassifiedEdge>& observed) {
         Evaluator eval(policy_);
         for (const auto& c : observed) {
             const auto& k = c.observed.key;
-            if (!c.observed.stats.established) continue;
+            const auto& st = c.observed.stats;
+            if (c.unrouted) {
+                ++policy_.unrouted_flows;
+                continue;
+            }
             bool any_device = false, eligible = true;
+            uint32_t min_days = 0, min_connections = 0;
             std::string stages;
-            for (const auto* pair : {&c.initiator, &c.responder}) {
-                if (pair->kind != Entity::Kind::device) continue;
+            for (const auto* end : {&c.initiator, &c.responder}) {
+                if (end->kind != Entity::Kind::device) continue;
                 any_device = true;
-                const Device& d = site_.devices[pair->index];
+                const Device& d = site_.devices[end->index];
                 const Stance& s = site_.stance(d.lifecycle);
-                const Entity& other = pair == &c.initiator ? c.responder : c.initiator;
-                if (!s.baseline || (!s.internet && book_.is_internet(other))) eligible = false;
+                if (!s.baseline) eligible = false;
+                min_days = std::max(min_days, s.baseline_min_days);
+                min_connections = std::max(min_connections, s.baseline_min_connections);
                 stages += (stages.empty() ? "" : ", ") + std::string(to_string(d.lifecycle));
             }
             if (!any_device || !eligible) continue;
             auto v = eval.evaluate(k.initiator, k.responder, k.protocol, k.responder_port);
             if (v.allowed || v.by == Verdict::By::deny_rule) continue;
-            Service svc{k.protocol, {}};
-            if (k.protocol != Protocol::icmp) svc.ports = {{k.responder_port, k.responder_port}};
-            Provenance why{Provenance::Kind::baseline, svc, "observed baseline (" + stages + " stance)",
-                           fmt::format("{} connection{}, {} to {}", c.observed.stats.connections,
-                                       c.observed.stats.connections == 1 ? "" : "s", day(c.observed.stats.first_seen),
-                                       day(c.observed.stats.last_seen)),
-                           "", {}};
-            policy_.pinholes.push_back({k.initiator, k.responder, k.protocol, k.responder_port,
-                                        book_.name(c.initiator), book_.name(c.responder), why});
+            uint32_t days = st.days_seen ? st.days_seen : (day(st.first_seen) == day(st.last_seen) ? 1 : 2);
+            std::string first = day(st.first_seen), last = day(st.last_seen);
+            std::string evidence = fmt::format("{} connection{} on {} day{}, {}", st.connections,
+                                               st.connections == 1 ? "" : "s", days, days == 1 ? "" : "s",
+                                               first == last ? first : first + " to " + last);
+            auto refuse = [&](BaselineRefusal::Reason r, std::string detail) {
+                policy_.refused.push_back({r, k.initiator, k.responder, k.protocol, k.responder_port,
+                                           book_.name(c.initiator), book_.name(c.responder), std::move(detail),
+                                           st.connections});
+            };
+            auto is = [&](Entity::Kind kind) { return c.initiator.kind == kind || c.responder.kind == kind; };
+            if (!c.expired.empty()) {
+                std::string which;
+                for (const auto* a : c.expired)
+                    which += (which.empty() ? "" : "; ") +
+                             fmt::format("approval {} expired on {}", a->id, to_string(*a->expires));
+                refuse(BaselineRefusal::Reason::approval_expired, which);
+            } else if (is(Entity::Kind::host)) {
+                refuse(BaselineRefusal::Reason::unknown_peer, evidence);
+            } else if (book_.is_internet(c.initiator) || book_.is_internet(c.responder)) {
+                refuse(BaselineRefusal::Reason::outside_peer, evidence);
+            } else if (auto name = insecure_protocol(k.protocol, k.responder_port)) {
+                refuse(BaselineRefusal::Reason::insecure, std::string(*name) + "; " + evidence);
+            } else if (!st.established) {
+                refuse(BaselineRefusal::Reason::not_answered, evidence);
+            } else if (days < min_days && st.connections < min_connections) {
+                refuse(BaselineRefusal::Reason::immature,
+                       fmt::format("{}; kept after {} days or {} connections", evidence, min_days, min_connections));
+            } else {
+                Service svc{k.protocol, {}};
+                if (k.protocol != Protocol::icmp) svc.ports = {{k.responder_port, k.responder_port}};
+                Provenance why{Provenance::Kind::baseline, svc, "observed baseline (" + stages + " stance)",
+                               evidence + ", answered", "", {}};
+                policy_.pinholes.push_back({k.initiator, k.responder, k.protocol, k.responder_port,
+                                            book_.name(c.initiator), book_.name(c.responder), why});
+            }
         }
         std::sort(policy_.pinholes.begin(), policy_.pinholes.end(),
                   [](const Pinhole& a, const Pinhole& b) { return a.key() < b.key(); });
+        std::sort(policy_.refused.begin(), policy_.refused.end(),
+                  [](const BaselineRefusal& a, const BaselineRefusal& b) { return a.key() < b.key(); });
     }
 
     void dns_notes() {
@@ -309,6 +363,11 @@ private:
     }
 
     void emit_notes() {
+        for (const auto& prefix : peers_.carved())
+            note(PolicyNote::Level::warning,
+                 fmt::format("{} reaches beyond the site and covers its segments or endpoints: it stands only for the "
+                             "addresses outside them; name segments, roles or endpoints to reach inside",
+                             prefix));
         for (const auto& [message, count] : refused_)
             note(PolicyNote::Level::warning, fmt::format("{} ({} device{})", message, count, count == 1 ? "" : "s"));
         for (const auto& n : notes_) policy_.notes.push_back(n);
@@ -330,6 +389,7 @@ private:
     Policy policy_;
     std::vector<RuleDraft> drafts_, deny_drafts_;
     std::map<std::string, size_t> refused_;
+    std::map<std::string, std::vector<uint32_t>> broad_exclusions_;
     std::set<PolicyNote, NoteLess> notes_;
 };
 

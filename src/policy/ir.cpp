@@ -31,3 +31,33 @@ std::string_view to_string(Provenance::Kind k) {
 }
 
 }  // namespace wardgate
+
+namespace wardgate {
+
+std::string_view to_string(BaselineRefusal::Reason r) {
+    switch (r) {
+        case BaselineRefusal::Reason::unknown_peer: return "unknown-peer";
+        case BaselineRefusal::Reason::outside_peer: return "outside-peer";
+        case BaselineRefusal::Reason::not_answered: return "not-answered";
+        case BaselineRefusal::Reason::immature: return "not-mature";
+        case BaselineRefusal::Reason::insecure: return "insecure-protocol";
+        case BaselineRefusal::Reason::approval_expired: return "approval-expired";
+    }
+    return "?";
+}
+
+std::string_view heading(BaselineRefusal::Reason r) {
+    switch (r) {
+        case BaselineRefusal::Reason::unknown_peer: return "peer not in inventory: add it or approve the flow";
+        case BaselineRefusal::Reason::outside_peer:
+            return "peer outside the site is not a named endpoint: declare it, approve it or name the endpoint";
+        case BaselineRefusal::Reason::not_answered: return "never answered: no completed exchange was seen";
+        case BaselineRefusal::Reason::immature: return "not yet mature: kept after more observation";
+        case BaselineRefusal::Reason::insecure:
+            return "insecure protocol: only a declaration or an approval opens it";
+        case BaselineRefusal::Reason::approval_expired: return "approval expired: not re-admitted by the baseline";
+    }
+    return "?";
+}
+
+}  // namespace wardgate

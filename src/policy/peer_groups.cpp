@@ -17,6 +17,42 @@ PeerGroups::PeerGroups(const AddressBook& book, GroupTable& table, const DnsAnsw
     }
 }
 
+// The site's address space without the endpoint `self` (a named endpoint is on site, but
+// its own prefixes must not be carved out of it).
+std::vector<Prefix> PeerGroups::site_space_except(const Endpoint* self) const {
+    if (!self) return site_prefixes_;
+    std::vector<Prefix> out;
+    for (const auto& s : site_.segments) out.insert(out.end(), s.subnets.begin(), s.subnets.end());
+    for (const auto& e : site_.endpoints) {
+        if (e.is_internet() || &e == self) continue;
+        out.insert(out.end(), e.prefixes.begin(), e.prefixes.end());
+        auto resolved = dns_prefixes(e);
+        out.insert(out.end(), resolved.begin(), resolved.end());
+    }
+    return out;
+}
+
+// A prefix either lies inside the site's address space (then it names those addresses) or
+// reaches outside it, and then it stands for its outside part only: a wide peer such as
+// 0.0.0.0/0 or 10.0.0.0/8 never opens a path to a segment or a named endpoint.
+std::vector<Prefix> PeerGroups::outside_part(const std::vector<Prefix>& prefixes, const Endpoint* self,
+                                             bool internet) {
+    auto space = site_space_except(self);
+    std::vector<Prefix> out;
+    for (const auto& p : prefixes) {
+        bool inside = std::any_of(space.begin(), space.end(), [&](const Prefix& s) { return s.contains(p); });
+        bool covers = std::any_of(space.begin(), space.end(), [&](const Prefix& s) { return p.contains(s.address); });
+        if (inside || (!covers && !internet)) {
+            out.push_back(p);
+            continue;
+        }
+        auto rest = subtract_prefixes({p}, space);
+        if (!internet) carved_.insert(p.to_string());
+        out.insert(out.end(), rest.begin(), rest.end());
+    }
+    return out;
+}
+
 std::vector<Prefix> PeerGroups::dns_prefixes(const Endpoint& e) const {
     std::vector<Prefix> out;
     if (!e.dns_only() || !dns_) return out;
@@ -29,8 +65,9 @@ std::vector<Prefix> PeerGroups::dns_prefixes(const Endpoint& e) const {
 }
 
 // A DNS-only endpoint contributes its names; the addresses join the group at the end of build().
-void PeerGroups::add_endpoint(AddressGroup& g, std::vector<DnsBinding>& dns, const Endpoint& e) const {
-    g.prefixes.insert(g.prefixes.end(), e.prefixes.begin(), e.prefixes.end());
+void PeerGroups::add_endpoint(AddressGroup& g, std::vector<DnsBinding>& dns, const Endpoint& e) {
+    auto prefixes = outside_part(e.prefixes, e.is_internet() ? nullptr : &e, e.is_internet());
+    g.prefixes.insert(g.prefixes.end(), prefixes.begin(), prefixes.end());
     if (!e.dns_only()) return;
     for (const auto& n : e.dns_names) {
         DnsBinding b{normalize_dns_name(n), e.name, {}, ""};
@@ -53,33 +90,23 @@ bool PeerGroups::reaches_internet(size_t group) const {
     return std::any_of(g.prefixes.begin(), g.prefixes.end(), [&](const Prefix& p) { return !on_site(p); });
 }
 
-// Splits prefixes so that none of `hosts` is covered any more.
-std::vector<Prefix> subtract_hosts(const std::vector<Prefix>& prefixes, std::vector<IpAddress> hosts) {
-    std::sort(hosts.begin(), hosts.end());
-    std::vector<Prefix> out;
-    std::vector<Prefix> work(prefixes.rbegin(), prefixes.rend());
-    while (!work.empty()) {
-        Prefix p = work.back();
-        work.pop_back();
-        auto it = std::lower_bound(hosts.begin(), hosts.end(), p.address);
-        bool hit = it != hosts.end() && p.contains(*it);
-        if (!hit) {
-            out.push_back(p);
-        } else if (!p.is_host()) {
-            Prefix low{p.address, static_cast<uint8_t>(p.length + 1)};
-            Prefix high = low;
-            high.address.bytes[p.length / 8] |= static_cast<uint8_t>(0x80 >> (p.length % 8));
-            work.push_back(high);
-            work.push_back(low);
-        }
-    }
-    return out;
+std::vector<Prefix> subtract_hosts(const std::vector<Prefix>& prefixes, const std::vector<IpAddress>& hosts) {
+    std::vector<Prefix> remove;
+    remove.reserve(hosts.size());
+    for (const auto& h : hosts) remove.push_back(Prefix::host(h));
+    return subtract_prefixes(prefixes, std::move(remove));
+}
+
+static std::string exclusion_key(const std::vector<uint32_t>& exclude) {
+    std::string key = "|except";
+    for (uint32_t i : exclude) key += std::to_string(i) + ",";
+    return key;
 }
 
 std::optional<size_t> PeerGroups::resolve(const PeerRef& ref, bool internet_allowed,
                                           const std::vector<uint32_t>& exclude) {
-    if (!exclude.empty()) return build(ref, internet_allowed, exclude);
     auto key = ref.to_string() + (internet_allowed ? "" : "|onsite");
+    if (!exclude.empty()) key += exclusion_key(exclude);
     auto it = resolved_.find(key);
     if (it == resolved_.end()) it = resolved_.emplace(key, build(ref, internet_allowed, exclude)).first;
     return it->second;
@@ -102,6 +129,13 @@ std::optional<size_t> PeerGroups::build(const PeerRef& ref, bool internet_allowe
                 g.label = "any address";
                 g.any = true;
                 return table_.intern(key, std::move(g));
+            }
+            if (internet_allowed) {
+                // Every address but the excluded devices (subtracted below).
+                g.name = "any";
+                g.label = "any address";
+                g.prefixes = {*Prefix::parse("0.0.0.0/0"), *Prefix::parse("::/0")};
+                break;
             }
             g.name = "site";
             g.label = "any address on site";
@@ -140,7 +174,7 @@ std::optional<size_t> PeerGroups::build(const PeerRef& ref, bool internet_allowe
             if (e->is_internet() && !internet_allowed) return std::nullopt;
             g.kind = AddressGroup::Kind::endpoint;
             g.name = "ep_" + identifier(ref.name);
-            g.label = "endpoint " + ref.name;
+            g.label = "endpoint " + ref.name + (e->is_internet() ? " (outside the site)" : "");
             g.members = {e->name};
             add_endpoint(g, dns, *e);
             break;
@@ -160,7 +194,8 @@ std::optional<size_t> PeerGroups::build(const PeerRef& ref, bool internet_allowe
             g.kind = AddressGroup::Kind::network;
             g.name = "net_" + identifier(ref.cidr.to_string());
             g.label = "network " + ref.cidr.to_string();
-            g.prefixes = {ref.cidr};
+            g.prefixes = outside_part({ref.cidr}, nullptr, false);
+            if (g.prefixes != std::vector<Prefix>{ref.cidr}) g.label += " outside the site";
             break;
     }
     if (!exclude.empty() && ref.kind != PeerRef::Kind::role && ref.kind != PeerRef::Kind::device) {
@@ -190,11 +225,7 @@ std::optional<size_t> PeerGroups::build(const PeerRef& ref, bool internet_allowe
         g.label += " (on site)";
     }
     if (!exclude.empty()) {
-        // The excluded devices follow from the reference and the stances, so a count
-        // and a digest of the list identify the group without a key as long as the list.
-        size_t digest = 0;
-        for (uint32_t i : exclude) digest = digest * 1000003u + i;
-        key += "|except" + std::to_string(exclude.size()) + ":" + std::to_string(digest);
+        key += exclusion_key(exclude);
         if (ref.kind == PeerRef::Kind::role) g.label += " (" + std::to_string(g.members.size()) + " eligible)";
         g.name += "_eligible";
     }

@@ -2,6 +2,7 @@
 // Turns a PeerRef into an address group, honouring whether the internet may be reached.
 #include <map>
 #include <optional>
+#include <set>
 
 #include "group_table.hpp"
 #include "wardgate/graph/address_book.hpp"
@@ -24,7 +25,9 @@ public:
 private:
     std::optional<size_t> build(const PeerRef& ref, bool internet_allowed, const std::vector<uint32_t>& exclude);
     bool on_site(const Prefix& p) const;
-    void add_endpoint(AddressGroup& g, std::vector<DnsBinding>& dns, const Endpoint& e) const;
+    void add_endpoint(AddressGroup& g, std::vector<DnsBinding>& dns, const Endpoint& e);
+    std::vector<Prefix> site_space_except(const Endpoint* self) const;
+    std::vector<Prefix> outside_part(const std::vector<Prefix>& prefixes, const Endpoint* self, bool internet);
     std::vector<Prefix> dns_prefixes(const Endpoint& e) const;
     const AddressBook& book_;
     const Site& site_;
@@ -32,8 +35,13 @@ private:
     const DnsAnswers* dns_;
     std::vector<Prefix> site_prefixes_;  // segments and non-internet endpoints
     std::map<std::string, std::optional<size_t>> resolved_;  // every device of a model asks the same
+    std::set<std::string> carved_;  // wide prefixes that lost the site's addresses
+
+public:
+    // Prefixes written wider than the site that were cut down to their outside part.
+    const std::set<std::string>& carved() const { return carved_; }
 };
 
-std::vector<Prefix> subtract_hosts(const std::vector<Prefix>& prefixes, std::vector<IpAddress> hosts);
+std::vector<Prefix> subtract_hosts(const std::vector<Prefix>& prefixes, const std::vector<IpAddress>& hosts);
 
 }  // namespace wardgate::policy_detail

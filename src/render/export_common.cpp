@@ -38,10 +38,9 @@ std::string deny_id(const Rule& r) {
 }
 
 // The log prefix nftables gives an explicit deny, so logs read the same on every target.
-std::string deny_log_prefix(const Policy& p, const Rule& r) {
+std::string deny_log_prefix(const Rule& r) {
     std::string id = r.why.empty() ? "deny" : r.why.front().source;
-    bool monitor = p.mode == EnforcementMode::monitor;
-    std::string prefix = "wardgate " + id.substr(0, 40) + (monitor ? " (monitor)" : "") + ": ";
+    std::string prefix = "wardgate " + id.substr(0, 40) + ": ";
     if (prefix.size() > 60) {
         prefix.resize(58);
         prefix += ": ";
@@ -196,7 +195,7 @@ Model::Model(const Policy& p) : policy(p) {
         ExportRule e;
         bool deny = r.action == Rule::Action::deny;
         e.kind = deny ? RuleKind::deny : RuleKind::allow;
-        e.accept = !deny || monitor_all;
+        e.accept = !deny;  // explicit denies drop in every mode
         e.log = deny && p.log_drops;
         e.src.group = &p.groups[r.src];
         e.dst.group = &p.groups[r.dst];
@@ -207,11 +206,10 @@ Model::Model(const Policy& p) : policy(p) {
             std::string id = deny_id(r);
             if (id.empty()) id = e.src.group->name + "-to-" + e.dst.group->name;
             e.name = id.rfind("deny", 0) == 0 ? id : "deny-" + id;
-            e.log_prefix = deny_log_prefix(p, r);
+            e.log_prefix = deny_log_prefix(r);
         } else {
             e.name = "allow-" + e.src.group->name + "-to-" + e.dst.group->name;
         }
-        if (deny && monitor_all) e.reasons.push_back({"monitor mode: would be denied, logged and accepted", std::nullopt});
         bool merged = r.why.size() > 1;
         for (const auto& w : r.why)
             e.reasons.push_back({reason_text(w, merged), merged && !deny ? std::optional(w.service.protocol) : std::nullopt});

@@ -63,8 +63,9 @@ public:
                       "Generated: replaces table inet wardgate in one transaction and touches no other table."};
         Chain forward{"forward", true, {}};
         forward.rules.push_back(ct_rule({"established", "related"}, accepted(), false));
-        if (p_.mode == EnforcementMode::enforce)
-            forward.rules.push_back(ct_rule({"invalid"}, {Verdict::Kind::drop, {}}, true));
+        // Packets conntrack cannot place in a connection are dropped in every mode: monitor
+        // mode is about the default deny of new flows, not about malformed traffic.
+        forward.rules.push_back(ct_rule({"invalid"}, {Verdict::Kind::drop, {}}, true));
         for (const auto& r : p_.rules) policy_rule(r, forward.rules);
         baseline(forward.rules);
         for (const auto& [index, f] : used_sets_) out.sets.push_back(address_set(p_.groups[index], f));
@@ -151,10 +152,10 @@ private:
         base.counter = true;
         base.comment = rule_comment(r);
         if (r.action == wardgate::Rule::Action::deny) {
-            bool monitor = p_.mode == EnforcementMode::monitor;
+            // An explicit deny drops in every mode; monitor mode only softens the default deny.
             std::string id = r.why.empty() ? "deny" : r.why.front().source;
-            base.log = log(clip(id, 40) + (monitor ? " (monitor)" : ""));
-            base.verdict.kind = monitor ? Verdict::Kind::accept : Verdict::Kind::drop;
+            base.log = log(clip(id, 40));
+            base.verdict.kind = Verdict::Kind::drop;
         } else {
             base.verdict = accepted();
         }

@@ -115,7 +115,7 @@ bool Gateway::enforce(const Desired& d, bool commit_confirmed) {
         if (!desired_ || desired_->version != d.version) fallback_ = std::move(desired_);
         desired_ = d;
         st_.policy_version = d.version;
-        st_.enforcement = pending_ ? "waiting-for-confirmation" : "enforcing";
+        st_.enforcement = pending_ ? "waiting-for-confirmation" : active_state(d);
         spdlog::info("policy {} applied ({})", d.version, how);
         return true;
     } catch (const std::exception& e) {
@@ -254,7 +254,7 @@ void Gateway::tick() {
         if (pending_) {
             st_.enforcement = "waiting-for-confirmation";
         } else {
-            st_.enforcement = desired_ ? "enforcing" : "not-applied";
+            st_.enforcement = desired_ ? active_state(*desired_) : "not-applied";
             if (waiting_) {
                 auto d = std::move(*waiting_);
                 waiting_.reset();

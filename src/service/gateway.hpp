@@ -47,6 +47,10 @@ private:
         Policy policy;  // what the ruleset was lowered from: DNS refreshes re-lower it
     };
     std::optional<Desired> load_site(const std::string& why);
+    // "monitoring" when the whole site's default deny only logs, else "enforcing".
+    static std::string active_state(const Desired& d) {
+        return d.policy.mode == EnforcementMode::monitor ? "monitoring" : "enforcing";
+    }
     bool enforce(const Desired& d, bool commit_confirmed);
     void setup_vlans();
     void rolled_back(const RollbackRecord& r, const std::string& message);

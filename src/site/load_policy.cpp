@@ -5,9 +5,9 @@ namespace wardgate::site_detail {
 
 // Without a policy file every stage gets the strictest stance.
 static const std::map<Lifecycle, Stance> kDefaultStances = {
-    {Lifecycle::support, {true, true, true}},
-    {Lifecycle::limited_support, {false, true, false}},
-    {Lifecycle::end_of_support, {false, false, false}},
+    {Lifecycle::support, {true, true, true, 2, 3}},
+    {Lifecycle::limited_support, {false, true, false, 2, 3}},
+    {Lifecycle::end_of_support, {false, false, false, 2, 3}},
 };
 
 void load_policy(Site& site, const std::string& file, Diagnostics& diags) {
@@ -27,11 +27,14 @@ void load_policy(Site& site, const std::string& file, Diagnostics& diags) {
                 continue;
             }
             TableFields f(*t, file, "stance." + std::string(key.str()), diags);
-            f.reject_unknown({"baseline", "approvals", "internet"});
+            f.reject_unknown({"baseline", "approvals", "internet", "baseline_min_days", "baseline_min_connections"});
             Stance s = kDefaultStances.at(*stage);
             s.baseline = f.boolean("baseline", s.baseline);
             s.approvals = f.boolean("approvals", s.approvals);
             s.internet = f.boolean("internet", s.internet);
+            if (auto days = f.integer("baseline_min_days", false, 1, 3650)) s.baseline_min_days = static_cast<uint32_t>(*days);
+            if (auto n = f.integer("baseline_min_connections", false, 1, 1000000))
+                s.baseline_min_connections = static_cast<uint32_t>(*n);
             site.stances[*stage] = s;
         }
     }

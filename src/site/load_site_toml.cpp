@@ -13,6 +13,10 @@ static bool valid_name(std::string_view name) {
     });
 }
 
+// The name of wardgate's catch-all zone (chains accept_outside/drop_outside, the exports'
+// outside interface): a segment of that name would share them.
+constexpr const char* kReservedSegmentName = "outside";
+
 static void load_segment(Site& site, const toml::table& t, const std::string& file, Diagnostics& diags) {
     TableFields f(t, file, "segment", diags);
     f.reject_unknown({"name", "kind", "vlan", "ipv4", "ipv6", "gateway4", "gateway6", "monitor", "description"});
@@ -21,6 +25,9 @@ static void load_segment(Site& site, const toml::table& t, const std::string& fi
     s.name = f.string("name", true).value_or("");
     if (!s.name.empty() && !valid_name(s.name))
         f.error("name", "\"" + s.name + "\" may only hold a-z, 0-9, '-' and '_' (it names chains and log prefixes)");
+    if (s.name == kReservedSegmentName)
+        f.error("name", "\"" + s.name + "\" is reserved: wardgate's own chains, counters and export zones for traffic "
+                        "in no segment use it; give the segment another name");
     s.kind = f.choice<SegmentKind>("kind", true, parse_segment_kind,
                                    "devices, servers, workstations, management or external")
                  .value_or(SegmentKind::devices);

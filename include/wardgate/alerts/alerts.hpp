@@ -27,7 +27,6 @@ Level device_risk(const Device& d);
 
 // The insecure protocol a service port stands for ("telnet", "FTP", "TFTP", "SMB",
 // "NetBIOS", "HTTP", "VNC", "RDP"), if any.
-std::optional<std::string_view> insecure_protocol(Protocol p, uint16_t port);
 
 struct Alert {
     AlertKind kind = AlertKind::new_port;

@@ -27,6 +27,10 @@ struct IpAddress {
     auto operator<=>(const IpAddress&) const = default;
 };
 
+// Addresses a gateway never forwards between segments: link-local unicast (169.254/16,
+// fe80::/10), multicast (224/4, ff00::/8), the limited broadcast and the unspecified address.
+bool is_unrouted(const IpAddress& a);
+
 struct IpAddressHash {
     size_t operator()(const IpAddress& a) const noexcept {
         uint64_t lo, hi;
@@ -57,6 +61,8 @@ struct Prefix {
 
 // Collapses a set of prefixes into the fewest covering the same addresses (sorted).
 std::vector<Prefix> collapse_prefixes(std::vector<Prefix> prefixes);
+// The addresses of `from` that no prefix of `remove` covers, as the fewest prefixes (sorted).
+std::vector<Prefix> subtract_prefixes(const std::vector<Prefix>& from, std::vector<Prefix> remove);
 
 enum class Protocol : uint8_t { icmp = 1, tcp = 6, udp = 17 };
 

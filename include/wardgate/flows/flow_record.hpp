@@ -45,6 +45,7 @@ struct EdgeStats {
     uint64_t connections = 0;
     uint64_t bytes = 0;
     bool established = false;  // any connection on this edge was established
+    uint32_t days_seen = 0;    // distinct UTC days with at least one connection on this edge
 };
 
 struct ObservedEdge {

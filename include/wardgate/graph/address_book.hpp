@@ -30,6 +30,10 @@ public:
     std::string name(const Entity& e) const;
     // True when the entity lies outside the site: an internet endpoint or an unknown outside address.
     bool is_internet(const Entity& e) const;
+    // Never forwarded by a gateway: link-local, multicast, broadcast (also a segment's own).
+    bool unrouted(const IpAddress& a) const;
+    // The prefix lies within one segment or one named (non-internet) endpoint.
+    bool inside_site(const Prefix& p) const;
     const Site& site() const { return site_; }
 
 private:

@@ -20,6 +20,7 @@ struct ClassifiedEdge {
     std::vector<Declaration> declared;            // profiles on either end that declare it
     std::vector<const Approval*> approvals;       // active approvals covering it
     std::vector<const Approval*> expired;         // approvals that covered it but have expired
+    bool unrouted = false;                        // link-local, multicast or broadcast: never forwarded
 
     bool explained() const { return !declared.empty() || !approvals.empty(); }
 };

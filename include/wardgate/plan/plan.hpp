@@ -40,6 +40,19 @@ struct DeviceImpact {
     uint64_t connections() const;
 };
 
+// The kernel's table compared with the compiled policy (apply, plan --live).
+struct LiveTable {
+    bool missing = false;                  // no table inet wardgate at all
+    std::vector<std::string> differences;  // what differs, as the drift check words it
+    bool differs() const { return missing || !differences.empty(); }
+};
+
+// Enforce <-> monitor, for the whole site or one segment.
+struct ModeChange {
+    std::string scope;   // "site" or "segment icu"
+    std::string before, after;  // "enforce" | "monitor"
+};
+
 struct Plan {
     std::string site;
     bool have_state = false;
@@ -48,16 +61,26 @@ struct Plan {
     std::vector<ReadablePinhole> pinholes_added, pinholes_removed;
     std::vector<DeviceImpact> impact;      // clinical end-of-support devices first
     std::vector<PolicyNote> notes;
+    std::vector<ModeChange> modes;         // changed modes (all of them when there is no saved state)
+    std::string mode;                      // the site's mode now: enforce | monitor
+    std::vector<std::string> monitored_segments;  // segments whose default deny only logs, now
+    std::vector<BaselineRefusal> refused;  // observed flows the baseline does not keep, and why
+    size_t unrouted_flows = 0;             // link-local/multicast/broadcast flows, left out of the impact
+    std::optional<LiveTable> live;         // set when the kernel was read
     size_t rule_count = 0, pinhole_count = 0, group_count = 0;
     size_t observed_edges = 0;
 
-    bool has_changes() const { return !rules.empty() || !pinholes_added.empty() || !pinholes_removed.empty(); }
+    bool has_changes() const {
+        return !rules.empty() || !pinholes_added.empty() || !pinholes_removed.empty() || !modes.empty() ||
+               (live && live->differs());
+    }
 };
 
 Plan make_plan(const Policy& policy, const std::optional<PolicySnapshot>& before,
                const std::vector<ClassifiedEdge>& observed, const AddressBook& book);
 
 std::string render_plan_text(const Plan& plan, bool color);
+std::string mode_change_text(const ModeChange& m);
 nlohmann::json render_plan_json(const Plan& plan);
 
 // Human text of a verdict: which rule and provenance allowed it, or what denies it.

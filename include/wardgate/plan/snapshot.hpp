@@ -1,6 +1,7 @@
 #pragma once
 // The policy as a person reads it, and the state file that remembers the last one saved or applied.
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,6 +39,9 @@ struct PolicySnapshot {
     std::vector<ReadableRule> rules;
     std::vector<ReadablePinhole> pinholes;
     std::string ruleset;                  // the nft script that was saved or applied
+    // What the default deny does, per scope: "site" and "segment NAME" -> "enforce" | "monitor"
+    // (a segment's entry is its effective mode). Empty in state files written before modes were kept.
+    std::map<std::string, std::string> modes;
 };
 
 PolicySnapshot snapshot_of(const Policy& policy);

@@ -81,6 +81,26 @@ struct Pinhole {
     auto key() const { return std::tie(src, dst, protocol, port); }
 };
 
+// An observed flow of a device whose stance keeps its baseline, refused for want of
+// evidence: the plan lists it, with the reason, so the engineer can approve or declare it.
+struct BaselineRefusal {
+    enum class Reason { unknown_peer, outside_peer, not_answered, immature, insecure, approval_expired };
+    Reason reason = Reason::unknown_peer;
+    IpAddress src;
+    IpAddress dst;
+    Protocol protocol = Protocol::tcp;
+    uint16_t port = 0;
+    std::string src_name;
+    std::string dst_name;
+    std::string detail;  // the evidence: "1 connection on 1 day", "telnet", "approval X expired on DATE"
+    uint64_t connections = 0;
+
+    auto key() const { return std::tie(reason, src, dst, protocol, port); }
+};
+// What a person reads as the heading of the refusals with this reason.
+std::string_view heading(BaselineRefusal::Reason r);
+std::string_view to_string(BaselineRefusal::Reason r);
+
 struct PolicyNote {
     enum class Level { info, warning };
     Level level = Level::info;
@@ -97,6 +117,8 @@ struct Policy {
     std::vector<Rule> rules;           // denies first, then allows, each in a stable order
     std::vector<Pinhole> pinholes;     // sorted
     std::vector<PolicyNote> notes;     // refused declarations, expired approvals, devices without profile
+    std::vector<BaselineRefusal> refused;  // observed flows the baseline does not keep, sorted
+    size_t unrouted_flows = 0;         // observed link-local/multicast/broadcast flows, ignored
 
     const AddressGroup& group(size_t i) const { return groups[i]; }
     bool monitor(const SegmentIR& s) const { return mode == EnforcementMode::monitor || s.monitor; }

@@ -54,7 +54,7 @@ struct ServiceStatus {
     std::string started;
     std::string policy_version;       // what the service enforces (applied successfully); empty: nothing yet
     std::string site_version;         // of the site as last loaded successfully
-    std::string enforcement;          // enforcing | waiting-for-confirmation | paused | not-applied
+    std::string enforcement;          // enforcing | monitoring | waiting-for-confirmation | paused | not-applied
     ApplyRecord last_apply;           // the last attempt to change the kernel
     ApplyRecord last_reload;          // the last time the site was (re)loaded
     bool drift = false;               // the kernel differs from the policy right now

@@ -152,6 +152,10 @@ struct Stance {
     bool baseline = false;   // observed flows stay allowed without a declaration or approval
     bool approvals = true;   // approvals apply to devices at this stage
     bool internet = false;   // flows to internet endpoints (not named vendor networks) may be allowed
+    // An observed flow is mature evidence once it was seen on this many distinct days, or
+    // in this many connections; only mature flows join the baseline.
+    uint32_t baseline_min_days = 2;
+    uint32_t baseline_min_connections = 3;
 };
 
 // What a site says a MUD file's abstractions and DNS names stand for (see docs/site-format.md).

@@ -1,0 +1,106 @@
+// The mode is part of the policy: the plan shows it and counts a switch as a change; no
+// user name can take one of wardgate's own chain names.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <set>
+
+#include "support/pipeline_fixture.hpp"
+#include "wardgate/render/nft_ruleset.hpp"
+
+using namespace wardgate;
+using namespace wardgate::testing;
+
+namespace {
+
+std::string with_segment_monitor(std::string site_toml, const std::string& segment) {
+    auto at = site_toml.find("name = \"" + segment + "\"");
+    REQUIRE(at != std::string::npos);
+    site_toml.insert(site_toml.find('\n', at) + 1, "monitor = true\n");
+    return site_toml;
+}
+
+}  // namespace
+
+TEST_CASE("switching a segment or the site to monitor mode is a change the plan shows", "[plan][monitor]") {
+    TempSite site;
+    const std::string args = site.dir().string() + " --today 2026-11-22 --color never";
+    REQUIRE(run_wardgate("plan " + args + " --save").exit_code == 2);
+    auto same = run_wardgate("plan " + args);
+    CHECK(same.exit_code == 0);
+    CHECK_THAT(same.out, Catch::Contains("mode: enforce\n"));
+
+    site.write("site.toml", with_segment_monitor(small_site_files()["site.toml"], "icu"));
+    auto seg = run_wardgate("plan " + args);
+    CHECK(seg.exit_code == 2);
+    CHECK_THAT(seg.out, Catch::Contains("segment icu: enforce -> monitor (default deny becomes log-and-accept)"));
+    CHECK_THAT(seg.out, Catch::Contains("segments in monitor mode: icu"));
+    CHECK_THAT(seg.out, Catch::Contains("Plan: 1 mode change;"));
+    CHECK_THAT(seg.out, !Catch::Contains("No changes."));
+
+    auto site_toml = small_site_files()["site.toml"];
+    site_toml.replace(site_toml.find("log_group = 5"), 13, "log_group = 5\nmode = \"monitor\"");
+    site.write("site.toml", site_toml);
+    auto whole = run_wardgate("plan " + args + " --format json");
+    CHECK(whole.exit_code == 2);
+    auto j = nlohmann::json::parse(whole.out);
+    CHECK(j["mode"] == "monitor");
+    CHECK(j["changes"] == true);
+    std::set<std::string> scopes;
+    for (const auto& m : j["mode_changes"]) {
+        CHECK(m["before"] == "enforce");
+        CHECK(m["after"] == "monitor");
+        scopes.insert(m["scope"].get<std::string>());
+    }
+    CHECK(scopes == std::set<std::string>{"site", "segment icu", "segment radiology", "segment servers",
+                                          "segment workstations"});
+}
+
+TEST_CASE("a segment may not take the name of wardgate's catch-all zone", "[errors]") {
+    auto site_toml = small_site_files()["site.toml"];
+    site_toml.replace(site_toml.find("name = \"workstations\""), 21, "name = \"outside\"");
+    auto devices = small_site_files()["devices.toml"];
+    devices.replace(devices.find("segment = \"workstations\""), 24, "segment = \"outside\"");
+    TempSite site({{"site.toml", site_toml}, {"devices.toml", devices}});
+    auto r = run_wardgate("check " + site.dir().string());
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Catch::Contains("site.toml:"));
+    CHECK_THAT(r.err, Catch::Contains("\"outside\" is reserved"));
+}
+
+TEST_CASE("internal chain and set names never meet names taken from the site", "[compile][names]") {
+    // Segments, roles, endpoints and devices named like every internal object.
+    const std::vector<std::string> internal = {"forward", "accepted", "baseline", "baseline_icmp", "accept_by",
+                                               "segment_by", "dns", "any", "site", "accept", "drop", "sup"};
+    std::string site_toml = small_site_files()["site.toml"];
+    std::string devices;
+    int n = 0;
+    for (const auto& name : internal) {
+        ++n;
+        site_toml += "\n[[segment]]\nname = \"" + name + "\"\nkind = \"devices\"\nipv4 = [\"10." + std::to_string(150 + n) +
+                     ".0.0/24\"]\n";
+        site_toml += "\n[[endpoint]]\nname = \"" + name + "-ep\"\nkind = \"server\"\nrole = \"" + name +
+                     "\"\naddresses = [\"10.50.0.1" + std::to_string(n) + "\"]\n";
+        devices += "\n[[device]]\nname = \"" + name + "\"\naddresses = [\"10." + std::to_string(150 + n) +
+                   ".0.5\"]\nrole = \"" + name + "\"\nvendor = \"Acme\"\nmodel = \"Pump 1\"\nsegment = \"" + name +
+                   "\"\nlifecycle = \"support\"\n";
+    }
+    std::string policy = small_site_files()["policy.toml"];
+    for (const auto& name : internal)
+        policy += "\n[[approval]]\nid = \"A-" + name + "\"\nfrom = \"role:" + name + "\"\nto = \"segment:" + name +
+                  "\"\nprotocol = \"tcp\"\nports = [1]\nby = \"x\"\nreason = \"y\"\n";
+    TempSite site({{"site.toml", site_toml}, {"devices.toml", small_site_files()["devices.toml"] + devices},
+                   {"policy.toml", policy}});
+    auto p = pipeline_for(site.dir());
+    auto rs = nft::lower_policy(p.policy);
+    std::set<std::string> chains, sets;
+    for (const auto& c : rs.chains) CHECK(chains.insert(c.name).second);
+    for (const auto& s : rs.sets) {
+        INFO(s.name);
+        CHECK(sets.insert(s.name).second);
+    }
+    std::string err;
+    CHECK(nft_check(nft::print_ruleset(rs), err) == 0);
+    INFO(err);
+}
