@@ -126,6 +126,15 @@ Plan make_plan(const Policy& policy, const std::optional<PolicySnapshot>& before
     plan.rules = diff_rules(now.rules, before ? &before->rules : nullptr);
     static const std::vector<ReadablePinhole> none;
     diff_by_key(now.pinholes, before ? before->pinholes : none, plan.pinholes_added, plan.pinholes_removed);
+    if (before && before->ir) {
+        std::vector<IpAddress> named;
+        for (const auto& d : book.site().devices) named.insert(named.end(), d.addresses.begin(), d.addresses.end());
+        for (const auto& e : book.site().endpoints)
+            for (const auto& pr : e.prefixes)
+                if (pr.is_host()) named.push_back(pr.address);
+        plan.verdicts =
+            diff_verdicts(*before->ir, policy, named, [&](const IpAddress& a) { return book.name(book.resolve(a)); });
+    }
     plan.impact = impact_of(policy, observed, book);
     plan.notes = policy.notes;
     plan.refused = policy.refused;

@@ -63,6 +63,34 @@ std::string live_text(const LiveTable& live, const Palette& p) {
     return out;
 }
 
+std::string services_text(const std::vector<Service>& services) {
+    std::string out;
+    for (const auto& s : services) out += (out.empty() ? "" : " ") + s.to_string();
+    return out;
+}
+
+std::string names_text(const std::vector<std::string>& src) {
+    std::string out;
+    size_t shown = std::min<size_t>(src.size(), 6);
+    for (size_t i = 0; i < shown; ++i) out += (i ? ", " : "") + src[i];
+    if (src.size() > shown) out += fmt::format(" and {} more", src.size() - shown);
+    return out;
+}
+
+void verdicts_text(std::string& out, const Plan& plan, const Palette& p) {
+    if (!plan.verdicts) return;
+    const auto& v = *plan.verdicts;
+    out += "\n" + p.bold(fmt::format("Traffic whose verdict changes ({} newly allowed, {} newly denied)",
+                                     v.newly_allowed.size(), v.newly_denied.size())) + "\n";
+    if (v.empty()) out += "  none: every connection gets the verdict it had\n";
+    for (const auto& r : v.newly_allowed)
+        out += p.green(fmt::format("+ allowed now: {} -> {} {}", names_text(r.src), names_text(r.dst),
+                                   services_text(r.services))) + "\n";
+    for (const auto& r : v.newly_denied)
+        out += p.red(fmt::format("- denied now:  {} -> {} {}", names_text(r.src), names_text(r.dst),
+                                 services_text(r.services))) + "\n";
+}
+
 std::string mode_line(const Plan& plan) {
     std::string out = plan.mode == "monitor"
                           ? "mode: monitor (the default deny logs and lets traffic through; explicit denies drop)"
@@ -132,6 +160,7 @@ std::string render_plan_text(const Plan& plan, bool color) {
             }
         }
     }
+    verdicts_text(out, plan, p);
     if (!plan.pinholes_added.empty() || !plan.pinholes_removed.empty()) {
         out += "\n" + p.bold(fmt::format("Baseline pinholes (+{} -{})", plan.pinholes_added.size(),
                                          plan.pinholes_removed.size())) + "\n";
@@ -217,6 +246,23 @@ nlohmann::json render_plan_json(const Plan& plan) {
         j["impact"].push_back(dj);
     }
     if (plan.live) j["live"] = {{"table_missing", plan.live->missing}, {"differences", plan.live->differences}};
+    if (plan.verdicts) {
+        auto regions = [](const std::vector<VerdictRegion>& rs) {
+            auto out = json::array();
+            for (const auto& r : rs) {
+                auto services = json::array();
+                for (const auto& s : r.services) {
+                    auto ports = json::array();
+                    for (const auto& pr : s.ports) ports.push_back({pr.first, pr.last});
+                    services.push_back({{"protocol", to_string(s.protocol)}, {"ports", ports}});
+                }
+                out.push_back({{"src", r.src}, {"dst", r.dst}, {"services", services}});
+            }
+            return out;
+        };
+        j["verdict_changes"] = {{"newly_allowed", regions(plan.verdicts->newly_allowed)},
+                                {"newly_denied", regions(plan.verdicts->newly_denied)}};
+    }
     j["mode"] = plan.mode;
     j["monitored_segments"] = plan.monitored_segments;
     j["mode_changes"] = json::array();

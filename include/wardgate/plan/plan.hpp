@@ -9,6 +9,7 @@
 #include "wardgate/graph/classify.hpp"
 #include "wardgate/plan/snapshot.hpp"
 #include "wardgate/policy/evaluate.hpp"
+#include "wardgate/policy/verdict_diff.hpp"
 
 namespace wardgate {
 
@@ -67,12 +68,13 @@ struct Plan {
     std::vector<BaselineRefusal> refused;  // observed flows the baseline does not keep, and why
     size_t unrouted_flows = 0;             // link-local/multicast/broadcast flows, left out of the impact
     std::optional<LiveTable> live;         // set when the kernel was read
+    std::optional<VerdictDiff> verdicts;   // traffic whose verdict changes; needs a saved state with its IR
     size_t rule_count = 0, pinhole_count = 0, group_count = 0;
     size_t observed_edges = 0;
 
     bool has_changes() const {
         return !rules.empty() || !pinholes_added.empty() || !pinholes_removed.empty() || !modes.empty() ||
-               (live && live->differs());
+               (live && live->differs()) || (verdicts && !verdicts->empty());
     }
 };
 

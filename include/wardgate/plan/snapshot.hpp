@@ -42,6 +42,9 @@ struct PolicySnapshot {
     // What the default deny does, per scope: "site" and "segment NAME" -> "enforce" | "monitor"
     // (a segment's entry is its effective mode). Empty in state files written before modes were kept.
     std::map<std::string, std::string> modes;
+    // The addresses, rules and pinholes behind the readable rules, for the verdict diff.
+    // Empty in state files written before it was kept.
+    std::optional<Policy> ir;
 };
 
 PolicySnapshot snapshot_of(const Policy& policy);

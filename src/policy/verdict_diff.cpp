@@ -1,0 +1,297 @@
+// The address space of both policies is cut into atoms: ranges no group prefix (and no
+// pinhole host) splits, so every group either holds a whole atom or none of it. The
+// verdict of a pair of atoms then depends only on the protocol and port, and the services
+// each policy allows for the pair are computed once and subtracted.
+#include "wardgate/policy/verdict_diff.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "wardgate/policy/evaluate.hpp"
+
+namespace wardgate {
+
+namespace {
+
+using Bytes = std::array<uint8_t, 16>;
+
+// address + 1; false when it wraps (the range reached the top of the family).
+bool next_address(Bytes& a, int bytes) {
+    for (int i = bytes - 1; i >= 0; --i)
+        if (++a[i] != 0) return true;
+    return false;
+}
+
+struct Atom {
+    IpAddress first, last;
+    bool host() const { return first == last; }
+};
+
+std::vector<PortRange> subtract_ports(const std::vector<PortRange>& from, const std::vector<PortRange>& remove) {
+    std::vector<PortRange> out;
+    for (auto r : from) {
+        uint32_t lo = r.first;
+        for (const auto& x : remove) {
+            if (x.last < lo || x.first > r.last) continue;
+            if (x.first > lo) out.push_back({static_cast<uint16_t>(lo), static_cast<uint16_t>(x.first - 1)});
+            lo = static_cast<uint32_t>(x.last) + 1;
+            if (lo > r.last) break;
+        }
+        if (lo <= r.last) out.push_back({static_cast<uint16_t>(lo), r.last});
+    }
+    return out;
+}
+
+// What one policy lets through between two atoms, per protocol.
+struct ServiceSet {
+    std::vector<PortRange> tcp, udp;
+    bool icmp = false;
+
+    std::vector<PortRange>& ports(Protocol p) { return p == Protocol::tcp ? tcp : udp; }
+    void add(const Service& s) {
+        if (s.protocol == Protocol::icmp) {
+            icmp = true;
+            return;
+        }
+        auto& v = ports(s.protocol);
+        if (s.ports.empty()) v.push_back({0, 65535});
+        v.insert(v.end(), s.ports.begin(), s.ports.end());
+        v = normalize_ports(v);
+    }
+    void add_all(const std::vector<Service>& services) {
+        if (services.empty()) {
+            for (Protocol p : {Protocol::tcp, Protocol::udp, Protocol::icmp}) add({p, {}});
+            return;
+        }
+        for (const auto& s : services) add(s);
+    }
+    ServiceSet minus(const ServiceSet& o) const {
+        return {subtract_ports(tcp, o.tcp), subtract_ports(udp, o.udp), icmp && !o.icmp};
+    }
+    bool empty() const { return tcp.empty() && udp.empty() && !icmp; }
+    std::vector<Service> services() const {
+        std::vector<Service> out;
+        if (!tcp.empty()) out.push_back({Protocol::tcp, tcp});
+        if (!udp.empty()) out.push_back({Protocol::udp, udp});
+        if (icmp) out.push_back({Protocol::icmp, {}});
+        return out;
+    }
+};
+
+class Side {
+public:
+    explicit Side(const Policy& p) : p_(p), eval_(p) {}
+
+    ServiceSet allowed(const Atom& src, const Atom& dst) const {
+        auto sg = eval_.groups_of(src.first), dg = eval_.groups_of(dst.first);
+        auto in = [](const std::vector<uint32_t>& v, size_t g) { return std::binary_search(v.begin(), v.end(), g); };
+        ServiceSet allow, deny;
+        for (const auto& r : p_.rules) {
+            if (!in(sg, r.src) || !in(dg, r.dst)) continue;
+            (r.action == Rule::Action::deny ? deny : allow).add_all(r.services);
+        }
+        if (src.host() && dst.host())
+            for (const auto& h : p_.pinholes)
+                if (h.src == src.first && h.dst == dst.first)
+                    allow.add({h.protocol, h.protocol == Protocol::icmp ? std::vector<PortRange>{}
+                                                                        : std::vector<PortRange>{{h.port, h.port}}});
+        return allow.minus(deny);
+    }
+    // The label of the first rule (or pinhole) of this policy that touches the pair, per side.
+    const Rule* first_rule(const Atom& src, const Atom& dst) const {
+        auto sg = eval_.groups_of(src.first), dg = eval_.groups_of(dst.first);
+        auto in = [](const std::vector<uint32_t>& v, size_t g) { return std::binary_search(v.begin(), v.end(), g); };
+        for (const auto& r : p_.rules)
+            if (r.action == Rule::Action::allow && in(sg, r.src) && in(dg, r.dst)) return &r;
+        return nullptr;
+    }
+    const Policy& policy() const { return p_; }
+    const Evaluator& evaluator() const { return eval_; }
+
+private:
+    const Policy& p_;
+    Evaluator eval_;
+};
+
+std::vector<Atom> atoms_of(Family f, const std::vector<const Policy*>& policies, const std::vector<IpAddress>& named) {
+    int bytes = f == Family::v4 ? 4 : 16;
+    std::set<Bytes> cuts{Bytes{}};
+    auto cut_after = [&](Bytes last) {
+        if (next_address(last, bytes)) cuts.insert(last);
+    };
+    for (const Policy* p : policies) {
+        for (const auto& g : p->groups)
+            for (const auto& pr : g.prefixes) {
+                if (pr.family() != f) continue;
+                cuts.insert(pr.address.bytes);
+                cut_after(pr.last().bytes);
+            }
+        for (const auto& h : p->pinholes)
+            for (const auto& a : {h.src, h.dst}) {
+                if (a.family != f) continue;
+                cuts.insert(a.bytes);
+                cut_after(a.bytes);
+            }
+    }
+    for (const auto& a : named) {
+        if (a.family != f) continue;
+        cuts.insert(a.bytes);
+        cut_after(a.bytes);
+    }
+    std::vector<Atom> out;
+    for (auto it = cuts.begin(); it != cuts.end(); ++it) {
+        Atom a{{f, *it}, {f, {}}};
+        auto next = std::next(it);
+        if (next == cuts.end()) {
+            a.last = Prefix{a.first, 0}.last();
+        } else {
+            Bytes last = *next;
+            for (int i = bytes - 1; i >= 0; --i)
+                if (last[i]-- != 0) break;
+            a.last = {f, last};
+        }
+        out.push_back(a);
+    }
+    return out;
+}
+
+// Atoms a group holds (all of them for a group without an address test).
+std::vector<size_t> atoms_in(const AddressGroup& g, const std::vector<Atom>& atoms) {
+    std::vector<size_t> out;
+    for (size_t i = 0; i < atoms.size(); ++i)
+        if (g.any || g.contains(atoms[i].first)) out.push_back(i);
+    return out;
+}
+
+class Differ {
+public:
+    Differ(const Policy& before, const Policy& after, const std::vector<IpAddress>& named,
+           const std::function<std::string(const IpAddress&)>& name)
+        : old_(before), new_(after), named_(named), name_(name) {}
+
+    VerdictDiff run() {
+        for (Family f : {Family::v4, Family::v6}) family(f);
+        VerdictDiff d;
+        d.newly_allowed = summarise(allowed_);
+        d.newly_denied = summarise(denied_);
+        return d;
+    }
+
+private:
+    using Key = std::pair<std::string, std::string>;  // src name, dst name
+
+    // A rule as the traffic it matches: equal keys in both policies match the same packets.
+    static std::string rule_key(const Policy& p, const Rule& r) {
+        std::string key = r.action == Rule::Action::deny ? "deny|" : "allow|";
+        for (size_t g : {r.src, r.dst}) {
+            const auto& group = p.groups[g];
+            key += group.any ? "any" : "";
+            for (const auto& pr : group.prefixes) key += pr.to_string() + ",";
+            key += "|";
+        }
+        for (const auto& s : r.services) key += s.to_string() + ";";
+        return key;
+    }
+
+    static std::string pinhole_key(const Pinhole& h) {
+        return h.src.to_string() + ">" + h.dst.to_string() + "/" + std::to_string(static_cast<int>(h.protocol)) + "/" +
+               std::to_string(h.port);
+    }
+
+    // Only traffic that a rule or pinhole present in one policy but not the other matches can
+    // change its verdict: the pairs of atoms those cover are the candidates.
+    void family(Family f) {
+        auto atoms = atoms_of(f, {&old_.policy(), &new_.policy()}, named_);
+        std::multiset<std::string> old_rules, new_rules, old_pins, new_pins;
+        for (const auto& r : old_.policy().rules) old_rules.insert(rule_key(old_.policy(), r));
+        for (const auto& r : new_.policy().rules) new_rules.insert(rule_key(new_.policy(), r));
+        for (const auto& h : old_.policy().pinholes) old_pins.insert(pinhole_key(h));
+        for (const auto& h : new_.policy().pinholes) new_pins.insert(pinhole_key(h));
+        std::set<std::pair<size_t, size_t>> pairs;
+        for (const Side* side : {&old_, &new_}) {
+            const Policy& p = side->policy();
+            const auto& other_rules = side == &old_ ? new_rules : old_rules;
+            const auto& other_pins = side == &old_ ? new_pins : old_pins;
+            for (const auto& r : p.rules) {
+                if (other_rules.count(rule_key(p, r))) continue;
+                auto src = atoms_in(p.groups[r.src], atoms), dst = atoms_in(p.groups[r.dst], atoms);
+                for (size_t s : src)
+                    for (size_t d : dst) pairs.insert({s, d});
+            }
+            for (const auto& h : p.pinholes) {
+                if (h.src.family != f || other_pins.count(pinhole_key(h))) continue;
+                pairs.insert({index_of(atoms, h.src), index_of(atoms, h.dst)});
+            }
+        }
+        for (auto [s, d] : pairs) {
+            auto before = old_.allowed(atoms[s], atoms[d]), after = new_.allowed(atoms[s], atoms[d]);
+            if (auto more = after.minus(before); !more.empty())
+                add(allowed_, label(atoms[s], new_, atoms[s], atoms[d], true), label(atoms[d], new_, atoms[s], atoms[d], false), more);
+            if (auto less = before.minus(after); !less.empty())
+                add(denied_, label(atoms[s], old_, atoms[s], atoms[d], true), label(atoms[d], old_, atoms[s], atoms[d], false), less);
+        }
+    }
+
+    static size_t index_of(const std::vector<Atom>& atoms, const IpAddress& a) {
+        auto it = std::upper_bound(atoms.begin(), atoms.end(), a, [](const IpAddress& v, const Atom& x) { return v < x.first; });
+        return static_cast<size_t>(std::prev(it) - atoms.begin());
+    }
+
+    // A single address by its name; a range by the label of the group the deciding rule uses.
+    std::string label(const Atom& a, const Side& side, const Atom& src, const Atom& dst, bool is_src) const {
+        if (a.host()) return name_(a.first);
+        if (const Rule* r = side.first_rule(src, dst)) return side.policy().groups[is_src ? r->src : r->dst].label;
+        return a.first.to_string() + " - " + a.last.to_string();
+    }
+
+    static void add(std::map<Key, ServiceSet>& into, const std::string& src, const std::string& dst, const ServiceSet& s) {
+        auto& slot = into[{src, dst}];
+        for (const auto& svc : s.services()) slot.add(svc);
+    }
+
+    static std::string services_key(const std::vector<Service>& services) {
+        std::string key;
+        for (const auto& s : services) key += s.to_string() + " ";
+        return key;
+    }
+
+    // Sources that share a destination and services, then destinations that share the same
+    // sources and services: "ws-01 -> pump-01, pump-02 tcp/8081" rather than a line per pair.
+    static std::vector<VerdictRegion> summarise(const std::map<Key, ServiceSet>& by_pair) {
+        std::map<std::pair<std::string, std::string>, VerdictRegion> by_dst;
+        for (const auto& [key, set] : by_pair) {
+            auto services = set.services();
+            auto& r = by_dst[{key.second, services_key(services)}];
+            r.dst = {key.second};
+            r.services = services;
+            r.src.push_back(key.first);
+        }
+        std::map<std::pair<std::vector<std::string>, std::string>, VerdictRegion> by_src;
+        for (auto& [k, r] : by_dst) {
+            auto& m = by_src[{r.src, k.second}];
+            if (m.src.empty()) {
+                m = std::move(r);
+                continue;
+            }
+            m.dst.push_back(r.dst.front());
+        }
+        std::vector<VerdictRegion> out;
+        for (auto& [k, r] : by_src) out.push_back(std::move(r));
+        return out;
+    }
+
+    Side old_, new_;
+    const std::vector<IpAddress>& named_;
+    const std::function<std::string(const IpAddress&)>& name_;
+    std::map<Key, ServiceSet> allowed_, denied_;
+};
+
+}  // namespace
+
+VerdictDiff diff_verdicts(const Policy& before, const Policy& after, const std::vector<IpAddress>& named,
+                          const std::function<std::string(const IpAddress&)>& host_name) {
+    return Differ(before, after, named, host_name).run();
+}
+
+}  // namespace wardgate
