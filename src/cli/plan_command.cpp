@@ -89,7 +89,7 @@ void add_plan_command(CLI::App& app, int& exit_code) {
                 }
                 j["live"]["segments"] = segs;
             }
-            std::cout << j.dump(2) << "\n";
+            std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
         } else {
             std::cout << render_plan_text(plan, use_color(o->color));
             if (!counters.empty()) std::cout << "\nLive counters per segment:\n" << live_segments_text(counters);

@@ -5,7 +5,7 @@
 
 namespace wardgate {
 
-std::optional<std::vector<std::string>> split_csv_line(std::string_view line) {
+std::optional<std::vector<std::string>> split_csv_line(std::string_view line, char separator) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     std::vector<std::string> fields;
     std::string field;
@@ -23,7 +23,7 @@ std::optional<std::vector<std::string>> split_csv_line(std::string_view line) {
             }
         } else if (c == '"') {
             quoted = true;
-        } else if (c == ',') {
+        } else if (c == separator) {
             fields.push_back(std::move(field));
             field.clear();
         } else {

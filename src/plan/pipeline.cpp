@@ -10,10 +10,17 @@ Date today_utc() {
     return Date{std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now())};
 }
 
+// A file inside the site the way the site's own diagnostics name it, others as given.
+static std::string display_path(const std::filesystem::path& file, const std::filesystem::path& site_dir) {
+    auto rel = file.lexically_relative(site_dir);
+    return !rel.empty() && *rel.begin() != ".." ? rel.string() : file.string();
+}
+
 Pipeline run_pipeline(const std::filesystem::path& site_dir, const PipelineOptions& options) {
     Pipeline p;
     p.today = options.today;
     p.site = std::make_unique<Site>(load_site(site_dir));
+    raise_stages_by_date(*p.site, options.today);
     p.book = std::make_unique<AddressBook>(*p.site);
     Aggregator flows;
     auto files = p.site->flow_files;
@@ -24,10 +31,7 @@ Pipeline run_pipeline(const std::filesystem::path& site_dir, const PipelineOptio
         } catch (const InputError& e) {
             // Name files inside the site the way the site's own diagnostics do.
             auto diags = e.diagnostics();
-            for (auto& d : diags) {
-                auto rel = std::filesystem::path(d.file).lexically_relative(p.site->dir);
-                if (!rel.empty() && *rel.begin() != "..") d.file = rel.string();
-            }
+            for (auto& d : diags) d.file = display_path(d.file, p.site->dir);
             throw InputError(std::move(diags));
         }
     }
@@ -43,6 +47,13 @@ Pipeline run_pipeline(const std::filesystem::path& site_dir, const PipelineOptio
     p.dns = std::move(dns.answers);
     p.policy = compile_policy(*p.book, p.edges, options.today, p.dns);
     for (auto& w : dns.warnings) p.policy.notes.insert(p.policy.notes.begin(), PolicyNote{PolicyNote::Level::warning, std::move(w)});
+    for (const auto& r : p.reads)
+        if (r.summary.rows == 0)
+            p.policy.notes.insert(p.policy.notes.begin(),
+                                  PolicyNote{PolicyNote::Level::warning,
+                                             display_path(r.file, p.site->dir) +
+                                                 ": holds no flow records: nothing from it was observed, so nothing "
+                                                 "from it shows as blocked"});
     return p;
 }
 

@@ -63,7 +63,7 @@ std::string live_text(const LiveTable& live, const Palette& p) {
     return out;
 }
 
-std::string services_text(const std::vector<Service>& services) {
+std::string service_list_text(const std::vector<Service>& services) {
     std::string out;
     for (const auto& s : services) out += (out.empty() ? "" : " ") + s.to_string();
     return out;
@@ -85,10 +85,10 @@ void verdicts_text(std::string& out, const Plan& plan, const Palette& p) {
     if (v.empty()) out += "  none: every connection gets the verdict it had\n";
     for (const auto& r : v.newly_allowed)
         out += p.green(fmt::format("+ allowed now: {} -> {} {}", names_text(r.src), names_text(r.dst),
-                                   services_text(r.services))) + "\n";
+                                   service_list_text(r.services))) + "\n";
     for (const auto& r : v.newly_denied)
         out += p.red(fmt::format("- denied now:  {} -> {} {}", names_text(r.src), names_text(r.dst),
-                                 services_text(r.services))) + "\n";
+                                 service_list_text(r.services))) + "\n";
 }
 
 std::string mode_line(const Plan& plan) {

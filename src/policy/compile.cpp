@@ -72,6 +72,8 @@ public:
         finish_rules();
         baseline(observed);
         dns_notes();
+        approvals_under_denies();
+        for (const auto& w : site_.warnings) note(PolicyNote::Level::warning, w.to_string());
         emit_notes();
         return std::move(policy_);
     }
@@ -223,7 +225,13 @@ private:
                 note(PolicyNote::Level::info,
                      fmt::format("approval {} is not applied to {} device{} whose life-cycle stance excludes it", a.id,
                                  skipped, skipped == 1 ? "" : "s"));
-            if (!from || !to) continue;
+            if (!from || !to) {
+                note(PolicyNote::Level::warning,
+                     fmt::format("approval {} ({}) opens nothing: every device it names is at a stage whose stance "
+                                 "takes no approvals",
+                                 a.id, where(a.origin)));
+                continue;
+            }
             Provenance why{Provenance::Kind::approved, a.service, "approval " + a.id + " by " + a.by, a.reason,
                            where(a.origin), a.expires};
             drafts_.push_back({Rule::Action::allow, *from, *to, {a.service}, {why}});
@@ -340,6 +348,45 @@ private:
                   [](const Pinhole& a, const Pinhole& b) { return a.key() < b.key(); });
         std::sort(policy_.refused.begin(), policy_.refused.end(),
                   [](const BaselineRefusal& a, const BaselineRefusal& b) { return a.key() < b.key(); });
+    }
+
+    // An approval whose traffic an explicit deny also matches is (partly) dead: denies win.
+    void approvals_under_denies() {
+        auto overlap = [](const AddressGroup& a, const AddressGroup& b) {
+            if (a.any || b.any) return true;
+            for (const auto& p : a.prefixes)
+                for (const auto& q : b.prefixes)
+                    if (p.contains(q) || q.contains(p)) return true;
+            return false;
+        };
+        auto services_meet = [](const std::vector<Service>& deny, const std::vector<Service>& allow) {
+            if (deny.empty()) return true;
+            for (const auto& d : deny)
+                for (const auto& a : allow) {
+                    if (d.protocol != a.protocol) continue;
+                    if (d.ports.empty() || a.ports.empty()) return true;
+                    for (const auto& x : d.ports)
+                        for (const auto& y : a.ports)
+                            if (x.first <= y.last && y.first <= x.last) return true;
+                }
+            return false;
+        };
+        for (const auto& allow : policy_.rules) {
+            if (allow.action != Rule::Action::allow) continue;
+            for (const auto& deny : policy_.rules) {
+                if (deny.action != Rule::Action::deny) continue;
+                if (!overlap(policy_.groups[allow.src], policy_.groups[deny.src]) ||
+                    !overlap(policy_.groups[allow.dst], policy_.groups[deny.dst]))
+                    continue;
+                for (const auto& w : allow.why) {
+                    if (w.kind != Provenance::Kind::approved || !services_meet(deny.services, {w.service})) continue;
+                    note(PolicyNote::Level::warning,
+                         fmt::format("{} ({}) is overridden where it meets {} ({}): explicit denies win", w.source,
+                                     w.origin, deny.why.empty() ? "a deny" : deny.why.front().source,
+                                     deny.why.empty() ? "" : deny.why.front().origin));
+                }
+            }
+        }
     }
 
     void dns_notes() {

@@ -5,6 +5,7 @@
 #include "loaders.hpp"
 #include "toml_fields.hpp"
 #include "wardgate/core/csv.hpp"
+#include "wardgate/core/text.hpp"
 
 namespace wardgate::site_detail {
 
@@ -64,6 +65,9 @@ Device build_device(const RawDevice& raw) {
     }
     d.eol = typed<Date>(raw, "eol", parse_date, "a date YYYY-MM-DD");
     d.eos = typed<Date>(raw, "eos", parse_date, "a date YYYY-MM-DD");
+    if (d.eol && d.eos && *d.eos < *d.eol)
+        raw.error("eos", "end of support " + to_string(*d.eos) + " is before end of life " + to_string(*d.eol) +
+                             ": support ends after life (eol) starts, never before");
     return d;
 }
 
@@ -108,12 +112,23 @@ void load_devices_csv(Site& site, const std::string& file, Diagnostics& diags) {
         diags.add(file, 1, 0, "", "empty file: expected a header row naming the columns");
         return;
     }
-    auto header_fields = split_csv_line(line);
+    if (auto utf16 = utf16_encoding(line)) {
+        diags.add(file, 1, 0, "", "the file is " + *utf16 + ": save it as UTF-8 CSV (Excel: \"CSV UTF-8\")");
+        return;
+    }
+    line = std::string(strip_utf8_bom(line));
+    // Excel writes semicolons where the locale's decimal separator is a comma.
+    const char separator = line.find(',') == std::string::npos && line.find(';') != std::string::npos ? ';' : ',';
+    auto header_fields = split_csv_line(line, separator);
     if (!header_fields) {
         diags.add(file, 1, 0, "", "unterminated quoted field in the header row");
         return;
     }
     CsvHeader header(*header_fields);
+    if (header.find("ip") && header.find("addresses")) {
+        diags.add(file, 1, 0, "ip", "both \"ip\" and \"addresses\" columns: keep one, so a device's addresses come from one place");
+        return;
+    }
     auto column = [&](std::string_view name) -> std::optional<size_t> {
         if (auto c = header.find(name)) return c;
         if (name == "addresses") return header.find("ip");
@@ -131,7 +146,11 @@ void load_devices_csv(Site& site, const std::string& file, Diagnostics& diags) {
     while (std::getline(in, line)) {
         ++line_no;
         if (trim(line).empty()) continue;
-        auto fields = split_csv_line(line);
+        if (auto bad = invalid_utf8_at(line)) {
+            diags.add(file, line_no, static_cast<int>(*bad) + 1, "", "not valid UTF-8 (save the file as UTF-8)");
+            continue;
+        }
+        auto fields = split_csv_line(line, separator);
         if (!fields) {
             diags.add(file, line_no, 0, "", "unterminated quoted field");
             continue;

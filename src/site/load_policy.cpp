@@ -10,9 +10,20 @@ static const std::map<Lifecycle, Stance> kDefaultStances = {
     {Lifecycle::end_of_support, {false, false, false, 2, 3}},
 };
 
-void load_policy(Site& site, const std::string& file, Diagnostics& diags) {
+void load_policy(Site& site, const FileRef& ref, Diagnostics& diags) {
     site.stances = kDefaultStances;
-    if (!std::filesystem::exists(site.dir / file)) return;
+    const std::string& file = ref.path;
+    if (!std::filesystem::is_regular_file(site.dir / file)) {
+        if (ref.named()) {
+            diags.add("site.toml", ref.line, 0, ref.field,
+                      "\"" + file + "\" " + (std::filesystem::exists(site.dir / file) ? "is not a regular file" : "does not exist") +
+                          ": its approvals, denies and stances would be lost");
+        } else {
+            warn(site, "site.toml", 0, ref.field,
+                 "no \"" + file + "\": default stances, no approvals and no explicit denies");
+        }
+        return;
+    }
     auto root = parse_toml(site.dir / file, file, diags);
     if (!root) return;
     TableFields top(*root, file, "", diags);

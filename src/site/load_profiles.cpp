@@ -40,14 +40,32 @@ static void load_profile(Site& site, const std::string& file, Diagnostics& diags
     site.profiles.push_back(std::move(p));
 }
 
-void load_profiles(Site& site, const std::string& dir, Diagnostics& diags) {
-    auto path = site.dir / dir;
-    if (!std::filesystem::is_directory(path)) return;  // a site may have no profiles yet
-    std::vector<std::string> files;
-    for (const auto& entry : std::filesystem::directory_iterator(path))
-        if (entry.is_regular_file() && entry.path().extension() == ".toml")
-            files.push_back((std::filesystem::path(dir) / entry.path().filename()).string());
+void load_profiles(Site& site, const FileRef& dir, Diagnostics& diags) {
+    auto path = site.dir / dir.path;
+    if (!std::filesystem::is_directory(path)) {
+        if (dir.named()) {
+            diags.add("site.toml", dir.line, 0, dir.field,
+                      "\"" + dir.path + "\" " + (std::filesystem::exists(path) ? "is not a directory" : "does not exist") +
+                          ": no manufacturer profile would be read");
+        } else if (!site.devices.empty()) {
+            warn(site, "site.toml", 0, dir.field,
+                 "no \"" + dir.path + "\" directory: no manufacturer profile is read, devices get only approved flows");
+        }
+        return;
+    }
+    std::vector<std::string> files, ignored;
+    for (const auto& entry : std::filesystem::directory_iterator(path)) {
+        auto rel = (std::filesystem::path(dir.path) / entry.path().filename()).string();
+        if (entry.is_regular_file() && entry.path().extension() == ".toml") {
+            files.push_back(rel);
+        } else if (entry.path().filename().string().front() != '.') {
+            ignored.push_back(rel);
+        }
+    }
     std::sort(files.begin(), files.end());  // directory order is not stable
+    std::sort(ignored.begin(), ignored.end());
+    for (const auto& f : ignored)
+        warn(site, f, 0, "", "not read: profiles are files ending in .toml (MUD files are listed as [[mud]] in site.toml)");
     for (const auto& f : files) load_profile(site, f, diags);
 }
 

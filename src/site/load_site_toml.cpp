@@ -90,10 +90,28 @@ SiteFiles load_site_toml(Site& site, Diagnostics& diags) {
         f.reject_unknown({"name", "devices", "profiles", "policy", "flows", "mode", "log_drops", "log_group", "nameserver",
                           "dns_min_ttl", "dns_max_ttl", "dns_grace"});
         site.name = f.string("name", true).value_or("");
-        if (meta->contains("devices")) files.devices = f.strings("devices", true);
-        files.profiles = f.string("profiles", false).value_or(files.profiles);
-        files.policy = f.string("policy", false).value_or(files.policy);
-        files.flows = f.strings("flows", false);
+        auto line_of = [&](std::string_view key) {
+            auto* node = meta->get(key);
+            return node ? static_cast<int>(node->source().begin.line) : 0;
+        };
+        auto refs = [&](std::string_view key) {
+            std::vector<FileRef> out;
+            auto paths = f.strings(key, true);
+            auto* arr = (*meta)[key].as_array();
+            for (size_t i = 0; i < paths.size(); ++i) {
+                int line = arr && i < arr->size() ? static_cast<int>((*arr)[i].source().begin.line) : line_of(key);
+                out.push_back({paths[i], line, "site." + std::string(key)});
+            }
+            return out;
+        };
+        auto ref = [&](std::string_view key, FileRef fallback) {
+            if (auto path = f.string(key, false)) return FileRef{*path, line_of(key), "site." + std::string(key)};
+            return fallback;
+        };
+        if (meta->contains("devices")) files.devices = refs("devices");
+        files.profiles = ref("profiles", files.profiles);
+        files.policy = ref("policy", files.policy);
+        if (meta->contains("flows")) files.flows = refs("flows");
         auto mode = f.string("mode", false).value_or("enforce");
         if (mode == "monitor") {
             site.mode = EnforcementMode::monitor;

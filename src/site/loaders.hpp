@@ -1,25 +1,41 @@
 #pragma once
 // One loader per site file; each adds what it reads to the Site and problems to Diagnostics.
 #include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "wardgate/core/diagnostic.hpp"
 #include "wardgate/site/site.hpp"
 
 namespace wardgate::site_detail {
 
-struct SiteFiles {
-    std::vector<std::string> devices{"devices.toml"};
-    std::string profiles = "profiles";
-    std::string policy = "policy.toml";
-    std::vector<std::string> flows;
+// A file or folder site.toml names (or the default it falls back to), and where it is named.
+struct FileRef {
+    std::string path;   // relative to the site directory
+    int line = 0;       // in site.toml; 0 for a default
+    std::string field;  // site.devices, site.policy...
+    bool named() const { return line > 0; }
 };
+
+struct SiteFiles {
+    std::vector<FileRef> devices{{"devices.toml", 0, "site.devices"}};
+    FileRef profiles{"profiles", 0, "site.profiles"};
+    FileRef policy{"policy.toml", 0, "site.policy"};
+    std::vector<FileRef> flows;
+};
+
+// A warning travels with the site to check and plan.
+void warn(Site& site, std::string file, int line, std::string field, std::string message);
+// The name in `candidates` closest to `name` (edit distance, ignoring case), if any is close.
+std::optional<std::string> nearest(const std::string& name, const std::vector<std::string>& candidates);
 
 SiteFiles load_site_toml(Site& site, Diagnostics& diags);
 void load_devices_toml(Site& site, const std::string& file, Diagnostics& diags);
 void load_devices_csv(Site& site, const std::string& file, Diagnostics& diags);
-void load_profiles(Site& site, const std::string& dir, Diagnostics& diags);
-void load_policy(Site& site, const std::string& file, Diagnostics& diags);
+void load_profiles(Site& site, const FileRef& dir, Diagnostics& diags);
+void load_policy(Site& site, const FileRef& file, Diagnostics& diags);
 // Cross-file checks: names, addresses, references.
-void validate_site(const Site& site, Diagnostics& diags);
+void validate_site(Site& site, Diagnostics& diags);
 
 }  // namespace wardgate::site_detail

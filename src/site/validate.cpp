@@ -1,3 +1,4 @@
+#include <map>
 #include <set>
 #include <unordered_map>
 
@@ -9,7 +10,7 @@ namespace {
 
 class Validator {
 public:
-    Validator(const Site& site, Diagnostics& diags) : site_(site), diags_(diags) {
+    Validator(Site& site, Diagnostics& diags) : site_(site), diags_(diags) {
         for (const auto& d : site.devices) roles_.insert(d.role);
         for (const auto& e : site.endpoints) roles_.insert(e.role);
     }
@@ -29,10 +30,16 @@ public:
             check_peer(a.from, a.origin, "approval.from");
             check_peer(a.to, a.origin, "approval.to");
         }
+        std::set<std::string> deny_ids;
         for (const auto& d : site_.denies) {
+            if (!deny_ids.insert(d.id).second) error(d.origin, "deny.id", "duplicate deny id \"" + d.id + "\"");
             check_peer(d.from, d.origin, "deny.from");
             check_peer(d.to, d.origin, "deny.to");
         }
+        no_port_zero();
+        devices_avoid_reserved_addresses();
+        endpoints_stay_out_of_segments();
+        profiles_match_devices();
     }
 
 private:
@@ -111,6 +118,100 @@ private:
                                   it->second->name + "\"");
     }
 
+    void check_ports(const Service& s, const Origin& o, const std::string& field) {
+        for (const auto& r : s.ports)
+            if (r.first == 0) error(o, field, "port 0 is not a port a connection can use (" + s.to_string() + ")");
+    }
+
+    void no_port_zero() {
+        for (const auto& p : site_.profiles)
+            for (const auto& f : p.flows) check_ports(f.service, f.origin, "flow.ports");
+        for (const auto& a : site_.approvals) check_ports(a.service, a.origin, "approval.ports");
+        for (const auto& d : site_.denies)
+            if (d.service) check_ports(*d.service, d.origin, "deny.ports");
+    }
+
+    // The network and broadcast address of an IPv4 subnet and the gateway's own address
+    // never belong to a device: a rule for such a "device" matches something else.
+    void devices_avoid_reserved_addresses() {
+        for (const auto& d : site_.devices) {
+            const Segment* seg = site_.find_segment(d.segment);
+            if (!seg) continue;
+            for (const auto& a : d.addresses) {
+                for (const auto& g : seg->gateways)
+                    if (g == a)
+                        error(d.origin, "device.addresses",
+                              a.to_string() + " of device \"" + d.name + "\" is the gateway address of segment \"" +
+                                  seg->name + "\"");
+                for (const auto& p : seg->subnets) {
+                    if (!p.contains(a) || p.family() != Family::v4 || p.length >= 31) continue;
+                    if (a == p.address)
+                        error(d.origin, "device.addresses",
+                              a.to_string() + " of device \"" + d.name + "\" is the network address of " + p.to_string());
+                    if (a == p.last())
+                        error(d.origin, "device.addresses",
+                              a.to_string() + " of device \"" + d.name + "\" is the broadcast address of " + p.to_string());
+                }
+            }
+        }
+    }
+
+    // An endpoint that swallows a whole segment would make rules to it rules to every device
+    // there; one that covers another endpoint makes the two ambiguous.
+    void endpoints_stay_out_of_segments() {
+        for (const auto& e : site_.endpoints) {
+            if (e.is_internet()) continue;
+            for (const auto& p : e.prefixes) {
+                for (const auto& s : site_.segments)
+                    for (const auto& sp : s.subnets)
+                        if (p.contains(sp))
+                            error(e.origin, "endpoint.addresses",
+                                  p.to_string() + " of endpoint \"" + e.name + "\" covers all of segment \"" + s.name +
+                                      "\" (" + sp.to_string() + "): name the segment with segment:" + s.name +
+                                      ", or make the endpoint kind = \"internet\" if it means everything outside");
+                for (const auto& other : site_.endpoints) {
+                    if (&other == &e || other.is_internet()) continue;
+                    for (const auto& op : other.prefixes)
+                        if (p.contains(op) && (p != op || &other < &e))
+                            warn(site_, e.origin.file, e.origin.line, "endpoint.addresses",
+                                 p.to_string() + " of endpoint \"" + e.name + "\" also covers endpoint \"" + other.name +
+                                     "\" (" + op.to_string() + "): traffic to it is attributed to the more specific one");
+                }
+            }
+        }
+    }
+
+    void profiles_match_devices() {
+        std::set<std::string> used;
+        std::vector<std::string> device_models;
+        std::map<std::string, size_t> unprofiled;
+        std::map<std::string, Origin> first_of;
+        for (const auto& d : site_.devices) {
+            auto label = d.vendor + " " + d.model;
+            if (site_.find_profile(d.vendor, d.model)) {
+                used.insert(label);
+            } else {
+                ++unprofiled[label];
+                first_of.emplace(label, d.origin);
+            }
+            device_models.push_back(label);
+        }
+        std::vector<std::string> profile_labels;
+        for (const auto& p : site_.profiles) profile_labels.push_back(p.label());
+        for (const auto& p : site_.profiles) {
+            if (used.count(p.label())) continue;
+            auto hint = nearest(p.label(), device_models);
+            warn(site_, p.origin.file, p.origin.line, "vendor",
+                 "the profile for \"" + p.label() + "\" matches no device" +
+                     (hint ? " (did you mean \"" + *hint + "\", as the inventory spells it?)" : ""));
+        }
+        for (const auto& [label, count] : unprofiled)
+            if (auto hint = nearest(label, profile_labels))
+                warn(site_, first_of[label].file, first_of[label].line, "device.vendor",
+                     "no profile for \"" + label + "\" (" + std::to_string(count) + " device" + (count == 1 ? "" : "s") +
+                         "): did you mean the profile for \"" + *hint + "\"?");
+    }
+
     void check_peer(const PeerRef& ref, const Origin& origin, const std::string& field) {
         switch (ref.kind) {
             case PeerRef::Kind::role:
@@ -131,13 +232,13 @@ private:
         }
     }
 
-    const Site& site_;
+    Site& site_;
     Diagnostics& diags_;
     std::set<std::string> roles_;
 };
 
 }  // namespace
 
-void validate_site(const Site& site, Diagnostics& diags) { Validator(site, diags).run(); }
+void validate_site(Site& site, Diagnostics& diags) { Validator(site, diags).run(); }
 
 }  // namespace wardgate::site_detail

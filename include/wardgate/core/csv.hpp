@@ -8,7 +8,7 @@
 namespace wardgate {
 
 // Splits one line into fields. Returns nullopt when a quoted field is not closed.
-std::optional<std::vector<std::string>> split_csv_line(std::string_view line);
+std::optional<std::vector<std::string>> split_csv_line(std::string_view line, char separator = ',');
 
 // Maps header names (trimmed, lower-cased) to column indexes.
 class CsvHeader {

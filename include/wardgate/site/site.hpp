@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "wardgate/core/diagnostic.hpp"
 #include "wardgate/core/net.hpp"
 
 namespace wardgate {
@@ -65,6 +66,7 @@ struct Device {
     std::optional<Date> eol;
     std::optional<Date> eos;
     Origin origin;
+    std::optional<Lifecycle> declared_lifecycle;  // set when the dates raised `lifecycle` above what the inventory says
 
     // A regulated medical device: its flows are clinical and blocking them can hurt a patient.
     bool clinical() const { return fda_class != FdaClass::none; }
@@ -201,6 +203,8 @@ struct Site {
     std::vector<std::filesystem::path> flow_files;  // absolute paths
     std::vector<MudReference> mud;                  // their profiles are in `profiles` too
     DnsSettings dns;
+    // Mistakes that do not stop the run but change what the policy means; check and plan show them.
+    std::vector<Diagnostic> warnings;
 
     const Segment* find_segment(std::string_view name) const;
     const Device* find_device(std::string_view name) const;
