@@ -197,3 +197,33 @@ TEST_CASE("each network namespace keeps its own record of the last commit", "[ke
     fs::remove(rec_a);
     fs::remove(rec_b);
 }
+
+TEST_CASE("apply compares with the kernel: a missing or hand-edited table is a change, not 'No changes.'",
+          "[kernel][apply][plan]") {
+    Netns ns("applylive");
+    TempDir dir("apply-live");
+    auto site = copy_site(dir);
+    auto first = wardgate_in(ns, apply_args(site));
+    REQUIRE(first.status == 0);
+    auto again = wardgate_in(ns, apply_args(site) + " --dry-run");
+    CHECK(again.status == 0);
+    CHECK_THAT(again.out, Catch::Contains("compared with the kernel's table inet wardgate"));
+    CHECK_THAT(again.out, Catch::Contains("kernel: table inet wardgate holds exactly this policy"));
+    CHECK_THAT(again.out, Catch::Contains("No changes."));
+
+    // The state file still says "applied", but the table is gone.
+    ns.exec("nft delete table inet wardgate");
+    auto missing = wardgate_in(ns, apply_args(site) + " --dry-run");
+    CHECK(missing.status == 2);
+    CHECK_THAT(missing.out, Catch::Contains("kernel: table inet wardgate does not exist"));
+    CHECK_THAT(missing.out, !Catch::Contains("No changes."));
+
+    // Edited by hand: one address added to a set.
+    REQUIRE(wardgate_in(ns, apply_args(site)).status == 0);
+    ns.exec("nft add element inet wardgate ep_pacs_v4 '{ 10.50.0.99 }'");
+    auto edited = wardgate_in(ns, plan_args(site));
+    CHECK(edited.status == 2);
+    CHECK_THAT(edited.out, Catch::Contains("kernel: table inet wardgate differs from this policy"));
+    CHECK_THAT(edited.out, Catch::Contains("10.50.0.99"));
+    CHECK_THAT(edited.out, !Catch::Contains("No changes."));
+}
