@@ -169,6 +169,14 @@ TEST_CASE("in monitor mode would-be drops are counted as such, not as accepted",
     auto after = settle(t.gw, [&](auto& c) { return c["servers"].accepted_packets >= want_srv.accepted_packets; });
     CHECK(after["icu"] == want_icu);
     CHECK(after["servers"] == want_srv);
+    // The mode as installed, read from the drop chains' verdicts: what status and metrics report.
+    auto modes = t.gw.run([] {
+        std::string out;
+        for (const auto& c : netlink::read_segment_counters())
+            out += c.segment + "=" + (c.monitor ? (*c.monitor ? "monitor" : "enforce") : "?") + "\n";
+        return out;
+    });
+    CHECK(modes == "icu=monitor\nservers=enforce\noutside=enforce\n");
 }
 
 TEST_CASE("counters keep the rule count flat: more devices only add set elements", "[counters]") {

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include <linux/netfilter.h>
+
 #include "readback.hpp"
 #include "wardgate/netlink/nft_apply.hpp"
 
@@ -22,11 +24,15 @@ std::vector<ChainCounters> chain_counters(const std::string& table, const std::v
         bool wanted = std::any_of(prefixes.begin(), prefixes.end(), [&](const std::string& p) { return r.chain.rfind(p, 0) == 0; });
         if (!wanted) continue;
         auto it = std::find_if(out.begin(), out.end(), [&](const ChainCounters& c) { return c.chain == r.chain; });
-        if (it == out.end()) it = out.insert(out.end(), ChainCounters{r.chain, 0, 0});
+        if (it == out.end()) it = out.insert(out.end(), ChainCounters{r.chain, 0, 0, {}});
         nftnl_expr_iter* iter = nftnl_expr_iter_create(r.rule.get());
         if (!iter) throw std::bad_alloc();
         for (nftnl_expr* e = nftnl_expr_iter_next(iter); e; e = nftnl_expr_iter_next(iter)) {
             const char* name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+            if (name && std::strcmp(name, "immediate") == 0 && nftnl_expr_is_set(e, NFTNL_EXPR_IMM_VERDICT)) {
+                auto verdict = static_cast<int32_t>(nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT));
+                if (verdict == NF_ACCEPT || verdict == NF_DROP) it->last_verdict_accepts = verdict == NF_ACCEPT;
+            }
             if (!name || std::strcmp(name, "counter") != 0) continue;
             it->packets += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
             it->bytes += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
@@ -58,6 +64,7 @@ std::vector<SegmentCounters> read_segment_counters(const std::string& table) {
             s.dropped_packets = c.packets;
             s.dropped_bytes = c.bytes;
             s.has_drop_counter = true;
+            s.monitor = c.last_verdict_accepts;
         }
     }
     return out;

@@ -276,6 +276,7 @@ void Gateway::refresh_counters() {
         for (auto& seg : st_.segments) {
             auto it = std::find_if(counters.begin(), counters.end(), [&](const auto& c) { return c.segment == seg.name; });
             if (it == counters.end()) continue;
+            if (it->monitor) seg.mode = *it->monitor ? "monitor" : "enforce";  // what the kernel does, not what was meant
             if (it->has_drop_counter) {
                 seg.dropped_packets = it->dropped_packets;
                 seg.dropped_bytes = it->dropped_bytes;

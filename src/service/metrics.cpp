@@ -63,6 +63,12 @@ std::string render_metrics(const ServiceStatus& s) {
     w.family("wardgate_commit_pending", "gauge", "1 while a commit waits for `wardgate confirm`.");
     w.sample("wardgate_commit_pending", site, s.pending_commit ? 1 : 0);
 
+    w.family("wardgate_segment_monitor", "gauge",
+             "1 when the segment's default deny logs and accepts (monitor mode), 0 when it drops, as installed.");
+    for (const auto& seg : s.segments)
+        if (seg.counters_known)
+            w.sample("wardgate_segment_monitor", site + fmt::format(",segment=\"{}\"", label(seg.name)),
+                     seg.mode == "monitor" ? 1 : 0);
     auto per_segment = [&](const char* name, const char* help, bool monitor, bool bytes) {
         w.family(name, "counter", help);
         for (const auto& seg : s.segments) {

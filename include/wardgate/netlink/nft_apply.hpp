@@ -81,6 +81,7 @@ Drift check_drift(const nft::Ruleset& desired);
 struct ChainCounters {
     std::string chain;
     uint64_t packets = 0, bytes = 0;
+    std::optional<bool> last_verdict_accepts;  // the chain's last accept/drop verdict, as installed
 };
 std::vector<ChainCounters> read_drop_counters(const std::string& table = "wardgate");
 
@@ -93,6 +94,8 @@ struct SegmentCounters {
     uint64_t accepted_packets = 0, accepted_bytes = 0;
     uint64_t dropped_packets = 0, dropped_bytes = 0;
     bool has_accept_counter = false, has_drop_counter = false;
+    // From the drop chain's final verdict as installed: accept means the segment is in monitor mode.
+    std::optional<bool> monitor;
 };
 std::vector<SegmentCounters> read_segment_counters(const std::string& table = "wardgate");
 
