@@ -555,3 +555,60 @@ TEST_CASE("import-mud writes a profile that the site loader reads back to the sa
                         "--map local-networks=PEER\n") != std::string::npos);
     }
 }
+
+TEST_CASE("an ACL named by both policies is valid RFC 8520: its ACEs apply both ways", "[mud]") {
+    std::string text = R"({"ietf-mud:mud": {"mud-version": 1, "mud-url": "https://t.example/m", "mfg-name": "T", "model-name": "M",
+      "from-device-policy": {"access-lists": {"access-list": [{"name": "both"}]}},
+      "to-device-policy": {"access-lists": {"access-list": [{"name": "both"}]}}},
+     "ietf-access-control-list:acls": {"acl": [{"name": "both", "aces": {"ace": [
+       {"name": "ntp", "matches": {"ipv4": {"protocol": 17, "destination-ipv4-network": "192.0.2.0/24"},
+        "udp": {"destination-port": {"operator": "eq", "port": 123}}}, "actions": {"forwarding": "accept"}}]}}]}})";
+    auto mud = parse_ok(text);
+    REQUIRE(mud.aces.size() == 2);
+    CHECK(mud.aces[0].policy == MudSide::from_device);
+    CHECK(mud.aces[1].policy == MudSide::to_device);
+    auto t = translate_ok(mud, {});
+    require_every_ace_accounted(t);
+    CHECK(find_declared_flow(t.profile, Direction::device_initiated, "cidr:192.0.2.0/24", "udp/123"));
+}
+
+TEST_CASE("ICMP type and code become an ICMP declaration, with a note that it is wider", "[mud]") {
+    std::string ace = R"({"name": "ping", "matches": {"ipv4": {"protocol": 1, "destination-ipv4-network": "192.0.2.0/24"},
+      "icmp": {"type": 8, "code": 0}}, "actions": {"forwarding": "accept"}})";
+    auto t = translate_ok(parse_ok(mud_json(ace)), {});
+    require_every_ace_accounted(t);
+    CHECK(find_declared_flow(t.profile, Direction::device_initiated, "cidr:192.0.2.0/24", "icmp"));
+    REQUIRE(t.profile.notes.size() == 1);
+    CHECK(t.profile.notes[0].find("ICMP type 8, code 0 is declared as ICMP of every type") != std::string::npos);
+    Diagnostics diags;
+    parse_mud(mud_json(R"({"name": "bad", "matches": {"icmp": {"type": 300}}, "actions": {"forwarding": "accept"}})"),
+              "t.json", diags);
+    REQUIRE(diags.items().size() == 1);
+    CHECK(diags.items()[0].field == "/ietf-access-control-list:acls/acl/0/aces/ace/0/matches/icmp/type");
+}
+
+TEST_CASE("draft-era match containers: ipv4-acl, ipv6-acl and ietf-mud:mud-acl", "[mud]") {
+    std::string from = R"({"name": "v4", "matches": {"ipv4-acl": {"protocol": 6, "destination-ipv4-network": "192.0.2.0/24"},
+        "tcp": {"destination-port": {"operator": "eq", "port": 443}}}, "actions": {"forwarding": "accept"}},
+      {"name": "v6", "matches": {"ipv6-acl": {"protocol": 6, "destination-ipv6-network": "2001:db8::/32"},
+        "tcp": {"destination-port": {"operator": "eq", "port": 443}}}, "actions": {"forwarding": "accept"}},
+      {"name": "ctl", "matches": {"ietf-mud:mud-acl": {"my-controller": [null]}, "ipv4-acl": {"protocol": 17},
+        "udp": {"destination-port": {"operator": "eq", "port": 5683}}}, "actions": {"forwarding": "accept"}})";
+    auto t = translate_ok(parse_ok(mud_json(from)), mapping({{"my-controller", "role:ctl"}}));
+    require_every_ace_accounted(t);
+    CHECK(refusals(t) == 0);
+    CHECK(find_declared_flow(t.profile, Direction::device_initiated, "cidr:192.0.2.0/24", "tcp/443"));
+    CHECK(find_declared_flow(t.profile, Direction::device_initiated, "cidr:2001:db8::/32", "tcp/443"));
+    CHECK(find_declared_flow(t.profile, Direction::device_initiated, "role:ctl", "udp/5683"));
+}
+
+TEST_CASE("a MUD file that yields no flow: import-mud fails, a site warns", "[mud]") {
+    TempDir dir("mud-empty");
+    auto file = dir.path / "drop-only.json";
+    std::ofstream(file) << mud_json(tcp_ace("no-telnet", R"({"destination-port": {"port": 23}})", "drop"));
+    auto out = dir.path / "profile.toml";
+    auto r = wardgate::testing::run_wardgate("import-mud " + file.string() + " -o " + out.string());
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Catch::Contains("yields no declared flow"));
+    CHECK_FALSE(fs::exists(out));
+}

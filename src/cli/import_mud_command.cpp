@@ -91,6 +91,13 @@ void add_import_mud_command(CLI::App& app, int& exit_code) {
             exit_code = 1;
             return;
         }
+        if (t.profile.flows.empty()) {
+            std::cerr << "error: " << o->file << ": yields no declared flow (" << t.aces.size()
+                      << " ACEs, none translated); no profile written\n";
+            for (const auto& note : t.profile.notes) std::cerr << "note: " << note << "\n";
+            exit_code = 1;
+            return;
+        }
         emit(o->output, profile_to_toml(t.profile, header_of(*mud, t, o->file)));
         for (const auto& note : t.profile.notes) std::cerr << "note: " << note << "\n";
         if (!o->output.empty() && o->output != "-")

@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "loaders.hpp"
 #include "toml_fields.hpp"
 #include "wardgate/site/mud.hpp"
 
@@ -128,6 +129,10 @@ void load_mud_profiles(Site& site, Diagnostics& diags) {
                       "a profile for " + t.profile.label() + " already exists in " + other->origin.file);
             continue;
         }
+        if (t.profile.flows.empty())
+            warn(site, ref.file, 0, "",
+                 "yields no declared flow (" + std::to_string(t.aces.size()) + " ACEs, none translated): devices of " +
+                     t.profile.label() + " get nothing from it; the plan's notes say why each ACE was left out");
         site.profiles.push_back(std::move(t.profile));
     }
 }

@@ -136,8 +136,7 @@ private:
             auto name = text((*list)[i], item_ptr, {"name", "acl-name"}, true);
             if (name.empty()) continue;
             auto [it, fresh] = policies.emplace(name, std::make_pair(side, item_ptr));
-            if (!fresh && it->second.first != side)
-                error(item_ptr, "ACL \"" + name + "\" is used by both the from-device and the to-device policy");
+            if (!fresh && it->second.first != side) both_sides_.insert(name);  // valid: its ACEs apply both ways
         }
     }
 
@@ -161,7 +160,15 @@ private:
             ace.policy = side;
             ace.pointer = at(list_ptr, i);
             ace.line = line(ace.pointer);
-            if (read_ace((*list)[i], ace)) out.push_back(std::move(ace));
+            if (!read_ace((*list)[i], ace)) continue;
+            if (both_sides_.contains(name)) {
+                MudAce other = ace;
+                other.policy = *side == MudSide::from_device ? MudSide::to_device : MudSide::from_device;
+                out.push_back(std::move(ace));
+                out.push_back(std::move(other));
+            } else {
+                out.push_back(std::move(ace));
+            }
         }
     }
 
@@ -200,12 +207,14 @@ private:
         std::optional<uint8_t> l4_protocol;
         for (const auto& [key, value] : matches.items()) {
             auto key_ptr = at(ptr, key);
-            if (key == "ipv4" || key == "ipv6") {
-                if (matches.contains("ipv4") && matches.contains("ipv6") && key == "ipv6") {
+            // Earlier ACL drafts named the containers ipv4-acl / ipv6-acl and MUD's own ietf-mud:mud-acl.
+            if (key == "ipv4" || key == "ipv6" || key == "ipv4-acl" || key == "ipv6-acl") {
+                bool v4 = key.starts_with("ipv4");
+                if (v4 ? ace_has_l3_v6(matches) : false) {
                     error(key_ptr, "an ACE matches either ipv4 or ipv6, not both");
                     continue;
                 }
-                read_l3(value, key_ptr, key == "ipv4" ? Family::v4 : Family::v6, ace);
+                read_l3(value, key_ptr, v4 ? Family::v4 : Family::v6, ace);
             } else if (key == "tcp" || key == "udp" || key == "icmp") {
                 if (l4_protocol) {
                     error(key_ptr, "an ACE matches one of tcp, udp or icmp, not several");
@@ -217,7 +226,7 @@ private:
                 } else {
                     read_l4(value, key_ptr, ace);
                 }
-            } else if (key == "ietf-mud:mud") {
+            } else if (key == "ietf-mud:mud" || key == "ietf-mud:mud-acl") {
                 read_abstraction(value, key_ptr, ace);
             } else {
                 ace.unsupported.push_back(key_ptr);  // eth, interfaces, ...: narrower than wardgate can say
@@ -289,12 +298,25 @@ private:
         }
     }
 
+    static bool ace_has_l3_v6(const json& matches) { return matches.contains("ipv6") || matches.contains("ipv6-acl"); }
+
+    // Type and code are kept as a note: the declaration covers ICMP, and the plan says it is wider.
     void read_icmp(const json& icmp, const std::string& ptr, MudAce& ace) {
         if (!icmp.is_object()) {
             error(ptr, "expected an object");
             return;
         }
-        for (const auto& [key, value] : icmp.items()) ace.unsupported.push_back(at(ptr, key));  // type, code
+        for (const auto& [key, value] : icmp.items())
+            if (key != "type" && key != "code") ace.unsupported.push_back(at(ptr, key));  // rest-of-header...
+        for (const char* key : {"type", "code"}) {
+            auto it = icmp.find(key);
+            if (it == icmp.end()) continue;
+            if (!it->is_number_unsigned() || it->get<uint64_t>() > 255) {
+                error(at(ptr, key), "expected a number 0-255");
+                continue;
+            }
+            ace.icmp_match += (ace.icmp_match.empty() ? "" : ", ") + std::string(key) + " " + std::to_string(it->get<uint64_t>());
+        }
     }
 
     std::optional<uint16_t> port_value(const json& obj, const std::string& base, std::string_view key) {
@@ -388,6 +410,7 @@ private:
     const std::string& file_;
     const std::map<std::string, int>& lines_;
     Diagnostics& diags_;
+    std::set<std::string> both_sides_;  // ACLs named by the from-device and the to-device policy
 };
 
 // nlohmann reports a byte offset; people want line and column.

@@ -97,6 +97,9 @@ private:
                                       ": wardgate rules cover tcp, udp and icmp only");
         }
 
+        if (!ace.icmp_match.empty())
+            result_.profile.notes.push_back("MUD ACE " + ace.name + " (ACL " + ace.acl + "): ICMP " + ace.icmp_match +
+                                            " is declared as ICMP of every type: wardgate does not filter ICMP types");
         const bool from_device = *ace.policy == MudSide::from_device;
         const MudText& peer_dns = from_device ? ace.destination_dnsname : ace.source_dnsname;
         const MudText& device_dns = from_device ? ace.source_dnsname : ace.destination_dnsname;

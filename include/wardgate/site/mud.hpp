@@ -54,6 +54,7 @@ struct MudAce {
     std::optional<MudSide> direction_initiated;
     std::optional<MudAbstraction> abstraction;
     std::vector<std::string> unsupported;  // pointers of matches wardgate cannot express
+    std::string icmp_match;                // "type 8, code 0": an ICMP match narrower than wardgate enforces
 };
 
 struct MudFile {
