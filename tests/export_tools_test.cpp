@@ -110,7 +110,7 @@ TEST_CASE("an iptables export's internet rules reach outside only", "[export][to
     TempSite site(gateway_site_with_internet(), false);
     auto p = pipeline_for(site.dir());
     GatewayTopology topo;
-    for (const char* a : {"10.50.0.77/24", "fd00:50::77/64"}) add_address(topo.srv, "eth0", a);
+    for (const char* a : {"10.50.0.77/24", "fd00:50::77/64", "10.50.0.78/24"}) add_address(topo.srv, "eth0", a);
     TempDir dir("export-internet");
     auto files = write_iptables(render_export(p.policy, "iptables", default_template_dir()), dir.path);
     std::string out;
@@ -119,7 +119,7 @@ TEST_CASE("an iptables export's internet rules reach outside only", "[export][to
         INFO("port " << port);
         CHECK(tcp_exchange(topo.dev, topo.out, "203.0.113.10", port));
         CHECK(tcp_exchange(topo.dev, topo.out, "2001:db8:113::10", port));
-        for (const char* inside : {"10.50.0.10", "fd00:50::10", "10.50.0.77", "fd00:50::77"}) {
+        for (const char* inside : {"10.50.0.10", "fd00:50::10", "10.50.0.77", "fd00:50::77", "10.50.0.78"}) {
             INFO(inside);
             CHECK_FALSE(tcp_exchange(topo.dev, topo.srv, inside, port, 1500));
         }

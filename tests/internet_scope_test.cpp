@@ -187,14 +187,14 @@ TEST_CASE("internet rules in the kernel: outside passes, inside and end-of-suppo
     auto p = pipeline_for(site.dir());
 
     GatewayTopology t;
-    for (const char* a : {"10.50.0.77/24", "fd00:50::77/64"}) add_address(t.srv, "eth0", a);
+    for (const char* a : {"10.50.0.77/24", "fd00:50::77/64", "10.50.0.78/24"}) add_address(t.srv, "eth0", a);
     apply_in(t.gw, p.policy);
     for (uint16_t port : {443, 8443}) {
         INFO("port " << port);
         CHECK(tcp_exchange(t.dev, t.out, "203.0.113.10", port));
         CHECK(tcp_exchange(t.dev, t.out, "2001:db8:113::10", port));
         CHECK(verdict_of(p.policy, "10.110.0.21", "203.0.113.10", Protocol::tcp, port).allowed);
-        for (const char* inside : {"10.50.0.10", "fd00:50::10", "10.50.0.77", "fd00:50::77", "10.50.0.5"}) {
+        for (const char* inside : {"10.50.0.10", "fd00:50::10", "10.50.0.77", "fd00:50::77", "10.50.0.78", "10.50.0.5"}) {
             INFO(inside);
             CHECK_FALSE(tcp_exchange(t.dev, t.srv, inside, port));
             CHECK_FALSE(verdict_of(p.policy, inside[0] == 'f' ? "fd00:110::21" : "10.110.0.21", inside, Protocol::tcp,

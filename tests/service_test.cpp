@@ -430,3 +430,21 @@ TEST_CASE("with a trunk the service also sets up the VLAN links, and a kernel wi
         WARN("the service creating VLAN links is not checked here: the kernel has no 8021q module");
     }
 }
+
+TEST_CASE("status says what the kernel does: a site in monitor mode is monitoring, per segment as installed",
+          "[service][kernel][monitor]") {
+    Netns ns("svc-mon");
+    ServiceDir dir;
+    auto site_toml = read_text(kGatewaySite + "/site.toml");
+    site_toml.replace(site_toml.find("mode = \"enforce\""), 16, "mode = \"monitor\"");
+    dir.write_site("site.toml", site_toml);
+    ServiceProcess svc(ns, dir);
+    json s = svc.wait_for([](const json& j) { return applied(j) && segment_status(j, "icu").at("dropped_packets").is_number(); },
+                          "the first apply");
+    CHECK(s.at("enforcement") == "monitoring");
+    CHECK(segment_status(s, "icu").at("mode") == "monitor");
+    CHECK(segment_status(s, "servers").at("mode") == "monitor");
+    auto metrics = svc.wait_for([&](const json&) { return std::filesystem::exists(dir.metrics()); }, "metrics");
+    (void)metrics;
+    CHECK_THAT(read_text(dir.metrics()), Catch::Contains("wardgate_segment_monitor{site=\"Gateway Test Site\",segment=\"icu\"} 1"));
+}

@@ -25,6 +25,15 @@ model = "Pump"
 segment = "servers"
 fda_class = "II"
 lifecycle = "end-of-support"
+
+[[device]]
+name = "pc-lab"
+addresses = ["10.50.0.78"]
+role = "workstation"
+vendor = "PC"
+model = "Desk"
+segment = "servers"
+lifecycle = "support"
 )";
     auto& policy = files["policy.toml"];
     policy.replace(policy.find("internet = false"), 16, "internet = true");
