@@ -10,7 +10,7 @@ int main(int argc, char** argv) {
     using namespace wardgate;
     CLI::App app{"wardgate: turns observed flows and manufacturer-declared ports of medical devices into "
                  "least-privilege VLAN and firewall rules"};
-    app.set_version_flag("--version", WARDGATE_VERSION);
+    app.set_version_flag("--version", std::string("wardgate ") + WARDGATE_VERSION + " (" + WARDGATE_REVISION + ")");
     app.require_subcommand(1);
     int exit_code = 0;
     cli::add_plan_command(app, exit_code);

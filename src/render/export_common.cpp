@@ -507,7 +507,17 @@ const std::vector<std::string>& export_targets() {
     return targets;
 }
 
-std::filesystem::path default_template_dir() { return WARDGATE_TEMPLATE_DIR; }
+// Found from the running binary: <prefix>/bin/wardgate uses <prefix>/share/wardgate/templates,
+// and a build tree keeps a copy in the same place relative to its binaries.
+std::filesystem::path default_template_dir() {
+    std::error_code ec;
+    auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    auto dir = ec ? std::filesystem::current_path() : exe.parent_path();
+    std::vector<std::filesystem::path> candidates{dir.parent_path() / WARDGATE_TEMPLATE_SUBDIR, dir / WARDGATE_TEMPLATE_SUBDIR};
+    for (const auto& c : candidates)
+        if (std::filesystem::is_directory(c, ec)) return c;
+    return candidates.front();
+}
 
 std::string ExportResult::combined() const {
     std::string out = text;

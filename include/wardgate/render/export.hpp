@@ -34,7 +34,8 @@ const std::vector<std::string>& export_targets();
 // is missing or does not parse. The nft target is exactly render_nft(policy).
 ExportResult render_export(const Policy& policy, std::string_view target, const std::filesystem::path& template_dir);
 
-// WARDGATE_TEMPLATE_DIR, the templates shipped with the source.
+// The templates installed with the binary: <prefix>/share/wardgate/templates beside <prefix>/bin
+// (the build tree has the same layout).
 std::filesystem::path default_template_dir();
 
 }  // namespace wardgate
