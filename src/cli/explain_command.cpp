@@ -132,14 +132,16 @@ void add_explain_command(CLI::App& app, int& exit_code) {
             case Verdict::By::allow_rule:
             case Verdict::By::deny_rule: {
                 const Rule& r = pol.rules[v.rule];
-                std::cout << fmt::format("  by rule {}: {} {} -> {}\n", v.rule + 1,
+                std::cout << fmt::format("  by rule {} ({}): {} {} -> {}\n", v.rule + 1, rule_id(pol, r),
                                          r.action == Rule::Action::allow ? "allow" : "deny", pol.groups[r.src].label,
                                          pol.groups[r.dst].label);
                 for (const auto& w : r.why) {
                     if (r.action == Rule::Action::allow && !w.service.matches(svc.protocol, port)) continue;
-                    std::cout << fmt::format("  why: {}: {}{}{} [{}]\n", to_string(w.kind), w.source_and_document(),
+                    std::cout << fmt::format("  why: {}: {}{}{}{}{} [{}]\n", to_string(w.kind), w.source_and_document(),
                                              w.detail.empty() ? "" : " - " + w.detail,
-                                             w.expires ? " (expires " + to_string(*w.expires) + ")" : "", w.origin);
+                                             w.expires ? " (expires " + to_string(*w.expires) + ")" : "",
+                                             w.ticket.empty() ? "" : " (ticket " + w.ticket + ")",
+                                             w.owner.empty() ? "" : " (owner " + w.owner + ")", w.origin);
                 }
                 break;
             }

@@ -23,6 +23,10 @@ bool peer_matches(const PeerRef& ref, const Entity& e, const AddressBook& book) 
                 if (p.contains(e.address)) return true;
             return false;
         }
+        case PeerRef::Kind::tag:
+            if (e.kind == Entity::Kind::device) return site.devices[e.index].has_tag(ref.name);
+            if (e.kind == Entity::Kind::endpoint) return site.endpoints[e.index].has_tag(ref.name);
+            return false;
         case PeerRef::Kind::role:
             if (e.kind == Entity::Kind::device) return site.devices[e.index].role == ref.name;
             if (e.kind == Entity::Kind::endpoint) return site.endpoints[e.index].role == ref.name;

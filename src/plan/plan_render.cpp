@@ -210,13 +210,53 @@ std::string render_plan_text(const Plan& plan, bool color) {
     return out;
 }
 
+namespace {
+
+nlohmann::json service_list_json(const std::vector<Service>& services) {
+    auto out = nlohmann::json::array();
+    for (const auto& s : services) {
+        auto ports = nlohmann::json::array();
+        for (const auto& pr : s.ports) ports.push_back({pr.first, pr.last});
+        out.push_back({{"protocol", to_string(s.protocol)}, {"ports", ports}});
+    }
+    return out;
+}
+
+// file:line split back into its parts, so a pipeline can point at the line.
+nlohmann::json provenance_json(const Provenance& w) {
+    nlohmann::json j{{"kind", to_string(w.kind)}, {"source", w.source},     {"detail", w.detail},
+                     {"document", w.document},    {"service", service_list_json({w.service})[0]}};
+    auto colon = w.origin.rfind(':');
+    j["file"] = colon == std::string::npos ? w.origin : w.origin.substr(0, colon);
+    j["line"] = colon == std::string::npos ? 0 : std::atoi(w.origin.c_str() + colon + 1);
+    if (w.kind == Provenance::Kind::approved || w.kind == Provenance::Kind::denied) {
+        auto id = w.source.substr(w.source.find(' ') + 1);
+        j[w.kind == Provenance::Kind::approved ? "approval_id" : "deny_id"] = id.substr(0, id.find(' '));
+    }
+    j["ticket"] = w.ticket;
+    j["owner"] = w.owner;
+    j["expires"] = w.expires ? nlohmann::json(to_string(*w.expires)) : nlohmann::json(nullptr);
+    return j;
+}
+
+}  // namespace
+
 nlohmann::json render_plan_json(const Plan& plan) {
     using nlohmann::json;
     auto rule_json = [](const ReadableRule& r) {
-        return json{{"action", r.action}, {"src", r.src}, {"src_members", r.src_members}, {"dst", r.dst},
-                    {"dst_members", r.dst_members}, {"services", r.services}, {"why", r.why}};
+        json j{{"id", r.id},           {"action", r.action},           {"src", r.src},   {"src_members", r.src_members},
+               {"dst", r.dst},         {"dst_members", r.dst_members}, {"services", r.services}, {"why", r.why}};
+        if (!r.src_kind.empty()) {
+            j["src_group"] = {{"kind", r.src_kind}, {"label", r.src}, {"members", r.src_members}};
+            j["dst_group"] = {{"kind", r.dst_kind}, {"label", r.dst}, {"members", r.dst_members}};
+            j["service_list"] = service_list_json(r.service_list);
+            auto reasons = json::array();
+            for (const auto& w : r.reasons) reasons.push_back(provenance_json(w));
+            j["reasons"] = reasons;
+        }
+        return j;
     };
-    json j{{"site", plan.site}, {"have_state", plan.have_state}, {"state_saved_at", plan.state_saved_at},
+    json j{{"format", 2}, {"site", plan.site}, {"have_state", plan.have_state}, {"state_saved_at", plan.state_saved_at},
            {"changes", plan.has_changes()},
            {"counts", {{"rules", plan.rule_count}, {"groups", plan.group_count}, {"pinholes", plan.pinhole_count},
                        {"observed_edges", plan.observed_edges}}}};

@@ -27,12 +27,15 @@ PolicySnapshot snapshot_of(const Policy& policy) {
     for (const auto& r : policy.rules) {
         const auto& src = policy.groups[r.src];
         const auto& dst = policy.groups[r.dst];
-        ReadableRule rr{r.action == Rule::Action::allow ? "allow" : "deny", src.label, dst.label,
-                        src.members, dst.members, services_text(r.services), {}};
+        ReadableRule rr{rule_id(policy, r), r.action == Rule::Action::allow ? "allow" : "deny", src.label, dst.label,
+                        src.members, dst.members, services_text(r.services), {}, r.services, r.why,
+                        std::string(to_string(src.kind)), std::string(to_string(dst.kind))};
         for (const auto& w : r.why) {
             std::string line = std::string(to_string(w.kind)) + ": " + w.source_and_document();
             if (!w.detail.empty()) line += " - " + w.detail;
             if (w.expires) line += " (expires " + to_string(*w.expires) + ")";
+            if (!w.ticket.empty()) line += " (ticket " + w.ticket + ")";
+            if (!w.owner.empty()) line += " (owner " + w.owner + ")";
             if (!w.origin.empty()) line += " [" + w.origin + "]";
             if (r.services.size() > 1 || r.why.size() > 1) line += " {" + w.service.to_string() + "}";
             rr.why.push_back(line);
@@ -155,7 +158,7 @@ void to_json(nlohmann::json& j, const PolicySnapshot& s) {
     if (s.ir) j["ir"] = ir_json(*s.ir);
     auto& rules = j["rules"] = nlohmann::json::array();
     for (const auto& r : s.rules)
-        rules.push_back({{"action", r.action}, {"src", r.src}, {"dst", r.dst}, {"src_members", r.src_members},
+        rules.push_back({{"id", r.id}, {"action", r.action}, {"src", r.src}, {"dst", r.dst}, {"src_members", r.src_members},
                          {"dst_members", r.dst_members}, {"services", r.services}, {"why", r.why}});
     auto& pins = j["pinholes"] = nlohmann::json::array();
     for (const auto& p : s.pinholes)
@@ -170,8 +173,8 @@ void from_json(const nlohmann::json& j, PolicySnapshot& s) {
     if (j.contains("modes")) j.at("modes").get_to(s.modes);
     if (j.contains("ir")) s.ir = ir_from(j.at("ir"));
     for (const auto& r : j.at("rules"))
-        s.rules.push_back({r.at("action"), r.at("src"), r.at("dst"), r.at("src_members"), r.at("dst_members"),
-                           r.at("services"), r.at("why")});
+        s.rules.push_back({r.value("id", ""), r.at("action"), r.at("src"), r.at("dst"), r.at("src_members"),
+                           r.at("dst_members"), r.at("services"), r.at("why"), {}, {}, "", ""});
     for (const auto& p : j.at("pinholes"))
         s.pinholes.push_back({p.at("src"), p.at("dst"), p.at("src_ip"), p.at("dst_ip"), p.at("service"), p.at("why")});
 }

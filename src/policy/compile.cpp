@@ -165,6 +165,7 @@ private:
             switch (ref.kind) {
                 case PeerRef::Kind::any: covered = true; break;
                 case PeerRef::Kind::role: covered = d.role == ref.name; break;
+                case PeerRef::Kind::tag: covered = d.has_tag(ref.name); break;
                 case PeerRef::Kind::device: covered = d.name == ref.name; break;
                 case PeerRef::Kind::segment: covered = d.segment == ref.name; break;
                 case PeerRef::Kind::cidr:
@@ -233,7 +234,7 @@ private:
                 continue;
             }
             Provenance why{Provenance::Kind::approved, a.service, "approval " + a.id + " by " + a.by, a.reason,
-                           where(a.origin), a.expires};
+                           where(a.origin), a.expires, "", a.ticket, a.owner};
             drafts_.push_back({Rule::Action::allow, *from, *to, {a.service}, {why}});
         }
     }
@@ -244,7 +245,8 @@ private:
             auto to = peers_.resolve(d.to, true);
             if (!from || !to) continue;
             Service shown = d.service.value_or(Service{});
-            Provenance why{Provenance::Kind::denied, shown, "deny " + d.id, d.reason, where(d.origin), {}};
+            Provenance why{Provenance::Kind::denied, shown, "deny " + d.id, d.reason, where(d.origin), {}, "", d.ticket,
+                           d.owner};
             std::vector<Service> services;
             if (d.service) services.push_back(*d.service);
             deny_drafts_.push_back({Rule::Action::deny, *from, *to, services, {why}});

@@ -1,6 +1,7 @@
 #include "wardgate/policy/ir.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 namespace wardgate {
 
@@ -18,6 +19,34 @@ bool AddressGroup::has(Family f) const {
 
 bool Rule::matches_service(Protocol p, uint16_t port) const {
     return std::any_of(services.begin(), services.end(), [&](const Service& s) { return s.matches(p, port); });
+}
+
+std::string rule_id(const Policy& p, const Rule& r) {
+    std::string text = r.action == Rule::Action::allow ? "allow|" : "deny|";
+    text += p.groups[r.src].name + "|" + p.groups[r.dst].name + "|";
+    for (const auto& s : r.services) text += s.to_string() + ";";
+    uint64_t h = 1469598103934665603ULL;  // FNV-1a
+    for (unsigned char c : text) {
+        h ^= c;
+        h *= 1099511628211ULL;
+    }
+    char out[16];
+    std::snprintf(out, sizeof out, "%012llx", static_cast<unsigned long long>(h & 0xffffffffffffULL));
+    return std::string("r-") + out;
+}
+
+std::string_view to_string(AddressGroup::Kind k) {
+    switch (k) {
+        case AddressGroup::Kind::devices: return "devices";
+        case AddressGroup::Kind::role: return "role";
+        case AddressGroup::Kind::segment: return "segment";
+        case AddressGroup::Kind::endpoint: return "endpoint";
+        case AddressGroup::Kind::device: return "device";
+        case AddressGroup::Kind::network: return "network";
+        case AddressGroup::Kind::site: return "site";
+        case AddressGroup::Kind::tag: return "tag";
+    }
+    return "?";
 }
 
 std::string_view to_string(Provenance::Kind k) {

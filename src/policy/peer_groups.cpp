@@ -162,6 +162,27 @@ std::optional<size_t> PeerGroups::build(const PeerRef& ref, bool internet_allowe
                 add_endpoint(g, dns, e);
             }
             break;
+        case PeerRef::Kind::tag:
+            // Like a role, across roles: one group, so a tag adds no rules per device.
+            g.kind = AddressGroup::Kind::tag;
+            g.name = "tag_" + identifier(ref.name);
+            g.label = "tag " + ref.name;
+            for (uint32_t i = 0; i < site_.devices.size(); ++i) {
+                const auto& d = site_.devices[i];
+                if (!d.has_tag(ref.name) || excluded(i)) continue;
+                g.members.push_back(d.name);
+                for (const auto& a : d.addresses) g.prefixes.push_back(Prefix::host(a));
+            }
+            for (const auto& e : site_.endpoints) {
+                if (!e.has_tag(ref.name)) continue;
+                if (e.is_internet() && !internet_allowed) {
+                    dropped_internet = true;
+                    continue;
+                }
+                g.members.push_back(e.name);
+                add_endpoint(g, dns, e);
+            }
+            break;
         case PeerRef::Kind::segment: {
             g.kind = AddressGroup::Kind::segment;
             g.name = "seg_" + identifier(ref.name);
@@ -198,7 +219,8 @@ std::optional<size_t> PeerGroups::build(const PeerRef& ref, bool internet_allowe
             if (g.prefixes != std::vector<Prefix>{ref.cidr}) g.label += " outside the site";
             break;
     }
-    if (!exclude.empty() && ref.kind != PeerRef::Kind::role && ref.kind != PeerRef::Kind::device) {
+    if (!exclude.empty() && ref.kind != PeerRef::Kind::role && ref.kind != PeerRef::Kind::tag &&
+        ref.kind != PeerRef::Kind::device) {
         std::vector<IpAddress> hosts;
         for (uint32_t i : exclude)
             for (const auto& a : site_.devices[i].addresses)
@@ -226,7 +248,8 @@ std::optional<size_t> PeerGroups::build(const PeerRef& ref, bool internet_allowe
     }
     if (!exclude.empty()) {
         key += exclusion_key(exclude);
-        if (ref.kind == PeerRef::Kind::role) g.label += " (" + std::to_string(g.members.size()) + " eligible)";
+        if (ref.kind == PeerRef::Kind::role || ref.kind == PeerRef::Kind::tag)
+            g.label += " (" + std::to_string(g.members.size()) + " eligible)";
         g.name += "_eligible";
     }
     return table_.intern(key, std::move(g));

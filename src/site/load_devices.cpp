@@ -14,7 +14,7 @@ namespace {
 // A device record before typing: text values by field name, and how to report a bad one.
 struct RawDevice {
     std::function<std::optional<std::string>(std::string_view)> text;
-    std::function<std::vector<std::string>(std::string_view)> list;
+    std::function<std::vector<std::string>(std::string_view, bool required)> list;
     std::function<void(std::string_view, std::string)> error;
     Origin origin;
 };
@@ -40,7 +40,7 @@ Device build_device(const RawDevice& raw) {
         return *v;
     };
     d.name = required("name");
-    for (const auto& text : raw.list("addresses")) {
+    for (const auto& text : raw.list("addresses", true)) {
         if (auto a = IpAddress::parse(text)) {
             d.addresses.push_back(*a);
         } else {
@@ -51,6 +51,9 @@ Device build_device(const RawDevice& raw) {
     d.vendor = required("vendor");
     d.model = required("model");
     d.segment = required("segment");
+    d.tags = raw.list("tags", false);
+    for (const auto& t : d.tags)
+        if (!valid_name(t)) raw.error("tags", "\"" + t + "\" may only hold a-z, 0-9, '-' and '_'");
     d.mac = raw.text("mac").value_or("");
     d.department = raw.text("department").value_or("");
     d.fda_class = typed<FdaClass>(raw, "fda_class", parse_fda_class, "I, II, III or none").value_or(FdaClass::none);
@@ -72,7 +75,7 @@ Device build_device(const RawDevice& raw) {
 }
 
 const std::vector<std::string_view> kDeviceFields = {
-    "name", "addresses", "mac", "role", "vendor", "model", "department", "segment",
+    "name", "addresses", "mac", "role", "vendor", "model", "department", "segment", "tags",
     "fda_class", "phi", "downtime_impact", "lifecycle", "eol", "eos"};
 
 }  // namespace
@@ -95,7 +98,7 @@ void load_devices_toml(Site& site, const std::string& file, Diagnostics& diags) 
                                                                  std::chrono::day{d->get().day}});
             return f.string(key, false);
         };
-        raw.list = [&](std::string_view key) { return f.strings(key, true); };
+        raw.list = [&](std::string_view key, bool required) { return f.strings(key, required); };
         raw.error = [&](std::string_view key, std::string msg) { f.error(key, std::move(msg)); };
         site.devices.push_back(build_device(raw));
     });
@@ -167,7 +170,7 @@ void load_devices_csv(Site& site, const std::string& file, Diagnostics& diags) {
             if (!c) return std::nullopt;
             return trim((*fields)[*c]);
         };
-        raw.list = [&](std::string_view key) {
+        raw.list = [&](std::string_view key, bool required) {
             std::vector<std::string> out;
             std::string item;
             for (char ch : raw.text(key).value_or("") + " ") {
@@ -178,7 +181,7 @@ void load_devices_csv(Site& site, const std::string& file, Diagnostics& diags) {
                     item += ch;
                 }
             }
-            if (out.empty()) diags.add(file, line_no, 0, "addresses", "missing (required)");
+            if (out.empty() && required) diags.add(file, line_no, 0, std::string(key), "missing (required)");
             return out;
         };
         raw.error = [&](std::string_view key, std::string msg) {

@@ -51,10 +51,12 @@ void load_policy(Site& site, const FileRef& ref, Diagnostics& diags) {
     }
     for_each_table(*root, "approval", file, diags, [&](const toml::table& t) {
         TableFields f(t, file, "approval", diags);
-        f.reject_unknown({"id", "from", "to", "protocol", "ports", "by", "reason", "expires"});
+        f.reject_unknown({"id", "from", "to", "protocol", "ports", "by", "reason", "expires", "ticket", "owner"});
         Approval a;
         a.origin = f.origin();
         a.id = f.string("id", true).value_or("");
+        a.ticket = f.string("ticket", false).value_or("");
+        a.owner = f.string("owner", false).value_or("");
         auto from = f.peer("from", true);
         auto to = f.peer("to", true);
         auto svc = f.service(true);
@@ -70,10 +72,12 @@ void load_policy(Site& site, const FileRef& ref, Diagnostics& diags) {
     });
     for_each_table(*root, "deny", file, diags, [&](const toml::table& t) {
         TableFields f(t, file, "deny", diags);
-        f.reject_unknown({"id", "from", "to", "protocol", "ports", "reason"});
+        f.reject_unknown({"id", "from", "to", "protocol", "ports", "reason", "ticket", "owner"});
         Deny d;
         d.origin = f.origin();
         d.id = f.string("id", true).value_or("");
+        d.ticket = f.string("ticket", false).value_or("");
+        d.owner = f.string("owner", false).value_or("");
         auto from = f.peer("from", true);
         auto to = f.peer("to", true);
         if (t.contains("protocol")) d.service = f.service(true);

@@ -7,7 +7,7 @@
 
 namespace wardgate::site_detail {
 
-static bool valid_name(std::string_view name) {
+bool valid_name(std::string_view name) {
     return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
         return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
     });
@@ -56,7 +56,7 @@ static void load_segment(Site& site, const toml::table& t, const std::string& fi
 
 static void load_endpoint(Site& site, const toml::table& t, const std::string& file, Diagnostics& diags) {
     TableFields f(t, file, "endpoint", diags);
-    f.reject_unknown({"name", "kind", "role", "addresses", "vendor", "description", "dns_names"});
+    f.reject_unknown({"name", "kind", "role", "addresses", "vendor", "description", "dns_names", "tags"});
     Endpoint e;
     e.origin = f.origin();
     e.name = f.string("name", true).value_or("");
@@ -67,6 +67,9 @@ static void load_endpoint(Site& site, const toml::table& t, const std::string& f
     e.vendor = f.string("vendor", false).value_or("");
     e.description = f.string("description", false).value_or("");
     e.dns_names = f.strings("dns_names", false);
+    e.tags = f.strings("tags", false);
+    for (const auto& tag : e.tags)
+        if (!valid_name(tag)) f.error("tags", "\"" + tag + "\" may only hold a-z, 0-9, '-' and '_'");
     for (auto& n : e.dns_names) {
         bool ok = !n.empty() && n.size() <= 253 && std::all_of(n.begin(), n.end(), [](char c) {
             return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_';

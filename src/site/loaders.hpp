@@ -25,6 +25,8 @@ struct SiteFiles {
     std::vector<FileRef> flows;
 };
 
+// [a-z0-9_-]+: names that become chain, group and log-prefix names.
+bool valid_name(std::string_view name);
 // A warning travels with the site to check and plan.
 void warn(Site& site, std::string file, int line, std::string field, std::string message);
 // The name in `candidates` closest to `name` (edit distance, ignoring case), if any is close.

@@ -69,7 +69,7 @@ std::string_view to_string(Direction d) { return name_of(kDirections, d); }
 std::optional<PeerRef> PeerRef::parse(std::string_view text) {
     static constexpr std::pair<std::string_view, Kind> kinds[] = {
         {"role:", Kind::role}, {"segment:", Kind::segment}, {"endpoint:", Kind::endpoint},
-        {"device:", Kind::device}, {"cidr:", Kind::cidr}};
+        {"device:", Kind::device}, {"cidr:", Kind::cidr}, {"tag:", Kind::tag}};
     if (text == "any") return PeerRef{};
     for (const auto& [tag, kind] : kinds) {
         if (!text.starts_with(tag)) continue;
@@ -96,6 +96,7 @@ std::string PeerRef::to_string() const {
         case Kind::endpoint: return "endpoint:" + name;
         case Kind::device: return "device:" + name;
         case Kind::cidr: return "cidr:" + cidr.to_string();
+        case Kind::tag: return "tag:" + name;
     }
     return "?";
 }

@@ -11,8 +11,14 @@ namespace {
 class Validator {
 public:
     Validator(Site& site, Diagnostics& diags) : site_(site), diags_(diags) {
-        for (const auto& d : site.devices) roles_.insert(d.role);
-        for (const auto& e : site.endpoints) roles_.insert(e.role);
+        for (const auto& d : site.devices) {
+            roles_.insert(d.role);
+            tags_.insert(d.tags.begin(), d.tags.end());
+        }
+        for (const auto& e : site.endpoints) {
+            roles_.insert(e.role);
+            tags_.insert(e.tags.begin(), e.tags.end());
+        }
     }
 
     void run() {
@@ -221,6 +227,9 @@ private:
             case PeerRef::Kind::segment:
                 if (!site_.find_segment(ref.name)) error(origin, field, "unknown segment \"" + ref.name + "\"");
                 break;
+            case PeerRef::Kind::tag:
+                if (!tags_.count(ref.name)) error(origin, field, "unknown tag \"" + ref.name + "\" (no device or endpoint has it)");
+                break;
             case PeerRef::Kind::endpoint:
                 if (!site_.find_endpoint(ref.name)) error(origin, field, "unknown endpoint \"" + ref.name + "\"");
                 break;
@@ -234,7 +243,7 @@ private:
 
     Site& site_;
     Diagnostics& diags_;
-    std::set<std::string> roles_;
+    std::set<std::string> roles_, tags_;
 };
 
 }  // namespace

@@ -2,6 +2,7 @@
 // The policy as a person reads it, and the state file that remembers the last one saved or applied.
 #include <filesystem>
 #include <map>
+#include <tuple>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,14 +14,22 @@
 namespace wardgate {
 
 struct ReadableRule {
+    std::string id;                     // rule_id(): stable across runs
     std::string action;                 // allow | deny
     std::string src, dst;               // group labels
     std::vector<std::string> src_members, dst_members;
     std::string services;               // "tcp/104,11112 udp/123"
     std::vector<std::string> why;       // "declared: BD Alaris 8015 profile - Drug library (profiles/x.toml:7)"
+    // The same as data, for --format json; not kept in the state file.
+    std::vector<Service> service_list;
+    std::vector<Provenance> reasons;
+    std::string src_kind, dst_kind;     // the groups' kinds: role, device, endpoint, segment...
 
     std::string key() const { return action + "|" + src + "|" + dst; }
-    bool operator==(const ReadableRule&) const = default;
+    bool operator==(const ReadableRule& o) const {
+        return std::tie(action, src, dst, src_members, dst_members, services, why) ==
+               std::tie(o.action, o.src, o.dst, o.src_members, o.dst_members, o.services, o.why);
+    }
 };
 
 struct ReadablePinhole {

@@ -28,7 +28,7 @@ struct DnsBinding {
 };
 
 struct AddressGroup {
-    enum class Kind { devices, role, segment, endpoint, device, network, site };
+    enum class Kind { devices, role, segment, endpoint, device, network, site, tag };
     Kind kind = Kind::devices;
     std::string name;                  // identifier safe for every backend: [a-z0-9_], unique
     std::string label;                 // what a person reads
@@ -51,11 +51,14 @@ struct Provenance {
     std::string origin;          // file:line
     std::optional<Date> expires;
     std::string document;        // the manufacturer's document behind a declaration (MDS2 table, MUD URL)
+    std::string ticket;          // approvals and denies: the change ticket
+    std::string owner;           // approvals and denies: who answers for it
 
     // source, with the document in brackets when there is one
     std::string source_and_document() const { return document.empty() ? source : source + " (" + document + ")"; }
 };
 std::string_view to_string(Provenance::Kind k);
+std::string_view to_string(AddressGroup::Kind k);
 
 struct Rule {
     enum class Action { allow, deny };
@@ -106,6 +109,11 @@ struct PolicyNote {
     Level level = Level::info;
     std::string message;
 };
+
+struct Policy;
+// A rule's id from what it matches (action, groups, services): the same rule keeps its id
+// across runs, whatever its position. "r-" and 12 hex digits.
+std::string rule_id(const Policy& p, const Rule& r);
 
 struct Policy {
     std::string site;

@@ -1,6 +1,7 @@
 #pragma once
 // The site model: everything the engineer declared about the hospital network.
 // Loaded and validated by load_site(); every later stage reads it, none changes it.
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -59,6 +60,7 @@ struct Device {
     std::string model;
     std::string department;
     std::string segment;
+    std::vector<std::string> tags;  // what profiles and policy refer to as "tag:<tag>": a ward, a bed range...
     FdaClass fda_class = FdaClass::none;
     Level phi = Level::none;
     Level downtime_impact = Level::none;
@@ -70,6 +72,7 @@ struct Device {
 
     // A regulated medical device: its flows are clinical and blocking them can hurt a patient.
     bool clinical() const { return fda_class != FdaClass::none; }
+    bool has_tag(std::string_view t) const { return std::find(tags.begin(), tags.end(), t) != tags.end(); }
 };
 
 // A service or network that wardgate does not manage as a device.
@@ -82,20 +85,22 @@ struct Endpoint {
     std::string description;
     Origin origin;
     std::vector<std::string> dns_names;  // names the endpoint answers to (MUD dnsname matches map to it)
+    std::vector<std::string> tags;       // as devices' tags
 
     bool is_internet() const { return kind == "internet"; }
+    bool has_tag(std::string_view t) const { return std::find(tags.begin(), tags.end(), t) != tags.end(); }
     // Names without addresses: the addresses are whatever the names resolve to.
     bool dns_only() const { return prefixes.empty() && !dns_names.empty(); }
 };
 
 // Who a declaration, approval or deny talks about.
 struct PeerRef {
-    enum class Kind { any, role, segment, endpoint, device, cidr };
+    enum class Kind { any, role, segment, endpoint, device, cidr, tag };
     Kind kind = Kind::any;
     std::string name;  // role, segment, endpoint or device name
     Prefix cidr;       // for Kind::cidr
 
-    // "any", "role:NAME", "segment:NAME", "endpoint:NAME", "device:NAME", "cidr:PREFIX" or a bare prefix
+    // "any", "role:NAME", "segment:NAME", "endpoint:NAME", "device:NAME", "tag:NAME", "cidr:PREFIX" or a bare prefix
     static std::optional<PeerRef> parse(std::string_view text);
     std::string to_string() const;
     auto operator<=>(const PeerRef&) const = default;
@@ -129,6 +134,8 @@ struct Profile {
 
 struct Approval {
     std::string id;
+    std::string ticket;  // the change ticket (URL or id), when it is not the id
+    std::string owner;   // who answers for it now
     PeerRef from;   // initiator side
     PeerRef to;     // responder side
     Service service;
@@ -142,6 +149,8 @@ struct Approval {
 
 struct Deny {
     std::string id;
+    std::string ticket;
+    std::string owner;
     PeerRef from;
     PeerRef to;
     std::optional<Service> service;  // empty: every protocol and port
