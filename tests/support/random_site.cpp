@@ -1,0 +1,452 @@
+#include "random_site.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+namespace wardgate::testing {
+
+namespace {
+
+using Rng = std::mt19937;
+
+uint32_t uniform(Rng& rng, uint32_t lo, uint32_t hi) { return std::uniform_int_distribution<uint32_t>(lo, hi)(rng); }
+bool chance(Rng& rng, double p) { return std::bernoulli_distribution(p)(rng); }
+template <typename T>
+const T& one_of(Rng& rng, const std::vector<T>& v) {
+    return v[uniform(rng, 0, static_cast<uint32_t>(v.size() - 1))];
+}
+
+IpAddress v6_address(uint64_t high, uint64_t low) {
+    IpAddress a;
+    a.family = Family::v6;
+    for (int i = 0; i < 8; ++i) {
+        a.bytes[i] = static_cast<uint8_t>(high >> (56 - 8 * i));
+        a.bytes[8 + i] = static_cast<uint8_t>(low >> (56 - 8 * i));
+    }
+    return a;
+}
+
+uint64_t high_of(const IpAddress& a) {
+    uint64_t h = 0;
+    for (int i = 0; i < 8; ++i) h = h << 8 | a.bytes[i];
+    return h;
+}
+
+uint64_t random64(Rng& rng) { return (uint64_t(rng()) << 32) | rng(); }
+
+// A host of the prefix, never its network or (IPv4) broadcast address. IPv6 prefixes are /64 or
+// wider here: the host part is drawn from the low 64 bits, the rest from the bits the prefix leaves.
+IpAddress random_host(Rng& rng, const Prefix& p) {
+    if (p.family() == Family::v4) {
+        uint32_t size = p.length == 0 ? 0 : uint32_t(1) << (32 - p.length);
+        uint32_t base = p.address.v4_value();
+        if (p.length >= 31) return p.address;
+        uint32_t offset = size == 0 ? uniform(rng, 1, 0xfffffffe) : uniform(rng, 1, size - 2);
+        return IpAddress::v4(base + offset);
+    }
+    uint64_t high = high_of(p.address);
+    if (p.length < 64) high |= random64(rng) & (~uint64_t(0) >> p.length);
+    uint64_t low = random64(rng);
+    if (low == 0) low = 1;
+    if (p.length > 64) return p.address;  // not drawn from by the generator
+    return v6_address(high, low);
+}
+
+// 0/8, 10/8 (the sites), loopback, 169/8 (link-local among it), multicast and above, and 100.64/10 (the test links).
+bool is_special4(uint32_t a) {
+    uint32_t first = a >> 24;
+    return first == 0 || first == 10 || first == 127 || first == 169 || first >= 224 || (a >> 22) == (100u << 2 | 1);
+}
+
+// An address outside every site the generator writes (and outside the test gateway's links).
+IpAddress outside_address(Rng& rng, Family f) {
+    if (f == Family::v4) {
+        for (;;) {
+            uint32_t a = rng();
+            if (!is_special4(a) && (a & 0xff) != 0 && (a & 0xff) != 255)
+                return IpAddress::v4(a);
+        }
+    }
+    for (;;) {
+        uint64_t high = (uint64_t(uniform(rng, 0x2000, 0x3fff)) << 48) | (random64(rng) >> 16);
+        if ((high >> 16) == 0x20010db8ffffULL) continue;
+        return v6_address(high, random64(rng) | 1);
+    }
+}
+
+const std::vector<std::string> kSegmentNames = {"icu", "radiology", "lab", "pharmacy", "servers", "biomed", "or", "ward-3"};
+const std::vector<std::string> kSegmentKinds = {"devices", "servers", "workstations", "management", "external"};
+const std::vector<std::string> kRoles = {"infusion-pump", "patient-monitor", "ct-scanner", "workstation",
+                                         "lab-analyzer", "dispensing-cabinet"};
+const std::vector<std::string> kServerKinds = {"pacs", "ehr", "interface-engine", "drug-library", "ntp", "dns", "server"};
+const std::vector<std::string> kLifecycles = {"support", "limited-support", "end-of-support"};
+const std::vector<uint16_t> kCommonPorts = {22, 23, 53, 69, 80, 104, 123, 161, 443, 445, 2575, 3389, 8080, 8443, 11112};
+
+std::string quoted_list(const std::vector<std::string>& items) {
+    std::string out = "[";
+    for (size_t i = 0; i < items.size(); ++i) out += (i ? ", \"" : "\"") + items[i] + "\"";
+    return out + "]";
+}
+
+struct SegmentDraft {
+    std::string name;
+    std::vector<Prefix> v4, v6;
+};
+
+struct EndpointDraft {
+    std::string name;
+    std::string kind;
+    std::vector<Prefix> prefixes;
+};
+
+struct DeviceDraft {
+    std::string name;
+    size_t segment = 0;
+    std::vector<IpAddress> addresses;
+    std::string role;
+};
+
+class Generator {
+public:
+    explicit Generator(Rng& rng) : rng_(rng) {}
+
+    RandomSite run() {
+        segments();
+        endpoints();
+        devices();
+        out_.files["site.toml"] = site_toml_;
+        out_.files["devices.toml"] = devices_toml_;
+        profiles();
+        policy();
+        std::sort(out_.ports.begin(), out_.ports.end());
+        out_.ports.erase(std::unique(out_.ports.begin(), out_.ports.end()), out_.ports.end());
+        return std::move(out_);
+    }
+
+private:
+    IpAddress fresh_host(const Prefix& p) {
+        for (;;) {
+            IpAddress a = random_host(rng_, p);
+            if (used_.insert(a).second) return a;
+        }
+    }
+
+    void segments() {
+        site_toml_ = fmt::format("[site]\nname = \"Random site\"\ndevices = [\"devices.toml\"]\nlog_group = 7\n");
+        if (chance(rng_, 0.15)) site_toml_ += "mode = \"monitor\"\n";
+        std::vector<std::string> names = kSegmentNames;
+        std::shuffle(names.begin(), names.end(), rng_);
+        size_t n = uniform(rng_, 2, 5);
+        std::set<uint32_t> used24;
+        for (size_t i = 0; i < n; ++i) {
+            SegmentDraft s{names[i], {}, {}};
+            size_t v4_count = chance(rng_, 0.2) ? 2 : 1;
+            while (s.v4.size() < v4_count) {
+                uint32_t block = (10u << 16) | uniform(rng_, 0, 0xffff);  // 10.a.b
+                if (!used24.insert(block).second) continue;
+                uint8_t length = chance(rng_, 0.5) ? 24 : 25;
+                uint32_t base = block << 8 | (length == 25 && chance(rng_, 0.5) ? 128 : 0);
+                s.v4.push_back({IpAddress::v4(base), length});
+            }
+            if (chance(rng_, 0.8)) s.v6.push_back({v6_address((0xfdULL << 56) | (random64(rng_) >> 8), 0), 64});
+            std::vector<std::string> v4, v6;
+            for (const auto& p : s.v4) v4.push_back(p.to_string());
+            for (const auto& p : s.v6) v6.push_back(p.to_string());
+            site_toml_ += fmt::format("\n[[segment]]\nname = \"{}\"\nkind = \"{}\"\nipv4 = {}\n", s.name,
+                                      one_of(rng_, kSegmentKinds), quoted_list(v4));
+            if (!v6.empty()) site_toml_ += fmt::format("ipv6 = {}\n", quoted_list(v6));
+            if (chance(rng_, 0.2)) site_toml_ += "monitor = true\n";
+            out_.segment_subnets.insert(out_.segment_subnets.end(), s.v4.begin(), s.v4.end());
+            out_.segment_subnets.insert(out_.segment_subnets.end(), s.v6.begin(), s.v6.end());
+            segments_.push_back(std::move(s));
+        }
+    }
+
+    void endpoint(EndpointDraft e, const std::string& extra = "") {
+        std::vector<std::string> addrs;
+        for (const auto& p : e.prefixes) {
+            addrs.push_back(p.to_string());
+            if (p.is_host()) {
+                out_.endpoint_hosts.push_back(p.address);
+            } else if (p.length >= (p.family() == Family::v4 ? 16 : 32)) {
+                out_.endpoint_networks.push_back(p);
+            }
+        }
+        site_toml_ += fmt::format("\n[[endpoint]]\nname = \"{}\"\nkind = \"{}\"\naddresses = {}\n{}", e.name, e.kind,
+                                  quoted_list(addrs), extra);
+        roles_.insert(e.kind);
+        endpoints_.push_back(std::move(e));
+    }
+
+    void endpoints() {
+        for (size_t i = 0, n = uniform(rng_, 1, 3); i < n; ++i) {
+            const auto& seg = one_of(rng_, segments_);
+            EndpointDraft e{fmt::format("server{}", i), one_of(rng_, kServerKinds), {}};
+            if (chance(rng_, 0.2)) {
+                IpAddress a = random_host(rng_, one_of(rng_, seg.v4));
+                e.prefixes.push_back({IpAddress::v4(a.v4_value() & ~7u), 29});  // a small server farm
+            } else {
+                e.prefixes.push_back(Prefix::host(fresh_host(one_of(rng_, seg.v4))));
+            }
+            if (!seg.v6.empty() && chance(rng_, 0.5)) e.prefixes.push_back(Prefix::host(fresh_host(seg.v6.front())));
+            endpoint(std::move(e));
+        }
+        for (size_t i = 0, n = uniform(rng_, 1, 2); i < n; ++i) {
+            EndpointDraft e{fmt::format("vendor{}", i), "vendor-support", {}};
+            IpAddress a = outside_address(rng_, Family::v4);
+            if (chance(rng_, 0.3)) {
+                e.prefixes.push_back(Prefix::host(a));
+            } else {
+                e.prefixes.push_back({IpAddress::v4(a.v4_value() & 0xffffff00u), 24});
+            }
+            if (chance(rng_, 0.5)) {
+                IpAddress b = outside_address(rng_, Family::v6);
+                e.prefixes.push_back({v6_address(high_of(b) & ~0xffffULL, 0), 48});
+            }
+            endpoint(std::move(e), fmt::format("vendor = \"V{}\"\n", i));
+        }
+        if (chance(rng_, 0.9)) endpoint({"internet", "internet", {*Prefix::parse("0.0.0.0/0"), *Prefix::parse("::/0")}});
+        // A network that reaches beyond the site and covers its segments: only its outside part counts.
+        if (chance(rng_, 0.25)) endpoint({"campus", "server", {*Prefix::parse("10.0.0.0/8"), *Prefix::parse("fd00::/8")}});
+    }
+
+    void devices() {
+        size_t model_count = uniform(rng_, 2, 4);
+        for (size_t m = 0; m < model_count; ++m) models_.push_back({fmt::format("Model {}", m), one_of(rng_, kRoles)});
+        for (size_t i = 0, n = uniform(rng_, 3, 12); i < n; ++i) {
+            DeviceDraft d;
+            d.name = fmt::format("dev-{:02}", i);
+            d.segment = uniform(rng_, 0, static_cast<uint32_t>(segments_.size() - 1));
+            const auto& seg = segments_[d.segment];
+            size_t model = uniform(rng_, 0, static_cast<uint32_t>(model_count - 1));
+            d.role = chance(rng_, 0.8) ? models_[model].second : one_of(rng_, kRoles);
+            bool v6_only = !seg.v6.empty() && chance(rng_, 0.1);
+            if (!v6_only) d.addresses.push_back(fresh_host(one_of(rng_, seg.v4)));
+            if (!seg.v6.empty() && (v6_only || chance(rng_, 0.5))) d.addresses.push_back(fresh_host(seg.v6.front()));
+            std::vector<std::string> addrs;
+            for (const auto& a : d.addresses) addrs.push_back(a.to_string());
+            devices_toml_ += fmt::format(
+                "[[device]]\nname = \"{}\"\naddresses = {}\nrole = \"{}\"\nvendor = \"Acme\"\nmodel = \"{}\"\n"
+                "segment = \"{}\"\nlifecycle = \"{}\"\n\n",
+                d.name, quoted_list(addrs), d.role, models_[model].first, seg.name, one_of(rng_, kLifecycles));
+            out_.device_addresses.insert(out_.device_addresses.end(), d.addresses.begin(), d.addresses.end());
+            roles_.insert(d.role);
+            devices_.push_back(std::move(d));
+        }
+    }
+
+    // A network for a cidr: peer: part of a segment, a vendor-like network outside, the
+    // private range that covers every segment, a single host, or everything.
+    std::string random_network() {
+        const auto& seg = one_of(rng_, segments_);
+        switch (uniform(rng_, 0, 6)) {
+            case 0:
+            case 1: {
+                const Prefix& p = one_of(rng_, seg.v4);
+                uint8_t length = static_cast<uint8_t>(uniform(rng_, p.length, 28));
+                IpAddress a = random_host(rng_, p);
+                uint32_t mask = ~uint32_t(0) << (32 - length);
+                return Prefix{IpAddress::v4(a.v4_value() & mask), length}.to_string();
+            }
+            case 2:
+                if (!seg.v6.empty()) {
+                    IpAddress a = random_host(rng_, seg.v6.front());
+                    return Prefix{v6_address(high_of(a), 0), 64}.to_string();
+                }
+                return "fd00::/8";
+            case 3: {
+                IpAddress a = outside_address(rng_, Family::v4);
+                return Prefix{IpAddress::v4(a.v4_value() & 0xffff0000u), 16}.to_string();
+            }
+            case 4: return chance(rng_, 0.5) ? "10.0.0.0/8" : "0.0.0.0/0";
+            case 5: return random_host(rng_, one_of(rng_, seg.v4)).to_string();
+            default: return chance(rng_, 0.5) ? "::/0" : Prefix{v6_address(high_of(outside_address(rng_, Family::v6)) & ~0xffffffffULL, 0), 32}.to_string();
+        }
+    }
+
+    std::string random_peer(bool internet_likely) {
+        if (internet_likely && chance(rng_, 0.3) && roles_.count("internet")) return "endpoint:internet";
+        switch (uniform(rng_, 0, 9)) {
+            case 0:
+            case 1: {
+                std::vector<std::string> roles(roles_.begin(), roles_.end());
+                return "role:" + one_of(rng_, roles);
+            }
+            case 2:
+            case 3: return "endpoint:" + one_of(rng_, endpoints_).name;
+            case 4: return "segment:" + one_of(rng_, segments_).name;
+            case 5: return "device:" + one_of(rng_, devices_).name;
+            case 6: return "any";
+            case 7: return random_network();
+            default: return "cidr:" + random_network();
+        }
+    }
+
+    std::string protocol_and_ports() {
+        uint32_t p = uniform(rng_, 0, 99);
+        if (p < 20) return "protocol = \"icmp\"\n";
+        std::string proto = p < 60 ? "tcp" : "udp";
+        std::vector<std::string> items;
+        for (size_t i = 0, n = uniform(rng_, 1, 3); i < n; ++i) {
+            uint32_t k = uniform(rng_, 0, 9);
+            if (k < 5) {
+                uint16_t port = one_of(rng_, kCommonPorts);
+                items.push_back(std::to_string(port));
+                out_.ports.push_back(port);
+            } else if (k < 7) {
+                uint16_t port = static_cast<uint16_t>(uniform(rng_, 1, 65535));
+                items.push_back(std::to_string(port));
+                out_.ports.push_back(port);
+            } else {
+                uint32_t first = uniform(rng_, 1, 65000);
+                uint32_t last = std::min<uint32_t>(65535, first + uniform(rng_, 1, 400));
+                items.push_back(fmt::format("\"{}-{}\"", first, last));
+                for (uint32_t edge : {first - 1, first, last, last + 1})
+                    if (edge >= 1 && edge <= 65535) out_.ports.push_back(static_cast<uint16_t>(edge));
+            }
+        }
+        std::string list = "[";
+        for (size_t i = 0; i < items.size(); ++i) list += (i ? ", " : "") + items[i];
+        return fmt::format("protocol = \"{}\"\nports = {}]\n", proto, list);
+    }
+
+    void profiles() {
+        for (size_t m = 0; m < models_.size(); ++m) {
+            if (chance(rng_, 0.1)) continue;  // a model without a profile
+            std::string text = fmt::format("vendor = \"Acme\"\nmodel = \"{}\"\nsource = \"Acme port table\"\n", models_[m].first);
+            for (size_t i = 0, n = uniform(rng_, 1, 5); i < n; ++i) {
+                bool device_initiated = chance(rng_, 0.6);
+                text += fmt::format("\n[[flow]]\ndirection = \"{}\"\npeer = \"{}\"\n{}purpose = \"Flow {}\"\nrequired = {}\n",
+                                    device_initiated ? "device-initiated" : "peer-initiated",
+                                    random_peer(device_initiated), protocol_and_ports(), i, chance(rng_, 0.7));
+            }
+            out_.files[fmt::format("profiles/acme-model-{}.toml", m)] = text;
+        }
+    }
+
+    void policy() {
+        std::string text = R"([stance.support]
+baseline = true
+approvals = true
+internet = true
+
+[stance.limited-support]
+baseline = false
+approvals = true
+internet = false
+
+[stance.end-of-support]
+baseline = false
+approvals = false
+internet = false
+)";
+        const std::vector<std::string> expiries = {"", "", "", "", "2026-06-30", "2026-11-21", "2026-11-22", "2027-03-31"};
+        for (size_t i = 0, n = uniform(rng_, 0, 5); i < n; ++i) {
+            std::string expires = one_of(rng_, expiries);
+            text += fmt::format("\n[[approval]]\nid = \"CHG-{}\"\nfrom = \"{}\"\nto = \"{}\"\n{}by = \"IT\"\nreason = \"Test\"\n{}",
+                                1000 + i, random_peer(false), random_peer(true), protocol_and_ports(),
+                                expires.empty() ? "" : "expires = " + expires + "\n");
+        }
+        for (size_t i = 0, n = uniform(rng_, 0, 3); i < n; ++i) {
+            text += fmt::format("\n[[deny]]\nid = \"deny-{}\"\nfrom = \"{}\"\nto = \"{}\"\n{}reason = \"Test\"\n", i,
+                                random_peer(false), random_peer(false), chance(rng_, 0.7) ? protocol_and_ports() : "");
+        }
+        out_.files["policy.toml"] = text;
+    }
+
+    Rng& rng_;
+    RandomSite out_;
+    std::string site_toml_, devices_toml_;
+    std::vector<SegmentDraft> segments_;
+    std::vector<EndpointDraft> endpoints_;
+    std::vector<DeviceDraft> devices_;
+    std::vector<std::pair<std::string, std::string>> models_;  // model, its usual role
+    std::set<std::string> roles_;
+    std::set<IpAddress> used_;
+};
+
+template <typename T, typename Pred>
+std::vector<T> of_family(const std::vector<T>& v, Pred family_of, Family f) {
+    std::vector<T> out;
+    for (const auto& x : v)
+        if (family_of(x) == f) out.push_back(x);
+    return out;
+}
+
+}  // namespace
+
+RandomSite random_site(std::mt19937& rng) { return Generator(rng).run(); }
+
+std::string Probe::text() const {
+    std::string service(to_string(proto));
+    if (proto != Protocol::icmp) service += "/" + std::to_string(port);
+    return src.to_string() + " -> " + dst.to_string() + " " + service;
+}
+
+std::vector<Probe> random_probes(const RandomSite& site, std::mt19937& rng, size_t n) {
+    auto addr_family = [](const IpAddress& a) { return a.family; };
+    auto prefix_family = [](const Prefix& p) { return p.family(); };
+    struct Pools {
+        std::vector<IpAddress> devices, hosts;
+        std::vector<Prefix> subnets, networks;
+    } pools[2];
+    for (Family f : {Family::v4, Family::v6}) {
+        auto& pool = pools[f == Family::v4 ? 0 : 1];
+        pool.devices = of_family(site.device_addresses, addr_family, f);
+        pool.hosts = of_family(site.endpoint_hosts, addr_family, f);
+        pool.subnets = of_family(site.segment_subnets, prefix_family, f);
+        pool.networks = of_family(site.endpoint_networks, prefix_family, f);
+    }
+    bool has_v6 = !pools[1].subnets.empty();
+    auto address = [&](Family f) -> IpAddress {
+        const auto& pool = pools[f == Family::v4 ? 0 : 1];
+        switch (uniform(rng, 0, 9)) {
+            case 0:
+            case 1:
+            case 2:
+                if (!pool.devices.empty()) return one_of(rng, pool.devices);
+                break;
+            case 3:
+                if (!pool.hosts.empty()) return one_of(rng, pool.hosts);
+                break;
+            case 4:
+                if (!pool.networks.empty()) return random_host(rng, one_of(rng, pool.networks));
+                break;
+            case 5:
+            case 6:
+                if (!pool.subnets.empty()) return random_host(rng, one_of(rng, pool.subnets));
+                break;
+            case 7:  // private, but in no segment (or by chance in one)
+                return f == Family::v4 ? random_host(rng, *Prefix::parse("10.0.0.0/8"))
+                                       : v6_address((0xfdULL << 56) | (random64(rng) >> 8), random64(rng) | 1);
+            default: break;
+        }
+        return outside_address(rng, f);
+    };
+    std::vector<Probe> out;
+    while (out.size() < n) {
+        Probe p;
+        Family f = has_v6 && chance(rng, 0.4) ? Family::v6 : Family::v4;
+        p.src = address(f);
+        p.dst = address(f);
+        if (p.src == p.dst) continue;
+        uint32_t k = uniform(rng, 0, 99);
+        p.proto = k < 15 ? Protocol::icmp : k < 60 ? Protocol::tcp : Protocol::udp;
+        if (p.proto != Protocol::icmp) {
+            uint32_t r = uniform(rng, 0, 9);
+            if (r < 7 && !site.ports.empty()) {
+                p.port = one_of(rng, site.ports);
+            } else if (r < 8) {
+                p.port = one_of(rng, kCommonPorts);
+            } else {
+                p.port = static_cast<uint16_t>(uniform(rng, 1, 65535));
+            }
+        }
+        out.push_back(p);
+    }
+    return out;
+}
+
+}  // namespace wardgate::testing
