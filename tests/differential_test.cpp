@@ -54,7 +54,11 @@ std::string describe(const Policy& p, const Verdict& v) {
 struct Totals {
     size_t sites = 0;
     size_t tuples = 0;
-    size_t passed = 0;  // what the kernel let through
+    size_t passed = 0;     // what the kernel let through
+    size_t monitored = 0;  // of those, what only a monitor segment's default deny accepted
+    size_t rules = 0;
+    size_t pinholes = 0;
+    size_t dns_groups = 0;  // groups with addresses from DNS names
     size_t disagreements = 0;
 };
 
@@ -66,12 +70,22 @@ std::vector<std::string> check_site(uint64_t seed, size_t tuples, Totals& totals
     TempSite site(generated.files, false);
     Pipeline pipeline;
     try {
-        pipeline = pipeline_for(site.dir(), kRandomSiteToday);
+        PipelineOptions options;
+        options.today = *parse_date(kRandomSiteToday);
+        options.dns.offline = true;  // DNS-only endpoints take their addresses from the site's cache
+        options.dns.write_cache = false;
+        pipeline = run_pipeline(site.dir(), options);
     } catch (const std::exception& e) {
         FAIL("site seed " << seed << " does not load: " << e.what());
     }
     const Policy& policy = pipeline.policy;
-    auto probes = random_probes(generated, rng, tuples);
+    auto probes = random_probes(generated, rng, tuples - tuples / 3);
+    auto aimed = rule_probes(policy, rng, tuples - probes.size());
+    probes.insert(probes.end(), aimed.begin(), aimed.end());
+    if (probes.size() < tuples) {  // a site without rules: random ones make up the count
+        auto more = random_probes(generated, rng, tuples - probes.size());
+        probes.insert(probes.end(), more.begin(), more.end());
+    }
 
     ProbeTopology topology;
     apply_in(topology.gateway(), policy);
@@ -101,11 +115,15 @@ std::vector<std::string> check_site(uint64_t seed, size_t tuples, Totals& totals
     for (size_t i = 0; i < probes.size(); ++i) {
         bool passed = arrived.count(i) > 0;
         totals.passed += passed;
+        totals.monitored += passed && !verdicts[i].allowed && verdicts[i].monitored;
         if (passed == expected(i)) continue;
         found.push_back(fmt::format("site seed {}: {} {} in the kernel, explainer: {}", seed, probes[i].text(),
                                     passed ? "passed" : "dropped", describe(policy, verdicts[i])));
     }
     totals.sites += 1;
+    totals.rules += policy.rules.size();
+    totals.pinholes += policy.pinholes.size();
+    for (const auto& g : policy.groups) totals.dns_groups += !g.dns.empty();
     totals.tuples += probes.size();
     totals.disagreements += found.size();
     return found;
@@ -131,8 +149,11 @@ TEST_CASE("explain and the kernel agree on random sites, packet by packet", "[ke
         }
     }
     auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::string summary = fmt::format("differential: {} sites, {} tuples, {} passed the gateway, {} disagreements, {:.1f} s (seed {})",
-                                      totals.sites, totals.tuples, totals.passed, totals.disagreements, seconds, seed);
+    std::string summary = fmt::format(
+        "differential: {} sites ({} rules, {} pinholes, {} groups from DNS), {} tuples, {} passed the gateway ({} by monitor mode), "
+        "{} disagreements, {:.1f} s (seed {})",
+        totals.sites, totals.rules, totals.pinholes, totals.dns_groups, totals.tuples, totals.passed, totals.monitored,
+        totals.disagreements, seconds, seed);
     std::cout << summary << std::endl;
     WARN(summary);
     for (const auto& d : disagreements) FAIL_CHECK(d);

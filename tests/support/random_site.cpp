@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
+#include <optional>
 #include <set>
 
 namespace wardgate::testing {
@@ -116,6 +118,7 @@ public:
         segments();
         endpoints();
         devices();
+        flows();
         out_.files["site.toml"] = site_toml_;
         out_.files["devices.toml"] = devices_toml_;
         profiles();
@@ -134,8 +137,8 @@ private:
     }
 
     void segments() {
-        site_toml_ = fmt::format("[site]\nname = \"Random site\"\ndevices = [\"devices.toml\"]\nlog_group = 7\n");
-        if (chance(rng_, 0.15)) site_toml_ += "mode = \"monitor\"\n";
+        site_toml_ = "[site]\nname = \"Random site\"\ndevices = [\"devices.toml\"]\nflows = [\"flows/observed.csv\"]\nlog_group = 7\n";
+        if (chance(rng_, 0.1)) site_toml_ += "mode = \"monitor\"\n";
         std::vector<std::string> names = kSegmentNames;
         std::shuffle(names.begin(), names.end(), rng_);
         size_t n = uniform(rng_, 2, 5);
@@ -157,7 +160,7 @@ private:
             site_toml_ += fmt::format("\n[[segment]]\nname = \"{}\"\nkind = \"{}\"\nipv4 = {}\n", s.name,
                                       one_of(rng_, kSegmentKinds), quoted_list(v4));
             if (!v6.empty()) site_toml_ += fmt::format("ipv6 = {}\n", quoted_list(v6));
-            if (chance(rng_, 0.2)) site_toml_ += "monitor = true\n";
+            if (chance(rng_, 0.1)) site_toml_ += "monitor = true\n";
             out_.segment_subnets.insert(out_.segment_subnets.end(), s.v4.begin(), s.v4.end());
             out_.segment_subnets.insert(out_.segment_subnets.end(), s.v6.begin(), s.v6.end());
             segments_.push_back(std::move(s));
@@ -207,6 +210,25 @@ private:
             }
             endpoint(std::move(e), fmt::format("vendor = \"V{}\"\n", i));
         }
+        // Endpoints known by DNS name: their addresses come from the site's resolution cache.
+        std::string cache;
+        for (size_t i = 0, n = uniform(rng_, 0, 2); i < n; ++i) {
+            std::string name = fmt::format("update{}.vendor.example", i);
+            std::vector<std::string> answers;
+            for (size_t k = 0, m = uniform(rng_, 1, 3); k < m; ++k) {
+                IpAddress a = outside_address(rng_, chance(rng_, 0.6) ? Family::v4 : Family::v6);
+                answers.push_back(a.to_string());
+                out_.endpoint_hosts.push_back(a);
+            }
+            cache += fmt::format("{}\"{}\": {{\"addresses\": [", cache.empty() ? "" : ", ", name);
+            for (size_t k = 0; k < answers.size(); ++k) cache += fmt::format("{}\"{}\"", k ? ", " : "", answers[k]);
+            cache += "], \"ttl\": 300, \"resolved\": \"2026-11-22T10:15:07Z\"}";
+            site_toml_ += fmt::format("\n[[endpoint]]\nname = \"cloud{}\"\nkind = \"vendor-support\"\nvendor = \"C{}\"\n"
+                                      "dns_names = [\"{}\"]\n", i, i, name);
+            roles_.insert("vendor-support");
+            endpoints_.push_back({fmt::format("cloud{}", i), "vendor-support", {}});
+        }
+        if (!cache.empty()) out_.files[".wardgate/dns.json"] = "{\"names\": {" + cache + "}}\n";
         if (chance(rng_, 0.9)) endpoint({"internet", "internet", {*Prefix::parse("0.0.0.0/0"), *Prefix::parse("::/0")}});
         // A network that reaches beyond the site and covers its segments: only its outside part counts.
         if (chance(rng_, 0.25)) endpoint({"campus", "server", {*Prefix::parse("10.0.0.0/8"), *Prefix::parse("fd00::/8")}});
@@ -235,6 +257,31 @@ private:
             roles_.insert(d.role);
             devices_.push_back(std::move(d));
         }
+    }
+
+    // Observed flows between devices and named endpoints; the baseline of a supported device
+    // keeps those with evidence enough (pinholes), the rest are refused.
+    void flows() {
+        std::string csv = "initiator,responder,protocol,port,start,established,connections\n";
+        std::vector<IpAddress> peers = out_.device_addresses;
+        peers.insert(peers.end(), out_.endpoint_hosts.begin(), out_.endpoint_hosts.end());
+        for (size_t i = 0, n = uniform(rng_, 0, 16); i < n && !out_.device_addresses.empty(); ++i) {
+            const IpAddress& from = one_of(rng_, out_.device_addresses);
+            std::vector<IpAddress> to;
+            for (const auto& a : peers)
+                if (a.family == from.family && a != from) to.push_back(a);
+            if (to.empty()) continue;
+            bool device_first = chance(rng_, 0.7);
+            IpAddress responder = one_of(rng_, to);
+            uint32_t k = uniform(rng_, 0, 99);
+            std::string proto = k < 15 ? "icmp" : k < 60 ? "tcp" : "udp";
+            uint16_t port = proto == "icmp" ? 0 : chance(rng_, 0.6) ? one_of(rng_, kCommonPorts) : static_cast<uint16_t>(uniform(rng_, 1, 65535));
+            if (port) out_.ports.push_back(port);
+            csv += fmt::format("{},{},{},{},2026-11-{:02}T10:00:00Z,{},{}\n", (device_first ? from : responder).to_string(),
+                               (device_first ? responder : from).to_string(), proto, port, uniform(rng_, 10, 21),
+                               chance(rng_, 0.85) ? "true" : "false", chance(rng_, 0.8) ? 5 : 1);
+        }
+        out_.files["flows/observed.csv"] = csv;
     }
 
     // A network for a cidr: peer: part of a segment, a vendor-like network outside, the
@@ -375,6 +422,38 @@ std::vector<T> of_family(const std::vector<T>& v, Pred family_of, Family f) {
     return out;
 }
 
+IpAddress step(IpAddress a, int delta) {
+    int width = a.family == Family::v4 ? 4 : 16;
+    for (int i = width - 1; i >= 0; --i) {
+        int v = a.bytes[i] + delta;
+        a.bytes[i] = static_cast<uint8_t>(v);
+        if (v >= 0 && v <= 255) break;
+    }
+    return a;
+}
+
+// Whether a packet with this address (as source or destination) can cross the test gateway.
+bool sendable(const IpAddress& a) {
+    if (a.family == Family::v4) {
+        uint32_t v = a.v4_value();
+        return !is_special4(v) || (v >> 24) == 10 || ((v >> 24) == 169 && (v >> 16 & 0xff) != 254);
+    }
+    if (a.bytes[0] == 0xff || a.bytes[0] == 0 || (a.bytes[0] == 0xfe && (a.bytes[1] & 0xc0) == 0x80)) return false;
+    static const uint8_t kLink6[6] = {0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff};
+    return std::memcmp(a.bytes.data(), kLink6, 6) != 0;
+}
+
+// An address of the prefix, its edges more often than not, or the one just outside an edge.
+IpAddress near_prefix(Rng& rng, const Prefix& p) {
+    switch (uniform(rng, 0, 5)) {
+        case 0: return p.address;
+        case 1: return p.last();
+        case 2: return step(p.address, -1);
+        case 3: return step(p.last(), +1);
+        default: return random_host(rng, p);
+    }
+}
+
 }  // namespace
 
 RandomSite random_site(std::mt19937& rng) { return Generator(rng).run(); }
@@ -383,6 +462,65 @@ std::string Probe::text() const {
     std::string service(to_string(proto));
     if (proto != Protocol::icmp) service += "/" + std::to_string(port);
     return src.to_string() + " -> " + dst.to_string() + " " + service;
+}
+
+std::vector<Probe> rule_probes(const Policy& policy, std::mt19937& rng, size_t n) {
+    std::vector<Probe> out;
+    auto address = [&](const AddressGroup& g, Family f) -> std::optional<IpAddress> {
+        std::vector<Prefix> prefixes;
+        for (const auto& p : g.prefixes)
+            if (p.family() == f) prefixes.push_back(p);
+        if (g.any || prefixes.empty()) return outside_address(rng, f);
+        for (int tries = 0; tries < 8; ++tries) {
+            IpAddress a = near_prefix(rng, one_of(rng, prefixes));
+            if (sendable(a)) return a;
+        }
+        return std::nullopt;
+    };
+    for (size_t tries = 0; out.size() < n && tries < 20 * n; ++tries) {
+        Probe p;
+        if (!policy.pinholes.empty() && chance(rng, 0.2)) {
+            const Pinhole& h = one_of(rng, policy.pinholes);
+            p = {h.src, h.dst, h.protocol, h.port};
+            if (p.proto != Protocol::icmp && chance(rng, 0.3)) p.port = static_cast<uint16_t>(p.port + (chance(rng, 0.5) ? 1 : -1));
+            if (chance(rng, 0.2)) p.dst = step(p.dst, 1);
+        } else if (!policy.rules.empty()) {
+            const Rule& r = one_of(rng, policy.rules);
+            Family f = chance(rng, 0.5) ? Family::v4 : Family::v6;
+            const auto& src = policy.group(r.src);
+            const auto& dst = policy.group(r.dst);
+            if (!src.has(f) || !dst.has(f)) f = f == Family::v4 ? Family::v6 : Family::v4;
+            auto s = address(src, f);
+            auto d = address(dst, f);
+            if (!s || !d) continue;
+            p.src = *s;
+            p.dst = *d;
+            if (r.services.empty()) {
+                p.proto = chance(rng, 0.5) ? Protocol::tcp : Protocol::udp;
+                p.port = one_of(rng, kCommonPorts);
+            } else {
+                const Service& svc = one_of(rng, r.services);
+                p.proto = svc.protocol;
+                if (p.proto != Protocol::icmp && !svc.ports.empty()) {
+                    const PortRange& range = one_of(rng, svc.ports);
+                    switch (uniform(rng, 0, 4)) {
+                        case 0: p.port = range.first; break;
+                        case 1: p.port = range.last; break;
+                        case 2: p.port = static_cast<uint16_t>(range.first - 1); break;
+                        case 3: p.port = static_cast<uint16_t>(range.last + 1); break;
+                        default: p.port = static_cast<uint16_t>(uniform(rng, range.first, range.last)); break;
+                    }
+                } else if (p.proto != Protocol::icmp) {
+                    p.port = static_cast<uint16_t>(uniform(rng, 1, 65535));
+                }
+            }
+        } else {
+            break;
+        }
+        if (p.src.family != p.dst.family || p.src == p.dst || !sendable(p.src) || !sendable(p.dst)) continue;
+        out.push_back(p);
+    }
+    return out;
 }
 
 std::vector<Probe> random_probes(const RandomSite& site, std::mt19937& rng, size_t n) {

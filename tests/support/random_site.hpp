@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "wardgate/core/net.hpp"
+#include "wardgate/policy/ir.hpp"
 
 namespace wardgate::testing {
 
@@ -38,6 +39,10 @@ struct Probe {
 // n connections of one family each, between the site's devices, endpoints, unmanaged
 // hosts in its segments and addresses outside it.
 std::vector<Probe> random_probes(const RandomSite& site, std::mt19937& rng, size_t n);
+
+// Up to n connections aimed at the policy's rules and pinholes: addresses at and just beyond
+// the edges of their groups' prefixes, ports at and just beyond the edges of their ranges.
+std::vector<Probe> rule_probes(const Policy& policy, std::mt19937& rng, size_t n);
 
 // Addresses a test gateway uses for its own links; the generator never draws from them.
 inline constexpr const char* kLinkNet4 = "100.64.0.0/10";
