@@ -460,7 +460,7 @@ RandomSite random_site(std::mt19937& rng) { return Generator(rng).run(); }
 
 std::string Probe::text() const {
     std::string service(to_string(proto));
-    if (proto != Protocol::icmp) service += "/" + std::to_string(port);
+    if (proto != Protocol::icmp || port != 0) service += "/" + std::to_string(port);
     return src.to_string() + " -> " + dst.to_string() + " " + service;
 }
 
@@ -482,7 +482,7 @@ std::vector<Probe> rule_probes(const Policy& policy, std::mt19937& rng, size_t n
         if (!policy.pinholes.empty() && chance(rng, 0.2)) {
             const Pinhole& h = one_of(rng, policy.pinholes);
             p = {h.src, h.dst, h.protocol, h.port};
-            if (p.proto != Protocol::icmp && chance(rng, 0.3)) p.port = static_cast<uint16_t>(p.port + (chance(rng, 0.5) ? 1 : -1));
+            if (chance(rng, 0.3)) p.port = static_cast<uint16_t>(p.port + (chance(rng, 0.5) ? 1 : -1));
             if (chance(rng, 0.2)) p.dst = step(p.dst, 1);
         } else if (!policy.rules.empty()) {
             const Rule& r = one_of(rng, policy.rules);
@@ -572,7 +572,9 @@ std::vector<Probe> random_probes(const RandomSite& site, std::mt19937& rng, size
         if (p.src == p.dst) continue;
         uint32_t k = uniform(rng, 0, 99);
         p.proto = k < 15 ? Protocol::icmp : k < 60 ? Protocol::tcp : Protocol::udp;
-        if (p.proto != Protocol::icmp) {
+        if (p.proto == Protocol::icmp) {
+            if (chance(rng, 0.3)) p.port = static_cast<uint16_t>(uniform(rng, 1, 255));  // `explain ... icmp/8`
+        } else {
             uint32_t r = uniform(rng, 0, 9);
             if (r < 7 && !site.ports.empty()) {
                 p.port = one_of(rng, site.ports);

@@ -26,7 +26,8 @@ inline constexpr const char* kRandomSiteToday = "2026-11-22";
 
 RandomSite random_site(std::mt19937& rng);
 
-// One new connection to send through the gateway (port is 0 for ICMP).
+// One new connection to send through the gateway. For ICMP the packet has no port: `port` is
+// what the explainer is asked with (0, or what `explain ... icmp/8` would pass).
 struct Probe {
     IpAddress src;
     IpAddress dst;
