@@ -4,12 +4,14 @@
 // (or monitored: the default deny of a monitor segment accepts it).
 //
 // WARDGATE_DIFF_SITES (default 50) and WARDGATE_DIFF_TUPLES (default 1000) set the size,
-// WARDGATE_DIFF_SEED the first site's seed (site i uses seed + i); scripts/differential runs it.
+// WARDGATE_DIFF_SEED the first site's seed (site i uses seed + i); WARDGATE_DIFF_KEEP=DIR keeps
+// each site's files in DIR/site-SEED for `wardgate explain`. scripts/differential runs it.
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <random>
 
@@ -68,6 +70,12 @@ std::vector<std::string> check_site(uint64_t seed, size_t tuples, Totals& totals
     std::mt19937 rng(static_cast<std::mt19937::result_type>(seed));
     RandomSite generated = random_site(rng);
     TempSite site(generated.files, false);
+    if (const char* keep = std::getenv("WARDGATE_DIFF_KEEP"); keep && *keep) {
+        std::filesystem::path dir = std::filesystem::path(keep) / fmt::format("site-{}", seed);
+        std::filesystem::remove_all(dir);
+        std::filesystem::create_directories(dir);
+        std::filesystem::copy(site.dir(), dir, std::filesystem::copy_options::recursive);
+    }
     Pipeline pipeline;
     try {
         PipelineOptions options;

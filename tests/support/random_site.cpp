@@ -78,6 +78,13 @@ IpAddress outside_address(Rng& rng, Family f) {
     }
 }
 
+std::vector<Prefix> of_family(const std::vector<Prefix>& v, Family f) {
+    std::vector<Prefix> out;
+    for (const auto& p : v)
+        if (p.family() == f) out.push_back(p);
+    return out;
+}
+
 const std::vector<std::string> kSegmentNames = {"icu", "radiology", "lab", "pharmacy", "servers", "biomed", "or", "ward-3"};
 const std::vector<std::string> kSegmentKinds = {"devices", "servers", "workstations", "management", "external"};
 const std::vector<std::string> kRoles = {"infusion-pump", "patient-monitor", "ct-scanner", "workstation",
@@ -136,24 +143,56 @@ private:
         }
     }
 
+    bool taken(const Prefix& p) const {
+        return std::any_of(out_.segment_subnets.begin(), out_.segment_subnets.end(),
+                           [&](const Prefix& q) { return q.contains(p) || p.contains(q); });
+    }
+
+    // A /24 or /25 in 10/8: anywhere, or often right next to one already taken, where the
+    // kernel's interval sets and maps must keep neighbours apart.
+    Prefix fresh_subnet4() {
+        for (;;) {
+            uint8_t length = chance(rng_, 0.5) ? 24 : 25;
+            uint32_t size = uint32_t(1) << (32 - length);
+            uint32_t base;
+            std::vector<Prefix> v4 = of_family(out_.segment_subnets, Family::v4);
+            if (!v4.empty() && chance(rng_, 0.5)) {
+                const Prefix& near = one_of(rng_, v4);
+                base = chance(rng_, 0.5) ? near.last().v4_value() + 1 : near.address.v4_value() - size;
+            } else {
+                base = (10u << 24) | (uniform(rng_, 0, 0xffff) << 8) | (chance(rng_, 0.5) ? 128 : 0);
+            }
+            base &= ~(size - 1);
+            Prefix p{IpAddress::v4(base), length};
+            if ((base >> 24) != 10 || taken(p)) continue;
+            out_.segment_subnets.push_back(p);
+            return p;
+        }
+    }
+
+    Prefix fresh_subnet6() {
+        for (;;) {
+            uint64_t high = (0xfdULL << 56) | (random64(rng_) >> 8);
+            std::vector<Prefix> v6 = of_family(out_.segment_subnets, Family::v6);
+            if (!v6.empty() && chance(rng_, 0.5)) high = high_of(one_of(rng_, v6).address) + (chance(rng_, 0.5) ? 1 : -1);
+            Prefix p{v6_address(high, 0), 64};
+            if ((high >> 56) != 0xfd || taken(p)) continue;
+            out_.segment_subnets.push_back(p);
+            return p;
+        }
+    }
+
     void segments() {
         site_toml_ = "[site]\nname = \"Random site\"\ndevices = [\"devices.toml\"]\nflows = [\"flows/observed.csv\"]\nlog_group = 7\n";
         if (chance(rng_, 0.1)) site_toml_ += "mode = \"monitor\"\n";
         std::vector<std::string> names = kSegmentNames;
         std::shuffle(names.begin(), names.end(), rng_);
         size_t n = uniform(rng_, 2, 5);
-        std::set<uint32_t> used24;
         for (size_t i = 0; i < n; ++i) {
             SegmentDraft s{names[i], {}, {}};
             size_t v4_count = chance(rng_, 0.2) ? 2 : 1;
-            while (s.v4.size() < v4_count) {
-                uint32_t block = (10u << 16) | uniform(rng_, 0, 0xffff);  // 10.a.b
-                if (!used24.insert(block).second) continue;
-                uint8_t length = chance(rng_, 0.5) ? 24 : 25;
-                uint32_t base = block << 8 | (length == 25 && chance(rng_, 0.5) ? 128 : 0);
-                s.v4.push_back({IpAddress::v4(base), length});
-            }
-            if (chance(rng_, 0.8)) s.v6.push_back({v6_address((0xfdULL << 56) | (random64(rng_) >> 8), 0), 64});
+            while (s.v4.size() < v4_count) s.v4.push_back(fresh_subnet4());
+            if (chance(rng_, 0.8)) s.v6.push_back(fresh_subnet6());
             std::vector<std::string> v4, v6;
             for (const auto& p : s.v4) v4.push_back(p.to_string());
             for (const auto& p : s.v6) v6.push_back(p.to_string());
@@ -161,8 +200,6 @@ private:
                                       one_of(rng_, kSegmentKinds), quoted_list(v4));
             if (!v6.empty()) site_toml_ += fmt::format("ipv6 = {}\n", quoted_list(v6));
             if (chance(rng_, 0.1)) site_toml_ += "monitor = true\n";
-            out_.segment_subnets.insert(out_.segment_subnets.end(), s.v4.begin(), s.v4.end());
-            out_.segment_subnets.insert(out_.segment_subnets.end(), s.v6.begin(), s.v6.end());
             segments_.push_back(std::move(s));
         }
     }
@@ -237,7 +274,7 @@ private:
     void devices() {
         size_t model_count = uniform(rng_, 2, 4);
         for (size_t m = 0; m < model_count; ++m) models_.push_back({fmt::format("Model {}", m), one_of(rng_, kRoles)});
-        for (size_t i = 0, n = uniform(rng_, 3, 12); i < n; ++i) {
+        for (size_t i = 0, n = uniform(rng_, 3, chance(rng_, 0.2) ? 40 : 12); i < n; ++i) {
             DeviceDraft d;
             d.name = fmt::format("dev-{:02}", i);
             d.segment = uniform(rng_, 0, static_cast<uint32_t>(segments_.size() - 1));
