@@ -185,6 +185,7 @@ private:
     void segments() {
         site_toml_ = "[site]\nname = \"Random site\"\ndevices = [\"devices.toml\"]\nflows = [\"flows/observed.csv\"]\nlog_group = 7\n";
         if (chance(rng_, 0.1)) site_toml_ += "mode = \"monitor\"\n";
+        if (chance(rng_, 0.2)) site_toml_ += "log_drops = false\n";
         std::vector<std::string> names = kSegmentNames;
         std::shuffle(names.begin(), names.end(), rng_);
         size_t n = uniform(rng_, 2, 5);
