@@ -254,7 +254,11 @@ private:
             std::string name = fmt::format("update{}.vendor.example", i);
             std::vector<std::string> answers;
             for (size_t k = 0, m = uniform(rng_, 1, 3); k < m; ++k) {
-                IpAddress a = outside_address(rng_, chance(rng_, 0.6) ? Family::v4 : Family::v6);
+                Family f = chance(rng_, 0.6) ? Family::v4 : Family::v6;
+                IpAddress a = outside_address(rng_, f);
+                // Split-horizon DNS: a name may resolve inside the site, even to a device.
+                std::vector<Prefix> inside = of_family(out_.segment_subnets, f);
+                if (!inside.empty() && chance(rng_, 0.2)) a = random_host(rng_, one_of(rng_, inside));
                 answers.push_back(a.to_string());
                 out_.endpoint_hosts.push_back(a);
             }
