@@ -78,10 +78,14 @@ IpAddress outside_address(Rng& rng, Family f) {
     }
 }
 
-std::vector<Prefix> of_family(const std::vector<Prefix>& v, Family f) {
-    std::vector<Prefix> out;
-    for (const auto& p : v)
-        if (p.family() == f) out.push_back(p);
+Family family_of(const IpAddress& a) { return a.family; }
+Family family_of(const Prefix& p) { return p.family(); }
+
+template <typename T>
+std::vector<T> of_family(const std::vector<T>& v, Family f) {
+    std::vector<T> out;
+    for (const auto& x : v)
+        if (family_of(x) == f) out.push_back(x);
     return out;
 }
 
@@ -456,14 +460,6 @@ internet = false
     std::set<IpAddress> used_;
 };
 
-template <typename T, typename Pred>
-std::vector<T> of_family(const std::vector<T>& v, Pred family_of, Family f) {
-    std::vector<T> out;
-    for (const auto& x : v)
-        if (family_of(x) == f) out.push_back(x);
-    return out;
-}
-
 IpAddress step(IpAddress a, int delta) {
     int width = a.family == Family::v4 ? 4 : 16;
     for (int i = width - 1; i >= 0; --i) {
@@ -566,18 +562,16 @@ std::vector<Probe> rule_probes(const Policy& policy, std::mt19937& rng, size_t n
 }
 
 std::vector<Probe> random_probes(const RandomSite& site, std::mt19937& rng, size_t n) {
-    auto addr_family = [](const IpAddress& a) { return a.family; };
-    auto prefix_family = [](const Prefix& p) { return p.family(); };
     struct Pools {
         std::vector<IpAddress> devices, hosts;
         std::vector<Prefix> subnets, networks;
     } pools[2];
     for (Family f : {Family::v4, Family::v6}) {
         auto& pool = pools[f == Family::v4 ? 0 : 1];
-        pool.devices = of_family(site.device_addresses, addr_family, f);
-        pool.hosts = of_family(site.endpoint_hosts, addr_family, f);
-        pool.subnets = of_family(site.segment_subnets, prefix_family, f);
-        pool.networks = of_family(site.endpoint_networks, prefix_family, f);
+        pool.devices = of_family(site.device_addresses, f);
+        pool.hosts = of_family(site.endpoint_hosts, f);
+        pool.subnets = of_family(site.segment_subnets, f);
+        pool.networks = of_family(site.endpoint_networks, f);
     }
     bool has_v6 = !pools[1].subnets.empty();
     auto address = [&](Family f) -> IpAddress {
