@@ -120,7 +120,8 @@ void add_explain_command(CLI::App& app, int& exit_code) {
                                                     "one address family",
                                                     src.to_string(), static_cast<int>(src.family), dst.to_string(),
                                                     static_cast<int>(dst.family))});
-        uint16_t port = svc.ports.empty() ? 0 : svc.ports[0].first;
+        // `icmp/8` names no port the ruleset could match: ICMP flows and pinholes carry port 0.
+        uint16_t port = svc.protocol == Protocol::icmp || svc.ports.empty() ? 0 : svc.ports[0].first;
         Evaluator eval(p.policy);
         auto v = eval.evaluate(src, dst, svc.protocol, port);
         const auto& book = *p.book;

@@ -76,6 +76,8 @@ int Evaluator::segment_of(const IpAddress& a) const {
 }
 
 Verdict Evaluator::evaluate(const IpAddress& src, const IpAddress& dst, Protocol proto, uint16_t port) const {
+    // ICMP has no ports: the ruleset matches it by protocol, and its pinholes by the two hosts.
+    if (proto == Protocol::icmp) port = 0;
     auto src_groups = groups_of(src);
     auto dst_groups = groups_of(dst);
     auto in = [](const std::vector<uint32_t>& v, size_t g) { return std::binary_search(v.begin(), v.end(), g); };
