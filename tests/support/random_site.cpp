@@ -276,8 +276,9 @@ private:
         }
         if (!cache.empty()) out_.files[".wardgate/dns.json"] = "{\"names\": {" + cache + "}}\n";
         if (chance(rng_, 0.9)) endpoint({"internet", "internet", {*Prefix::parse("0.0.0.0/0"), *Prefix::parse("::/0")}});
-        // A network that reaches beyond the site and covers its segments: only its outside part counts.
-        if (chance(rng_, 0.25)) endpoint({"campus", "server", {*Prefix::parse("10.0.0.0/8"), *Prefix::parse("fd00::/8")}});
+        // A wide network next to the site (an endpoint covering a segment is refused by the loader;
+        // wide cidr: peers that cover segments come from random_network()).
+        if (chance(rng_, 0.25)) endpoint({"campus", "server", {*Prefix::parse("172.16.0.0/12"), *Prefix::parse("fc00::/8")}});
     }
 
     void devices() {
