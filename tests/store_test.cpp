@@ -259,7 +259,7 @@ TEST_CASE("store: retention forgets old live batches but keeps every file's reco
     TempDir tmp("store");
     BaselineStore store(db_of(tmp));
     ingest_file(store, tmp.write("flows.csv", "initiator,responder,protocol,port,start\n10.0.0.1,10.0.0.2,tcp,443,1000\n"));
-    const ObservedEdge edge{EdgeKey{ip("10.0.0.1"), ip("10.0.0.9"), Protocol::udp, 2055}, EdgeStats{1000, 1000, 1, 0, true}};
+    const ObservedEdge edge{EdgeKey{ip("10.0.0.1"), ip("10.0.0.9"), Protocol::udp, 2055}, EdgeStats{1000, 1000, 1, 0, true, 0}, {}};
     for (const char* format : {"netflow", "conntrack", "nflog"}) {
         IngestedFile batch;
         batch.file.path = std::string(format) + " batch";
