@@ -291,6 +291,17 @@ TEST_CASE("conntrack updates and dumps report an open connection's answer and by
         CHECK(end->connections == 0);
         CHECK(end->bytes == 200);
     }
+    SECTION("a NEW event read after a dump that listed the entry counts nothing again") {
+        ConntrackEvent listed = dump;
+        listed.id = 11;
+        auto r = flows.on_event(listed);
+        REQUIRE(r);
+        CHECK(r->connections == 1);
+        ConntrackEvent created = e;
+        created.id = 11;
+        CHECK_FALSE(flows.on_event(created));
+        CHECK(flows.open() == 1);
+    }
     SECTION("UDP and ICMP are answered by any reply; TCP refused with a RST is not") {
         ConntrackEvent udp = e;
         udp.id = 9;

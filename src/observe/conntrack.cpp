@@ -200,7 +200,8 @@ std::optional<FlowRecord> ConntrackFlows::on_event(const ConntrackEvent& e) {
         if (e.type == ConntrackEvent::Type::updated) r.duration = std::max(0.0, e.received - r.start);
         return r;
     }
-    if (e.type == ConntrackEvent::Type::updated) {
+    if (e.type != ConntrackEvent::Type::destroyed) {
+        // An update, a dump, or a NEW event read after a dump that listed the entry already.
         Open& o = it->second;
         const uint64_t bytes = e.counters && total_bytes > o.bytes ? total_bytes - o.bytes : 0;
         if (bytes == 0 && (!is_answered || o.answered)) return std::nullopt;
