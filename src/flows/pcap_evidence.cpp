@@ -8,27 +8,28 @@ namespace {
 // (a forged or corrupt header), not as bytes the capture missed.
 constexpr int64_t kMaxSequenceJump = int64_t{1} << 30;
 
-enum IcmpKind : uint8_t { echo = 1, timestamp = 2, information = 4, address_mask = 8 };
+// Request and reply kinds, as bits.
+constexpr uint8_t kEchoKind = 1, kTimestampKind = 2, kInformationKind = 4, kAddressMaskKind = 8;
 
 // The kind of an ICMP request or reply; 0 for other messages.
 uint8_t request_kind(uint8_t ip_protocol, uint8_t type) {
-    if (ip_protocol == 58) return type == 128 ? echo : 0;
+    if (ip_protocol == 58) return type == 128 ? kEchoKind : 0;
     switch (type) {
-        case 8: return echo;
-        case 13: return timestamp;
-        case 15: return information;
-        case 17: return address_mask;
+        case 8: return kEchoKind;
+        case 13: return kTimestampKind;
+        case 15: return kInformationKind;
+        case 17: return kAddressMaskKind;
         default: return 0;
     }
 }
 
 uint8_t reply_kind(uint8_t ip_protocol, uint8_t type) {
-    if (ip_protocol == 58) return type == 129 ? echo : 0;
+    if (ip_protocol == 58) return type == 129 ? kEchoKind : 0;
     switch (type) {
-        case 0: return echo;
-        case 14: return timestamp;
-        case 16: return information;
-        case 18: return address_mask;
+        case 0: return kEchoKind;
+        case 14: return kTimestampKind;
+        case 16: return kInformationKind;
+        case 18: return kAddressMaskKind;
         default: return 0;
     }
 }

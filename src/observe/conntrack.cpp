@@ -78,7 +78,7 @@ std::optional<ConntrackEvent> decode(nlmsghdr* nlh, double now) {
     return e;
 }
 
-bool answered(const ConntrackEvent& e) {
+bool conntrack_answered(const ConntrackEvent& e) {
     return e.l4proto == IPPROTO_TCP ? e.assured : e.seen_reply || e.assured;
 }
 
@@ -185,7 +185,7 @@ std::optional<FlowRecord> ConntrackFlows::on_event(const ConntrackEvent& e) {
     r.initiator = e.source;
     r.responder = e.destination;
     r.responder_port = r.protocol == Protocol::icmp ? 0 : e.destination_port;
-    const bool is_answered = answered(e);
+    const bool is_answered = conntrack_answered(e);
     const uint64_t total_bytes = e.original_bytes + e.reply_bytes;
     auto it = open_.find(e.id);
     if (e.type != ConntrackEvent::Type::destroyed && it == open_.end()) {
