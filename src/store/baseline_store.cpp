@@ -176,9 +176,15 @@ BaselineStore::BaselineStore(const std::filesystem::path& db) : impl_(std::make_
     // A file with a million new edges touches pages all over both B-trees; with SQLite's 2 MiB
     // default cache nearly every one of them is read back, and ingest slows by two orders.
     store_internal::exec(h, "PRAGMA cache_size=-65536");
-    Statement version(h, "PRAGMA user_version");
-    version.step();
-    int64_t found = version.integer(0);
+    auto schema_version = [h] {
+        Statement version(h, "PRAGMA user_version");
+        version.step();
+        return version.integer(0);
+    };
+    // Read without keeping the statement open: an open read would pin this connection's
+    // snapshot, and the write transaction below would then fail at once, instead of waiting,
+    // when another process (an ingest that just created the file) wrote in between.
+    int64_t found = schema_version();
     if (found > kSchemaVersion)
         throw StoreError(db.string() + ": written by a newer wardgate (schema " + std::to_string(found) + ")");
     store_internal::register_day_functions(h);
@@ -186,8 +192,12 @@ BaselineStore::BaselineStore(const std::filesystem::path& db) : impl_(std::make_
         Transaction t(h);
         store_internal::exec(h, kSchema);
         store_internal::exec(h, "DROP INDEX IF EXISTS edges_by_last_seen");
-        Statement has_days(h, "SELECT 1 FROM pragma_table_info('edges') WHERE name = 'days'");
-        if (!has_days.step()) {
+        bool has_days = false;
+        {
+            Statement column(h, "SELECT 1 FROM pragma_table_info('edges') WHERE name = 'days'");
+            has_days = column.step();
+        }
+        if (!has_days) {
             // Which days older edges were seen on is lost; the day of first_seen surely is one.
             store_internal::exec(h, "ALTER TABLE edges ADD COLUMN days BLOB NOT NULL DEFAULT x''");
             store_internal::exec(h, "UPDATE edges SET days = wardgate_day_of(first_seen)");
