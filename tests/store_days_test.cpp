@@ -53,6 +53,11 @@ TEST_CASE("days seen: the aggregator counts distinct UTC days of the connections
     CHECK(edges[0].stats.days_seen == 2);
     CHECK(edges[0].days.days() == std::vector<uint32_t>{day("2026-03-01"), day("2026-03-03")});
 
+    CHECK(utc_day(86399.9) == 0);
+    CHECK(utc_day(86400) == 1);
+    CHECK(utc_day(-1) == 0);
+    CHECK(utc_day(1e300) == UINT32_MAX - 1);  // from a malformed timestamp: no overflow
+
     // Merging another aggregator on the same and another day counts the shared day once.
     Aggregator more;
     read_flow_file(tmp.write("b.csv", pump_rows({"2026-03-03T13:00:00Z", "2026-03-04T01:00:00Z"})), more);

@@ -107,7 +107,8 @@ void Aggregator::fold_in(const EdgeKey& key, const FlowRecord& record, uint64_t 
     else
         fold(edge.stats, stats_of(record));
     // A record that only adds to a connection counted earlier (connections 0) adds no day.
-    if (record.connections > 0 && edge.days.insert(utc_day(record.start))) edge.stats.days_seen = static_cast<uint32_t>(edge.days.size());
+    if (record.connections > 0 && edge.days.insert(utc_day(record.start)))
+        edge.stats.days_seen = static_cast<uint32_t>(edge.days.size());
 }
 
 void Aggregator::fold_in(const ObservedEdge& from, uint64_t hash) {

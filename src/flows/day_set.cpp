@@ -1,7 +1,7 @@
 #include <algorithm>
 #include <iterator>
 
-#include "wardgate/flows/flow_record.hpp"
+#include "wardgate/flows/day_set.hpp"
 
 namespace wardgate {
 

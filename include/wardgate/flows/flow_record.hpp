@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "wardgate/core/net.hpp"
+#include "wardgate/flows/day_set.hpp"
 
 namespace wardgate {
 
@@ -46,33 +47,6 @@ struct EdgeStats {
     uint64_t bytes = 0;
     bool established = false;  // any connection on this edge was established
     uint32_t days_seen = 0;    // distinct UTC days with at least one connection on this edge
-};
-
-// The UTC day (days since 1970-01-01) of a time in seconds since the epoch.
-inline uint32_t utc_day(double seconds) {
-    return seconds > 0 ? static_cast<uint32_t>(seconds / 86400) : 0;
-}
-
-// The distinct UTC days behind EdgeStats::days_seen, sorted. Kept per edge so that
-// merging baselines (files in any order, several sources) never counts a day twice.
-class DaySet {
-public:
-    // Adds a day; true when it was not there yet.
-    bool insert(uint32_t day);
-    void merge(const DaySet& other);
-    // Drops the days before `first_kept`.
-    void drop_before(uint32_t first_kept);
-    size_t size() const { return days_.size(); }
-    bool empty() const { return days_.empty(); }
-    const std::vector<uint32_t>& days() const { return days_; }
-    static DaySet of(std::vector<uint32_t> days);  // sorts and removes duplicates
-    bool operator==(const DaySet& other) const { return days_ == other.days_; }
-
-private:
-    std::vector<uint32_t> days_;
-    // The day inserted last: records of an edge mostly come from one day, and checking
-    // this first spares a look into the vector's heap block.
-    uint32_t recent_ = UINT32_MAX;
 };
 
 struct ObservedEdge {
