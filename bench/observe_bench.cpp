@@ -341,7 +341,7 @@ int main(int argc, char** argv) {
             e.key.responder = IpAddress::v4(0x0A320000u | static_cast<uint32_t>(i % 251));
             e.key.protocol = Protocol::tcp;
             e.key.responder_port = static_cast<uint16_t>(1 + i % 4000);
-            e.stats = EdgeStats{1.7e9, 1.7e9 + 60, 5, 10000, true};
+            e.stats = EdgeStats{1.7e9, 1.7e9 + 60, 5, 10000, true, 0};
             edges.push_back(e);
         }
         BaselineStore store(db);

@@ -46,7 +46,7 @@ const Pipeline& example_pipeline() {
 
 ObservedEdge edge(const char* from, const char* to, Protocol p, uint16_t port, double time = 1772532000) {
     return ObservedEdge{EdgeKey{*IpAddress::parse(from), *IpAddress::parse(to), p, port},
-                        EdgeStats{time, time + 2, 3, 420, true}};
+                        EdgeStats{time, time + 2, 3, 420, true, 0}, {}};
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -177,7 +178,7 @@ TEST_CASE("Zeek TSV: the other shared conn.logs", "[flows]") {
         REQUIRE(e);
         CHECK(e->stats.bytes == 552);
     }
-    SECTION("missing-syn: an SF connection is established") {
+    SECTION("missing-syn: SF, but history ^hADdFaf shows no SYN, so not established") {
         Aggregator agg;
         read_zeek_tsv(kZeekData + "/missing-syn/conn.log", agg);
         REQUIRE(agg.size() == 1);
@@ -185,7 +186,7 @@ TEST_CASE("Zeek TSV: the other shared conn.logs", "[flows]") {
         CHECK(e.key.responder == ip("125.190.109.199"));
         CHECK(e.key.responder_port == 80);
         CHECK(e.stats.bytes == 9515);
-        CHECK(e.stats.established);
+        CHECK_FALSE(e.stats.established);
     }
 }
 
@@ -220,6 +221,68 @@ TEST_CASE("Zeek TSV: concatenated logs with different #fields, ICMP and unsuppor
     auto v6 = find_edge(agg.edges(), "fd00:10::7", "fd00:20::5", Protocol::tcp, 443);
     REQUIRE(v6);
     CHECK(v6->stats.last_seen == 1400000201.5);
+}
+
+TEST_CASE("Zeek: history must show the handshake from both sides, conn_state alone is not enough", "[flows][evidence]") {
+    TempDir dir("flows-zeek");
+    // Each row on its own responder port; the last column says whether it must come out established.
+    struct Row {
+        const char* proto;
+        uint16_t port;
+        const char* state;
+        const char* history;
+        bool established;
+    };
+    const Row rows[] = {
+        {"tcp", 1001, "SF", "ShADadFf", true},    // the whole handshake, data, FIN both ways
+        {"tcp", 1002, "S1", "ShA", true},         // handshake completed, still open
+        {"tcp", 1003, "RSTO", "ShADdR", true},    // answered, then aborted by the originator
+        {"tcp", 1004, "SF", "^hADdFaf", false},   // flipped, SYN never seen (missing-syn)
+        {"tcp", 1005, "OTH", "^h", false},        // a lone SYN+ACK, flipped
+        {"tcp", 1006, "S1", "Sh", false},         // no ACK from the originator after the SYN+ACK
+        {"tcp", 1007, "SF", "DdAFaf", false},     // midstream, no handshake
+        {"tcp", 1008, "REJ", "Sr", false},        // refused
+        {"tcp", 1009, "SF", "-", true},           // history unset: conn_state decides
+        {"udp", 1010, "SF", "Dd", true},          // request and answer
+        {"udp", 1011, "SHR", "^d", false},        // a lone reply, flipped
+        {"udp", 1012, "SF", "^dD", true},         // flipped, but both sides sent
+        {"udp", 1013, "S0", "D", false},
+        {"udp", 1014, "SF", "d", false},          // only the responder sent
+    };
+    std::string tsv =
+        "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n"
+        "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tconn_state\thistory\n"
+        "#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tstring\n";
+    std::string json;
+    for (const auto& r : rows) {
+        tsv += fmt::format("1300000000.0\tC1\t10.1.0.5\t40000\t10.1.0.9\t{}\t{}\t{}\t{}\n", r.port, r.proto, r.state,
+                           r.history);
+        nlohmann::json j = {{"ts", 1300000000.0}, {"id.orig_h", "10.1.0.5"}, {"id.orig_p", 40000}, {"id.resp_h", "10.1.0.9"},
+                            {"id.resp_p", r.port}, {"proto", r.proto}, {"conn_state", r.state}};
+        if (std::string(r.history) != "-") j["history"] = r.history;
+        json += j.dump() + "\n";
+    }
+    Aggregator from_tsv, from_json;
+    read_zeek_tsv(dir.write("conn.log", tsv), from_tsv);
+    read_zeek_json(dir.write("conn.json", json), from_json);
+    for (const auto* agg : {&from_tsv, &from_json}) {
+        auto edges = agg->edges();
+        REQUIRE(edges.size() == std::size(rows));
+        for (const auto& r : rows) {
+            INFO(r.proto << "/" << r.port << " " << r.state << " " << r.history);
+            auto e = find_edge(edges, "10.1.0.5", "10.1.0.9", std::string(r.proto) == "tcp" ? Protocol::tcp : Protocol::udp,
+                               r.port);
+            REQUIRE(e);
+            CHECK(e->stats.established == r.established);
+        }
+    }
+    // Without a history column, conn_state alone decides as before.
+    Aggregator plain;
+    read_zeek_tsv(dir.write("plain.log",
+                            "#fields\tts\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tconn_state\n"
+                            "1300000000.0\t10.1.0.5\t40000\t10.1.0.9\t80\ttcp\tSF\n"),
+                  plain);
+    CHECK(plain.edges().front().stats.established);
 }
 
 TEST_CASE("Zeek TSV: progress is reported with the file's byte count", "[flows]") {

@@ -371,7 +371,7 @@ TEST_CASE("wardgate collect --duration stops by itself, alerts on site devices a
         old.records = 1;
         store.commit_file(old, {ObservedEdge{EdgeKey{*IpAddress::parse("10.110.0.21"), *IpAddress::parse("10.50.0.30"),
                                                      Protocol::tcp, 443},
-                                             EdgeStats{1.6e9, 1.6e9, 1, 100, true}}});
+                                             EdgeStats{1.6e9, 1.6e9, 1, 100, true, 0}, {}}});
     }
     const auto now = static_cast<uint32_t>(std::time(nullptr));
     LoggedChild collect({WARDGATE_BINARY, "collect", "--listen", "127.0.0.1:0", "--db", db.string(), "--flush-seconds", "1",

@@ -11,7 +11,9 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -187,6 +189,8 @@ TEST_CASE("conntrack events become one connection each, with the bytes of both d
     destroyed.original_bytes = 300;
     destroyed.reply_bytes = 1200;
     destroyed.reply_packets = 3;
+    destroyed.seen_reply = true;
+    destroyed.assured = true;  // TCP: the handshake completed
     auto b = flows.on_event(destroyed);
     REQUIRE(b);
     CHECK(b->connections == 0);  // counted at NEW already
@@ -200,6 +204,7 @@ TEST_CASE("conntrack events become one connection each, with the bytes of both d
     destroyed.id = 43;
     destroyed.reply_packets = 0;
     destroyed.reply_bytes = 0;
+    destroyed.seen_reply = destroyed.assured = false;
     auto c = flows.on_event(destroyed);
     REQUIRE(c);
     CHECK(c->connections == 1);
@@ -208,6 +213,120 @@ TEST_CASE("conntrack events become one connection each, with the bytes of both d
     ConntrackEvent sctp = created;
     sctp.l4proto = 132;
     CHECK_FALSE(flows.on_event(sctp));
+}
+
+TEST_CASE("conntrack updates and dumps report an open connection's answer and bytes, each once", "[observe]") {
+    ConntrackFlows flows;
+    ConntrackEvent e;
+    e.id = 7;
+    e.l4proto = 6;
+    e.source = ip("10.110.0.21");
+    e.destination = ip("10.50.0.10");
+    e.source_port = 40000;
+    e.destination_port = 104;
+    e.received = 1000;
+    Aggregator agg;
+    auto feed = [&](const ConntrackEvent& ev) {
+        auto r = flows.on_event(ev);
+        if (r) agg.add(*r);
+        return r;
+    };
+    REQUIRE(feed(e));  // NEW
+
+    ConntrackEvent update = e;
+    update.type = ConntrackEvent::Type::updated;
+    update.received = 1001;
+    update.seen_reply = true;  // a RST back sets it too: not an answer for TCP
+    CHECK_FALSE(feed(update));
+    update.assured = true;  // the handshake completed
+    auto answered = feed(update);
+    REQUIRE(answered);
+    CHECK(answered->connections == 0);
+    CHECK(answered->established);
+    CHECK(answered->bytes == 0);
+    CHECK_FALSE(feed(update));  // nothing new
+
+    ConntrackEvent dump = update;  // a dump of the table carries counters
+    dump.received = 1060;
+    dump.counters = true;
+    dump.original_bytes = 200;
+    dump.reply_bytes = 300;
+    auto first_dump = feed(dump);
+    REQUIRE(first_dump);
+    CHECK(first_dump->bytes == 500);
+    CHECK(first_dump->start == 1000);
+    CHECK(first_dump->duration == 60);
+    dump.reply_bytes = 600;
+    CHECK(feed(dump)->bytes == 300);
+    CHECK_FALSE(feed(dump));
+
+    ConntrackEvent destroyed = dump;
+    destroyed.type = ConntrackEvent::Type::destroyed;
+    destroyed.received = 1100;
+    destroyed.reply_bytes = 700;
+    CHECK(feed(destroyed)->bytes == 100);
+    CHECK(flows.open() == 0);
+    auto edges = agg.edges();
+    REQUIRE(edges.size() == 1);
+    CHECK(edges[0].stats.connections == 1);
+    CHECK(edges[0].stats.bytes == 900);
+    CHECK(edges[0].stats.established);
+    CHECK(edges[0].stats.days_seen == 1);
+
+    SECTION("an entry older than the listener is counted at its first dump") {
+        ConntrackEvent old = dump;
+        old.id = 8;
+        old.original_bytes = 1000;
+        old.reply_bytes = 0;
+        old.assured = false;
+        old.seen_reply = false;
+        auto r = flows.on_event(old);
+        REQUIRE(r);
+        CHECK(r->connections == 1);
+        CHECK(r->bytes == 1000);
+        CHECK_FALSE(r->established);
+        old.type = ConntrackEvent::Type::destroyed;
+        old.original_bytes = 1200;
+        auto end = flows.on_event(old);
+        CHECK(end->connections == 0);
+        CHECK(end->bytes == 200);
+    }
+    SECTION("a NEW event read after a dump that listed the entry counts nothing again") {
+        ConntrackEvent listed = dump;
+        listed.id = 11;
+        auto r = flows.on_event(listed);
+        REQUIRE(r);
+        CHECK(r->connections == 1);
+        ConntrackEvent created = e;
+        created.id = 11;
+        CHECK_FALSE(flows.on_event(created));
+        CHECK(flows.open() == 1);
+    }
+    SECTION("UDP and ICMP are answered by any reply; TCP refused with a RST is not") {
+        ConntrackEvent udp = e;
+        udp.id = 9;
+        udp.l4proto = 17;
+        udp.destination_port = 53;
+        REQUIRE(flows.on_event(udp));
+        udp.type = ConntrackEvent::Type::updated;
+        udp.seen_reply = true;
+        auto r = flows.on_event(udp);
+        REQUIRE(r);
+        CHECK(r->established);
+
+        ConntrackEvent refused = e;
+        refused.id = 10;
+        refused.destination_port = 23;
+        REQUIRE(flows.on_event(refused));
+        refused.type = ConntrackEvent::Type::destroyed;
+        refused.seen_reply = true;
+        refused.counters = true;
+        refused.reply_packets = 1;
+        refused.reply_bytes = 40;
+        auto end = flows.on_event(refused);
+        REQUIRE(end);
+        CHECK_FALSE(end->established);
+    }
 }
 
 TEST_CASE("conntrack NEW and DESTROY events of forwarded TCP and UDP carry the tuple and byte counters",
@@ -488,4 +607,128 @@ TEST_CASE("wardgate observe records into a store that wardgate flows reads, aler
         CHECK(a.at("port") == 23);
     }
     CHECK(alerted);
+}
+
+namespace {
+
+// A TCP connection from the device to a server through the gateway, left open: the
+// sockets belong to the namespaces they were opened in, whichever thread uses them.
+struct OpenConnection {
+    int listener = -1, client = -1, server = -1;
+    ~OpenConnection() {
+        for (int fd : {client, server, listener})
+            if (fd >= 0) ::close(fd);
+    }
+};
+
+int tcp_socket_in(const Netns& ns, const std::function<int(int)>& setup) {
+    return in_netns(ns, [&] {
+        int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (s < 0) throw std::runtime_error("socket");
+        timeval three{3, 0};
+        setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &three, sizeof three);
+        setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &three, sizeof three);
+        if (setup(s) < 0) {
+            ::close(s);
+            throw std::runtime_error(std::string("tcp setup in ") + ns.name() + ": " + std::strerror(errno));
+        }
+        return s;
+    });
+}
+
+// Connects, then sends `request` one way and `reply` back; true when both arrived.
+bool open_and_exchange(const GatewayTopology& t, OpenConnection& c, const std::string& request, const std::string& reply) {
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(11112);
+    inet_pton(AF_INET, "10.50.0.10", &to.sin_addr);
+    c.listener = tcp_socket_in(t.srv, [&](int s) {
+        int one = 1;
+        setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (::bind(s, reinterpret_cast<sockaddr*>(&to), sizeof to) < 0) return -1;
+        return ::listen(s, 4);
+    });
+    c.client = tcp_socket_in(t.dev, [&](int s) { return ::connect(s, reinterpret_cast<sockaddr*>(&to), sizeof to); });
+    c.server = ::accept4(c.listener, nullptr, nullptr, SOCK_CLOEXEC);
+    if (c.server < 0) return false;
+    auto pass = [](int from, int to_fd, const std::string& text) {
+        if (::send(from, text.data(), text.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(text.size())) return false;
+        std::string got(text.size(), '\0');
+        size_t have = 0;
+        while (have < got.size()) {
+            ssize_t n = ::recv(to_fd, got.data() + have, got.size() - have, 0);
+            if (n <= 0) return false;
+            have += static_cast<size_t>(n);
+        }
+        return got == text;
+    };
+    return pass(c.client, c.server, request) && pass(c.server, c.client, reply);
+}
+
+}  // namespace
+
+TEST_CASE("wardgate observe records a TCP exchange still open when it stops as answered, with its bytes",
+          "[observe][kernel][cli]") {
+    GatewayTopology t;
+    TempDir dir("observe-open");
+    track_connections(t.gw, "obs_open");  // with net.netfilter.nf_conntrack_acct=1
+    const auto db = dir.path / "observed.db", out = dir.path / "out.txt", err = dir.path / "err.txt",
+               pid = dir.path / "pid";
+    std::string cmd = fmt::format("ip netns exec {} sh -c 'echo $$ > {}; exec {} observe --db {} --conntrack "
+                                  "--flush-seconds 30 --duration 60 >{} 2>{}'",
+                                  t.gw.name(), pid.string(), WARDGATE_BINARY, db.string(), out.string(), err.string());
+    int status = -1;
+    std::thread runner([&] {
+        int rc = std::system(cmd.c_str());
+        status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+    });
+    struct Stop {
+        std::thread& runner;
+        std::filesystem::path pid;
+        void now() {
+            if (!runner.joinable()) return;
+            wardgate::testing::shell("kill -TERM $(cat " + pid.string() + ")");
+            runner.join();
+        }
+        ~Stop() { now(); }
+    } stop{runner, pid};
+    auto read_file = [](const std::filesystem::path& p) {
+        std::ifstream in(p);
+        std::stringstream s;
+        s << in.rdbuf();
+        return s.str();
+    };
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (read_file(err).find("observing") == std::string::npos && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(50ms);
+    REQUIRE(read_file(err).find("observing") != std::string::npos);
+
+    OpenConnection connection;
+    const std::string request(300, 'q'), reply(1200, 'r');
+    REQUIRE(open_and_exchange(t, connection, request, reply));
+    std::this_thread::sleep_for(500ms);
+    // Stopped before the connection ends and long before a flush: no DESTROY event, no
+    // counters in the events read; the last commit dumps the table for them.
+    stop.now();
+    INFO(read_file(out) << read_file(err));
+    CHECK(status == 0);
+    REQUIRE(t.gw.exec("conntrack -L -p tcp --dport 11112 2>/dev/null").find("ESTABLISHED") != std::string::npos);
+
+    std::string flows;
+    REQUIRE(wardgate::testing::shell(fmt::format("{} flows --db {} --format json", WARDGATE_BINARY, db.string()), &flows) == 0);
+    INFO(flows);
+    auto j = nlohmann::json::parse(flows);
+    bool found = false;
+    for (const auto& e : j) {
+        if (e.at("initiator").at("address") != "10.110.0.21" || e.at("responder").at("address") != "10.50.0.10" ||
+            e.at("port") != 11112)
+            continue;
+        found = true;
+        CHECK(e.at("connections") == 1);
+        CHECK(e.at("established") == true);
+        // Both directions' payload, IP and TCP headers included.
+        CHECK(e.at("bytes").get<uint64_t>() >= request.size() + reply.size());
+        CHECK(e.at("days_seen") == 1);
+    }
+    CHECK(found);
 }

@@ -15,12 +15,15 @@
 
 #include <unistd.h>
 
+#include "support/capture_writer.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_paths.hpp"
+#include "support/zeek_conn_log.hpp"
 #include "wardgate/flows/pcap.hpp"
 #include "wardgate/flows/readers.hpp"
 
 using namespace wardgate;
+using namespace wardgate::testing;  // capture_writer.hpp: packets and write_pcap
 using wardgate::testing::kSharedData;
 using wardgate::testing::TempDir;
 namespace fs = std::filesystem;
@@ -61,175 +64,30 @@ const PcapFlow* find_pcap_flow(const std::vector<PcapFlow>& flows, const char* f
     return nullptr;
 }
 
-// --- a minimal capture writer for hand-built packets -------------------------------
-
-using PacketBytes = std::vector<uint8_t>;
-
-void put16(PacketBytes& b, uint16_t v) {
-    b.push_back(static_cast<uint8_t>(v >> 8));
-    b.push_back(static_cast<uint8_t>(v));
-}
-void put32(PacketBytes& b, uint32_t v) {
-    put16(b, static_cast<uint16_t>(v >> 16));
-    put16(b, static_cast<uint16_t>(v));
-}
-void append(PacketBytes& b, const PacketBytes& more) { b.insert(b.end(), more.begin(), more.end()); }
-
-PacketBytes address_bytes(const char* text) {
-    auto a = *IpAddress::parse(text);
-    return PacketBytes(a.bytes.begin(), a.bytes.begin() + (a.family == Family::v4 ? 4 : 16));
-}
-
-PacketBytes tcp(uint16_t sport, uint16_t dport, uint8_t flags, size_t payload = 0) {
-    PacketBytes b;
-    put16(b, sport);
-    put16(b, dport);
-    put32(b, 1);
-    put32(b, 0);
-    b.push_back(5 << 4);
-    b.push_back(flags);
-    put16(b, 65535);
-    put32(b, 0);
-    b.resize(b.size() + payload, 'x');
-    return b;
-}
-
-PacketBytes udp(uint16_t sport, uint16_t dport, size_t payload = 0) {
-    PacketBytes b;
-    put16(b, sport);
-    put16(b, dport);
-    put16(b, static_cast<uint16_t>(8 + payload));
-    put16(b, 0);
-    b.resize(b.size() + payload, 'u');
-    return b;
-}
-
-PacketBytes ipv4(const char* src, const char* dst, uint8_t protocol, const PacketBytes& body, uint16_t id = 1,
-           uint16_t fragment = 0) {
-    PacketBytes b;
-    b.push_back(0x45);
-    b.push_back(0);
-    put16(b, static_cast<uint16_t>(20 + body.size()));
-    put16(b, id);
-    put16(b, fragment);
-    b.push_back(64);
-    b.push_back(protocol);
-    put16(b, 0);
-    append(b, address_bytes(src));
-    append(b, address_bytes(dst));
-    append(b, body);
-    return b;
-}
-
-// IPv6 with a hop-by-hop options header and, when fragment_offset >= 0, a fragment header.
-PacketBytes ipv6(const char* src, const char* dst, uint8_t protocol, const PacketBytes& body, int fragment_offset = -1,
-           bool more = false, uint32_t id = 7) {
-    PacketBytes ext;
-    uint8_t first_next = 0;  // hop-by-hop
-    uint8_t after_hop = fragment_offset >= 0 ? 44 : protocol;
-    ext.push_back(after_hop);
-    ext.push_back(0);  // 8 bytes
-    ext.resize(8, 0);
-    if (fragment_offset >= 0) {
-        ext.push_back(protocol);
-        ext.push_back(0);
-        put16(ext, static_cast<uint16_t>(fragment_offset << 3 | (more ? 1 : 0)));
-        put32(ext, id);
-    }
-    PacketBytes b;
-    put32(b, 0x60000000);
-    put16(b, static_cast<uint16_t>(ext.size() + body.size()));
-    b.push_back(first_next);
-    b.push_back(64);
-    append(b, address_bytes(src));
-    append(b, address_bytes(dst));
-    append(b, ext);
-    append(b, body);
-    return b;
-}
-
-PacketBytes ethernet(uint16_t type, const PacketBytes& payload, std::vector<std::pair<uint16_t, uint16_t>> tags = {}) {
-    PacketBytes b(12, 0x02);
-    for (auto [tpid, vlan] : tags) {
-        put16(b, tpid);
-        put16(b, vlan);
-    }
-    put16(b, type);
-    append(b, payload);
-    return b;
-}
-
-PacketBytes sll2(uint16_t type, const PacketBytes& payload) {
-    PacketBytes b;
-    put16(b, type);
-    put16(b, 0);
-    put32(b, 2);       // interface index
-    put16(b, 1);       // ARPHRD_ETHER
-    b.push_back(0);    // packet type: to us
-    b.push_back(6);    // address length
-    b.resize(20, 0);
-    append(b, payload);
-    return b;
-}
-
-PacketBytes sll(uint16_t type, const PacketBytes& payload) {
-    PacketBytes b;
-    put16(b, 0);
-    put16(b, 1);
-    put16(b, 6);
-    b.resize(14, 0);
-    put16(b, type);
-    append(b, payload);
-    return b;
-}
-
-struct Frame {
-    double time;
-    PacketBytes data;
-};
-
-// Classic pcap, little-endian, microsecond timestamps.
-std::string write_pcap(const fs::path& file, uint32_t link_type, const std::vector<Frame>& frames) {
-    auto le32 = [](std::string& s, uint32_t v) {
-        for (int i = 0; i < 4; ++i) s.push_back(static_cast<char>(v >> (8 * i)));
-    };
-    auto le16 = [](std::string& s, uint16_t v) {
-        s.push_back(static_cast<char>(v));
-        s.push_back(static_cast<char>(v >> 8));
-    };
-    std::string out;
-    le32(out, 0xa1b2c3d4);
-    le16(out, 2);
-    le16(out, 4);
-    le32(out, 0);
-    le32(out, 0);
-    le32(out, 262144);
-    le32(out, link_type);
-    for (const auto& f : frames) {
-        le32(out, static_cast<uint32_t>(f.time));
-        le32(out, static_cast<uint32_t>((f.time - static_cast<uint32_t>(f.time)) * 1e6 + 0.5));
-        le32(out, static_cast<uint32_t>(f.data.size()));
-        le32(out, static_cast<uint32_t>(f.data.size()));
-        out.append(f.data.begin(), f.data.end());
-    }
-    std::ofstream(file, std::ios::binary) << out;
-    return file.string();
-}
-
-constexpr uint8_t SYN = 0x02, ACK = 0x10, FIN = 0x01, RST = 0x04, PSH = 0x08;
 
 }  // namespace
 
 TEST_CASE("pcap: flows match Zeek's conn.log for the same captures", "[pcap]") {
     // Each case: the capture and the conn.log Zeek wrote for it, compared as sets of
-    // (initiator, responder, protocol, responder port) for TCP and UDP.
+    // (initiator, responder, protocol, responder port) for TCP and UDP. Where Zeek turned
+    // the roles around on one side's packets alone ('^' with no packet from the other: a
+    // lone SYN+ACK, a DHCP reply), the capture reader keeps the sender as the initiator,
+    // since one forged packet must not make an edge the other way.
     for (const char* name : {"wikipedia", "dhcp", "q-in-q", "missing-syn"}) {
         DYNAMIC_SECTION(name) {
             const std::string dir = kSharedData + "/zeek/" + name + "/";
-            Aggregator from_pcap, from_zeek;
+            Aggregator from_pcap;
             auto pcap_summary = read_flow_file(dir + name + ".pcap", from_pcap);
-            read_zeek_tsv(dir + "conn.log", from_zeek);
-            auto ours = tuples(from_pcap), zeeks = tuples(from_zeek);
+            std::set<EdgeTuple> zeeks;
+            for (const auto& row : zeek_conn_rows(dir + "conn.log")) {
+                const std::string& proto = row.at("proto");
+                if (proto != "tcp" && proto != "udp") continue;
+                const bool flip = zeek_flipped_one_sided(row);
+                const std::string from = row.at(flip ? "id.resp_h" : "id.orig_h"), to = row.at(flip ? "id.orig_h" : "id.resp_h");
+                zeeks.emplace(IpAddress::parse(from)->to_string(), IpAddress::parse(to)->to_string(), proto,
+                              static_cast<uint16_t>(std::stoi(row.at(flip ? "id.orig_p" : "id.resp_p"))));
+            }
+            auto ours = tuples(from_pcap);
             INFO("pcap:\n" << show(ours) << "conn.log:\n" << show(zeeks));
             CHECK(ours == zeeks);
             CHECK(pcap_summary.rows > 0);
@@ -240,14 +98,15 @@ TEST_CASE("pcap: flows match Zeek's conn.log for the same captures", "[pcap]") {
 }
 
 TEST_CASE("pcap: direction decided like Zeek where the handshake or the ports tell", "[pcap]") {
-    SECTION("missing-syn: the first packet is a SYN+ACK, so its receiver initiated") {
+    SECTION("missing-syn: the first packet is a SYN+ACK its receiver acknowledged, so the receiver initiated") {
         PcapSummary s;
         auto flows = flows_of(kSharedData + "/zeek/missing-syn/missing-syn.pcap", &s);
         auto* f = find_pcap_flow(flows, "141.42.64.125", "125.190.109.199", Protocol::tcp, 80);
         REQUIRE(f);
         CHECK(f->direction == DirectionSource::handshake);
-        CHECK_FALSE(f->handshake_missing);
-        CHECK(f->record.established);
+        // Established needs the SYN as well (Zeek's SF here rests on a handshake it did not see).
+        CHECK(f->handshake_missing);
+        CHECK_FALSE(f->record.established);
         CHECK(s.read.accepted == 1);
     }
     SECTION("wikipedia: a midstream HTTP connection is marked and pointed at port 80") {
@@ -267,12 +126,14 @@ TEST_CASE("pcap: direction decided like Zeek where the handshake or the ports te
         REQUIRE(dns);
         CHECK(dns->record.established);
     }
-    SECTION("dhcp: an offer from 67 to a client's 68 is a reply, one to broadcast is not") {
+    SECTION("dhcp: a lone offer from 67 to a client's 68 keeps its sender as the initiator, unanswered") {
         PcapSummary s;
         auto flows = flows_of(kSharedData + "/zeek/dhcp/dhcp.pcap", &s);
-        CHECK(find_pcap_flow(flows, "128.2.6.97", "128.2.6.152", Protocol::udp, 67));
+        auto* offer = find_pcap_flow(flows, "128.2.6.152", "128.2.6.97", Protocol::udp, 68);
+        REQUIRE(offer);
+        CHECK_FALSE(offer->record.established);
         CHECK(find_pcap_flow(flows, "128.2.6.152", "255.255.255.255", Protocol::udp, 68));
-        CHECK(s.udp_flipped == 2);
+        CHECK(s.udp_flipped == 0);
     }
 }
 
@@ -318,9 +179,12 @@ TEST_CASE("pcap: flows from nDPI's captures", "[pcap]") {
         auto* f = find_pcap_flow(flows, "10.99.8.88", "10.100.253.146", Protocol::udp, 161);  // nDPI: VLAN 1308
         REQUIRE(f);
         CHECK(f->record.established);
-        // nDPI keeps 10.231.2.134:161 -> 10.72.247.4:61088 as its first packet's direction;
-        // a packet from service port 161 to a client port is an SNMP response, so we flip it.
-        CHECK(find_pcap_flow(flows, "10.72.247.4", "10.231.2.134", Protocol::udp, 161));
+        // A lone packet from service port 161 to a client port (an SNMP response whose request
+        // was not captured) keeps its sender as the initiator, as nDPI shows it: unanswered,
+        // it is no evidence of the request.
+        auto* response = find_pcap_flow(flows, "10.231.2.134", "10.72.247.4", Protocol::udp, 61088);
+        REQUIRE(response);
+        CHECK_FALSE(response->record.established);
         CHECK(find_pcap_flow(flows, "205.83.36.228", "160.174.106.32", Protocol::udp, 162));
     }
     SECTION("pcapng TFTP: the request to 69, then transfer on two ephemeral ports") {
@@ -340,13 +204,9 @@ TEST_CASE("pcap: flows from nDPI's captures", "[pcap]") {
 }
 
 TEST_CASE("pcap: every nDPI flow is found, with listed exceptions", "[pcap]") {
-    // nDPI prints the client first. Where it keeps a UDP flow's first sender as client
-    // although that packet went from a service port to a client port, we flip it (a reply
-    // seen without its request); those are listed here by name and expected flipped.
-    const std::set<std::string> flipped = {
-        "snmp.pcap 10.231.2.134:161 -> 10.72.247.4:61088",
-        "syslog.pcap 195.120.165.134:514 -> 83.235.169.221:11000",
-    };
+    // nDPI prints the client first. Flows listed here by name are expected flipped (none
+    // now: a lone reply from a service port keeps its sender as the initiator, as in nDPI).
+    const std::set<std::string> flipped = {};
     // nDPI keys flows by VLAN as well; this connection was captured on VLAN 1506 and,
     // answers first, on VLAN 1906. Flows here are keyed by addresses and ports only, so
     // both are one connection, initiated by 10.186.117.194 (its first packet, VLAN 1506).
@@ -390,16 +250,17 @@ TEST_CASE("pcap: link types, VLAN and QinQ tags, IPv6 extension headers", "[pcap
                                {{1.0, ethernet(0x0800, syn("10.0.0.1", "10.0.0.2", 40000, 443), {{0x8100, 110}})},
                                 {1.1, ethernet(0x0800, synack("10.0.0.2", "10.0.0.1", 443, 40000),
                                                {{0x88a8, 5}, {0x8100, 110}})},
+                                {1.15, ethernet(0x0800, ipv4("10.0.0.1", "10.0.0.2", 6, tcp(40000, 443, ACK)), {{0x8100, 110}})},
                                 {1.2, ethernet(0x0800, syn("10.0.0.3", "10.0.0.4", 40001, 104), {{0x9100, 7}, {0x8100, 8}})},
                                 {1.3, ethernet(0x0806, PacketBytes(28, 0))}});
         PcapSummary s;
         auto flows = flows_of(file, &s);
         auto* f = find_pcap_flow(flows, "10.0.0.1", "10.0.0.2", Protocol::tcp, 443);
         REQUIRE(f);
-        CHECK(f->packets == 2);
+        CHECK(f->packets == 3);
         CHECK(f->record.established);
         CHECK(find_pcap_flow(flows, "10.0.0.3", "10.0.0.4", Protocol::tcp, 104));
-        CHECK(s.read.rows == 4);
+        CHECK(s.read.rows == 5);
         CHECK(s.read.skipped.at("not IPv4 or IPv6") == 1);
     }
     SECTION("Linux cooked SLL and SLL2, raw IP (101) and DLT_IPV6 (229)") {
@@ -455,8 +316,11 @@ TEST_CASE("pcap: TCP without a handshake and UDP direction heuristics", "[pcap]"
             {1.1, ipv4("10.4.0.1", "10.4.0.2", 6, tcp(51000, 2575, ACK, 10))},
             // Midstream between two unknown registered ports: the first packet's sender initiates.
             {1.2, ipv4("10.4.0.3", "10.4.0.4", 6, tcp(30001, 30002, ACK))},
-            // UDP: a reply from 53 to a client port flips; between two service ports it does not.
+            // UDP: a reply from 53 to a client port flips once the client speaks too; a lone one
+            // does not; between two service ports it does not.
             {1.3, ipv4("10.4.0.53", "10.4.0.9", 17, udp(53, 40000, 60))},
+            {1.35, ipv4("10.4.0.9", "10.4.0.53", 17, udp(40000, 53, 30))},
+            {1.38, ipv4("10.4.0.54", "10.4.0.9", 17, udp(53, 40001, 60))},
             {1.4, ipv4("10.4.0.7", "10.4.0.8", 17, udp(123, 123, 48))},
             // UDP from a service port to a multicast group never flips.
             {1.5, ipv4("10.4.0.10", "239.1.1.1", 17, udp(5353, 40000, 20))},
@@ -467,13 +331,14 @@ TEST_CASE("pcap: TCP without a handshake and UDP direction heuristics", "[pcap]"
     REQUIRE(hl7);
     CHECK(hl7->handshake_missing);
     CHECK(hl7->direction == DirectionSource::ports);
-    CHECK(hl7->record.established);  // data both ways
+    CHECK_FALSE(hl7->record.established);  // data both ways, but no handshake: Zeek's OTH
     CHECK(hl7->record.bytes == 110);
     auto* unknown = find_pcap_flow(flows, "10.4.0.3", "10.4.0.4", Protocol::tcp, 30002);
     REQUIRE(unknown);
     CHECK(unknown->direction == DirectionSource::first_packet);
     CHECK_FALSE(unknown->record.established);
     CHECK(find_pcap_flow(flows, "10.4.0.9", "10.4.0.53", Protocol::udp, 53));
+    CHECK(find_pcap_flow(flows, "10.4.0.54", "10.4.0.9", Protocol::udp, 40001));
     CHECK(find_pcap_flow(flows, "10.4.0.7", "10.4.0.8", Protocol::udp, 123));
     CHECK(find_pcap_flow(flows, "10.4.0.10", "239.1.1.1", Protocol::udp, 40000));
     CHECK(s.tcp_without_handshake == 2);

@@ -88,7 +88,8 @@ void run(const FlowsOptions& o) {
                                 {"last_seen", iso_time(e.stats.last_seen)},
                                 {"connections", e.stats.connections},
                                 {"bytes", e.stats.bytes},
-                                {"established", e.stats.established}};
+                                {"established", e.stats.established},
+                                {"days_seen", e.stats.days_seen}};
             if (!status.empty()) j["status"] = status;
             json.push_back(std::move(j));
         } else {

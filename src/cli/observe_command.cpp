@@ -76,7 +76,7 @@ void add_observe_command(CLI::App& app, int& exit_code) {
     auto* cmd = app.add_subcommand("observe", "Record flows on the gateway itself: conntrack events and packets its ruleset "
                                               "logs to NFLOG, committed to the baseline database periodically");
     add_store_options(*cmd, o->db, o->retention_days);
-    cmd->add_flag("--conntrack", o->conntrack, "Record connections from conntrack NEW/DESTROY events (source \"conntrack\")");
+    cmd->add_flag("--conntrack", o->conntrack, "Record connections from conntrack NEW/UPDATE/DESTROY events and table dumps (source \"conntrack\")");
     cmd->add_option("--nflog-group", o->nflog_group, "Record packets logged to this NFLOG group as denied attempts (source \"nflog\"); "
                                                      "the site's log_group")
         ->check(CLI::Range(0, 65535));

@@ -24,7 +24,7 @@ uint64_t tag_of(uint64_t hash) { return hash >> 32; }
 EdgeKey key_of(const FlowRecord& r) { return EdgeKey{r.initiator, r.responder, r.protocol, r.responder_port}; }
 
 EdgeStats stats_of(const FlowRecord& r) {
-    return EdgeStats{r.start, r.start + r.duration, r.connections, r.bytes, r.established};
+    return EdgeStats{r.start, r.start + r.duration, r.connections, r.bytes, r.established, 0};
 }
 
 // The defaulted operator== ends up calling memcmp for the address arrays; this is the hot loop's compare.
@@ -78,30 +78,62 @@ void Aggregator::make_room(size_t new_edges) {
     if (needed > entries_.capacity()) entries_.reserve(std::max(needed, entries_.capacity() * 2));
 }
 
-void Aggregator::fold_in(const EdgeKey& key, const EdgeStats& stats, uint64_t hash) {
+ObservedEdge& Aggregator::locate(const EdgeKey& key, uint64_t hash, bool& created) {
     const uint64_t tag = tag_of(hash);
     const size_t mask = slots_.size() - 1;
     for (size_t slot = first_slot(hash, slots_.size());; slot = (slot + 1) & mask) {
         uint64_t s = slots_[slot];
         if (s == 0) {
-            entries_.push_back({key, stats});
+            entries_.push_back({key, {}, {}});
             slots_[slot] = tag << 32 | entries_.size();
-            return;
+            created = true;
+            return entries_.back();
         }
         if (s >> 32 == tag) {
             ObservedEdge& edge = entries_[(s & 0xFFFFFFFFULL) - 1];
             if (same_key(edge.key, key)) {
-                fold(edge.stats, stats);
-                return;
+                created = false;
+                return edge;
             }
         }
     }
 }
 
+void Aggregator::fold_in(const EdgeKey& key, const FlowRecord& record, uint64_t hash) {
+    bool created = false;
+    ObservedEdge& edge = locate(key, hash, created);
+    if (created)
+        edge.stats = stats_of(record);
+    else
+        fold(edge.stats, stats_of(record));
+    // A record that only adds to a connection counted earlier (connections 0) adds no day.
+    if (record.connections > 0 && edge.days.insert(utc_day(record.start)))
+        edge.stats.days_seen = static_cast<uint32_t>(edge.days.size());
+}
+
+void Aggregator::fold_in(const ObservedEdge& from, uint64_t hash) {
+    bool created = false;
+    ObservedEdge& edge = locate(from.key, hash, created);
+    if (created) {
+        edge.stats = from.stats;
+        edge.days = from.days;
+    } else {
+        fold(edge.stats, from.stats);
+        edge.days.merge(from.days);
+    }
+    edge.stats.days_seen = static_cast<uint32_t>(edge.days.size());
+}
+
 void Aggregator::add(const FlowRecord& r) {
     make_room(1);
     EdgeKey key = key_of(r);
-    fold_in(key, stats_of(r), mixed_hash(key));
+    fold_in(key, r, mixed_hash(key));
+    ++records_;
+}
+
+void Aggregator::add(const ObservedEdge& edge) {
+    make_room(1);
+    fold_in(edge, mixed_hash(edge.key));
     ++records_;
 }
 
@@ -123,7 +155,7 @@ void Aggregator::add(std::span<const FlowRecord> records) {
             uint64_t s = slots_[first_slot(hashes[i], slots_.size())];
             if (s != 0 && s >> 32 == tag_of(hashes[i])) __builtin_prefetch(&entries_[(s & 0xFFFFFFFFULL) - 1]);
         }
-        for (size_t i = 0; i < n; ++i) fold_in(keys[i], stats_of(records[i]), hashes[i]);
+        for (size_t i = 0; i < n; ++i) fold_in(keys[i], records[i], hashes[i]);
         records_ += n;
         records = records.subspan(n);
     }
@@ -137,7 +169,7 @@ void Aggregator::merge(const Aggregator& other) {
         return;
     }
     make_room(other.entries_.size());
-    for (const auto& edge : other.entries_) fold_in(edge.key, edge.stats, mixed_hash(edge.key));
+    for (const auto& edge : other.entries_) fold_in(edge, mixed_hash(edge.key));
     records_ += other.records_;
 }
 

@@ -114,6 +114,26 @@ inline bool zeek_established(std::string_view state) {
     return state == "SF" || state == "S1" || state == "S2" || state == "S3" || state == "RSTO" || state == "RSTR";
 }
 
+// Zeek's history, where the log has it, must show the answer from both sides as well:
+// TCP a SYN from the originator ('S'), a SYN+ACK back ('h') and the originator's ACK or
+// data ('A', 'D'); UDP and ICMP data from both ('D', 'd'). When Zeek flipped the roles
+// ('^') orig and resp are already swapped; a flipped lone packet fails these checks.
+inline bool zeek_history_established(std::string_view history, Protocol protocol) {
+    bool orig_syn = false, resp_syn_ack = false, orig_ack = false, orig_data = false, resp_data = false;
+    for (char c : history) {
+        switch (c) {
+            case 'S': orig_syn = true; break;
+            case 'h': resp_syn_ack = true; break;
+            case 'A': orig_ack = true; break;
+            case 'D': orig_data = true; break;
+            case 'd': resp_data = true; break;
+            default: break;
+        }
+    }
+    if (protocol == Protocol::tcp) return orig_syn && resp_syn_ack && (orig_ack || orig_data);
+    return orig_data && resp_data;
+}
+
 // The value as it appears in a message: quoted, shortened when long.
 std::string quote_value(std::string_view value);
 

@@ -47,6 +47,8 @@ std::string_view decode_transport(uint8_t protocol, Cursor c, uint64_t ip_payloa
             out.src_port = be16(c.p);
             out.dst_port = be16(c.p + 2);
             out.tcp_flags = c.p[13];
+            out.tcp_seq = be32(c.p + 4);
+            out.tcp_ack = be32(c.p + 8);
             uint64_t header = static_cast<uint64_t>(c.p[12] >> 4) * 4;
             out.payload = ip_payload > header ? ip_payload - header : 0;
             return {};

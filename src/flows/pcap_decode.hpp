@@ -16,6 +16,7 @@ struct DecodedPacket {
     uint8_t ip_protocol = 0;   // 6, 17, 1 or 58
     uint16_t src_port = 0, dst_port = 0;
     uint8_t tcp_flags = 0;
+    uint32_t tcp_seq = 0, tcp_ack = 0;
     uint8_t icmp_type = 0;
     uint64_t payload = 0;      // transport payload bytes, from the IP length fields
     // Fragments: only the first carries the transport header. A later fragment has

@@ -10,13 +10,8 @@ constexpr size_t kMaxFragments = 4096;      // first fragments remembered for th
 constexpr double kFragmentTimeout = 30;     // seconds a first fragment waits for the rest
 
 constexpr std::string_view kOrphanFragment = "IP fragment whose first fragment was not captured";
-
-// Replies name the other side as the initiator: echo, timestamp, information and
-// address mask replies; ICMPv6 echo reply and neighbour advertisement.
-bool is_icmp_reply(uint8_t ip_protocol, uint8_t type) {
-    if (ip_protocol == 1) return type == 0 || type == 14 || type == 16 || type == 18;
-    return type == 129 || type == 136;
-}
+constexpr std::string_view kGroupSource = "source address is multicast or broadcast";
+constexpr std::string_view kHousekeeping = "ICMPv6 neighbour discovery or multicast listener message";
 
 // Multicast and limited broadcast addresses only ever receive: they cannot have initiated.
 bool is_group_address(const IpAddress& a) {
@@ -48,25 +43,68 @@ void FlowTable::expire(double now) {
     }
 }
 
-void FlowTable::end(FlowList::iterator it) {
-    const Flow& f = *it;
+PcapFlow FlowTable::describe(const Flow& f) {
     PcapFlow out;
-    const bool low_initiated = f.initiator == 0;
+    int initiator = f.first_sender;
+    bool established = false;
+    DirectionSource direction = DirectionSource::first_packet;
+    const bool both_spoke = f.sent[0] && f.sent[1];
+    uint64_t bytes = f.bytes;
+    if (f.key.protocol == 6) {
+        const TcpEvidence& t = f.tcp;
+        bytes = t.bytes();
+        if (t.opener >= 0) {
+            initiator = t.opener;
+            direction = DirectionSource::handshake;
+            established = t.handshake_complete();
+        } else {
+            out.handshake_missing = true;
+            ++summary_.tcp_without_handshake;
+            if (t.syn_acker >= 0 && t.syn_ack_acked) {
+                // The SYN was not captured, but its receiver acknowledged the SYN+ACK.
+                initiator = 1 - t.syn_acker;
+                direction = DirectionSource::handshake;
+            } else if (t.side[0].spoke && t.side[1].spoke) {
+                // Midstream, both sides talking (a RST does not count: any host sends one to a
+                // forged packet): the ports are the best guess. Never established, as Zeek's OTH.
+                int responder = responder_by_ports(f.key.low_port, f.key.high_port);
+                if (responder >= 0) {
+                    initiator = 1 - responder;
+                    direction = DirectionSource::ports;
+                }
+            }
+        }
+    } else if (f.key.protocol == 17) {
+        established = both_spoke;
+        if (both_spoke && f.first_is_reply) {  // the request came before the capture did
+            initiator = 1 - f.first_sender;
+            direction = DirectionSource::ports;
+            ++summary_.udp_flipped;
+        }
+    } else {
+        if (f.icmp.requester >= 0) initiator = f.icmp.requester;
+        established = f.icmp.answered[initiator];
+    }
+    const bool low_initiated = initiator == 0;
     out.record.initiator = low_initiated ? f.key.low : f.key.high;
     out.record.responder = low_initiated ? f.key.high : f.key.low;
     out.record.protocol = static_cast<Protocol>(f.key.protocol);
     out.record.responder_port = low_initiated ? f.key.high_port : f.key.low_port;
     out.record.start = f.first;
     out.record.duration = f.last - f.first;
-    out.record.bytes = f.bytes;
-    out.record.established = f.key.protocol == 6 ? (f.syn_ack || (f.data[0] && f.data[1])) : f.sent[1 - f.initiator];
-    out.direction = f.direction;
-    out.handshake_missing = f.handshake_missing;
+    out.record.bytes = bytes;
+    out.record.established = established;
+    out.direction = direction;
     out.packets = f.packets;
+    return out;
+}
+
+void FlowTable::end(FlowList::iterator it) {
+    PcapFlow out = describe(*it);
     ++summary_.read.accepted;
     if (sink_) sink_(out);
-    index_.erase(f.key);
-    lanes_[f.lane].erase(it);
+    index_.erase(it->key);
+    lanes_[it->lane].erase(it);
 }
 
 // The table is full: the least recently active flow ends early.
@@ -86,32 +124,14 @@ FlowTable::FlowList::iterator FlowTable::start(const FlowKey& key, int sender, c
     Flow f;
     f.key = key;
     f.first = f.last = time;
-    f.initiator = sender;
+    f.first_sender = sender;
     if (key.protocol == 6) {
         f.lane = tcp_open;
-        const bool syn = p.tcp_flags & kTcpSyn, ack = p.tcp_flags & kTcpAck;
-        if (syn) {
-            f.direction = DirectionSource::handshake;
-            if (ack) f.initiator = 1 - sender;  // a SYN+ACK answers the initiator
-        } else {
-            f.handshake_missing = true;
-            ++summary_.tcp_without_handshake;
-            int responder = responder_by_ports(key.low_port, key.high_port);
-            if (responder >= 0) {
-                f.initiator = 1 - responder;
-                f.direction = DirectionSource::ports;
-            }
-        }
     } else if (key.protocol == 17) {
         f.lane = udp;
-        if (is_service_port(p.src_port) && !is_service_port(p.dst_port) && !is_group_address(p.dst)) {
-            f.initiator = 1 - sender;  // the first packet seen is a reply
-            f.direction = DirectionSource::ports;
-            ++summary_.udp_flipped;
-        }
+        f.first_is_reply = is_service_port(p.src_port) && !is_service_port(p.dst_port) && !is_group_address(p.dst);
     } else {
         f.lane = icmp;
-        if (is_icmp_reply(p.ip_protocol, p.icmp_type)) f.initiator = 1 - sender;
     }
     auto& list = lanes_[f.lane];
     list.push_back(f);
@@ -127,12 +147,13 @@ void FlowTable::update(FlowList::iterator it, int sender, const DecodedPacket& p
     f.bytes += p.payload;
     ++f.packets;
     f.sent[sender] = true;
-    if (p.payload > 0) f.data[sender] = true;
     Lane lane = f.lane;
     if (f.key.protocol == 6) {
-        if ((p.tcp_flags & (kTcpSyn | kTcpAck)) == (kTcpSyn | kTcpAck)) f.syn_ack = true;
+        f.tcp.add(sender, p);
         if (p.tcp_flags & kTcpFin) f.fin[sender] = true;
         if ((p.tcp_flags & kTcpRst) || (f.fin[0] && f.fin[1])) lane = closing;
+    } else if (f.key.protocol == 1) {
+        if (p.has_ports) f.icmp.add(sender, p.ip_protocol, p.icmp_type);
     }
     auto& to = lanes_[lane];
     to.splice(to.end(), lanes_[f.lane], it);
@@ -163,6 +184,9 @@ std::string_view FlowTable::add(const DecodedPacket& p, double time) {
         return {};
     }
 
+    // A group address never sends; such a source is forged or broken.
+    if (is_group_address(p.src)) return kGroupSource;
+    if (is_icmpv6_housekeeping(p.ip_protocol, p.icmp_type)) return kHousekeeping;
     const bool icmp_packet = p.ip_protocol == 1 || p.ip_protocol == 58;
     const uint16_t src_port = icmp_packet ? 0 : p.src_port;
     const uint16_t dst_port = icmp_packet ? 0 : p.dst_port;
@@ -182,7 +206,8 @@ std::string_view FlowTable::add(const DecodedPacket& p, double time) {
         it = start(key, sender, p, time);
     } else {
         it = found->second;
-        const bool new_syn = key.protocol == 6 && (p.tcp_flags & (kTcpSyn | kTcpAck)) == kTcpSyn;
+        const bool new_syn = key.protocol == 6 && (p.tcp_flags & (kTcpSyn | kTcpAck)) == kTcpSyn &&
+                             !it->tcp.is_retransmitted_syn(sender, p);
         if (it->lane == closing && new_syn) {  // the port pair is reused for a new connection
             end(it);
             it = start(key, sender, p, time);

@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "pcap_decode.hpp"
+#include "pcap_evidence.hpp"
 #include "wardgate/flows/pcap.hpp"
 
 namespace wardgate::flows_internal {
@@ -41,15 +42,16 @@ private:
     // Timeout classes; each list is ordered by last activity, oldest first.
     enum Lane { tcp_open, udp, icmp, closing, lane_count };
 
+    // Who initiated is decided when the flow ends, from all its packets.
     struct Flow {
         FlowKey key;
-        int initiator = 0;       // 0: key.low initiated, 1: key.high
-        DirectionSource direction = DirectionSource::first_packet;
-        bool handshake_missing = false;
+        int first_sender = 0;    // 0: key.low sent the first packet, 1: key.high
+        bool first_is_reply = false;  // UDP: the first packet went from a service port to a client port
         double first = 0, last = 0;
-        uint64_t bytes = 0, packets = 0;
-        std::array<bool, 2> sent{}, data{}, fin{};
-        bool syn_ack = false;
+        uint64_t bytes = 0, packets = 0;  // bytes: UDP and ICMP payload (TCP counts in tcp)
+        std::array<bool, 2> sent{}, fin{};
+        TcpEvidence tcp;
+        IcmpEvidence icmp;
         Lane lane = tcp_open;
     };
     using FlowList = std::list<Flow>;
@@ -74,6 +76,7 @@ private:
 
     double timeout(Lane lane) const;
     void expire(double now);
+    PcapFlow describe(const Flow& f);
     void end(FlowList::iterator it);
     void make_room();
     FlowList::iterator start(const FlowKey& key, int sender, const DecodedPacket& packet, double time);

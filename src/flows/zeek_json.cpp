@@ -157,12 +157,16 @@ ReadSummary read_zeek_json_text(const std::string& name, std::string_view text, 
             if (!state->is_string()) row.bad("conn_state", *state, "a string");
             r.established = flows_internal::zeek_established(state->get_ref<const std::string&>());
         }
+        const json* history = row.find("history");
+        if (history && !history->is_string()) row.bad("history", *history, "a string");
 
         ++summary.rows;
         if (proto != "tcp" && proto != "udp" && proto != "icmp") {
             ++summary.skipped[std::string(flows_internal::kSkipProtocol)];
         } else {
             r.protocol = proto == "tcp" ? Protocol::tcp : proto == "udp" ? Protocol::udp : Protocol::icmp;
+            if (r.established && history)
+                r.established = flows_internal::zeek_history_established(history->get_ref<const std::string&>(), r.protocol);
             if (r.protocol == Protocol::icmp) r.responder_port = 0;
             local.add(r);
             ++summary.accepted;

@@ -132,6 +132,7 @@ void ZeekTsvReader::fields(std::string_view value, const char* line_begin) {
     next.orig_bytes = find("orig_bytes", false);
     next.resp_bytes = find("resp_bytes", false);
     next.conn_state = find("conn_state", false);
+    next.history = find("history", false);
     set_layout(std::move(next));
 }
 
@@ -188,7 +189,6 @@ void ZeekTsvReader::row(const Line& line) {
         if (!parse_unsigned(views_[column], bytes)) bad(column, "a byte count");
         r.bytes += bytes;
     }
-    r.established = layout_.conn_state >= 0 && zeek_established(views_[layout_.conn_state]);
 
     ++summary_.rows;
     auto protocol = zeek_protocol(views_[layout_.proto]);
@@ -197,6 +197,9 @@ void ZeekTsvReader::row(const Line& line) {
         return;
     }
     r.protocol = *protocol;
+    r.established = layout_.conn_state >= 0 && zeek_established(views_[layout_.conn_state]);
+    if (r.established && is_set(layout_.history) && views_[layout_.history] != "(empty)")
+        r.established = zeek_history_established(views_[layout_.history], r.protocol);
     if (r.protocol == Protocol::icmp) r.responder_port = 0;  // Zeek puts the ICMP code there
     ++pending_;
     ++summary_.accepted;

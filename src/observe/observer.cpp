@@ -50,12 +50,7 @@ void Observer::poll_once(int timeout_ms) {
     if (r < 0 && errno != EINTR) throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
     // Read regardless of revents: an overrun shows as POLLERR, and reading is cheap when empty.
     if (conntrack_) {
-        conntrack_->read([&](const ConntrackEvent& e) {
-            if (auto rec = flows_.on_event(e)) {
-                pending_.add(*rec);
-                ++summary_.records;
-            }
-        });
+        conntrack_->read([&](const ConntrackEvent& e) { take(e); });
         summary_.conntrack_events = conntrack_->events();
         summary_.conntrack_lost = conntrack_->lost_events();
     }
@@ -116,7 +111,23 @@ void Observer::commit(const std::string& source, const std::string& format, Aggr
     edges = Aggregator{};
 }
 
+void Observer::take(const ConntrackEvent& e) {
+    if (auto rec = flows_.on_event(e)) {
+        pending_.add(*rec);
+        ++summary_.records;
+    }
+}
+
 void Observer::flush() {
+    if (conntrack_) {
+        // Events carry no byte counters until DESTROY: a dump brings those of the connections
+        // still open into this commit.
+        try {
+            conntrack_->dump([&](const ConntrackEvent& e) { take(e); });
+        } catch (const ObserveError& e) {
+            spdlog::warn("{}; the bytes of open connections are reported when they end", e.what());
+        }
+    }
     commit(kConntrackSource, "conntrack", pending_, false);
     commit(kDeniedSource, "nflog", pending_denied_, true);
     denied_rule_.clear();

@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "../flows/field_parse.hpp"
+#include "day_blob.hpp"
 #include "sqlite.hpp"
 #include "wardgate/flows/aggregator.hpp"
 
@@ -19,7 +20,8 @@ namespace {
 
 // 2: no index on last_seen. Keeping it cost an index update on every ingested edge, while
 // only the rare age-out scan used it.
-constexpr int kSchemaVersion = 2;
+// 3: edges.days, the distinct UTC days each edge was seen (see day_blob.hpp).
+constexpr int kSchemaVersion = 3;
 
 // Addresses are stored as 4- or 16-byte blobs (compact, and they sort by address).
 constexpr const char* kSchema = R"sql(
@@ -34,6 +36,7 @@ CREATE TABLE IF NOT EXISTS edges (
     connections INTEGER NOT NULL,
     bytes       INTEGER NOT NULL,
     established INTEGER NOT NULL,
+    days        BLOB    NOT NULL DEFAULT x'',
     PRIMARY KEY (initiator, responder, protocol, port, source)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS edges_by_responder ON edges (responder);
@@ -60,7 +63,7 @@ CREATE TABLE IF NOT EXISTS alert_marks (
 )sql";
 
 constexpr const char* kEdgeColumns =
-    "initiator, responder, protocol, port, source, first_seen, last_seen, connections, bytes, established";
+    "initiator, responder, protocol, port, source, first_seen, last_seen, connections, bytes, established, days";
 
 double now_seconds() {
     return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -173,15 +176,32 @@ BaselineStore::BaselineStore(const std::filesystem::path& db) : impl_(std::make_
     // A file with a million new edges touches pages all over both B-trees; with SQLite's 2 MiB
     // default cache nearly every one of them is read back, and ingest slows by two orders.
     store_internal::exec(h, "PRAGMA cache_size=-65536");
-    Statement version(h, "PRAGMA user_version");
-    version.step();
-    int64_t found = version.integer(0);
+    auto schema_version = [h] {
+        Statement version(h, "PRAGMA user_version");
+        version.step();
+        return version.integer(0);
+    };
+    // Read without keeping the statement open: an open read would pin this connection's
+    // snapshot, and the write transaction below would then fail at once, instead of waiting,
+    // when another process (an ingest that just created the file) wrote in between.
+    int64_t found = schema_version();
     if (found > kSchemaVersion)
         throw StoreError(db.string() + ": written by a newer wardgate (schema " + std::to_string(found) + ")");
+    store_internal::register_day_functions(h);
     if (found < kSchemaVersion) {
         Transaction t(h);
         store_internal::exec(h, kSchema);
         store_internal::exec(h, "DROP INDEX IF EXISTS edges_by_last_seen");
+        bool has_days = false;
+        {
+            Statement column(h, "SELECT 1 FROM pragma_table_info('edges') WHERE name = 'days'");
+            has_days = column.step();
+        }
+        if (!has_days) {
+            // Which days older edges were seen on is lost; the day of first_seen surely is one.
+            store_internal::exec(h, "ALTER TABLE edges ADD COLUMN days BLOB NOT NULL DEFAULT x''");
+            store_internal::exec(h, "UPDATE edges SET days = wardgate_day_of(first_seen)");
+        }
         store_internal::exec(h, ("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
         t.commit();
     }
@@ -218,19 +238,23 @@ CommitResult BaselineStore::commit_file(const IngestedFile& ingested, const std:
         result.new_edges.push_back({e, seen == StoreKeys::Seen::pair});
     }
     Statement upsert(h, std::string("INSERT INTO edges (") + kEdgeColumns +
-                            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                             "ON CONFLICT (initiator, responder, protocol, port, source) DO UPDATE SET "
                             "first_seen = min(first_seen, excluded.first_seen), "
                             "last_seen = max(last_seen, excluded.last_seen), "
                             "connections = connections + excluded.connections, "
                             "bytes = bytes + excluded.bytes, "
-                            "established = max(established, excluded.established)");
+                            "established = max(established, excluded.established), "
+                            "days = wardgate_days_union(days, excluded.days)");
+    std::string days;
     for (const auto& e : edges) {
         upsert.bind(1, e.key.initiator).bind(2, e.key.responder);
         upsert.bind(3, static_cast<int64_t>(e.key.protocol)).bind(4, static_cast<int64_t>(e.key.responder_port));
         upsert.bind(5, ingested.source).bind(6, e.stats.first_seen).bind(7, e.stats.last_seen);
         upsert.bind(8, static_cast<int64_t>(e.stats.connections)).bind(9, static_cast<int64_t>(e.stats.bytes));
         upsert.bind(10, static_cast<int64_t>(e.stats.established ? 1 : 0));
+        days = store_internal::encode_days(e.days);
+        upsert.bind_blob(11, days.data(), days.size());
         upsert.step();
         upsert.reset();
     }
@@ -253,6 +277,15 @@ uint64_t BaselineStore::age_out(double cutoff) {
     s.bind(1, cutoff);
     s.step();
     auto removed = static_cast<uint64_t>(sqlite3_changes64(h));
+    // Days before the cutoff go too, so an edge's days stay within the retention. Only rows
+    // holding such a day compare below the cutoff's blob (see day_blob.hpp).
+    const uint32_t first_kept = utc_day(cutoff);
+    DaySet cutoff_day;
+    cutoff_day.insert(first_kept);
+    const std::string cutoff_blob = store_internal::encode_days(cutoff_day);
+    Statement days(h, "UPDATE edges SET days = wardgate_days_from(days, ?) WHERE days < ? AND length(days) > 0");
+    days.bind(1, static_cast<int64_t>(first_kept)).bind_blob(2, cutoff_blob.data(), cutoff_blob.size());
+    days.step();
     Statement batches(h, "DELETE FROM ingested_files WHERE format IN ('netflow', 'conntrack', 'nflog') AND ingested_at < ?");
     batches.bind(1, cutoff);
     batches.step();
@@ -299,6 +332,8 @@ std::vector<StoredEdge> BaselineStore::query(const EdgeQuery& q) const {
         e.stats.connections = static_cast<uint64_t>(s.integer(7));
         e.stats.bytes = static_cast<uint64_t>(s.integer(8));
         e.stats.established = s.integer(9) != 0;
+        e.days = s.days(10);
+        e.stats.days_seen = static_cast<uint32_t>(e.days.size());
         out.push_back(std::move(e));
     }
     return out;
@@ -315,8 +350,10 @@ std::vector<ObservedEdge> BaselineStore::edges(const EdgeQuery& q) const {
             s.connections += e.stats.connections;
             s.bytes += e.stats.bytes;
             s.established = s.established || e.stats.established;
+            out.back().days.merge(e.days);
+            s.days_seen = static_cast<uint32_t>(out.back().days.size());
         } else {
-            out.push_back({e.key, e.stats});
+            out.push_back({e.key, e.stats, std::move(e.days)});
         }
     }
     // SQLite sorts addresses as blobs (v4 before v6 only by length); sort by EdgeKey as everywhere else.
@@ -325,25 +362,7 @@ std::vector<ObservedEdge> BaselineStore::edges(const EdgeQuery& q) const {
 }
 
 void BaselineStore::merge_into(Aggregator& out, const EdgeQuery& q) const {
-    for (const auto& e : query(q)) {
-        FlowRecord r;
-        r.initiator = e.key.initiator;
-        r.responder = e.key.responder;
-        r.protocol = e.key.protocol;
-        r.responder_port = e.key.responder_port;
-        r.start = e.stats.first_seen;
-        r.duration = e.stats.last_seen - e.stats.first_seen;
-        r.bytes = e.stats.bytes;
-        r.established = e.stats.established;
-        // FlowRecord counts in 32 bits; an edge past that is split over several records.
-        uint64_t left = e.stats.connections;
-        do {
-            r.connections = static_cast<uint32_t>(std::min<uint64_t>(left, UINT32_MAX));
-            out.add(r);
-            left -= r.connections;
-            r.bytes = 0;
-        } while (left > 0);
-    }
+    for (auto& e : query(q)) out.add(ObservedEdge{e.key, e.stats, std::move(e.days)});
 }
 
 std::vector<IngestedFile> BaselineStore::files() const {

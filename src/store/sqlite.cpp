@@ -1,5 +1,7 @@
 #include "sqlite.hpp"
 
+#include "day_blob.hpp"
+
 #include <cstring>
 
 namespace wardgate::store_internal {
@@ -53,6 +55,11 @@ Statement& Statement::bind_blob(int index, const void* data, size_t size) {
 
 Statement& Statement::bind(int index, const IpAddress& a) {
     return bind_blob(index, a.bytes.data(), a.family == Family::v4 ? 4 : 16);
+}
+
+DaySet Statement::days(int column) const {
+    const void* blob = sqlite3_column_blob(stmt_.get(), column);
+    return decode_days(blob, blob ? static_cast<size_t>(sqlite3_column_bytes(stmt_.get(), column)) : 0);
 }
 
 bool Statement::step() {

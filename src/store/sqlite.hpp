@@ -39,6 +39,7 @@ public:
     double real(int column) const { return sqlite3_column_double(stmt_.get(), column); }
     std::string text(int column) const;
     IpAddress address(int column) const;
+    DaySet days(int column) const;  // a day blob (day_blob.hpp)
     bool is_null(int column) const { return sqlite3_column_type(stmt_.get(), column) == SQLITE_NULL; }
 
 private:

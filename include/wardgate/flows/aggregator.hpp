@@ -1,6 +1,6 @@
 #pragma once
 // Folds FlowRecords into edges keyed by (initiator, responder, protocol, responder port).
-// Memory grows with distinct edges, not with records.
+// Memory grows with distinct edges (and the distinct days each was seen), not with records.
 #include <span>
 #include <vector>
 
@@ -14,6 +14,8 @@ public:
     // Same as add() for each record; faster for bulk ingest because the lookups of
     // neighbouring records overlap their memory accesses.
     void add(std::span<const FlowRecord> records);
+    // Folds in an edge aggregated elsewhere (a stored baseline), with its days.
+    void add(const ObservedEdge& edge);
     void merge(const Aggregator& other);
     // Takes other's edges wholesale when this is empty (the common "read one file" case).
     void merge(Aggregator&& other);
@@ -25,8 +27,11 @@ public:
     std::vector<ObservedEdge> edges() const;
 
 private:
-    // Adds stats to the key's edge, creating it if new. hash is mixed_hash(key).
-    void fold_in(const EdgeKey& key, const EdgeStats& stats, uint64_t hash);
+    // Adds a record to its edge, creating the edge if new. hash is mixed_hash(key).
+    void fold_in(const EdgeKey& key, const FlowRecord& record, uint64_t hash);
+    void fold_in(const ObservedEdge& edge, uint64_t hash);
+    // The key's edge; a new one (key only, zero stats) when `created` comes back true.
+    ObservedEdge& locate(const EdgeKey& key, uint64_t hash, bool& created);
     void make_room(size_t new_edges);
     void rehash(size_t slot_count);
 

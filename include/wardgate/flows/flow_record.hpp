@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "wardgate/core/net.hpp"
+#include "wardgate/flows/day_set.hpp"
 
 namespace wardgate {
 
@@ -51,6 +52,7 @@ struct EdgeStats {
 struct ObservedEdge {
     EdgeKey key;
     EdgeStats stats;
+    DaySet days;  // stats.days_seen == days.size() once the aggregator built it
 };
 
 }  // namespace wardgate

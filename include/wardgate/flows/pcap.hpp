@@ -5,15 +5,27 @@
 // (12, 14, 101, 228, 229), Linux cooked SLL (113) and SLL2 (276), BSD loopback (0).
 // IPv4 and IPv6 (extension headers skipped); TCP, UDP, ICMP and ICMPv6 (as icmp).
 //
-// Who initiated a connection:
-//  - TCP: a SYN without ACK names its sender; a SYN+ACK names its receiver. A connection
-//    whose handshake was not captured (it began before the capture) is marked and its
-//    responder guessed from the ports, see responder_by_ports(); when the ports do not
-//    decide, the sender of its first packet is taken as the initiator.
-//  - UDP: the sender of the first packet, unless its source port is a service port and
-//    the destination port is not, and the destination is unicast: then the first packet
-//    is a reply (a DNS answer, a DHCP offer) and the roles flip.
-//  - ICMP: the sender of the first packet, unless it is a reply type (echo reply...).
+// Who initiated a connection, and whether it was answered, is decided when the flow ends
+// and only on evidence from both sides: a packet anyone can forge alone (a SYN+ACK, a
+// reply from a service port, an echo reply) never establishes a flow nor turns its
+// direction around; such a flow keeps its first packet's sender as the initiator.
+//  - TCP: a SYN without ACK names its sender. Established only when the handshake
+//    completed: that SYN, a SYN+ACK back, then an ACK or data from the SYN's sender.
+//    Without a SYN (the connection began before the capture, marked handshake_missing)
+//    the flow is never established (Zeek's OTH); its initiator is the receiver of a
+//    SYN+ACK it acknowledged, else, when both sides sent more than a RST, the side
+//    responder_by_ports() does not name, else the first packet's sender.
+//  - UDP: established when both sides sent. The first packet's sender initiated, unless
+//    the other side answered and that first packet went from a service port to a client
+//    port (a DNS answer whose query came before the capture): then the roles flip.
+//  - ICMP: the sender of the first request (echo, timestamp, information, address mask),
+//    else the first packet's sender; established when the request got its reply.
+//    ICMPv6 neighbour discovery and multicast listener messages are skipped: they are
+//    link housekeeping, not conversations. So are packets from a group address.
+//
+// Bytes are payload bytes of both directions as Zeek counts orig_bytes + resp_bytes:
+// TCP in sequence space (a retransmission counts once; bytes the capture missed but the
+// peer acknowledged count), UDP the UDP payload, ICMP what follows the 8-byte header.
 //
 // A flow ends after an idle timeout, shortly after a TCP FIN from both sides or a RST,
 // or when the table is full (the least recently active flow is written out early),

@@ -33,7 +33,7 @@ struct ObserverOptions {
 };
 
 struct ObserveSummary {
-    uint64_t conntrack_events = 0;   // NEW and DESTROY events read
+    uint64_t conntrack_events = 0;   // NEW, UPDATE and DESTROY events read
     uint64_t nflog_packets = 0;      // logged packets read
     uint64_t records = 0;            // flow records from conntrack
     uint64_t denied_records = 0;     // denied-attempt records from NFLOG
@@ -67,12 +67,14 @@ public:
     void run(const std::atomic<bool>& stop);
     // Reads whatever is queued now, without waiting.
     void poll_once(int timeout_ms = 0);
-    // Commits what was aggregated since the last commit.
+    // Commits what was aggregated since the last commit, with the bytes and answers of
+    // the connections still open (from a dump of the conntrack table).
     void flush();
 
     const ObserveSummary& summary() const { return summary_; }
 
 private:
+    void take(const ConntrackEvent& e);
     void commit(const std::string& source, const std::string& format, Aggregator& edges, bool denied);
 
     BaselineStore& store_;

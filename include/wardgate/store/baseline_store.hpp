@@ -47,7 +47,8 @@ struct IngestedFile {
 struct StoredEdge {
     EdgeKey key;
     std::string source;
-    EdgeStats stats;
+    EdgeStats stats;  // stats.days_seen: days.size()
+    DaySet days;      // within the retention when one is set (age_out drops older days)
 };
 
 // An edge of a committed file that the store had not seen under any source before.
@@ -95,7 +96,8 @@ public:
     // Writes the file's edges and its ingested_files row in one transaction, unless
     // its hash is already there. `ingested.file.hash` must be set.
     CommitResult commit_file(const IngestedFile& ingested, const std::vector<ObservedEdge>& edges);
-    // Removes edges whose last_seen is before cutoff (epoch seconds); returns how many.
+    // Removes edges whose last_seen is before cutoff (epoch seconds), and the days before
+    // the cutoff's day from the edges that stay; returns how many edges went.
     // The records of live batches (collect, observe) committed before it go too: unlike a
     // file's, their identity is never asked for again.
     uint64_t age_out(double cutoff);
