@@ -90,6 +90,47 @@ TEST_CASE("site files that crashed the fuzz targets are reported as input errors
     }
 }
 
+namespace {
+
+// Some inputs must end in one particular error, not just any located one.
+struct ExpectedError {
+    std::string target, input;  // tests/data/fuzz-regressions/<target>/<input>
+    std::string file;           // as the diagnostic names it
+    int line;
+    std::string field, message;  // message: a substring
+};
+
+const std::vector<ExpectedError> kExpectedSiteErrors = {
+    // toml++ converts a float to int64 before any range check: undefined beyond int64's range.
+    {"site-toml", "vlan-float-overflow.toml", "site.toml", 10, "segment.vlan", "expected an integer, got a float"},
+    {"policy-toml", "port-float-overflow.toml", "policy.toml", 7, "approval.ports", "expected an integer, got a float"},
+    {"profile-toml", "port-float-overflow.toml", "acme-p1.toml", 9, "flow.ports", "expected an integer, got a float"},
+};
+
+}  // namespace
+
+TEST_CASE("site files that crashed the fuzz targets give the error they should", "[fuzz][site]") {
+    for (const auto& want : kExpectedSiteErrors) {
+        INFO(want.target << ": " << want.input);
+        const fs::path input = kRegressions / want.target / want.input;
+        REQUIRE(fs::is_regular_file(input));
+        testing::TempSite site(fuzz_site_with(kSiteTargets.at(want.target), read_text(input)), false);
+        try {
+            (void)load_site(site.dir());
+            FAIL("expected an InputError");
+        } catch (const InputError& e) {
+            auto it = std::find_if(e.diagnostics().begin(), e.diagnostics().end(), [&](const Diagnostic& d) {
+                return d.message.find(want.message) != std::string::npos;
+            });
+            REQUIRE(it != e.diagnostics().end());
+            INFO(it->to_string());
+            CHECK(fs::path(it->file).filename() == want.file);
+            CHECK(it->line == want.line);
+            CHECK(it->field == want.field);
+        }
+    }
+}
+
 TEST_CASE("flow logs that crashed the fuzz targets are reported as input errors", "[fuzz][flows]") {
     testing::TempDir dir("fuzz-regressions");
     using Reader = ReadSummary (*)(const fs::path&, Aggregator&, const ProgressCallback&);
