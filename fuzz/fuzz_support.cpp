@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "wardgate/core/diagnostic.hpp"
+#include "wardgate/plan/plan.hpp"
 #include "wardgate/site/load.hpp"
 
 namespace wardgate::fuzz {
@@ -49,6 +50,18 @@ void load_site_with(const std::string& relative, const uint8_t* data, size_t siz
     try {
         (void)load_site(base_site());
     } catch (const InputError&) {
+    }
+}
+
+void show_times(const FlowRecord& record) {
+    (void)iso_time(record.start);
+    (void)iso_time(record.start + record.duration);
+}
+
+void show_times(const Aggregator& edges) {
+    for (const auto& e : edges.edges()) {
+        (void)iso_time(e.stats.first_seen);
+        (void)iso_time(e.stats.last_seen);
     }
 }
 

@@ -7,6 +7,9 @@
 #include <string>
 #include <string_view>
 
+#include "wardgate/flows/aggregator.hpp"
+#include "wardgate/flows/flow_record.hpp"
+
 namespace wardgate::fuzz {
 
 // A private copy of tests/data/fuzz-site (site.toml, devices.toml, assets.csv, a profile,
@@ -16,5 +19,10 @@ const std::filesystem::path& base_site();
 // Replaces one file of the base site (a path relative to it) with data, then loads the site.
 // A clean InputError is the expected outcome of bad input; anything else escapes and is a finding.
 void load_site_with(const std::string& relative, const uint8_t* data, size_t size);
+
+// Prints the times of what a flow reader accepted, as `wardgate flows` and the plan do: a time
+// a reader lets through must convert to a date without overflow.
+void show_times(const FlowRecord& record);
+void show_times(const Aggregator& edges);
 
 }  // namespace wardgate::fuzz

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "fuzz_support.hpp"
 #include "wardgate/flows/netflow.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -22,7 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         size_t length = (size_t{data[at]} << 8) | data[at + 1];
         at += 2;
         if (length > size - at) length = size - at;
-        for (const auto& record : decoder.decode(exporter, data + at, length)) (void)record;
+        for (const auto& record : decoder.decode(exporter, data + at, length)) wardgate::fuzz::show_times(record.flow);
         at += length;
     }
     (void)decoder.sampling();

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "flows/pcap_reader.hpp"
+#include "fuzz_support.hpp"
 #include "wardgate/core/diagnostic.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -16,7 +17,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     try {
         (void)wardgate::flows_internal::read_pcap_bytes(
             file, std::string_view(reinterpret_cast<const char*>(data), size),
-            [&](const wardgate::PcapFlow&) { ++flows; }, {}, options);
+            [&](const wardgate::PcapFlow& flow) {
+                ++flows;
+                wardgate::fuzz::show_times(flow.record);
+            }, {}, options);
     } catch (const wardgate::InputError&) {
     }
     return 0;

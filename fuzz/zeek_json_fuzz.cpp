@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "flows/readers_internal.hpp"
+#include "fuzz_support.hpp"
 #include "wardgate/core/diagnostic.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -14,5 +15,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         (void)wardgate::flows_internal::read_zeek_json_text(file, std::string_view(reinterpret_cast<const char*>(data), size), out, {});
     } catch (const wardgate::InputError&) {
     }
+    wardgate::fuzz::show_times(out);
     return 0;
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "../src/service/status_socket.hpp"
+#include "support/netflow_packets.hpp"
 #include "support/temp_dir.hpp"
 #include "support/temp_site.hpp"
 #include "support/test_paths.hpp"
@@ -90,15 +91,67 @@ TEST_CASE("site files that crashed the fuzz targets are reported as input errors
     }
 }
 
+namespace {
+
+// Some inputs must end in one particular error, not just any located one.
+struct ExpectedError {
+    std::string target, input;  // tests/data/fuzz-regressions/<target>/<input>
+    std::string file;           // as the diagnostic names it
+    int line;
+    std::string field, message;  // message: a substring
+};
+
+const std::vector<ExpectedError> kExpectedSiteErrors = {
+    // toml++ converts a float to int64 before any range check: undefined beyond int64's range.
+    {"site-toml", "vlan-float-overflow.toml", "site.toml", 10, "segment.vlan", "expected an integer, got a float"},
+    {"policy-toml", "port-float-overflow.toml", "policy.toml", 7, "approval.ports", "expected an integer, got a float"},
+    {"profile-toml", "port-float-overflow.toml", "acme-p1.toml", 9, "flow.ports", "expected an integer, got a float"},
+};
+
+// Times and durations past 9999-12-31: printing one converts it to an integer, which would overflow.
+const std::vector<ExpectedError> kExpectedFlowErrors = {
+    {"zeek-json", "time-beyond-year-9999.json", "conn.json", 2, "ts", "expected a timestamp"},
+    {"zeek-json", "duration-beyond-year-9999.json", "conn.json", 1, "duration", "expected a duration in seconds"},
+    {"zeek-tsv", "time-beyond-year-9999.log", "conn.log", 5, "ts", "expected a timestamp"},
+    {"flow-csv", "duration-beyond-year-9999.csv", "flows.csv", 3, "duration", "expected a duration in seconds"},
+};
+
+using FlowReader = ReadSummary (*)(const fs::path&, Aggregator&, const ProgressCallback&);
+
+// The file name each flow reader is given, as in the fuzz targets.
+const std::map<std::string, std::pair<std::string, FlowReader>> kFlowReaders = {
+    {"zeek-tsv", {"conn.log", &read_zeek_tsv}},
+    {"zeek-json", {"conn.json", &read_zeek_json}},
+    {"flow-csv", {"flows.csv", &read_flow_csv}},
+};
+
+}  // namespace
+
+TEST_CASE("site files that crashed the fuzz targets give the error they should", "[fuzz][site]") {
+    for (const auto& want : kExpectedSiteErrors) {
+        INFO(want.target << ": " << want.input);
+        const fs::path input = kRegressions / want.target / want.input;
+        REQUIRE(fs::is_regular_file(input));
+        testing::TempSite site(fuzz_site_with(kSiteTargets.at(want.target), read_text(input)), false);
+        try {
+            (void)load_site(site.dir());
+            FAIL("expected an InputError");
+        } catch (const InputError& e) {
+            auto it = std::find_if(e.diagnostics().begin(), e.diagnostics().end(), [&](const Diagnostic& d) {
+                return d.message.find(want.message) != std::string::npos;
+            });
+            REQUIRE(it != e.diagnostics().end());
+            INFO(it->to_string());
+            CHECK(fs::path(it->file).filename() == want.file);
+            CHECK(it->line == want.line);
+            CHECK(it->field == want.field);
+        }
+    }
+}
+
 TEST_CASE("flow logs that crashed the fuzz targets are reported as input errors", "[fuzz][flows]") {
     testing::TempDir dir("fuzz-regressions");
-    using Reader = ReadSummary (*)(const fs::path&, Aggregator&, const ProgressCallback&);
-    const std::map<std::string, std::pair<std::string, Reader>> readers = {
-        {"zeek-tsv", {"conn.log", &read_zeek_tsv}},
-        {"zeek-json", {"conn.json", &read_zeek_json}},
-        {"flow-csv", {"flows.csv", &read_flow_csv}},
-    };
-    for (const auto& [target, reader] : readers) {
+    for (const auto& [target, reader] : kFlowReaders) {
         for (const auto& input : inputs_of(target)) {
             INFO(target << ": " << input.filename().string());
             auto file = dir.write(reader.first, read_text(input));
@@ -109,6 +162,30 @@ TEST_CASE("flow logs that crashed the fuzz targets are reported as input errors"
             } catch (const InputError& e) {
                 check_located(e, reader.first);
             }
+        }
+    }
+}
+
+TEST_CASE("flow logs that the fuzz targets found unprintable give the error they should", "[fuzz][flows]") {
+    testing::TempDir dir("fuzz-regressions");
+    for (const auto& want : kExpectedFlowErrors) {
+        INFO(want.target << ": " << want.input);
+        const fs::path input = kRegressions / want.target / want.input;
+        REQUIRE(fs::is_regular_file(input));
+        const auto& [name, reader] = kFlowReaders.at(want.target);
+        auto file = dir.write(name, read_text(input));
+        Aggregator out;
+        try {
+            (void)reader(file, out, {});
+            FAIL("expected an InputError");
+        } catch (const InputError& e) {
+            REQUIRE(e.diagnostics().size() == 1);
+            const Diagnostic& d = e.diagnostics().front();
+            INFO(d.to_string());
+            CHECK(fs::path(d.file).filename() == want.file);
+            CHECK(d.line == want.line);
+            CHECK(d.field == want.field);
+            CHECK_THAT(d.message, Catch::Contains(want.message));
         }
     }
 }
@@ -195,4 +272,22 @@ TEST_CASE("NetFlow datagrams that crashed the fuzz target are counted as malform
         }
         CHECK(decoder.counters().packets == datagrams);
     }
+}
+
+TEST_CASE("NetFlow times no date can hold fall back to the export time", "[fuzz][netflow]") {
+    // flowStartSeconds and flowEndSeconds are 64 bits: 2^64-1 seconds is far past the year 9999.
+    using wardgate::testing::Message;
+    Message m(10, 1, 1, 1700000000);
+    m.begin_set(2).template_record(256, {{8, 4}, {12, 4}, {4, 1}, {7, 2}, {11, 2}, {150, 8}, {151, 8}}).end_set();
+    m.begin_set(256);
+    m.p.ip4("10.0.0.1").ip4("10.0.0.2").u8(6).u16(40000).u16(443).u64(~uint64_t{0}).u64(uint64_t{1} << 62);
+    m.end_set();
+    auto datagram = m.finish();
+    netflow::Decoder decoder;
+    netflow::Exporter exporter{*IpAddress::parse("192.0.2.1"), 4739};
+    auto records = decoder.decode(exporter, datagram.data(), datagram.size());
+    REQUIRE(records.size() == 1);
+    CHECK(records[0].start == 1700000000.0);
+    CHECK(records[0].end == 1700000000.0);
+    CHECK(records[0].flow.duration == 0.0);
 }

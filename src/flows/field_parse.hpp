@@ -65,7 +65,13 @@ inline std::optional<uint16_t> parse_port_number(std::string_view text) {
     return static_cast<uint16_t>(value);
 }
 
-// A non-negative decimal number of seconds ("12", "0.000435").
+// The largest time or duration a flow record may carry: 9999-12-31T23:59:59Z, the last time
+// ISO 8601 writes. What prints or stores a time converts it to an integer, which must not overflow.
+inline constexpr double kMaxSeconds = 253402300799.0;
+
+inline bool valid_seconds(double value) { return value >= 0 && value <= kMaxSeconds; }
+
+// A non-negative decimal number of seconds ("12", "0.000435"), at most kMaxSeconds.
 inline std::optional<double> parse_seconds(std::string_view text) {
     // Fast path for plain decimals whose digits fit in 53 bits: m / 10^k of two exact
     // doubles is correctly rounded, so this agrees with from_chars to the last bit.
@@ -88,12 +94,14 @@ inline std::optional<double> parse_seconds(std::string_view text) {
             break;
         }
     }
-    if (p == end && digits > 0 && digits <= 19 && fraction_digits != 0 && mantissa <= (uint64_t{1} << 53))
-        return static_cast<double>(mantissa) / kPow10[fraction_digits < 0 ? 0 : fraction_digits];
+    if (p == end && digits > 0 && digits <= 19 && fraction_digits != 0 && mantissa <= (uint64_t{1} << 53)) {
+        double value = static_cast<double>(mantissa) / kPow10[fraction_digits < 0 ? 0 : fraction_digits];
+        return value <= kMaxSeconds ? std::optional(value) : std::nullopt;
+    }
 
     double value = 0;
     auto [ptr, ec] = std::from_chars(text.data(), end, value, std::chars_format::fixed);
-    if (ec != std::errc{} || ptr != end || text.empty() || !(value >= 0) || !std::isfinite(value)) return std::nullopt;
+    if (ec != std::errc{} || ptr != end || text.empty() || !valid_seconds(value)) return std::nullopt;
     return value;
 }
 

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "field_parse.hpp"
 #include "netflow_internal.hpp"
 
 namespace wardgate::netflow {
@@ -179,6 +180,10 @@ Built build_record(const RawFlow& flow, const ExportClock& clock, NetflowRecord&
         if (!start && flow.first_uptime) start = convert(*flow.first_uptime);
         if (!end && flow.last_uptime) end = convert(*flow.last_uptime);
     }
+    // A 64-bit time element can name any year; one outside 1970-9999 is as good as absent.
+    auto in_range = [](std::optional<double> t) { return t && flows_internal::valid_seconds(*t) ? t : std::nullopt; };
+    start = in_range(start);
+    end = in_range(end);
     out.start = start.value_or(end.value_or(clock.export_time));
     out.end = end.value_or(out.start);
     // ICMP type and code: in their own element, or where NetFlow v5 and v9 exporters

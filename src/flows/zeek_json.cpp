@@ -61,7 +61,7 @@ public:
         std::optional<double> seconds;
         if (value.is_number()) {
             double v = value.get<double>();
-            if (v >= 0) seconds = v;
+            if (valid_seconds(v)) seconds = v;
         } else if (value.is_string()) {
             seconds = parse_timestamp(value.get_ref<const std::string&>());
         }
@@ -92,7 +92,7 @@ public:
     double seconds_or_zero(const char* key) const {
         const json* value = find(key);
         if (!value) return 0;
-        if (!value->is_number() || !(value->get<double>() >= 0)) bad(key, *value, "a duration in seconds");
+        if (!value->is_number() || !valid_seconds(value->get<double>())) bad(key, *value, "a duration in seconds");
         return value->get<double>();
     }
 

@@ -4,6 +4,24 @@
 
 namespace wardgate::site_detail {
 
+namespace {
+
+std::string_view kind_of(const toml::node& node) {
+    switch (node.type()) {
+        case toml::node_type::floating_point: return "a float";
+        case toml::node_type::string: return "a string";
+        case toml::node_type::boolean: return "a boolean";
+        case toml::node_type::array: return "an array";
+        case toml::node_type::table: return "a table";
+        case toml::node_type::date: return "a date";
+        case toml::node_type::time: return "a time";
+        case toml::node_type::date_time: return "a date-time";
+        default: return "an integer";
+    }
+}
+
+}  // namespace
+
 std::optional<toml::table> parse_toml(const std::filesystem::path& path, const std::string& display_name,
                                       Diagnostics& diags) {
     if (!std::filesystem::exists(path)) {
@@ -57,6 +75,11 @@ void TableFields::error(std::string_view key, std::string message) const {
     diags_.add(file_, line_of(key), column_of(key), field(key), std::move(message));
 }
 
+void TableFields::error_at(const toml::node& node, std::string_view key, std::string message) const {
+    diags_.add(file_, static_cast<int>(node.source().begin.line), static_cast<int>(node.source().begin.column),
+               field(key), std::move(message));
+}
+
 std::optional<std::string> TableFields::string(std::string_view key, bool required) {
     auto* node = table_.get(key);
     if (!node) {
@@ -77,13 +100,23 @@ std::optional<int64_t> TableFields::integer(std::string_view key, bool required,
         if (required) error(key, "missing (required)");
         return std::nullopt;
     }
-    auto v = node->value<int64_t>();
-    if (!v || !node->is_integer()) {
-        error(key, "expected an integer");
+    return integer_at(*node, key, min, max);
+}
+
+// Not node.value<int64_t>(): toml++ converts a float node to int64 before any range check, and
+// that conversion is undefined for a float beyond int64's range (vlan = 31e302).
+std::optional<int64_t> TableFields::integer_at(const toml::node& node, std::string_view key, int64_t min, int64_t max,
+                                               std::string_view expected) {
+    std::string valid = expected.empty() ? std::to_string(min) + "-" + std::to_string(max) : std::string(expected);
+    const auto* integer = node.as_integer();
+    if (!integer) {
+        std::string hint = expected.empty() ? "" : " (" + valid + ")";
+        error_at(node, key, "expected an integer, got " + std::string(kind_of(node)) + hint);
         return std::nullopt;
     }
-    if (*v < min || *v > max) {
-        error(key, "expected " + std::to_string(min) + "-" + std::to_string(max) + ", got " + std::to_string(*v));
+    int64_t v = integer->get();
+    if (v < min || v > max) {
+        error_at(node, key, "expected " + valid + ", got " + std::to_string(v));
         return std::nullopt;
     }
     return v;
@@ -92,7 +125,7 @@ std::optional<int64_t> TableFields::integer(std::string_view key, bool required,
 bool TableFields::boolean(std::string_view key, bool fallback) {
     auto* node = table_.get(key);
     if (!node) return fallback;
-    if (auto b = node->value<bool>(); b && node->is_boolean()) return *b;
+    if (const auto* b = node->as_boolean()) return b->get();
     error(key, "expected true or false");
     return fallback;
 }
@@ -187,19 +220,16 @@ std::optional<Service> TableFields::service(bool required) {
     bool ok = true;
     for (const auto& item : *arr) {
         std::optional<PortRange> range;
-        std::string shown;
-        if (auto n = item.value<int64_t>(); n && item.is_integer()) {
-            shown = std::to_string(*n);
-            if (*n >= 0 && *n <= 65535) range = PortRange{uint16_t(*n), uint16_t(*n)};
-        } else if (auto s = item.value<std::string>(); s && item.is_string()) {
-            shown = *s;
-            range = PortRange::parse(*s);
+        if (const auto* text = item.as_string()) {
+            range = PortRange::parse(text->get());
+            if (!range) error_at(item, "ports", "expected a port 0-65535 or a range \"first-last\", got " + text->get());
+        } else if (auto port = integer_at(item, "ports", 0, 65535, "a port 0-65535 or a range \"first-last\"")) {
+            range = PortRange{uint16_t(*port), uint16_t(*port)};
         }
-        if (!range) {
-            error("ports", "expected a port 0-65535 or a range \"first-last\", got " + (shown.empty() ? "a non-port value" : shown));
-            ok = false;
-        } else {
+        if (range) {
             svc.ports.push_back(*range);
+        } else {
+            ok = false;
         }
     }
     if (!ok) return std::nullopt;

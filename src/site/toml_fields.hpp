@@ -33,6 +33,11 @@ public:
 
     std::optional<std::string> string(std::string_view key, bool required);
     std::optional<int64_t> integer(std::string_view key, bool required, int64_t min, int64_t max);
+    // The one way to read an integer from TOML, reported at the node: it must be an integer (a
+    // float, string, ... is "expected an integer", never converted), then within [min, max];
+    // `expected` describes the valid values when "MIN-MAX" does not.
+    std::optional<int64_t> integer_at(const toml::node& node, std::string_view key, int64_t min, int64_t max,
+                                      std::string_view expected = {});
     bool boolean(std::string_view key, bool fallback);
     // A string or an array of strings.
     std::vector<std::string> strings(std::string_view key, bool required);
@@ -58,6 +63,7 @@ public:
 private:
     int line_of(std::string_view key) const;
     int column_of(std::string_view key) const;
+    void error_at(const toml::node& node, std::string_view key, std::string message) const;
     std::string field(std::string_view key) const { return what_.empty() ? std::string(key) : what_ + "." + std::string(key); }
     const toml::table& table_;
     std::string file_;
