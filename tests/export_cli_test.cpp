@@ -73,7 +73,7 @@ TEST_CASE("export --out writes the files atomically, --target all every target",
             ++files;
         }
     }
-    CHECK(files == 9);
+    CHECK(files == 12);  // seven targets; iptables IPv6 rules and ipsets; PAN-OS undo and notes; FortiOS undo
     CHECK(static_cast<size_t>(std::distance(fs::directory_iterator(dir.path / "all"), fs::directory_iterator{})) == files);
 }
 
@@ -142,4 +142,44 @@ TEST_CASE("a site's own templates change the output without recompiling", "[expo
         CHECK(r.warnings.front().find("fortios: ") == 0);
         CHECK(r.warnings.front().find("IPv6 addresses the policy uses are not in the output") != std::string::npos);
     }
+}
+
+TEST_CASE("export --out writes files everyone may read (they hold no secret)", "[export][cli]") {
+    TempDir dir("export-mode");
+    auto r = run_wardgate("export " + example_site_dir() + " -t iptables --out " + dir.path.string() + " --today " +
+                          kExportToday);
+    REQUIRE(r.exit_code == 0);
+    size_t files = 0;
+    for (const auto& e : fs::directory_iterator(dir.path)) {
+        INFO(e.path());
+        auto perms = fs::status(e.path()).permissions();
+        CHECK((perms & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                                           fs::perms::others_read));
+        ++files;
+    }
+    CHECK(files == 3);
+}
+
+TEST_CASE("export --interface names the device's interfaces; the header lists the defaulted ones", "[export][cli]") {
+    auto r = run_wardgate("export " + example_site_dir() + " -t asa --today " + kExportToday +
+                          " --interface icu=GigabitEthernet0/3.110 --interface outside=TenGigabitEthernet0/8");
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find("\ninterface GigabitEthernet0/3.110\n") != std::string::npos);
+    CHECK(r.out.find("\ninterface TenGigabitEthernet0/8\n") != std::string::npos);
+    CHECK(r.out.find("\ninterface GigabitEthernet0/1.110\n") == std::string::npos);
+    CHECK(r.out.find("! Interface trunk is GigabitEthernet0/1, a default") != std::string::npos);
+    CHECK(r.out.find("! Interface icu is") == std::string::npos);
+    CHECK(r.out.find("! Interface outside is") == std::string::npos);
+
+    auto srx = run_wardgate("export " + example_site_dir() + " -t srx --today " + kExportToday +
+                            " --interface icu=xe-0/0/4.110");
+    REQUIRE(srx.exit_code == 0);
+    CHECK(srx.out.find("set groups wardgate interfaces xe-0/0/4 unit 110 vlan-id 110") != std::string::npos);
+
+    auto bad = run_wardgate("export " + example_site_dir() + " -t asa --today " + kExportToday +
+                            " --interface nosuchsegment=Gi0/9");
+    CHECK(bad.exit_code != 0);
+    CHECK(bad.err.find("nosuchsegment") != std::string::npos);
+    auto malformed = run_wardgate("export " + example_site_dir() + " -t asa --interface icu");
+    CHECK(malformed.exit_code != 0);
 }

@@ -9,6 +9,7 @@
 
 #include "support/export_readers.hpp"
 #include "support/pipeline_fixture.hpp"
+#include "support/temp_dir.hpp"
 #include "wardgate/render/export.hpp"
 
 using namespace wardgate;
@@ -120,6 +121,38 @@ TEST_CASE("explicit denies come first and logged default denies last, for every 
                         return r.default_deny && !r.allow && covers(r.from, zone);
                     }));
                 }
+            }
+        }
+    }
+}
+
+TEST_CASE("loading an export over the previous one leaves exactly what the new one allows", "[export][roundtrip][reload]") {
+    TempDir dir("export-reload");
+    auto before = pipeline_for(export_case_dir("example-hospital"), kExportToday);
+    auto after = pipeline_for(write_next_hospital(dir.path), kExportToday);
+    auto expected = expected_tuples(after.policy);
+    REQUIRE(expected != expected_tuples(before.policy));
+    // The targets whose files replace what wardgate loaded before (the reader applies their
+    // clear, no and flush forms in the order the device reads them).
+    for (const std::string target : {"asa", "ios", "panos", "fortios", "srx", "iptables"}) {
+        DYNAMIC_SECTION(target) {
+            ExportResult first = render_export(before.policy, target, default_template_dir());
+            ExportResult second = render_export(after.policy, target, default_template_dir());
+            ParsedConfig both = read_export(target, loaded_after(first, second));
+            auto got = parsed_tuples(both);
+            std::vector<FlowTuple> lost, added;
+            std::set_difference(expected.begin(), expected.end(), got.begin(), got.end(), std::back_inserter(lost));
+            std::set_difference(got.begin(), got.end(), expected.begin(), expected.end(), std::back_inserter(added));
+            INFO("lost:" << sample(lost) << "\nadded:" << sample(added));
+            CHECK(lost.empty());
+            CHECK(added.empty());
+            // The same rules in the same order as loading the new file alone.
+            ParsedConfig alone = read_export(target, second);
+            REQUIRE(both.rules.size() == alone.rules.size());
+            for (size_t i = 0; i < alone.rules.size(); ++i) {
+                CHECK(both.rules[i].context == alone.rules[i].context);
+                CHECK(both.rules[i].tuples == alone.rules[i].tuples);
+                CHECK(both.rules[i].default_deny == alone.rules[i].default_deny);
             }
         }
     }

@@ -6,8 +6,11 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <set>
 #include <fstream>
+#include <sstream>
 
 #include "support/export_readers.hpp"
 #include "support/internet_site.hpp"
@@ -35,12 +38,51 @@ IptablesFiles write_iptables(const ExportResult& r, const fs::path& dir) {
     return f;
 }
 
-// Loads the export into a namespace the way the file header says: ipsets first, then both families.
+// Loads the export into a namespace the way the file header says: ipsets first, then both
+// families into wardgate's own chains, then (once) the jump from FORWARD.
 int load(const Netns& ns, const IptablesFiles& f, bool test_only, std::string& out) {
     std::string flag = test_only ? " --test" : "";
-    return ns.exec_status("sh -c 'ipset restore -exist < " + f.sets.string() + " && iptables-restore" + flag + " < " +
-                              f.v4.string() + " && ip6tables-restore" + flag + " < " + f.v6.string() + "'",
+    std::string jump;
+    if (!test_only)
+        for (const char* tool : {"iptables", "ip6tables"})
+            jump += std::string(" && { ") + tool + " -C FORWARD -j wg-forward 2>/dev/null || " + tool +
+                    " -I FORWARD 1 -j wg-forward; }";
+    return ns.exec_status("sh -c 'ipset restore -exist < " + f.sets.string() + " && iptables-restore --noflush" + flag +
+                              " < " + f.v4.string() + " && ip6tables-restore --noflush" + flag + " < " + f.v6.string() +
+                              jump + "'",
                           &out);
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> out;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) out.push_back(line);
+    return out;
+}
+
+// The filter tables as the kernel holds them, counters left out.
+std::string tables_of(const Netns& ns) {
+    std::string text;
+    for (const char* cmd : {"iptables-save -t filter", "ip6tables-save -t filter"}) {
+        for (const auto& line : lines_of(ns.exec(cmd))) {
+            if (line.empty() || line[0] == '#') continue;
+            std::string l = line;
+            if (l[0] == ':') l = l.substr(0, l.find(" ["));
+            text += l + "\n";
+        }
+    }
+    return text;
+}
+
+// The sets as `ipset save` lists them, sorted (hash order varies), without the random initval.
+std::set<std::string> sets_of(const Netns& ns) {
+    std::set<std::string> out;
+    for (auto line : lines_of(ns.exec("ipset save"))) {
+        auto at = line.find(" initval ");
+        if (at != std::string::npos) line = line.substr(0, at);
+        if (!line.empty()) out.insert(line);
+    }
+    return out;
 }
 
 }  // namespace
@@ -97,13 +139,65 @@ TEST_CASE("traffic through a gateway loaded from the iptables export follows the
     // The explicit deny: telnet to infusion pumps, from anywhere.
     CHECK_FALSE(tcp_exchange(topo.out, topo.dev, "10.110.0.21", 23, 1500));
 
-    // The drops went through the logging chains (iptables -v -S: "-c PACKETS BYTES").
-    for (const char* chain : {"wg-drop-icu", "wg-deny-no-telnet-pumps"}) {
-        std::string rules = topo.gw.exec(std::string("iptables -v -S ") + chain);
-        INFO(rules);
-        CHECK(rules.find("-j NFLOG") != std::string::npos);
-        CHECK(rules.find("-c 0 0 -j NFLOG") == std::string::npos);
+    // The drops were logged (iptables -v -S: "-c PACKETS BYTES"): by the icu segment's drop
+    // chain, and by the log rule before the explicit deny.
+    std::string drops = topo.gw.exec("iptables -v -S wg-drop-icu");
+    INFO(drops);
+    CHECK(drops.find("-j NFLOG") != std::string::npos);
+    CHECK(drops.find("-c 0 0 -j NFLOG") == std::string::npos);
+    bool deny_logged = false;
+    for (const auto& line : lines_of(topo.gw.exec("iptables -v -S wg-forward")))
+        if (line.find("no-telnet-pumps") != std::string::npos && line.find("-j NFLOG") != std::string::npos)
+            deny_logged = line.find("-c 0 0 ") == std::string::npos;
+    CHECK(deny_logged);
+}
+
+TEST_CASE("loading an iptables export over the previous one equals loading it alone, and keeps the gateway's own rules",
+          "[export][tools][netns][reload]") {
+    TempDir dir("export-reload");
+    auto before = pipeline_for(export_case_dir("example-hospital"), kExportToday);
+    auto after = pipeline_for(write_next_hospital(dir.path), kExportToday);
+    fs::create_directories(dir.path / "n");
+    fs::create_directories(dir.path / "n1");
+    auto first = write_iptables(render_export(before.policy, "iptables", default_template_dir()), dir.path / "n");
+    auto second = write_iptables(render_export(after.policy, "iptables", default_template_dir()), dir.path / "n1");
+    // The gateway's own protection, which no load may touch.
+    const std::string own = "iptables -P INPUT DROP && iptables -A INPUT -i lo -j ACCEPT && "
+                            "iptables -A INPUT -p tcp --dport 22 -j ACCEPT && iptables -N site-extra && "
+                            "iptables -A FORWARD -j site-extra && ip6tables -P INPUT DROP";
+    std::string out;
+    Netns twice("reload-twice"), once("reload-once");
+    for (const Netns* ns : {&twice, &once}) REQUIRE(ns->exec_status("sh -c '" + own + "'", &out) == 0);
+    REQUIRE(load(twice, first, false, out) == 0);
+    REQUIRE(load(twice, second, false, out) == 0);
+    REQUIRE(load(once, second, false, out) == 0);
+    std::string got = tables_of(twice), want = tables_of(once);
+    INFO(got);
+    CHECK(got == want);
+    // Every list the second export loads holds exactly its entries; no temporary set is left.
+    auto sets_twice = sets_of(twice), sets_once = sets_of(once);
+    CHECK_FALSE(sets_once.empty());
+    for (const auto& line : sets_once) {
+        INFO(line);
+        CHECK(sets_twice.count(line));
     }
+    for (const auto& line : sets_twice) {
+        INFO(line);
+        CHECK(line.find("-t ") == std::string::npos);
+        // A line of a set the second export also has is one of its lines.
+        auto name_end = line.find(' ', line.find(' ') + 1);
+        std::string set = line.substr(line.find(' ') + 1, name_end - line.find(' ') - 1);
+        bool shared = std::any_of(sets_once.begin(), sets_once.end(),
+                                  [&](const std::string& l) { return l.rfind("create " + set + " ", 0) == 0; });
+        if (shared) CHECK(sets_once.count(line));
+    }
+    CHECK(got.find(":INPUT DROP") != std::string::npos);
+    CHECK(got.find("-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT") != std::string::npos);
+    CHECK(got.find("-A FORWARD -j site-extra") != std::string::npos);
+    CHECK(got.find("-A FORWARD -j wg-forward") != std::string::npos);
+    // The approval removed in the second export (SNMP from ws-biomed-01) is gone.
+    CHECK(got.find("CHG-5230") == std::string::npos);
+    CHECK(tables_of(once).find("CHG-5230") == std::string::npos);
 }
 
 TEST_CASE("an iptables export's internet rules reach outside only", "[export][tools][netns][internet]") {
@@ -124,4 +218,26 @@ TEST_CASE("an iptables export's internet rules reach outside only", "[export][to
             CHECK_FALSE(tcp_exchange(topo.dev, topo.srv, inside, port, 1500));
         }
     }
+}
+
+TEST_CASE("loading an nft export over the previous one equals loading it alone, and keeps other tables",
+          "[export][tools][netns][reload]") {
+    TempDir dir("export-reload-nft");
+    auto before = pipeline_for(export_case_dir("example-hospital"), kExportToday);
+    auto after = pipeline_for(write_next_hospital(dir.path), kExportToday);
+    std::string n = dir.write("n.nft", render_export(before.policy, "nft", default_template_dir()).text);
+    std::string n1 = dir.write("n1.nft", render_export(after.policy, "nft", default_template_dir()).text);
+    const std::string own = "nft add table inet site && nft add chain inet site input "
+                            "\"{ type filter hook input priority 0; policy drop; }\" && "
+                            "nft add rule inet site input tcp dport 22 accept";
+    std::string out;
+    Netns twice("reload-nft-twice"), once("reload-nft-once");
+    for (const Netns* ns : {&twice, &once}) REQUIRE(ns->exec_status("sh -c '" + own + "'", &out) == 0);
+    REQUIRE(twice.exec_status("nft -f " + n, &out) == 0);
+    REQUIRE(twice.exec_status("nft -f " + n1, &out) == 0);
+    REQUIRE(once.exec_status("nft -f " + n1, &out) == 0);
+    std::string got = twice.exec("nft list ruleset"), want = once.exec("nft list ruleset");
+    INFO(got);
+    CHECK(got == want);
+    CHECK(got.find("tcp dport 22 accept") != std::string::npos);
 }

@@ -13,6 +13,7 @@ void add_export_command(CLI::App& app, int&) {
         std::string target;
         std::string out;
         std::string templates;
+        std::vector<std::string> interfaces;
     };
     auto o = std::make_shared<Options>();
     auto* cmd = app.add_subcommand("export", "Export the compiled policy as another firewall's configuration "
@@ -27,16 +28,33 @@ void add_export_command(CLI::App& app, int&) {
     cmd->add_option("--templates", o->templates, "Template directory with one subdirectory per target (default: the "
                                                  "templates shipped with wardgate)")
         ->check(CLI::ExistingDirectory);
+    cmd->add_option("--interface", o->interfaces,
+                    "The device's interface for a segment, outside (the uplink) or trunk (the VLAN port), as "
+                    "KEY=NAME, e.g. icu=GigabitEthernet0/1.110; repeat for each (default: the target's, listed in "
+                    "the file header)");
     cmd->callback([o] {
         if (o->target == "all" && o->out.empty())
             throw InputError(Diagnostic{"command line", 0, 0, "--target", "all needs --out DIR"});
         Pipeline p = load_pipeline(o->site);
         std::filesystem::path templates = o->templates.empty() ? default_template_dir() : std::filesystem::path(o->templates);
         std::vector<std::string> targets = o->target == "all" ? export_targets() : std::vector<std::string>{o->target};
+        ExportOptions options;
+        for (const auto& item : o->interfaces) {
+            auto eq = item.find('=');
+            if (eq == std::string::npos || eq == 0 || eq + 1 == item.size())
+                throw InputError(Diagnostic{"command line", 0, 0, "--interface", "expected KEY=NAME, got " + item});
+            options.interfaces[item.substr(0, eq)] = item.substr(eq + 1);
+        }
         // Render everything before writing anything, so a failing template leaves no partial output.
         std::vector<ExportResult> results;
         results.reserve(targets.size());
-        for (const auto& t : targets) results.push_back(render_export(p.policy, t, templates));
+        for (const auto& t : targets) {
+            try {
+                results.push_back(render_export(p.policy, t, templates, options));
+            } catch (const std::invalid_argument& e) {
+                throw InputError(Diagnostic{"command line", 0, 0, "--interface", e.what()});
+            }
+        }
         for (const auto& r : results)
             for (const auto& w : r.warnings) std::cerr << "warning: " << w << "\n";
         if (o->out.empty()) {
@@ -45,9 +63,17 @@ void add_export_command(CLI::App& app, int&) {
         }
         std::filesystem::path dir = o->out;
         std::filesystem::create_directories(dir);
+        // Exports hold no secret (addresses, ports and names a firewall team loads anyway):
+        // readable by everyone like any configuration file, not 0600 like wardgate's state.
+        auto write = [&](const std::string& name, const std::string& text) {
+            write_file_atomically(dir / name, text);
+            std::filesystem::permissions(dir / name,
+                                         std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
+                                             std::filesystem::perms::group_read | std::filesystem::perms::others_read);
+        };
         for (const auto& r : results) {
-            write_file_atomically(dir / r.filename, r.text);
-            for (const auto& c : r.companions) write_file_atomically(dir / c.filename, c.text);
+            write(r.filename, r.text);
+            for (const auto& c : r.companions) write(c.filename, c.text);
         }
     });
 }

@@ -28,8 +28,8 @@ public:
 
     ExportResult build(const std::filesystem::path& dir) {
         View v = header_view(m_, "asa");
-        v.set("trunk_interface", std::string(kAsaTrunk));
-        v.set("outside_interface", std::string(kAsaOutside));
+        v.set("trunk_interface", m_.interface("trunk", kAsaTrunk));
+        v.set("outside_interface", m_.interface("outside", kAsaOutside));
         nameifs_("zone:outside", "outside");
         v.set("object_groups", object_groups());
         v.set("service_groups", service_groups());
@@ -37,6 +37,7 @@ public:
         v.set("acls", acls());
         ExportResult r;
         r.filename = file_safe(m_.policy.site) + "-asa.cfg";
+        set_defaulted_interfaces(v, m_);
         r.text = render_template(dir, "config.mustache", v);
         r.warnings = std::move(warnings_);
         check_addresses(r.text, m_, "asa", r.warnings);
@@ -104,9 +105,10 @@ private:
             const Zone& z = m_.zones[i];
             View item = make_object();
             bool outside = !z.segment;
-            std::string name = outside ? kAsaOutside
-                               : z.segment->vlan ? fmt::format("{}.{}", kAsaTrunk, *z.segment->vlan)
-                                                 : fmt::format("GigabitEthernet0/{}", i + 2);
+            std::string name = outside ? m_.interface("outside", kAsaOutside)
+                               : z.segment->vlan
+                                   ? m_.interface(z.name, fmt::format("{}.{}", m_.interface("trunk", kAsaTrunk), *z.segment->vlan))
+                                   : m_.interface(z.name, fmt::format("GigabitEthernet0/{}", i + 2));
             item.set("name", name);
             item.set("outside", outside);
             item.set("has_vlan", !outside && z.segment->vlan.has_value());

@@ -182,7 +182,30 @@ std::vector<std::string> ExportRule::reason_texts() const {
     return out;
 }
 
-Model::Model(const Policy& p) : policy(p) {
+std::string Model::interface(const std::string& key, const std::string& fallback) const {
+    auto it = options.interfaces.find(key);
+    if (it != options.interfaces.end()) return it->second;
+    // The first default asked for names the key ("outside: ge-0/0/0", not its unit too).
+    bool listed = std::any_of(defaulted_.begin(), defaulted_.end(),
+                              [&](const std::string& d) { return d.compare(0, key.size() + 2, key + ": ") == 0; });
+    if (!listed) defaulted_.push_back(key + ": " + fallback);
+    return fallback;
+}
+
+void set_defaulted_interfaces(View& v, const Model& m) {
+    View list = make_list();
+    for (const auto& d : m.defaulted_interfaces()) {
+        View item = make_object();
+        auto colon = d.find(": ");
+        item.set("key", d.substr(0, colon));
+        item.set("name", d.substr(colon + 2));
+        list.push_back(item);
+    }
+    v.set("defaulted_interfaces", list);
+    v.set("has_defaulted_interfaces", !m.defaulted_interfaces().empty());
+}
+
+Model::Model(const Policy& p, ExportOptions o) : policy(p), options(std::move(o)) {
     for (const auto& s : p.segments)
         zones.push_back({s.name, &s, p.monitor(s), nft_log_prefix(s.name, p.monitor(s))});
     bool monitor_all = p.mode == EnforcementMode::monitor;
@@ -528,15 +551,25 @@ std::string ExportResult::combined() const {
     return out;
 }
 
-ExportResult render_export(const Policy& policy, std::string_view target, const std::filesystem::path& template_dir) {
+ExportResult render_export(const Policy& policy, std::string_view target, const std::filesystem::path& template_dir,
+                           const ExportOptions& options) {
     using namespace export_detail;
+    for (const auto& [key, name] : options.interfaces) {
+        bool known = key == "outside" || key == "trunk" ||
+                     std::any_of(policy.segments.begin(), policy.segments.end(), [&](const SegmentIR& s) { return s.name == key; });
+        if (!known)
+            throw std::invalid_argument("interface for \"" + key + "\": no segment of the site has that name (expected a "
+                                        "segment, outside or trunk)");
+        if (name.empty() || name.find_first_of(" \t\"'") != std::string::npos)
+            throw std::invalid_argument("interface for \"" + key + "\": \"" + name + "\" is no interface name");
+    }
     if (target == "nft") {
         ExportResult r;
         r.filename = file_safe(policy.site) + "-nft.nft";
         r.text = render_nft(policy);
         return r;
     }
-    Model m(policy);
+    Model m(policy, options);
     auto dir = template_dir / std::string(target);
     if (target == "asa") return export_asa(m, dir);
     if (target == "ios") return export_ios(m, dir);

@@ -104,9 +104,10 @@ struct Zone {
 };
 
 struct Model {
-    explicit Model(const Policy& policy);
+    explicit Model(const Policy& policy, ExportOptions options = {});
 
     const Policy& policy;
+    ExportOptions options;
     std::vector<Zone> zones;             // segments in site order, then the outside zone
     std::vector<ExportRule> rules;       // explicit denies, allows, baseline pinholes: the order they apply in
     std::vector<std::string> notes;      // policy notes and rules no address family can carry
@@ -117,6 +118,15 @@ struct Model {
     // Every address rules use (group prefixes and pinhole hosts), unique and sorted.
     std::vector<Prefix> prefixes() const;
     std::vector<size_t> zones_of(const Side& side, const std::vector<Family>& families) const;
+
+    // The device's interface for `key` (a segment's name, "outside" or "trunk") from the
+    // options, or `fallback`, which is then remembered as defaulted.
+    std::string interface(const std::string& key, const std::string& fallback) const;
+    // "icu: GigabitEthernet0/1.110" for each defaulted interface, in the order first asked.
+    const std::vector<std::string>& defaulted_interfaces() const { return defaulted_; }
+
+private:
+    mutable std::vector<std::string> defaulted_;
 };
 
 // ---- services ----
@@ -169,6 +179,9 @@ std::string default_deny_text(const Model& m, const Zone& z);
 // Fields every template gets: site, target, version, mode, monitor, log_drops, log_group,
 // notes [{text}], has_notes.
 View header_view(const Model& m, std::string_view target);
+// Sets `defaulted_interfaces` [`key`, `name`] and `has_defaulted_interfaces`: call after the
+// interfaces are named, just before rendering.
+void set_defaulted_interfaces(View& v, const Model& m);
 
 // Renders templates/<dir>/<file>; every other *.mustache file of the directory is a partial
 // named after its stem. Values are inserted verbatim ({{x}} does not HTML-escape).

@@ -13,6 +13,9 @@ namespace {
 constexpr const char* kFortiosOutside = "port1";
 constexpr const char* kFortiosTrunk = "port2";
 constexpr size_t kFortiosCommentMax = 1023;
+// wardgate's policies take the ids after this one, in order, and no others: the device's own
+// policies keep lower ids (FortiOS orders policies by their place in the list, not the id).
+constexpr size_t kFortiosPolicyIdBase = 10000;
 
 std::string quoted_list(const std::vector<std::string>& items) {
     std::string out;
@@ -34,9 +37,11 @@ public:
     ExportResult build(const std::filesystem::path& dir) {
         View v = header_view(m_, "fortios");
         v.set("vdom", std::string("root"));
-        v.set("trunk_interface", std::string(kFortiosTrunk));
-        v.set("outside_interface", std::string(kFortiosOutside));
-        interfaces_("zone:outside", kFortiosOutside);
+        v.set("id_base", std::to_string(kFortiosPolicyIdBase + 1));
+        v.set("undo_file", file_safe(m_.policy.site) + "-fortios.undo.conf");
+        v.set("trunk_interface", m_.interface("trunk", kFortiosTrunk));
+        v.set("outside_interface", m_.interface("outside", kFortiosOutside));
+        interface_name(m_.outside());
         v.set("interfaces", interfaces());
         v.set("addresses", addresses(Family::v4));
         v.set("addresses6", addresses(Family::v6));
@@ -46,7 +51,10 @@ public:
         v.set("policies", policies());
         ExportResult r;
         r.filename = file_safe(m_.policy.site) + "-fortios.conf";
+        set_defaulted_interfaces(v, m_);
         r.text = render_template(dir, "config.mustache", v);
+        v.set("config_file", r.filename);
+        r.companions.push_back({file_safe(m_.policy.site) + "-fortios.undo.conf", render_template(dir, "undo.mustache", v)});
         r.warnings = std::move(warnings_);
         check_addresses(r.text, m_, "fortios", r.warnings);
         return r;
@@ -55,9 +63,12 @@ public:
 private:
     std::string interface_name(size_t z) {
         const Zone& zone = m_.zones[z];
-        if (!zone.segment) return interfaces_("zone:outside", kFortiosOutside);
-        if (!zone.segment->vlan) return interfaces_("zone:" + zone.name, fmt::format("port{}", z + 3));
-        return interfaces_("zone:" + zone.name, zone.name);
+        if (!zone.segment) return interfaces_("zone:outside", m_.interface("outside", kFortiosOutside));
+        if (!zone.segment->vlan)
+            return interfaces_("zone:" + zone.name, m_.interface(zone.name, fmt::format("port{}", z + 3)));
+        // A VLAN interface wardgate creates on the trunk, named after the segment unless mapped.
+        auto mapped = m_.options.interfaces.find(zone.name);
+        return interfaces_("zone:" + zone.name, mapped != m_.options.interfaces.end() ? mapped->second : zone.name);
     }
     std::string address_name(const Prefix& p) { return addresses_("address:" + p.to_string(), prefix_object_name(p)); }
     std::string group_name(const AddressGroup& g, Family f) {
@@ -136,7 +147,14 @@ private:
                 if (s.protocol != Protocol::icmp) wanted.emplace(service_key(s), s);
         View list = make_list();
         for (const auto& [key, s] : wanted) {
-            std::string ports = s.ports.empty() ? "1-65535" : ports_text(s.ports, " ", "-");
+            // FortiOS writes "every port" as 1-65535 and takes no port 0.
+            std::vector<PortRange> ranges;
+            for (auto pr : s.ports) {
+                if (pr.last == 0) continue;
+                pr.first = std::max<uint16_t>(pr.first, 1);
+                ranges.push_back(pr);
+            }
+            std::string ports = ranges.empty() ? "1-65535" : ports_text(ranges, " ", "-");
             View item = make_object();
             item.set("name", service_name(s));
             item.set("has_tcp", s.protocol == Protocol::tcp);
@@ -162,7 +180,7 @@ private:
 
     View policy(const std::string& name, const std::string& srcintf, const std::string& dstintf) {
         View p = make_object();
-        p.set("id", std::to_string(++next_id_));
+        p.set("id", std::to_string(kFortiosPolicyIdBase + ++next_id_));
         p.set("name", name);
         p.set("srcintf", srcintf);
         p.set("dstintf", dstintf);

@@ -26,7 +26,7 @@ public:
 
     ExportResult build(const std::filesystem::path& dir) {
         View v = header_view(m_, "ios");
-        v.set("outside_interface", std::string(kIosOutside));
+        v.set("outside_interface", m_.interface("outside", kIosOutside));
         v.set("reflect4", std::string("wg-return"));
         v.set("reflect6", std::string("wg-return6"));
         v.set("vlans", vlans());
@@ -35,6 +35,7 @@ public:
         v.set("acls6", acls(Family::v6));
         ExportResult r;
         r.filename = file_safe(m_.policy.site) + "-ios.cfg";
+        set_defaulted_interfaces(v, m_);
         r.text = render_template(dir, "config.mustache", v);
         r.warnings = std::move(warnings_);
         check_addresses(r.text, m_, "ios", r.warnings);
@@ -65,9 +66,9 @@ private:
         for (size_t i = 0; i < m_.zones.size(); ++i) {
             const Zone& z = m_.zones[i];
             bool outside = !z.segment;
-            std::string name = outside ? kIosOutside
-                               : z.segment->vlan ? fmt::format("Vlan{}", *z.segment->vlan)
-                                                 : fmt::format("GigabitEthernet0/{}", i + 1);
+            std::string name = outside ? m_.interface("outside", kIosOutside)
+                               : z.segment->vlan ? m_.interface(z.name, fmt::format("Vlan{}", *z.segment->vlan))
+                                                 : m_.interface(z.name, fmt::format("GigabitEthernet0/{}", i + 1));
             View item = make_object();
             item.set("name", name);
             item.set("outside", outside);
@@ -154,6 +155,7 @@ private:
             acl.set("default_remark", one_line(default_deny_text(m_, zone), kIosRemarkMax));
             acl.set("default_action", std::string(zone.monitor ? "permit" : "deny"));
             acl.set("default_log", m_.policy.log_drops);
+            acl.set("default_reflect", zone.monitor);
             list.push_back(acl);
         }
         return list;

@@ -1,8 +1,10 @@
-// iptables-restore: the filter table for IPv4 (the main file) and IPv6 (a companion file for
-// ip6tables-restore), mirroring the nftables ruleset: replies by connection state, explicit
-// denies (each through a chain that logs and drops), allows, the observed baseline, then a
-// logged default deny per segment. Address lists of kIpsetMin or more prefixes become
-// ipsets, written to a third file for `ipset restore -exist`, loaded first.
+// iptables-restore --noflush: wardgate's own chains of the filter table for IPv4 (the main
+// file) and IPv6 (a companion file for ip6tables-restore), mirroring the nftables ruleset in
+// the chain wg-forward that FORWARD jumps to: replies by connection state, explicit denies
+// (a log rule, then the drop), allows, the observed baseline, then a logged default deny per
+// segment. Loading flushes and refills only wardgate's chains. Address lists of kIpsetMin or
+// more prefixes become ipsets, written to a third file for `ipset restore -exist`, loaded
+// first; each is filled under a temporary name and swapped in.
 #include <fmt/format.h>
 
 #include "export_common.hpp"
@@ -16,15 +18,18 @@ constexpr size_t kIptablesCommentMax = 255;
 constexpr size_t kNflogPrefixMax = 64;
 constexpr size_t kLogPrefixMax = 29;
 constexpr size_t kMultiportMax = 15;  // ports per multiport match; a range counts twice
+constexpr const char* kForwardChain = "wg-forward";
+constexpr size_t kIpsetNameMax = 31;
+constexpr const char* kIpsetTemporary = "-t";  // suffix of the set a list is filled in
 
 class IptablesView {
 public:
     explicit IptablesView(const Model& m)
         : m_(m),
           chains_({28, "-_", {"INPUT", "OUTPUT", "FORWARD", "ACCEPT", "DROP", "RETURN", "QUEUE", "LOG", "NFLOG",
-                              "REJECT", "MARK", "CONNMARK"},
+                              "REJECT", "MARK", "CONNMARK", kForwardChain},
                    {}, false}),
-          sets_({31, "-_.", {}, {}, false}) {}
+          sets_({kIpsetNameMax - 2, "-_.", {}, {}, false}) {}
 
     ExportResult build(const std::filesystem::path& dir) {
         std::string base = file_safe(m_.policy.site);
@@ -42,6 +47,7 @@ public:
             v.set("v6_file", v6_file);
             v.set("ipset_file", ipset_file);
             v.set("drop_invalid", m_.policy.mode == EnforcementMode::enforce);
+            v.set("forward_chain", std::string(kForwardChain));
             fill_family(v, f);
             std::string text = render_template(dir, "rules.mustache", v);
             if (f == Family::v4) {
@@ -76,6 +82,7 @@ private:
                 set_names_[{index, f}] = name;
                 View s = make_object();
                 s.set("name", name);
+                s.set("temporary", name + kIpsetTemporary);
                 s.set("family", std::string(f == Family::v4 ? "inet" : "inet6"));
                 s.set("comment", one_line(group_comment(g), 200));
                 View entries = make_list();
@@ -161,18 +168,14 @@ private:
     }
 
     void fill_family(View& v, Family f) {
-        View chains = make_list(), rules = make_list(), defaults = make_list();
-        std::set<std::string> declared;
+        View rules = make_list(), defaults = make_list();
         for (size_t index = 0; index < m_.rules.size(); ++index) {
             const ExportRule& r = m_.rules[index];
             if (!has_family(r, f)) continue;
             std::string target = r.accept ? "ACCEPT" : "DROP";
-            if (r.log) {
-                target = chains_("deny:" + std::to_string(index), "wg-" + r.name);
-                if (declared.insert(target).second) {
-                    chains.push_back(log_chain(target, r.log_prefix, r.accept));
-                }
-            }
+            // Logged rules log in a rule of their own just before the verdict: a chain per rule
+            // would outlive the rule when the next export leaves it out.
+            bool logged = r.log;
             std::string addrs = address_match(r.src, f, true);
             std::string dst = address_match(r.dst, f, false);
             addrs += (addrs.empty() || dst.empty() ? "" : " ") + dst;
@@ -183,6 +186,8 @@ private:
                 line.set("has_spec", !spec.empty());
                 line.set("comment", one_line(r.name + ": " + comment, kIptablesCommentMax));
                 line.set("target", target);
+                line.set("has_log", logged);
+                line.set("log", logged ? log_rule(r.log_prefix) : std::string());
                 rules.push_back(line);
             }
         }
@@ -206,7 +211,6 @@ private:
         defaults.push_back(last);
         View drops = make_list();
         for (const auto& z : m_.zones) drops.push_back(log_chain(drop_chain(z), z.log_prefix, z.monitor));
-        v.set("deny_chains", chains);
         v.set("drop_chains", drops);
         v.set("rules", rules);
         v.set("defaults", defaults);

@@ -28,8 +28,8 @@ public:
 
     ExportResult build(const std::filesystem::path& dir) {
         View v = header_view(m_, "panos");
-        v.set("outside_interface", std::string(kPanosOutside));
-        v.set("trunk_interface", std::string(kPanosTrunk));
+        v.set("outside_interface", m_.interface("outside", kPanosOutside));
+        v.set("trunk_interface", m_.interface("trunk", kPanosTrunk));
         v.set("virtual_router", std::string("default"));
         zone_name(m_.outside());
         v.set("interfaces", interfaces());
@@ -40,7 +40,12 @@ public:
         v.set("rules", rules());
         ExportResult r;
         r.filename = file_safe(m_.policy.site) + "-panos.set";
+        set_defaulted_interfaces(v, m_);
         r.text = render_template(dir, "config.mustache", v);
+        v.set("set_file", r.filename);
+        v.set("undo_file", file_safe(m_.policy.site) + "-panos.undo.set");
+        r.companions.push_back({file_safe(m_.policy.site) + "-panos.undo.set", render_template(dir, "undo.mustache", v)});
+        r.companions.push_back({file_safe(m_.policy.site) + "-panos.notes.txt", render_template(dir, "notes.mustache", v)});
         r.warnings = std::move(warnings_);
         check_addresses(r.text, m_, "panos", r.warnings);
         return r;
@@ -58,13 +63,20 @@ private:
             const Zone& z = m_.zones[i];
             bool outside = !z.segment;
             bool vlan = !outside && z.segment->vlan;
-            std::string name = outside ? kPanosOutside
-                               : vlan  ? fmt::format("{}.{}", kPanosTrunk, *z.segment->vlan)
-                                       : fmt::format("ethernet1/{}", i + 3);
+            std::string name =
+                outside ? m_.interface("outside", kPanosOutside)
+                : vlan  ? m_.interface(z.name, fmt::format("{}.{}", m_.interface("trunk", kPanosTrunk), *z.segment->vlan))
+                        : m_.interface(z.name, fmt::format("ethernet1/{}", i + 3));
+            // A subinterface "ethernet1/2.110" is a unit of its port "ethernet1/2".
+            std::string parent = vlan ? name.substr(0, name.rfind('.')) : name;
             View item = make_object();
             item.set("name", name);
-            item.set("path", vlan ? fmt::format("ethernet {} layer3 units {}", kPanosTrunk, name)
+            item.set("parent", parent);
+            item.set("path", vlan ? fmt::format("ethernet {} layer3 units {}", parent, name)
                                   : fmt::format("ethernet {} layer3", name));
+            // The comment belongs to the interface entry (a subinterface's unit, or the port).
+            item.set("comment_path", vlan ? fmt::format("ethernet {} layer3 units {}", parent, name)
+                                          : fmt::format("ethernet {}", name));
             item.set("has_vlan", static_cast<bool>(vlan));
             item.set("vlan", vlan ? std::to_string(*z.segment->vlan) : std::string());
             item.set("zone", zone_name(i));

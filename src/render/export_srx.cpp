@@ -19,14 +19,15 @@ class SrxView {
 public:
     explicit SrxView(const Model& m)
         : m_(m),
-          names_({63, "-_.:/", {"any", "any-ipv4", "any-ipv6", "global"}, {"junos-"}, false}),
+          names_({63, "-_.", {"any", "any-ipv4", "any-ipv6", "global"}, {"junos-"}, false}),
           zones_({63, "-_.", {"junos-host", "any", "global", "null"}, {"junos-"}, false}),
           policies_({63, "-_.", {"global", "default-policy"}, {}, false}) {}
 
     ExportResult build(const std::filesystem::path& dir) {
         View v = header_view(m_, "srx");
-        v.set("trunk_interface", std::string(kSrxTrunk));
-        v.set("outside_interface", std::string(kSrxOutside));
+        v.set("group", std::string("wardgate"));
+        v.set("trunk_interface", m_.interface("trunk", kSrxTrunk));
+        v.set("outside_interface", m_.interface("outside", kSrxOutside));
         zones_("zone:outside", "untrust");
         v.set("interfaces", interfaces());
         v.set("addresses", addresses());
@@ -36,6 +37,7 @@ public:
         v.set("global_policies", global_policies());
         ExportResult r;
         r.filename = file_safe(m_.policy.site) + "-srx.set";
+        set_defaulted_interfaces(v, m_);
         r.text = render_template(dir, "config.mustache", v);
         r.warnings = std::move(warnings_);
         check_addresses(r.text, m_, "srx", r.warnings);
@@ -57,8 +59,14 @@ private:
             const Zone& z = m_.zones[i];
             bool outside = !z.segment;
             bool vlan = !outside && z.segment->vlan;
-            std::string physical = outside ? kSrxOutside : vlan ? kSrxTrunk : fmt::format("ge-0/0/{}", i + 2);
-            std::string unit = vlan ? std::to_string(*z.segment->vlan) : "0";
+            // "ge-0/0/1.110": the port and its logical unit.
+            std::string full = outside ? m_.interface("outside", std::string(kSrxOutside) + ".0")
+                               : vlan  ? m_.interface(z.name, fmt::format("{}.{}", m_.interface("trunk", kSrxTrunk),
+                                                                          *z.segment->vlan))
+                                       : m_.interface(z.name, fmt::format("ge-0/0/{}.0", i + 2));
+            auto dot = full.rfind('.');
+            std::string physical = dot == std::string::npos ? full : full.substr(0, dot);
+            std::string unit = dot == std::string::npos ? "0" : full.substr(dot + 1);
             View item = make_object();
             item.set("physical", physical);
             item.set("unit", unit);

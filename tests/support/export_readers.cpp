@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -149,8 +152,9 @@ ParsedConfig read_asa(const std::string& text) {
     std::map<std::string, std::vector<Prefix>> groups;
     std::map<std::string, std::pair<int, std::vector<PortRange>>> services;
     std::map<std::string, std::string> zone_of_nameif, zone_of_acl;
+    std::set<std::string> inspected;  // protocols of the global policy's inspection_default class
     ParsedConfig out;
-    enum class Block { none, network, service, interface } block = Block::none;
+    enum class Block { none, network, service, interface, policy } block = Block::none;
     std::string current, vlan, nameif;
     auto end_block = [&] {
         if (block == Block::interface && !nameif.empty())
@@ -181,6 +185,8 @@ ParsedConfig read_asa(const std::string& text) {
             } else if (block == Block::interface) {
                 if (w[0] == "vlan") vlan = w[1];
                 if (w[0] == "nameif") nameif = w[1];
+            } else if (block == Block::policy) {
+                if (w[0] == "inspect") inspected.insert(w.at(1));
             } else {
                 fail(kName, line);
             }
@@ -188,7 +194,16 @@ ParsedConfig read_asa(const std::string& text) {
         }
         end_block();
         if (w[0] == "same-security-traffic") continue;
-        if (w[0] == "interface") {
+        if (w[0] == "clear" && w.size() == 4 && w[1] == "configure" && w[2] == "access-list") {
+            // Removes the list and its access-group: a second load replaces the first.
+            std::erase_if(out.rules, [&](const ParsedRule& r) { return r.context == w[3]; });
+            zone_of_acl.erase(w[3]);
+        } else if (w[0] == "no" && w.size() == 4 && w[1] == "object-group") {
+            if (w[2] == "network") groups.erase(w[3]);
+            if (w[2] == "service") services.erase(w[3]);
+        } else if (w[0] == "policy-map" && w.size() == 2 && w[1] == "global_policy") {
+            block = Block::policy;
+        } else if (w[0] == "interface") {
             block = Block::interface;
             vlan.clear();
             nameif.clear();
@@ -256,6 +271,11 @@ ParsedConfig read_asa(const std::string& text) {
         }
     }
     for (auto& r : out.rules) r.from = {zone_of_acl.at(r.context)};
+    // Without ICMP inspection the ASA drops the replies of permitted ICMP.
+    bool icmp = std::any_of(out.rules.begin(), out.rules.end(), [](const ParsedRule& r) {
+        return r.allow && std::any_of(r.tuples.begin(), r.tuples.end(), [](const FlowTuple& t) { return t.protocol <= 1; });
+    });
+    if (icmp && !inspected.count("icmp")) fail(kName, "ICMP permitted without inspect icmp");
     return out;
 }
 
@@ -274,7 +294,13 @@ ParsedConfig read_ios(const std::string& text) {
         }
         auto w = words(line);
         if (line[0] != ' ') {
-            if (w[0] == "end") continue;
+            if (w[0] == "end" || line == "ipv6 unicast-routing") continue;
+            if (w[0] == "no" && ((w.size() == 5 && w[1] == "ip" && w[2] == "access-list" && w[3] == "extended") ||
+                                 (w.size() == 4 && w[1] == "ipv6" && w[2] == "access-list"))) {
+                // Removes the list: a second load replaces the first instead of appending to it.
+                std::erase_if(out.rules, [&](const ParsedRule& r) { return r.context == w.back(); });
+                continue;
+            }
             if (w[0] == "vlan") {
                 block = "vlan";
             } else if (w[0] == "interface") {
@@ -299,7 +325,10 @@ ParsedConfig read_ios(const std::string& text) {
         }
         if (block != "acl") continue;
         if (w[0] == "remark" || w[0] == "evaluate") continue;
-        if (w.back() == "nd-na" || w.back() == "nd-ns" || w.back() == "router-solicitation") continue;
+        if (family == Family::v6 && w.size() == 5 && w[1] == "icmp" &&
+            (w.back() == "nd-na" || w.back() == "nd-ns" || w.back() == "router-solicitation" ||
+             w.back() == "router-advertisement" || w.back() == "packet-too-big"))
+            continue;  // neighbour discovery and path MTU discovery (RFC 4890), not policy
         if (w[0] != "permit" && w[0] != "deny") fail(kName, line);
         size_t i = 2;
         auto address = [&] {
@@ -351,10 +380,27 @@ ParsedConfig read_panos(const std::string& text) {
     std::map<std::string, std::pair<int, std::vector<PortRange>>> services;
     std::map<std::string, std::string> vlan_of_interface, zone_key;
     std::set<std::string> rule_names;
+    std::vector<std::string> rule_order;  // the name of each rule of out.rules
     ParsedConfig out;
     for (const auto& line : text_lines(text)) {
         if (line.empty() || line[0] == '#') continue;
         auto w = words(line, true);
+        if (w[0] == "delete" && w.size() == 5 && w[1] == "rulebase" && w[2] == "security" && w[3] == "rules") {
+            auto at = std::find(rule_order.begin(), rule_order.end(), w[4]);
+            if (at == rule_order.end()) fail(kName, "deletes no rule: " + line);
+            out.rules.erase(out.rules.begin() + (at - rule_order.begin()));
+            rule_order.erase(at);
+            rule_names.erase(w[4]);
+            continue;
+        }
+        if (w[0] == "delete" && w.size() == 3 && (w[1] == "address" || w[1] == "address-group")) {
+            if (!objects.erase(w[2])) fail(kName, "deletes nothing: " + line);
+            continue;
+        }
+        if (w[0] == "delete" && w.size() == 3 && w[1] == "service") {
+            if (!services.erase(w[2])) fail(kName, "deletes nothing: " + line);
+            continue;
+        }
         if (w[0] != "set") fail(kName, line);
         if (w[1] == "address" && w[3] == "ip-netmask") {
             objects[w[2]] = {prefix_of(kName, w[4])};
@@ -426,6 +472,7 @@ ParsedConfig read_panos(const std::string& text) {
             r.default_deny = !r.allow && catch_all(src, dst, svcs);
             r.tuples = expand(src, dst, svcs, r.allow);
             out.rules.push_back(r);
+            rule_order.push_back(w[4]);
         } else {
             fail(kName, line);
         }
@@ -454,8 +501,21 @@ ParsedConfig read_fortios(const std::string& text) {
             sections.pop_back();
         } else if (w[0] == "edit" && sections.size() == 1) {
             entry = std::pair<std::string, Entry>{w[1], {}};
+        } else if (w[0] == "delete" && sections.size() == 1 && w.size() == 2) {
+            auto& table = tables[sections.back()];
+            auto at = std::find_if(table.begin(), table.end(), [&](const auto& e) { return e.first == w[1]; });
+            if (at == table.end()) fail(kName, "deletes nothing: " + raw);
+            table.erase(at);
         } else if (w[0] == "next" && sections.size() == 1) {
-            tables[sections.back()].push_back(*entry);
+            // Editing an entry that exists changes it in place: it keeps its place in the
+            // list and every field the edit does not set.
+            auto& table = tables[sections.back()];
+            auto at = std::find_if(table.begin(), table.end(), [&](const auto& e) { return e.first == entry->first; });
+            if (at == table.end()) {
+                table.push_back(*entry);
+            } else {
+                for (const auto& [k, v] : entry->second) at->second[k] = v;
+            }
             entry.reset();
         } else if (w[0] == "set" && entry && sections.size() == 1) {
             entry->second[w[1]] = std::vector<std::string>(w.begin() + 2, w.end());
@@ -550,10 +610,25 @@ ParsedConfig read_srx(const std::string& text) {
     };
     std::vector<std::string> order;
     std::map<std::string, Pending> policies;
+    const auto builtin_apps = apps;
     for (const auto& line : text_lines(text)) {
         if (line.empty() || line[0] == '#') continue;
         auto w = words(line, true);
+        if (w.size() == 3 && w[0] == "delete" && w[1] == "groups" && w[2] == "wardgate") {
+            // Everything wardgate loaded before goes: a second load replaces the first.
+            vlan_of_interface.clear();
+            zone_key.clear();
+            objects.clear();
+            apps = builtin_apps;
+            order.clear();
+            policies.clear();
+            continue;
+        }
         if (w[0] != "set") fail(kName, line);
+        if (line == "set apply-groups wardgate" || line == "set security forwarding-options family inet6 mode flow-based")
+            continue;
+        // The group's contents, inherited where apply-groups names it.
+        if (w.size() > 3 && w[1] == "groups" && w[2] == "wardgate") w.erase(w.begin() + 1, w.begin() + 3);
         if (w[1] == "interfaces") {
             if (w.size() > 6 && w[3] == "unit" && w[5] == "vlan-id") vlan_of_interface[w[2] + "." + w[4]] = w[6];
         } else if (w[1] == "security" && w[2] == "zones") {
@@ -634,6 +709,7 @@ ParsedConfig read_srx(const std::string& text) {
 void read_iptables_family(const std::string& text, Family family, const std::map<std::string, std::vector<Prefix>>& sets,
                           ParsedConfig& out) {
     constexpr std::string_view kName = "iptables";
+    constexpr std::string_view kForward = "wg-forward";  // the chain FORWARD jumps to
     struct Chain {
         bool logged = false;
         std::string verdict;
@@ -641,19 +717,28 @@ void read_iptables_family(const std::string& text, Family family, const std::map
     std::map<std::string, Chain> chains;
     std::vector<std::vector<std::string>> forward;
     for (const auto& line : text_lines(text)) {
-        if (line.empty() || line[0] == '#' || line == "*filter" || line == "COMMIT" || line[0] == ':') continue;
+        if (line.empty() || line[0] == '#' || line == "*filter" || line == "COMMIT") continue;
+        if (line[0] == ':') {
+            // Declaring a chain under --noflush flushes it: what a previous load put there goes.
+            std::string name = words(line).at(0).substr(1);
+            if (name == kForward) forward.clear();
+            chains.erase(name);
+            continue;
+        }
         auto w = words(line);
         if (w[0] != "-A") fail(kName, line);
-        if (w[1] == "FORWARD") {
+        if (w[1] == kForward) {
             forward.push_back(w);
             continue;
         }
+        if (w[1] == "FORWARD" || w[1] == "INPUT" || w[1] == "OUTPUT") fail(kName, "a rule in a built-in chain: " + line);
         Chain& c = chains[w[1]];
         if (w[2] != "-j") fail(kName, line);
         if (w[3] == "NFLOG" || w[3] == "LOG") c.logged = true;
         if (w[3] == "DROP" || w[3] == "ACCEPT") c.verdict = w[3];
     }
     std::string context = family == Family::v4 ? "FORWARD4" : "FORWARD6";
+    bool log_pending = false;
     for (const auto& w : forward) {
         Addresses src = Addresses::everything(family), dst = Addresses::everything(family);
         int proto = 0;
@@ -686,7 +771,7 @@ void read_iptables_family(const std::string& text, Family family, const std::map
             } else if (t == "--ctstate") {
                 state = true;
                 ++i;
-            } else if (t == "--comment") {
+            } else if (t == "--comment" || t == "--nflog-group" || t == "--nflog-prefix" || t == "--log-prefix") {
                 ++i;
             } else if (t == "-m") {
                 ++i;
@@ -697,6 +782,10 @@ void read_iptables_family(const std::string& text, Family family, const std::map
             }
         }
         if (state) continue;  // replies and invalid packets, not policy
+        if (target == "NFLOG" || target == "LOG") {
+            log_pending = true;  // logs what the next rule, with the same match, decides
+            continue;
+        }
         std::vector<Svc> svcs;
         if (ports.empty()) svcs.push_back({proto, {0, 65535}, {}});
         for (const auto& p : ports) svcs.push_back({proto, p, {}});
@@ -704,14 +793,37 @@ void read_iptables_family(const std::string& text, Family family, const std::map
         r.context = context;
         if (target == "ACCEPT" || target == "DROP") {
             r.allow = target == "ACCEPT";
+            r.logged = log_pending;
         } else {
             const Chain& c = chains.at(target);
             r.allow = c.verdict == "ACCEPT";
             r.logged = c.logged;
             r.default_deny = starts_with(target, "wg-drop-");
         }
+        log_pending = false;
         r.tuples = expand(src, dst, svcs, r.allow);
         out.rules.push_back(r);
+    }
+}
+
+// ipset restore: lists are filled under a temporary name, swapped in, and the temporary destroyed.
+void read_ipsets(const std::string& text, std::map<std::string, std::vector<Prefix>>& sets) {
+    for (const auto& line : text_lines(text)) {
+        auto w = words(line);
+        if (w.empty() || w[0][0] == '#') continue;
+        if (w[0] == "create") {
+            sets[w.at(1)];
+        } else if (w[0] == "flush") {
+            sets[w.at(1)].clear();
+        } else if (w[0] == "add") {
+            sets[w.at(1)].push_back(prefix_of("ipset", w.at(2)));
+        } else if (w[0] == "swap") {
+            std::swap(sets.at(w.at(1)), sets.at(w.at(2)));
+        } else if (w[0] == "destroy") {
+            sets.erase(w.at(1));
+        } else {
+            fail("ipset", line);
+        }
     }
 }
 
@@ -720,13 +832,7 @@ ParsedConfig read_iptables(const ExportResult& e) {
     const std::string* v6 = nullptr;
     for (const auto& c : e.companions) {
         if (ends_with(c.filename, ".v6.rules")) v6 = &c.text;
-        if (!ends_with(c.filename, ".ipset")) continue;
-        for (const auto& line : text_lines(c.text)) {
-            auto w = words(line);
-            if (w.empty() || w[0][0] == '#' || w[0] == "create" || w[0] == "flush") continue;
-            if (w[0] != "add") fail("ipset", line);
-            sets[w[1]].push_back(prefix_of("ipset", w[2]));
-        }
+        if (ends_with(c.filename, ".ipset")) read_ipsets(c.text, sets);
     }
     if (!v6) throw std::runtime_error("iptables reader: no IPv6 companion file");
     ParsedConfig out;
@@ -974,6 +1080,46 @@ std::set<std::string> zones_of(const Policy& policy, const Prefix& p) {
         }
     }
     if (!inside) out.insert("outside");
+    return out;
+}
+
+std::filesystem::path write_next_hospital(const std::filesystem::path& dir) {
+    namespace fs = std::filesystem;
+    fs::path site = dir / "example-hospital-next";
+    fs::create_directories(site);
+    fs::copy(export_case_dir("example-hospital"), site, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+    auto edit = [&](const std::string& file, const std::string& from, const std::string& to) {
+        std::ifstream in(site / file, std::ios::binary);
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        auto at = text.find(from);
+        if (at == std::string::npos) throw std::runtime_error("write_next_hospital: no '" + from + "' in " + file);
+        text.replace(at, from.size(), to);
+        std::ofstream(site / file, std::ios::binary | std::ios::trunc) << text;
+    };
+    edit("devices.toml", "name = \"pump-icu-02\"\naddresses = [\"10.110.0.22\"]\nmac = \"00:0a:f7:41:80:02\"\nrole = \"infusion-pump\"",
+         "name = \"pump-icu-02\"\naddresses = [\"10.110.0.22\"]\nmac = \"00:0a:f7:41:80:02\"\nrole = \"patient-monitor\"");
+    // The approval's table, up to the next one.
+    std::ifstream in(site / "policy.toml", std::ios::binary);
+    std::string policy((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    in.close();
+    auto from = policy.find("[[approval]]\nid = \"CHG-5230\"");
+    auto to = policy.find("\n[[", from + 1);
+    if (from == std::string::npos || to == std::string::npos) throw std::runtime_error("write_next_hospital: no CHG-5230");
+    policy.erase(from, to + 1 - from);
+    std::ofstream(site / "policy.toml", std::ios::binary | std::ios::trunc) << policy;
+    return site;
+}
+
+ExportResult loaded_after(const ExportResult& first, const ExportResult& second) {
+    ExportResult out = second;
+    out.text = first.text;
+    // Where the first export comes with an undo file, that is loaded between the two.
+    for (const auto& c : first.companions)
+        if (c.filename.find(".undo.") != std::string::npos) out.text += c.text;
+    out.text += second.text;
+    for (auto& c : out.companions)
+        for (const auto& old : first.companions)
+            if (old.filename == c.filename) c.text = old.text + c.text;
     return out;
 }
 

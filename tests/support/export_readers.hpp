@@ -57,4 +57,13 @@ inline constexpr const char* kExportToday = "2026-11-22";
 const std::vector<std::string>& export_cases();
 std::filesystem::path export_case_dir(const std::string& name);
 
+// The example hospital one change later: pump-icu-02 moved from the infusion-pump role to
+// patient-monitor and the approval CHG-5230 removed. Written into `dir`; returns the site.
+std::filesystem::path write_next_hospital(const std::filesystem::path& dir);
+
+// What a device holds after loading `first` and then `second`: each file of `second` read
+// after the same file of `first`, as one text; the main file of `first` is followed by its
+// undo file, where it has one (PAN-OS, FortiOS), as the file headers say to load them.
+ExportResult loaded_after(const ExportResult& first, const ExportResult& second);
+
 }  // namespace wardgate::testing

@@ -4,6 +4,7 @@
 // renders it through the Mustache templates in templates/<target>/, so a site can adjust a
 // template without recompiling (templates/README.md documents every view).
 #include <filesystem>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,12 +28,22 @@ struct ExportResult {
     std::string combined() const;
 };
 
+// What a site says about the device an export is for.
+struct ExportOptions {
+    // The device's interface for a segment (by the segment's name), for "outside" (the uplink)
+    // and for "trunk" (the port carrying the segment VLANs): "icu" -> "GigabitEthernet0/1.110".
+    // Interfaces left out get the target's defaults, which the file header lists.
+    std::map<std::string, std::string> interfaces;
+};
+
 // asa, ios, panos, fortios, srx, iptables, nft.
 const std::vector<std::string>& export_targets();
 
 // Throws std::invalid_argument for an unknown target and std::runtime_error when a template
 // is missing or does not parse. The nft target is exactly render_nft(policy).
-ExportResult render_export(const Policy& policy, std::string_view target, const std::filesystem::path& template_dir);
+// Throws std::invalid_argument too when options name an interface for no segment.
+ExportResult render_export(const Policy& policy, std::string_view target, const std::filesystem::path& template_dir,
+                           const ExportOptions& options = {});
 
 // The templates installed with the binary: <prefix>/share/wardgate/templates beside <prefix>/bin
 // (the build tree has the same layout).
