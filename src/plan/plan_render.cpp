@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <optional>
 #include <set>
 
@@ -228,7 +229,9 @@ nlohmann::json provenance_json(const Provenance& w) {
                      {"document", w.document},    {"service", service_list_json({w.service})[0]}};
     auto colon = w.origin.rfind(':');
     j["file"] = colon == std::string::npos ? w.origin : w.origin.substr(0, colon);
-    j["line"] = colon == std::string::npos ? 0 : std::atoi(w.origin.c_str() + colon + 1);
+    int line = 0;
+    if (colon != std::string::npos) std::from_chars(w.origin.data() + colon + 1, w.origin.data() + w.origin.size(), line);
+    j["line"] = line;
     if (w.kind == Provenance::Kind::approved || w.kind == Provenance::Kind::denied) {
         auto id = w.source.substr(w.source.find(' ') + 1);
         j[w.kind == Provenance::Kind::approved ? "approval_id" : "deny_id"] = id.substr(0, id.find(' '));

@@ -554,7 +554,9 @@ std::string ExportResult::combined() const {
 ExportResult render_export(const Policy& policy, std::string_view target, const std::filesystem::path& template_dir,
                            const ExportOptions& options) {
     using namespace export_detail;
-    for (const auto& [key, name] : options.interfaces) {
+    for (const auto& entry : options.interfaces) {
+        const std::string& key = entry.first;  // a named reference: clang 14 cannot capture a structured binding
+        const std::string& name = entry.second;
         bool known = key == "outside" || key == "trunk" ||
                      std::any_of(policy.segments.begin(), policy.segments.end(), [&](const SegmentIR& s) { return s.name == key; });
         if (!known)

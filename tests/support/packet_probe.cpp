@@ -117,7 +117,8 @@ std::vector<uint8_t> frame(const Probe& p, uint16_t id, uint16_t attempt, const 
     put16(f, 12, v4 ? ETHERTYPE_IP : ETHERTYPE_IPV6);
     uint8_t* ip = f.data() + 14;
     uint8_t* l4 = ip + ip_len;
-    uint8_t l4proto = p.proto == Protocol::icmp ? (v4 ? IPPROTO_ICMP : IPPROTO_ICMPV6) : static_cast<uint8_t>(p.proto);
+    uint8_t l4proto = p.proto == Protocol::icmp ? static_cast<uint8_t>(v4 ? int{IPPROTO_ICMP} : int{IPPROTO_ICMPV6})
+                                                : static_cast<uint8_t>(p.proto);
     if (v4) {
         ip[0] = 0x45;
         put16(f, 14 + 2, static_cast<uint16_t>(ip_len + l4_len));
