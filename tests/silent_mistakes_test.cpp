@@ -2,12 +2,18 @@
 // error (exit 1, nothing written) or shows as a warning in check and plan (check --strict
 // exits 2 on it).
 #include <catch2/catch.hpp>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
 
 #include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "support/capture_writer.hpp"
+#include "support/temp_dir.hpp"
 #include "support/temp_site.hpp"
 
 using namespace wardgate::testing;
@@ -153,6 +159,95 @@ std::vector<ErrorCase> error_cases() {
                    {{"site.toml", csv_site},
                     {"assets.csv", kCsvHeader + "pump-\xE9x,10.110.0.77,infusion-pump,Acme,Pump 1,icu,support\n"}},
                    "assets.csv:2:6", "", "not valid UTF-8"});
+    out.push_back({"a MAC address with a digit that is not hex in a CSV",
+                   {{"site.toml", csv_site},
+                    {"assets.csv", "name,addresses,mac,role,vendor,model,segment,lifecycle\n"
+                                   "pump-x,10.110.0.77,00:60:35:c0:00:0g,infusion-pump,Acme,Pump 1,icu,support\n"}},
+                   "assets.csv:2", "mac", "expected a MAC address (00:0a:f7:41:80:01"});
+    auto with_mac = [&](const std::string& name, const std::string& mac, const std::string& msg) {
+        auto text = devices + device("pump-x", "10.110.0.77", "mac = \"" + mac + "\"\n");
+        out.push_back({name, {{"devices.toml", text}}, "devices.toml:" + std::to_string(line_of(text, "mac = ")),
+                       "device.mac", msg});
+    };
+    with_mac("a MAC address with five octets", "00:0a:f7:41:80", "got \"00:0a:f7:41:80\"");
+    with_mac("a multicast MAC address", "01:00:5e:00:00:fb", "01:00:5e:00:00:fb is a group (multicast) address");
+    {
+        auto text = replaced(devices, "name = \"pump-02\"\n", "name = \"pump-02\"\nmac = \"00-0A-F7-41-80-01\"\n") +
+                    device("pump-x", "10.110.0.77", "mac = \"000a.f741.8001\"\n");
+        out.push_back({"two devices with one MAC, written two ways", {{"devices.toml", text}},
+                       "devices.toml:" + std::to_string(line_of(text, "name = \"pump-x\"") - 1), "device.mac",
+                       "MAC 00:0a:f7:41:80:01 of device \"pump-x\" is already the MAC of device \"pump-02\""});
+    }
+    {
+        auto text = devices + device("pump-x", "fd00:110::1");
+        out.push_back({"a device at its segment's IPv6 gateway address",
+                       {{"devices.toml", text},
+                        {"site.toml", replaced(small_site_files()["site.toml"], "gateway4 = \"10.110.0.1\"",
+                                               "gateway4 = \"10.110.0.1\"\ngateway6 = \"fd00:110::1\"")}},
+                       "devices.toml:" + std::to_string(line_of(text, "name = \"pump-x\"") - 1), "device.addresses",
+                       "fd00:110::1 of device \"pump-x\" is the gateway address of segment \"icu\""});
+    }
+    {
+        auto text = small_site_files()["site.toml"] +
+                    "\n[[endpoint]]\nname = \"outside\"\nkind = \"Internet\"\naddresses = [\"192.0.2.0/24\"]\n";
+        out.push_back({"an endpoint of kind \"Internet\"", {{"site.toml", text}},
+                       "site.toml:" + std::to_string(line_of(text, "kind = \"Internet\"")), "endpoint.kind",
+                       "\"Internet\" may only hold a-z, 0-9, '-' and '_' (did you mean \"internet\"?)"});
+    }
+    {
+        auto text = replaced(small_site_files()["site.toml"], "vlan = 110", "vlan = 110.0");
+        out.push_back({"a VLAN written as a float", {{"site.toml", text}},
+                       "site.toml:" + std::to_string(line_of(text, "vlan = 110.0")), "segment.vlan",
+                       "expected an integer, got a float"});
+    }
+    {
+        auto text = replaced(policy, "ports = [8080]", "ports = [8080.5]");
+        out.push_back({"a port written as a float", {{"policy.toml", text}},
+                       "policy.toml:" + std::to_string(line_of(text, "ports = [8080.5]")), "approval.ports",
+                       "expected an integer, got a float"});
+    }
+    {
+        auto text = replaced(policy, "expires = 2027-01-31", "expires = \"2027-02-30\"");
+        out.push_back({"an expiry date that no calendar has", {{"policy.toml", text}},
+                       "policy.toml:" + std::to_string(line_of(text, "expires = \"2027-02-30\"")), "approval.expires",
+                       "expected a date YYYY-MM-DD"});
+    }
+    {
+        auto text = replaced(small_site_files()["site.toml"], "flows = [\"flows/conn.log\"]", "flows = [\"flows\"]");
+        out.push_back({"a folder listed as a flow file", {{"site.toml", text}},
+                       "site.toml:" + std::to_string(line_of(text, "flows = [")), "site.flows",
+                       "\"flows\" is not a regular file"});
+    }
+    // Flow logs that are not connections, or cannot be read at all.
+    auto flows = [&](const std::string& name, const std::string& content, const std::string& location,
+                     const std::string& field, const std::string& msg) {
+        out.push_back({name, {{"flows/conn.log", content}}, location, field, msg});
+    };
+    flows("a Zeek dns.log listed as flows",
+          "#separator \\x09\n#path\tdns\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tquery\n"
+          "1763683200.0\tC1\t10.110.0.21\t5353\t10.50.0.53\t53\tudp\tpacs.local\n",
+          "flows/conn.log:2", "#path", "this is Zeek's \"dns\" log, not a conn log");
+    flows("a Zeek http.log without #path",
+          "#separator \\x09\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tmethod\turi\n"
+          "1763683200.0\tC1\t10.110.0.21\t5353\t10.50.0.53\t80\ttcp\tGET\t/\n",
+          "flows/conn.log:2", "#fields", "these are the fields of Zeek's http log, not of a conn log");
+    flows("a Zeek JSON log whose _path is not conn",
+          "{\"_path\":\"ssl\",\"ts\":1763683200.0,\"id.orig_h\":\"10.110.0.21\",\"id.resp_h\":\"10.50.0.20\",\"id.resp_p\":443,"
+          "\"proto\":\"tcp\"}\n",
+          "flows/conn.log:1", "_path", "this is Zeek's \"ssl\" log");
+    flows("a Zeek JSON dns log",
+          "{\"ts\":1763683200.0,\"id.orig_h\":\"10.110.0.21\",\"id.resp_h\":\"10.50.0.53\",\"id.resp_p\":53,"
+          "\"proto\":\"udp\",\"query\":\"pacs.local\"}\n",
+          "flows/conn.log:1", "", "these are the fields of Zeek's dns log");
+    flows("a gzip-compressed log that is not gzip inside", std::string("\x1f\x8b\x08\x00garbage that is not deflate", 30),
+          "flows/conn.log", "", "gzip-compressed file is damaged");
+    flows("a gzip-compressed log cut after its header", std::string("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03", 10),
+          "flows/conn.log", "", "gzip-compressed file is cut short at compressed byte 10");
+    {
+        std::vector<Frame> frames = {{1.0, ethernet(0x0800, ipv4("10.110.0.21", "10.50.0.20", 17, udp(40000, 161, 10)))}};
+        flows("a pcapng whose interfaces have different link types", pcapng_bytes({{1, 262144}, {113, 262144}}, frames, {0}),
+              "flows/conn.log", "", "interface 1 has link type 113 (LINUX_SLL) and interface 0 link type 1 (EN10MB)");
+    }
     return out;
 }
 
@@ -189,6 +284,43 @@ std::vector<WarningCase> warning_cases() {
          {},
          "approval CHG-NONE (policy.toml:"},
         {"an empty flow file", {{"flows/conn.log", ""}}, {}, "flows/conn.log: holds no flow records"},
+        {"a conn.log without conn_state",
+         {{"flows/conn.log", "#separator \\x09\n#fields\tts\tid.orig_h\tid.resp_h\tid.resp_p\tproto\n"
+                             "1763683200.0\t10.110.0.21\t10.50.0.20\t443\ttcp\n"}},
+         {},
+         "flows/conn.log: line 2: no conn_state field: no connection counts as answered"},
+        {"a conn.log still being written",
+         {{"flows/conn.log", small_site_files()["flows/conn.log"] + "1763684000.000000\tC9\t10.110.0.21\t4"}},
+         {},
+         "flows/conn.log: line 12: the last line has no newline and does not read"},
+        {"a capture cut short",
+         {{"flows/conn.log",
+           [] {
+               std::vector<Frame> frames = {
+                   {1763683200.0, ethernet(0x0800, ipv4("10.110.0.21", "10.50.0.20", 17, udp(40000, 161, 10)))},
+                   {1763683201.0, ethernet(0x0800, ipv4("10.50.0.20", "10.110.0.21", 17, udp(161, 40000, 10)))}};
+               TempDir tmp("cut-capture");
+               auto whole = read_text(write_pcap(tmp.path / "c.pcap", 1, frames));
+               return whole.substr(0, whole.size() - 7);
+           }()}},
+         {},
+         "flows/conn.log: capture truncated or corrupt at packet 2"},
+        {"an approval between two devices of one segment",
+         {{"policy.toml", policy + "\n[[approval]]\nid = \"CHG-SAME\"\nfrom = \"device:pump-03\"\nto = \"device:pump-02\"\n"
+                                   "protocol = \"tcp\"\nports = [9000]\nby = \"x\"\nreason = \"y\"\n"}},
+         {},
+         "approval CHG-SAME (policy.toml:"},
+        {"an endpoint kind one letter away from internet",
+         {{"site.toml", small_site_files()["site.toml"] +
+                            "\n[[endpoint]]\nname = \"cloud\"\nkind = \"internt\"\naddresses = [\"192.0.2.0/24\"]\n"}},
+         {},
+         "endpoint \"cloud\" has kind \"internt\", not \"internet\""},
+        {"a profile flow to any address",
+         {{"profiles/imaging-ct-9.toml", replaced(small_site_files()["profiles/imaging-ct-9.toml"], "peer = \"role:pacs\"",
+                                                  "peer = \"any\"")}},
+         {},
+         "the profile for Imaging Co CT 9 declares a flow with peer \"any\""},
+        {"an empty policy file", {{"policy.toml", ""}}, {}, "policy.toml: holds no stances, approvals or denies"},
         {"an endpoint inside another endpoint",
          {{"site.toml", small_site_files()["site.toml"] +
                             "\n[[endpoint]]\nname = \"pacs-cluster\"\nkind = \"pacs\"\naddresses = [\"10.50.0.8/29\"]\n"}},
@@ -250,5 +382,63 @@ TEST_CASE("CSV from Excel: a byte order mark and semicolons are read", "[silent]
             CHECK(r.exit_code == 0);
             CHECK_THAT(r.out, Catch::Contains("pump-x (10.110.0.77) -> drug-library"));
         }
+    }
+}
+
+TEST_CASE("files that cannot be read say why, with the operating system's reason", "[errors][silent][io]") {
+    auto plan = [](const TempSite& site, const std::string& extra = "") {
+        return run_wardgate("plan " + site.dir().string() + " --today 2026-11-22 " + extra);
+    };
+    SECTION("a policy that is a symbolic link to nothing") {
+        TempSite site;
+        std::filesystem::remove(site.dir() / "policy.toml");
+        std::filesystem::create_symlink("policy-2026.toml", site.dir() / "policy.toml");
+        auto r = run_wardgate("check " + site.dir().string());
+        CHECK(r.exit_code == 1);
+        CHECK_THAT(r.err, Catch::Contains("\"policy.toml\" is a symbolic link to \"policy-2026.toml\", which does not exist"));
+    }
+    SECTION("a devices file that may not be read") {
+        // Owned by another user, mode 0600, read by root without the capabilities that let root
+        // read any file: the kernel refuses as it would refuse an unprivileged service account.
+        TempSite site;
+        auto file = site.dir() / "devices.toml";
+        REQUIRE(::chown(file.c_str(), 65534, 65534) == 0);
+        std::filesystem::permissions(file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+        auto status = std::system(("setpriv --bounding-set=-dac_override,-dac_read_search " + std::string(WARDGATE_BINARY) +
+                                   " check " + site.dir().string() + " > " + (site.dir() / "out.txt").string() + " 2>&1")
+                                      .c_str());
+        CHECK(WEXITSTATUS(status) == 1);
+        CHECK_THAT(read_text(site.dir() / "out.txt"),
+                   Catch::Contains("devices.toml: cannot open: Permission denied (check the file's owner and mode"));
+    }
+    SECTION("a damaged state file") {
+        TempSite site;
+        site.write(".wardgate/state.json", "{\"format\": 3,\n \"site\": \"x\n");
+        auto r = plan(site);
+        CHECK(r.exit_code == 1);
+        CHECK_THAT(r.err, Catch::Contains("state.json:2: damaged state file, not valid JSON: ") &&
+                              Catch::Contains("move it aside to compare with nothing"));
+        CHECK_THAT(r.err, !Catch::Contains("json.exception"));
+    }
+    SECTION("a state file that is JSON but not a state") {
+        TempSite site;
+        site.write(".wardgate/state.json", "[1, 2, 3]\n");
+        auto r = plan(site);
+        CHECK(r.exit_code == 1);
+        CHECK_THAT(r.err, Catch::Contains("not a wardgate state file") && !Catch::Contains("json.exception"));
+    }
+    SECTION("a state file that is a folder") {
+        TempSite site;
+        std::filesystem::create_directories(site.dir() / ".wardgate" / "state.json");
+        auto r = plan(site);
+        CHECK(r.exit_code == 1);
+        CHECK_THAT(r.err, Catch::Contains("state.json: cannot read: Is a directory (name a file, not a folder)"));
+    }
+    SECTION("a baseline database that is not one") {
+        TempSite site;
+        site.write("baseline.db", "this is a text file, not SQLite\n");
+        auto r = plan(site, "--db " + (site.dir() / "baseline.db").string());
+        CHECK(r.exit_code == 1);
+        CHECK_THAT(r.err, Catch::Contains("baseline.db: not a wardgate baseline database (file is not a database)"));
     }
 }

@@ -87,7 +87,7 @@ TEST_CASE("each kind of bad site input is reported with file, line and field", "
         {"overlapping segments", "site.toml", R"(ipv4 = ["10.200.0.0/24"])", R"(ipv4 = ["10.110.0.128/25"])",
          "site.toml", 28, "segment.ipv4", "10.110.0.128/25 overlaps 10.110.0.0/24 of segment \"icu\""},
         {"truncated conn.log line", "flows/conn.log", "1763683900.000000\tC8\t10.200.0.31\t40008\t10.110.0.23\t8080\ttcp\t-\t1.0\t10\t10\tS0\n",
-         "1763683900.000000\tC8\t10.200.0.31\t40008\t10.110", "flows/conn.log", 11, "id.resp_p", "truncated row: 5 of 12 fields"},
+         "1763683900.000000\tC8\t10.200.0.31\t40008\t10.110\n", "flows/conn.log", 11, "id.resp_p", "truncated row: 5 of 12 fields"},
     };
     for (const auto& c : cases) {
         SECTION(c.name) {

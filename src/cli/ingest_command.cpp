@@ -20,6 +20,7 @@ struct IngestOptions : AlertingOptions {
     std::vector<std::string> inputs;
     std::string source;
     int retention_days = 0;
+    bool partial = false;
 };
 
 double now_seconds() {
@@ -59,6 +60,8 @@ void print_file(const FileIngest& r, Totals& totals) {
     }
     std::cout << "\n";
     for (const auto& [reason, n] : r.read.skipped) std::cout << "  skipped " << n << ": " << reason << "\n";
+    for (const auto& w : r.read.warnings) std::cout << "  warning: " << w << "\n";
+    if (r.read.rows == 0) std::cout << "  warning: holds no flow records\n";
     totals.rows += r.read.rows;
     totals.records += r.records;
     totals.edges += r.edges;
@@ -84,7 +87,7 @@ void run(const IngestOptions& o, int& exit_code) {
             progress = [unit](const IngestProgress& p) { show_progress(p, unit); };
         }
         try {
-            FileIngest r = ingest_file(store, input, o.source, progress);
+            FileIngest r = ingest_file(store, input, o.source, progress, o.partial);
             print_file(r, totals);
             if (detector && !r.commit.new_edges.empty()) dispatcher.dispatch(detector->detect(r.commit.new_edges));
         } catch (const InputError& e) {
@@ -119,6 +122,9 @@ void add_ingest_command(CLI::App& app, int& exit_code) {
     add_store_options(*cmd, o->db, o->retention_days);
     cmd->add_option("inputs", o->inputs, "Flow files")->required()->check(CLI::ExistingFile);
     cmd->add_option("--source", o->source, "Label for these files' edges (default: the format, e.g. pcap)");
+    cmd->add_flag("--partial", o->partial,
+                  "Record what was read of a file that ends in damage or mid-record (a capture cut short, a log still "
+                  "being written); without it such a file is refused and nothing from it is recorded");
     add_alerting_options(cmd, *o, "Site directory: raise alerts for new edges its devices' baseline and policy do not explain");
     cmd->callback([o, &exit_code] { run(*o, exit_code); });
 }

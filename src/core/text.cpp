@@ -48,3 +48,19 @@ std::optional<std::string> utf16_encoding(std::string_view head) {
 }
 
 }  // namespace wardgate
+
+namespace wardgate {
+
+std::string json_error_text(std::string_view what) {
+    if (what.starts_with("[json.exception.")) {
+        size_t end = what.find("] ");
+        if (end != std::string_view::npos) what.remove_prefix(end + 2);
+    }
+    if (what.starts_with("parse error")) {
+        size_t colon = what.find(": ");
+        if (colon != std::string_view::npos) what.remove_prefix(colon + 2);
+    }
+    return std::string(what);
+}
+
+}  // namespace wardgate

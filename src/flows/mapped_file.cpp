@@ -12,7 +12,8 @@
 #include <mutex>
 #include <vector>
 
-#include "wardgate/core/diagnostic.hpp"
+#include "gzip_input.hpp"
+#include "wardgate/core/file_io.hpp"
 
 namespace wardgate::flows_internal {
 
@@ -43,7 +44,7 @@ void release_consumed(std::string_view text, const char* upto) {
 }
 
 [[noreturn]] static void fail_open(const std::filesystem::path& path, const char* what, int err) {
-    throw InputError(Diagnostic{path.string(), 0, 0, "", std::string(what) + ": " + std::strerror(err)});
+    throw_io_failure(path, path.string(), what, err);
 }
 
 MappedFile::MappedFile(const std::filesystem::path& path) {
@@ -61,6 +62,19 @@ MappedFile::MappedFile(const std::filesystem::path& path) {
     }
     if (S_ISREG(st.st_mode) && st.st_size > 0) {
         void* m = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+        if (m != MAP_FAILED && is_gzip({static_cast<const char*>(m), static_cast<size_t>(st.st_size)})) {
+            ::close(fd);
+            try {
+                buffer_ = gunzip(path.string(), {static_cast<const char*>(m), static_cast<size_t>(st.st_size)});
+            } catch (...) {
+                ::munmap(m, static_cast<size_t>(st.st_size));
+                throw;
+            }
+            ::munmap(m, static_cast<size_t>(st.st_size));
+            data_ = buffer_.data();
+            size_ = buffer_.size();
+            return;
+        }
         if (m != MAP_FAILED) {
             ::madvise(m, static_cast<size_t>(st.st_size), MADV_SEQUENTIAL);
             mapping_ = m;
@@ -88,6 +102,7 @@ MappedFile::MappedFile(const std::filesystem::path& path) {
         buffer_.append(chunk, static_cast<size_t>(n));
     }
     ::close(fd);
+    if (is_gzip(buffer_)) buffer_ = gunzip(path.string(), buffer_);
     data_ = buffer_.data();
     size_ = buffer_.size();
 }

@@ -1,6 +1,7 @@
 #pragma once
 // A whole input file as one read-only byte range: memory-mapped when it is a regular
-// file, read into memory otherwise (pipes, /dev/stdin).
+// file, read into memory otherwise (pipes, /dev/stdin). A gzip-compressed file is the text
+// it holds, uncompressed into memory.
 #include <filesystem>
 #include <string>
 #include <string_view>

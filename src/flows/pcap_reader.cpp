@@ -6,12 +6,14 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
 #include "mapped_file.hpp"
 #include "pcap_decode.hpp"
 #include "pcap_flow_table.hpp"
+#include "pcapng_interfaces.hpp"
 #include "reader_support.hpp"
 
 namespace wardgate {
@@ -52,6 +54,8 @@ std::string link_type_text(int link_type) {
 
 PcapSummary read_pcap_bytes(const std::string& file, std::string_view bytes, const PcapFlowSink& sink,
                             const ProgressCallback& progress, const PcapOptions& options) {
+    std::optional<std::string> unified = unify_pcapng_snapshot_lengths(file, bytes);
+    if (unified) bytes = *unified;
     FILE* stream = nullptr;
     PcapHandle capture = open_capture(file, bytes, stream);
     PcapSummary summary;
@@ -73,7 +77,8 @@ PcapSummary read_pcap_bytes(const std::string& file, std::string_view bytes, con
             std::string where = "capture truncated or corrupt at packet " + std::to_string(packets + 1) +
                                 ", byte offset " + std::to_string(record_offset);
             summary.stopped = Diagnostic{file, 0, 0, "", where + ": " + pcap_geterr(capture.get())};
-            ++summary.read.skipped[summary.stopped->message];
+            summary.read.warnings.push_back(summary.stopped->message + ": only the packets before it were read");
+            summary.read.incomplete = true;
             break;
         }
         ++packets;

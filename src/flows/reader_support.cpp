@@ -11,6 +11,27 @@ void throw_input_error(const std::string& file, long long line, long long column
     throw InputError(Diagnostic{file, clamp_int(line), clamp_int(column), std::string(field), std::move(message)});
 }
 
+std::optional<std::string> other_zeek_log(const std::vector<std::string>& field_names) {
+    // A field each of these logs has and conn.log does not.
+    static constexpr std::pair<std::string_view, std::string_view> kOnlyIn[] = {
+        {"query", "dns"},          {"qtype_name", "dns"},    {"method", "http"},    {"uri", "http"},
+        {"server_name", "ssl"},    {"cipher", "ssl"},        {"fuid", "files"},     {"mime_type", "files"},
+        {"mailfrom", "smtp"},      {"assigned_addr", "dhcp"}, {"note", "notice"},   {"client", "ssh"},
+        {"request_type", "kerberos"}, {"certificate.serial", "x509"}, {"peer_descr", "weird"},
+        {"name", "weird"},         {"facility", "syslog"},   {"severity", "syslog"}, {"rtt", "dns"},
+        {"command", "ftp"},        {"user_agent", "http"},   {"version", "ssh"},
+    };
+    for (const auto& name : field_names)
+        for (const auto& [field, log] : kOnlyIn)
+            if (name == field) return std::string(log);
+    return std::nullopt;
+}
+
+std::string unfinished_last_line(long long line, const std::string& problem) {
+    return "line " + std::to_string(line) + ": the last line has no newline and does not read (" + problem +
+           "): skipped, as a log still being written ends this way; read the file again when it is complete";
+}
+
 ProgressTicker::ProgressTicker(const ProgressCallback& callback, std::string file, uint64_t bytes_total)
     : callback_(callback), file_(std::move(file)), total_(bytes_total) {}
 

@@ -2,8 +2,10 @@
 // Pieces every flow reader shares: located errors, progress reporting, line walking.
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "wardgate/core/diagnostic.hpp"
 #include "wardgate/flows/progress.hpp"
@@ -14,6 +16,18 @@ inline constexpr std::string_view kSkipProtocol = "protocol not tcp/udp/icmp";
 
 [[noreturn]] void throw_input_error(const std::string& file, long long line, long long column, std::string_view field,
                                     std::string message);
+
+// Zeek logs other than conn.log carry the same id.* and ts columns, so their rows would read
+// as connections. The log a set of field names belongs to, judged by a field only it has
+// ("query" -> "dns"); nullopt when nothing says it is not a conn log.
+std::optional<std::string> other_zeek_log(const std::vector<std::string>& field_names);
+
+// What a read without any conn_state tells: nothing counts as answered.
+inline constexpr std::string_view kNoConnState =
+    "no conn_state field: no connection counts as answered, so the observed baseline keeps none of them";
+
+// The warning for a last line without its newline that does not read: a live log being written.
+std::string unfinished_last_line(long long line, const std::string& problem);
 
 // Column (1-based) of `at` within the line starting at `line_start`.
 inline long long column_of(const char* line_start, const char* at) { return at - line_start + 1; }

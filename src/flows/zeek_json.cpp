@@ -3,11 +3,13 @@
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <vector>
 
 #include "field_parse.hpp"
 #include "mapped_file.hpp"
 #include "reader_support.hpp"
 #include "readers_internal.hpp"
+#include "wardgate/core/text.hpp"
 #include "wardgate/flows/readers.hpp"
 
 namespace wardgate {
@@ -18,26 +20,22 @@ using nlohmann::json;
 
 bool blank(std::string_view text) { return text.find_first_not_of(" \t") == std::string_view::npos; }
 
-// The parser's message without its "[json.exception.parse_error.101] parse error at line 1, column 5:" prefix.
-std::string parse_error_message(const json::parse_error& e) {
-    std::string_view what = e.what();
-    size_t colon = what.find(": ");
-    if (colon != std::string_view::npos) what.remove_prefix(colon + 2);
-    return std::string(what);
-}
-
 class ZeekJsonRow {
 public:
     ZeekJsonRow(const std::string& file, const Line& line, long long number, const json& object)
         : file_(file), line_(line), number_(number), object_(object) {}
 
-    // The value under a dotted key, also accepting the nested form {"id": {"orig_h": ...}}; null counts as absent.
+    // The value under a dotted key, also accepting the nested form {"id": {"orig_h": ...}} and
+    // Log::default_scope_sep = "_" ("id_orig_h"); null counts as absent.
     const json* find(const char* key) const {
         auto it = object_.find(key);
         if (it != object_.end()) return it->is_null() ? nullptr : &*it;
         std::string_view dotted = key;
         size_t dot = dotted.find('.');
         if (dot == std::string_view::npos) return nullptr;
+        std::string scoped(dotted);
+        scoped[dot] = '_';
+        if (auto flat = object_.find(scoped); flat != object_.end()) return flat->is_null() ? nullptr : &*flat;
         auto outer = object_.find(std::string(dotted.substr(0, dot)));
         if (outer == object_.end() || !outer->is_object()) return nullptr;
         auto inner = outer->find(std::string(dotted.substr(dot + 1)));
@@ -59,13 +57,17 @@ public:
     double timestamp(const char* key) const {
         const json& value = require(key);
         std::optional<double> seconds;
-        if (value.is_number()) {
+        if (value.is_number_unsigned() && value.get<uint64_t>() > static_cast<uint64_t>(kMaxSeconds)) {
+            // JSON::TS_MILLIS writes whole milliseconds; no time in seconds is this large.
+            double v = static_cast<double>(value.get<uint64_t>()) / 1000.0;
+            if (valid_seconds(v)) seconds = v;
+        } else if (value.is_number()) {
             double v = value.get<double>();
             if (valid_seconds(v)) seconds = v;
         } else if (value.is_string()) {
             seconds = parse_timestamp(value.get_ref<const std::string&>());
         }
-        if (!seconds) bad(key, value, "a timestamp (epoch seconds or ISO 8601)");
+        if (!seconds) bad(key, value, "a timestamp (epoch seconds, epoch milliseconds or ISO 8601)");
         return *seconds;
     }
 
@@ -128,23 +130,35 @@ ReadSummary read_zeek_json_text(const std::string& name, std::string_view text, 
     flows_internal::ProgressTicker ticker(progress, name, text.size());
     flows_internal::LineCursor cursor(text.data(), text.data() + text.size());
     flows_internal::Line line;
-    while (cursor.next(line)) {
-        if (blank(line.text())) continue;
+    bool any_conn_state = false, checked_kind = false;
+    auto read_line = [&] {
         json object;
         try {
             object = json::parse(line.begin, line.end);
         } catch (const json::parse_error& e) {
             flows_internal::throw_input_error(name, cursor.number(), static_cast<long long>(e.byte), "",
-                                              "invalid JSON: " + parse_error_message(e));
+                                              "invalid JSON: " + json_error_text(e.what()));
         } catch (const json::out_of_range& e) {
             // A number too large for a double ("1e999"); the parser gives no position.
-            std::string what = e.what();
-            if (auto pos = what.find("] "); pos != std::string::npos) what.erase(0, pos + 2);
-            flows_internal::throw_input_error(name, cursor.number(), 0, "", "invalid JSON: " + what);
+            flows_internal::throw_input_error(name, cursor.number(), 0, "", "invalid JSON: " + json_error_text(e.what()));
         }
         if (!object.is_object()) flows_internal::throw_input_error(name, cursor.number(), 1, "", "expected a JSON object");
 
         ZeekJsonRow row(name, line, cursor.number(), object);
+        if (const json* path = row.find("_path"); path && !(path->is_string() && path->get_ref<const std::string&>().starts_with("conn")))
+            flows_internal::throw_input_error(name, cursor.number(), 0, "_path",
+                                              "this is Zeek's " + path->dump() +
+                                                  " log, not a conn log: list conn.log files, which hold the connections");
+        const json* state = row.find("conn_state");
+        if (!state && !checked_kind) {
+            checked_kind = true;
+            std::vector<std::string> keys;
+            for (const auto& item : object.items()) keys.push_back(item.key());
+            if (auto log = flows_internal::other_zeek_log(keys))
+                flows_internal::throw_input_error(name, cursor.number(), 0, "",
+                                                  "these are the fields of Zeek's " + *log +
+                                                      " log, not of a conn log: list conn.log files, which hold the connections");
+        }
         FlowRecord r;
         r.start = row.timestamp("ts");
         r.initiator = row.address("id.orig_h");
@@ -153,9 +167,10 @@ ReadSummary read_zeek_json_text(const std::string& name, std::string_view text, 
         const std::string& proto = row.text("proto");
         r.duration = row.seconds_or_zero("duration");
         r.bytes = row.count_or_zero("orig_bytes") + row.count_or_zero("resp_bytes");
-        if (const json* state = row.find("conn_state")) {
+        if (state) {
             if (!state->is_string()) row.bad("conn_state", *state, "a string");
             r.established = flows_internal::zeek_established(state->get_ref<const std::string&>());
+            any_conn_state = true;
         }
         const json* history = row.find("history");
         if (history && !history->is_string()) row.bad("history", *history, "a string");
@@ -163,17 +178,34 @@ ReadSummary read_zeek_json_text(const std::string& name, std::string_view text, 
         ++summary.rows;
         if (proto != "tcp" && proto != "udp" && proto != "icmp") {
             ++summary.skipped[std::string(flows_internal::kSkipProtocol)];
+            return;
+        }
+        r.protocol = proto == "tcp" ? Protocol::tcp : proto == "udp" ? Protocol::udp : Protocol::icmp;
+        if (r.established && history)
+            r.established = flows_internal::zeek_history_established(history->get_ref<const std::string&>(), r.protocol);
+        if (r.protocol == Protocol::icmp) r.responder_port = 0;
+        local.add(r);
+        ++summary.accepted;
+    };
+    const char* text_end = text.data() + text.size();
+    while (cursor.next(line)) {
+        if (blank(line.text())) continue;
+        if (line.end == text_end && text.back() != '\n' && summary.rows > 0) {
+            try {
+                read_line();
+            } catch (const InputError& e) {
+                const Diagnostic& d = e.diagnostics().front();
+                summary.warnings.push_back(flows_internal::unfinished_last_line(
+                    cursor.number(), (d.field.empty() ? "" : d.field + ": ") + d.message));
+                summary.incomplete = true;
+            }
         } else {
-            r.protocol = proto == "tcp" ? Protocol::tcp : proto == "udp" ? Protocol::udp : Protocol::icmp;
-            if (r.established && history)
-                r.established = flows_internal::zeek_history_established(history->get_ref<const std::string&>(), r.protocol);
-            if (r.protocol == Protocol::icmp) r.responder_port = 0;
-            local.add(r);
-            ++summary.accepted;
+            read_line();
         }
         auto done = static_cast<uint64_t>(cursor.position() - text.data());
         if (ticker.due(done)) ticker.report(done, summary.rows);
     }
+    if (summary.rows > 0 && !any_conn_state) summary.warnings.emplace_back(flows_internal::kNoConnState);
     ticker.finish(summary.rows);
     out.merge(std::move(local));
     return summary;

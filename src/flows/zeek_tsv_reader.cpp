@@ -99,7 +99,16 @@ void ZeekTsvReader::header(const Line& line) {
     std::string_view directive = text.substr(0, cut);
     std::string_view value = cut == std::string_view::npos ? std::string_view{} : text.substr(cut + 1);
     if (directive == "#unset_field") layout_.unset = std::string(value);
+    if (directive == "#path") path(value, line.begin);
     if (directive == "#fields") fields(value, line.begin);
+}
+
+// Zeek names every log by #path; a conn log written through a filter may carry a suffix
+// ("conn-internal"), any other log is not connections.
+void ZeekTsvReader::path(std::string_view value, const char* line_begin) {
+    if (value.starts_with("conn")) return;
+    fail(line_begin, 7, "#path",
+         "this is Zeek's " + quote_value(value) + " log, not a conn log: list conn.log files, which hold the connections");
 }
 
 void ZeekTsvReader::fields(std::string_view value, const char* line_begin) {
@@ -115,6 +124,12 @@ void ZeekTsvReader::fields(std::string_view value, const char* line_begin) {
     }
     auto find = [&](std::string_view name, bool required) {
         auto it = std::find(next.names.begin(), next.names.end(), name);
+        if (it == next.names.end()) {
+            // Log::default_scope_sep = "_" writes id.orig_h as id_orig_h.
+            std::string scoped(name);
+            std::replace(scoped.begin(), scoped.end(), '.', '_');
+            it = std::find(next.names.begin(), next.names.end(), scoped);
+        }
         if (it == next.names.end()) {
             if (required) fail(line_begin, 0, name, "missing required column in #fields");
             return -1;
@@ -133,7 +148,27 @@ void ZeekTsvReader::fields(std::string_view value, const char* line_begin) {
     next.resp_bytes = find("resp_bytes", false);
     next.conn_state = find("conn_state", false);
     next.history = find("history", false);
+    if (next.conn_state < 0) {
+        if (auto log = other_zeek_log(next.names))
+            fail(line_begin, 0, "#fields",
+                 "these are the fields of Zeek's " + *log + " log, not of a conn log: list conn.log files, which hold the connections");
+        std::string warning = "line " + std::to_string(line_number(line_begin)) + ": " + std::string(kNoConnState);
+        if (std::find(summary_.warnings.begin(), summary_.warnings.end(), warning) == summary_.warnings.end())
+            summary_.warnings.push_back(std::move(warning));
+    }
     set_layout(std::move(next));
+}
+
+void ZeekTsvReader::last_row(const Line& line) {
+    if (layout_.names.empty()) return row(line);
+    try {
+        row(line);
+    } catch (const InputError& e) {
+        const Diagnostic& d = e.diagnostics().front();
+        summary_.warnings.push_back(unfinished_last_line(line_number(line.begin),
+                                                         (d.field.empty() ? "" : d.field + ": ") + d.message));
+        summary_.incomplete = true;
+    }
 }
 
 void ZeekTsvReader::row(const Line& line) {

@@ -37,10 +37,13 @@ public:
         buffer_ = sink_.buffer();
         LineCursor cursor(text_.data(), text_.data() + text_.size());
         Line line;
+        const char* text_end = text_.data() + text_.size();
         while (cursor.next(line)) {
             if (line.begin != line.end) {
                 if (*line.begin == '#')
                     header(line);
+                else if (line.end == text_end && text_.back() != '\n')
+                    last_row(line);
                 else
                     row(line);
                 if (pending_ == buffer_.size()) flush();
@@ -55,6 +58,9 @@ private:
     void header(const Line& line);
     void fields(std::string_view value, const char* line_begin);
     void row(const Line& line);
+    // A last row without its newline: read if it reads, else a warning (a log being written).
+    void last_row(const Line& line);
+    void path(std::string_view value, const char* line_begin);
     void flush();
     long long line_number(const char* at) const;
     [[noreturn]] void fail(const char* line_begin, long long column, std::string_view field, std::string message) const;

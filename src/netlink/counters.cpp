@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include <netinet/in.h>  // before the linux/ headers, which define the same names
 #include <linux/netfilter.h>
 
 #include "readback.hpp"

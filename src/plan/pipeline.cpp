@@ -47,6 +47,10 @@ Pipeline run_pipeline(const std::filesystem::path& site_dir, const PipelineOptio
     p.dns = std::move(dns.answers);
     p.policy = compile_policy(*p.book, p.edges, options.today, p.dns);
     for (auto& w : dns.warnings) p.policy.notes.insert(p.policy.notes.begin(), PolicyNote{PolicyNote::Level::warning, std::move(w)});
+    for (auto r = p.reads.rbegin(); r != p.reads.rend(); ++r)
+        for (auto w = r->summary.warnings.rbegin(); w != r->summary.warnings.rend(); ++w)
+            p.policy.notes.insert(p.policy.notes.begin(),
+                                  PolicyNote{PolicyNote::Level::warning, display_path(r->file, p.site->dir) + ": " + *w});
     for (const auto& r : p.reads)
         if (r.summary.rows == 0)
             p.policy.notes.insert(p.policy.notes.begin(),

@@ -5,11 +5,13 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
+#include <algorithm>
 #include <sstream>
 #include <system_error>
 
 #include "wardgate/core/diagnostic.hpp"
+#include "wardgate/core/file_io.hpp"
+#include "wardgate/core/text.hpp"
 #include "wardgate/render/nft.hpp"
 
 namespace wardgate {
@@ -183,15 +185,32 @@ std::filesystem::path default_state_path(const std::filesystem::path& site_dir) 
     return site_dir / ".wardgate" / "state.json";
 }
 
+static constexpr const char* kDamagedStateAdvice =
+    ": move it aside to compare with nothing (every rule then shows as new), or restore it from a backup";
+
 std::optional<PolicySnapshot> load_state(const std::filesystem::path& path) {
-    std::ifstream in(path);
-    if (!in) return std::nullopt;
+    auto text = read_input_file_if_present(path);
+    if (!text) return std::nullopt;
+    nlohmann::json doc;
     try {
-        return nlohmann::json::parse(in).get<PolicySnapshot>();
+        doc = nlohmann::json::parse(*text);
+    } catch (const nlohmann::json::parse_error& e) {
+        size_t at = std::min<size_t>(e.byte ? e.byte - 1 : 0, text->size());
+        auto line = 1 + std::count(text->begin(), text->begin() + static_cast<long>(at), '\n');
+        throw InputError(Diagnostic{path.string(), static_cast<int>(line), 0, "",
+                                    "damaged state file, not valid JSON: " + json_error_text(e.what()) + kDamagedStateAdvice});
     } catch (const nlohmann::json::exception& e) {
-        throw InputError(Diagnostic{path.string(), 0, 0, "", std::string("unreadable state file: ") + e.what()});
+        throw InputError(Diagnostic{path.string(), 0, 0, "",
+                                    "damaged state file, not valid JSON: " + json_error_text(e.what()) + kDamagedStateAdvice});
+    }
+    try {
+        return doc.get<PolicySnapshot>();
+    } catch (const nlohmann::json::exception& e) {
+        throw InputError(Diagnostic{path.string(), 0, 0, "",
+                                    "not a wardgate state file: " + json_error_text(e.what()) + kDamagedStateAdvice});
     } catch (const std::invalid_argument& e) {
-        throw InputError(Diagnostic{path.string(), 0, 0, "ir", std::string("unreadable state file: ") + e.what()});
+        throw InputError(Diagnostic{path.string(), 0, 0, "ir",
+                                    std::string("not a wardgate state file: ") + e.what() + kDamagedStateAdvice});
     }
 }
 

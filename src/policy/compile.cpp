@@ -202,6 +202,20 @@ private:
         return it->second;
     }
 
+    // The segment holding every address of both groups, when one does.
+    std::optional<std::string> one_segment(const AddressGroup& a, const AddressGroup& b) const {
+        int segment = -1;
+        for (const AddressGroup* g : {&a, &b}) {
+            if (g->any || g->prefixes.empty() || !g->dns.empty()) return std::nullopt;
+            for (const auto& p : g->prefixes) {
+                int s = book_.segment_of(p.address);
+                if (s < 0 || book_.segment_of(p.last()) != s || (segment >= 0 && s != segment)) return std::nullopt;
+                segment = s;
+            }
+        }
+        return site_.segments[static_cast<size_t>(segment)].name;
+    }
+
     void approvals() {
         for (const auto& a : site_.approvals) {
             if (a.expired(today_)) {
@@ -233,6 +247,11 @@ private:
                                  a.id, where(a.origin)));
                 continue;
             }
+            if (auto segment = one_segment(table_.at(*from), table_.at(*to)))
+                note(PolicyNote::Level::warning,
+                     fmt::format("approval {} ({}) is between addresses of one segment ({}): that traffic stays inside "
+                                 "the VLAN and never reaches the gateway, so this approval neither opens nor blocks it",
+                                 a.id, where(a.origin), *segment));
             Provenance why{Provenance::Kind::approved, a.service, "approval " + a.id + " by " + a.by, a.reason,
                            where(a.origin), a.expires, "", a.ticket, a.owner};
             drafts_.push_back({Rule::Action::allow, *from, *to, {a.service}, {why}});

@@ -5,12 +5,14 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
+
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <system_error>
 
 #include "wardgate/core/diagnostic.hpp"
+#include "wardgate/core/file_io.hpp"
+#include "wardgate/core/text.hpp"
 
 namespace wardgate {
 
@@ -19,18 +21,17 @@ std::filesystem::path default_dns_cache(const std::filesystem::path& site_dir) {
 }
 
 DnsAnswers read_dns_cache(const std::filesystem::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) return {};
-    std::stringstream buffer;
-    buffer << in.rdbuf();
+    auto text = read_input_file_if_present(file);
+    if (!text) return {};
     const std::string name = file.string();
     nlohmann::json doc;
     try {
-        doc = nlohmann::json::parse(buffer.str());
+        doc = nlohmann::json::parse(*text);
     } catch (const nlohmann::json::parse_error& e) {
-        throw InputError(Diagnostic{name, 0, 0, "", "not JSON at byte " + std::to_string(e.byte) + ": " + e.what()});
+        throw InputError(Diagnostic{name, 0, 0, "",
+                                    "not JSON at byte " + std::to_string(e.byte) + ": " + json_error_text(e.what())});
     } catch (const nlohmann::json::exception& e) {  // e.g. a number too large for a double
-        throw InputError(Diagnostic{name, 0, 0, "", std::string("not usable JSON: ") + e.what()});
+        throw InputError(Diagnostic{name, 0, 0, "", "not usable JSON: " + json_error_text(e.what())});
     }
     Diagnostics diags;
     DnsAnswers out;

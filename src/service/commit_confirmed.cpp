@@ -15,6 +15,7 @@
 #include <stdexcept>
 
 #include "state_lock.hpp"
+#include "wardgate/core/file_io.hpp"
 #include "wardgate/netlink/nft_apply.hpp"
 #include "wardgate/service/confirm.hpp"
 #include "wardgate/service/nft_text.hpp"
@@ -33,7 +34,7 @@ bool read_whole_file(const std::filesystem::path& file, std::string& out) {
     std::ifstream in(file, std::ios::binary);
     if (!in) {
         if (errno == ENOENT) return false;
-        throw std::runtime_error("cannot read " + file.string() + ": " + std::strerror(errno));
+        throw std::runtime_error(file.string() + ": " + io_failure_message(file, "cannot read", errno));
     }
     out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
     return true;

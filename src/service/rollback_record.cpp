@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "state_lock.hpp"
+#include "wardgate/core/file_io.hpp"
 #include "wardgate/plan/snapshot.hpp"
 #include "wardgate/service/confirm.hpp"
 
@@ -69,7 +70,7 @@ std::optional<RollbackRecord> read_record(const std::filesystem::path& file) {
     std::ifstream in(file);
     if (!in) {
         if (errno == ENOENT) return std::nullopt;
-        throw std::runtime_error("cannot read " + file.string() + ": " + std::strerror(errno));
+        throw std::runtime_error(file.string() + ": " + io_failure_message(file, "cannot read", errno));
     }
     std::stringstream text;
     text << in.rdbuf();

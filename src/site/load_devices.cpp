@@ -1,10 +1,12 @@
 // Devices come from TOML ([[device]] tables) or CSV asset exports; both feed one record builder.
-#include <fstream>
+#include <cctype>
+#include <sstream>
 #include <functional>
 
 #include "loaders.hpp"
 #include "toml_fields.hpp"
 #include "wardgate/core/csv.hpp"
+#include "wardgate/core/file_io.hpp"
 #include "wardgate/core/text.hpp"
 
 namespace wardgate::site_detail {
@@ -18,6 +20,44 @@ struct RawDevice {
     std::function<void(std::string_view, std::string)> error;
     Origin origin;
 };
+
+// Lower-case, colon-separated; nullopt unless the text is six octets written with colons,
+// hyphens, Cisco's dotted triples or no separator.
+std::optional<std::string> canonical_mac(std::string_view text) {
+    std::string hex;
+    char separator = 0;
+    for (char c : text) {
+        if (std::isxdigit(static_cast<unsigned char>(c))) {
+            hex += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        } else if (c == ':' || c == '-' || c == '.') {
+            if (separator && separator != c) return std::nullopt;
+            separator = c;
+        } else {
+            return std::nullopt;
+        }
+    }
+    if (hex.size() != 12) return std::nullopt;
+    // The separators must sit between octets (":"/"-") or between groups of four digits (".").
+    const size_t group = separator == '.' ? 4 : 2;
+    if (separator) {
+        size_t digits = 0;
+        for (char c : text) {
+            if (c == separator) {
+                if (digits != group) return std::nullopt;
+                digits = 0;
+            } else {
+                ++digits;
+            }
+        }
+        if (digits != group) return std::nullopt;
+    }
+    std::string out;
+    for (size_t i = 0; i < 12; i += 2) {
+        if (i) out += ':';
+        out += hex.substr(i, 2);
+    }
+    return out;
+}
 
 template <typename E, typename Parse>
 std::optional<E> typed(const RawDevice& raw, std::string_view key, Parse parse, std::string_view expected) {
@@ -54,7 +94,14 @@ Device build_device(const RawDevice& raw) {
     d.tags = raw.list("tags", false);
     for (const auto& t : d.tags)
         if (!valid_name(t)) raw.error("tags", "\"" + t + "\" may only hold a-z, 0-9, '-' and '_'");
-    d.mac = raw.text("mac").value_or("");
+    if (auto mac = raw.text("mac"); mac && !mac->empty()) {
+        d.mac = canonical_mac(*mac).value_or("");
+        if (d.mac.empty())
+            raw.error("mac", "expected a MAC address (00:0a:f7:41:80:01, 00-0a-f7-41-80-01 or 000a.f741.8001), got \"" +
+                                 *mac + "\"");
+        else if (const char low = d.mac[1]; ((low >= 'a' ? low - 'a' + 10 : low - '0') & 1) != 0)
+            raw.error("mac", d.mac + " is a group (multicast) address, which no device has as its own");
+    }
     d.department = raw.text("department").value_or("");
     d.fda_class = typed<FdaClass>(raw, "fda_class", parse_fda_class, "I, II, III or none").value_or(FdaClass::none);
     d.phi = typed<Level>(raw, "phi", parse_level, "none, low, medium or high").value_or(Level::none);
@@ -105,9 +152,11 @@ void load_devices_toml(Site& site, const std::string& file, Diagnostics& diags) 
 }
 
 void load_devices_csv(Site& site, const std::string& file, Diagnostics& diags) {
-    std::ifstream in(site.dir / file);
-    if (!in) {
-        diags.add(file, 0, 0, "", "cannot open file");
+    std::istringstream in;
+    try {
+        in.str(read_input_file(site.dir / file, file));
+    } catch (const InputError& e) {
+        for (const auto& d : e.diagnostics()) diags.add(d);
         return;
     }
     std::string line;

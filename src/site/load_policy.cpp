@@ -14,9 +14,17 @@ void load_policy(Site& site, const FileRef& ref, Diagnostics& diags) {
     site.stances = kDefaultStances;
     const std::string& file = ref.path;
     if (!std::filesystem::is_regular_file(site.dir / file)) {
-        if (ref.named()) {
+        std::error_code ec;
+        const bool dangling = std::filesystem::is_symlink(std::filesystem::symlink_status(site.dir / file, ec)) &&
+                              !std::filesystem::exists(site.dir / file, ec);
+        // A link that leads nowhere is a mistake even where the file itself may be absent.
+        if (ref.named() || dangling) {
             diags.add("site.toml", ref.line, 0, ref.field,
-                      "\"" + file + "\" " + (std::filesystem::exists(site.dir / file) ? "is not a regular file" : "does not exist") +
+                      "\"" + file + "\" " +
+                          (dangling ? "is a symbolic link to \"" + std::filesystem::read_symlink(site.dir / file, ec).string() +
+                                          "\", which does not exist"
+                           : std::filesystem::exists(site.dir / file) ? "is not a regular file"
+                                                                      : "does not exist") +
                           ": its approvals, denies and stances would be lost");
         } else {
             warn(site, "site.toml", 0, ref.field,
@@ -28,6 +36,8 @@ void load_policy(Site& site, const FileRef& ref, Diagnostics& diags) {
     if (!root) return;
     TableFields top(*root, file, "", diags);
     top.reject_unknown({"stance", "approval", "deny"});
+    if (root->empty())
+        warn(site, file, 0, "", "holds no stances, approvals or denies: default stances, no approvals and no explicit denies");
     if (auto* stances = (*root)["stance"].as_table()) {
         for (const auto& [key, node] : *stances) {
             auto stage = parse_lifecycle(key.str());

@@ -26,6 +26,11 @@ static void load_profile(Site& site, const std::string& file, Diagnostics& diags
         flow.purpose = f.string("purpose", false).value_or("");
         flow.required = f.boolean("required", true);
         flow.dns_name = f.string("dns_name", false).value_or("");
+        if (peer && peer->kind == PeerRef::Kind::any)
+            warn(site, file, flow.origin.line, "flow.peer",
+                 "the profile for " + p.label() + " declares a flow with peer \"any\": its devices may " +
+                     (dir == Direction::peer_initiated ? "be reached from" : "reach") +
+                     " every address, inside the site and outside; name the peers if the manufacturer's document does");
         if (dir && peer && svc) {
             flow.direction = *dir;
             flow.peer = *peer;

@@ -17,7 +17,7 @@ void warn(Site& site, std::string file, int line, std::string field, std::string
 }
 
 // Levenshtein distance, case-insensitive: "GE Heathcare" is one edit from "GE Healthcare".
-static size_t distance(const std::string& a, const std::string& b) {
+size_t name_distance(const std::string& a, const std::string& b) {
     std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
     for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
     for (size_t i = 1; i <= a.size(); ++i) {
@@ -35,7 +35,7 @@ std::optional<std::string> nearest(const std::string& name, const std::vector<st
     std::optional<std::string> best;
     size_t best_d = std::max<size_t>(3, name.size() / 3) + 1;
     for (const auto& c : candidates) {
-        size_t d = distance(name, c);
+        size_t d = name_distance(name, c);
         if (d < best_d) {
             best_d = d;
             best = c;
@@ -56,6 +56,7 @@ static bool referenced_file_exists(const Site& site, const FileRef& ref, Diagnos
     std::vector<std::string> present;
     for (const auto& e : std::filesystem::directory_iterator(site.dir, ec)) present.push_back(e.path().filename().string());
     auto hint = nearest(std::filesystem::path(ref.path).filename().string(), present);
+    if (hint && *hint == std::filesystem::path(ref.path).filename().string()) hint.reset();
     diags.add("site.toml", ref.line, 0, ref.field,
               "\"" + ref.path + "\" " + what + (hint ? " (did you mean \"" + *hint + "\"?)" : ""));
     return false;

@@ -61,6 +61,14 @@ static void load_endpoint(Site& site, const toml::table& t, const std::string& f
     e.origin = f.origin();
     e.name = f.string("name", true).value_or("");
     e.kind = f.string("kind", true).value_or("server");
+    // "internet" is the one kind with a meaning of its own: everything outside the site.
+    if (!valid_name(e.kind))
+        f.error("kind", "\"" + e.kind + "\" may only hold a-z, 0-9, '-' and '_'" +
+                            (name_distance(e.kind, "internet") <= 1 ? " (did you mean \"internet\"?)" : ""));
+    else if (e.kind != "internet" && name_distance(e.kind, "internet") <= 1)
+        warn(site, file, e.origin.line, "endpoint.kind",
+             "endpoint \"" + e.name + "\" has kind \"" + e.kind +
+                 "\", not \"internet\": it stands for its own addresses only, not for everything outside the site");
     e.role = f.string("role", false).value_or(e.kind);
     // Without addresses, the endpoint's addresses are what its dns_names resolve to.
     e.prefixes = f.prefixes("addresses", !t.contains("dns_names"));

@@ -29,6 +29,8 @@ struct SiteFiles {
 bool valid_name(std::string_view name);
 // A warning travels with the site to check and plan.
 void warn(Site& site, std::string file, int line, std::string field, std::string message);
+// Edits (case-insensitive) that turn one name into the other.
+size_t name_distance(const std::string& a, const std::string& b);
 // The name in `candidates` closest to `name` (edit distance, ignoring case), if any is close.
 std::optional<std::string> nearest(const std::string& name, const std::vector<std::string>& candidates);
 

@@ -1,6 +1,6 @@
 // Reads an RFC 8520 MUD file (RFC 8519 ACLs with the ietf-mud and ietf-acldns augments) into MudFile.
 // Earlier drafts' names (access-lists, access-list-entries, rule-name, acl-name) are accepted too.
-#include <fstream>
+
 #include <initializer_list>
 #include <map>
 #include <set>
@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mud_lines.hpp"
+#include "wardgate/core/file_io.hpp"
 #include "wardgate/site/mud.hpp"
 
 namespace wardgate {
@@ -455,14 +456,14 @@ std::optional<MudFile> parse_mud(const std::string& json_text, const std::string
 }
 
 std::optional<MudFile> read_mud(const std::filesystem::path& path, const std::string& file, Diagnostics& diags) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        diags.add(file, 0, 0, "", "cannot open MUD file");
+    std::string text;
+    try {
+        text = read_input_file(path, file);
+    } catch (const InputError& e) {
+        for (const auto& d : e.diagnostics()) diags.add(d);
         return std::nullopt;
     }
-    std::ostringstream text;
-    text << in.rdbuf();
-    return parse_mud(text.str(), file, diags);
+    return parse_mud(text, file, diags);
 }
 
 }  // namespace wardgate

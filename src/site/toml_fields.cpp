@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "wardgate/core/file_io.hpp"
+
 namespace wardgate::site_detail {
 
 namespace {
@@ -24,12 +26,19 @@ std::string_view kind_of(const toml::node& node) {
 
 std::optional<toml::table> parse_toml(const std::filesystem::path& path, const std::string& display_name,
                                       Diagnostics& diags) {
-    if (!std::filesystem::exists(path)) {
+    std::optional<std::string> text;
+    try {
+        text = read_input_file_if_present(path, display_name);
+    } catch (const InputError& e) {
+        for (const auto& d : e.diagnostics()) diags.add(d);
+        return std::nullopt;
+    }
+    if (!text) {
         diags.add(display_name, 0, 0, "", "file not found");
         return std::nullopt;
     }
     try {
-        return toml::parse_file(path.string());
+        return toml::parse(*text, path.string());
     } catch (const toml::parse_error& e) {
         diags.add(display_name, static_cast<int>(e.source().begin.line), static_cast<int>(e.source().begin.column),
                   "", "TOML syntax error: " + std::string(e.description()));

@@ -115,6 +115,15 @@ private:
                               it->second->name + "\"");
             }
         }
+        // One MAC is one network interface: two devices with it would get each other's VLAN.
+        std::unordered_map<std::string, const Device*> mac_owner;
+        for (const auto& d : site_.devices) {
+            if (d.mac.empty()) continue;
+            auto [it, fresh] = mac_owner.emplace(d.mac, &d);
+            if (!fresh)
+                error(d.origin, "device.mac",
+                      "MAC " + d.mac + " of device \"" + d.name + "\" is already the MAC of device \"" + it->second->name + "\"");
+        }
         for (const auto& e : site_.endpoints)
             for (const auto& p : e.prefixes)
                 if (p.is_host())

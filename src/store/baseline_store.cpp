@@ -166,6 +166,14 @@ BaselineStore::BaselineStore(const std::filesystem::path& db) : impl_(std::make_
     sqlite3* h = impl_->db.get();
     sqlite3_busy_timeout(h, 10000);
     sqlite3_extended_result_codes(h, 1);
+    // The first read of the file: a file that is not SQLite fails here, and says what it is not.
+    if (sqlite3_exec(h, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr) != SQLITE_OK) {
+        int code = sqlite3_errcode(h) & 0xff;
+        if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT)
+            throw StoreError(db.string() + ": not a wardgate baseline database (" + sqlite3_errmsg(h) +
+                             "): name the database `wardgate ingest --db` wrote, or a new file to start one");
+        store_internal::throw_store_error(h, "cannot read the baseline database");
+    }
     {
         Statement wal(h, "PRAGMA journal_mode=WAL");
         if (!wal.step() || wal.text(0) != "wal")

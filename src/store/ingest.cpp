@@ -67,7 +67,7 @@ FileIdentity identify_file(const std::filesystem::path& file) {
 }
 
 FileIngest ingest_file(BaselineStore& store, const std::filesystem::path& file, const std::string& source,
-                       const ProgressCallback& progress) {
+                       const ProgressCallback& progress, bool partial) {
     FileIngest result;
     result.file = file;
     IngestedFile ingested;
@@ -96,6 +96,14 @@ FileIngest ingest_file(BaselineStore& store, const std::filesystem::path& file, 
         result.read = result.capture->read;
     } else {
         result.read = read_flow_file(file, edges, progress);
+    }
+    if (result.read.incomplete && !partial) {
+        std::vector<Diagnostic> diags;
+        for (const auto& w : result.read.warnings) diags.push_back(Diagnostic{file.string(), 0, 0, "", w});
+        diags.push_back(Diagnostic{file.string(), 0, 0, "",
+                                   "the file is incomplete, so nothing from it was recorded: ingest it again when it is "
+                                   "complete, or with --partial to record what was read (the file then counts as ingested)"});
+        throw InputError(std::move(diags));
     }
     result.records = edges.records();
     result.edges = edges.size();

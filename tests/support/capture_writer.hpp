@@ -174,6 +174,63 @@ inline std::string write_pcap(const std::filesystem::path& file, uint32_t link_t
     return file.string();
 }
 
+// pcapng, little-endian: a section header, one interface description block per interface
+// (link type, snapshot length) and an enhanced packet block per frame on interface `on[i]`
+// (microsecond timestamps, the if_tsresol default).
+struct PcapngInterface {
+    uint16_t link_type;
+    uint32_t snaplen;
+};
+
+inline std::string pcapng_bytes(const std::vector<PcapngInterface>& interfaces, const std::vector<Frame>& frames,
+                                const std::vector<uint32_t>& on) {
+    auto le32 = [](std::string& s, uint32_t v) {
+        for (int i = 0; i < 4; ++i) s.push_back(static_cast<char>(v >> (8 * i)));
+    };
+    auto le16 = [](std::string& s, uint16_t v) {
+        s.push_back(static_cast<char>(v));
+        s.push_back(static_cast<char>(v >> 8));
+    };
+    auto block = [&](std::string& out, uint32_t type, const std::string& body) {
+        std::string padded = body;
+        while (padded.size() % 4) padded.push_back('\0');
+        const auto length = static_cast<uint32_t>(padded.size() + 12);
+        le32(out, type);
+        le32(out, length);
+        out += padded;
+        le32(out, length);
+    };
+    std::string out, body;
+    le32(body, 0x1A2B3C4D);
+    le16(body, 1);
+    le16(body, 0);
+    le32(body, 0xFFFFFFFF);  // section length unknown
+    le32(body, 0xFFFFFFFF);
+    block(out, 0x0A0D0D0A, body);
+    for (const auto& i : interfaces) {
+        body.clear();
+        le16(body, i.link_type);
+        le16(body, 0);
+        le32(body, i.snaplen);
+        block(out, 1, body);
+    }
+    for (size_t n = 0; n < frames.size(); ++n) {
+        const auto& f = frames[n];
+        const auto micros = static_cast<uint64_t>(f.time * 1e6 + 0.5);
+        const uint32_t snaplen = interfaces[on[n]].snaplen;
+        const auto captured = static_cast<uint32_t>(snaplen && snaplen < f.data.size() ? snaplen : f.data.size());
+        body.clear();
+        le32(body, on[n]);
+        le32(body, static_cast<uint32_t>(micros >> 32));
+        le32(body, static_cast<uint32_t>(micros));
+        le32(body, captured);
+        le32(body, static_cast<uint32_t>(f.data.size()));
+        body.append(f.data.begin(), f.data.begin() + captured);
+        block(out, 6, body);
+    }
+    return out;
+}
+
 inline constexpr uint8_t SYN = 0x02, ACK = 0x10, FIN = 0x01, RST = 0x04, PSH = 0x08;
 
 }  // namespace wardgate::testing

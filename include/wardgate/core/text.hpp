@@ -17,3 +17,11 @@ std::string_view strip_utf8_bom(std::string_view text);
 std::optional<std::string> utf16_encoding(std::string_view head);
 
 }  // namespace wardgate
+
+namespace wardgate {
+
+// nlohmann::json's message without its "[json.exception.parse_error.101] parse error at
+// line 1, column 5: " prefix, for diagnostics that give the location themselves.
+std::string json_error_text(std::string_view what);
+
+}  // namespace wardgate

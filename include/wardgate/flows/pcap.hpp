@@ -89,7 +89,9 @@ int responder_by_ports(uint16_t port_a, uint16_t port_b);
 
 // Throws InputError when the file cannot be opened or is not a capture libpcap reads.
 // A capture that is truncated or corrupt part way is read up to the damage and the
-// damage reported in PcapSummary::stopped (and in read.skipped with its location).
+// damage reported in PcapSummary::stopped (and in read.warnings with its location).
+// A pcapng capture whose interfaces differ in snapshot length is read whole; one whose
+// interfaces differ in link type is refused with an InputError that says how to split it.
 PcapSummary read_pcap(const std::filesystem::path& file, const PcapFlowSink& sink,
                       const ProgressCallback& progress = {}, const PcapOptions& options = {});
 ReadSummary read_pcap(const std::filesystem::path& file, Aggregator& out, const ProgressCallback& progress = {});

@@ -16,6 +16,13 @@ struct ReadSummary {
     uint64_t rows = 0;                               // data rows seen
     uint64_t accepted = 0;                           // rows turned into FlowRecords
     std::map<std::string, uint64_t> skipped;         // reason -> count (e.g. "protocol not tcp/udp/icmp")
+    // What the reader read but a person must know to trust the result ("no conn_state column:
+    // no connection counts as answered"), each with its line when it has one; check and plan
+    // print them as warnings after the file's name.
+    std::vector<std::string> warnings;
+    // The file ended in damage or mid-record (a capture cut short, a log still being written):
+    // what came before was read, the rest is missing.
+    bool incomplete = false;
 };
 
 enum class FlowFormat { zeek_tsv, zeek_json, csv, pcap };

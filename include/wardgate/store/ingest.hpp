@@ -24,8 +24,10 @@ std::string_view format_name(FlowFormat f);  // "zeek-tsv", "zeek-json", "csv", 
 
 // Reads the file whole, then commits its edges and its ingested_files row in one
 // transaction. A file whose content hash the store already holds is not read again.
-// source labels its edges; empty: the format name. Throws InputError for malformed input.
+// source labels its edges; empty: the format name. Throws InputError for malformed input,
+// and for a file that ends in damage or mid-record (ReadSummary::incomplete) unless
+// `partial`: such a file is neither recorded nor counted, so that it can be ingested whole later.
 FileIngest ingest_file(BaselineStore& store, const std::filesystem::path& file, const std::string& source = {},
-                       const ProgressCallback& progress = {});
+                       const ProgressCallback& progress = {}, bool partial = false);
 
 }  // namespace wardgate

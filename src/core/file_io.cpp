@@ -1,0 +1,84 @@
+#include "wardgate/core/file_io.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace wardgate {
+
+namespace {
+
+std::string advice(int error) {
+    switch (error) {
+        case ENOENT: return " (check the path)";
+        case EACCES:
+        case EPERM: return " (check the file's owner and mode, or run as a user that may read it)";
+        case EISDIR: return " (name a file, not a folder)";
+        case ELOOP: return " (a loop of symbolic links)";
+        case EIO: return " (the disk or file system reported an error: check it before trusting the file)";
+        default: return "";
+    }
+}
+
+}  // namespace
+
+std::string io_failure_message(const std::filesystem::path& path, const char* operation, int error) {
+    if (error == ENOENT) {
+        std::error_code ec;
+        if (std::filesystem::is_symlink(std::filesystem::symlink_status(path, ec))) {
+            auto target = std::filesystem::read_symlink(path, ec);
+            return std::string(operation) + ": it is a symbolic link to \"" + target.string() +
+                   "\", which does not exist";
+        }
+    }
+    return std::string(operation) + ": " + std::strerror(error) + advice(error);
+}
+
+void throw_io_failure(const std::filesystem::path& path, const std::string& display, const char* operation,
+                      int error) {
+    throw InputError(Diagnostic{display.empty() ? path.string() : display, 0, 0, "",
+                                io_failure_message(path, operation, error)});
+}
+
+std::optional<std::string> read_input_file_if_present(const std::filesystem::path& path, const std::string& display) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int error = errno;
+        std::error_code ec;
+        if (error == ENOENT && !std::filesystem::is_symlink(std::filesystem::symlink_status(path, ec)))
+            return std::nullopt;
+        throw_io_failure(path, display, "cannot open", error);
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        ::close(fd);
+        throw_io_failure(path, display, "cannot read", EISDIR);
+    }
+    std::string out;
+    if (S_ISREG(st.st_mode) && st.st_size > 0) out.reserve(static_cast<size_t>(st.st_size));
+    char chunk[1 << 16];
+    for (;;) {
+        ssize_t n = ::read(fd, chunk, sizeof chunk);
+        if (n == 0) break;
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            int error = errno;
+            ::close(fd);
+            throw_io_failure(path, display, "cannot read", error);
+        }
+        out.append(chunk, static_cast<size_t>(n));
+    }
+    ::close(fd);
+    return out;
+}
+
+std::string read_input_file(const std::filesystem::path& path, const std::string& display) {
+    auto text = read_input_file_if_present(path, display);
+    if (!text) throw_io_failure(path, display, "cannot open", ENOENT);
+    return std::move(*text);
+}
+
+}  // namespace wardgate
