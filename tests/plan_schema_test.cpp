@@ -1,0 +1,149 @@
+// The plan's JSON is a contract for automation: every plan the tests print is valid against
+// docs/schema/plan.schema.json, the schema rejects what breaks it, and the CI check in
+// docs/ci.md does what the page says on the example site.
+#include <catch2/catch.hpp>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "support/temp_dir.hpp"
+#include "support/temp_site.hpp"
+#include "support/test_paths.hpp"
+
+using namespace wardgate::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kSchema = kSourceDir + "/docs/schema/plan.schema.json";
+const std::string kValidator = kSourceDir + "/tests/support/validate_json.py";
+
+struct Validation {
+    int exit_code;
+    std::string output;
+};
+
+Validation validate(const TempDir& tmp, const std::string& json) {
+    auto doc = tmp.write("plan.json", json);
+    auto out = (tmp.path / "validation.txt").string();
+    int status = std::system(("python3 " + kValidator + " " + kSchema + " " + doc + " > " + out + " 2>&1").c_str());
+    return {WEXITSTATUS(status), read_text(out)};
+}
+
+std::string plan_json(const std::string& site, const std::string& extra = "") {
+    auto r = run_wardgate("plan " + site + " --format json --today 2026-11-22 " + extra);
+    INFO(r.err);
+    REQUIRE((r.exit_code == 0 || r.exit_code == 2));
+    return r.out;
+}
+
+}  // namespace
+
+TEST_CASE("every plan is valid against docs/schema/plan.schema.json", "[plan][schema]") {
+    TempDir tmp("plan-schema");
+    SECTION("the example site, first plan") {
+        auto v = validate(tmp, plan_json(kExampleSite));
+        INFO(v.output);
+        CHECK(v.exit_code == 0);
+    }
+    SECTION("a plan against a saved state, with changed and removed rules and pinholes") {
+        TempSite site;
+        REQUIRE(run_wardgate("plan " + site.dir().string() + " --save --today 2026-11-22").exit_code != 1);
+        auto policy = read_text(site.dir() / "policy.toml");
+        auto at = policy.find("ports = [8080]");
+        REQUIRE(at != std::string::npos);
+        site.write("policy.toml", policy.replace(at, 14, "ports = [8080, 8443]"));
+        site.write("flows/conn.log", small_site_files()["flows/conn.log"].substr(0, 400));
+        auto json = plan_json(site.dir().string());
+        auto doc = nlohmann::json::parse(json);
+        bool changed = false;
+        for (const auto& r : doc["rules"]) changed |= r["change"] == "changed";
+        CHECK(changed);
+        auto v = validate(tmp, json);
+        INFO(v.output);
+        CHECK(v.exit_code == 0);
+    }
+    SECTION("a site without flows") {
+        auto v = validate(tmp, plan_json(kGatewaySite));
+        INFO(v.output);
+        CHECK(v.exit_code == 0);
+    }
+}
+
+TEST_CASE("the plan schema rejects what would break a consumer", "[plan][schema]") {
+    TempDir tmp("plan-schema-bad");
+    auto good = nlohmann::json::parse(plan_json(kExampleSite));
+    REQUIRE(!good["rules"].empty());
+    REQUIRE(!good["impact"].empty());
+    auto rejected = [&](nlohmann::json doc, const std::string& expected) {
+        auto v = validate(tmp, doc.dump());
+        INFO(v.output);
+        CHECK(v.exit_code == 1);
+        CHECK_THAT(v.output, Catch::Contains(expected));
+    };
+    SECTION("no format") {
+        auto doc = good;
+        doc.erase("format");
+        rejected(doc, "'format' is a required property");
+    }
+    SECTION("another format") {
+        auto doc = good;
+        doc["format"] = 3;
+        rejected(doc, "format: 2 was expected");
+    }
+    SECTION("an action no backend knows") {
+        auto doc = good;
+        doc["rules"][0]["action"] = "permit";
+        rejected(doc, "rules/0/action: 'permit' is not one of");
+    }
+    SECTION("a port range turned into text") {
+        auto doc = good;
+        doc["rules"][0]["service_list"][0]["ports"] = "23";
+        rejected(doc, "rules/0/service_list/0/ports: '23' is not of type 'array'");
+    }
+    SECTION("a blocked flow without its reason") {
+        auto doc = good;
+        doc["impact"][0]["flows"][0].erase("blocked_by");
+        rejected(doc, "impact/0/flows/0: 'blocked_by' is a required property");
+    }
+}
+
+TEST_CASE("the CI check of docs/ci.md fails on the example site and passes on a clean one", "[plan][schema][ci]") {
+    const std::string script = kSourceDir + "/docs/ci/check-site";
+    // The page shows the script as it is.
+    CHECK_THAT(read_text(kSourceDir + "/docs/ci.md"), Catch::Contains(read_text(script)));
+    TempDir tmp("ci-check");
+    const std::string bin_dir = fs::path(WARDGATE_BINARY).parent_path().string();
+    auto run = [&](const std::string& args) {
+        auto out = (tmp.path / "out.txt").string();
+        int status = std::system(("cd " + tmp.path.string() + " && PATH=" + bin_dir + ":$PATH sh " + script + " " + args +
+                                  " > " + out + " 2>&1")
+                                     .c_str());
+        return Validation{WEXITSTATUS(status), read_text(out)};
+    };
+    SECTION("the example site: warnings, and answered clinical flows only the default deny would block") {
+        auto r = run(kExampleSite + " --today 2026-11-22");
+        INFO(r.output);
+        CHECK(r.exit_code == 1);
+        CHECK_THAT(r.output, Catch::Contains("4 warnings"));
+        CHECK_THAT(r.output, Catch::Contains("St. Example General Hospital: 42 rules (42 added, 0 removed, 0 changed)"));
+        CHECK_THAT(r.output, Catch::Contains("would block: pump-icu-02 (infusion-pump, end-of-support): ws-biomed-01 -> "
+                                             "pump-icu-02 tcp/8080, 1 answered connection"));
+        // A flow an explicit deny names is a decision, not a question: telnet to the pumps is not listed.
+        CHECK_THAT(r.output, !Catch::Contains("tcp/23"));
+        CHECK(fs::exists(tmp.path / "plan.json"));
+    }
+    SECTION("a site with no warnings and nothing clinical blocked") {
+        auto r = run(kGatewaySite);
+        INFO(r.output);
+        CHECK(r.exit_code == 0);
+        CHECK_THAT(r.output, Catch::Contains("0 warnings") &&
+                                 Catch::Contains("Gateway Test Site: 3 rules (3 added, 0 removed, 0 changed)"));
+        CHECK_THAT(r.output, !Catch::Contains("would block"));
+    }
+}
