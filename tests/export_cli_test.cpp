@@ -183,3 +183,52 @@ TEST_CASE("export --interface names the device's interfaces; the header lists th
     auto malformed = run_wardgate("export " + example_site_dir() + " -t asa --interface icu");
     CHECK(malformed.exit_code != 0);
 }
+
+TEST_CASE("site.toml names the firewall's interfaces per export target; --interface overrides them", "[export][cli]") {
+    TempDir dir("export-site-interfaces");
+    std::filesystem::copy(example_site_dir(), dir.path / "site", std::filesystem::copy_options::recursive);
+    const auto site_toml = dir.path / "site" / "site.toml";
+    const std::string base = read_text(site_toml);
+    auto with = [&](const std::string& extra) { std::ofstream(site_toml, std::ios::binary) << base + extra; };
+    const std::string site = (dir.path / "site").string();
+
+    with("\n[export.asa]\ninterfaces = { icu = \"GigabitEthernet0/3.110\", outside = \"TenGigabitEthernet0/8\" }\n"
+         "\n[export.srx]\ninterfaces = { icu = \"xe-0/0/4.110\" }\n");
+    auto asa = run_wardgate("export " + site + " -t asa --today " + kExportToday);
+    REQUIRE(asa.exit_code == 0);
+    CHECK(asa.out.find("\ninterface GigabitEthernet0/3.110\n") != std::string::npos);
+    CHECK(asa.out.find("\ninterface TenGigabitEthernet0/8\n") != std::string::npos);
+    CHECK(asa.out.find("! Interface icu is") == std::string::npos);
+    auto srx = run_wardgate("export " + site + " -t srx --today " + kExportToday);
+    REQUIRE(srx.exit_code == 0);
+    CHECK(srx.out.find("set groups wardgate interfaces xe-0/0/4 unit 110 vlan-id 110") != std::string::npos);
+    // Only its own target's table applies: the IOS export keeps its defaults.
+    auto ios = run_wardgate("export " + site + " -t ios --today " + kExportToday);
+    REQUIRE(ios.exit_code == 0);
+    CHECK(ios.out.find("GigabitEthernet0/3.110") == std::string::npos);
+    auto overridden = run_wardgate("export " + site + " -t asa --today " + kExportToday +
+                                   " --interface icu=GigabitEthernet0/5.110");
+    REQUIRE(overridden.exit_code == 0);
+    CHECK(overridden.out.find("\ninterface GigabitEthernet0/5.110\n") != std::string::npos);
+    CHECK(overridden.out.find("\ninterface TenGigabitEthernet0/8\n") != std::string::npos);
+
+    const int extra_line = 1 + static_cast<int>(std::count(base.begin(), base.end(), '\n')) + 1;
+    SECTION("an unknown target is an error in check, plan and export") {
+        with("\n[export.cisco]\ninterfaces = { icu = \"Gi0/3\" }\n");
+        for (const std::string cmd : {"check " + site, "plan " + site, "export " + site + " -t asa"}) {
+            auto r = run_wardgate(cmd + " --today " + kExportToday);
+            INFO(cmd << ": " << r.err);
+            CHECK(r.exit_code == 1);
+            CHECK_THAT(r.err, Catch::Contains("site.toml:" + std::to_string(extra_line) +
+                                              ": export.cisco: unknown export target (asa, ios"));
+        }
+    }
+    SECTION("a key that is not a segment, outside or trunk") {
+        with("\n[export.asa]\ninterfaces = { ic = \"Gi0/3\" }\n");
+        auto r = run_wardgate("check " + site + " --today " + kExportToday);
+        CHECK(r.exit_code == 1);
+        CHECK_THAT(r.err, Catch::Contains("site.toml:" + std::to_string(extra_line + 1) +
+                                          ": export.asa.interfaces.ic: \"ic\" is neither a segment nor outside or trunk "
+                                          "(did you mean \"icu\"?)"));
+    }
+}

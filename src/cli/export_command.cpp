@@ -1,4 +1,5 @@
 #include <iostream>
+#include <map>
 
 #include "common.hpp"
 #include "wardgate/core/diagnostic.hpp"
@@ -31,24 +32,29 @@ void add_export_command(CLI::App& app, int&) {
     cmd->add_option("--interface", o->interfaces,
                     "The device's interface for a segment, outside (the uplink) or trunk (the VLAN port), as "
                     "KEY=NAME, e.g. icu=GigabitEthernet0/1.110; repeat for each (default: the target's, listed in "
-                    "the file header)");
+                    "the file header); overrides site.toml's [export.TARGET] interfaces");
     cmd->callback([o] {
         if (o->target == "all" && o->out.empty())
             throw InputError(Diagnostic{"command line", 0, 0, "--target", "all needs --out DIR"});
         Pipeline p = load_pipeline(o->site);
         std::filesystem::path templates = o->templates.empty() ? default_template_dir() : std::filesystem::path(o->templates);
         std::vector<std::string> targets = o->target == "all" ? export_targets() : std::vector<std::string>{o->target};
-        ExportOptions options;
+        std::map<std::string, std::string> command_line;
         for (const auto& item : o->interfaces) {
             auto eq = item.find('=');
             if (eq == std::string::npos || eq == 0 || eq + 1 == item.size())
                 throw InputError(Diagnostic{"command line", 0, 0, "--interface", "expected KEY=NAME, got " + item});
-            options.interfaces[item.substr(0, eq)] = item.substr(eq + 1);
+            command_line[item.substr(0, eq)] = item.substr(eq + 1);
         }
         // Render everything before writing anything, so a failing template leaves no partial output.
         std::vector<ExportResult> results;
         results.reserve(targets.size());
         for (const auto& t : targets) {
+            // site.toml's [export.TARGET] interfaces, then --interface over them.
+            ExportOptions options;
+            for (const auto& e : p.site->exports)
+                if (e.target == t) options.interfaces = e.interfaces;
+            for (const auto& [key, name] : command_line) options.interfaces[key] = name;
             try {
                 results.push_back(render_export(p.policy, t, templates, options));
             } catch (const std::invalid_argument& e) {

@@ -1,6 +1,9 @@
 #include "wardgate/plan/pipeline.hpp"
 
+#include <algorithm>
+
 #include "wardgate/policy/compile.hpp"
+#include "wardgate/render/export.hpp"
 #include "wardgate/site/load.hpp"
 #include "wardgate/store/baseline_store.hpp"
 
@@ -16,10 +19,24 @@ static std::string display_path(const std::filesystem::path& file, const std::fi
     return !rel.empty() && *rel.begin() != ".." ? rel.string() : file.string();
 }
 
+// [export.TARGET] must name a target the exports know, or its interfaces would never be used.
+static void check_export_targets(const Site& site) {
+    Diagnostics diags;
+    const auto& targets = export_targets();
+    for (const auto& e : site.exports)
+        if (std::find(targets.begin(), targets.end(), e.target) == targets.end()) {
+            std::string known;
+            for (const auto& t : targets) known += (known.empty() ? "" : ", ") + t;
+            diags.add("site.toml", e.line, 0, "export." + e.target, "unknown export target (" + known + ")");
+        }
+    diags.throw_if_any();
+}
+
 Pipeline run_pipeline(const std::filesystem::path& site_dir, const PipelineOptions& options) {
     Pipeline p;
     p.today = options.today;
     p.site = std::make_unique<Site>(load_site(site_dir));
+    check_export_targets(*p.site);
     raise_stages_by_date(*p.site, options.today);
     p.book = std::make_unique<AddressBook>(*p.site);
     Aggregator flows;

@@ -54,6 +54,55 @@ static void load_segment(Site& site, const toml::table& t, const std::string& fi
     site.segments.push_back(std::move(s));
 }
 
+// [export.asa] interfaces = { icu = "GigabitEthernet0/1.110", outside = "GigabitEthernet0/0" }
+static void load_exports(Site& site, const toml::node& node, const std::string& file, Diagnostics& diags) {
+    const auto* targets = node.as_table();
+    if (!targets) {
+        diags.add(file, static_cast<int>(node.source().begin.line), 0, "export", "expected tables [export.TARGET]");
+        return;
+    }
+    for (const auto& [target, table_node] : *targets) {
+        const int line = static_cast<int>(table_node.source().begin.line);
+        const std::string where = "export." + std::string(target.str());
+        const auto* table = table_node.as_table();
+        if (!table) {
+            diags.add(file, line, 0, where, "expected a table [" + where + "]");
+            continue;
+        }
+        TableFields f(*table, file, where, diags);
+        f.reject_unknown({"interfaces"});
+        Site::ExportInterfaces out{std::string(target.str()), line, {}};
+        if (const auto* map_node = table->get("interfaces")) {
+            const auto* map = map_node->as_table();
+            if (!map) {
+                diags.add(file, static_cast<int>(map_node->source().begin.line), 0, where + ".interfaces",
+                          "expected a table of KEY = \"interface\" (a segment, outside or trunk)");
+                continue;
+            }
+            for (const auto& [key, value] : *map) {
+                const int at = static_cast<int>(value.source().begin.line);
+                const std::string name(key.str());
+                const auto* text = value.as_string();
+                if (!text || text->get().empty()) {
+                    diags.add(file, at, 0, where + ".interfaces." + name, "expected the interface's name as a string");
+                    continue;
+                }
+                if (name != "outside" && name != "trunk" && !site.find_segment(name)) {
+                    std::vector<std::string> known{"outside", "trunk"};
+                    for (const auto& seg : site.segments) known.push_back(seg.name);
+                    auto hint = nearest(name, known);
+                    diags.add(file, at, 0, where + ".interfaces." + name,
+                              "\"" + name + "\" is neither a segment nor outside or trunk" +
+                                  (hint ? " (did you mean \"" + *hint + "\"?)" : ""));
+                    continue;
+                }
+                out.interfaces[name] = text->get();
+            }
+        }
+        site.exports.push_back(std::move(out));
+    }
+}
+
 static void load_endpoint(Site& site, const toml::table& t, const std::string& file, Diagnostics& diags) {
     TableFields f(t, file, "endpoint", diags);
     f.reject_unknown({"name", "kind", "role", "addresses", "vendor", "description", "dns_names", "tags"});
@@ -95,7 +144,7 @@ SiteFiles load_site_toml(Site& site, Diagnostics& diags) {
     auto root = parse_toml(site.dir / file, file, diags);
     if (!root) return files;
     TableFields top(*root, file, "", diags);
-    top.reject_unknown({"site", "segment", "endpoint", "mud"});
+    top.reject_unknown({"site", "segment", "endpoint", "mud", "export"});
     if (auto* meta = (*root)["site"].as_table()) {
         TableFields f(*meta, file, "site", diags);
         f.reject_unknown({"name", "devices", "profiles", "policy", "flows", "mode", "log_drops", "log_group", "nameserver",
@@ -143,6 +192,7 @@ SiteFiles load_site_toml(Site& site, Diagnostics& diags) {
     for_each_table(*root, "segment", file, diags, [&](const toml::table& t) { load_segment(site, t, file, diags); });
     for_each_table(*root, "endpoint", file, diags, [&](const toml::table& t) { load_endpoint(site, t, file, diags); });
     for_each_table(*root, "mud", file, diags, [&](const toml::table& t) { read_mud_reference(site, t, file, diags); });
+    if (auto* node = root->get("export")) load_exports(site, *node, file, diags);
     return files;
 }
 

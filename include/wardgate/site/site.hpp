@@ -213,6 +213,14 @@ struct Site {
     std::vector<MudReference> mud;                  // their profiles are in `profiles` too
     DnsSettings dns;
     // Mistakes that do not stop the run but change what the policy means; check and plan show them.
+    // [export.TARGET] interfaces = {KEY = NAME}: the firewall's interface per segment, "outside"
+    // and "trunk", per export target (keys checked here, target names where the exports are).
+    struct ExportInterfaces {
+        std::string target;
+        int line = 0;  // of the [export.TARGET] table in site.toml
+        std::map<std::string, std::string> interfaces;
+    };
+    std::vector<ExportInterfaces> exports;
     std::vector<Diagnostic> warnings;
 
     const Segment* find_segment(std::string_view name) const;
