@@ -138,39 +138,40 @@ TEST_CASE("Zeek written with other settings is read", "[flows][zeek]") {
 }
 
 TEST_CASE("a Zeek log that is not a conn log is refused, not counted as connections", "[flows][zeek]") {
+    struct Case {
+        const char* name;
+        const char* file;
+        std::string content;
+        int line;
+        const char* field;  // empty: not checked
+        const char* message_start;
+    };
+    const Case cases[] = {
+        {"TSV named by #path", "dns.log",
+         "#separator \\x09\n#path\tdns\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tquery\n"
+         "1.0\tC\t10.0.0.1\t5353\t10.0.0.2\t53\tudp\tpacs.local\n",
+         2, "#path", "this is Zeek's \"dns\" log, not a conn log"},
+        {"TSV without #path, known by its fields", "http.log",
+         "#separator \\x09\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tmethod\turi\tproto\n"
+         "1.0\tC\t10.0.0.1\t1\t10.0.0.2\t80\tGET\t/\ttcp\n",
+         2, "#fields", "these are the fields of Zeek's http log"},
+        {"JSON with _path", "dns.json",
+         "{\"_path\":\"dns\",\"ts\":1.0,\"id.orig_h\":\"10.0.0.1\",\"id.resp_h\":\"10.0.0.2\",\"id.resp_p\":53,"
+         "\"proto\":\"udp\",\"query\":\"x\"}\n",
+         1, "_path", "this is Zeek's \"dns\" log"},
+        {"JSON known by its fields", "dns.json",
+         "{\"ts\":1.0,\"id.orig_h\":\"10.0.0.1\",\"id.resp_h\":\"10.0.0.2\",\"id.resp_p\":53,\"proto\":\"udp\","
+         "\"query\":\"pacs.local\",\"qtype_name\":\"A\"}\n",
+         1, "", "these are the fields of Zeek's dns log"},
+    };
     TempDir tmp("zeek-other");
-    SECTION("TSV named by #path") {
-        auto d = input_error_of([&] {
-            read(tmp.write("dns.log", "#separator \\x09\n#path\tdns\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\t"
-                                      "id.resp_p\tproto\tquery\n1.0\tC\t10.0.0.1\t5353\t10.0.0.2\t53\tudp\tpacs.local\n"));
-        });
-        CHECK(d.line == 2);
-        CHECK(d.field == "#path");
-        CHECK_THAT(d.message, Catch::StartsWith("this is Zeek's \"dns\" log, not a conn log"));
-    }
-    SECTION("TSV without #path, known by its fields") {
-        auto d = input_error_of([&] {
-            read(tmp.write("http.log", "#separator \\x09\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\t"
-                                       "method\turi\tproto\n1.0\tC\t10.0.0.1\t1\t10.0.0.2\t80\tGET\t/\ttcp\n"));
-        });
-        CHECK(d.line == 2);
-        CHECK_THAT(d.message, Catch::StartsWith("these are the fields of Zeek's http log"));
-    }
-    SECTION("JSON with _path") {
-        auto d = input_error_of([&] {
-            read(tmp.write("dns.json", "{\"_path\":\"dns\",\"ts\":1.0,\"id.orig_h\":\"10.0.0.1\",\"id.resp_h\":\"10.0.0.2\","
-                                       "\"id.resp_p\":53,\"proto\":\"udp\",\"query\":\"x\"}\n"));
-        });
-        CHECK(d.field == "_path");
-        CHECK_THAT(d.message, Catch::StartsWith("this is Zeek's \"dns\" log"));
-    }
-    SECTION("JSON known by its fields") {
-        auto d = input_error_of([&] {
-            read(tmp.write("dns.json", "{\"ts\":1.0,\"id.orig_h\":\"10.0.0.1\",\"id.resp_h\":\"10.0.0.2\","
-                                       "\"id.resp_p\":53,\"proto\":\"udp\",\"query\":\"pacs.local\",\"qtype_name\":\"A\"}\n"));
-        });
-        CHECK(d.line == 1);
-        CHECK_THAT(d.message, Catch::StartsWith("these are the fields of Zeek's dns log"));
+    for (const auto& c : cases) {
+        DYNAMIC_SECTION(c.name) {
+            auto d = input_error_of([&] { read(tmp.write(c.file, c.content)); });
+            CHECK(d.line == c.line);
+            if (*c.field) CHECK(d.field == c.field);
+            CHECK_THAT(d.message, Catch::StartsWith(c.message_start));
+        }
     }
 }
 

@@ -194,30 +194,20 @@ std::vector<ErrorCase> error_cases() {
                        "site.toml:" + std::to_string(line_of(text, "kind = \"Internet\"")), "endpoint.kind",
                        "\"Internet\" may only hold a-z, 0-9, '-' and '_' (did you mean \"internet\"?)"});
     }
-    {
-        auto text = replaced(small_site_files()["site.toml"], "vlan = 110", "vlan = 110.0");
-        out.push_back({"a VLAN written as a float", {{"site.toml", text}},
-                       "site.toml:" + std::to_string(line_of(text, "vlan = 110.0")), "segment.vlan",
-                       "expected an integer, got a float"});
-    }
-    {
-        auto text = replaced(policy, "ports = [8080]", "ports = [8080.5]");
-        out.push_back({"a port written as a float", {{"policy.toml", text}},
-                       "policy.toml:" + std::to_string(line_of(text, "ports = [8080.5]")), "approval.ports",
-                       "expected an integer, got a float"});
-    }
-    {
-        auto text = replaced(policy, "expires = 2027-01-31", "expires = \"2027-02-30\"");
-        out.push_back({"an expiry date that no calendar has", {{"policy.toml", text}},
-                       "policy.toml:" + std::to_string(line_of(text, "expires = \"2027-02-30\"")), "approval.expires",
-                       "expected a date YYYY-MM-DD"});
-    }
-    {
-        auto text = replaced(small_site_files()["site.toml"], "flows = [\"flows/conn.log\"]", "flows = [\"flows\"]");
-        out.push_back({"a folder listed as a flow file", {{"site.toml", text}},
-                       "site.toml:" + std::to_string(line_of(text, "flows = [")), "site.flows",
-                       "\"flows\" is not a regular file"});
-    }
+    // One edit of one file of the small site; the error is on the line the edit wrote.
+    auto edited = [&](const std::string& name, const std::string& file, const std::string& from, const std::string& to,
+                      const std::string& field, const std::string& msg) {
+        auto text = replaced(small_site_files()[file], from, to);
+        out.push_back({name, {{file, text}}, file + ":" + std::to_string(line_of(text, to)), field, msg});
+    };
+    edited("a VLAN written as a float", "site.toml", "vlan = 110", "vlan = 110.0", "segment.vlan",
+           "expected an integer, got a float");
+    edited("a port written as a float", "policy.toml", "ports = [8080]", "ports = [8080.5]", "approval.ports",
+           "expected an integer, got a float");
+    edited("an expiry date that no calendar has", "policy.toml", "expires = 2027-01-31", "expires = \"2027-02-30\"",
+           "approval.expires", "expected a date YYYY-MM-DD");
+    edited("a folder listed as a flow file", "site.toml", "flows = [\"flows/conn.log\"]", "flows = [\"flows\"]",
+           "site.flows", "\"flows\" is not a regular file");
     // Flow logs that are not connections, or cannot be read at all.
     auto flows = [&](const std::string& name, const std::string& content, const std::string& location,
                      const std::string& field, const std::string& msg) {

@@ -57,8 +57,13 @@ std::optional<std::string> read_input_file_if_present(const std::filesystem::pat
         ::close(fd);
         throw_io_failure(path, display, "cannot read", EISDIR);
     }
+    return read_to_end(fd, path, display);
+}
+
+std::string read_to_end(int fd, const std::filesystem::path& path, const std::string& display) {
     std::string out;
-    if (S_ISREG(st.st_mode) && st.st_size > 0) out.reserve(static_cast<size_t>(st.st_size));
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) out.reserve(static_cast<size_t>(st.st_size));
     char chunk[1 << 16];
     for (;;) {
         ssize_t n = ::read(fd, chunk, sizeof chunk);

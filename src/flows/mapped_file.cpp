@@ -89,19 +89,7 @@ MappedFile::MappedFile(const std::filesystem::path& path) {
         }
     }
     // Not mappable (pipe, empty or special file): read it all.
-    char chunk[1 << 16];
-    for (;;) {
-        ssize_t n = ::read(fd, chunk, sizeof chunk);
-        if (n == 0) break;
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            int err = errno;
-            ::close(fd);
-            fail_open(path, "cannot read", err);
-        }
-        buffer_.append(chunk, static_cast<size_t>(n));
-    }
-    ::close(fd);
+    buffer_ = read_to_end(fd, path);
     if (is_gzip(buffer_)) buffer_ = gunzip(path.string(), buffer_);
     data_ = buffer_.data();
     size_ = buffer_.size();

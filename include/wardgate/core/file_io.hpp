@@ -17,6 +17,10 @@ std::string io_failure_message(const std::filesystem::path& path, const char* op
 [[noreturn]] void throw_io_failure(const std::filesystem::path& path, const std::string& display,
                                    const char* operation, int error);
 
+// Everything left to read from an open descriptor (a pipe too), which it closes. Throws
+// InputError naming `display` (the path when empty) when a read fails.
+std::string read_to_end(int fd, const std::filesystem::path& path, const std::string& display = {});
+
 // The whole file. Throws InputError naming `display` (the path when empty) when it cannot be
 // opened or read, or is a folder.
 std::string read_input_file(const std::filesystem::path& path, const std::string& display = {});
