@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -67,6 +68,32 @@ TEST_CASE("every plan is valid against docs/schema/plan.schema.json", "[plan][sc
         auto v = validate(tmp, json);
         INFO(v.output);
         CHECK(v.exit_code == 0);
+    }
+    SECTION("a plan full of warnings: each has its code and subject") {
+        auto policy = small_site_files()["policy.toml"] +
+                      "\n[[approval]]\nid = \"CHG-SAME\"\nfrom = \"device:pump-03\"\nto = \"device:pump-x\"\n"
+                      "protocol = \"tcp\"\nports = [9000]\nby = \"x\"\nreason = \"y\"\n";
+        auto devices = small_site_files()["devices.toml"] +
+                       "\n[[device]]\nname = \"pump-x\"\naddresses = [\"10.110.0.77\"]\nrole = \"infusion-pump\"\n"
+                       "vendor = \"Acme\"\nmodel = \"Pump 1\"\nsegment = \"icu\"\nlifecycle = \"support\"\n";
+        TempSite site({{"policy.toml", policy},
+                       {"devices.toml", devices},
+                       {"flows/conn.log", "#separator \\x09\n#fields\tts\tid.orig_h\tid.resp_h\tid.resp_p\tproto\n"
+                                          "1763683200.0\t10.110.0.21\t10.50.0.20\t443\ttcp\n"},
+                       {"site.toml", small_site_files()["site.toml"] +
+                                         "\n[[endpoint]]\nname = \"cloud\"\nkind = \"internt\"\naddresses = [\"192.0.2.0/24\"]\n"}});
+        auto json = plan_json(site.dir().string());
+        auto v = validate(tmp, json);
+        INFO(v.output);
+        CHECK(v.exit_code == 0);
+        std::map<std::string, std::string> subjects;
+        const auto doc = nlohmann::json::parse(json);
+        for (const auto& n : doc["notes"])
+            subjects[n["code"].get<std::string>()] = n["subject"].get<std::string>();
+        CHECK(subjects["approval-one-segment"] == "CHG-SAME");
+        CHECK(subjects["flow-file"] == "flows/conn.log");
+        CHECK(subjects["site-input"] == "site.toml");
+        CHECK(subjects["approval-expired"] == "CHG-OLD");
     }
     SECTION("a site without flows") {
         auto v = validate(tmp, plan_json(kGatewaySite));

@@ -296,10 +296,11 @@ std::vector<WarningCase> warning_cases() {
          {},
          "flows/conn.log: capture truncated or corrupt at packet 2"},
         {"an approval between two devices of one segment",
-         {{"policy.toml", policy + "\n[[approval]]\nid = \"CHG-SAME\"\nfrom = \"device:pump-03\"\nto = \"device:pump-02\"\n"
-                                   "protocol = \"tcp\"\nports = [9000]\nby = \"x\"\nreason = \"y\"\n"}},
+         {{"policy.toml", policy + "\n[[approval]]\nid = \"CHG-SAME\"\nfrom = \"device:pump-03\"\nto = \"device:pump-x\"\n"
+                                   "protocol = \"tcp\"\nports = [9000]\nby = \"x\"\nreason = \"y\"\n"},
+          {"devices.toml", devices + device("pump-x", "10.110.0.77")}},
          {},
-         "approval CHG-SAME (policy.toml:"},
+         "is between addresses of one segment (icu): that traffic stays inside the VLAN"},
         {"an endpoint kind one letter away from internet",
          {{"site.toml", small_site_files()["site.toml"] +
                             "\n[[endpoint]]\nname = \"cloud\"\nkind = \"internt\"\naddresses = [\"192.0.2.0/24\"]\n"}},

@@ -63,18 +63,21 @@ Pipeline run_pipeline(const std::filesystem::path& site_dir, const PipelineOptio
     DnsBindResult dns = bind_dns_names(*p.site, options.dns);
     p.dns = std::move(dns.answers);
     p.policy = compile_policy(*p.book, p.edges, options.today, p.dns);
-    for (auto& w : dns.warnings) p.policy.notes.insert(p.policy.notes.begin(), PolicyNote{PolicyNote::Level::warning, std::move(w)});
+    for (auto& w : dns.warnings)
+        p.policy.notes.insert(p.policy.notes.begin(), PolicyNote{PolicyNote::Level::warning, std::move(w), "dns", ""});
     for (auto r = p.reads.rbegin(); r != p.reads.rend(); ++r)
         for (auto w = r->summary.warnings.rbegin(); w != r->summary.warnings.rend(); ++w)
             p.policy.notes.insert(p.policy.notes.begin(),
-                                  PolicyNote{PolicyNote::Level::warning, display_path(r->file, p.site->dir) + ": " + *w});
+                                  PolicyNote{PolicyNote::Level::warning, display_path(r->file, p.site->dir) + ": " + *w,
+                                             "flow-file", display_path(r->file, p.site->dir)});
     for (const auto& r : p.reads)
         if (r.summary.rows == 0)
             p.policy.notes.insert(p.policy.notes.begin(),
                                   PolicyNote{PolicyNote::Level::warning,
                                              display_path(r.file, p.site->dir) +
                                                  ": holds no flow records: nothing from it was observed, so nothing "
-                                                 "from it shows as blocked"});
+                                                 "from it shows as blocked",
+                                             "flow-file-empty", display_path(r.file, p.site->dir)});
     return p;
 }
 

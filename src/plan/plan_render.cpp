@@ -323,7 +323,10 @@ nlohmann::json render_plan_json(const Plan& plan) {
     j["ignored_unrouted_flows"] = plan.unrouted_flows;
     j["notes"] = json::array();
     for (const auto& n : plan.notes)
-        j["notes"].push_back({{"level", n.level == PolicyNote::Level::warning ? "warning" : "info"}, {"message", n.message}});
+        j["notes"].push_back({{"level", n.level == PolicyNote::Level::warning ? "warning" : "info"},
+                              {"code", n.code},
+                              {"subject", n.subject},
+                              {"message", n.message}});
     return j;
 }
 

@@ -73,13 +73,15 @@ public:
         baseline(observed);
         dns_notes();
         approvals_under_denies();
-        for (const auto& w : site_.warnings) note(PolicyNote::Level::warning, w.to_string());
+        for (const auto& w : site_.warnings) note(PolicyNote::Level::warning, w.to_string(), "site-input", w.file);
         emit_notes();
         return std::move(policy_);
     }
 
 private:
-    void note(PolicyNote::Level level, std::string message) { notes_.insert({level, std::move(message)}); }
+    void note(PolicyNote::Level level, std::string message, std::string code, std::string subject = {}) {
+        notes_.insert({level, std::move(message), std::move(code), std::move(subject)});
+    }
 
     void declared() {
         struct Need {
@@ -124,12 +126,14 @@ private:
         }
         for (const auto& profile : site_.profiles)
             for (const auto& n : profile.notes)
-                note(PolicyNote::Level::warning, profile.label() + " (" + profile.origin.file + "): " + n);
+                note(PolicyNote::Level::warning, profile.label() + " (" + profile.origin.file + "): " + n, "profile",
+                     profile.origin.file);
         for (const auto& [label, count] : missing_profiles)
             note(PolicyNote::Level::warning,
                  fmt::format("no manufacturer profile for {} ({} device{}): only approved flows and, where the stance "
                              "allows, the observed baseline are allowed",
-                             label, count, count == 1 ? "" : "s"));
+                             label, count, count == 1 ? "" : "s"),
+                 "no-profile", label);
         for (const auto& [signature, b] : by_signature) {
             const Device& first = site_.devices[b.devices.front()];
             AddressGroup g;
@@ -222,13 +226,15 @@ private:
                 note(PolicyNote::Level::warning,
                      fmt::format("approval {} ({} -> {} {}, by {}) expired on {}: no longer applied", a.id,
                                  a.from.to_string(), a.to.to_string(), a.service.to_string(), a.by,
-                                 to_string(*a.expires)));
+                                 to_string(*a.expires)),
+                     "approval-expired", a.id);
                 continue;
             }
             auto from_all = peers_.resolve(a.from, true);
             auto to_all = peers_.resolve(a.to, true);
             if (!from_all || !to_all) {
-                note(PolicyNote::Level::warning, fmt::format("approval {} covers no address: not applied", a.id));
+                note(PolicyNote::Level::warning, fmt::format("approval {} covers no address: not applied", a.id),
+                     "approval-no-address", a.id);
                 continue;
             }
             auto skip_from = ineligible(a.from, *to_all);
@@ -239,19 +245,22 @@ private:
             if (skipped)
                 note(PolicyNote::Level::info,
                      fmt::format("approval {} is not applied to {} device{} whose life-cycle stance excludes it", a.id,
-                                 skipped, skipped == 1 ? "" : "s"));
+                                 skipped, skipped == 1 ? "" : "s"),
+                     "approval-stance-excluded", a.id);
             if (!from || !to) {
                 note(PolicyNote::Level::warning,
                      fmt::format("approval {} ({}) opens nothing: every device it names is at a stage whose stance "
                                  "takes no approvals",
-                                 a.id, where(a.origin)));
+                                 a.id, where(a.origin)),
+                     "approval-opens-nothing", a.id);
                 continue;
             }
             if (auto segment = one_segment(table_.at(*from), table_.at(*to)))
                 note(PolicyNote::Level::warning,
                      fmt::format("approval {} ({}) is between addresses of one segment ({}): that traffic stays inside "
                                  "the VLAN and never reaches the gateway, so this approval neither opens nor blocks it",
-                                 a.id, where(a.origin), *segment));
+                                 a.id, where(a.origin), *segment),
+                     "approval-one-segment", a.id);
             Provenance why{Provenance::Kind::approved, a.service, "approval " + a.id + " by " + a.by, a.reason,
                            where(a.origin), a.expires, "", a.ticket, a.owner};
             drafts_.push_back({Rule::Action::allow, *from, *to, {a.service}, {why}});
@@ -404,7 +413,8 @@ private:
                     note(PolicyNote::Level::warning,
                          fmt::format("{} ({}) is overridden where it meets {} ({}): explicit denies win", w.source,
                                      w.origin, deny.why.empty() ? "a deny" : deny.why.front().source,
-                                     deny.why.empty() ? "" : deny.why.front().origin));
+                                     deny.why.empty() ? "" : deny.why.front().origin),
+                         "approval-overridden", w.source);
                 }
             }
         }
@@ -418,14 +428,16 @@ private:
                 auto it = dns_ ? dns_->find(name) : DnsAnswers::const_iterator{};
                 if (!dns_ || it == dns_->end()) {
                     note(PolicyNote::Level::warning,
-                         fmt::format("endpoint {}: {} is not resolved: rules to it match no address", e.name, name));
+                         fmt::format("endpoint {}: {} is not resolved: rules to it match no address", e.name, name),
+                         "dns-unresolved", e.name);
                     continue;
                 }
                 std::string addresses;
                 for (const auto& a : it->second.addresses) addresses += (addresses.empty() ? "" : ", ") + a.to_string();
                 note(PolicyNote::Level::info, fmt::format("endpoint {}: {} resolved {} to {} (TTL {} s)", e.name, name,
                                                           resolution_minute(it->second.resolved), addresses,
-                                                          it->second.ttl));
+                                                          it->second.ttl),
+                     "dns-resolved", e.name);
             }
         }
     }
@@ -435,9 +447,11 @@ private:
             note(PolicyNote::Level::warning,
                  fmt::format("{} reaches beyond the site and covers its segments or endpoints: it stands only for the "
                              "addresses outside them; name segments, roles or endpoints to reach inside",
-                             prefix));
+                             prefix),
+                 "outside-part-only", prefix);
         for (const auto& [message, count] : refused_)
-            note(PolicyNote::Level::warning, fmt::format("{} ({} device{})", message, count, count == 1 ? "" : "s"));
+            note(PolicyNote::Level::warning, fmt::format("{} ({} device{})", message, count, count == 1 ? "" : "s"),
+                 "declaration-refused");
         for (const auto& n : notes_) policy_.notes.push_back(n);
     }
 

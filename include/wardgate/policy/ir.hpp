@@ -108,6 +108,11 @@ struct PolicyNote {
     enum class Level { info, warning };
     Level level = Level::info;
     std::string message;
+    // What kind of note, for programs reading the plan: "approval-expired", "no-profile",
+    // "site-input", "flow-file", ... (docs/schema/plan.schema.json lists them).
+    std::string code;
+    // What it is about, where one thing is: an approval id, a file, an endpoint, a profile.
+    std::string subject;
 };
 
 struct Policy;
