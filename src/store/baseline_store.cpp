@@ -1,8 +1,12 @@
 #include "wardgate/store/baseline_store.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <unordered_set>
 
@@ -150,6 +154,22 @@ private:
     std::unordered_set<EdgeKey, EdgeKeyHash> pairs_;
 };
 
+// A file that exists, has bytes and does not start as every SQLite database does is named for
+// what it is not, before SQLite opens it (and before any lock is taken on it).
+void refuse_other_files(const std::filesystem::path& db) {
+    static constexpr char kHeader[] = "SQLite format 3";  // and its terminating NUL: 16 bytes
+    int fd = ::open(db.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;  // absent: SQLite creates it; unreadable: SQLite says so
+    char head[sizeof kHeader] = {};
+    const ssize_t n = ::read(fd, head, sizeof head);
+    ::close(fd);
+    if (n <= 0) return;  // empty: SQLite starts a database in it
+    if (n != static_cast<ssize_t>(sizeof head) || std::memcmp(head, kHeader, sizeof head) != 0)
+        throw StoreError(db.string() +
+                         ": not a wardgate baseline database (file is not a database): name the database "
+                         "`wardgate ingest --db` wrote, or a new file to start one");
+}
+
 }  // namespace
 
 struct BaselineStore::Impl {
@@ -160,20 +180,13 @@ struct BaselineStore::Impl {
 BaselineStore::BaselineStore(const std::filesystem::path& db) : impl_(std::make_unique<Impl>()) {
     impl_->path = db;
     sqlite3* raw = nullptr;
+    refuse_other_files(db);
     int rc = sqlite3_open_v2(db.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
     impl_->db.reset(raw);
     if (rc != SQLITE_OK) store_internal::throw_store_error(raw, "cannot open the baseline database " + db.string());
     sqlite3* h = impl_->db.get();
     sqlite3_busy_timeout(h, 10000);
     sqlite3_extended_result_codes(h, 1);
-    // The first read of the file: a file that is not SQLite fails here, and says what it is not.
-    if (sqlite3_exec(h, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr) != SQLITE_OK) {
-        int code = sqlite3_errcode(h) & 0xff;
-        if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT)
-            throw StoreError(db.string() + ": not a wardgate baseline database (" + sqlite3_errmsg(h) +
-                             "): name the database `wardgate ingest --db` wrote, or a new file to start one");
-        store_internal::throw_store_error(h, "cannot read the baseline database");
-    }
     {
         Statement wal(h, "PRAGMA journal_mode=WAL");
         if (!wal.step() || wal.text(0) != "wal")
@@ -198,6 +211,10 @@ BaselineStore::BaselineStore(const std::filesystem::path& db) : impl_(std::make_
     store_internal::register_day_functions(h);
     if (found < kSchemaVersion) {
         Transaction t(h);
+        // Another process (an ingest that created the file) may have migrated it while this one
+        // waited for the write lock: then there is nothing to write, and writing anyway would
+        // end that process's read snapshot and fail its next write at once.
+        if (schema_version() >= kSchemaVersion) return;
         store_internal::exec(h, kSchema);
         store_internal::exec(h, "DROP INDEX IF EXISTS edges_by_last_seen");
         bool has_days = false;
