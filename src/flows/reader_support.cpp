@@ -27,9 +27,13 @@ std::optional<std::string> other_zeek_log(const std::vector<std::string>& field_
     return std::nullopt;
 }
 
-std::string unfinished_last_line(long long line, const std::string& problem) {
-    return "line " + std::to_string(line) + ": the last line has no newline and does not read (" + problem +
-           "): skipped, as a log still being written ends this way; read the file again when it is complete";
+void skip_unfinished_last_line(ReadSummary& summary, long long line, const InputError& why) {
+    const Diagnostic& d = why.diagnostics().front();
+    summary.warnings.push_back("line " + std::to_string(line) + ": the last line has no newline and does not read (" +
+                               (d.field.empty() ? "" : d.field + ": ") + d.message +
+                               "): skipped, as a log still being written ends this way; read the file again when "
+                               "it is complete");
+    summary.incomplete = true;
 }
 
 ProgressTicker::ProgressTicker(const ProgressCallback& callback, std::string file, uint64_t bytes_total)

@@ -9,6 +9,7 @@
 
 #include "wardgate/core/diagnostic.hpp"
 #include "wardgate/flows/progress.hpp"
+#include "wardgate/flows/readers.hpp"
 
 namespace wardgate::flows_internal {
 
@@ -26,8 +27,12 @@ std::optional<std::string> other_zeek_log(const std::vector<std::string>& field_
 inline constexpr std::string_view kNoConnState =
     "no conn_state field: no connection counts as answered, so the observed baseline keeps none of them";
 
-// The warning for a last line without its newline that does not read: a live log being written.
-std::string unfinished_last_line(long long line, const std::string& problem);
+// What to do with a file that is another Zeek log than conn.log.
+inline constexpr std::string_view kListConnLogs = "list conn.log files, which hold the connections";
+
+// A last line without its newline that does not read (`why`): a live log being written. The
+// line is skipped with a warning and the file marked incomplete.
+void skip_unfinished_last_line(ReadSummary& summary, long long line, const InputError& why);
 
 // Column (1-based) of `at` within the line starting at `line_start`.
 inline long long column_of(const char* line_start, const char* at) { return at - line_start + 1; }

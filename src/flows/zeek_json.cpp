@@ -147,8 +147,8 @@ ReadSummary read_zeek_json_text(const std::string& name, std::string_view text, 
         ZeekJsonRow row(name, line, cursor.number(), object);
         if (const json* path = row.find("_path"); path && !(path->is_string() && path->get_ref<const std::string&>().starts_with("conn")))
             flows_internal::throw_input_error(name, cursor.number(), 0, "_path",
-                                              "this is Zeek's " + path->dump() +
-                                                  " log, not a conn log: list conn.log files, which hold the connections");
+                                              "this is Zeek's " + path->dump() + " log, not a conn log: " +
+                                                  std::string(flows_internal::kListConnLogs));
         const json* state = row.find("conn_state");
         if (!state && !checked_kind) {
             checked_kind = true;
@@ -156,8 +156,8 @@ ReadSummary read_zeek_json_text(const std::string& name, std::string_view text, 
             for (const auto& item : object.items()) keys.push_back(item.key());
             if (auto log = flows_internal::other_zeek_log(keys))
                 flows_internal::throw_input_error(name, cursor.number(), 0, "",
-                                                  "these are the fields of Zeek's " + *log +
-                                                      " log, not of a conn log: list conn.log files, which hold the connections");
+                                                  "these are the fields of Zeek's " + *log + " log, not of a conn log: " +
+                                                      std::string(flows_internal::kListConnLogs));
         }
         FlowRecord r;
         r.start = row.timestamp("ts");
@@ -194,10 +194,7 @@ ReadSummary read_zeek_json_text(const std::string& name, std::string_view text, 
             try {
                 read_line();
             } catch (const InputError& e) {
-                const Diagnostic& d = e.diagnostics().front();
-                summary.warnings.push_back(flows_internal::unfinished_last_line(
-                    cursor.number(), (d.field.empty() ? "" : d.field + ": ") + d.message));
-                summary.incomplete = true;
+                flows_internal::skip_unfinished_last_line(summary, cursor.number(), e);
             }
         } else {
             read_line();

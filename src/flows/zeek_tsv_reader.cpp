@@ -108,7 +108,7 @@ void ZeekTsvReader::header(const Line& line) {
 void ZeekTsvReader::path(std::string_view value, const char* line_begin) {
     if (value.starts_with("conn")) return;
     fail(line_begin, 7, "#path",
-         "this is Zeek's " + quote_value(value) + " log, not a conn log: list conn.log files, which hold the connections");
+         "this is Zeek's " + quote_value(value) + " log, not a conn log: " + std::string(kListConnLogs));
 }
 
 void ZeekTsvReader::fields(std::string_view value, const char* line_begin) {
@@ -151,7 +151,7 @@ void ZeekTsvReader::fields(std::string_view value, const char* line_begin) {
     if (next.conn_state < 0) {
         if (auto log = other_zeek_log(next.names))
             fail(line_begin, 0, "#fields",
-                 "these are the fields of Zeek's " + *log + " log, not of a conn log: list conn.log files, which hold the connections");
+                 "these are the fields of Zeek's " + *log + " log, not of a conn log: " + std::string(kListConnLogs));
         std::string warning = "line " + std::to_string(line_number(line_begin)) + ": " + std::string(kNoConnState);
         if (std::find(summary_.warnings.begin(), summary_.warnings.end(), warning) == summary_.warnings.end())
             summary_.warnings.push_back(std::move(warning));
@@ -164,10 +164,7 @@ void ZeekTsvReader::last_row(const Line& line) {
     try {
         row(line);
     } catch (const InputError& e) {
-        const Diagnostic& d = e.diagnostics().front();
-        summary_.warnings.push_back(unfinished_last_line(line_number(line.begin),
-                                                         (d.field.empty() ? "" : d.field + ": ") + d.message));
-        summary_.incomplete = true;
+        skip_unfinished_last_line(summary_, line_number(line.begin), e);
     }
 }
 
