@@ -116,15 +116,17 @@ TEST_CASE("CSV: columns in any order, quoting, ISO and epoch times, connection c
                        "\r\n"
                        "  10.20.0.6 , , icmp , 10.10.0.7 ,1793608000, 1 ,,,,\"multi\nline \"\"note\"\"\"\n"
                        "10.20.0.6,,gre,10.10.0.7,,,,,,\n"
+                       "10.20.0.6,,hopopt,10.10.0.7,,,,,,\n"
                        "fd00:20::5,2575,17,fd00:10::1,,,,1,,\n";
     std::string file = dir.write("flows.csv", text);
     Aggregator agg;
     ReadSummary summary = read_flow_csv(file, agg);
-    CHECK(summary.rows == 5);
-    CHECK(summary.accepted == 4);
-    CHECK(summary.skipped.at("protocol not tcp/udp/icmp") == 1);
-    REQUIRE(agg.size() == 3);
+    CHECK(summary.rows == 6);
+    CHECK(summary.accepted == 5);
+    CHECK(summary.skipped.at("protocol not known (an IPv6 extension header or a name the system lacks)") == 1);
+    REQUIRE(agg.size() == 4);
     auto edges = agg.edges();
+    CHECK(find_edge(edges, "10.10.0.7", "10.20.0.6", Protocol::gre, 0));
 
     auto dicom = find_edge(edges, "10.10.0.7", "10.20.0.5", Protocol::tcp, 104);
     REQUIRE(dicom);
@@ -145,8 +147,8 @@ TEST_CASE("CSV: columns in any order, quoting, ISO and epoch times, connection c
 
     CHECK(detect_flow_format(file) == FlowFormat::csv);
     Aggregator via_dispatch;
-    CHECK(read_flow_file(file, via_dispatch).accepted == 4);
-    CHECK(via_dispatch.size() == 3);
+    CHECK(read_flow_file(file, via_dispatch).accepted == 5);
+    CHECK(via_dispatch.size() == 4);
 }
 
 TEST_CASE("CSV errors name file, line, column and field, and leave the aggregator alone", "[flows]") {

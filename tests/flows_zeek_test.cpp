@@ -207,16 +207,16 @@ TEST_CASE("Zeek TSV: concatenated logs with different #fields, ICMP and unsuppor
     CHECK(summary.rows == 5);
     CHECK(summary.accepted == 4);
     REQUIRE(summary.skipped.size() == 1);
-    CHECK(summary.skipped.at("protocol not tcp/udp/icmp") == 1);
-    REQUIRE(agg.size() == 3);
+    CHECK(summary.skipped.at("protocol not named by Zeek (unknown_transport)") == 1);
+    REQUIRE(agg.size() == 4);
 
-    // ICMP: responder port 0 whatever Zeek put in id.resp_p (the ICMP code), so both rows share an edge.
-    auto icmp = find_edge(agg.edges(), "10.2.2.2", "10.1.1.1", Protocol::icmp, 0);
-    REQUIRE(icmp);
-    CHECK(icmp->stats.connections == 2);
-    CHECK(icmp->stats.first_seen == 1400000000.5);
-    CHECK(icmp->stats.last_seen == 1400000100.0);
-    CHECK_FALSE(icmp->stats.established);  // no conn_state column
+    // ICMP: Zeek's id.orig_p is the message type, id.resp_p its code; each message its own edge.
+    auto echo = find_edge(agg.edges(), "10.2.2.2", "10.1.1.1", Protocol::icmp, icmp_port(8, 0));
+    REQUIRE(echo);
+    CHECK(find_edge(agg.edges(), "10.2.2.2", "10.1.1.1", Protocol::icmp, icmp_port(8, 3)));
+    CHECK(echo->stats.connections == 1);
+    CHECK(echo->stats.first_seen == 1400000000.5);
+    CHECK_FALSE(echo->stats.established);  // no conn_state column
 
     auto v6 = find_edge(agg.edges(), "fd00:10::7", "fd00:20::5", Protocol::tcp, 443);
     REQUIRE(v6);
@@ -330,7 +330,7 @@ TEST_CASE("Zeek JSON: nested id objects, skipped protocols and blank lines", "[f
     auto summary = read_zeek_json(file, agg);
     CHECK(summary.rows == 2);
     CHECK(summary.accepted == 1);
-    CHECK(summary.skipped.at("protocol not tcp/udp/icmp") == 1);
+    CHECK(summary.skipped.at("protocol not named by Zeek (unknown_transport)") == 1);
     REQUIRE(agg.size() == 1);
     const ObservedEdge e = agg.edges().front();
     CHECK(e.key.responder_port == 104);

@@ -48,10 +48,15 @@ TEST_CASE("NetFlow v5 records become connections with the initiator decided", "[
         {"10.0.0.5", "10.0.2.2", 0, 0x0800, 1, 0, 1, 84, 99000, 99000},         // ICMP echo request
         {"10.0.3.3", "224.0.0.251", 53, 40000, 17, 0, 1, 90, 99000, 99000},     // to a group: never flipped
         {"10.0.0.5", "10.0.1.9", 0, 0, 47, 0, 1, 90, 99000, 99000},             // GRE
+        {"10.0.0.5", "10.0.1.9", 0, 0, 44, 0, 1, 90, 99000, 99000},             // an IPv6 fragment header: no protocol
     };
     auto got = decode(d, wardgate::testing::v5_packet(1000, records, 100000, 1700000000));
-    REQUIRE(got.size() == 7);
-    CHECK(d.counters().skipped.at("protocol not tcp/udp/icmp") == 1);
+    REQUIRE(got.size() == 8);
+    CHECK(d.counters().skipped.at("not a transport protocol (IPv6 extension header or reserved number)") == 1);
+    CHECK(got[7].flow.protocol == Protocol::gre);
+    CHECK(got[7].flow.responder_port == 0);
+    // The echo request keeps its message (type 8, code 0) where TCP keeps a port.
+    CHECK(got[5].flow.responder_port == icmp_port(8, 0));
 
     const auto& client = got[0];
     CHECK(client.version == 5);
@@ -225,7 +230,7 @@ TEST_CASE("NetFlow v9 templates and data, IPv4 and IPv6, per exporter and source
         auto later = decode(d, tmpl.finish(1));
         REQUIRE(later.size() == 0);  // no protocol: not a flow, but read
         CHECK(d.counters().held_sets_decoded == 1);
-        CHECK(d.counters().skipped.at("protocol not tcp/udp/icmp") == 1);
+        CHECK(d.counters().skipped.at("not a transport protocol (IPv6 extension header or reserved number)") == 1);
         CHECK(d.counters().lost_packets == 0);
         Message gap(9, 15, 7);
         decode(d, gap.finish());

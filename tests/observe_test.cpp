@@ -212,7 +212,15 @@ TEST_CASE("conntrack events become one connection each, with the bytes of both d
 
     ConntrackEvent sctp = created;
     sctp.l4proto = 132;
-    CHECK_FALSE(flows.on_event(sctp));
+    sctp.id += 1000;
+    auto s = flows.on_event(sctp);
+    REQUIRE(s);
+    CHECK(s->protocol == Protocol::sctp);
+    CHECK(s->responder_port == created.destination_port);
+    ConntrackEvent hop_by_hop = created;
+    hop_by_hop.l4proto = 0;
+    hop_by_hop.id += 2000;
+    CHECK_FALSE(flows.on_event(hop_by_hop));
 }
 
 TEST_CASE("conntrack updates and dumps report an open connection's answer and bytes, each once", "[observe]") {

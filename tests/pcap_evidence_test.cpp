@@ -217,18 +217,18 @@ TEST_CASE("pcap evidence: an ICMP echo is answered by its reply, whoever asked",
                             {4.1, ipv6("fd00::2", "fd00::1", 58, icmp(129, 0, 16))}});
     auto r = read_capture(file);
     REQUIRE(r.edges.size() == 4);
-    auto* ping = edge_of(r, B, A, Protocol::icmp, 0);
+    auto* ping = edge_of(r, B, A, Protocol::icmp, icmp_port(8, 0));  // the requester's message
     REQUIRE(ping);
     CHECK(ping->stats.connections == 1);
     CHECK(ping->stats.established);
     CHECK(ping->stats.bytes == 112);
-    auto* lone = edge_of(r, A, C, Protocol::icmp, 0);
+    auto* lone = edge_of(r, A, C, Protocol::icmp, icmp_port(8, 0));
     REQUIRE(lone);
     CHECK_FALSE(lone->stats.established);
-    auto* reply = edge_of(r, D, A, Protocol::icmp, 0);  // not turned around
+    auto* reply = edge_of(r, D, A, Protocol::icmp, icmp_port(0, 0));  // not turned around
     REQUIRE(reply);
     CHECK_FALSE(reply->stats.established);
-    auto* v6 = edge_of(r, "fd00::1", "fd00::2", Protocol::icmp, 0);
+    auto* v6 = edge_of(r, "fd00::1", "fd00::2", Protocol::icmp, icmp_port(128, 0));
     REQUIRE(v6);
     CHECK(v6->stats.established);
 }

@@ -95,7 +95,7 @@ TEST_CASE("explain names the rule and provenance, or the default deny", "[plan][
 
     auto bad = run_wardgate(base + "pump-01 drug-library tcp/70000");
     CHECK(bad.exit_code == 1);
-    CHECK_THAT(bad.err, Catch::Contains("PROTO/PORT"));
+    CHECK_THAT(bad.err, Catch::Contains("SERVICE: tcp needs one port 0-65535"));
     auto unknown = run_wardgate(base + "pump-99 drug-library tcp/443");
     CHECK(unknown.exit_code == 1);
     CHECK_THAT(unknown.err, Catch::Contains("\"pump-99\" is neither an address nor a device or endpoint"));

@@ -88,7 +88,7 @@ TEST_CASE("tickets and owners travel to explain and the plan's JSON, with stable
     CHECK(why["file"] == "policy.toml");
     CHECK(why["line"].get<int>() > 40);
     CHECK((*ward)["dst_group"]["kind"] == "tag");
-    CHECK((*ward)["service_list"] == json::parse(R"([{"protocol": "tcp", "ports": [[9100, 9100]]}])"));
+    CHECK((*ward)["service_list"] == json::parse(R"([{"protocol": "tcp", "number": 6, "ports": [[9100, 9100]], "icmp_types": []}])"));
     // The same rule keeps its id when other rules come and go.
     std::string id = (*ward)["id"];
     site.write("policy.toml", small_site_files()["policy.toml"] + kWardApproval +

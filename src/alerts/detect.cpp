@@ -43,8 +43,7 @@ const Device* pick_device(const Entity& initiator, const Entity& responder, cons
 }
 
 std::string service_text(const EdgeKey& k) {
-    if (k.protocol == Protocol::icmp) return "icmp";
-    return std::string(to_string(k.protocol)) + "/" + std::to_string(k.responder_port);
+    return flow_service(k.protocol, k.responder_port, k.initiator.family).to_string();
 }
 
 std::string describe(const Alert& a) {

@@ -30,16 +30,48 @@ IpAddress resolve_address(const Site& site, const std::string& text, std::option
                                 "\"" + text + "\" is neither an address nor a device or endpoint of the site"});
 }
 
-Service parse_service_arg(const std::string& text) {
+// The connection asked about: a protocol, and its responder port or (ICMP) message.
+struct Probe {
+    Protocol protocol = Protocol::tcp;
+    uint16_t port = 0;  // as Service::matches takes it
+    std::string text;   // "tcp/443", "esp", "icmp/echo-request"
+};
+
+// tcp/PORT, udp/PORT, sctp/PORT, udplite/PORT, icmp, icmp/TYPE[:CODE], icmpv6/TYPE[:CODE], or
+// a protocol without ports by name or number (esp, gre, 47). ICMP names and numbers are read
+// in the family of the connection's addresses.
+Probe parse_probe(const std::string& text, Family family) {
+    auto fail = [&](const std::string& why) {
+        return InputError(Diagnostic{"command line", 0, 0, "SERVICE", why + ", got \"" + text + "\""});
+    };
     auto slash = text.find('/');
-    auto proto = parse_protocol(text.substr(0, slash));
-    if (proto && *proto == Protocol::icmp && slash == std::string::npos) return {Protocol::icmp, {}};
-    if (proto && slash != std::string::npos) {
-        auto port = PortRange::parse(text.substr(slash + 1));
-        if (port && port->first == port->last) return {*proto, {*port}};
+    std::string word = text.substr(0, slash);
+    auto proto = parse_protocol(word);
+    if (!proto)
+        throw fail("expected tcp/PORT, udp/PORT, sctp/PORT, icmp, icmp/TYPE, icmpv6/TYPE or an IP protocol (esp, gre, 47)");
+    std::string rest = slash == std::string::npos ? "" : text.substr(slash + 1);
+    if (*proto == Protocol::icmp) {
+        if (rest.empty()) return {Protocol::icmp, 0, "icmp"};
+        std::string why;
+        auto types = parse_icmp_type(rest, word == "icmpv6" || word == "ipv6-icmp" || word == "58", &why);
+        if (!types) throw fail(why);
+        for (const auto& t : *types) {
+            if (t.family != family) continue;
+            uint8_t code = t.code < 0 ? 0 : static_cast<uint8_t>(t.code);
+            IcmpType shown{t.family, t.type, code};
+            return {Protocol::icmp, icmp_port(t.type, code),
+                    std::string(family == Family::v4 ? "icmp/" : "icmpv6/") + shown.to_string()};
+        }
+        throw fail(family == Family::v4 ? "the addresses are IPv4 and this is an ICMPv6 message"
+                                        : "the addresses are IPv6: write icmpv6/TYPE for an ICMPv6 type number, or a name");
     }
-    throw InputError(Diagnostic{"command line", 0, 0, "PROTO/PORT",
-                                "expected tcp/PORT, udp/PORT or icmp with PORT 0-65535, got \"" + text + "\""});
+    if (!has_ports(*proto)) {
+        if (!rest.empty()) throw fail(to_string(*proto) + " has no ports");
+        return {*proto, 0, to_string(*proto)};
+    }
+    auto port = PortRange::parse(rest);
+    if (!port || port->first != port->last) throw fail(to_string(*proto) + " needs one port 0-65535 (" + to_string(*proto) + "/PORT)");
+    return {*proto, port->first, to_string(*proto) + "/" + std::to_string(port->first)};
 }
 
 // Why the declarations and approvals that mention this flow do not let it through.
@@ -52,7 +84,7 @@ void explain_unused_reasons(const Site& site, const AddressBook& book, const IpA
         return e.kind == Entity::Kind::device ? &site.stance(site.devices[e.index].lifecycle) : nullptr;
     };
     for (const auto& a : site.approvals) {
-        if (!a.service.matches(proto, port) || !peer_matches(a.from, from, book) || !peer_matches(a.to, to, book)) continue;
+        if (!a.service.matches(proto, port, src.family) || !peer_matches(a.from, from, book) || !peer_matches(a.to, to, book)) continue;
         any = true;
         if (a.expired(today)) {
             std::cout << fmt::format("  approval {} covers it but expired on {}\n", a.id, to_string(*a.expires));
@@ -72,7 +104,7 @@ void explain_unused_reasons(const Site& site, const AddressBook& book, const IpA
         if (!profile) continue;
         const Entity* other = e == &from ? &to : &from;
         for (const auto& f : profile->flows) {
-            if (!declaration_covers(f, *e, from, to, proto, port, book)) continue;
+            if (!declaration_covers(f, *e, from, to, proto, port, src.family, book)) continue;
             any = true;
             const Stance* other_stance = stage_of(*other);
             if (other_stance && !other_stance->approvals)
@@ -87,11 +119,13 @@ void explain_unused_reasons(const Site& site, const AddressBook& book, const IpA
         }
     }
     for (const auto& r : refused) {
-        if (r.src != src || r.dst != dst || r.protocol != proto || r.port != port) continue;
+        if (r.src != src || r.dst != dst || r.protocol != proto || r.port != (has_ports(proto) ? port : 0)) continue;
         any = true;
         std::cout << fmt::format("  the observed baseline does not keep it: {} ({})\n", heading(r.reason), r.detail);
     }
     if (!any) std::cout << "  nothing declares, approves or baselines this flow\n";
+    if (proto == Protocol::icmp && port == 0)
+        std::cout << "  rules naming ICMP messages match only a named message: ask with icmp/TYPE (icmp/echo-request)\n";
 }
 
 }  // namespace
@@ -108,10 +142,12 @@ void add_explain_command(CLI::App& app, int& exit_code) {
     add_site_options(*cmd, o->site);
     cmd->add_option("src", o->src, "Initiator: device name, endpoint name or address")->required();
     cmd->add_option("dst", o->dst, "Responder: device name, endpoint name or address")->required();
-    cmd->add_option("service", o->service, "tcp/PORT, udp/PORT or icmp")->required();
+    cmd->add_option("service", o->service,
+                    "tcp/PORT, udp/PORT, sctp/PORT, icmp, icmp/TYPE[:CODE], icmpv6/TYPE[:CODE], or a protocol without "
+                    "ports (esp, gre, 47)")
+        ->required();
     cmd->callback([o, &exit_code] {
         auto p = load_pipeline(o->site);
-        auto svc = parse_service_arg(o->service);
         auto src = resolve_address(*p.site, o->src, std::nullopt, "SRC");
         auto dst = resolve_address(*p.site, o->dst, src.family, "DST");
         if (src.family != dst.family)
@@ -120,13 +156,13 @@ void add_explain_command(CLI::App& app, int& exit_code) {
                                                     "one address family",
                                                     src.to_string(), static_cast<int>(src.family), dst.to_string(),
                                                     static_cast<int>(dst.family))});
-        // `icmp/8` names no port the ruleset could match: ICMP flows and pinholes carry port 0.
-        uint16_t port = svc.protocol == Protocol::icmp || svc.ports.empty() ? 0 : svc.ports[0].first;
+        const Probe probe = parse_probe(o->service, src.family);
+        const uint16_t port = probe.port;
         Evaluator eval(p.policy);
-        auto v = eval.evaluate(src, dst, svc.protocol, port);
+        auto v = eval.evaluate(src, dst, probe.protocol, port);
         const auto& book = *p.book;
         std::cout << fmt::format("{} ({}) -> {} ({}) {}: {}\n", book.name(book.resolve(src)), src.to_string(),
-                                 book.name(book.resolve(dst)), dst.to_string(), svc.to_string(),
+                                 book.name(book.resolve(dst)), dst.to_string(), probe.text,
                                  v.allowed ? "ALLOWED" : (v.monitored ? "WOULD BE DENIED (monitor mode lets it through)" : "DENIED"));
         const Policy& pol = p.policy;
         switch (v.by) {
@@ -137,7 +173,7 @@ void add_explain_command(CLI::App& app, int& exit_code) {
                                          r.action == Rule::Action::allow ? "allow" : "deny", pol.groups[r.src].label,
                                          pol.groups[r.dst].label);
                 for (const auto& w : r.why) {
-                    if (r.action == Rule::Action::allow && !w.service.matches(svc.protocol, port)) continue;
+                    if (r.action == Rule::Action::allow && !w.service.matches(probe.protocol, port, src.family)) continue;
                     std::cout << fmt::format("  why: {}: {}{}{}{}{} [{}]\n", to_string(w.kind), w.source_and_document(),
                                              w.detail.empty() ? "" : " - " + w.detail,
                                              w.expires ? " (expires " + to_string(*w.expires) + ")" : "",
@@ -157,13 +193,14 @@ void add_explain_command(CLI::App& app, int& exit_code) {
                                          v.segment.empty() ? "traffic outside the site's segments" : "segment " + seg,
                                          nft_log_prefix(seg, v.monitored),
                                          pol.log_group ? fmt::format(", NFLOG group {}", pol.log_group) : "");
-                explain_unused_reasons(*p.site, book, src, dst, svc.protocol, port, p.today, pol.refused);
+                explain_unused_reasons(*p.site, book, src, dst, probe.protocol, port, p.today, pol.refused);
                 break;
             }
         }
         for (const auto& c : p.edges) {
             const auto& k = c.observed.key;
-            if (k.initiator == src && k.responder == dst && k.protocol == svc.protocol && k.responder_port == port)
+            if (k.initiator == src && k.responder == dst && k.protocol == probe.protocol &&
+                (k.responder_port == port || (probe.protocol == Protocol::icmp && k.responder_port == 0)))
                 std::cout << fmt::format("  observed: {} connections, last seen {}\n", c.observed.stats.connections,
                                          iso_time(c.observed.stats.last_seen));
         }

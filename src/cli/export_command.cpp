@@ -59,6 +59,8 @@ void add_export_command(CLI::App& app, int&) {
                 results.push_back(render_export(p.policy, t, templates, options));
             } catch (const std::invalid_argument& e) {
                 throw InputError(Diagnostic{"command line", 0, 0, "--interface", e.what()});
+            } catch (const ExportLimit& e) {
+                throw InputError(Diagnostic{"command line", 0, 0, "TARGET", e.what()});
             }
         }
         for (const auto& r : results)

@@ -162,22 +162,6 @@ std::vector<Prefix> subtract_prefixes(const std::vector<Prefix>& from, std::vect
     return collapse_prefixes(std::move(out));
 }
 
-std::optional<Protocol> parse_protocol(std::string_view text) {
-    if (text == "tcp") return Protocol::tcp;
-    if (text == "udp") return Protocol::udp;
-    if (text == "icmp" || text == "icmpv6" || text == "ipv6-icmp") return Protocol::icmp;
-    return std::nullopt;
-}
-
-std::string_view to_string(Protocol p) {
-    switch (p) {
-        case Protocol::tcp: return "tcp";
-        case Protocol::udp: return "udp";
-        case Protocol::icmp: return "icmp";
-    }
-    return "?";
-}
-
 static std::optional<uint16_t> parse_port(std::string_view text) {
     unsigned value = 0;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -213,15 +197,64 @@ std::vector<PortRange> normalize_ports(std::vector<PortRange> ports) {
     return out;
 }
 
-bool Service::matches(Protocol p, uint16_t port) const {
+Service flow_service(Protocol p, uint16_t port, Family f) {
+    Service s{p, {}, {}};
+    if (has_ports(p)) s.ports = {{port, port}};
+    // Code 0 (the only code of most messages) is left out of what a person reads.
+    if (auto m = p == Protocol::icmp ? icmp_message(port) : std::nullopt)
+        s.icmp_types = {{f, m->type, static_cast<int16_t>(m->code == 0 ? -1 : m->code)}};
+    return s;
+}
+
+bool Service::covers_family(Family f) const {
+    return icmp_types.empty() ||
+           std::any_of(icmp_types.begin(), icmp_types.end(), [&](const IcmpType& t) { return t.family == f; });
+}
+
+bool Service::matches(Protocol p, uint16_t port, Family f) const {
     if (p != protocol) return false;
+    if (protocol == Protocol::icmp) {
+        if (icmp_types.empty()) return true;
+        auto m = icmp_message(port);
+        return m && std::any_of(icmp_types.begin(), icmp_types.end(), [&](const IcmpType& t) {
+                   return t.family == f && t.type == m->type && (t.code < 0 || t.code == m->code);
+               });
+    }
     if (ports.empty()) return true;
     return std::any_of(ports.begin(), ports.end(), [&](const PortRange& r) { return r.contains(port); });
 }
 
 std::string Service::to_string() const {
-    std::string out(wardgate::to_string(protocol));
-    if (protocol == Protocol::icmp) return out;
+    std::string out = wardgate::to_string(protocol);
+    if (protocol == Protocol::icmp) {
+        if (icmp_types.empty()) return out;
+        // Entries present alike in both families print once, under icmp; the rest under their family.
+        std::vector<std::string> v4, v6;
+        for (const auto& t : icmp_types) (t.family == Family::v4 ? v4 : v6).push_back(t.to_string());
+        std::vector<std::string> both, only4, only6;
+        for (const auto& x : v4)
+            (std::find(v6.begin(), v6.end(), x) != v6.end() ? both : only4).push_back(x);
+        for (const auto& x : v6)
+            if (std::find(v4.begin(), v4.end(), x) == v4.end()) only6.push_back(x);
+        auto join = [](const std::vector<std::string>& xs) {
+            std::string s;
+            for (const auto& x : xs) s += (s.empty() ? "" : ",") + x;
+            return s;
+        };
+        // An IPv4-only message whose name ICMPv6 has too prints as its number, so that the
+        // text reads back as the same messages.
+        for (auto& x : only4) {
+            auto read_back = parse_icmp_type(x, false, nullptr);
+            if (!read_back || read_back->size() == 1) continue;
+            auto t = read_back->front();
+            x = std::to_string(t.type) + (t.code < 0 ? "" : ":" + std::to_string(t.code));
+        }
+        both.insert(both.end(), only4.begin(), only4.end());
+        std::string text = both.empty() ? "" : "icmp/" + join(both);
+        if (!only6.empty()) text += (text.empty() ? "" : " ") + std::string("icmpv6/") + join(only6);
+        return text;
+    }
+    if (!has_ports(protocol)) return out;
     out += "/";
     if (ports.empty()) return out + "*";
     for (size_t i = 0; i < ports.size(); ++i) {

@@ -29,14 +29,9 @@ std::string lowercase(std::string_view text) {
     return out;
 }
 
-// tcp/udp/icmp by name or IANA number; nullopt for any other protocol.
-std::optional<Protocol> csv_protocol(std::string_view text) {
-    std::string name = lowercase(text);
-    if (name == "6") return Protocol::tcp;
-    if (name == "17") return Protocol::udp;
-    if (name == "1" || name == "58") return Protocol::icmp;
-    return parse_protocol(name);
-}
+// Any IP protocol by name or IANA number; nullopt for a name the system does not know and for
+// IPv6 extension headers.
+std::optional<Protocol> csv_protocol(std::string_view text) { return parse_protocol(lowercase(text)); }
 
 class CsvFlowReader {
 public:
@@ -88,9 +83,9 @@ public:
         if (!responder_address) bad(responder, "an IP address");
         r.responder = *responder_address;
 
-        if (value(protocol).empty()) bad(protocol, "a protocol (tcp, udp, icmp)");
+        if (value(protocol).empty()) bad(protocol, "a protocol (tcp, udp, icmp, esp, gre, a number, ...)");
         auto proto = csv_protocol(value(protocol));
-        bool portless = !proto || *proto == Protocol::icmp;
+        bool portless = !proto || !has_ports(*proto);
         if (!value(port).empty() || !portless) {
             auto number = parse_port_number(value(port));
             if (!number) bad(port, "a port 0-65535");
@@ -121,7 +116,7 @@ public:
             return;
         }
         r.protocol = *proto;
-        if (r.protocol == Protocol::icmp) r.responder_port = 0;
+        if (!has_ports(r.protocol)) r.responder_port = 0;
         out_.add(r);
         ++summary_.accepted;
     }

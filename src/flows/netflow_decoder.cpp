@@ -109,7 +109,7 @@ void Decoder::Impl::add_record(Packet& packet, const RawFlow& raw, const ExportC
             ++counters.records;
             break;
         case Built::no_addresses: ++counters.skipped["no source and destination address"]; break;
-        case Built::other_protocol: ++counters.skipped["protocol not tcp/udp/icmp"]; break;
+        case Built::other_protocol: ++counters.skipped["not a transport protocol (IPv6 extension header or reserved number)"]; break;
     }
 }
 

@@ -134,10 +134,13 @@ void decide_direction(NetflowRecord& r, std::optional<uint16_t> icmp_type_code) 
     r.reply_direction = flip;
 
     FlowRecord& f = r.flow;
-    f.protocol = proto == 6 ? Protocol::tcp : proto == 17 ? Protocol::udp : Protocol::icmp;
+    f.protocol = static_cast<Protocol>(proto == 58 ? 1 : proto);
     f.initiator = flip ? r.destination : r.source;
     f.responder = flip ? r.source : r.destination;
-    f.responder_port = f.protocol == Protocol::icmp ? 0 : flip ? r.source_port : r.destination_port;
+    f.responder_port = !has_ports(f.protocol) ? 0 : flip ? r.source_port : r.destination_port;
+    // The requester's ICMP message; a reply record tells only that a request came before.
+    if (f.protocol == Protocol::icmp && icmp_type_code && !flip)
+        f.responder_port = icmp_port(static_cast<uint8_t>(*icmp_type_code >> 8), static_cast<uint8_t>(*icmp_type_code & 0xff));
     f.start = r.start;
     f.duration = std::max(0.0, r.end - r.start);
     f.bytes = r.bytes + r.reverse_bytes;
@@ -154,7 +157,7 @@ Built build_record(const RawFlow& flow, const ExportClock& clock, NetflowRecord&
     if (!flow.source || !flow.destination || flow.source->family != flow.destination->family)
         return Built::no_addresses;
     const uint8_t p = flow.ip_protocol;
-    if (p != 1 && p != 6 && p != 17 && p != 58) return Built::other_protocol;
+    if (!protocol_from_number(p)) return Built::other_protocol;
     out.source = *flow.source;
     out.destination = *flow.destination;
     out.source_port = flow.source_port;

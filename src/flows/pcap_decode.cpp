@@ -15,8 +15,7 @@ constexpr std::string_view kNotIp = "not IPv4 or IPv6";
 constexpr std::string_view kShortLink = "frame shorter than its link-layer header";
 constexpr std::string_view kShortIp = "IP header cut short or invalid";
 constexpr std::string_view kShortTransport = "transport header not captured (snap length)";
-constexpr std::string_view kEsp = "IPsec ESP (ports encrypted)";
-constexpr std::string_view kOtherProtocol = "protocol not tcp/udp/icmp";
+constexpr std::string_view kOtherProtocol = "not a transport protocol (IPv6 extension header or reserved number)";
 
 uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
 uint32_t be32(const uint8_t* p) { return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3]; }
@@ -60,10 +59,19 @@ std::string_view decode_transport(uint8_t protocol, Cursor c, uint64_t ip_payloa
             out.payload = ip_payload > 8 ? ip_payload - 8 : 0;
             return {};
         }
+        case 132:  // SCTP
+        case 136: {  // UDP-Lite: ports where UDP has them
+            if (c.left < 4) return kShortTransport;
+            out.src_port = be16(c.p);
+            out.dst_port = be16(c.p + 2);
+            out.payload = ip_payload > 8 ? ip_payload - 8 : 0;
+            return {};
+        }
         case 1:
         case 58: {
-            if (c.left < 1) return kShortTransport;
+            if (c.left < 2) return kShortTransport;
             out.icmp_type = c.p[0];
+            out.icmp_code = c.p[1];
             out.payload = ip_payload > 8 ? ip_payload - 8 : 0;
             return {};
         }
@@ -76,8 +84,11 @@ std::string_view decode_transport(uint8_t protocol, Cursor c, uint64_t ip_payloa
                 out.tunnel_depth = depth;
             }
             return protocol == 4 ? decode_ipv4(c, out) : decode_ipv6(c, out);
-        case 50: return kEsp;
-        default: return kOtherProtocol;
+        case 0: case 43: case 44: case 59: case 60: case 135: case 139: case 140: case 255:
+            return kOtherProtocol;  // IPv6 extension headers where IPv4 has them, and reserved numbers
+        default:  // ESP, GRE, OSPF, VRRP, ...: a flow between two hosts, without ports
+            out.payload = ip_payload;
+            return {};
     }
 }
 

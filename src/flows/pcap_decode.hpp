@@ -18,6 +18,7 @@ struct DecodedPacket {
     uint8_t tcp_flags = 0;
     uint32_t tcp_seq = 0, tcp_ack = 0;
     uint8_t icmp_type = 0;
+    uint8_t icmp_code = 0;
     uint64_t payload = 0;      // transport payload bytes, from the IP length fields
     // Fragments: only the first carries the transport header. A later fragment has
     // has_ports false; its id (with addresses and protocol) ties it to the first.

@@ -79,7 +79,8 @@ void TcpEvidence::add(int sender, const DecodedPacket& p) {
     }
 }
 
-void IcmpEvidence::add(int sender, uint8_t ip_protocol, uint8_t type) {
+void IcmpEvidence::add(int sender, uint8_t ip_protocol, uint8_t type, uint8_t code) {
+    if (first[sender] < 0) first[sender] = type << 8 | code;
     if (uint8_t kind = request_kind(ip_protocol, type)) {
         asked[sender] |= kind;
         if (requester < 0) requester = sender;

@@ -49,8 +49,9 @@ struct IcmpEvidence {
     int requester = -1;               // the side that sent the first request
     std::array<uint8_t, 2> asked{};   // request kinds sent, as bits
     std::array<bool, 2> answered{};   // a side's request got the matching reply
+    std::array<int32_t, 2> first{-1, -1};  // each side's first message: type << 8 | code
 
-    void add(int sender, uint8_t ip_protocol, uint8_t type);
+    void add(int sender, uint8_t ip_protocol, uint8_t type, uint8_t code);
 };
 
 // ICMPv6 neighbour discovery and multicast listener messages: link housekeeping between

@@ -81,15 +81,20 @@ PcapFlow FlowTable::describe(const Flow& f) {
             direction = DirectionSource::ports;
             ++summary_.udp_flipped;
         }
-    } else {
+    } else if (f.key.protocol == 1) {
         if (f.icmp.requester >= 0) initiator = f.icmp.requester;
         established = f.icmp.answered[initiator];
+    } else {
+        established = both_spoke;
     }
     const bool low_initiated = initiator == 0;
     out.record.initiator = low_initiated ? f.key.low : f.key.high;
     out.record.responder = low_initiated ? f.key.high : f.key.low;
     out.record.protocol = static_cast<Protocol>(f.key.protocol);
     out.record.responder_port = low_initiated ? f.key.high_port : f.key.low_port;
+    if (f.key.protocol == 1 && f.icmp.first[initiator] >= 0)
+        out.record.responder_port = icmp_port(static_cast<uint8_t>(f.icmp.first[initiator] >> 8),
+                                              static_cast<uint8_t>(f.icmp.first[initiator] & 0xff));
     out.record.start = f.first;
     out.record.duration = f.last - f.first;
     out.record.bytes = bytes;
@@ -130,8 +135,10 @@ FlowTable::FlowList::iterator FlowTable::start(const FlowKey& key, int sender, c
     } else if (key.protocol == 17) {
         f.lane = udp;
         f.first_is_reply = is_service_port(p.src_port) && !is_service_port(p.dst_port) && !is_group_address(p.dst);
-    } else {
+    } else if (key.protocol == 1) {
         f.lane = icmp;
+    } else {
+        f.lane = udp;  // other protocols: idle like UDP
     }
     auto& list = lanes_[f.lane];
     list.push_back(f);
@@ -153,7 +160,7 @@ void FlowTable::update(FlowList::iterator it, int sender, const DecodedPacket& p
         if (p.tcp_flags & kTcpFin) f.fin[sender] = true;
         if ((p.tcp_flags & kTcpRst) || (f.fin[0] && f.fin[1])) lane = closing;
     } else if (f.key.protocol == 1) {
-        if (p.has_ports) f.icmp.add(sender, p.ip_protocol, p.icmp_type);
+        if (p.has_ports) f.icmp.add(sender, p.ip_protocol, p.icmp_type, p.icmp_code);
     }
     auto& to = lanes_[lane];
     to.splice(to.end(), lanes_[f.lane], it);

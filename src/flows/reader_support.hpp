@@ -13,7 +13,9 @@
 
 namespace wardgate::flows_internal {
 
-inline constexpr std::string_view kSkipProtocol = "protocol not tcp/udp/icmp";
+inline constexpr std::string_view kSkipProtocol = "protocol not known (an IPv6 extension header or a name the system lacks)";
+// Zeek logs every protocol but TCP, UDP and ICMP as unknown_transport, without its number.
+inline constexpr std::string_view kSkipZeekProtocol = "protocol not named by Zeek (unknown_transport)";
 
 [[noreturn]] void throw_input_error(const std::string& file, long long line, long long column, std::string_view field,
                                     std::string message);

@@ -177,13 +177,18 @@ ReadSummary read_zeek_json_text(const std::string& name, std::string_view text, 
 
         ++summary.rows;
         if (proto != "tcp" && proto != "udp" && proto != "icmp") {
-            ++summary.skipped[std::string(flows_internal::kSkipProtocol)];
+            ++summary.skipped[std::string(flows_internal::kSkipZeekProtocol)];
             return;
         }
         r.protocol = proto == "tcp" ? Protocol::tcp : proto == "udp" ? Protocol::udp : Protocol::icmp;
         if (r.established && history)
             r.established = flows_internal::zeek_history_established(history->get_ref<const std::string&>(), r.protocol);
-        if (r.protocol == Protocol::icmp) r.responder_port = 0;
+        // Zeek puts an ICMP message's type in id.orig_p and its code in id.resp_p.
+        if (r.protocol == Protocol::icmp) {
+            const json* type = row.find("id.orig_p");
+            bool known = type && type->is_number_unsigned() && type->get<uint64_t>() < 255 && r.responder_port < 256;
+            r.responder_port = known ? icmp_port(static_cast<uint8_t>(type->get<uint64_t>()), static_cast<uint8_t>(r.responder_port)) : 0;
+        }
         local.add(r);
         ++summary.accepted;
     };

@@ -142,6 +142,7 @@ void ZeekTsvReader::fields(std::string_view value, const char* line_begin) {
     next.orig_h = find("id.orig_h", true);
     next.resp_h = find("id.resp_h", true);
     next.resp_p = find("id.resp_p", true);
+    next.orig_p = find("id.orig_p", false);
     next.proto = find("proto", true);
     next.duration = find("duration", false);
     next.orig_bytes = find("orig_bytes", false);
@@ -225,14 +226,20 @@ void ZeekTsvReader::row(const Line& line) {
     ++summary_.rows;
     auto protocol = zeek_protocol(views_[layout_.proto]);
     if (!protocol) {
-        ++summary_.skipped[std::string(kSkipProtocol)];
+        ++summary_.skipped[std::string(kSkipZeekProtocol)];
         return;
     }
     r.protocol = *protocol;
     r.established = layout_.conn_state >= 0 && zeek_established(views_[layout_.conn_state]);
     if (r.established && is_set(layout_.history) && views_[layout_.history] != "(empty)")
         r.established = zeek_history_established(views_[layout_.history], r.protocol);
-    if (r.protocol == Protocol::icmp) r.responder_port = 0;  // Zeek puts the ICMP code there
+    // Zeek puts an ICMP message's type in id.orig_p and its code in id.resp_p.
+    if (r.protocol == Protocol::icmp) {
+        auto type = layout_.orig_p >= 0 ? parse_port_number(views_[layout_.orig_p]) : std::nullopt;
+        r.responder_port = type && *type < 255 && r.responder_port < 256
+                               ? icmp_port(static_cast<uint8_t>(*type), static_cast<uint8_t>(r.responder_port))
+                               : 0;
+    }
     ++pending_;
     ++summary_.accepted;
 }

@@ -20,6 +20,7 @@ struct ZeekLayout {
     std::vector<std::string> names;  // empty until a #fields line is seen
     const char* fields_at = nullptr;  // the #fields line, for messages
     int ts = -1, orig_h = -1, resp_h = -1, resp_p = -1, proto = -1;
+    int orig_p = -1;  // optional: for ICMP, the type of the originator's message
     int duration = -1, orig_bytes = -1, resp_bytes = -1, conn_state = -1, history = -1;
     size_t used = 0;  // columns [0, used) include every one this reader reads
 };

@@ -36,8 +36,8 @@ bool peer_matches(const PeerRef& ref, const Entity& e, const AddressBook& book) 
 }
 
 bool declaration_covers(const DeclaredFlow& f, const Entity& device, const Entity& initiator, const Entity& responder,
-                        Protocol proto, uint16_t port, const AddressBook& book) {
-    if (!f.service.matches(proto, port)) return false;
+                        Protocol proto, uint16_t port, Family family, const AddressBook& book) {
+    if (!f.service.matches(proto, port, family)) return false;
     if (f.direction == Direction::device_initiated)
         return initiator == device && peer_matches(f.peer, responder, book);
     return responder == device && peer_matches(f.peer, initiator, book);
@@ -50,7 +50,8 @@ static void declarations_of(const Entity& device, const Entity& initiator, const
     const Profile* profile = book.site().find_profile(d.vendor, d.model);
     if (!profile) return;
     for (const auto& f : profile->flows)
-        if (declaration_covers(f, device, initiator, responder, key.protocol, key.responder_port, book))
+        if (declaration_covers(f, device, initiator, responder, key.protocol, key.responder_port,
+                               key.initiator.family, book))
             out.push_back({profile, &f});
 }
 
@@ -67,7 +68,7 @@ std::vector<ClassifiedEdge> classify_edges(const std::vector<ObservedEdge>& edge
         declarations_of(c.initiator, c.initiator, c.responder, edge.key, book, c.declared);
         declarations_of(c.responder, c.initiator, c.responder, edge.key, book, c.declared);
         for (const auto& a : book.site().approvals) {
-            if (!a.service.matches(edge.key.protocol, edge.key.responder_port)) continue;
+            if (!a.service.matches(edge.key.protocol, edge.key.responder_port, edge.key.initiator.family)) continue;
             if (!peer_matches(a.from, c.initiator, book) || !peer_matches(a.to, c.responder, book)) continue;
             (a.expired(today) ? c.expired : c.approvals).push_back(&a);
         }

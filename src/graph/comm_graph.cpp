@@ -62,9 +62,7 @@ CommGraph CommGraph::build(const std::vector<ClassifiedEdge>& edges, const Addre
         auto from = cg.vertex(book.name(c.initiator), vertex_props(c.initiator, book));
         auto to = cg.vertex(book.name(c.responder), vertex_props(c.responder, book));
         GraphEdge e;
-        e.service = {c.observed.key.protocol, {}};
-        if (c.observed.key.protocol != Protocol::icmp)
-            e.service.ports = {{c.observed.key.responder_port, c.observed.key.responder_port}};
+        e.service = flow_service(c.observed.key.protocol, c.observed.key.responder_port, c.observed.key.initiator.family);
         e.stats = c.observed.stats;
         e.cls = !c.declared.empty() ? EdgeClass::declared_seen
                 : !c.approvals.empty() ? EdgeClass::approved_seen

@@ -20,7 +20,18 @@ constexpr uint32_t kNetworkHeader = NFT_PAYLOAD_NETWORK_HEADER;
 constexpr uint32_t kTransportHeader = NFT_PAYLOAD_TRANSPORT_HEADER;
 // nftables' ids recorded in an anonymous set's "typeof" userdata.
 constexpr uint32_t kExprPayload = 7;
-constexpr uint32_t kProtoDescUdp = 6, kProtoDescTcp = 8;
+// nftables' enum proto_desc_id.
+constexpr uint32_t kProtoDescUdp = 6, kProtoDescUdplite = 7, kProtoDescTcp = 8, kProtoDescSctp = 10;
+
+uint32_t proto_desc(uint8_t l4proto) {
+    switch (l4proto) {
+        case IPPROTO_TCP: return kProtoDescTcp;
+        case IPPROTO_UDP: return kProtoDescUdp;
+        case IPPROTO_SCTP: return kProtoDescSctp;
+        case IPPROTO_UDPLITE: return kProtoDescUdplite;
+    }
+    throw std::invalid_argument(fmt::format("no port header for protocol {}", l4proto));
+}
 constexpr uint32_t kThDportField = 2;
 constexpr uint32_t kInetServiceKeyType = 13;
 
@@ -58,6 +69,9 @@ public:
             case nft::Match::Kind::dport:
                 dport(m);
                 break;
+            case nft::Match::Kind::icmp_type:
+                icmp_type(m);
+                break;
             case nft::Match::Kind::ct_state: {
                 uint32_t mask = 0;
                 for (const auto& s : m.states) mask |= ct_state_bit(s);
@@ -72,10 +86,8 @@ public:
         uint32_t addr32 = c.family == Family::v4 ? 1 : 4;
         address_load(c.family, nft::AddrDir::saddr, reg_at(0));
         address_load(c.family, nft::AddrDir::daddr, reg_at(addr32));
-        if (c.with_ports) {
-            meta_load(NFT_META_L4PROTO, reg_at(2 * addr32));
-            payload(kTransportHeader, 2, 2, reg_at(2 * addr32 + 1));
-        }
+        if (c.key != nft::ConcatLookup::Key::addresses) meta_load(NFT_META_L4PROTO, reg_at(2 * addr32));
+        if (c.key == nft::ConcatLookup::Key::protocol_port) payload(kTransportHeader, 2, 2, reg_at(2 * addr32 + 1));
         lookup(NFT_REG_1, c.set, std::nullopt);
     }
 
@@ -190,8 +202,19 @@ private:
         cmp(NFT_CMP_NEQ, &zero, sizeof zero);
     }
 
+    // nft merges the type and code tests into one two-byte comparison.
+    void icmp_type(const nft::Match& m) {
+        need_family(m.family);
+        uint8_t proto = m.family == Family::v4 ? IPPROTO_ICMP : IPPROTO_ICMPV6;
+        if (l4proto_ != proto) l4proto(proto);
+        uint8_t value[2] = {m.icmp_type, static_cast<uint8_t>(m.icmp_code)};
+        uint32_t len = m.icmp_code >= 0 ? 2 : 1;
+        payload(kTransportHeader, 0, len, NFT_REG_1);
+        cmp(NFT_CMP_EQ, value, len);
+    }
+
     void dport(const nft::Match& m) {
-        if (m.l4proto != IPPROTO_TCP && m.l4proto != IPPROTO_UDP)
+        if (nft::port_protocol_keyword(m.l4proto).empty())
             throw std::invalid_argument(fmt::format("dport match for protocol {}", m.l4proto));
         if (m.ports.empty()) throw std::invalid_argument("dport match without ports");
         if (l4proto_ != m.l4proto) l4proto(m.l4proto);
@@ -231,7 +254,7 @@ private:
         auto* typeof_nest = nftnl_udata_nest_start(ud.get(), NFTNL_UDATA_SET_KEY_TYPEOF);
         nftnl_udata_put_u32(ud.get(), NFTNL_UDATA_SET_TYPEOF_EXPR, kExprPayload);
         auto* data_nest = nftnl_udata_nest_start(ud.get(), NFTNL_UDATA_SET_TYPEOF_DATA);
-        nftnl_udata_put_u32(ud.get(), 0, m.l4proto == IPPROTO_TCP ? kProtoDescTcp : kProtoDescUdp);
+        nftnl_udata_put_u32(ud.get(), 0, proto_desc(m.l4proto));
         nftnl_udata_put_u32(ud.get(), 1, kThDportField);
         nftnl_udata_nest_end(ud.get(), data_nest);
         nftnl_udata_nest_end(ud.get(), typeof_nest);

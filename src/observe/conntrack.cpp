@@ -175,16 +175,12 @@ size_t ConntrackListener::dump(const std::function<void(const ConntrackEvent&)>&
 
 std::optional<FlowRecord> ConntrackFlows::on_event(const ConntrackEvent& e) {
     FlowRecord r;
-    switch (e.l4proto) {
-        case IPPROTO_TCP: r.protocol = Protocol::tcp; break;
-        case IPPROTO_UDP: r.protocol = Protocol::udp; break;
-        case IPPROTO_ICMP:
-        case IPPROTO_ICMPV6: r.protocol = Protocol::icmp; break;
-        default: return std::nullopt;
-    }
+    auto proto = protocol_from_number(e.l4proto);
+    if (!proto) return std::nullopt;
+    r.protocol = *proto;
     r.initiator = e.source;
     r.responder = e.destination;
-    r.responder_port = r.protocol == Protocol::icmp ? 0 : e.destination_port;
+    r.responder_port = has_ports(r.protocol) ? e.destination_port : 0;
     const bool is_answered = conntrack_answered(e);
     const uint64_t total_bytes = e.original_bytes + e.reply_bytes;
     auto it = open_.find(e.id);

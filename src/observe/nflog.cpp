@@ -112,16 +112,14 @@ std::optional<DeniedPacket> decode_denied_packet(std::span<const uint8_t> p) {
     } else {
         return std::nullopt;
     }
-    switch (l4) {
-        case IPPROTO_TCP:
-        case IPPROTO_UDP:
-            if (p.size() < l4_at + 4) return std::nullopt;
-            d.protocol = l4 == IPPROTO_TCP ? Protocol::tcp : Protocol::udp;
-            d.destination_port = be16_at(p, l4_at + 2);
-            break;
-        case IPPROTO_ICMP:
-        case IPPROTO_ICMPV6: d.protocol = Protocol::icmp; break;
-        default: return std::nullopt;
+    auto proto = protocol_from_number(l4);
+    if (!proto) return std::nullopt;
+    d.protocol = *proto;
+    if (has_ports(d.protocol)) {
+        if (p.size() < l4_at + 4) return std::nullopt;
+        d.destination_port = be16_at(p, l4_at + 2);
+    } else if (d.protocol == Protocol::icmp && p.size() >= l4_at + 2 && p[l4_at] < 255) {
+        d.destination_port = icmp_port(p[l4_at], p[l4_at + 1]);
     }
     return d;
 }

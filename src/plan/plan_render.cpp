@@ -218,7 +218,16 @@ nlohmann::json service_list_json(const std::vector<Service>& services) {
     for (const auto& s : services) {
         auto ports = nlohmann::json::array();
         for (const auto& pr : s.ports) ports.push_back({pr.first, pr.last});
-        out.push_back({{"protocol", to_string(s.protocol)}, {"ports", ports}});
+        auto types = nlohmann::json::array();
+        for (const auto& t : s.icmp_types)
+            types.push_back({{"family", t.family == Family::v4 ? "icmp" : "icmpv6"},
+                             {"type", t.type},
+                             {"code", t.code < 0 ? nlohmann::json(nullptr) : nlohmann::json(t.code)},
+                             {"name", t.to_string()}});
+        out.push_back({{"protocol", to_string(s.protocol)},
+                       {"number", static_cast<int>(s.protocol)},
+                       {"ports", ports},
+                       {"icmp_types", types}});
     }
     return out;
 }
@@ -293,13 +302,7 @@ nlohmann::json render_plan_json(const Plan& plan) {
         auto regions = [](const std::vector<VerdictRegion>& rs) {
             auto out = json::array();
             for (const auto& r : rs) {
-                auto services = json::array();
-                for (const auto& s : r.services) {
-                    auto ports = json::array();
-                    for (const auto& pr : s.ports) ports.push_back({pr.first, pr.last});
-                    services.push_back({{"protocol", to_string(s.protocol)}, {"ports", ports}});
-                }
-                out.push_back({{"src", r.src}, {"dst", r.dst}, {"services", services}});
+                out.push_back({{"src", r.src}, {"dst", r.dst}, {"services", service_list_json(r.services)}});
             }
             return out;
         };

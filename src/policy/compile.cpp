@@ -27,18 +27,28 @@ std::string_view short_stage(Lifecycle l) {
     return "";
 }
 
-// One entry per protocol; an entry without ports covers every port of it.
+// One entry per protocol; an entry without ports covers every port of it, an ICMP entry
+// without types every message.
 std::vector<Service> normalize_services(const std::vector<Service>& in) {
-    std::map<Protocol, std::vector<PortRange>> by_proto;
-    std::set<Protocol> every_port;
+    std::map<Protocol, Service> by_proto;
+    std::set<Protocol> every;
     for (const auto& s : in) {
-        if (s.ports.empty()) every_port.insert(s.protocol);
-        auto& ports = by_proto[s.protocol];
-        ports.insert(ports.end(), s.ports.begin(), s.ports.end());
+        if (s.protocol == Protocol::icmp ? s.icmp_types.empty() : s.ports.empty()) every.insert(s.protocol);
+        auto& merged = by_proto.try_emplace(s.protocol, Service{s.protocol, {}, {}}).first->second;
+        merged.ports.insert(merged.ports.end(), s.ports.begin(), s.ports.end());
+        merged.icmp_types.insert(merged.icmp_types.end(), s.icmp_types.begin(), s.icmp_types.end());
     }
     std::vector<Service> out;
-    for (auto& [proto, ports] : by_proto)
-        out.push_back({proto, every_port.count(proto) ? std::vector<PortRange>{} : normalize_ports(ports)});
+    for (auto& [proto, s] : by_proto) {
+        if (every.count(proto)) {
+            s.ports.clear();
+            s.icmp_types.clear();
+        }
+        s.ports = normalize_ports(std::move(s.ports));
+        std::sort(s.icmp_types.begin(), s.icmp_types.end());
+        s.icmp_types.erase(std::unique(s.icmp_types.begin(), s.icmp_types.end()), s.icmp_types.end());
+        out.push_back(std::move(s));
+    }
     return out;
 }
 
@@ -366,16 +376,22 @@ private:
                 refuse(BaselineRefusal::Reason::immature,
                        fmt::format("{}; kept after {} days or {} connections", evidence, min_days, min_connections));
             } else {
-                Service svc{k.protocol, {}};
-                if (k.protocol != Protocol::icmp) svc.ports = {{k.responder_port, k.responder_port}};
+                // Pinholes of protocols without ports (ICMP included: whatever its message) hold
+                // the two hosts and the protocol; the ruleset matches them so.
+                Service svc{k.protocol, {}, {}};
+                uint16_t port = has_ports(k.protocol) ? k.responder_port : 0;
+                if (has_ports(k.protocol)) svc.ports = {{port, port}};
                 Provenance why{Provenance::Kind::baseline, svc, "observed baseline (" + stages + " stance)",
                                evidence + ", answered", "", {}};
-                policy_.pinholes.push_back({k.initiator, k.responder, k.protocol, k.responder_port,
-                                            book_.name(c.initiator), book_.name(c.responder), why});
+                policy_.pinholes.push_back({k.initiator, k.responder, k.protocol, port, book_.name(c.initiator),
+                                            book_.name(c.responder), why});
             }
         }
         std::sort(policy_.pinholes.begin(), policy_.pinholes.end(),
                   [](const Pinhole& a, const Pinhole& b) { return a.key() < b.key(); });
+        policy_.pinholes.erase(std::unique(policy_.pinholes.begin(), policy_.pinholes.end(),
+                                           [](const Pinhole& a, const Pinhole& b) { return a.key() == b.key(); }),
+                               policy_.pinholes.end());
         std::sort(policy_.refused.begin(), policy_.refused.end(),
                   [](const BaselineRefusal& a, const BaselineRefusal& b) { return a.key() < b.key(); });
     }
@@ -394,6 +410,15 @@ private:
             for (const auto& d : deny)
                 for (const auto& a : allow) {
                     if (d.protocol != a.protocol) continue;
+                    if (d.protocol == Protocol::icmp) {
+                        if (d.icmp_types.empty() || a.icmp_types.empty()) return true;
+                        for (const auto& x : d.icmp_types)
+                            for (const auto& y : a.icmp_types)
+                                if (x.family == y.family && x.type == y.type &&
+                                    (x.code < 0 || y.code < 0 || x.code == y.code))
+                                    return true;
+                        continue;
+                    }
                     if (d.ports.empty() || a.ports.empty()) return true;
                     for (const auto& x : d.ports)
                         for (const auto& y : a.ports)

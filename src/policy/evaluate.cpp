@@ -76,15 +76,16 @@ int Evaluator::segment_of(const IpAddress& a) const {
 }
 
 Verdict Evaluator::evaluate(const IpAddress& src, const IpAddress& dst, Protocol proto, uint16_t port) const {
-    // ICMP has no ports: the ruleset matches it by protocol, and its pinholes by the two hosts.
-    if (proto == Protocol::icmp) port = 0;
+    // port: the responder port, or for ICMP the message (icmp_port). Rules match ICMP by its
+    // message where they name types; pinholes of protocols without ports by the two hosts.
+    const Family family = src.family;
     auto src_groups = groups_of(src);
     auto dst_groups = groups_of(dst);
     auto in = [](const std::vector<uint32_t>& v, size_t g) { return std::binary_search(v.begin(), v.end(), g); };
     Verdict v;
     for (size_t i : denies_) {
         const Rule& r = policy_.rules[i];
-        if (in(src_groups, r.src) && in(dst_groups, r.dst) && (r.services.empty() || r.matches_service(proto, port))) {
+        if (in(src_groups, r.src) && in(dst_groups, r.dst) && (r.services.empty() || r.matches_service(proto, port, family))) {
             v.by = Verdict::By::deny_rule;
             v.rule = i;
             return v;
@@ -93,7 +94,7 @@ Verdict Evaluator::evaluate(const IpAddress& src, const IpAddress& dst, Protocol
     size_t best = policy_.rules.size();
     for (uint32_t g : src_groups)
         for (size_t i : allow_by_src_[g])
-            if (i < best && in(dst_groups, policy_.rules[i].dst) && policy_.rules[i].matches_service(proto, port)) best = i;
+            if (i < best && in(dst_groups, policy_.rules[i].dst) && policy_.rules[i].matches_service(proto, port, family)) best = i;
     if (best < policy_.rules.size()) {
         v.allowed = true;
         v.by = Verdict::By::allow_rule;
@@ -104,7 +105,7 @@ Verdict Evaluator::evaluate(const IpAddress& src, const IpAddress& dst, Protocol
     probe.src = src;
     probe.dst = dst;
     probe.protocol = proto;
-    probe.port = port;
+    probe.port = has_ports(proto) ? port : 0;
     auto it = std::lower_bound(policy_.pinholes.begin(), policy_.pinholes.end(), probe,
                                [](const Pinhole& a, const Pinhole& b) { return a.key() < b.key(); });
     if (it != policy_.pinholes.end() && it->key() == probe.key()) {

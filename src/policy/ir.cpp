@@ -17,8 +17,8 @@ bool AddressGroup::has(Family f) const {
     return any || std::any_of(prefixes.begin(), prefixes.end(), [&](const Prefix& p) { return p.family() == f; });
 }
 
-bool Rule::matches_service(Protocol p, uint16_t port) const {
-    return std::any_of(services.begin(), services.end(), [&](const Service& s) { return s.matches(p, port); });
+bool Rule::matches_service(Protocol p, uint16_t port, Family f) const {
+    return std::any_of(services.begin(), services.end(), [&](const Service& s) { return s.matches(p, port, f); });
 }
 
 std::string rule_id(const Policy& p, const Rule& r) {

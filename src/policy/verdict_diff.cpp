@@ -43,38 +43,97 @@ std::vector<PortRange> subtract_ports(const std::vector<PortRange>& from, const 
     return out;
 }
 
-// What one policy lets through between two atoms, per protocol.
+// What one policy lets through between two atoms, per protocol: port ranges for protocols
+// with ports, [0, 65535] for a protocol without ports, and for ICMP and ICMPv6 (kept apart,
+// under 1 and 58) ranges of type << 8 | code.
 struct ServiceSet {
-    std::vector<PortRange> tcp, udp;
-    bool icmp = false;
+    static constexpr int kIcmp6 = 58;
+    std::map<int, std::vector<PortRange>> by;
+    bool rest = false;  // every protocol absent from `by` is let through whole
 
-    std::vector<PortRange>& ports(Protocol p) { return p == Protocol::tcp ? tcp : udp; }
+    static std::vector<PortRange> full() { return {{0, 65535}}; }
+    void put(int key, std::vector<PortRange> ranges) {
+        auto& v = by[key];
+        v.insert(v.end(), ranges.begin(), ranges.end());
+        v = normalize_ports(std::move(v));
+    }
     void add(const Service& s) {
+        const int p = static_cast<int>(s.protocol);
         if (s.protocol == Protocol::icmp) {
-            icmp = true;
+            if (s.icmp_types.empty()) {
+                put(p, full());
+                put(kIcmp6, full());
+            }
+            for (const auto& t : s.icmp_types) {
+                uint16_t lo = static_cast<uint16_t>(t.type << 8 | (t.code < 0 ? 0 : t.code));
+                uint16_t hi = static_cast<uint16_t>(t.type << 8 | (t.code < 0 ? 255 : t.code));
+                put(t.family == Family::v4 ? p : kIcmp6, {{lo, hi}});
+            }
             return;
         }
-        auto& v = ports(s.protocol);
-        if (s.ports.empty()) v.push_back({0, 65535});
-        v.insert(v.end(), s.ports.begin(), s.ports.end());
-        v = normalize_ports(v);
+        put(p, has_ports(s.protocol) && !s.ports.empty() ? s.ports : full());
     }
     void add_all(const std::vector<Service>& services) {
         if (services.empty()) {
-            for (Protocol p : {Protocol::tcp, Protocol::udp, Protocol::icmp}) add({p, {}});
+            rest = true;
+            for (auto& [key, ranges] : by) ranges = full();
             return;
         }
         for (const auto& s : services) add(s);
     }
-    ServiceSet minus(const ServiceSet& o) const {
-        return {subtract_ports(tcp, o.tcp), subtract_ports(udp, o.udp), icmp && !o.icmp};
+    std::vector<PortRange> of(int key) const {
+        auto it = by.find(key);
+        return it != by.end() ? it->second : rest ? full() : std::vector<PortRange>{};
     }
-    bool empty() const { return tcp.empty() && udp.empty() && !icmp; }
+    ServiceSet minus(const ServiceSet& o) const {
+        ServiceSet out;
+        if (o.rest) {  // o takes every protocol it does not list whole: only what it lists can remain
+            for (const auto& [key, ranges] : o.by) out.by[key] = subtract_ports(of(key), ranges);
+            return out;
+        }
+        out.rest = rest;
+        for (const auto& [key, ranges] : by) out.by[key] = subtract_ports(ranges, o.of(key));
+        if (rest)
+            for (const auto& [key, ranges] : o.by) out.by[key] = subtract_ports(full(), ranges);
+        return out;
+    }
+    bool empty() const {
+        return !rest && std::all_of(by.begin(), by.end(), [](const auto& e) { return e.second.empty(); });
+    }
     std::vector<Service> services() const {
         std::vector<Service> out;
-        if (!tcp.empty()) out.push_back({Protocol::tcp, tcp});
-        if (!udp.empty()) out.push_back({Protocol::udp, udp});
-        if (icmp) out.push_back({Protocol::icmp, {}});
+        for (int key = 1; key < 255; ++key) {
+            auto p = protocol_from_number(static_cast<unsigned>(key));
+            if (!p || key == kIcmp6) continue;
+            if (*p == Protocol::icmp) {
+                auto v4 = of(key), v6 = of(kIcmp6);
+                if (v4.empty() && v6.empty()) continue;
+                Service icmp{Protocol::icmp, {}, {}};
+                if (v4 == full() && v6 == full()) {
+                    out.push_back(icmp);
+                    continue;
+                }
+                for (Family f : {Family::v4, Family::v6})
+                    for (const auto& r : f == Family::v4 ? v4 : v6)
+                        for (unsigned t = r.first >> 8; t <= unsigned(r.last >> 8); ++t) {
+                            unsigned lo = std::max<unsigned>(r.first, t << 8), hi = std::min<unsigned>(r.last, t << 8 | 255);
+                            if (lo == t << 8 && hi == (t << 8 | 255)) {
+                                icmp.icmp_types.push_back({f, static_cast<uint8_t>(t), -1});
+                                continue;
+                            }
+                            for (unsigned c = lo; c <= hi; ++c)
+                                icmp.icmp_types.push_back({f, static_cast<uint8_t>(t), static_cast<int16_t>(c & 0xff)});
+                        }
+                std::sort(icmp.icmp_types.begin(), icmp.icmp_types.end());
+                out.push_back(std::move(icmp));
+                continue;
+            }
+            auto ranges = of(key);
+            if (ranges.empty()) continue;
+            Service svc{*p, {}, {}};
+            if (has_ports(*p) && ranges != full()) svc.ports = ranges;
+            out.push_back(std::move(svc));
+        }
         return out;
     }
 };
@@ -94,8 +153,9 @@ public:
         if (src.host() && dst.host())
             for (const auto& h : p_.pinholes)
                 if (h.src == src.first && h.dst == dst.first)
-                    allow.add({h.protocol, h.protocol == Protocol::icmp ? std::vector<PortRange>{}
-                                                                        : std::vector<PortRange>{{h.port, h.port}}});
+                    allow.add({h.protocol, has_ports(h.protocol) ? std::vector<PortRange>{{h.port, h.port}}
+                                                                 : std::vector<PortRange>{},
+                               {}});
         return allow.minus(deny);
     }
     // The label of the first rule (or pinhole) of this policy that touches the pair, per side.

@@ -50,7 +50,10 @@ std::string deny_log_prefix(const Rule& r) {
 
 std::string service_name_part(const Service& s) {
     std::string out(to_string(s.protocol));
-    if (s.protocol != Protocol::icmp && !s.ports.empty()) out += "-" + ports_text(s.ports, "_", "-");
+    if (!s.ports.empty()) out += "-" + ports_text(s.ports, "_", "-");
+    for (const auto& t : s.icmp_types)
+        out += "-" + std::string(t.family == Family::v4 ? "" : "v6-") + std::to_string(t.type) +
+               (t.code < 0 ? "" : "_" + std::to_string(t.code));
     return out;
 }
 
@@ -259,8 +262,8 @@ Model::Model(const Policy& p, ExportOptions o) : policy(p), options(std::move(o)
         e.dst.host = h.dst;
         e.dst.host_name = h.dst_name.empty() ? h.dst.to_string() : h.dst_name;
         e.families = {h.src.family};
-        Service svc{h.protocol, {}};
-        if (h.protocol != Protocol::icmp) svc.ports = {{h.port, h.port}};
+        Service svc{h.protocol, {}, {}};
+        if (has_ports(h.protocol)) svc.ports = {{h.port, h.port}};
         e.services = {svc};
         e.name = fmt::format("baseline-{}-to-{}-{}{}", e.src.host_name, e.dst.host_name, service_name_part(svc),
                              h.src.family == Family::v6 ? "-v6" : "");
@@ -320,7 +323,7 @@ std::vector<size_t> Model::zones_of(const Side& side, const std::vector<Family>&
 std::vector<PortAtom> port_atoms(const std::vector<Service>& services) {
     std::vector<PortAtom> out;
     for (const auto& s : services) {
-        if (s.protocol == Protocol::icmp || s.ports.empty()) {
+        if (!has_ports(s.protocol) || s.ports.empty()) {
             out.push_back({s.protocol, std::nullopt});
             continue;
         }
@@ -330,7 +333,7 @@ std::vector<PortAtom> port_atoms(const std::vector<Service>& services) {
 }
 
 std::string service_key(const Service& s) {
-    if (s.protocol != Protocol::icmp && s.ports.empty()) return std::string(to_string(s.protocol)) + "-any";
+    if (has_ports(s.protocol) && s.ports.empty()) return to_string(s.protocol) + "-any";
     return service_name_part(s);
 }
 
@@ -551,6 +554,35 @@ std::string ExportResult::combined() const {
     return out;
 }
 
+namespace {
+
+// What each vendor template can say beyond tcp and udp ports and all of ICMP: iptables any IP
+// protocol, SCTP ports and ICMP(v6) types and codes; the others, for now, nothing more.
+void require_expressible(const Policy& policy, std::string_view target) {
+    const bool rich = target == "iptables";
+    auto refuse = [&](const Rule& r, const std::string& what) {
+        throw ExportLimit(fmt::format("the {} export cannot express {} (rule {}: {} -> {}, {}); nothing was written. "
+                                      "The nft and iptables exports can.",
+                                      target, what, rule_id(policy, r), policy.groups[r.src].label,
+                                      policy.groups[r.dst].label, r.why.empty() ? "" : r.why.front().source));
+    };
+    for (const auto& r : policy.rules)
+        for (const auto& s : r.services) {
+            if (s.protocol == Protocol::icmp && !s.icmp_types.empty() && !rich) refuse(r, "ICMP message types");
+            if (s.protocol == Protocol::tcp || s.protocol == Protocol::udp || s.protocol == Protocol::icmp) continue;
+            if (!rich) refuse(r, describe(s.protocol));
+            if (s.protocol == Protocol::udplite && !s.ports.empty()) refuse(r, "UDP-Lite ports");
+        }
+    for (const auto& h : policy.pinholes) {
+        if (rich || h.protocol == Protocol::tcp || h.protocol == Protocol::udp || h.protocol == Protocol::icmp) continue;
+        throw ExportLimit(fmt::format("the {} export cannot express {} (observed baseline {} -> {}); nothing was written. "
+                                      "The nft and iptables exports can.",
+                                      target, describe(h.protocol), h.src.to_string(), h.dst.to_string()));
+    }
+}
+
+}  // namespace
+
 ExportResult render_export(const Policy& policy, std::string_view target, const std::filesystem::path& template_dir,
                            const ExportOptions& options) {
     using namespace export_detail;
@@ -571,6 +603,7 @@ ExportResult render_export(const Policy& policy, std::string_view target, const 
         r.text = render_nft(policy);
         return r;
     }
+    require_expressible(policy, target);
     Model m(policy, options);
     auto dir = template_dir / std::string(target);
     if (target == "asa") return export_asa(m, dir);

@@ -117,10 +117,18 @@ private:
         if (r.services.empty()) return {{"", r.comment()}};
         std::vector<std::pair<std::string, std::string>> out;
         for (const auto& s : r.services) {
-            std::string proto(to_string(s.protocol));
+            // Protocols beyond the ones iptables names itself go by number: names come from the
+            // gateway's /etc/protocols, which may lack them.
+            std::string proto = has_ports(s.protocol) ? to_string(s.protocol) : std::to_string(static_cast<int>(s.protocol));
             std::string why = r.comment(s.protocol);
             if (s.protocol == Protocol::icmp) {
-                out.push_back({f == Family::v4 ? "-p icmp" : "-p ipv6-icmp", why});
+                std::string icmp = f == Family::v4 ? "-p icmp" : "-p ipv6-icmp";
+                if (s.icmp_types.empty()) out.push_back({icmp, why});
+                for (const auto& t : s.icmp_types) {
+                    if (t.family != f) continue;
+                    std::string type = std::to_string(t.type) + (t.code < 0 ? "" : "/" + std::to_string(t.code));
+                    out.push_back({fmt::format("{} --{}-type {}", icmp, f == Family::v4 ? "icmp" : "icmpv6", type), why});
+                }
             } else if (s.ports.empty()) {
                 out.push_back({"-p " + proto, why});
             } else if (s.ports.size() == 1) {

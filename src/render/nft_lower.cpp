@@ -125,13 +125,24 @@ private:
         ms.push_back(m);
     }
 
-    // One match list per service: a rule per protocol keeps each rule a plain lookup.
+    // One match list per service: a rule per protocol keeps each rule a plain lookup. ICMP
+    // services naming messages get a rule per message of family f (none when f has none).
     static std::vector<std::vector<Match>> service_matches(const std::vector<Service>& services, Family f) {
         std::vector<std::vector<Match>> out;
         if (services.empty()) out.push_back({});
         for (const auto& s : services) {
             Match m;
             m.family = f;
+            if (s.protocol == Protocol::icmp && !s.icmp_types.empty()) {
+                m.kind = Match::Kind::icmp_type;
+                for (const auto& t : s.icmp_types) {
+                    if (t.family != f) continue;
+                    m.icmp_type = t.type;
+                    m.icmp_code = t.code;
+                    out.push_back({m});
+                }
+                continue;
+            }
             if (s.protocol == Protocol::icmp) {
                 m.kind = Match::Kind::l4proto;
                 m.l4proto = icmp_proto(f);
@@ -163,7 +174,8 @@ private:
             // l4proto icmp only occurs in IPv4 and ipv6-icmp only in IPv6: ICMP gets one rule per family.
             std::vector<std::vector<Match>> matches = service_matches(r.services, Family::v4);
             for (const auto& s : r.services)
-                if (s.protocol == Protocol::icmp) matches.push_back(service_matches({s}, Family::v6).front());
+                if (s.protocol == Protocol::icmp)
+                    for (auto& m : service_matches({s}, Family::v6)) matches.push_back(std::move(m));
             for (auto& svc : matches) {
                 Rule rule = base;
                 rule.matches = svc;
@@ -213,24 +225,37 @@ private:
                       false, false, "observed baseline kept by the life-cycle stance", {}};
             Set icmp{"baseline_icmp_" + family_tag(f), {addr_key(f), addr_key(f)}, false, false,
                      "observed ICMP baseline kept by the life-cycle stance", {}};
+            Set portless{"baseline_proto_" + family_tag(f), {addr_key(f), addr_key(f), KeyType::inet_proto}, false, false,
+                         "observed baseline of protocols without ports kept by the life-cycle stance", {}};
             for (const auto& h : p_.pinholes) {
                 if (h.src.family != f) continue;
+                auto hosts = std::vector<ElementPart>{prefix_part(Prefix::host(h.src)), prefix_part(Prefix::host(h.dst))};
                 if (h.protocol == Protocol::icmp) {
-                    icmp.elements.push_back({{prefix_part(Prefix::host(h.src)), prefix_part(Prefix::host(h.dst))}, {}});
+                    icmp.elements.push_back({hosts, {}});
+                } else if (!has_ports(h.protocol)) {
+                    hosts.push_back({ElementPart::Kind::protocol, {}, static_cast<uint8_t>(h.protocol)});
+                    portless.elements.push_back({hosts, {}});
                 } else {
-                    ports.elements.push_back({{prefix_part(Prefix::host(h.src)), prefix_part(Prefix::host(h.dst)),
-                                               {ElementPart::Kind::protocol, {}, static_cast<uint8_t>(h.protocol)},
-                                               {ElementPart::Kind::port, {}, h.port}},
-                                              {}});
+                    hosts.push_back({ElementPart::Kind::protocol, {}, static_cast<uint8_t>(h.protocol)});
+                    hosts.push_back({ElementPart::Kind::port, {}, h.port});
+                    ports.elements.push_back({hosts, {}});
                 }
             }
             if (!ports.elements.empty()) {
                 Rule r;
-                r.concat = ConcatLookup{f, true, ports.name};
+                r.concat = ConcatLookup{f, ConcatLookup::Key::protocol_port, ports.name};
                 r.counter = true;
                 r.verdict = accepted();
                 out.push_back(r);
                 baseline_sets_.push_back(std::move(ports));
+            }
+            if (!portless.elements.empty()) {
+                Rule r;
+                r.concat = ConcatLookup{f, ConcatLookup::Key::protocol, portless.name};
+                r.counter = true;
+                r.verdict = accepted();
+                out.push_back(r);
+                baseline_sets_.push_back(std::move(portless));
             }
             if (!icmp.elements.empty()) {
                 Rule r;
@@ -239,7 +264,7 @@ private:
                 m.family = f;
                 m.l4proto = icmp_proto(f);
                 r.matches.push_back(m);
-                r.concat = ConcatLookup{f, false, icmp.name};
+                r.concat = ConcatLookup{f, ConcatLookup::Key::addresses, icmp.name};
                 r.counter = true;
                 r.verdict = accepted();
                 out.push_back(r);

@@ -26,6 +26,16 @@ std::string protocol_name(uint8_t p) {
     return std::to_string(p);
 }
 
+std::string_view port_protocol_keyword(uint8_t p) {
+    switch (p) {
+        case IPPROTO_TCP: return "tcp";
+        case IPPROTO_UDP: return "udp";
+        case IPPROTO_SCTP: return "sctp";
+        case IPPROTO_UDPLITE: return "udplite";
+    }
+    return {};
+}
+
 namespace {
 
 std::string ip(Family f) { return f == Family::v4 ? "ip" : "ip6"; }
@@ -54,9 +64,16 @@ std::string match_text(const Match& m) {
             std::vector<std::string> ports;
             for (const auto& r : m.ports) ports.push_back(r.to_string());
             std::string list = ports.size() == 1 ? ports[0] : "{ " + fmt::format("{}", fmt::join(ports, ", ")) + " }";
-            return fmt::format("{} dport {}", protocol_name(m.l4proto), list);
+            return fmt::format("{} dport {}", port_protocol_keyword(m.l4proto), list);
         }
         case Match::Kind::ct_state: return fmt::format("ct state {}", fmt::join(m.states, ","));
+        case Match::Kind::icmp_type: {
+            std::string_view word = m.family == Family::v4 ? "icmp" : "icmpv6";
+            auto name = icmp_type_name(m.family, m.icmp_type);
+            std::string out = fmt::format("{} type {}", word, name.empty() ? std::to_string(m.icmp_type) : std::string(name));
+            if (m.icmp_code >= 0) out += fmt::format(" {} code {}", word, m.icmp_code);
+            return out;
+        }
     }
     return "";
 }
@@ -67,7 +84,8 @@ std::string rule_text(const Rule& r) {
     if (r.concat) {
         const auto& c = *r.concat;
         std::string key = fmt::format("{0} saddr . {0} daddr", ip(c.family));
-        if (c.with_ports) key += " . meta l4proto . th dport";
+        if (c.key != ConcatLookup::Key::addresses) key += " . meta l4proto";
+        if (c.key == ConcatLookup::Key::protocol_port) key += " . th dport";
         words.push_back(key + " @" + c.set);
     }
     if (r.vmap) words.push_back(fmt::format("{} {} vmap @{}", ip(r.vmap->family), dir_word(r.vmap->dir), r.vmap->map));

@@ -61,7 +61,7 @@ void load_policy(Site& site, const FileRef& ref, Diagnostics& diags) {
     }
     for_each_table(*root, "approval", file, diags, [&](const toml::table& t) {
         TableFields f(t, file, "approval", diags);
-        f.reject_unknown({"id", "from", "to", "protocol", "ports", "by", "reason", "expires", "ticket", "owner"});
+        f.reject_unknown({"id", "from", "to", "protocol", "ports", "icmp_types", "by", "reason", "expires", "ticket", "owner"});
         Approval a;
         a.origin = f.origin();
         a.id = f.string("id", true).value_or("");
@@ -82,7 +82,7 @@ void load_policy(Site& site, const FileRef& ref, Diagnostics& diags) {
     });
     for_each_table(*root, "deny", file, diags, [&](const toml::table& t) {
         TableFields f(t, file, "deny", diags);
-        f.reject_unknown({"id", "from", "to", "protocol", "ports", "reason", "ticket", "owner"});
+        f.reject_unknown({"id", "from", "to", "protocol", "ports", "icmp_types", "reason", "ticket", "owner"});
         Deny d;
         d.origin = f.origin();
         d.id = f.string("id", true).value_or("");
@@ -90,8 +90,7 @@ void load_policy(Site& site, const FileRef& ref, Diagnostics& diags) {
         d.owner = f.string("owner", false).value_or("");
         auto from = f.peer("from", true);
         auto to = f.peer("to", true);
-        if (t.contains("protocol")) d.service = f.service(true);
-        else if (t.contains("ports")) f.error("ports", "ports without a protocol");
+        d.service = f.service(false);
         d.reason = f.string("reason", true).value_or("");
         if (from && to) {
             d.from = *from;

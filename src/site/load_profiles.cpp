@@ -17,7 +17,7 @@ static void load_profile(Site& site, const std::string& file, Diagnostics& diags
     p.source = top.string("source", false).value_or(file);
     for_each_table(*root, "flow", file, diags, [&](const toml::table& t) {
         TableFields f(t, file, "flow", diags);
-        f.reject_unknown({"direction", "peer", "dns_name", "protocol", "ports", "purpose", "required"});
+        f.reject_unknown({"direction", "peer", "dns_name", "protocol", "ports", "icmp_types", "purpose", "required"});
         DeclaredFlow flow;
         flow.origin = f.origin();
         auto dir = f.choice<Direction>("direction", true, parse_direction, "device-initiated or peer-initiated");

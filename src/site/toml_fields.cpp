@@ -209,16 +209,39 @@ std::optional<PeerRef> TableFields::peer(std::string_view key, bool required) {
 }
 
 std::optional<Service> TableFields::service(bool required) {
-    auto proto = choice<Protocol>("protocol", required, parse_protocol, "tcp, udp or icmp");
-    if (!proto) return std::nullopt;
-    Service svc{*proto, {}};
+    auto text = string("protocol", required);
+    if (!text) {
+        if (table_.get("ports")) error("ports", "ports without a protocol");
+        if (table_.get("icmp_types")) error("icmp_types", "icmp_types without a protocol");
+        return std::nullopt;
+    }
+    auto proto = parse_protocol(*text);
+    if (!proto) {
+        error("protocol", "expected tcp, udp, icmp, icmpv6, an IP protocol name (esp, ah, gre, sctp, ospf, vrrp, ...) or "
+                          "number 1-254, got \"" + *text + "\"");
+        return std::nullopt;
+    }
+    Service svc{*proto, {}, {}};
     auto* node = table_.get("ports");
+    auto* types = table_.get("icmp_types");
+    if (types && *proto != Protocol::icmp)
+        error("icmp_types", "only icmp and icmpv6 have message types, not " + to_string(*proto));
     if (*proto == Protocol::icmp) {
-        if (node) error("ports", "icmp has no ports");
+        if (node) error("ports", "icmp has no ports (to allow some messages only, list them in icmp_types)");
+        if (!types) {
+            if (*text != "icmp" && *text != "1")
+                error("protocol", *text + " without icmp_types allows ICMP and ICMPv6 alike: write icmp, or list the "
+                                          "ICMPv6 messages in icmp_types");
+            return svc;
+        }
+        return icmp_types(*types, svc, *text != "icmp" && *text != "1") ? std::optional(svc) : std::nullopt;
+    }
+    if (!has_ports(*proto)) {
+        if (node) error("ports", to_string(*proto) + " has no ports (only tcp, udp, sctp and udplite have)");
         return svc;
     }
     if (!node) {
-        error("ports", "missing (required for " + std::string(to_string(*proto)) + ")");
+        error("ports", "missing (required for " + to_string(*proto) + ")");
         return std::nullopt;
     }
     auto* arr = node->as_array();
@@ -229,9 +252,9 @@ std::optional<Service> TableFields::service(bool required) {
     bool ok = true;
     for (const auto& item : *arr) {
         std::optional<PortRange> range;
-        if (const auto* text = item.as_string()) {
-            range = PortRange::parse(text->get());
-            if (!range) error_at(item, "ports", "expected a port 0-65535 or a range \"first-last\", got " + text->get());
+        if (const auto* port_text = item.as_string()) {
+            range = PortRange::parse(port_text->get());
+            if (!range) error_at(item, "ports", "expected a port 0-65535 or a range \"first-last\", got " + port_text->get());
         } else if (auto port = integer_at(item, "ports", 0, 65535, "a port 0-65535 or a range \"first-last\"")) {
             range = PortRange{uint16_t(*port), uint16_t(*port)};
         }
@@ -244,6 +267,37 @@ std::optional<Service> TableFields::service(bool required) {
     if (!ok) return std::nullopt;
     svc.ports = normalize_ports(std::move(svc.ports));
     return svc;
+}
+
+bool TableFields::icmp_types(const toml::node& node, Service& svc, bool v6_only) {
+    const auto* arr = node.as_array();
+    if (!arr || arr->empty()) {
+        error("icmp_types", "expected a non-empty array of ICMP message types (\"echo-request\", 8, \"3:4\")");
+        return false;
+    }
+    bool ok = true;
+    for (const auto& item : *arr) {
+        std::string entry;
+        if (const auto* t = item.as_string()) {
+            entry = t->get();
+        } else if (auto n = integer_at(item, "icmp_types", 0, 255, "an ICMP type 0-255 or a name")) {
+            entry = std::to_string(*n);
+        } else {
+            ok = false;
+            continue;
+        }
+        std::string why;
+        auto parsed = parse_icmp_type(entry, v6_only, &why);
+        if (!parsed) {
+            error_at(item, "icmp_types", why);
+            ok = false;
+            continue;
+        }
+        svc.icmp_types.insert(svc.icmp_types.end(), parsed->begin(), parsed->end());
+    }
+    std::sort(svc.icmp_types.begin(), svc.icmp_types.end());
+    svc.icmp_types.erase(std::unique(svc.icmp_types.begin(), svc.icmp_types.end()), svc.icmp_types.end());
+    return ok;
 }
 
 void TableFields::reject_unknown(const std::vector<std::string_view>& known) const {

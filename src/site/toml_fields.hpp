@@ -45,7 +45,8 @@ public:
     std::vector<Prefix> prefixes(std::string_view key, bool required);
     std::optional<IpAddress> address(std::string_view key);
     std::optional<PeerRef> peer(std::string_view key, bool required);
-    // "protocol" + "ports": tcp/udp need ports, icmp must have none.
+    // "protocol" + "ports" (tcp, udp, sctp, udplite need them, no other protocol may have
+    // them) + "icmp_types" (icmp and icmpv6 only).
     std::optional<Service> service(bool required);
 
     template <typename E, typename Parse>
@@ -64,6 +65,7 @@ private:
     int line_of(std::string_view key) const;
     int column_of(std::string_view key) const;
     void error_at(const toml::node& node, std::string_view key, std::string message) const;
+    bool icmp_types(const toml::node& node, Service& svc, bool v6_only);
     std::string field(std::string_view key) const { return what_.empty() ? std::string(key) : what_ + "." + std::string(key); }
     const toml::table& table_;
     std::string file_;

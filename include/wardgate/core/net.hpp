@@ -10,9 +10,9 @@
 #include <string_view>
 #include <vector>
 
-namespace wardgate {
+#include "wardgate/core/protocol.hpp"
 
-enum class Family : uint8_t { v4 = 4, v6 = 6 };
+namespace wardgate {
 
 struct IpAddress {
     Family family = Family::v4;
@@ -64,11 +64,6 @@ std::vector<Prefix> collapse_prefixes(std::vector<Prefix> prefixes);
 // The addresses of `from` that no prefix of `remove` covers, as the fewest prefixes (sorted).
 std::vector<Prefix> subtract_prefixes(const std::vector<Prefix>& from, std::vector<Prefix> remove);
 
-enum class Protocol : uint8_t { icmp = 1, tcp = 6, udp = 17 };
-
-std::optional<Protocol> parse_protocol(std::string_view text);
-std::string_view to_string(Protocol p);
-
 struct PortRange {
     uint16_t first = 0;
     uint16_t last = 0;
@@ -83,14 +78,23 @@ struct PortRange {
 // Sorts and merges overlapping or adjacent ranges.
 std::vector<PortRange> normalize_ports(std::vector<PortRange> ports);
 
-// A protocol with the destination ports it covers; ICMP and "any port" have none.
+// A protocol with the destination ports or ICMP messages it covers.
 struct Service {
     Protocol protocol = Protocol::tcp;
-    std::vector<PortRange> ports;  // empty: every port (or ICMP)
+    std::vector<PortRange> ports;      // empty: every port (always empty for protocols without ports)
+    std::vector<IcmpType> icmp_types;  // ICMP: the messages it covers, sorted; empty: every message
 
-    bool matches(Protocol p, uint16_t port) const;
-    std::string to_string() const;  // "tcp/443,8443-8444", "udp/*", "icmp"
+    // port: the responder port, or for ICMP the message (icmp_port), 0 when not known; a
+    // service naming ICMP types never matches an ICMP packet of unknown type.
+    bool matches(Protocol p, uint16_t port, Family f) const;
+    // "tcp/443,8443-8444", "udp/*", "esp", "icmp", "icmp/echo-request", "icmp/8 icmpv6/2"
+    std::string to_string() const;
+    // The ICMP messages of one family; every message when `icmp_types` is empty.
+    bool covers_family(Family f) const;
     auto operator<=>(const Service&) const = default;
 };
+
+// The service of one observed flow: its port, or its ICMP message when known.
+Service flow_service(Protocol p, uint16_t port, Family f);
 
 }  // namespace wardgate

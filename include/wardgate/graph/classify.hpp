@@ -28,8 +28,9 @@ struct ClassifiedEdge {
 bool peer_matches(const PeerRef& ref, const Entity& e, const AddressBook& book);
 
 // Does this declared flow of `device` cover a connection from initiator to responder?
+// port: as Service::matches takes it (for ICMP the message).
 bool declaration_covers(const DeclaredFlow& f, const Entity& device, const Entity& initiator, const Entity& responder,
-                        Protocol proto, uint16_t port, const AddressBook& book);
+                        Protocol proto, uint16_t port, Family family, const AddressBook& book);
 
 std::vector<ClassifiedEdge> classify_edges(const std::vector<ObservedEdge>& edges, const AddressBook& book,
                                            const Date& today);

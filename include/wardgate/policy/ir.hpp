@@ -68,7 +68,7 @@ struct Rule {
     std::vector<Service> services;  // normalised: one entry per protocol, merged port ranges
     std::vector<Provenance> why;
 
-    bool matches_service(Protocol p, uint16_t port) const;
+    bool matches_service(Protocol p, uint16_t port, Family f) const;  // port: see Service::matches
 };
 
 // One observed host-to-host flow kept because the stance allows the device's baseline.

@@ -14,7 +14,7 @@ namespace wardgate {
 struct VerdictRegion {
     std::vector<std::string> src;   // readable names: a device, an endpoint, or a group's label for a range
     std::vector<std::string> dst;
-    std::vector<Service> services;  // normalised: one per protocol, merged port ranges; ICMP has none
+    std::vector<Service> services;  // normalised: one per protocol, merged port ranges or ICMP messages
     bool operator==(const VerdictRegion&) const = default;
 };
 

@@ -5,6 +5,7 @@
 // template without recompiling (templates/README.md documents every view).
 #include <filesystem>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,12 +37,20 @@ struct ExportOptions {
     std::map<std::string, std::string> interfaces;
 };
 
+// The policy uses something the target cannot express exactly (an IP protocol or ICMP message
+// types it has no syntax for here). Nothing is rendered: dropping the rule would block a flow
+// someone allowed, dropping the restriction would open more than they allowed.
+struct ExportLimit : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
 // asa, ios, panos, fortios, srx, iptables, nft.
 const std::vector<std::string>& export_targets();
 
 // Throws std::invalid_argument for an unknown target and std::runtime_error when a template
 // is missing or does not parse. The nft target is exactly render_nft(policy).
-// Throws std::invalid_argument too when options name an interface for no segment.
+// Throws std::invalid_argument too when options name an interface for no segment, and
+// ExportLimit when the target cannot express the policy.
 ExportResult render_export(const Policy& policy, std::string_view target, const std::filesystem::path& template_dir,
                            const ExportOptions& options = {});
 

@@ -12,8 +12,11 @@ namespace wardgate::nft {
 
 enum class KeyType { ipv4_addr, ipv6_addr, inet_proto, inet_service };
 std::string_view to_string(KeyType k);
-// How nft prints a layer 4 protocol number: tcp, udp, icmp, ipv6-icmp, else the number.
+// How wardgate writes a layer 4 protocol number for nft: tcp, udp, icmp, ipv6-icmp, else
+// the number (nft reads other names from the system's protocol list, which may lack them).
 std::string protocol_name(uint8_t protocol);
+// The nft keyword of a protocol with ports (tcp, udp, sctp, udplite), for "KEYWORD dport".
+std::string_view port_protocol_keyword(uint8_t protocol);
 
 struct ElementPart {
     enum class Kind { prefix, protocol, port };
@@ -44,8 +47,9 @@ struct Match {
         nfproto,      // meta nfproto ipv4|ipv6
         address_set,  // ip saddr @set
         l4proto,      // meta l4proto tcp|udp|icmp|ipv6-icmp
-        dport,        // tcp dport 443 | tcp dport { 104, 11112 } | udp dport 1000-2000
+        dport,        // tcp dport 443 | tcp dport { 104, 11112 } | udp dport 1000-2000 | sctp dport 2905
         ct_state,     // ct state established,related | invalid
+        icmp_type,    // icmp type echo-request | icmpv6 type packet-too-big | icmp type 3 icmp code 4
     };
     Kind kind = Kind::l4proto;
     Family family = Family::v4;
@@ -54,12 +58,15 @@ struct Match {
     uint8_t l4proto = 0;              // l4proto and dport: IPPROTO_*
     std::vector<PortRange> ports;     // dport
     std::vector<std::string> states;  // ct_state: established, related, invalid
+    uint8_t icmp_type = 0;            // icmp_type (of `family`)
+    int16_t icmp_code = -1;           // icmp_type: -1 for every code
 };
 
-// ip saddr . ip daddr [. meta l4proto . th dport] @set  — the baseline lookups
+// ip saddr . ip daddr [. meta l4proto [. th dport]] @set  — the baseline lookups
 struct ConcatLookup {
+    enum class Key { addresses, protocol, protocol_port };
     Family family = Family::v4;
-    bool with_ports = true;
+    Key key = Key::protocol_port;
     std::string set;
 };
 
