@@ -58,7 +58,7 @@ Probe parse_probe(const std::string& text, Family family) {
         for (const auto& t : *types) {
             if (t.family != family) continue;
             uint8_t code = t.code < 0 ? 0 : static_cast<uint8_t>(t.code);
-            IcmpType shown{t.family, t.type, code};
+            IcmpType shown{t.family, t.type, t.code};
             return {Protocol::icmp, icmp_port(t.type, code),
                     std::string(family == Family::v4 ? "icmp/" : "icmpv6/") + shown.to_string()};
         }

@@ -114,7 +114,10 @@ std::optional<Protocol> parse_protocol(std::string_view text) {
         protoent entry{};
         protoent* found = nullptr;
         std::array<char, 1024> buf{};
-        if (getprotobyname_r(name.c_str(), &entry, buf.data(), buf.size(), &found) != 0 || !found) return std::nullopt;
+        std::string as_written(text);
+        if ((getprotobyname_r(as_written.c_str(), &entry, buf.data(), buf.size(), &found) != 0 || !found) &&
+            (getprotobyname_r(name.c_str(), &entry, buf.data(), buf.size(), &found) != 0 || !found))
+            return std::nullopt;
         n = static_cast<unsigned>(found->p_proto);
     }
     return protocol_from_number(n);

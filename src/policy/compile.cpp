@@ -83,6 +83,7 @@ public:
         baseline(observed);
         dns_notes();
         approvals_under_denies();
+        icmp_errors_allowed();
         for (const auto& w : site_.warnings) note(PolicyNote::Level::warning, w.to_string(), "site-input", w.file);
         emit_notes();
         return std::move(policy_);
@@ -397,6 +398,31 @@ private:
     }
 
     // An approval whose traffic an explicit deny also matches is (partly) dead: denies win.
+    // ICMP errors belong to a connection: conntrack passes them as related to one the policy
+    // allowed and marks the rest invalid, which every mode drops. Allowing them as messages of
+    // their own opens nothing.
+    void icmp_errors_allowed() {
+        auto is_error = [](const IcmpType& t) {
+            return t.family == Family::v4 ? (t.type == 3 || t.type == 4 || t.type == 5 || t.type == 11 || t.type == 12)
+                                          : (t.type >= 1 && t.type <= 4);
+        };
+        std::set<std::string> said;
+        for (const auto& r : policy_.rules) {
+            if (r.action != Rule::Action::allow) continue;
+            for (const auto& w : r.why) {
+                std::vector<std::string> errors;
+                for (const auto& t : w.service.icmp_types)
+                    if (is_error(t)) errors.push_back(std::string(t.family == Family::v4 ? "icmp " : "icmpv6 ") + t.to_string());
+                if (errors.empty() || !said.insert(w.source + w.origin).second) continue;
+                note(PolicyNote::Level::warning,
+                     fmt::format("{} ({}) allows the ICMP error message{} {}: the gateway passes ICMP errors that belong "
+                                 "to an allowed connection anyway and drops all others as invalid, so this opens nothing",
+                                 w.source, w.origin, errors.size() == 1 ? "" : "s", fmt::join(errors, ", ")),
+                     "icmp-error-allowed", w.source);
+            }
+        }
+    }
+
     void approvals_under_denies() {
         auto overlap = [](const AddressGroup& a, const AddressGroup& b) {
             if (a.any || b.any) return true;

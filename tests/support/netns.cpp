@@ -196,6 +196,91 @@ std::string exchange(const std::string& addr, uint16_t port, bool tcp, int timeo
     return got == kProbe ? "ok" : "wrong reply";
 }
 
+uint16_t inet_checksum(const std::string& bytes) {
+    uint32_t sum = 0;
+    for (size_t i = 0; i + 1 < bytes.size(); i += 2)
+        sum += static_cast<uint32_t>(static_cast<uint8_t>(bytes[i]) << 8 | static_cast<uint8_t>(bytes[i + 1]));
+    if (bytes.size() % 2) sum += static_cast<uint32_t>(static_cast<uint8_t>(bytes.back()) << 8);
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    return static_cast<uint16_t>(~sum);
+}
+
+// Waits on a raw socket for a packet carrying `payload` (IPv4 raw sockets see the IP header too).
+bool raw_wait(int s, const std::string& payload, sockaddr_storage* from, socklen_t* from_len,
+              Clock::time_point deadline) {
+    for (;;) {
+        pollfd p{s, POLLIN, 0};
+        if (poll(&p, 1, remaining_ms(deadline)) <= 0) return false;
+        char buf[2048];
+        *from_len = sizeof *from;
+        ssize_t n = recvfrom(s, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(from), from_len);
+        if (n > 0 && std::string(buf, static_cast<size_t>(n)).find(payload.substr(8)) != std::string::npos) return true;
+    }
+}
+
+// A raw socket of `proto` that sends from `source` (the interface's first address otherwise).
+int raw_socket(bool v6, int proto, const std::string& source) {
+    int s = socket(v6 ? AF_INET6 : AF_INET, SOCK_RAW | SOCK_CLOEXEC, proto);
+    if (s < 0) throw std::runtime_error(std::string("raw socket: ") + std::strerror(errno));
+    if (!source.empty()) {
+        socklen_t len;
+        sockaddr_storage ss = parse_addr(source, 0, len);
+        if (bind(s, reinterpret_cast<sockaddr*>(&ss), len) < 0)
+            throw std::runtime_error("bind " + source + ": " + std::strerror(errno));
+    }
+    return s;
+}
+
+bool run_raw_exchange(const Netns& client, const std::string& client_addr, const Netns& server,
+                      const std::string& server_addr, uint8_t protocol, std::string payload, bool answer, int timeout_ms) {
+    if (payload.size() < 16) throw std::invalid_argument("raw_exchange: a payload of at least 16 bytes");
+    const bool v6 = server_addr.find(':') != std::string::npos;
+    if (protocol == IPPROTO_ICMP && !v6) {
+        payload[2] = payload[3] = 0;
+        uint16_t sum = inet_checksum(payload);
+        payload[2] = static_cast<char>(sum >> 8);
+        payload[3] = static_cast<char>(sum & 0xff);
+    }
+    const int proto = protocol == IPPROTO_ICMP && v6 ? IPPROTO_ICMPV6 : protocol;
+    int ready[2];
+    if (pipe2(ready, O_CLOEXEC) < 0) throw std::runtime_error("pipe failed");
+    Child srv = spawn_in(server.name(), [&]() -> std::string {
+        close(ready[0]);
+        int s = raw_socket(v6, proto, server_addr);
+        write_all(ready[1], "r");
+        close(ready[1]);
+        sockaddr_storage from{};
+        socklen_t len = 0;
+        if (!raw_wait(s, payload, &from, &len, Clock::now() + std::chrono::milliseconds(timeout_ms))) return "nothing";
+        if (answer) sendto(s, payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&from), len);
+        close(s);
+        return "got";
+    });
+    close(ready[1]);
+    std::string r;
+    read_all(ready[0], r, Clock::now() + std::chrono::seconds(10));
+    close(ready[0]);
+    if (r != "r") {
+        finish(srv, Clock::now() + std::chrono::seconds(5));
+        throw std::runtime_error("the raw receiver did not start");
+    }
+    std::string sent = client.run([&]() -> std::string {
+        socklen_t len;
+        sockaddr_storage ss = parse_addr(server_addr, 0, len);
+        int s = raw_socket(v6, proto, client_addr);
+        if (sendto(s, payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&ss), len) < 0)
+            return std::string("send: ") + std::strerror(errno);
+        if (!answer) return "sent";
+        sockaddr_storage from{};
+        socklen_t flen = 0;
+        bool back = raw_wait(s, payload, &from, &flen, Clock::now() + std::chrono::milliseconds(timeout_ms));
+        close(s);
+        return back ? "answered" : "no answer";
+    }, timeout_ms + 5000);
+    std::string got = finish(srv, Clock::now() + std::chrono::milliseconds(timeout_ms + 3000));
+    return got == "got" && (answer ? sent == "answered" : sent == "sent");
+}
+
 bool run_exchange(const Netns& client, const Netns& server, const std::string& addr, uint16_t port, bool tcp,
                   int timeout_ms) {
     int ready[2];
@@ -428,6 +513,11 @@ bool tcp_exchange(const Netns& client, const Netns& server, const std::string& s
 bool udp_exchange(const Netns& client, const Netns& server, const std::string& server_addr, uint16_t port,
                   int timeout_ms) {
     return run_exchange(client, server, server_addr, port, false, timeout_ms);
+}
+
+bool raw_exchange(const Netns& client, const std::string& client_addr, const Netns& server,
+                  const std::string& server_addr, uint8_t protocol, std::string payload, bool answer, int timeout_ms) {
+    return run_raw_exchange(client, client_addr, server, server_addr, protocol, std::move(payload), answer, timeout_ms);
 }
 
 GatewayTopology::GatewayTopology() : gw("gw"), dev("dev"), srv("srv"), out("out") {

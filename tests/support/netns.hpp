@@ -60,6 +60,15 @@ bool tcp_exchange(const Netns& client, const Netns& server, const std::string& s
 bool udp_exchange(const Netns& client, const Netns& server, const std::string& server_addr, uint16_t port,
                   int timeout_ms = 3000);
 
+// One raw IP packet of `protocol` (ESP, GRE, ICMP, ...) carrying `payload` from client_addr
+// in client to server_addr: true when a raw socket of that protocol in server received it.
+// With `answer`, the server sends the same payload back from server_addr and it must reach
+// the client too (the reply direction). ICMP payloads get their checksum filled in (bytes
+// 2-3) for IPv4; the kernel computes ICMPv6's.
+bool raw_exchange(const Netns& client, const std::string& client_addr, const Netns& server,
+                  const std::string& server_addr, uint8_t protocol, std::string payload, bool answer,
+                  int timeout_ms = 1500);
+
 // The prefixes of the NFLOG messages of one group logged inside ns while during() runs.
 std::vector<std::string> nflog_prefixes(const Netns& ns, uint16_t group, const std::function<void()>& during);
 
