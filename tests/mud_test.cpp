@@ -11,6 +11,7 @@
 
 #include "support/temp_dir.hpp"
 #include "support/temp_site.hpp"
+#include "wardgate/site/profile_toml.hpp"
 #include "support/test_paths.hpp"
 #include "wardgate/plan/pipeline.hpp"
 #include "wardgate/site/load.hpp"
@@ -286,7 +287,7 @@ TEST_CASE("who initiates: direction-initiated, the ACL's side and the pinned por
 TEST_CASE("what wardgate cannot express is a named refusal, never a wider allow", "[mud]") {
     std::string from =
         tcp_ace("rejected", R"({"destination-port": {"port": 22}})", "reject") + "," +
-        R"({"name": "gre", "matches": {"ipv4": {"protocol": 47}}, "actions": {"forwarding": "accept"}},)" +
+        R"({"name": "hop", "matches": {"ipv4": {"protocol": 0}}, "actions": {"forwarding": "accept"}},)" +
         R"({"name": "flags", "matches": {"ipv4": {"protocol": 6}, "tcp": {"flags": "syn", "destination-port": {"port": 1}}},
             "actions": {"forwarding": "accept"}},)" +
         R"({"name": "mac", "matches": {"eth": {"destination-mac-address": "00:00:5e:00:53:01"}}, "actions": {"forwarding": "accept"}},)" +
@@ -303,7 +304,7 @@ TEST_CASE("what wardgate cannot express is a named refusal, never a wider allow"
         return it->refusal;
     };
     CHECK(refusal("rejected").find("forwarding reject") != std::string::npos);
-    CHECK(refusal("gre").find("IP protocol 47") != std::string::npos);
+    CHECK(refusal("hop").find("IP protocol 0: not a transport protocol") != std::string::npos);
     CHECK(refusal("flags").find("/ietf-access-control-list:acls/acl/0/aces/ace/2/matches/tcp/flags") != std::string::npos);
     CHECK(refusal("mac").find("/matches/eth") != std::string::npos);
     CHECK(refusal("srcport-only").find("initiator's source port") != std::string::npos);
@@ -572,14 +573,28 @@ TEST_CASE("an ACL named by both policies is valid RFC 8520: its ACEs apply both 
     CHECK(find_declared_flow(t.profile, Direction::device_initiated, "cidr:192.0.2.0/24", "udp/123"));
 }
 
-TEST_CASE("ICMP type and code become an ICMP declaration, with a note that it is wider", "[mud]") {
+TEST_CASE("ICMP type and code become a declaration of that message; GRE and ESP of theirs", "[mud]") {
     std::string ace = R"({"name": "ping", "matches": {"ipv4": {"protocol": 1, "destination-ipv4-network": "192.0.2.0/24"},
-      "icmp": {"type": 8, "code": 0}}, "actions": {"forwarding": "accept"}})";
+      "icmp": {"type": 8, "code": 0}}, "actions": {"forwarding": "accept"}},
+      {"name": "ping6", "matches": {"ipv6": {"protocol": 58, "destination-ipv6-network": "2001:db8::/64"},
+      "icmp": {"type": 128}}, "actions": {"forwarding": "accept"}},
+      {"name": "bare", "matches": {"icmp": {"type": 8}}, "actions": {"forwarding": "accept"}},
+      {"name": "vpn", "matches": {"ipv4": {"protocol": 50, "destination-ipv4-network": "192.0.2.0/24"}},
+       "actions": {"forwarding": "accept"}})";
     auto t = translate_ok(parse_ok(mud_json(ace)), {});
     require_every_ace_accounted(t);
-    CHECK(find_declared_flow(t.profile, Direction::device_initiated, "cidr:192.0.2.0/24", "icmp"));
-    REQUIRE(t.profile.notes.size() == 1);
-    CHECK(t.profile.notes[0].find("ICMP type 8, code 0 is declared as ICMP of every type") != std::string::npos);
+    CHECK(find_declared_flow(t.profile, Direction::device_initiated, "cidr:192.0.2.0/24", "icmp/echo-request:0"));
+    CHECK(find_declared_flow(t.profile, Direction::device_initiated, "cidr:2001:db8::/64", "icmpv6/echo-request"));
+    CHECK(find_declared_flow(t.profile, Direction::device_initiated, "cidr:192.0.2.0/24", "esp"));
+    CHECK_FALSE(find_declared_flow(t.profile, Direction::device_initiated, "cidr:192.0.2.0/24", "icmp"));
+    // Without an address family the type number is ambiguous: refused, never widened to all ICMP.
+    auto bare = std::find_if(t.aces.begin(), t.aces.end(), [](const MudAceResult& a) { return a.ace == "bare"; });
+    REQUIRE(bare != t.aces.end());
+    CHECK(bare->refusal.find("without an ipv4 or ipv6 match") != std::string::npos);
+    // The profile written from it reads back with the same messages.
+    auto text = profile_to_toml(t.profile, {});
+    CHECK(text.find("protocol = \"icmp\"\nicmp_types = [\"echo-request:0\"]") != std::string::npos);
+    CHECK(text.find("protocol = \"icmpv6\"\nicmp_types = [\"echo-request\"]") != std::string::npos);
     Diagnostics diags;
     parse_mud(mud_json(R"({"name": "bad", "matches": {"icmp": {"type": 300}}, "actions": {"forwarding": "accept"}})"),
               "t.json", diags);

@@ -204,6 +204,26 @@ TEST_CASE("pcap evidence: UDP is answered when the responder sends back", "[pcap
     CHECK(r.summary.udp_flipped == 1);
 }
 
+TEST_CASE("pcap: protocols without ports are flows between two hosts, answered when both spoke", "[pcap][evidence]") {
+    TempDir tmp("pcap-evidence");
+    const PacketBytes esp_payload(40, 'e');
+    auto file = write_pcap(tmp.path / "esp.pcap", 101,
+                           {{1.0, ipv4(A, B, 50, esp_payload)},   // ESP both ways: one answered flow
+                            {1.1, ipv4(B, A, 50, esp_payload)},
+                            {2.0, ipv4(A, B, 47, PacketBytes(12, 'g'))},  // GRE one way only
+                            {3.0, ipv4(A, B, 132, PacketBytes(16, 's'))}});  // SCTP: ports like UDP's
+    auto r = read_capture(file);
+    auto* esp = edge_of(r, A, B, Protocol::esp, 0);
+    REQUIRE(esp);
+    CHECK(esp->stats.established);
+    CHECK(esp->stats.connections == 1);
+    auto* gre = edge_of(r, A, B, Protocol::gre, 0);
+    REQUIRE(gre);
+    CHECK_FALSE(gre->stats.established);
+    uint16_t sctp_port = static_cast<uint16_t>('s' << 8 | 's');
+    CHECK(edge_of(r, A, B, Protocol::sctp, sctp_port));
+}
+
 TEST_CASE("pcap evidence: an ICMP echo is answered by its reply, whoever asked", "[pcap][evidence]") {
     TempDir tmp("pcap-evidence");
     const char* C = "10.7.0.3";

@@ -43,7 +43,7 @@ const Device* pick_device(const Entity& initiator, const Entity& responder, cons
 }
 
 std::string service_text(const EdgeKey& k) {
-    return flow_service(k.protocol, k.responder_port, k.initiator.family).to_string();
+    return flow_service_text(k.protocol, k.responder_port, k.initiator.family);
 }
 
 std::string describe(const Alert& a) {

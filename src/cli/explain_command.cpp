@@ -119,7 +119,8 @@ void explain_unused_reasons(const Site& site, const AddressBook& book, const IpA
         }
     }
     for (const auto& r : refused) {
-        if (r.src != src || r.dst != dst || r.protocol != proto || r.port != (has_ports(proto) ? port : 0)) continue;
+        // ICMP refusals hold the observed message: any message of the pair answers the question.
+        if (r.src != src || r.dst != dst || r.protocol != proto || (has_ports(proto) && r.port != port)) continue;
         any = true;
         std::cout << fmt::format("  the observed baseline does not keep it: {} ({})\n", heading(r.reason), r.detail);
     }

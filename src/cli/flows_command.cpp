@@ -78,7 +78,7 @@ void run(const FlowsOptions& o) {
     nlohmann::json json = nlohmann::json::array();
     auto emit_edge = [&](const ObservedEdge& e, const std::string& from, const std::string& to, const std::string& status) {
         const EdgeKey& k = e.key;
-        std::string service = flow_service(k.protocol, k.responder_port, k.initiator.family).to_string();
+        std::string service = flow_service_text(k.protocol, k.responder_port, k.initiator.family);
         if (o.format == "json") {
             nlohmann::json j = {{"initiator", {{"address", k.initiator.to_string()}, {"name", from}}},
                                 {"responder", {{"address", k.responder.to_string()}, {"name", to}}},

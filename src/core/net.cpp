@@ -206,6 +206,14 @@ Service flow_service(Protocol p, uint16_t port, Family f) {
     return s;
 }
 
+std::string flow_service_text(Protocol p, uint16_t port, Family f) {
+    if (auto m = p == Protocol::icmp ? icmp_message(port) : std::nullopt) {
+        IcmpType t{f, m->type, static_cast<int16_t>(m->code == 0 ? -1 : m->code)};
+        return std::string(f == Family::v4 ? "icmp/" : "icmpv6/") + t.to_string();
+    }
+    return flow_service(p, port, f).to_string();
+}
+
 bool Service::covers_family(Family f) const {
     return icmp_types.empty() ||
            std::any_of(icmp_types.begin(), icmp_types.end(), [&](const IcmpType& t) { return t.family == f; });

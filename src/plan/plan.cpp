@@ -99,9 +99,9 @@ static std::vector<DeviceImpact> impact_of(const Policy& policy, const std::vect
                 d.clinical = dev.clinical();
             }
         }
-        Service svc = flow_service(k.protocol, k.responder_port, k.initiator.family);
+        const std::string service = flow_service_text(k.protocol, k.responder_port, k.initiator.family);
         BlockedFlow f{book.name(c.initiator), book.name(c.responder), k.initiator.to_string(), k.responder.to_string(),
-                      svc.to_string(), c.observed.stats.connections, c.observed.stats.established,
+                      service, c.observed.stats.connections, c.observed.stats.established,
                       iso_time(c.observed.stats.last_seen), describe_verdict(v, policy), v.monitored && v.by == Verdict::By::default_deny, {}};
         for (const auto* a : c.expired) f.expired.push_back(a->id);
         d.flows.push_back(std::move(f));

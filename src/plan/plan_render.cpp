@@ -102,10 +102,8 @@ std::string mode_line(const Plan& plan) {
 }
 
 std::string refusal_line(const BaselineRefusal& r) {
-    Service svc{r.protocol, {}};
-    if (r.protocol != Protocol::icmp) svc.ports = {{r.port, r.port}};
     return fmt::format("    {} ({}) -> {} ({}) {}  {}", r.src_name, r.src.to_string(), r.dst_name, r.dst.to_string(),
-                       svc.to_string(), r.detail);
+                       flow_service_text(r.protocol, r.port, r.src.family), r.detail);
 }
 
 void refusals_text(std::string& out, const Plan& plan, const Palette& p) {
@@ -316,11 +314,10 @@ nlohmann::json render_plan_json(const Plan& plan) {
         j["mode_changes"].push_back({{"scope", m.scope}, {"before", m.before}, {"after", m.after}});
     j["refused"] = json::array();
     for (const auto& r : plan.refused) {
-        Service svc{r.protocol, {}};
-        if (r.protocol != Protocol::icmp) svc.ports = {{r.port, r.port}};
         j["refused"].push_back({{"reason", to_string(r.reason)}, {"initiator", r.src_name},
                                 {"initiator_ip", r.src.to_string()}, {"responder", r.dst_name},
-                                {"responder_ip", r.dst.to_string()}, {"service", svc.to_string()},
+                                {"responder_ip", r.dst.to_string()},
+                                {"service", flow_service_text(r.protocol, r.port, r.src.family)},
                                 {"connections", r.connections}, {"detail", r.detail}});
     }
     j["ignored_unrouted_flows"] = plan.unrouted_flows;

@@ -215,6 +215,7 @@ private:
                     error(key_ptr, "an ACE matches either ipv4 or ipv6, not both");
                     continue;
                 }
+                ace.family = v4 ? Family::v4 : Family::v6;
                 read_l3(value, key_ptr, v4 ? Family::v4 : Family::v6, ace);
             } else if (key == "tcp" || key == "udp" || key == "icmp") {
                 if (l4_protocol) {
@@ -301,7 +302,6 @@ private:
 
     static bool ace_has_l3_v6(const json& matches) { return matches.contains("ipv6") || matches.contains("ipv6-acl"); }
 
-    // Type and code are kept as a note: the declaration covers ICMP, and the plan says it is wider.
     void read_icmp(const json& icmp, const std::string& ptr, MudAce& ace) {
         if (!icmp.is_object()) {
             error(ptr, "expected an object");
@@ -317,6 +317,7 @@ private:
                 continue;
             }
             ace.icmp_match += (ace.icmp_match.empty() ? "" : ", ") + std::string(key) + " " + std::to_string(it->get<uint64_t>());
+            (std::string_view(key) == "type" ? ace.icmp_type : ace.icmp_code) = static_cast<uint8_t>(it->get<uint64_t>());
         }
     }
 

@@ -90,16 +90,25 @@ private:
             protocols = {Protocol::tcp};
         } else if (*ace.protocol == 17) {
             protocols = {Protocol::udp};
-        } else if (*ace.protocol == 1 || *ace.protocol == 58) {
-            protocols = {Protocol::icmp};
+        } else if (auto p = protocol_from_number(*ace.protocol)) {
+            protocols = {*p};
         } else {
-            return refuse(r, ace, "IP protocol " + std::to_string(*ace.protocol) +
-                                      ": wardgate rules cover tcp, udp and icmp only");
+            return refuse(r, ace, "IP protocol " + std::to_string(*ace.protocol) + ": not a transport protocol");
         }
 
-        if (!ace.icmp_match.empty())
-            result_.profile.notes.push_back("MUD ACE " + ace.name + " (ACL " + ace.acl + "): ICMP " + ace.icmp_match +
-                                            " is declared as ICMP of every type: wardgate does not filter ICMP types");
+        // An ICMP type means different messages in ICMP and ICMPv6: the ACE's address family
+        // (or protocol 58) says which; without either the ACE is left out, not widened.
+        std::vector<IcmpType> icmp_types;
+        if (!ace.icmp_match.empty()) {
+            std::optional<Family> family = ace.family;
+            if (!family && ace.protocol == 58) family = Family::v6;
+            if (!ace.icmp_type)
+                return refuse(r, ace, "ICMP " + ace.icmp_match + " without a type: left out, so that traffic stays denied");
+            if (!family)
+                return refuse(r, ace, "ICMP " + ace.icmp_match + " without an ipv4 or ipv6 match: the type means different "
+                                      "messages in ICMP and ICMPv6; left out, so that traffic stays denied");
+            icmp_types.push_back({*family, *ace.icmp_type, ace.icmp_code ? int16_t{*ace.icmp_code} : int16_t{-1}});
+        }
         const bool from_device = *ace.policy == MudSide::from_device;
         const MudText& peer_dns = from_device ? ace.destination_dnsname : ace.source_dnsname;
         const MudText& device_dns = from_device ? ace.source_dnsname : ace.destination_dnsname;
@@ -167,8 +176,9 @@ private:
                 f.direction = device_initiates ? Direction::device_initiated : Direction::peer_initiated;
                 f.peer = peer;
                 f.service.protocol = proto;
+                if (proto == Protocol::icmp) f.service.icmp_types = icmp_types;
                 // Profiles spell "every port" as a range, so a written profile reads back the same.
-                if (proto != Protocol::icmp)
+                if (has_ports(proto))
                     f.service.ports = responder_ports.empty() ? std::vector<PortRange>{{0, 65535}}
                                                               : normalize_ports(responder_ports);
                 f.origin = {options_.file, ace.line};

@@ -96,5 +96,8 @@ struct Service {
 
 // The service of one observed flow: its port, or its ICMP message when known.
 Service flow_service(Protocol p, uint16_t port, Family f);
+// What a person reads for one observed flow: "tcp/443", "esp", "icmp", "icmp/echo-request",
+// "icmpv6/packet-too-big" (the family is the flow's, whatever the name means elsewhere).
+std::string flow_service_text(Protocol p, uint16_t port, Family f);
 
 }  // namespace wardgate

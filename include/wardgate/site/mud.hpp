@@ -54,7 +54,9 @@ struct MudAce {
     std::optional<MudSide> direction_initiated;
     std::optional<MudAbstraction> abstraction;
     std::vector<std::string> unsupported;  // pointers of matches wardgate cannot express
-    std::string icmp_match;                // "type 8, code 0": an ICMP match narrower than wardgate enforces
+    std::string icmp_match;                // "type 8, code 0", as written
+    std::optional<uint8_t> icmp_type, icmp_code;
+    std::optional<Family> family;          // from the ipv4 / ipv6 match, when the ACE has one
 };
 
 struct MudFile {
