@@ -52,14 +52,8 @@ std::string_view decode_transport(uint8_t protocol, Cursor c, uint64_t ip_payloa
             out.payload = ip_payload > header ? ip_payload - header : 0;
             return {};
         }
-        case 17: {
-            if (c.left < 4) return kShortTransport;
-            out.src_port = be16(c.p);
-            out.dst_port = be16(c.p + 2);
-            out.payload = ip_payload > 8 ? ip_payload - 8 : 0;
-            return {};
-        }
-        case 132:  // SCTP
+        case 17:
+        case 132:    // SCTP
         case 136: {  // UDP-Lite: ports where UDP has them
             if (c.left < 4) return kShortTransport;
             out.src_port = be16(c.p);
