@@ -4,11 +4,13 @@
 #include <catch2/catch.hpp>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -29,10 +31,10 @@ struct Validation {
     std::string output;
 };
 
-Validation validate(const TempDir& tmp, const std::string& json) {
-    auto doc = tmp.write("plan.json", json);
+Validation validate(const TempDir& tmp, const std::string& json, const std::string& schema = kSchema) {
+    auto doc = tmp.write("document.json", json);
     auto out = (tmp.path / "validation.txt").string();
-    int status = std::system(("python3 " + kValidator + " " + kSchema + " " + doc + " > " + out + " 2>&1").c_str());
+    int status = std::system(("python3 " + kValidator + " " + schema + " " + doc + " > " + out + " 2>&1").c_str());
     return {WEXITSTATUS(status), read_text(out)};
 }
 
@@ -172,5 +174,74 @@ TEST_CASE("the CI check of docs/ci.md fails on the example site and passes on a 
         CHECK_THAT(r.output, Catch::Contains("0 warnings") &&
                                  Catch::Contains("Gateway Test Site: 3 rules (3 added, 0 removed, 0 changed)"));
         CHECK_THAT(r.output, !Catch::Contains("would block"));
+    }
+}
+
+TEST_CASE("check and explain speak JSON that their schemas accept", "[plan][schema][explain]") {
+    TempDir tmp("json-schemas");
+    const std::string check_schema = kSourceDir + "/docs/schema/check.schema.json";
+    const std::string explain_schema = kSourceDir + "/docs/schema/explain.schema.json";
+    const std::string protocols = kSourceDir + "/tests/data/protocol-site";
+
+    auto example = run_wardgate("check " + kExampleSite + " --today 2026-11-22 --format json");
+    CHECK(example.exit_code == 0);
+    auto v = validate(tmp, example.out, check_schema);
+    INFO(v.output);
+    CHECK(v.exit_code == 0);
+    auto j = nlohmann::json::parse(example.out);
+    CHECK(j["valid"] == true);
+    CHECK(j["counts"]["devices"] == 46);
+    CHECK(j["warnings"].get<int>() > 0);
+    CHECK(run_wardgate("check " + kExampleSite + " --today 2026-11-22 --format json --strict").exit_code == 2);
+
+    // A site that does not load: the errors as data, with file, line and field.
+    auto files = small_site_files();
+    const auto lines_before = std::count(files["policy.toml"].begin(), files["policy.toml"].end(), '\n');
+    files["policy.toml"] += "[[approval]]\nid = \"A\"\nfrom = \"any\"\nto = \"any\"\nprotocol = \"esp\"\nports = [1]\n"
+                            "by = \"x\"\nreason = \"y\"\n";
+    TempSite broken(files);
+    auto bad = run_wardgate("check " + broken.dir().string() + " --format json");
+    CHECK(bad.exit_code == 1);
+    v = validate(tmp, bad.out, check_schema);
+    INFO(v.output);
+    CHECK(v.exit_code == 0);
+    auto errors = nlohmann::json::parse(bad.out)["errors"];
+    REQUIRE_FALSE(errors.empty());
+    CHECK(errors[0]["file"].get<std::string>().ends_with("policy.toml"));
+    CHECK(errors[0]["line"] == lines_before + 6);
+    CHECK(errors[0]["field"] == "approval.ports");
+    CHECK(nlohmann::json::parse(bad.out)["valid"] == false);
+
+    struct Ask {
+        std::string site, args, by;
+        int exit_code;
+    };
+    for (const auto& a : std::vector<Ask>{
+             {protocols, "pacs monitor-icu-01 icmp/echo-request", "allow-rule", 0},
+             {protocols, "monitor-icu-01 pacs esp", "baseline", 0},
+             {protocols, "monitor-icu-01 remote-support ah", "default-deny", 2},
+             {kExampleSite, "ws-icu-02 pump-icu-03 tcp/23", "deny-rule", 2},
+             {kExampleSite, "ws-biomed-01 pump-icu-09 icmp/echo-request", "default-deny", 2},
+         }) {
+        auto r = run_wardgate("explain " + a.site + " --today 2026-11-22 " + a.args + " --format json");
+        INFO(a.args << "\n" << r.err);
+        CHECK(r.exit_code == a.exit_code);
+        v = validate(tmp, r.out, explain_schema);
+        INFO(v.output);
+        CHECK(v.exit_code == 0);
+        auto e = nlohmann::json::parse(r.out);
+        CHECK(e["by"] == a.by);
+        CHECK(e["allowed"] == (a.exit_code == 0));
+        if (a.by == "allow-rule") {
+            CHECK(e["rule"]["why"][0]["approval_id"] == "CHG-7001");
+            CHECK(e["rule"]["why"][0]["ticket"] == "https://changes.example/CHG-7001");
+            CHECK(e["service"]["icmp_types"][0]["name"] == "echo-request");
+        }
+        if (a.by == "default-deny" && a.site == kExampleSite) {
+            CHECK(e["default_deny"]["segment"] == "biomed");
+            REQUIRE_FALSE(e["observed"].empty());
+            CHECK(e["observed"][0]["service"] == "icmp/echo-request");
+            CHECK_THAT(e["reasons"][0].get<std::string>(), Catch::Contains("not yet mature"));
+        }
     }
 }

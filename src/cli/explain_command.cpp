@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <iostream>
 
 #include "common.hpp"
@@ -74,27 +75,26 @@ Probe parse_probe(const std::string& text, Family family) {
     return {*proto, port->first, to_string(*proto) + "/" + std::to_string(port->first)};
 }
 
-// Why the declarations and approvals that mention this flow do not let it through.
-void explain_unused_reasons(const Site& site, const AddressBook& book, const IpAddress& src, const IpAddress& dst,
-                            Protocol proto, uint16_t port, const Date& today,
-                            const std::vector<BaselineRefusal>& refused) {
+// Why the declarations and approvals that mention this flow do not let it through, a line each.
+std::vector<std::string> unused_reasons(const Site& site, const AddressBook& book, const IpAddress& src,
+                                        const IpAddress& dst, Protocol proto, uint16_t port, const Date& today,
+                                        const std::vector<BaselineRefusal>& refused) {
     Entity from = book.resolve(src), to = book.resolve(dst);
-    bool any = false;
+    std::vector<std::string> out;
     auto stage_of = [&](const Entity& e) -> const Stance* {
         return e.kind == Entity::Kind::device ? &site.stance(site.devices[e.index].lifecycle) : nullptr;
     };
     for (const auto& a : site.approvals) {
         if (!a.service.matches(proto, port, src.family) || !peer_matches(a.from, from, book) || !peer_matches(a.to, to, book)) continue;
-        any = true;
         if (a.expired(today)) {
-            std::cout << fmt::format("  approval {} covers it but expired on {}\n", a.id, to_string(*a.expires));
+            out.push_back(fmt::format("approval {} covers it but expired on {}", a.id, to_string(*a.expires)));
             continue;
         }
         for (const Entity* e : {&from, &to}) {
             const Stance* st = stage_of(*e);
             if (st && !st->approvals)
-                std::cout << fmt::format("  approval {} covers it but {} is {}: its stance takes no approvals\n", a.id,
-                                         site.devices[e->index].name, to_string(site.devices[e->index].lifecycle));
+                out.push_back(fmt::format("approval {} covers it but {} is {}: its stance takes no approvals", a.id,
+                                         site.devices[e->index].name, to_string(site.devices[e->index].lifecycle)));
         }
     }
     for (const Entity* e : {&from, &to}) {
@@ -105,28 +105,25 @@ void explain_unused_reasons(const Site& site, const AddressBook& book, const IpA
         const Entity* other = e == &from ? &to : &from;
         for (const auto& f : profile->flows) {
             if (!declaration_covers(f, *e, from, to, proto, port, src.family, book)) continue;
-            any = true;
             const Stance* other_stance = stage_of(*other);
             if (other_stance && !other_stance->approvals)
-                std::cout << fmt::format("  {} declares it ({}:{}) with the broad peer {}, but {} is {}: it is reached "
-                                         "only by what its own profile declares\n",
-                                         profile->label(), f.origin.file, f.origin.line, f.peer.to_string(),
-                                         site.devices[other->index].name,
-                                         to_string(site.devices[other->index].lifecycle));
+                out.push_back(fmt::format("{} declares it ({}:{}) with the broad peer {}, but {} is {}: it is reached "
+                                          "only by what its own profile declares",
+                                          profile->label(), f.origin.file, f.origin.line, f.peer.to_string(),
+                                          site.devices[other->index].name,
+                                          to_string(site.devices[other->index].lifecycle)));
             else
-                std::cout << fmt::format("  {} declares it ({}:{}) but the {} stance allows no internet access\n",
-                                         profile->label(), f.origin.file, f.origin.line, to_string(d.lifecycle));
+                out.push_back(fmt::format("{} declares it ({}:{}) but the {} stance allows no internet access",
+                                          profile->label(), f.origin.file, f.origin.line, to_string(d.lifecycle)));
         }
     }
     for (const auto& r : refused) {
         // ICMP refusals hold the observed message: any message of the pair answers the question.
         if (r.src != src || r.dst != dst || r.protocol != proto || (has_ports(proto) && r.port != port)) continue;
-        any = true;
-        std::cout << fmt::format("  the observed baseline does not keep it: {} ({})\n", heading(r.reason), r.detail);
+        out.push_back(fmt::format("the observed baseline does not keep it: {} ({})", heading(r.reason), r.detail));
     }
-    if (!any) std::cout << "  nothing declares, approves or baselines this flow\n";
-    if (proto == Protocol::icmp && port == 0)
-        std::cout << "  rules naming ICMP messages match only a named message: ask with icmp/TYPE (icmp/echo-request)\n";
+    if (out.empty()) out.push_back("nothing declares, approves or baselines this flow");
+    return out;
 }
 
 }  // namespace
@@ -135,6 +132,7 @@ void add_explain_command(CLI::App& app, int& exit_code) {
     struct Options {
         SiteOptions site;
         std::string src, dst, service;
+        std::string format = "text";
     };
     auto o = std::make_shared<Options>();
     auto* cmd = app.add_subcommand("explain", "Say whether a new connection SRC -> DST PROTO/PORT is allowed, and by "
@@ -147,6 +145,8 @@ void add_explain_command(CLI::App& app, int& exit_code) {
                     "tcp/PORT, udp/PORT, sctp/PORT, icmp, icmp/TYPE[:CODE], icmpv6/TYPE[:CODE], or a protocol without "
                     "ports (esp, gre, 47)")
         ->required();
+    cmd->add_option("--format", o->format, "text, or json (docs/schema/explain.schema.json)")
+        ->check(CLI::IsMember({"text", "json"}));
     cmd->callback([o, &exit_code] {
         auto p = load_pipeline(o->site);
         auto src = resolve_address(*p.site, o->src, std::nullopt, "SRC");
@@ -162,10 +162,82 @@ void add_explain_command(CLI::App& app, int& exit_code) {
         Evaluator eval(p.policy);
         auto v = eval.evaluate(src, dst, probe.protocol, port);
         const auto& book = *p.book;
-        std::cout << fmt::format("{} ({}) -> {} ({}) {}: {}\n", book.name(book.resolve(src)), src.to_string(),
-                                 book.name(book.resolve(dst)), dst.to_string(), probe.text,
-                                 v.allowed ? "ALLOWED" : (v.monitored ? "WOULD BE DENIED (monitor mode lets it through)" : "DENIED"));
         const Policy& pol = p.policy;
+        const std::string verdict =
+            v.allowed ? "ALLOWED" : (v.monitored ? "WOULD BE DENIED (monitor mode lets it through)" : "DENIED");
+        std::vector<const Provenance*> why;
+        if (v.by == Verdict::By::allow_rule || v.by == Verdict::By::deny_rule) {
+            const Rule& r = pol.rules[v.rule];
+            for (const auto& w : r.why)
+                if (r.action == Rule::Action::deny || w.service.matches(probe.protocol, port, src.family)) why.push_back(&w);
+        }
+        std::vector<std::string> reasons;
+        if (v.by == Verdict::By::default_deny)
+            reasons = unused_reasons(*p.site, book, src, dst, probe.protocol, port, p.today, pol.refused);
+        const bool typed_icmp = std::any_of(pol.rules.begin(), pol.rules.end(), [](const Rule& r) {
+            return std::any_of(r.services.begin(), r.services.end(),
+                               [](const Service& s) { return s.protocol == Protocol::icmp && !s.icmp_types.empty(); });
+        });
+        if (!v.allowed && probe.protocol == Protocol::icmp && port == 0 && typed_icmp)
+            reasons.push_back("rules that name ICMP messages match only a named message: ask with icmp/TYPE (icmp/echo-request)");
+        std::vector<const ObservedEdge*> observed;
+        for (const auto& c : p.edges) {
+            const auto& k = c.observed.key;
+            if (k.initiator == src && k.responder == dst && k.protocol == probe.protocol &&
+                (k.responder_port == port || (probe.protocol == Protocol::icmp && (k.responder_port == 0 || port == 0))))
+                observed.push_back(&c.observed);
+        }
+        const std::string seg = v.segment.empty() ? "outside" : v.segment;
+        exit_code = v.allowed ? 0 : 2;
+
+        if (o->format == "json") {
+            using nlohmann::json;
+            const Service asked = flow_service(probe.protocol, port, src.family);
+            json j{{"format", 1},
+                   {"src", {{"name", book.name(book.resolve(src))}, {"address", src.to_string()}}},
+                   {"dst", {{"name", book.name(book.resolve(dst))}, {"address", dst.to_string()}}},
+                   {"service", service_list_json({asked})[0]},
+                   {"service_text", probe.text},
+                   {"allowed", v.allowed},
+                   {"monitored", v.monitored && v.by == Verdict::By::default_deny},
+                   {"by", v.by == Verdict::By::allow_rule  ? "allow-rule"
+                          : v.by == Verdict::By::deny_rule ? "deny-rule"
+                          : v.by == Verdict::By::pinhole   ? "baseline"
+                                                           : "default-deny"},
+                   {"rule", nullptr},
+                   {"baseline", nullptr},
+                   {"default_deny", nullptr},
+                   {"reasons", reasons},
+                   {"observed", json::array()}};
+            if (v.by == Verdict::By::allow_rule || v.by == Verdict::By::deny_rule) {
+                const Rule& r = pol.rules[v.rule];
+                json reasons_json = json::array();
+                for (const auto* w : why) reasons_json.push_back(provenance_json(*w));
+                j["rule"] = {{"id", rule_id(pol, r)},
+                             {"position", v.rule + 1},
+                             {"action", r.action == Rule::Action::allow ? "allow" : "deny"},
+                             {"src", pol.groups[r.src].label},
+                             {"dst", pol.groups[r.dst].label},
+                             {"services", service_list_json(r.services)},
+                             {"why", reasons_json}};
+            } else if (v.by == Verdict::By::pinhole) {
+                j["baseline"] = provenance_json(pol.pinholes[v.pinhole].why);
+            } else {
+                j["default_deny"] = {{"segment", v.segment.empty() ? json(nullptr) : json(v.segment)},
+                                     {"log_prefix", nft_log_prefix(seg, v.monitored)},
+                                     {"nflog_group", pol.log_group ? json(pol.log_group) : json(nullptr)}};
+            }
+            for (const auto* e : observed)
+                j["observed"].push_back({{"service", flow_service_text(e->key.protocol, e->key.responder_port, src.family)},
+                                         {"connections", e->stats.connections},
+                                         {"established", e->stats.established},
+                                         {"last_seen", iso_time(e->stats.last_seen)}});
+            std::cout << j.dump(2) << "\n";
+            return;
+        }
+
+        std::cout << fmt::format("{} ({}) -> {} ({}) {}: {}\n", book.name(book.resolve(src)), src.to_string(),
+                                 book.name(book.resolve(dst)), dst.to_string(), probe.text, verdict);
         switch (v.by) {
             case Verdict::By::allow_rule:
             case Verdict::By::deny_rule: {
@@ -173,14 +245,12 @@ void add_explain_command(CLI::App& app, int& exit_code) {
                 std::cout << fmt::format("  by rule {} ({}): {} {} -> {}\n", v.rule + 1, rule_id(pol, r),
                                          r.action == Rule::Action::allow ? "allow" : "deny", pol.groups[r.src].label,
                                          pol.groups[r.dst].label);
-                for (const auto& w : r.why) {
-                    if (r.action == Rule::Action::allow && !w.service.matches(probe.protocol, port, src.family)) continue;
-                    std::cout << fmt::format("  why: {}: {}{}{}{}{} [{}]\n", to_string(w.kind), w.source_and_document(),
-                                             w.detail.empty() ? "" : " - " + w.detail,
-                                             w.expires ? " (expires " + to_string(*w.expires) + ")" : "",
-                                             w.ticket.empty() ? "" : " (ticket " + w.ticket + ")",
-                                             w.owner.empty() ? "" : " (owner " + w.owner + ")", w.origin);
-                }
+                for (const auto* w : why)
+                    std::cout << fmt::format("  why: {}: {}{}{}{}{} [{}]\n", to_string(w->kind), w->source_and_document(),
+                                             w->detail.empty() ? "" : " - " + w->detail,
+                                             w->expires ? " (expires " + to_string(*w->expires) + ")" : "",
+                                             w->ticket.empty() ? "" : " (ticket " + w->ticket + ")",
+                                             w->owner.empty() ? "" : " (owner " + w->owner + ")", w->origin);
                 break;
             }
             case Verdict::By::pinhole: {
@@ -188,24 +258,17 @@ void add_explain_command(CLI::App& app, int& exit_code) {
                 std::cout << "  by the observed baseline: " << h.why.source << " - " << h.why.detail << "\n";
                 break;
             }
-            case Verdict::By::default_deny: {
-                std::string seg = v.segment.empty() ? "outside" : v.segment;
+            case Verdict::By::default_deny:
                 std::cout << fmt::format("  by the default deny of {} (logged with prefix \"{}\"{})\n",
                                          v.segment.empty() ? "traffic outside the site's segments" : "segment " + seg,
                                          nft_log_prefix(seg, v.monitored),
                                          pol.log_group ? fmt::format(", NFLOG group {}", pol.log_group) : "");
-                explain_unused_reasons(*p.site, book, src, dst, probe.protocol, port, p.today, pol.refused);
                 break;
-            }
         }
-        for (const auto& c : p.edges) {
-            const auto& k = c.observed.key;
-            if (k.initiator == src && k.responder == dst && k.protocol == probe.protocol &&
-                (k.responder_port == port || (probe.protocol == Protocol::icmp && k.responder_port == 0)))
-                std::cout << fmt::format("  observed: {} connections, last seen {}\n", c.observed.stats.connections,
-                                         iso_time(c.observed.stats.last_seen));
-        }
-        exit_code = v.allowed ? 0 : 2;
+        for (const auto& line : reasons) std::cout << "  " << line << "\n";
+        for (const auto* e : observed)
+            std::cout << fmt::format("  observed: {} connections, last seen {}\n", e->stats.connections,
+                                     iso_time(e->stats.last_seen));
     });
 }
 

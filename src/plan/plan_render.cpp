@@ -209,8 +209,6 @@ std::string render_plan_text(const Plan& plan, bool color) {
     return out;
 }
 
-namespace {
-
 nlohmann::json service_list_json(const std::vector<Service>& services) {
     auto out = nlohmann::json::array();
     for (const auto& s : services) {
@@ -248,8 +246,6 @@ nlohmann::json provenance_json(const Provenance& w) {
     j["expires"] = w.expires ? nlohmann::json(to_string(*w.expires)) : nlohmann::json(nullptr);
     return j;
 }
-
-}  // namespace
 
 nlohmann::json render_plan_json(const Plan& plan) {
     using nlohmann::json;

@@ -84,6 +84,10 @@ Plan make_plan(const Policy& policy, const std::optional<PolicySnapshot>& before
 std::string render_plan_text(const Plan& plan, bool color);
 std::string mode_change_text(const ModeChange& m);
 nlohmann::json render_plan_json(const Plan& plan);
+// The JSON forms the plan uses (docs/schema/plan.schema.json, $defs service and provenance),
+// shared with explain's.
+nlohmann::json service_list_json(const std::vector<Service>& services);
+nlohmann::json provenance_json(const Provenance& why);
 
 // Human text of a verdict: which rule and provenance allowed it, or what denies it.
 std::string describe_verdict(const Verdict& v, const Policy& policy);
