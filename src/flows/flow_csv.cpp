@@ -29,10 +29,6 @@ std::string lowercase(std::string_view text) {
     return out;
 }
 
-// Any IP protocol by name or IANA number; nullopt for a name the system does not know and for
-// IPv6 extension headers.
-std::optional<Protocol> csv_protocol(std::string_view text) { return parse_protocol(lowercase(text)); }
-
 class CsvFlowReader {
 public:
     CsvFlowReader(const std::string& file, CsvRecords& records, Aggregator& out, ReadSummary& summary)
@@ -84,7 +80,7 @@ public:
         r.responder = *responder_address;
 
         if (value(protocol).empty()) bad(protocol, "a protocol (tcp, udp, icmp, esp, gre, a number, ...)");
-        auto proto = csv_protocol(value(protocol));
+        auto proto = parse_protocol(value(protocol));  // any case, as parse_protocol reads it
         bool portless = !proto || !has_ports(*proto);
         if (!value(port).empty() || !portless) {
             auto number = parse_port_number(value(port));

@@ -241,35 +241,24 @@ private:
                     ports.elements.push_back({hosts, {}});
                 }
             }
-            if (!ports.elements.empty()) {
+            // One counted lookup rule per non-empty set; ICMP's also tests the protocol.
+            auto lookup = [&](Set& set, ConcatLookup::Key key, std::vector<Match> matches) {
+                if (set.elements.empty()) return;
                 Rule r;
-                r.concat = ConcatLookup{f, ConcatLookup::Key::protocol_port, ports.name};
+                r.matches = std::move(matches);
+                r.concat = ConcatLookup{f, key, set.name};
                 r.counter = true;
                 r.verdict = accepted();
                 out.push_back(r);
-                baseline_sets_.push_back(std::move(ports));
-            }
-            if (!portless.elements.empty()) {
-                Rule r;
-                r.concat = ConcatLookup{f, ConcatLookup::Key::protocol, portless.name};
-                r.counter = true;
-                r.verdict = accepted();
-                out.push_back(r);
-                baseline_sets_.push_back(std::move(portless));
-            }
-            if (!icmp.elements.empty()) {
-                Rule r;
-                Match m;
-                m.kind = Match::Kind::l4proto;
-                m.family = f;
-                m.l4proto = icmp_proto(f);
-                r.matches.push_back(m);
-                r.concat = ConcatLookup{f, ConcatLookup::Key::addresses, icmp.name};
-                r.counter = true;
-                r.verdict = accepted();
-                out.push_back(r);
-                baseline_sets_.push_back(std::move(icmp));
-            }
+                baseline_sets_.push_back(std::move(set));
+            };
+            Match icmp_match;
+            icmp_match.kind = Match::Kind::l4proto;
+            icmp_match.family = f;
+            icmp_match.l4proto = icmp_proto(f);
+            lookup(ports, ConcatLookup::Key::protocol_port, {});
+            lookup(portless, ConcatLookup::Key::protocol, {});
+            lookup(icmp, ConcatLookup::Key::addresses, {icmp_match});
         }
     }
 
