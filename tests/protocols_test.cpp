@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "support/export_readers.hpp"
 #include "support/gateway_fixture.hpp"
 #include "support/netns.hpp"
 #include "support/pipeline_fixture.hpp"
@@ -217,7 +218,7 @@ TEST_CASE("protocol and ICMP mistakes are located errors", "[errors][protocols]"
     CHECK_THAT(r.err, Catch::Contains("icmp_types without a protocol"));
 }
 
-TEST_CASE("exports: iptables carries protocols and ICMP types, vendor targets refuse what they cannot say", "[export][protocols]") {
+TEST_CASE("exports carry protocols, SCTP ports and ICMP messages in each target's syntax", "[export][protocols]") {
     Policy p = protocol_policy();
     auto ipt = render_export(p, "iptables", default_template_dir());
     std::string all = ipt.combined();
@@ -230,13 +231,48 @@ TEST_CASE("exports: iptables carries protocols and ICMP types, vendor targets re
     CHECK_THAT(all, Catch::Contains("-p sctp -m multiport --dports 2905,3868:3869"));
     CHECK_THAT(all, Catch::Contains("-p 50 ") && Catch::Contains("10.50.0.10"));  // the ESP baseline
     CHECK_FALSE(all.find("-p icmp -m") != std::string::npos);
-    for (const char* target : {"asa", "ios", "panos", "fortios", "srx"}) {
+
+    // Each target's own words for the same things.
+    struct Expect {
+        const char* target;
+        std::vector<std::string> lines;
+    };
+    for (const auto& e : std::vector<Expect>{
+             {"asa",
+              {"extended permit esp object-group sup_patient_monitor-v4 object-group ep_remote_support-v4",
+               "extended permit sctp object-group sup_patient_monitor-v4 object-group ep_pacs-v4 range 3868 3869",
+               "extended permit icmp object-group ep_pacs-v4 object-group role_patient_monitor-v4 3 4",
+               "extended permit icmp6 object-group ep_pacs-v6 object-group role_patient_monitor-v6 128",
+               "extended permit gre object-group dev_monitor_icu_01-v4", "extended permit esp host 10.110.0.21 host 10.50.0.10"}},
+             {"panos",
+              {"set service sctp-2905_3868-3869 protocol sctp port 2905,3868-3869",
+               "set application wg-esp default ident-by-ip-protocol 50",
+               "set application wg-icmp-3-4 default ident-by-icmp-type type 3 code 4",
+               "set application wg-icmp6-128 default ident-by-icmp6-type type 128",
+               "application [ wg-icmp-3-4 wg-icmp-8 wg-icmp6-128 ]"}},
+             {"fortios",
+              {"set sctp-portrange 2905 3868-3869", "set protocol IP\n        set protocol-number 50",
+               "set protocol ICMP\n        set icmptype 3\n        set icmpcode 4", "set protocol ICMP6\n        set icmptype 128"}},
+         }) {
+        INFO(e.target);
+        auto r = render_export(p, e.target, default_template_dir());
+        for (const auto& line : e.lines) CHECK_THAT(r.combined(), Catch::Contains(line));
+        // Read back, the export allows exactly what the policy does, message by message.
+        auto expected = expected_tuples(p);
+        auto got = parsed_tuples(read_export(e.target, r));
+        CHECK(got == expected);
+    }
+
+    // IOS access lists and Junos applications take no SCTP ports: refused, naming the rule,
+    // never widened to all of SCTP or dropped.
+    for (const char* target : {"ios", "srx"}) {
         INFO(target);
         CHECK_THROWS_AS(render_export(p, target, default_template_dir()), ExportLimit);
     }
-    auto cli = run_wardgate("export " + kProtocolSite + " --today 2026-11-22 --target asa");
+    auto cli = run_wardgate("export " + kProtocolSite + " --today 2026-11-22 --target srx");
     CHECK(cli.exit_code == 1);
-    CHECK_THAT(cli.err, Catch::Contains("the asa export cannot express"));
+    CHECK_THAT(cli.err, Catch::Contains("the srx export cannot express SCTP ports") && Catch::Contains("patient-monitor") &&
+                            Catch::Contains("The nft, iptables, asa, panos and fortios exports can"));
     CHECK(cli.out.empty());
 }
 

@@ -1,6 +1,7 @@
 // Cisco ASA 9.x: a subinterface per segment VLAN, network object-groups per address group
 // and family, service object-groups for port lists, and one unified (IPv4 + IPv6) extended
-// access list per interface, applied inbound. The ASA is stateful: replies need no rule.
+// access list per interface, applied inbound. Other IP protocols go by keyword or number,
+// SCTP ports (ASA 9.5(2) and later) one line per range, ICMP messages by type and code.
 #include <fmt/format.h>
 
 #include "export_common.hpp"
@@ -17,6 +18,26 @@ std::string asa_prefix(const Prefix& p) {
     if (p.family() == Family::v4)
         return p.is_host() ? "host " + p.address.to_string() : p.address.to_string() + " " + v4_mask(p.length);
     return p.is_host() ? "host " + p.address.to_string() : p.address.to_string() + "/" + std::to_string(p.length);
+}
+
+// ASA's names for the protocols it has keywords for, the number for the others.
+std::string asa_protocol(Protocol p) {
+    switch (p) {
+        case Protocol::tcp:
+        case Protocol::udp:
+        case Protocol::sctp:
+        case Protocol::gre:
+        case Protocol::esp:
+        case Protocol::ah:
+            return to_string(p);
+        default:
+            return std::to_string(static_cast<int>(p));
+    }
+}
+
+// TCP and UDP port lists go into a service object-group (which takes only those two).
+bool grouped(const Service& s) {
+    return (s.protocol == Protocol::tcp || s.protocol == Protocol::udp) && s.ports.size() > 1;
 }
 
 class AsaView {
@@ -77,7 +98,7 @@ private:
         std::map<std::string, Service> wanted;
         for (const auto& r : m_.rules)
             for (const auto& s : r.services)
-                if (s.ports.size() > 1) wanted.emplace(service_key(s), s);
+                if (grouped(s)) wanted.emplace(service_key(s), s);
         View list = make_list();
         for (const auto& [key, s] : wanted) {
             View item = make_object();
@@ -86,8 +107,7 @@ private:
             View ports = make_list();
             for (const auto& pr : s.ports) {
                 View p = make_object();
-                p.set("spec", pr.first == pr.last ? fmt::format("eq {}", pr.first)
-                                                  : fmt::format("range {} {}", pr.first, pr.last));
+                p.set("spec", cisco_ports(pr));
                 ports.push_back(p);
             }
             item.set("ports", ports);
@@ -167,18 +187,15 @@ private:
             std::string src = side_spec(r.src, f), dst = side_spec(r.dst, f);
             if (r.services.empty()) lines.push_back(line(action, "ip", src, dst, "", r.log));
             for (const auto& s : r.services) {
-                std::string ports;
                 if (s.protocol == Protocol::icmp) {
-                    lines.push_back(line(action, f == Family::v4 ? "icmp" : "icmp6", src, dst, "", r.log));
-                    continue;
+                    for (const auto& m : icmp_matches(s, {f}))
+                        lines.push_back(line(action, f == Family::v4 ? "icmp" : "icmp6", src, dst, cisco_icmp(m), r.log));
+                } else if (grouped(s)) {
+                    lines.push_back(line(action, to_string(s.protocol), src, dst, "object-group " + service_group_name(s), r.log));
+                } else {
+                    for (const auto& a : line_atoms({s}, f))
+                        lines.push_back(line(action, asa_protocol(a.protocol), src, dst, a.ports ? cisco_ports(*a.ports) : "", r.log));
                 }
-                if (s.ports.size() == 1) {
-                    const auto& pr = s.ports.front();
-                    ports = pr.first == pr.last ? fmt::format("eq {}", pr.first) : fmt::format("range {} {}", pr.first, pr.last);
-                } else if (s.ports.size() > 1) {
-                    ports = "object-group " + service_group_name(s);
-                }
-                lines.push_back(line(action, std::string(to_string(s.protocol)), src, dst, ports, r.log));
             }
         }
         std::vector<std::string> texts{r.name};

@@ -21,6 +21,13 @@ std::string lower(std::string s) {
     return s;
 }
 
+// A baseline pinhole's one service: its port, or every message for ICMP.
+Service pinhole_service(const Pinhole& h) {
+    Service s{h.protocol, {}, {}};
+    if (has_ports(h.protocol)) s.ports = {{h.port, h.port}};
+    return s;
+}
+
 std::string reason_text(const Provenance& w, bool with_service) {
     std::string out(to_string(w.kind));
     if (w.expires) out += " until " + to_string(*w.expires);
@@ -249,6 +256,17 @@ Model::Model(const Policy& p, ExportOptions o) : policy(p), options(std::move(o)
                                         e.src.label(), e.dst.label()));
             continue;
         }
+        // A family only ICMP messages of the other family would be allowed in carries nothing.
+        std::erase_if(e.families, [&](Family f) {
+            return !e.services.empty() && std::none_of(e.services.begin(), e.services.end(),
+                                                       [&](const Service& s) { return s.covers_family(f); });
+        });
+        if (e.families.empty()) {
+            notes.push_back(fmt::format("not rendered: {} ({} -> {}) names ICMP messages only of a family its sides "
+                                        "have no addresses in",
+                                        e.name, e.src.label(), e.dst.label()));
+            continue;
+        }
         e.src_zones = zones_of(e.src, e.families);
         e.dst_zones = zones_of(e.dst, e.families);
         rules.push_back(std::move(e));
@@ -262,8 +280,7 @@ Model::Model(const Policy& p, ExportOptions o) : policy(p), options(std::move(o)
         e.dst.host = h.dst;
         e.dst.host_name = h.dst_name.empty() ? h.dst.to_string() : h.dst_name;
         e.families = {h.src.family};
-        Service svc{h.protocol, {}, {}};
-        if (has_ports(h.protocol)) svc.ports = {{h.port, h.port}};
+        Service svc = pinhole_service(h);
         e.services = {svc};
         e.name = fmt::format("baseline-{}-to-{}-{}{}", e.src.host_name, e.dst.host_name, service_name_part(svc),
                              h.src.family == Family::v6 ? "-v6" : "");
@@ -320,16 +337,49 @@ std::vector<size_t> Model::zones_of(const Side& side, const std::vector<Family>&
 
 // ---- services ----
 
-std::vector<PortAtom> port_atoms(const std::vector<Service>& services) {
-    std::vector<PortAtom> out;
-    for (const auto& s : services) {
-        if (!has_ports(s.protocol) || s.ports.empty()) {
-            out.push_back({s.protocol, std::nullopt});
-            continue;
-        }
-        for (const auto& r : s.ports) out.push_back({s.protocol, r});
+std::string IcmpMatch::key() const {
+    std::string out = family == Family::v4 ? "icmp" : "icmp6";
+    if (type) out += "-" + std::to_string(*type);
+    if (code) out += "-" + std::to_string(*code);
+    return out;
+}
+
+std::vector<IcmpMatch> icmp_matches(const Service& s, const std::vector<Family>& families) {
+    std::vector<IcmpMatch> out;
+    for (Family f : families) {
+        if (s.icmp_types.empty()) out.push_back({f, std::nullopt, std::nullopt});
+        for (const auto& t : s.icmp_types)
+            if (t.family == f)
+                out.push_back({f, t.type, t.code < 0 ? std::nullopt : std::optional<uint8_t>(static_cast<uint8_t>(t.code))});
     }
     return out;
+}
+
+std::vector<LineAtom> line_atoms(const std::vector<Service>& services, Family f) {
+    std::vector<LineAtom> out;
+    for (const auto& s : services) {
+        if (s.protocol == Protocol::icmp) {
+            for (const auto& m : icmp_matches(s, {f})) out.push_back({s.protocol, std::nullopt, m});
+        } else if (!has_ports(s.protocol) || s.ports.empty()) {
+            out.push_back({s.protocol, std::nullopt, std::nullopt});
+        } else {
+            for (const auto& r : s.ports) out.push_back({s.protocol, r, std::nullopt});
+        }
+    }
+    return out;
+}
+
+bool is_port_service(const Service& s) {
+    return s.protocol == Protocol::tcp || s.protocol == Protocol::udp || s.protocol == Protocol::sctp;
+}
+
+std::string cisco_ports(const PortRange& r) {
+    return r.first == r.last ? fmt::format("eq {}", r.first) : fmt::format("range {} {}", r.first, r.last);
+}
+
+std::string cisco_icmp(const IcmpMatch& m) {
+    if (!m.type) return "";
+    return m.code ? fmt::format("{} {}", *m.type, *m.code) : std::to_string(*m.type);
 }
 
 std::string service_key(const Service& s) {
@@ -556,28 +606,35 @@ std::string ExportResult::combined() const {
 
 namespace {
 
-// What each vendor template can say beyond tcp and udp ports and all of ICMP: iptables any IP
-// protocol, SCTP ports and ICMP(v6) types and codes; the others, for now, nothing more.
+// Every target writes any IP protocol and ICMP(v6) messages; what some cannot say is a port of
+// UDP-Lite (only nft matches it) and, on IOS and SRX, a port of SCTP (their access lists and
+// applications take TCP and UDP ports only).
 void require_expressible(const Policy& policy, std::string_view target) {
-    const bool rich = target == "iptables";
-    auto refuse = [&](const Rule& r, const std::string& what) {
-        throw ExportLimit(fmt::format("the {} export cannot express {} (rule {}: {} -> {}, {}); nothing was written. "
-                                      "The nft and iptables exports can.",
-                                      target, what, rule_id(policy, r), policy.groups[r.src].label,
-                                      policy.groups[r.dst].label, r.why.empty() ? "" : r.why.front().source));
+    const bool sctp_ports = target != "ios" && target != "srx";
+    auto limit = [&](const Service& s) -> std::string {
+        if (s.ports.empty()) return "";
+        if (s.protocol == Protocol::udplite) return "UDP-Lite ports";
+        if (s.protocol == Protocol::sctp && !sctp_ports) return "SCTP ports";
+        return "";
+    };
+    auto others = [](const std::string& what) {
+        return what == "SCTP ports" ? "The nft, iptables, asa, panos and fortios exports can." : "The nft export can.";
     };
     for (const auto& r : policy.rules)
         for (const auto& s : r.services) {
-            if (s.protocol == Protocol::icmp && !s.icmp_types.empty() && !rich) refuse(r, "ICMP message types");
-            if (s.protocol == Protocol::tcp || s.protocol == Protocol::udp || s.protocol == Protocol::icmp) continue;
-            if (!rich) refuse(r, describe(s.protocol));
-            if (s.protocol == Protocol::udplite && !s.ports.empty()) refuse(r, "UDP-Lite ports");
+            std::string what = limit(s);
+            if (what.empty()) continue;
+            throw ExportLimit(fmt::format("the {} export cannot express {} (rule {}: {} -> {}, {}); nothing was written. {}",
+                                          target, what, rule_id(policy, r), policy.groups[r.src].label,
+                                          policy.groups[r.dst].label, r.why.empty() ? "" : r.why.front().source,
+                                          others(what)));
         }
     for (const auto& h : policy.pinholes) {
-        if (rich || h.protocol == Protocol::tcp || h.protocol == Protocol::udp || h.protocol == Protocol::icmp) continue;
-        throw ExportLimit(fmt::format("the {} export cannot express {} (observed baseline {} -> {}); nothing was written. "
-                                      "The nft and iptables exports can.",
-                                      target, describe(h.protocol), h.src.to_string(), h.dst.to_string()));
+        std::string what = limit(export_detail::pinhole_service(h));
+        if (what.empty()) continue;
+        throw ExportLimit(fmt::format("the {} export cannot express {} (observed baseline {} -> {}); nothing was "
+                                      "written. {}",
+                                      target, what, h.src.to_string(), h.dst.to_string(), others(what)));
     }
 }
 

@@ -93,6 +93,14 @@ struct ExportRule {
 
     std::string comment() const;            // every reason, in one line
     std::string comment(Protocol p) const;  // the reasons covering p (every reason when none does)
+    // The reasons covering any protocol `covered` accepts (every reason when none does).
+    template <class Pred>
+    std::string comment_if(Pred covered) const {
+        std::string out;
+        for (const auto& r : reasons)
+            if (!r.protocol || covered(*r.protocol)) out += (out.empty() ? "" : "; ") + r.text;
+        return out.empty() ? comment() : out;
+    }
     std::vector<std::string> reason_texts() const;
 };
 
@@ -131,12 +139,34 @@ private:
 
 // ---- services ----
 
-// A protocol and one port range; no range means every port (always for ICMP).
-struct PortAtom {
+// One ICMP message in one family as a vendor object names it; no type: every message of the
+// family, no code: every code of the type.
+struct IcmpMatch {
+    Family family = Family::v4;
+    std::optional<uint8_t> type;
+    std::optional<uint8_t> code;
+    // "icmp-8", "icmp6-3-4", "icmp6": unique, for object names.
+    std::string key() const;
+};
+// The messages of an ICMP service that a rule carries in `families`: each family's named
+// messages, or every message of each family when the service names none. A family the
+// service names messages of only in the other family gets nothing.
+std::vector<IcmpMatch> icmp_matches(const Service& s, const std::vector<Family>& families);
+
+// What one access-list line matches in one family: a protocol with at most one port range or
+// one ICMP message. No range and no message: every port or message.
+struct LineAtom {
     Protocol protocol = Protocol::tcp;
     std::optional<PortRange> ports;
+    std::optional<IcmpMatch> icmp;  // protocol icmp only
 };
-std::vector<PortAtom> port_atoms(const std::vector<Service>& services);
+std::vector<LineAtom> line_atoms(const std::vector<Service>& services, Family f);
+// TCP, UDP and SCTP with their port ranges: what the targets' service objects hold. Every other
+// protocol (UDP-Lite without ports included) is matched as a whole protocol.
+bool is_port_service(const Service& s);
+// Cisco access-list fields: "eq 443", "range 8443 8444"; "8", "3 4", "" for every message.
+std::string cisco_ports(const PortRange& r);
+std::string cisco_icmp(const IcmpMatch& m);
 // "tcp-443", "tcp-104_11112", "tcp-8443-8444", "udp-any", "icmp": a readable, unique key.
 std::string service_key(const Service& s);
 std::string ports_text(const std::vector<PortRange>& ports, std::string_view list_sep, std::string_view range_sep);

@@ -74,7 +74,12 @@ private:
     std::string group_name(const AddressGroup& g, Family f) {
         return addresses_("group:" + g.name + (f == Family::v4 ? ":4" : ":6"), g.name + (f == Family::v4 ? "-v4" : "-v6"));
     }
-    std::string service_name(const Service& s) { return services_(service_key(s)); }
+    // Other protocols get an "ip-" prefix: FortiOS predefines ESP, AH, GRE, ... (names compared
+    // without case would turn "esp" into "esp-2").
+    std::string service_name(const Service& s) {
+        return is_port_service(s) ? services_(service_key(s)) : services_(service_key(s), "ip-" + service_key(s));
+    }
+    std::string icmp_service_name(const IcmpMatch& m) { return services_("icmp:" + m.key(), m.key()); }
 
     View interfaces() {
         View list = make_list();
@@ -141,28 +146,56 @@ private:
     }
 
     View services() {
-        std::map<std::string, Service> wanted;
+        std::map<std::string, View> wanted;  // by name: sorted and unique
         for (const auto& r : m_.rules)
-            for (const auto& s : r.services)
-                if (s.protocol != Protocol::icmp) wanted.emplace(service_key(s), s);
-        View list = make_list();
-        for (const auto& [key, s] : wanted) {
-            // FortiOS writes "every port" as 1-65535 and takes no port 0.
-            std::vector<PortRange> ranges;
-            for (auto pr : s.ports) {
-                if (pr.last == 0) continue;
-                pr.first = std::max<uint16_t>(pr.first, 1);
-                ranges.push_back(pr);
+            for (const auto& s : r.services) {
+                if (s.protocol == Protocol::icmp) {
+                    for (const auto& m : icmp_matches(s, r.families))
+                        if (m.type) wanted.emplace(icmp_service_name(m), icmp_service(m));
+                    continue;
+                }
+                wanted.emplace(service_name(s), is_port_service(s) ? port_service(s) : protocol_service(s));
             }
-            std::string ports = ranges.empty() ? "1-65535" : ports_text(ranges, " ", "-");
-            View item = make_object();
-            item.set("name", service_name(s));
-            item.set("has_tcp", s.protocol == Protocol::tcp);
-            item.set("has_udp", s.protocol == Protocol::udp);
-            item.set("ports", ports);
-            list.push_back(item);
-        }
+        View list = make_list();
+        for (auto& entry : wanted) list.push_back(entry.second);
         return list;
+    }
+
+    View service_item(const std::string& name, std::string_view kind) {
+        View item = make_object();
+        item.set("name", name);
+        for (const char* k : {"has_tcp", "has_udp", "has_sctp", "has_protocol", "has_icmp"}) item.set(k, kind == k);
+        return item;
+    }
+
+    View port_service(const Service& s) {
+        // FortiOS writes "every port" as 1-65535 and takes no port 0.
+        std::vector<PortRange> ranges;
+        for (auto pr : s.ports) {
+            if (pr.last == 0) continue;
+            pr.first = std::max<uint16_t>(pr.first, 1);
+            ranges.push_back(pr);
+        }
+        View item = service_item(service_name(s), s.protocol == Protocol::tcp   ? "has_tcp"
+                                                  : s.protocol == Protocol::udp ? "has_udp"
+                                                                                : "has_sctp");
+        item.set("ports", ranges.empty() ? std::string("1-65535") : ports_text(ranges, " ", "-"));
+        return item;
+    }
+
+    View protocol_service(const Service& s) {
+        View item = service_item(service_name(s), "has_protocol");
+        item.set("protocol_number", std::to_string(static_cast<int>(s.protocol)));
+        return item;
+    }
+
+    View icmp_service(const IcmpMatch& m) {
+        View item = service_item(icmp_service_name(m), "has_icmp");
+        item.set("icmp_protocol", std::string(m.family == Family::v4 ? "ICMP" : "ICMP6"));
+        item.set("icmp_type", m.type ? std::to_string(*m.type) : std::string());
+        item.set("has_icmp_code", m.code.has_value());
+        item.set("icmp_code", m.code ? std::to_string(*m.code) : std::string());
+        return item;
     }
 
     std::string intf(const std::vector<size_t>& zones, bool any) {
@@ -206,8 +239,8 @@ private:
                     services.push_back(service_name(s));
                     continue;
                 }
-                if (v4) services.push_back("ALL_ICMP");
-                if (v6) services.push_back("ALL_ICMP6");
+                for (const auto& m : icmp_matches(s, r.families))
+                    services.push_back(m.type ? icmp_service_name(m) : m.family == Family::v4 ? "ALL_ICMP" : "ALL_ICMP6");
             }
             if (r.services.empty()) services.push_back("ALL");
             p.set("service", quoted_list(services));

@@ -2,6 +2,8 @@
 // access list and one IPv6 access list, applied inbound, with one explicit entry per address
 // pair and port range. IOS access lists are stateless: permits reflect into a reflexive list
 // that every inbound list evaluates first, so replies of permitted connections come back.
+// Other IP protocols go by keyword or number, ICMP messages by type and code; SCTP ports are
+// beyond these lists (the export refuses them).
 #include <fmt/format.h>
 
 #include "export_common.hpp"
@@ -17,6 +19,24 @@ std::string ios_prefix(const Prefix& p) {
     if (p.is_host()) return "host " + p.address.to_string();
     if (p.family() == Family::v4) return p.address.to_string() + " " + v4_wildcard(p.length);
     return p.to_string();
+}
+
+// The keywords IOS has for a protocol in each family's access lists, the number for the others.
+// ICMP is "icmp" in both (an IPv6 list's icmp is ICMPv6).
+std::string ios_protocol(Protocol p, Family f) {
+    switch (p) {
+        case Protocol::tcp:
+        case Protocol::udp:
+        case Protocol::icmp:
+        case Protocol::esp:
+            return to_string(p);
+        case Protocol::ah:
+            return "ahp";
+        case Protocol::gre:
+            return f == Family::v4 ? "gre" : "47";
+        default:
+            return std::to_string(static_cast<int>(p));
+    }
 }
 
 class IosView {
@@ -108,14 +128,10 @@ private:
 
     View rule_entry(const ExportRule& r, Family f) {
         std::string action = r.accept ? "permit" : "deny";
-        std::vector<std::pair<std::string, std::string>> protocols;  // protocol, port spec
+        std::vector<std::pair<std::string, std::string>> protocols;  // protocol, port or ICMP spec
         if (r.services.empty()) protocols.push_back({f == Family::v4 ? "ip" : "ipv6", ""});
-        for (const auto& a : port_atoms(r.services)) {
-            std::string ports;
-            if (a.ports) ports = a.ports->first == a.ports->last ? fmt::format("eq {}", a.ports->first)
-                                                                 : fmt::format("range {} {}", a.ports->first, a.ports->last);
-            protocols.push_back({std::string(to_string(a.protocol)), ports});
-        }
+        for (const auto& a : line_atoms(r.services, f))
+            protocols.push_back({ios_protocol(a.protocol, f), a.ports ? cisco_ports(*a.ports) : a.icmp ? cisco_icmp(*a.icmp) : ""});
         View lines = make_list();
         for (const auto& src : specs(r.src, f))
             for (const auto& dst : specs(r.dst, f))

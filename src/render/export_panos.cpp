@@ -1,7 +1,9 @@
 // Palo Alto PAN-OS set commands: a layer-3 subinterface and zone per segment plus an outside
 // zone, an address object per prefix, address groups, services, and one security rule per
 // policy rule (multi-zone where a group spans segments), then logged default denies.
-// PAN-OS matches ICMP by application, not service: ICMP gets a rule of its own.
+// PAN-OS services hold TCP, UDP and SCTP ports; everything else is matched by application
+// (ICMP by the predefined ones, single ICMP messages and other IP protocols by custom
+// applications identified by ICMP type or IP protocol), in a rule of its own.
 #include <fmt/format.h>
 
 #include "export_common.hpp"
@@ -37,6 +39,10 @@ public:
         v.set("addresses", addresses());
         v.set("address_groups", address_groups());
         v.set("services", services());
+        View apps = applications();
+        v.set("has_applications", !apps.is_empty_list());
+        v.set("applications", apps);
+        v.set("has_sctp", has_sctp());
         v.set("rules", rules());
         ExportResult r;
         r.filename = file_safe(m_.policy.site) + "-panos.set";
@@ -56,6 +62,12 @@ private:
     std::string address_name(const Prefix& p) { return names_("address:" + p.to_string(), panos_address_name(p)); }
     std::string group_name(const AddressGroup& g) { return names_("group:" + g.name, g.name); }
     std::string service_name(const Service& s) { return names_("service:" + service_key(s), service_key(s)); }
+    std::string protocol_app_name(Protocol p) {
+        return names_("application:" + to_string(p), "wg-" + (p == Protocol::esp || p == Protocol::ah || p == Protocol::gre
+                                                                  ? to_string(p)
+                                                                  : "proto-" + std::to_string(static_cast<int>(p))));
+    }
+    std::string icmp_app_name(const IcmpMatch& m) { return names_("application:" + m.key(), "wg-" + m.key()); }
 
     View interfaces() {
         View list = make_list();
@@ -130,7 +142,7 @@ private:
         std::map<std::string, Service> wanted;
         for (const auto& r : m_.rules)
             for (const auto& s : r.services)
-                if (s.protocol != Protocol::icmp) wanted.emplace(service_key(s), s);
+                if (is_port_service(s)) wanted.emplace(service_key(s), s);
         View list = make_list();
         for (const auto& [key, s] : wanted) {
             View item = make_object();
@@ -140,6 +152,69 @@ private:
             list.push_back(item);
         }
         return list;
+    }
+
+    bool has_sctp() const {
+        return std::any_of(m_.rules.begin(), m_.rules.end(), [](const ExportRule& r) {
+            return std::any_of(r.services.begin(), r.services.end(), [](const Service& s) { return s.protocol == Protocol::sctp; });
+        });
+    }
+
+    // Custom applications: one per other IP protocol and per single ICMP message the rules use.
+    View applications() {
+        std::map<std::string, View> wanted;  // by name: sorted and unique
+        for (const auto& r : m_.rules)
+            for (const auto& s : r.services) {
+                if (is_port_service(s)) continue;
+                if (s.protocol != Protocol::icmp) {
+                    View item = make_object();
+                    item.set("name", protocol_app_name(s.protocol));
+                    item.set("description", "wardgate: IP protocol " + describe(s.protocol));
+                    item.set("ident", "ident-by-ip-protocol " + std::to_string(static_cast<int>(s.protocol)));
+                    wanted.emplace(protocol_app_name(s.protocol), item);
+                    continue;
+                }
+                for (const auto& m : icmp_matches(s, r.families)) {
+                    if (!m.type) continue;  // every message: the predefined applications
+                    View item = make_object();
+                    item.set("name", icmp_app_name(m));
+                    bool v4 = m.family == Family::v4;
+                    item.set("description", fmt::format("wardgate: {} type {}{}", v4 ? "ICMP" : "ICMPv6", *m.type,
+                                                        m.code ? fmt::format(" code {}", *m.code) : ""));
+                    item.set("ident", fmt::format("{} type {}{}", v4 ? "ident-by-icmp-type" : "ident-by-icmp6-type", *m.type,
+                                                  m.code ? fmt::format(" code {}", *m.code) : ""));
+                    wanted.emplace(icmp_app_name(m), item);
+                }
+            }
+        View list = make_list();
+        for (auto& entry : wanted) list.push_back(entry.second);
+        return list;
+    }
+
+    // The applications a rule's non-port services need.
+    std::vector<std::string> rule_applications(const ExportRule& r) {
+        std::vector<std::string> apps;
+        bool ping = false;
+        auto add = [&](const std::string& a) {
+            if (std::find(apps.begin(), apps.end(), a) == apps.end()) apps.push_back(a);
+        };
+        for (const auto& s : r.services) {
+            if (is_port_service(s)) continue;
+            if (s.protocol != Protocol::icmp) {
+                add(protocol_app_name(s.protocol));
+                continue;
+            }
+            for (const auto& m : icmp_matches(s, r.families)) {
+                if (m.type) {
+                    add(icmp_app_name(m));
+                    continue;
+                }
+                add(m.family == Family::v4 ? "icmp" : "ipv6-icmp");
+                ping = true;
+            }
+        }
+        if (ping) add("ping");  // App-ID names echo "ping", not "icmp"
+        return apps;
     }
 
     std::string side(const Side& s) {
@@ -182,37 +257,26 @@ private:
             std::string src = side(r.src), dst = side(r.dst);
             bool log = r.log || r.accept;  // allows log at session end, as PAN-OS does by default
             std::vector<std::string> services;
-            bool icmp = false;
-            for (const auto& s : r.services) {
-                if (s.protocol == Protocol::icmp) {
-                    icmp = true;
-                } else {
-                    services.push_back(service_name(s));
-                }
-            }
+            for (const auto& s : r.services)
+                if (is_port_service(s)) services.push_back(service_name(s));
+            std::vector<std::string> apps = rule_applications(r);
             std::string base = rule_names_(key, r.name);
             if (r.services.empty()) {
                 list.push_back(rule(base, from, to, src, dst, "any", "any", r.accept, log, r.comment()));
                 continue;
             }
-            std::string why = r.comment();
-            if (icmp && !services.empty()) {  // the ICMP rule gets the ICMP reasons, this one the others
-                why.clear();
-                for (const auto& reason : r.reasons)
-                    if (reason.protocol != Protocol::icmp) why += (why.empty() ? "" : "; ") + reason.text;
-            }
+            auto port_protocol = [](Protocol p) { return p == Protocol::tcp || p == Protocol::udp || p == Protocol::sctp; };
+            bool split = !services.empty() && !apps.empty();  // each rule gets the reasons of what it matches
             if (!services.empty())
-                list.push_back(rule(base, from, to, src, dst, member_list(services), "any", r.accept, log, why));
-            if (icmp) {
-                std::vector<std::string> apps;
-                bool v4 = std::find(r.families.begin(), r.families.end(), Family::v4) != r.families.end();
-                bool v6 = std::find(r.families.begin(), r.families.end(), Family::v6) != r.families.end();
-                if (v4) apps.push_back("icmp");
-                if (v6) apps.push_back("ipv6-icmp");
-                apps.push_back("ping");
-                std::string name = services.empty() ? base : rule_names_(key + ":icmp", r.name + "-icmp");
+                list.push_back(rule(base, from, to, src, dst, member_list(services), "any", r.accept, log,
+                                    split ? r.comment_if(port_protocol) : r.comment()));
+            if (!apps.empty()) {
+                bool icmp_only = std::all_of(r.services.begin(), r.services.end(), [](const Service& s) {
+                    return is_port_service(s) || s.protocol == Protocol::icmp;
+                });
+                std::string name = services.empty() ? base : rule_names_(key + ":apps", r.name + (icmp_only ? "-icmp" : "-apps"));
                 list.push_back(rule(name, from, to, src, dst, "application-default", member_list(apps), r.accept, log,
-                                    r.comment(Protocol::icmp)));
+                                    split ? r.comment_if([&](Protocol p) { return !port_protocol(p); }) : r.comment()));
             }
         }
         bool log = m_.policy.log_drops;

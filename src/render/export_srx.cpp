@@ -15,6 +15,23 @@ constexpr const char* kSrxOutside = "ge-0/0/0";
 constexpr const char* kSrxTrunk = "ge-0/0/1";
 constexpr size_t kSrxDescriptionMax = 900;
 
+// TCP and UDP carry ports in Junos applications; other protocols (SCTP without ports here:
+// the export refuses SCTP ports) are matched whole.
+bool srx_ports(const Service& s) { return s.protocol == Protocol::tcp || s.protocol == Protocol::udp; }
+
+// Junos's keywords for the protocols it names, the number for the others.
+std::string srx_protocol(Protocol p) {
+    switch (p) {
+        case Protocol::gre:
+        case Protocol::esp:
+        case Protocol::ah:
+        case Protocol::sctp:
+            return to_string(p);
+        default:
+            return std::to_string(static_cast<int>(p));
+    }
+}
+
 class SrxView {
 public:
     explicit SrxView(const Model& m)
@@ -52,6 +69,7 @@ private:
     std::string address_name(const Prefix& p) { return names_("address:" + p.to_string(), prefix_object_name(p)); }
     std::string set_name(const AddressGroup& g) { return names_("group:" + g.name, g.name); }
     std::string application_name(const Service& s) { return names_("service:" + service_key(s), service_key(s)); }
+    std::string icmp_application_name(const IcmpMatch& m) { return names_("icmp:" + m.key(), m.key()); }
 
     View interfaces() {
         View list = make_list();
@@ -123,34 +141,52 @@ private:
         return list;
     }
 
+    // Applications: TCP and UDP ports (a term per range), other IP protocols, single ICMP
+    // messages; every ICMP message is Junos's own junos-icmp-all and junos-icmp6-all.
     View applications() {
-        std::map<std::string, Service> wanted;
+        std::map<std::string, std::vector<std::string>> wanted;  // name -> matches (terms)
         for (const auto& r : m_.rules)
-            for (const auto& s : r.services)
-                if (s.protocol != Protocol::icmp) wanted.emplace(service_key(s), s);
+            for (const auto& s : r.services) {
+                if (s.protocol == Protocol::icmp) {
+                    for (const auto& m : icmp_matches(s, r.families))
+                        if (m.type) wanted.emplace(icmp_application_name(m), std::vector<std::string>{icmp_match(m)});
+                    continue;
+                }
+                if (!srx_ports(s)) {
+                    wanted.emplace(application_name(s), std::vector<std::string>{"protocol " + srx_protocol(s.protocol)});
+                    continue;
+                }
+                std::vector<std::string> terms;
+                for (const auto& pr : s.ports.empty() ? std::vector<PortRange>{{0, 65535}} : s.ports)
+                    terms.push_back(fmt::format("protocol {} destination-port {}", to_string(s.protocol),
+                                                pr.first == pr.last ? std::to_string(pr.first)
+                                                                    : fmt::format("{}-{}", pr.first, pr.last)));
+                wanted.emplace(application_name(s), terms);
+            }
         View list = make_list();
-        for (const auto& [key, s] : wanted) {
-            std::vector<PortRange> ranges = s.ports.empty() ? std::vector<PortRange>{{0, 65535}} : s.ports;
-            auto text = [](const PortRange& pr) {
-                return pr.first == pr.last ? std::to_string(pr.first) : fmt::format("{}-{}", pr.first, pr.last);
-            };
+        for (const auto& [name, matches] : wanted) {
             View terms = make_list();
-            for (size_t i = 0; i < ranges.size(); ++i) {
+            for (size_t i = 0; i < matches.size(); ++i) {
                 View t = make_object();
                 t.set("term", fmt::format("t{}", i + 1));
-                t.set("protocol", std::string(to_string(s.protocol)));
-                t.set("ports", text(ranges[i]));
+                t.set("match", matches[i]);
                 terms.push_back(t);
             }
             View item = make_object();
-            item.set("name", application_name(s));
-            item.set("single", ranges.size() == 1);
-            item.set("protocol", std::string(to_string(s.protocol)));
-            item.set("ports", text(ranges.front()));
+            item.set("name", name);
+            item.set("single", matches.size() == 1);
+            item.set("match", matches.front());
             item.set("terms", terms);
             list.push_back(item);
         }
         return list;
+    }
+
+    static std::string icmp_match(const IcmpMatch& m) {
+        const char* p = m.family == Family::v4 ? "icmp" : "icmp6";
+        std::string out = fmt::format("protocol {} {}-type {}", p, p, *m.type);
+        if (m.code) out += fmt::format(" {}-code {}", p, *m.code);
+        return out;
     }
 
     std::string side(const Side& s) {
@@ -169,7 +205,8 @@ private:
                     apps.push_back(application_name(s));
                     continue;
                 }
-                for (Family f : r.families) apps.push_back(f == Family::v4 ? "junos-icmp-all" : "junos-icmp6-all");
+                for (const auto& m : icmp_matches(s, r.families))
+                    apps.push_back(m.type ? icmp_application_name(m) : m.family == Family::v4 ? "junos-icmp-all" : "junos-icmp6-all");
             }
             if (r.services.empty()) apps.push_back("any");
             bool single = r.src_zones.size() == 1 && r.dst_zones.size() == 1;

@@ -88,12 +88,32 @@ PortRange range_of(std::string_view reader, const std::string& text, char sep = 
     }
 }
 
+// Every platform's name for a protocol, or its number; ICMP and ICMPv6 are both 1.
 int protocol_number(std::string_view reader, const std::string& p) {
     if (p == "ip" || p == "ipv6" || p == "any") return 0;
-    if (p == "tcp") return 6;
-    if (p == "udp") return 17;
-    if (p == "icmp" || p == "icmp6" || p == "ipv6-icmp") return 1;
+    if (p == "icmp" || p == "icmp6" || p == "icmpv6" || p == "ipv6-icmp" || p == "58") return 1;
+    static const std::map<std::string, int> names{{"tcp", 6}, {"udp", 17}, {"gre", 47}, {"esp", 50},
+                                                  {"ah", 51}, {"ahp", 51}, {"sctp", 132}, {"udplite", 136}};
+    if (auto it = names.find(p); it != names.end()) return it->second;
+    if (!p.empty() && p.size() <= 3 && std::all_of(p.begin(), p.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        int n = std::stoi(p);
+        if (n >= 1 && n <= 254) return n;
+    }
     fail(reader, "protocol " + p);
+}
+
+// An ICMP message as a tuple's port range: every code of a type, or one code ("8", "3/4").
+PortRange icmp_range(std::string_view reader, const std::string& type, const std::string& code = "") {
+    auto number = [&](const std::string& t) {
+        if (t.empty() || t.size() > 3 || !std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+            std::stoi(t) > 255)
+            fail(reader, "ICMP type or code " + t);
+        return static_cast<uint8_t>(std::stoi(t));
+    };
+    uint8_t t = number(type);
+    if (code.empty()) return {icmp_port(t, 0), icmp_port(t, 255)};
+    uint8_t c = number(code);
+    return {icmp_port(t, c), icmp_port(t, c)};
 }
 
 struct Addresses {
@@ -126,6 +146,20 @@ std::vector<FlowTuple> expand(const Addresses& src, const Addresses& dst, const 
                 for (const auto& svc : services)
                     if (!svc.family || *svc.family == f) out.push_back({s, d, svc.protocol, svc.ports, allow});
     return out;
+}
+
+bool is_number(const std::string& t) {
+    return !t.empty() && std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// Cisco's ICMP fields after the addresses: "TYPE [CODE]"; moves i past them. Every message
+// when there are none.
+PortRange cisco_icmp_at(std::string_view reader, const std::vector<std::string>& w, size_t& i) {
+    if (i >= w.size() || !is_number(w[i])) return {0, 65535};
+    bool code = i + 1 < w.size() && is_number(w[i + 1]);
+    PortRange r = icmp_range(reader, w[i], code ? w[i + 1] : "");
+    i += code ? 2 : 1;
+    return r;
 }
 
 bool catch_all(const Addresses& src, const Addresses& dst, const std::vector<Svc>& services) {
@@ -244,7 +278,9 @@ ParsedConfig read_asa(const std::string& text) {
             int proto = protocol_number(kName, w.at(4));
             Addresses src = address(), dst = address();
             std::vector<Svc> svcs;
-            if (i < w.size() && w[i] == "eq") {
+            if (proto == 1) {  // icmp is ICMPv4 only, icmp6 ICMPv6 only
+                svcs.push_back({proto, cisco_icmp_at(kName, w, i), w[4] == "icmp" ? Family::v4 : Family::v6});
+            } else if (i < w.size() && w[i] == "eq") {
                 svcs.push_back({proto, range_of(kName, w[i + 1])});
                 i += 2;
             } else if (i < w.size() && w[i] == "range") {
@@ -349,7 +385,9 @@ ParsedConfig read_ios(const std::string& text) {
         int proto = protocol_number(kName, w[1]);
         Addresses src = address(), dst = address();
         Svc svc{proto, {0, 65535}, {}};
-        if (i < w.size() && w[i] == "eq") {
+        if (proto == 1) {
+            svc.ports = cisco_icmp_at(kName, w, i);
+        } else if (i < w.size() && w[i] == "eq") {
             svc.ports = range_of(kName, w[i + 1]);
             i += 2;
         } else if (i < w.size() && w[i] == "range") {
@@ -378,6 +416,11 @@ ParsedConfig read_panos(const std::string& text) {
     constexpr std::string_view kName = "panos";
     std::map<std::string, std::vector<Prefix>> objects;  // addresses and address groups
     std::map<std::string, std::pair<int, std::vector<PortRange>>> services;
+    // Predefined ICMP applications (ping is part of what the exports mean by every ICMP
+    // message) and the custom applications the file defines.
+    std::map<std::string, std::vector<Svc>> apps{{"icmp", {{1, {0, 65535}, Family::v4}}},
+                                                 {"ipv6-icmp", {{1, {0, 65535}, Family::v6}}},
+                                                 {"ping", {}}};
     std::map<std::string, std::string> vlan_of_interface, zone_key;
     std::set<std::string> rule_names;
     std::vector<std::string> rule_order;  // the name of each rule of out.rules
@@ -401,6 +444,10 @@ ParsedConfig read_panos(const std::string& text) {
             if (!services.erase(w[2])) fail(kName, "deletes nothing: " + line);
             continue;
         }
+        if (w[0] == "delete" && w.size() == 3 && w[1] == "application") {
+            if (!apps.erase(w[2])) fail(kName, "deletes nothing: " + line);
+            continue;
+        }
         if (w[0] != "set") fail(kName, line);
         if (w[1] == "address" && w[3] == "ip-netmask") {
             objects[w[2]] = {prefix_of(kName, w[4])};
@@ -417,6 +464,19 @@ ParsedConfig read_panos(const std::string& text) {
             for (size_t i = 6; i < w.size(); ++i)
                 if (w[i] != ",") ranges.push_back(range_of(kName, w[i]));
             services[w[2]] = {protocol_number(kName, w[4]), ranges};
+        } else if (w[1] == "application" && w.size() > 4 && w[3] == "default") {
+            auto& app = apps[w[2]];
+            if (w[4] == "ident-by-ip-protocol" && w.size() == 6) {
+                app = {{protocol_number(kName, w[5]), {0, 65535}, {}}};
+            } else if ((w[4] == "ident-by-icmp-type" || w[4] == "ident-by-icmp6-type") && w.size() >= 7 && w[5] == "type") {
+                bool code = w.size() == 9 && w[7] == "code";
+                if (w.size() != 7 && !code) fail(kName, line);
+                app = {{1, icmp_range(kName, w[6], code ? w[8] : ""), w[4] == "ident-by-icmp-type" ? Family::v4 : Family::v6}};
+            } else {
+                fail(kName, line);
+            }
+        } else if (w[1] == "application" && w.size() > 3 && (w[3] == "category" || w[3] == "description")) {
+            continue;
         } else if (w[1] == "network" && w[2] == "interface") {
             auto units = std::find(w.begin(), w.end(), "units");
             if (units != w.end() && units + 3 < w.end() && *(units + 2) == "tag") vlan_of_interface[*(units + 1)] = *(units + 3);
@@ -448,16 +508,18 @@ ParsedConfig read_panos(const std::string& text) {
                 return z;
             };
             std::vector<Svc> svcs;
-            const auto& apps = kv.at("application");
+            const auto& rule_apps = kv.at("application");
             for (const auto& s : kv.at("service")) {
-                if (s == "any" && apps == std::vector<std::string>{"any"}) {
+                if (s == "any" && rule_apps == std::vector<std::string>{"any"}) {
                     svcs.push_back({0, {0, 65535}, {}});
                 } else if (s == "application-default") {
-                    for (const auto& a : apps)
-                        if (a != "icmp" && a != "ipv6-icmp" && a != "ping") fail(kName, line);
-                    svcs.push_back({1, {0, 65535}, {}});
+                    for (const auto& a : rule_apps) {
+                        auto it = apps.find(a);
+                        if (it == apps.end()) fail(kName, "no application " + a + ": " + line);
+                        svcs.insert(svcs.end(), it->second.begin(), it->second.end());
+                    }
                 } else {
-                    if (apps != std::vector<std::string>{"any"}) fail(kName, line);
+                    if (rule_apps != std::vector<std::string>{"any"}) fail(kName, line);
                     const auto& [proto, ranges] = services.at(s);
                     for (const auto& r : ranges) svcs.push_back({proto, r, {}});
                 }
@@ -540,7 +602,19 @@ ParsedConfig read_fortios(const std::string& text) {
                                                      {"ALL_ICMP", {{1, {0, 65535}, Family::v4}}},
                                                      {"ALL_ICMP6", {{1, {0, 65535}, Family::v6}}}};
     for (const auto& [name, e] : tables["firewall service custom"]) {
-        for (const auto& [key, proto] : {std::pair<std::string, int>{"tcp-portrange", 6}, {"udp-portrange", 17}}) {
+        std::string protocol = e.count("protocol") ? e.at("protocol").at(0) : "TCP/UDP/SCTP";
+        if (protocol == "IP") {
+            services[name].push_back({protocol_number(kName, e.at("protocol-number").at(0)), {0, 65535}, {}});
+            continue;
+        }
+        if (protocol == "ICMP" || protocol == "ICMP6") {
+            services[name].push_back({1, icmp_range(kName, e.at("icmptype").at(0), e.count("icmpcode") ? e.at("icmpcode").at(0) : ""),
+                                      protocol == "ICMP" ? Family::v4 : Family::v6});
+            continue;
+        }
+        if (protocol != "TCP/UDP/SCTP") fail(kName, "service protocol " + protocol);
+        for (const auto& [key, proto] :
+             {std::pair<std::string, int>{"tcp-portrange", 6}, {"udp-portrange", 17}, {"sctp-portrange", 132}}) {
             if (!e.count(key)) continue;
             for (const auto& r : e.at(key)) {
                 PortRange pr = range_of(kName, r);
@@ -640,8 +714,21 @@ ParsedConfig read_srx(const std::string& text) {
             if (w[6] == "address") objects[w[5]].push_back(objects.at(w[7]).at(0));
         } else if (w[1] == "applications" && w[2] == "application") {
             size_t i = w[4] == "term" ? 6 : 4;
-            if (w[i] != "protocol" || w[i + 2] != "destination-port") fail(kName, line);
-            apps[w[3]].push_back({protocol_number(kName, w[i + 1]), range_of(kName, w[i + 3]), {}});
+            if (w.at(i) != "protocol") fail(kName, line);
+            int proto = protocol_number(kName, w.at(i + 1));
+            if (i + 2 == w.size()) {
+                apps[w[3]].push_back({proto, {0, 65535}, {}});
+            } else if (w.at(i + 2) == "destination-port" && i + 4 == w.size()) {
+                apps[w[3]].push_back({proto, range_of(kName, w[i + 3]), {}});
+            } else if (proto == 1 && (w[i + 2] == "icmp-type" || w[i + 2] == "icmp6-type")) {
+                std::string p = w[i + 2].substr(0, w[i + 2].size() - 5);  // "icmp" or "icmp6"
+                if (w[i + 1] != p) fail(kName, line);
+                bool code = i + 6 == w.size() && w[i + 4] == p + "-code";
+                if (i + 4 != w.size() && !code) fail(kName, line);
+                apps[w[3]].push_back({1, icmp_range(kName, w[i + 3], code ? w[i + 5] : ""), p == "icmp" ? Family::v4 : Family::v6});
+            } else {
+                fail(kName, line);
+            }
         } else if (w[1] == "security" && w[2] == "policies" && w[3] == "default-policy") {
             continue;
         } else if (w[1] == "security" && w[2] == "policies") {
@@ -743,6 +830,7 @@ void read_iptables_family(const std::string& text, Family family, const std::map
         Addresses src = Addresses::everything(family), dst = Addresses::everything(family);
         int proto = 0;
         std::vector<PortRange> ports;
+        std::optional<PortRange> icmp;
         std::string target;
         bool state = false;
         for (size_t i = 2; i < w.size(); ++i) {
@@ -758,6 +846,11 @@ void read_iptables_family(const std::string& text, Family family, const std::map
                 list(dst);
             } else if (t == "-p") {
                 proto = protocol_number(kName, w.at(++i));
+            } else if (t == "--icmp-type" || t == "--icmpv6-type") {
+                if ((t == "--icmp-type") != (family == Family::v4)) fail(kName, "option " + t);
+                std::string m = w.at(++i);
+                auto slash = m.find('/');
+                icmp = slash == std::string::npos ? icmp_range(kName, m) : icmp_range(kName, m.substr(0, slash), m.substr(slash + 1));
             } else if (t == "--dport") {
                 ports.push_back(range_of(kName, w.at(++i), ':'));
             } else if (t == "--dports") {
@@ -787,7 +880,8 @@ void read_iptables_family(const std::string& text, Family family, const std::map
             continue;
         }
         std::vector<Svc> svcs;
-        if (ports.empty()) svcs.push_back({proto, {0, 65535}, {}});
+        if (icmp) svcs.push_back({proto, *icmp, {}});
+        if (ports.empty() && !icmp) svcs.push_back({proto, {0, 65535}, {}});
         for (const auto& p : ports) svcs.push_back({proto, p, {}});
         ParsedRule r;
         r.context = context;
@@ -926,13 +1020,14 @@ ParsedConfig read_nft(const std::string& text) {
         if (std::find(w.begin(), w.end(), ".") != w.end()) {  // baseline: concatenated sets
             std::string ref = *std::find_if(w.begin(), w.end(), [](const std::string& t) { return t[0] == '@'; });
             Family f = l.find("ip6 ") != std::string::npos ? Family::v6 : Family::v4;
-            bool icmp = l.find("th dport") == std::string::npos;
             for (const auto& e : sets.at(ref.substr(1))) {
-                auto parts = words(e);  // "a . b . proto . port" or "a . b"
+                auto parts = words(e);  // "a . b . proto . port", "a . b . proto" or "a . b" (ICMP)
                 Addresses s, d;
                 s.prefixes = {prefix_of(kName, parts.at(0))};
                 d.prefixes = {prefix_of(kName, parts.at(2))};
-                Svc svc = icmp ? Svc{1, {0, 65535}, {}} : Svc{protocol_number(kName, parts.at(4)), range_of(kName, parts.at(6)), {}};
+                Svc svc = parts.size() == 3 ? Svc{1, {0, 65535}, {}}
+                          : parts.size() == 5 ? Svc{protocol_number(kName, parts[4]), {0, 65535}, {}}
+                                              : Svc{protocol_number(kName, parts.at(4)), range_of(kName, parts.at(6)), {}};
                 if (s.prefixes[0].family() != f) fail(kName, e);
                 auto t = expand(s, d, {svc}, true);
                 r.tuples.insert(r.tuples.end(), t.begin(), t.end());
@@ -959,7 +1054,21 @@ ParsedConfig read_nft(const std::string& text) {
                 a.prefixes = set_prefixes(w.at(i + 2));
                 (w[i + 1] == "saddr" ? src : dst) = a;
                 i += 2;
-            } else if ((t == "tcp" || t == "udp") && w.at(i + 1) == "dport") {
+            } else if ((t == "icmp" || t == "icmpv6") && w.at(i + 1) == "type") {
+                std::string why;
+                auto types = parse_icmp_type(w.at(i + 2), t == "icmpv6", &why);
+                if (!types || types->empty()) fail(kName, l);
+                Family f = t == "icmp" ? Family::v4 : Family::v6;
+                auto type = std::find_if(types->begin(), types->end(), [&](const IcmpType& x) { return x.family == f; });
+                if (type == types->end()) fail(kName, l);
+                i += 2;
+                std::string code;
+                if (i + 2 < w.size() && w[i + 1] == t && w[i + 2] == "code") {
+                    code = w.at(i + 3);
+                    i += 3;
+                }
+                svcs.push_back({1, icmp_range(kName, std::to_string(type->type), code), f});
+            } else if ((t == "tcp" || t == "udp" || t == "sctp" || t == "udplite") && w.at(i + 1) == "dport") {
                 int proto = protocol_number(kName, t);
                 i += 2;
                 if (w.at(i) == "{") {
@@ -1029,15 +1138,23 @@ std::set<FlowTuple> expected_tuples(const Policy& policy) {
     for (const auto& r : policy.rules) {
         const auto& src = policy.groups[r.src];
         const auto& dst = policy.groups[r.dst];
-        std::vector<std::pair<int, PortRange>> svcs;
-        if (r.services.empty()) svcs.push_back({0, {0, 65535}});
-        for (const auto& s : r.services) {
-            int proto = static_cast<int>(s.protocol);
-            if (s.ports.empty()) svcs.push_back({proto, {0, 65535}});
-            for (const auto& pr : s.ports) svcs.push_back({proto, pr});
-        }
         for (Family f : {Family::v4, Family::v6}) {
             if (!src.has(f) || !dst.has(f)) continue;
+            std::vector<std::pair<int, PortRange>> svcs;
+            if (r.services.empty()) svcs.push_back({0, {0, 65535}});
+            for (const auto& s : r.services) {
+                int proto = static_cast<int>(s.protocol);
+                if (s.protocol == Protocol::icmp && !s.icmp_types.empty()) {
+                    for (const auto& t : s.icmp_types)
+                        if (t.family == f)
+                            svcs.push_back({proto, t.code < 0 ? PortRange{icmp_port(t.type, 0), icmp_port(t.type, 255)}
+                                                              : PortRange{icmp_port(t.type, static_cast<uint8_t>(t.code)),
+                                                                          icmp_port(t.type, static_cast<uint8_t>(t.code))}});
+                    continue;
+                }
+                if (s.ports.empty()) svcs.push_back({proto, {0, 65535}});
+                for (const auto& pr : s.ports) svcs.push_back({proto, pr});
+            }
             for (const auto& s : side(src, f))
                 for (const auto& d : side(dst, f))
                     for (const auto& [proto, ports] : svcs)
@@ -1045,7 +1162,7 @@ std::set<FlowTuple> expected_tuples(const Policy& policy) {
         }
     }
     for (const auto& h : policy.pinholes) {
-        PortRange ports = h.protocol == Protocol::icmp ? PortRange{0, 65535} : PortRange{h.port, h.port};
+        PortRange ports = has_ports(h.protocol) ? PortRange{h.port, h.port} : PortRange{0, 65535};
         out.insert({Prefix::host(h.src), Prefix::host(h.dst), static_cast<int>(h.protocol), ports, true});
     }
     return out;
@@ -1060,7 +1177,7 @@ std::set<FlowTuple> parsed_tuples(const ParsedConfig& config) {
 
 const std::vector<std::string>& export_cases() {
     static const std::vector<std::string> cases{"example-hospital", "one-rule",         "ipv6-only",
-                                                "port-ranges",      "expired-approval", "long-names"};
+                                                "port-ranges",      "expired-approval", "long-names",       "protocols"};
     return cases;
 }
 

@@ -16,8 +16,10 @@ namespace wardgate::testing {
 
 struct FlowTuple {
     Prefix src, dst;
-    int protocol = 0;            // 0: every protocol; 1: ICMP (v4 or v6); 6: TCP; 17: UDP
-    PortRange ports{0, 65535};   // every port when the protocol has none or any is allowed
+    int protocol = 0;            // 0: every protocol; 1: ICMP (v4 or v6); else the IP protocol number
+    // Ports; for ICMP the messages as icmp_port() encodes them (one type: every code of it).
+    // 0-65535 when every port or message is allowed, and for protocols without ports.
+    PortRange ports{0, 65535};
     bool allow = true;
 
     auto operator<=>(const FlowTuple&) const = default;
