@@ -48,6 +48,11 @@ std::string conn_log() {
     row(day1, "fe80::1", "ff02::fb", 5353, "udp", "S0");
     row(day1, "10.110.0.23", "10.110.0.255", 137, "udp", "S0");
     row(day1, "169.254.10.10", "10.110.0.23", 80, "tcp", "SF");
+    // ICMP echo replies (type 0 in id.orig_p), answered and mature: a reply starts no
+    // connection, so there is nothing to open (conntrack would drop one on its own as invalid).
+    for (int i = 0; i < 4; ++i)
+        log += std::to_string(day1 + i * 86400) + "\tCr" + std::to_string(i) +
+               "\t10.200.0.31\t0\t10.110.0.23\t0\ticmp\t-\t1.0\t64\t64\tOTH\n";
     return log;
 }
 
@@ -89,6 +94,11 @@ struct Evidence {
 TEST_CASE("only mature, answered flows between known parties become pinholes", "[baseline]") {
     Evidence e;
     CHECK(e.pinhole_ports() == std::vector<uint16_t>{7071, 7074});
+    // The echo replies were read (an edge with their message), and neither opened nor refused.
+    CHECK(std::any_of(e.p.edges.begin(), e.p.edges.end(), [](const auto& c) {
+        return c.observed.key.protocol == Protocol::icmp && c.observed.key.responder_port == icmp_port(0, 0);
+    }));
+    for (const auto& r : e.p.policy.refused) CHECK(r.protocol != Protocol::icmp);
     const auto& why = e.p.policy.pinholes.front().why.detail;
     CHECK(why.find("3 connections on 1 day") != std::string::npos);
 }

@@ -160,7 +160,7 @@ TEST_CASE("export --out writes files everyone may read (they hold no secret)", "
     CHECK(files == 3);
 }
 
-TEST_CASE("export --interface names the device's interfaces; the header lists the defaulted ones", "[export][cli]") {
+TEST_CASE("export --interface names the device's interfaces, and the header lists the defaulted ones", "[export][cli]") {
     auto r = run_wardgate("export " + example_site_dir() + " -t asa --today " + kExportToday +
                           " --interface icu=GigabitEthernet0/3.110 --interface outside=TenGigabitEthernet0/8");
     REQUIRE(r.exit_code == 0);
@@ -184,7 +184,7 @@ TEST_CASE("export --interface names the device's interfaces; the header lists th
     CHECK(malformed.exit_code != 0);
 }
 
-TEST_CASE("site.toml names the firewall's interfaces per export target; --interface overrides them", "[export][cli]") {
+TEST_CASE("site.toml names the firewall's interfaces per export target, and --interface overrides them", "[export][cli]") {
     TempDir dir("export-site-interfaces");
     std::filesystem::copy(example_site_dir(), dir.path / "site", std::filesystem::copy_options::recursive);
     const auto site_toml = dir.path / "site" / "site.toml";

@@ -204,7 +204,7 @@ TEST_CASE("internet rules in the kernel: outside passes, inside and end-of-suppo
     }
 }
 
-TEST_CASE("explicit denies drop in monitor mode in the kernel; the default deny only logs", "[kernel][monitor]") {
+TEST_CASE("explicit denies drop in monitor mode in the kernel, the default deny only logs", "[kernel][monitor]") {
     std::map<std::string, std::string> files;
     for (const char* f : {"site.toml", "devices.toml", "policy.toml", "profiles/acme-vitals-1.toml"})
         files[f] = read_text(kGatewaySite + "/" + f);

@@ -573,7 +573,7 @@ TEST_CASE("an ACL named by both policies is valid RFC 8520: its ACEs apply both 
     CHECK(find_declared_flow(t.profile, Direction::device_initiated, "cidr:192.0.2.0/24", "udp/123"));
 }
 
-TEST_CASE("ICMP type and code become a declaration of that message; GRE and ESP of theirs", "[mud]") {
+TEST_CASE("ICMP type and code become a declaration of that message, GRE and ESP of theirs", "[mud]") {
     std::string ace = R"({"name": "ping", "matches": {"ipv4": {"protocol": 1, "destination-ipv4-network": "192.0.2.0/24"},
       "icmp": {"type": 8, "code": 0}}, "actions": {"forwarding": "accept"}},
       {"name": "ping6", "matches": {"ipv6": {"protocol": 58, "destination-ipv6-network": "2001:db8::/64"},

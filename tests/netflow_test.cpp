@@ -111,7 +111,7 @@ TEST_CASE("NetFlow v5 records become connections with the initiator decided", "[
     CHECK(edges[0].stats.established);
 }
 
-TEST_CASE("NetFlow v5 sequence gaps count lost records; the header sampling interval is reported", "[netflow]") {
+TEST_CASE("NetFlow v5 sequence gaps count lost records and the header sampling interval is reported", "[netflow]") {
     Decoder d;
     V5Record r{"10.0.0.5", "10.0.1.9", 51000, 443, 6, 0x10};
     decode(d, wardgate::testing::v5_packet(1000, {r, r, r}, 100000, 1700000000, 0x4064));

@@ -17,6 +17,7 @@
 #include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -125,7 +126,7 @@ TEST_CASE("NFLOG prefixes name the segment or rule that dropped the packet", "[o
     CHECK(other.describe() == "fw-drop");
 }
 
-TEST_CASE("logged packets decode to denied attempts; short or foreign packets do not", "[observe]") {
+TEST_CASE("logged packets decode to denied attempts, short or foreign packets do not", "[observe]") {
     auto p = ipv4_tcp("10.110.0.21", "10.50.0.10", 23);
     auto d = decode_denied_packet(p);
     REQUIRE(d);
@@ -141,9 +142,16 @@ TEST_CASE("logged packets decode to denied attempts; short or foreign packets do
 
     CHECK_FALSE(decode_denied_packet(ipv4_tcp("10.110.0.21", "10.50.0.10", 23, 22)));  // ports cut off
     CHECK_FALSE(decode_denied_packet(ipv4_tcp("10.110.0.21", "10.50.0.10", 23, 12)));
+    // Every IP protocol is an attempt; one without ports has none.
     auto gre = ipv4_tcp("10.110.0.21", "10.50.0.10", 23);
     gre[9] = 47;
-    CHECK_FALSE(decode_denied_packet(gre));
+    auto g = decode_denied_packet(gre);
+    REQUIRE(g);
+    CHECK(g->protocol == Protocol::gre);
+    CHECK(g->destination_port == 0);
+    auto hop = gre;
+    hop[9] = 255;  // reserved: no protocol
+    CHECK_FALSE(decode_denied_packet(hop));
     std::vector<uint8_t> junk{0x00, 0x01, 0x02};
     CHECK_FALSE(decode_denied_packet(junk));
 
@@ -397,6 +405,39 @@ TEST_CASE("conntrack NEW and DESTROY events of forwarded TCP and UDP carry the t
         CHECK(e.stats.established);
     }
     CHECK(found);
+}
+
+TEST_CASE("conntrack events of forwarded pings carry the ICMP and ICMPv6 message, and the flow keeps it", "[observe][kernel]") {
+    GatewayTopology t;
+    track_connections(t.gw, "obs_icmp");
+    auto listener = in_netns(t.gw, [] { return std::make_unique<ConntrackListener>(); });
+    using wardgate::testing::icmp_message_bytes;
+    using wardgate::testing::raw_exchange;
+    REQUIRE(raw_exchange(t.dev, "10.110.0.21", t.srv, "10.50.0.10", IPPROTO_ICMP, icmp_message_bytes(8, 0, 'a'), false));
+    REQUIRE(raw_exchange(t.dev, "fd00:110::21", t.srv, "fd00:50::10", IPPROTO_ICMP, icmp_message_bytes(128, 0, 'b'), false));
+    std::vector<ConntrackEvent> events;
+    auto icmp_event = [&](uint8_t proto, const char* dst) -> const ConntrackEvent* {
+        for (const auto& e : events)
+            if (e.type == ConntrackEvent::Type::created && e.l4proto == proto && e.destination == ip(dst)) return &e;
+        return nullptr;
+    };
+    REQUIRE(read_until(*listener, events, [&] { return icmp_event(1, "10.50.0.10") && icmp_event(58, "fd00:50::10"); }));
+    const auto* v4 = icmp_event(1, "10.50.0.10");
+    const auto* v6 = icmp_event(58, "fd00:50::10");
+    CHECK(v4->has_icmp);
+    CHECK(v4->icmp_type == 8);
+    CHECK(v6->has_icmp);
+    CHECK(v6->icmp_type == 128);
+
+    ConntrackFlows flows;
+    Aggregator agg;
+    for (const auto& e : events)
+        if (auto r = flows.on_event(e)) agg.add(*r);
+    std::set<std::string> seen;
+    for (const auto& e : agg.edges())
+        if (e.key.protocol == Protocol::icmp)
+            seen.insert(e.key.responder.to_string() + " " + flow_service_text(e.key.protocol, e.key.responder_port, e.key.responder.family));
+    CHECK(seen == std::set<std::string>{"10.50.0.10 icmp/echo-request", "fd00:50::10 icmpv6/echo-request"});
 }
 
 TEST_CASE("a flood of conntrack events into a tiny receive buffer is counted as lost, and listening goes on",

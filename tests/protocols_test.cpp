@@ -25,20 +25,11 @@ const std::string kProtocolSite = kSourceDir + "/tests/data/protocol-site";
 
 Policy protocol_policy() { return pipeline_for(kProtocolSite).policy; }
 
-// An ICMP(v6) message of 24 bytes: type, code, checksum, then a marker the receiver looks for.
-std::string icmp_message_bytes(uint8_t type, uint8_t code, char mark) {
-    std::string m(24, mark);
-    m[0] = static_cast<char>(type);
-    m[1] = static_cast<char>(code);
-    m[2] = m[3] = 0;
-    return m;
-}
-
 std::string marked(char mark) { return std::string(32, mark); }
 
 }  // namespace
 
-TEST_CASE("protocols by name, number and the system's list; extension headers are no protocol", "[net][protocols]") {
+TEST_CASE("protocols by name, number and the system's list, extension headers are no protocol", "[net][protocols]") {
     CHECK(parse_protocol("esp") == Protocol::esp);
     CHECK(parse_protocol("ESP") == Protocol::esp);
     CHECK(parse_protocol("50") == Protocol::esp);
@@ -139,6 +130,13 @@ TEST_CASE("a ward's protocols compile to rules nft accepts, and explain agrees",
                                                       Catch::Contains("icmp destination-unreachable:frag-needed") &&
                                                       Catch::Contains("icmpv6 packet-too-big") &&
                                                       Catch::Contains("drops all others as invalid"));
+    // So do replies: echo-reply passes only as the answer to an echo request the gateway allowed.
+    std::vector<std::string> reply_notes;
+    for (const auto& n : p.notes)
+        if (n.code == "icmp-reply-allowed") reply_notes.push_back(n.message);
+    REQUIRE(reply_notes.size() == 1);
+    CHECK_THAT(reply_notes[0], Catch::Contains("approval CHG-7001") && Catch::Contains("icmp echo-reply, icmpv6 echo-reply") &&
+                                   Catch::Contains("cannot start a connection"));
 
     const std::string dev = "10.110.0.21", pacs = "10.50.0.10", vpn = "10.50.0.5";
     CHECK(verdict_of(p, dev, vpn, Protocol::esp, 0).allowed);
@@ -154,8 +152,11 @@ TEST_CASE("a ward's protocols compile to rules nft accepts, and explain agrees",
     CHECK(verdict_of(p, pacs, dev, Protocol::icmp, icmp_port(8, 0)).allowed);
     CHECK_FALSE(verdict_of(p, pacs, dev, Protocol::icmp, icmp_port(13, 0)).allowed);  // timestamp
     CHECK_FALSE(verdict_of(p, pacs, dev, Protocol::icmp, 0).allowed);                 // message not known
-    CHECK(verdict_of(p, pacs, dev, Protocol::icmp, icmp_port(3, 4)).allowed);
     CHECK_FALSE(verdict_of(p, pacs, dev, Protocol::icmp, icmp_port(3, 1)).allowed);
+    // Allowed by the approval, yet never a connection of its own: explain says what the kernel does.
+    CHECK(verdict_of(p, pacs, dev, Protocol::icmp, icmp_port(0, 0)).by == Verdict::By::not_new);
+    CHECK_FALSE(verdict_of(p, pacs, dev, Protocol::icmp, icmp_port(0, 0)).allowed);
+    CHECK(verdict_of(p, pacs, dev, Protocol::icmp, icmp_port(3, 4)).by == Verdict::By::not_new);
     CHECK(verdict_of(p, "fd00:50::10", "fd00:110::21", Protocol::icmp, icmp_port(128, 0)).allowed);
     CHECK_FALSE(verdict_of(p, "fd00:50::10", "fd00:110::21", Protocol::icmp, icmp_port(8, 0)).allowed);
     CHECK_FALSE(verdict_of(p, "fd00:50::10", "fd00:110::21", Protocol::icmp, icmp_port(3, 4)).allowed);
@@ -167,6 +168,11 @@ TEST_CASE("a ward's protocols compile to rules nft accepts, and explain agrees",
     CHECK_THAT(echo.out, Catch::Contains("approval CHG-7001"));
     auto stamp = run("pacs monitor-icu-01 icmp/timestamp-request");
     CHECK(stamp.exit_code == 2);
+    auto reply = run("pacs monitor-icu-01 icmp/echo-reply");
+    CHECK(reply.exit_code == 2);
+    CHECK_THAT(reply.out, Catch::Contains("icmp/echo-reply: DENIED") && Catch::Contains("cannot start a connection"));
+    auto reply_json = run("pacs monitor-icu-01 icmp/echo-reply --format json");
+    CHECK_THAT(reply_json.out, Catch::Contains("\"by\": \"not-new\""));
     auto esp = run("monitor-icu-01 remote-support esp");
     CHECK(esp.exit_code == 0);
     CHECK_THAT(esp.out, Catch::Contains("esp: ALLOWED"));
@@ -249,7 +255,7 @@ TEST_CASE("exports carry protocols, SCTP ports and ICMP messages in each target'
                "set application wg-esp default ident-by-ip-protocol 50",
                "set application wg-icmp-3-4 default ident-by-icmp-type type 3 code 4",
                "set application wg-icmp6-128 default ident-by-icmp6-type type 128",
-               "application [ wg-icmp-3-4 wg-icmp-8 wg-icmp6-128 ]"}},
+               "application [ wg-icmp-0 wg-icmp-3-4 wg-icmp-8 wg-icmp6-128 wg-icmp6-129 ]"}},
              {"fortios",
               {"set sctp-portrange 2905 3868-3869", "set protocol IP\n        set protocol-number 50",
                "set protocol ICMP\n        set icmptype 3\n        set icmpcode 4", "set protocol ICMP6\n        set icmptype 128"}},
@@ -307,4 +313,7 @@ TEST_CASE("ESP, GRE and ICMP types in the kernel: encoded like nft -f, and real 
     CHECK_FALSE(raw_exchange(t.srv, "10.50.0.10", t.dev, "10.110.0.21", IPPROTO_ICMP, icmp_message_bytes(13, 0, 'm'), false));
     CHECK(raw_exchange(t.srv, "fd00:50::10", t.dev, "fd00:110::21", IPPROTO_ICMP, icmp_message_bytes(128, 0, 'n'), false));
     CHECK_FALSE(raw_exchange(t.srv, "fd00:50::10", t.dev, "fd00:110::21", IPPROTO_ICMP, icmp_message_bytes(139, 0, 'o'), false));
+    // Echo replies are approved too, but no reply starts a connection: the gateway drops an
+    // unsolicited one as invalid, as explain says.
+    CHECK_FALSE(raw_exchange(t.srv, "10.50.0.10", t.dev, "10.110.0.21", IPPROTO_ICMP, icmp_message_bytes(0, 0, 'p'), false));
 }

@@ -203,6 +203,7 @@ void add_explain_command(CLI::App& app, int& exit_code) {
                    {"by", v.by == Verdict::By::allow_rule  ? "allow-rule"
                           : v.by == Verdict::By::deny_rule ? "deny-rule"
                           : v.by == Verdict::By::pinhole   ? "baseline"
+                          : v.by == Verdict::By::not_new   ? "not-new"
                                                            : "default-deny"},
                    {"rule", nullptr},
                    {"baseline", nullptr},
@@ -222,7 +223,7 @@ void add_explain_command(CLI::App& app, int& exit_code) {
                              {"why", reasons_json}};
             } else if (v.by == Verdict::By::pinhole) {
                 j["baseline"] = provenance_json(pol.pinholes[v.pinhole].why);
-            } else {
+            } else if (v.by == Verdict::By::default_deny) {
                 j["default_deny"] = {{"segment", v.segment.empty() ? json(nullptr) : json(v.segment)},
                                      {"log_prefix", nft_log_prefix(seg, v.monitored)},
                                      {"nflog_group", pol.log_group ? json(pol.log_group) : json(nullptr)}};
@@ -258,6 +259,12 @@ void add_explain_command(CLI::App& app, int& exit_code) {
                 std::cout << "  by the observed baseline: " << h.why.source << " - " << h.why.detail << "\n";
                 break;
             }
+            case Verdict::By::not_new:
+                std::cout << fmt::format("  {} cannot start a connection: the gateway passes it only as the answer to a "
+                                         "request, or an error of a connection, that it allowed, and drops it otherwise "
+                                         "as invalid, before any rule and in every mode\n",
+                                         probe.text);
+                break;
             case Verdict::By::default_deny:
                 std::cout << fmt::format("  by the default deny of {} (logged with prefix \"{}\"{})\n",
                                          v.segment.empty() ? "traffic outside the site's segments" : "segment " + seg,

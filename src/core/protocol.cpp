@@ -147,6 +147,17 @@ bool has_ports(Protocol p) {
     return p == Protocol::tcp || p == Protocol::udp || p == Protocol::sctp || p == Protocol::udplite;
 }
 
+bool icmp_starts_connection(Family f, uint8_t type) {
+    // The messages nf_conntrack's ICMP and ICMPv6 trackers accept as new (valid_new[]).
+    if (f == Family::v4) return type == 8 || type == 13 || type == 15 || type == 17;
+    return type == 128 || type == 139;
+}
+
+bool icmp_is_error(Family f, uint8_t type) {
+    if (f == Family::v4) return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
+    return type >= 1 && type <= 4;
+}
+
 std::string_view icmp_type_name(Family f, uint8_t type) {
     return f == Family::v4 ? find_number(kIcmpV4, type) : find_number(kIcmpV6, type);
 }

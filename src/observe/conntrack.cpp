@@ -58,6 +58,11 @@ std::optional<ConntrackEvent> decode(nlmsghdr* nlh, double now) {
     e.l4proto = nfnl_ct_get_proto(ct);
     if (nfnl_ct_test_src_port(ct, 0)) e.source_port = nfnl_ct_get_src_port(ct, 0);
     if (nfnl_ct_test_dst_port(ct, 0)) e.destination_port = nfnl_ct_get_dst_port(ct, 0);
+    if (nfnl_ct_test_icmp_type(ct, 0)) {
+        e.has_icmp = true;
+        e.icmp_type = nfnl_ct_get_icmp_type(ct, 0);
+        e.icmp_code = nfnl_ct_test_icmp_code(ct, 0) ? nfnl_ct_get_icmp_code(ct, 0) : 0;
+    }
     if (nfnl_ct_test_packets(ct, 0) || nfnl_ct_test_bytes(ct, 0)) {
         e.counters = true;
         e.original_packets = nfnl_ct_get_packets(ct, 0);
@@ -180,7 +185,9 @@ std::optional<FlowRecord> ConntrackFlows::on_event(const ConntrackEvent& e) {
     r.protocol = *proto;
     r.initiator = e.source;
     r.responder = e.destination;
-    r.responder_port = has_ports(r.protocol) ? e.destination_port : 0;
+    r.responder_port = has_ports(r.protocol)                      ? e.destination_port
+                       : r.protocol == Protocol::icmp && e.has_icmp ? icmp_port(e.icmp_type, e.icmp_code)
+                                                                    : 0;
     const bool is_answered = conntrack_answered(e);
     const uint64_t total_bytes = e.original_bytes + e.reply_bytes;
     auto it = open_.find(e.id);

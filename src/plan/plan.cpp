@@ -34,6 +34,7 @@ std::string describe_verdict(const Verdict& v, const Policy& policy) {
         case Verdict::By::pinhole: return "observed baseline";
         case Verdict::By::default_deny:
             return v.segment.empty() ? "default deny (outside the site)" : "default deny (segment " + v.segment + ")";
+        case Verdict::By::not_new: return "not a new connection (an ICMP answer or error: invalid on its own)";
     }
     return "?";
 }

@@ -83,7 +83,7 @@ public:
         baseline(observed);
         dns_notes();
         approvals_under_denies();
-        icmp_errors_allowed();
+        icmp_messages_not_new();
         for (const auto& w : site_.warnings) note(PolicyNote::Level::warning, w.to_string(), "site-input", w.file);
         emit_notes();
         return std::move(policy_);
@@ -347,7 +347,8 @@ private:
             }
             if (!any_device || !eligible) continue;
             auto v = eval.evaluate(k.initiator, k.responder, k.protocol, k.responder_port);
-            if (v.allowed || v.by == Verdict::By::deny_rule) continue;
+            // Denied, or ICMP the gateway passes only as an answer: nothing for the baseline to open.
+            if (v.allowed || v.by == Verdict::By::deny_rule || v.by == Verdict::By::not_new) continue;
             uint32_t days = st.days_seen ? st.days_seen : (day(st.first_seen) == day(st.last_seen) ? 1 : 2);
             std::string first = day(st.first_seen), last = day(st.last_seen);
             std::string evidence = fmt::format("{} connection{} on {} day{}, {}", st.connections,
@@ -398,27 +399,36 @@ private:
     }
 
     // An approval whose traffic an explicit deny also matches is (partly) dead: denies win.
-    // ICMP errors belong to a connection: conntrack passes them as related to one the policy
-    // allowed and marks the rest invalid, which every mode drops. Allowing them as messages of
-    // their own opens nothing.
-    void icmp_errors_allowed() {
-        auto is_error = [](const IcmpType& t) {
-            return t.family == Family::v4 ? (t.type == 3 || t.type == 4 || t.type == 5 || t.type == 11 || t.type == 12)
-                                          : (t.type >= 1 && t.type <= 4);
-        };
+    // Connection tracking opens connections only for ICMP requests. Errors pass as related to a
+    // connection the policy allowed, replies as its answers, and the rest is invalid, which every
+    // mode drops: allowing any of them as a message of its own opens nothing.
+    void icmp_messages_not_new() {
         std::set<std::string> said;
         for (const auto& r : policy_.rules) {
             if (r.action != Rule::Action::allow) continue;
             for (const auto& w : r.why) {
-                std::vector<std::string> errors;
-                for (const auto& t : w.service.icmp_types)
-                    if (is_error(t)) errors.push_back(std::string(t.family == Family::v4 ? "icmp " : "icmpv6 ") + t.to_string());
-                if (errors.empty() || !said.insert(w.source + w.origin).second) continue;
-                note(PolicyNote::Level::warning,
-                     fmt::format("{} ({}) allows the ICMP error message{} {}: the gateway passes ICMP errors that belong "
-                                 "to an allowed connection anyway and drops all others as invalid, so this opens nothing",
-                                 w.source, w.origin, errors.size() == 1 ? "" : "s", fmt::join(errors, ", ")),
-                     "icmp-error-allowed", w.source);
+                std::vector<std::string> errors, others;
+                for (const auto& t : w.service.icmp_types) {
+                    if (icmp_starts_connection(t.family, t.type)) continue;
+                    std::string text = std::string(t.family == Family::v4 ? "icmp " : "icmpv6 ") + t.to_string();
+                    (icmp_is_error(t.family, t.type) ? errors : others).push_back(text);
+                }
+                if ((errors.empty() && others.empty()) || !said.insert(w.source + w.origin).second) continue;
+                if (!errors.empty())
+                    note(PolicyNote::Level::warning,
+                         fmt::format("{} ({}) allows the ICMP error message{} {}: the gateway passes ICMP errors that "
+                                     "belong to an allowed connection anyway and drops all others as invalid, so this "
+                                     "opens nothing",
+                                     w.source, w.origin, errors.size() == 1 ? "" : "s", fmt::join(errors, ", ")),
+                         "icmp-error-allowed", w.source);
+                if (!others.empty())
+                    note(PolicyNote::Level::warning,
+                         fmt::format("{} ({}) allows the ICMP message{} {}, which cannot start a connection: the "
+                                     "gateway passes {} only as the answer to a request it allowed and drops {} "
+                                     "otherwise as invalid, so this opens nothing",
+                                     w.source, w.origin, others.size() == 1 ? "" : "s", fmt::join(others, ", "),
+                                     others.size() == 1 ? "it" : "them", others.size() == 1 ? "it" : "them"),
+                         "icmp-reply-allowed", w.source);
             }
         }
     }

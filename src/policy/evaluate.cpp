@@ -83,6 +83,10 @@ Verdict Evaluator::evaluate(const IpAddress& src, const IpAddress& dst, Protocol
     auto dst_groups = groups_of(dst);
     auto in = [](const std::vector<uint32_t>& v, size_t g) { return std::binary_search(v.begin(), v.end(), g); };
     Verdict v;
+    if (auto m = proto == Protocol::icmp ? icmp_message(port) : std::nullopt; m && !icmp_starts_connection(family, m->type)) {
+        v.by = Verdict::By::not_new;
+        return v;
+    }
     for (size_t i : denies_) {
         const Rule& r = policy_.rules[i];
         if (in(src_groups, r.src) && in(dst_groups, r.dst) && (r.services.empty() || r.matches_service(proto, port, family))) {

@@ -515,6 +515,14 @@ bool udp_exchange(const Netns& client, const Netns& server, const std::string& s
     return run_exchange(client, server, server_addr, port, false, timeout_ms);
 }
 
+std::string icmp_message_bytes(uint8_t type, uint8_t code, char mark) {
+    std::string m(24, mark);
+    m[0] = static_cast<char>(type);
+    m[1] = static_cast<char>(code);
+    m[2] = m[3] = 0;
+    return m;
+}
+
 bool raw_exchange(const Netns& client, const std::string& client_addr, const Netns& server,
                   const std::string& server_addr, uint8_t protocol, std::string payload, bool answer, int timeout_ms) {
     return run_raw_exchange(client, client_addr, server, server_addr, protocol, std::move(payload), answer, timeout_ms);

@@ -69,6 +69,10 @@ bool raw_exchange(const Netns& client, const std::string& client_addr, const Net
                   const std::string& server_addr, uint8_t protocol, std::string payload, bool answer,
                   int timeout_ms = 1500);
 
+// An ICMP(v6) message of 24 bytes for raw_exchange: type, code, a zero checksum (the raw
+// socket fills it in), then a marker the receiver looks for.
+std::string icmp_message_bytes(uint8_t type, uint8_t code, char mark);
+
 // The prefixes of the NFLOG messages of one group logged inside ns while during() runs.
 std::vector<std::string> nflog_prefixes(const Netns& ns, uint16_t group, const std::function<void()>& during);
 

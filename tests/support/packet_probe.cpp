@@ -103,8 +103,10 @@ void put16(std::vector<uint8_t>& f, size_t at, uint16_t v) {
 
 uint16_t get16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
 
-// Ethernet + IPv4/IPv6 + TCP SYN / UDP / ICMP echo request, every checksum right
-// (conntrack marks a packet with a bad checksum invalid, and the gateway drops those).
+// Ethernet + IPv4/IPv6 + TCP SYN / UDP / the probe's ICMP message / ESP or GRE, every
+// checksum right (conntrack marks a packet with a bad checksum invalid, and the gateway drops
+// those). ICMP carries the probe's index where echo has its identifier, ESP and GRE in their
+// bytes 6-7 after the marker 'w' 'g'.
 std::vector<uint8_t> frame(const Probe& p, uint16_t id, uint16_t attempt, const std::array<uint8_t, 6>& dst_mac,
                            const std::array<uint8_t, 6>& src_mac) {
     bool v4 = p.src.family == Family::v4;
@@ -156,12 +158,23 @@ std::vector<uint8_t> frame(const Probe& p, uint16_t id, uint16_t attempt, const 
         put16(f, l4_at + 4, static_cast<uint16_t>(l4_len));
         std::memcpy(l4 + 8, kPayload, sizeof kPayload);
         checksum_at = l4_at + 6;
-    } else {
-        l4[0] = v4 ? 8 : 128;  // echo request
+    } else if (p.proto == Protocol::icmp) {
+        auto m = icmp_message(p.port);
+        l4[0] = m ? m->type : v4 ? 8 : 128;  // echo request when the message is not known
+        l4[1] = m ? m->code : 0;
         put16(f, l4_at + 4, id);
         put16(f, l4_at + 6, attempt);
         std::memcpy(l4 + 8, kPayload, sizeof kPayload);
         checksum_at = l4_at + 2;
+    } else {
+        // ESP: SPI, then the sequence number; GRE: no flags, a protocol type, then payload.
+        put16(f, l4_at, p.proto == Protocol::gre ? 0 : 0x0100);
+        put16(f, l4_at + 2, p.proto == Protocol::gre ? 0x88be : 0x0001);
+        l4[4] = 'w';
+        l4[5] = 'g';
+        put16(f, l4_at + 6, id);
+        std::memcpy(l4 + 8, kPayload, sizeof kPayload);
+        return f;  // neither has a checksum here
     }
     // The pseudo header: ICMPv4 has none.
     uint32_t pseudo = 0;
@@ -183,7 +196,7 @@ struct Seen {
     Protocol proto = Protocol::tcp;
     uint16_t port = 0;
     size_t index = 0;
-    bool probe = false;  // a TCP SYN, UDP datagram or echo request at all
+    bool probe = false;  // a frame a probe sent at all
 };
 
 Seen parse(const uint8_t* f, size_t len) {
@@ -219,10 +232,14 @@ Seen parse(const uint8_t* f, size_t len) {
         s.port = get16(l4 + 2);
         s.index = static_cast<size_t>(get16(l4)) - ProbeTopology::kSourcePortBase;
         s.probe = get16(l4) >= ProbeTopology::kSourcePortBase;
-    } else if ((l4proto == IPPROTO_ICMP || l4proto == IPPROTO_ICMPV6) && l4_len >= 8 &&
-               l4[0] == (l4proto == IPPROTO_ICMP ? 8 : 128)) {
+    } else if ((l4proto == IPPROTO_ICMP || l4proto == IPPROTO_ICMPV6) && l4_len >= 16 && std::memcmp(l4 + 8, "wardgate", 8) == 0) {
         s.proto = Protocol::icmp;
+        s.port = icmp_port(l4[0], l4[1]);
         s.index = get16(l4 + 4);
+        s.probe = true;
+    } else if ((l4proto == IPPROTO_ESP || l4proto == IPPROTO_GRE) && l4_len >= 8 && l4[4] == 'w' && l4[5] == 'g') {
+        s.proto = static_cast<Protocol>(l4proto);
+        s.index = get16(l4 + 6);
         s.probe = true;
     }
     return s;
@@ -279,7 +296,7 @@ void ProbeTopology::drain(const std::vector<Probe>& probes, std::set<size_t>& ar
             Seen s = parse(buf, static_cast<size_t>(n));
             if (!s.probe) continue;  // neighbour discovery, router solicitations, ...
             bool matches = s.index < probes.size() && probes[s.index].src == s.src && probes[s.index].dst == s.dst &&
-                           probes[s.index].proto == s.proto && (s.proto == Protocol::icmp || probes[s.index].port == s.port);
+                           probes[s.index].proto == s.proto && probes[s.index].port == s.port;
             if (matches) {
                 arrived.insert(s.index);
             } else {

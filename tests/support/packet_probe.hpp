@@ -23,7 +23,8 @@ public:
     const Netns& gateway() const { return gw_; }
 
     // Sends probes[i] for every i in `which` as one new connection each (a TCP SYN, a UDP
-    // datagram, an ICMP echo request; the source port or echo id is kSourcePortBase + i), and
+    // datagram, the probe's ICMP message or an ESP or GRE packet; the TCP or UDP source port
+    // is kSourcePortBase + i, the ICMP identifier or ESP and GRE marker i), and
     // returns the indexes of those that reached the sink within `settle_ms` after the last.
     // Frames that reach the sink but match no probe go to `strays`, described.
     std::set<size_t> send(const std::vector<Probe>& probes, const std::vector<size_t>& which, uint16_t attempt,

@@ -321,8 +321,10 @@ private:
             bool device_first = chance(rng_, 0.7);
             IpAddress responder = one_of(rng_, to);
             uint32_t k = uniform(rng_, 0, 99);
-            std::string proto = k < 15 ? "icmp" : k < 60 ? "tcp" : "udp";
-            uint16_t port = proto == "icmp" ? 0 : chance(rng_, 0.6) ? one_of(rng_, kCommonPorts) : static_cast<uint16_t>(uniform(rng_, 1, 65535));
+            std::string proto = k < 15 ? "icmp" : k < 19 ? "esp" : k < 21 ? "gre" : k < 60 ? "tcp" : "udp";
+            uint16_t port = proto == "icmp" || proto == "esp" || proto == "gre" ? 0
+                            : chance(rng_, 0.6)                               ? one_of(rng_, kCommonPorts)
+                                                                              : static_cast<uint16_t>(uniform(rng_, 1, 65535));
             if (port) out_.ports.push_back(port);
             csv += fmt::format("{},{},{},{},2026-11-{:02}T10:00:00Z,{},{}\n", (device_first ? from : responder).to_string(),
                                (device_first ? responder : from).to_string(), proto, port, uniform(rng_, 10, 21),
@@ -380,8 +382,11 @@ private:
 
     std::string protocol_and_ports() {
         uint32_t p = uniform(rng_, 0, 99);
-        if (p < 20) return "protocol = \"icmp\"\n";
-        std::string proto = p < 60 ? "tcp" : "udp";
+        if (p < 10) return "protocol = \"icmp\"\n";
+        if (p < 20) return icmp_types();
+        if (p < 24) return "protocol = \"esp\"\n";
+        if (p < 27) return "protocol = \"gre\"\n";
+        std::string proto = p < 62 ? "tcp" : "udp";
         std::vector<std::string> items;
         for (size_t i = 0, n = uniform(rng_, 1, 3); i < n; ++i) {
             uint32_t k = uniform(rng_, 0, 9);
@@ -404,6 +409,25 @@ private:
         std::string list = "[";
         for (size_t i = 0; i < items.size(); ++i) list += (i ? ", " : "") + items[i];
         return fmt::format("protocol = \"{}\"\nports = {}]\n", proto, list);
+    }
+
+    // Requests (which start connections) and replies and errors (which never do), named or by
+    // number, in either family.
+    std::string icmp_types() {
+        static const std::vector<std::string> kIcmp = {"\"echo-request\"", "\"echo-reply\"", "\"timestamp-request\"",
+                                                       "17", "\"destination-unreachable:port-unreachable\"",
+                                                       "\"time-exceeded\"", "\"router-advertisement\""};
+        static const std::vector<std::string> kIcmp6 = {"\"echo-request\"", "139", "\"echo-reply\"", "\"packet-too-big\"",
+                                                        "\"destination-unreachable:4\""};
+        bool v6 = chance(rng_, 0.3);
+        std::vector<std::string> items;
+        for (size_t i = 0, n = uniform(rng_, 1, 3); i < n; ++i) {
+            std::string t = one_of(rng_, v6 ? kIcmp6 : kIcmp);
+            if (std::find(items.begin(), items.end(), t) == items.end()) items.push_back(t);
+        }
+        std::string list;
+        for (const auto& t : items) list += (list.empty() ? "" : ", ") + t;
+        return fmt::format("protocol = \"{}\"\nicmp_types = [{}]\n", v6 ? "icmpv6" : "icmp", list);
     }
 
     void profiles() {
@@ -497,11 +521,20 @@ IpAddress near_prefix(Rng& rng, const Prefix& p) {
 
 RandomSite random_site(std::mt19937& rng) { return Generator(rng).run(); }
 
-std::string Probe::text() const {
-    std::string service(to_string(proto));
-    if (proto != Protocol::icmp || port != 0) service += "/" + std::to_string(port);
-    return src.to_string() + " -> " + dst.to_string() + " " + service;
+std::string Probe::text() const { return src.to_string() + " -> " + dst.to_string() + " " + flow_service_text(proto, port, src.family); }
+
+namespace {
+
+// ICMP messages a probe carries: requests that start connections, replies and errors that never do.
+uint16_t random_icmp_message(std::mt19937& rng, Family f) {
+    static const std::vector<std::pair<uint8_t, uint8_t>> kV4 = {{8, 0}, {8, 0}, {0, 0}, {13, 0}, {17, 0},
+                                                                 {15, 0}, {3, 3}, {11, 0}, {9, 0}};
+    static const std::vector<std::pair<uint8_t, uint8_t>> kV6 = {{128, 0}, {128, 0}, {129, 0}, {139, 0}, {2, 0}, {1, 4}, {3, 0}};
+    auto [type, code] = one_of(rng, f == Family::v4 ? kV4 : kV6);
+    return icmp_port(type, code);
 }
+
+}  // namespace
 
 std::vector<Probe> rule_probes(const Policy& policy, std::mt19937& rng, size_t n) {
     std::vector<Probe> out;
@@ -521,7 +554,11 @@ std::vector<Probe> rule_probes(const Policy& policy, std::mt19937& rng, size_t n
         if (!policy.pinholes.empty() && chance(rng, 0.2)) {
             const Pinhole& h = one_of(rng, policy.pinholes);
             p = {h.src, h.dst, h.protocol, h.port};
-            if (chance(rng, 0.3)) p.port = static_cast<uint16_t>(p.port + (chance(rng, 0.5) ? 1 : -1));
+            if (h.protocol == Protocol::icmp) {
+                p.port = random_icmp_message(rng, h.src.family);
+            } else if (has_ports(h.protocol) && chance(rng, 0.3)) {
+                p.port = static_cast<uint16_t>(p.port + (chance(rng, 0.5) ? 1 : -1));
+            }
             if (chance(rng, 0.2)) p.dst = step(p.dst, 1);
         } else if (!policy.rules.empty()) {
             const Rule& r = one_of(rng, policy.rules);
@@ -540,7 +577,19 @@ std::vector<Probe> rule_probes(const Policy& policy, std::mt19937& rng, size_t n
             } else {
                 const Service& svc = one_of(rng, r.services);
                 p.proto = svc.protocol;
-                if (p.proto != Protocol::icmp && !svc.ports.empty()) {
+                std::vector<IcmpType> named;
+                for (const auto& t : svc.icmp_types)
+                    if (t.family == f) named.push_back(t);
+                if (p.proto == Protocol::icmp) {
+                    if (!named.empty() && chance(rng, 0.7)) {
+                        const IcmpType& t = one_of(rng, named);
+                        p.port = icmp_port(t.type, static_cast<uint8_t>(t.code < 0 ? 0 : t.code));
+                    } else {
+                        p.port = random_icmp_message(rng, f);
+                    }
+                } else if (!has_ports(p.proto)) {
+                    p.port = 0;
+                } else if (!svc.ports.empty()) {
                     const PortRange& range = one_of(rng, svc.ports);
                     switch (uniform(rng, 0, 4)) {
                         case 0: p.port = range.first; break;
@@ -549,7 +598,7 @@ std::vector<Probe> rule_probes(const Policy& policy, std::mt19937& rng, size_t n
                         case 3: p.port = static_cast<uint16_t>(range.last + 1); break;
                         default: p.port = static_cast<uint16_t>(uniform(rng, range.first, range.last)); break;
                     }
-                } else if (p.proto != Protocol::icmp) {
+                } else {
                     p.port = static_cast<uint16_t>(uniform(rng, 1, 65535));
                 }
             }
@@ -608,9 +657,11 @@ std::vector<Probe> random_probes(const RandomSite& site, std::mt19937& rng, size
         p.dst = address(f);
         if (p.src == p.dst) continue;
         uint32_t k = uniform(rng, 0, 99);
-        p.proto = k < 15 ? Protocol::icmp : k < 60 ? Protocol::tcp : Protocol::udp;
+        p.proto = k < 15 ? Protocol::icmp : k < 19 ? Protocol::esp : k < 21 ? Protocol::gre : k < 60 ? Protocol::tcp : Protocol::udp;
         if (p.proto == Protocol::icmp) {
-            if (chance(rng, 0.3)) p.port = static_cast<uint16_t>(uniform(rng, 1, 255));  // `explain ... icmp/8`
+            p.port = random_icmp_message(rng, f);
+        } else if (!has_ports(p.proto)) {
+            p.port = 0;
         } else {
             uint32_t r = uniform(rng, 0, 9);
             if (r < 7 && !site.ports.empty()) {

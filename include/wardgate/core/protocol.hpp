@@ -46,6 +46,15 @@ struct IcmpType {
 // type; with v6_only (protocol icmpv6) names and numbers are ICMPv6. On failure returns
 // nullopt and sets *error to what is wrong.
 std::optional<std::vector<IcmpType>> parse_icmp_type(std::string_view text, bool v6_only, std::string* error);
+// Whether the gateway's connection tracking lets this message open a connection: echo,
+// timestamp, information and address mask requests; ICMPv6 echo request and node information
+// query. Every other message passes only as the reply to a request or an error of a tracked
+// connection, and is dropped as invalid otherwise, whatever the rules say.
+bool icmp_starts_connection(Family f, uint8_t type);
+// Errors that belong to a connection: destination unreachable, source quench, redirect, time
+// exceeded, parameter problem; ICMPv6 1-4.
+bool icmp_is_error(Family f, uint8_t type);
+
 // The name nft uses for an ICMP(v6) type, or "" when it has none.
 std::string_view icmp_type_name(Family f, uint8_t type);
 

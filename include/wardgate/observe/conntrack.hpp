@@ -28,6 +28,9 @@ struct ConntrackEvent {
     uint8_t l4proto = 0;         // IPPROTO_*
     IpAddress source, destination;  // original direction: initiator -> responder
     uint16_t source_port = 0, destination_port = 0;
+    // ICMP and ICMPv6: the message of the original direction (the request), when the event has it.
+    bool has_icmp = false;
+    uint8_t icmp_type = 0, icmp_code = 0;
     // Packet/byte counters (net.netfilter.nf_conntrack_acct=1): the kernel puts them in
     // DESTROY events and dumps, not in NEW or UPDATE events.
     bool counters = false;

@@ -10,7 +10,9 @@
 namespace wardgate {
 
 struct Verdict {
-    enum class By { deny_rule, allow_rule, pinhole, default_deny };
+    // not_new: an ICMP message that cannot start a connection (a reply, an error, ...): the
+    // gateway drops it as invalid before any rule, in every mode.
+    enum class By { deny_rule, allow_rule, pinhole, default_deny, not_new };
     bool allowed = false;
     By by = By::default_deny;
     size_t rule = 0;                 // index into Policy::rules for deny_rule / allow_rule
