@@ -20,19 +20,9 @@ std::string asa_prefix(const Prefix& p) {
     return p.is_host() ? "host " + p.address.to_string() : p.address.to_string() + "/" + std::to_string(p.length);
 }
 
-// ASA's names for the protocols it has keywords for, the number for the others.
+// ASA's keywords for the protocols wardgate names; the number for the others.
 std::string asa_protocol(Protocol p) {
-    switch (p) {
-        case Protocol::tcp:
-        case Protocol::udp:
-        case Protocol::sctp:
-        case Protocol::gre:
-        case Protocol::esp:
-        case Protocol::ah:
-            return to_string(p);
-        default:
-            return std::to_string(static_cast<int>(p));
-    }
+    return protocol_word(p, {Protocol::tcp, Protocol::udp, Protocol::sctp, Protocol::gre, Protocol::esp, Protocol::ah});
 }
 
 // TCP and UDP port lists go into a service object-group (which takes only those two).

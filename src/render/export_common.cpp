@@ -369,6 +369,10 @@ std::vector<LineAtom> line_atoms(const std::vector<Service>& services, Family f)
     return out;
 }
 
+std::string protocol_word(Protocol p, std::initializer_list<Protocol> named) {
+    return std::find(named.begin(), named.end(), p) != named.end() ? to_string(p) : std::to_string(static_cast<int>(p));
+}
+
 bool is_port_service(const Service& s) {
     return s.protocol == Protocol::tcp || s.protocol == Protocol::udp || s.protocol == Protocol::sctp;
 }

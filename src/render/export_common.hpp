@@ -164,6 +164,9 @@ std::vector<LineAtom> line_atoms(const std::vector<Service>& services, Family f)
 // TCP, UDP and SCTP with their port ranges: what the targets' service objects hold. Every other
 // protocol (UDP-Lite without ports included) is matched as a whole protocol.
 bool is_port_service(const Service& s);
+// A platform's word for a protocol: its name when the platform has that keyword (`named`),
+// else the number, which every platform takes.
+std::string protocol_word(Protocol p, std::initializer_list<Protocol> named);
 // Cisco access-list fields: "eq 443", "range 8443 8444"; "8", "3 4", "" for every message.
 std::string cisco_ports(const PortRange& r);
 std::string cisco_icmp(const IcmpMatch& m);

@@ -21,22 +21,12 @@ std::string ios_prefix(const Prefix& p) {
     return p.to_string();
 }
 
-// The keywords IOS has for a protocol in each family's access lists, the number for the others.
-// ICMP is "icmp" in both (an IPv6 list's icmp is ICMPv6).
+// The keywords IOS has for a protocol in each family's access lists ("ahp" for AH, GRE in
+// IPv4 only), the number for the others. ICMP is "icmp" in both (an IPv6 list's icmp is ICMPv6).
 std::string ios_protocol(Protocol p, Family f) {
-    switch (p) {
-        case Protocol::tcp:
-        case Protocol::udp:
-        case Protocol::icmp:
-        case Protocol::esp:
-            return to_string(p);
-        case Protocol::ah:
-            return "ahp";
-        case Protocol::gre:
-            return f == Family::v4 ? "gre" : "47";
-        default:
-            return std::to_string(static_cast<int>(p));
-    }
+    if (p == Protocol::ah) return "ahp";
+    if (p == Protocol::gre && f == Family::v4) return "gre";
+    return protocol_word(p, {Protocol::tcp, Protocol::udp, Protocol::icmp, Protocol::esp});
 }
 
 class IosView {

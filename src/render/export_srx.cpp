@@ -19,18 +19,8 @@ constexpr size_t kSrxDescriptionMax = 900;
 // the export refuses SCTP ports) are matched whole.
 bool srx_ports(const Service& s) { return s.protocol == Protocol::tcp || s.protocol == Protocol::udp; }
 
-// Junos's keywords for the protocols it names, the number for the others.
-std::string srx_protocol(Protocol p) {
-    switch (p) {
-        case Protocol::gre:
-        case Protocol::esp:
-        case Protocol::ah:
-        case Protocol::sctp:
-            return to_string(p);
-        default:
-            return std::to_string(static_cast<int>(p));
-    }
-}
+// Junos's keywords for the protocols wardgate names; the number for the others.
+std::string srx_protocol(Protocol p) { return protocol_word(p, {Protocol::gre, Protocol::esp, Protocol::ah, Protocol::sctp}); }
 
 class SrxView {
 public:
