@@ -116,7 +116,9 @@ TEST_CASE("a ward's protocols compile to rules nft accepts, and explain agrees",
                              "icmp type echo-request counter", "icmpv6 type echo-request counter",
                              "icmp type destination-unreachable icmp code 4 counter", "icmpv6 type packet-too-big counter",
                              "sctp dport { 2905, 3868-3869 } counter", "ip saddr . ip daddr . meta l4proto @baseline_proto_v4",
-                             "10.110.0.21 . 10.50.0.10 . 50"})
+                             "10.110.0.21 . 10.50.0.10 . 50", "ip saddr . ip daddr . icmp type @baseline_icmp_type_v4",
+                             "10.110.0.21 . 10.50.0.10 . 8", "ip6 saddr . ip6 daddr . icmpv6 type @baseline_icmp_type_v6",
+                             "fd00:110::21 . fd00:50::10 . 128"})
         CHECK_THAT(text, Catch::Contains(line));
     std::string err;
     CHECK(nft_check(text, err) == 0);
@@ -144,6 +146,11 @@ TEST_CASE("a ward's protocols compile to rules nft accepts, and explain agrees",
     CHECK_FALSE(verdict_of(p, dev, vpn, Protocol::ah, 0).allowed);
     CHECK_FALSE(verdict_of(p, vpn, dev, Protocol::esp, 0).allowed);  // the device opens the tunnel, not the VPN
     CHECK(verdict_of(p, dev, pacs, Protocol::esp, 0).by == Verdict::By::pinhole);  // observed on two days, answered
+    // Pings answered on two days keep echo requests to the PACS, and only them.
+    CHECK(verdict_of(p, dev, pacs, Protocol::icmp, icmp_port(8, 0)).by == Verdict::By::pinhole);
+    CHECK_FALSE(verdict_of(p, dev, pacs, Protocol::icmp, icmp_port(13, 0)).allowed);
+    CHECK(verdict_of(p, "fd00:110::21", "fd00:50::10", Protocol::icmp, icmp_port(128, 0)).by == Verdict::By::pinhole);
+    CHECK_FALSE(verdict_of(p, "fd00:110::21", "fd00:50::10", Protocol::icmp, icmp_port(139, 0)).allowed);
     CHECK(verdict_of(p, dev, pacs, Protocol::gre, 0).allowed);
     CHECK_FALSE(verdict_of(p, dev, vpn, Protocol::gre, 0).allowed);
     CHECK(verdict_of(p, dev, pacs, Protocol::sctp, 3869).allowed);
@@ -182,6 +189,9 @@ TEST_CASE("a ward's protocols compile to rules nft accepts, and explain agrees",
     auto wrong_family = run("fd00:50::10 fd00:110::21 icmp/8");
     CHECK(wrong_family.exit_code == 1);
     CHECK_THAT(wrong_family.err, Catch::Contains("write icmpv6/TYPE"));
+    auto plan = run_wardgate("plan " + kProtocolSite + " --today 2026-11-22");
+    CHECK_THAT(plan.out, Catch::Contains("-> pacs (10.50.0.10) icmp/echo-request  observed baseline") &&
+                             Catch::Contains("-> pacs (fd00:50::10) icmpv6/echo-request  observed baseline"));
     auto esp_port = run("monitor-icu-01 remote-support esp/500");
     CHECK(esp_port.exit_code == 1);
     CHECK_THAT(esp_port.err, Catch::Contains("esp has no ports"));
@@ -313,6 +323,10 @@ TEST_CASE("ESP, GRE and ICMP types in the kernel: encoded like nft -f, and real 
     CHECK_FALSE(raw_exchange(t.srv, "10.50.0.10", t.dev, "10.110.0.21", IPPROTO_ICMP, icmp_message_bytes(13, 0, 'm'), false));
     CHECK(raw_exchange(t.srv, "fd00:50::10", t.dev, "fd00:110::21", IPPROTO_ICMP, icmp_message_bytes(128, 0, 'n'), false));
     CHECK_FALSE(raw_exchange(t.srv, "fd00:50::10", t.dev, "fd00:110::21", IPPROTO_ICMP, icmp_message_bytes(139, 0, 'o'), false));
+    // The observed baseline keeps the monitor's pings to the PACS, not its timestamp requests.
+    CHECK_FALSE(raw_exchange(t.dev, "10.110.0.21", t.srv, "10.50.0.10", IPPROTO_ICMP, icmp_message_bytes(13, 0, 'q'), false));
+    CHECK(raw_exchange(t.dev, "10.110.0.21", t.srv, "10.50.0.10", IPPROTO_ICMP, icmp_message_bytes(8, 0, 'r'), false));
+    CHECK(raw_exchange(t.dev, "fd00:110::21", t.srv, "fd00:50::10", IPPROTO_ICMP, icmp_message_bytes(128, 0, 's'), false));
     // Echo replies are approved too, but no reply starts a connection: the gateway drops an
     // unsolicited one as invalid, as explain says.
     CHECK_FALSE(raw_exchange(t.srv, "10.50.0.10", t.dev, "10.110.0.21", IPPROTO_ICMP, icmp_message_bytes(0, 0, 'p'), false));

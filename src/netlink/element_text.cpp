@@ -33,6 +33,8 @@ std::string field_text(nft::KeyType t, const uint8_t* p) {
         }
         case nft::KeyType::inet_proto: return nft::protocol_name(p[0]);
         case nft::KeyType::inet_service: return std::to_string((p[0] << 8) | p[1]);
+        case nft::KeyType::icmp_type:
+        case nft::KeyType::icmpv6_type: return std::to_string(p[0]);
     }
     return "?";
 }

@@ -20,7 +20,8 @@ namespace wardgate::netlink::detail {
 namespace {
 
 // nftables datatype ids (src/datatype.h) and byte orders (BYTEORDER_*).
-constexpr uint32_t kTypeIpAddr = 7, kTypeIp6Addr = 8, kTypeInetProto = 12, kTypeInetService = 13;
+constexpr uint32_t kTypeIpAddr = 7, kTypeIp6Addr = 8, kTypeInetProto = 12, kTypeInetService = 13, kTypeIcmpType = 14,
+                   kTypeIcmp6Type = 29;
 constexpr uint32_t kTypeBits = 6;  // concatenated type ids are packed 6 bits each
 constexpr uint32_t kByteorderInvalid = 0, kByteorderBigEndian = 2;
 constexpr uint32_t kExprConcat = 13;  // nftables' EXPR_CONCAT, recorded in the set's typeof userdata
@@ -40,6 +41,8 @@ void put_part(uint8_t* out, nft::KeyType type, const nft::ElementPart& p, bool h
             return;
         }
         case nft::KeyType::inet_proto:
+        case nft::KeyType::icmp_type:
+        case nft::KeyType::icmpv6_type:
             out[0] = static_cast<uint8_t>(p.value);
             return;
         case nft::KeyType::inet_service:
@@ -82,7 +85,10 @@ uint32_t key_len_of(nft::KeyType k) {
     switch (k) {
         case nft::KeyType::ipv4_addr: return 4;
         case nft::KeyType::ipv6_addr: return 16;
-        case nft::KeyType::inet_proto: return 1;
+        case nft::KeyType::inet_proto:
+        case nft::KeyType::icmp_type:
+        case nft::KeyType::icmpv6_type:
+            return 1;
         case nft::KeyType::inet_service: return 2;
     }
     return 0;
@@ -94,6 +100,8 @@ uint32_t datatype_of(nft::KeyType k) {
         case nft::KeyType::ipv6_addr: return kTypeIp6Addr;
         case nft::KeyType::inet_proto: return kTypeInetProto;
         case nft::KeyType::inet_service: return kTypeInetService;
+        case nft::KeyType::icmp_type: return kTypeIcmpType;
+        case nft::KeyType::icmpv6_type: return kTypeIcmp6Type;
     }
     return 0;
 }
@@ -106,6 +114,8 @@ std::vector<nft::KeyType> decode_key_type(uint32_t key_type, uint32_t key_len) {
             case kTypeIp6Addr: out.insert(out.begin(), nft::KeyType::ipv6_addr); break;
             case kTypeInetProto: out.insert(out.begin(), nft::KeyType::inet_proto); break;
             case kTypeInetService: out.insert(out.begin(), nft::KeyType::inet_service); break;
+            case kTypeIcmpType: out.insert(out.begin(), nft::KeyType::icmp_type); break;
+            case kTypeIcmp6Type: out.insert(out.begin(), nft::KeyType::icmpv6_type); break;
             default: return {};
         }
     }

@@ -86,8 +86,10 @@ public:
         uint32_t addr32 = c.family == Family::v4 ? 1 : 4;
         address_load(c.family, nft::AddrDir::saddr, reg_at(0));
         address_load(c.family, nft::AddrDir::daddr, reg_at(addr32));
-        if (c.key != nft::ConcatLookup::Key::addresses) meta_load(NFT_META_L4PROTO, reg_at(2 * addr32));
+        if (c.key == nft::ConcatLookup::Key::protocol || c.key == nft::ConcatLookup::Key::protocol_port)
+            meta_load(NFT_META_L4PROTO, reg_at(2 * addr32));
         if (c.key == nft::ConcatLookup::Key::protocol_port) payload(kTransportHeader, 2, 2, reg_at(2 * addr32 + 1));
+        if (c.key == nft::ConcatLookup::Key::icmp_type) payload(kTransportHeader, 0, 1, reg_at(2 * addr32));
         lookup(NFT_REG_1, c.set, std::nullopt);
     }
 

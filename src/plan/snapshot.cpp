@@ -45,9 +45,8 @@ PolicySnapshot snapshot_of(const Policy& policy) {
         s.rules.push_back(std::move(rr));
     }
     for (const auto& h : policy.pinholes) {
-        Service svc{h.protocol, {}};
-        if (h.protocol != Protocol::icmp) svc.ports = {{h.port, h.port}};
-        s.pinholes.push_back({h.src_name, h.dst_name, h.src.to_string(), h.dst.to_string(), svc.to_string(),
+        s.pinholes.push_back({h.src_name, h.dst_name, h.src.to_string(), h.dst.to_string(),
+                              flow_service_text(h.protocol, h.port, h.src.family),
                               h.why.source + " - " + h.why.detail});
     }
     s.ruleset = render_nft(policy);

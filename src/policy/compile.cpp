@@ -378,15 +378,16 @@ private:
                 refuse(BaselineRefusal::Reason::immature,
                        fmt::format("{}; kept after {} days or {} connections", evidence, min_days, min_connections));
             } else {
-                // Pinholes of protocols without ports (ICMP included: whatever its message) hold
-                // the two hosts and the protocol; the ruleset matches them so.
-                Service svc{k.protocol, {}, {}};
+                // Pinholes of protocols without ports hold the two hosts and the protocol; ICMP's
+                // the request type seen (every code of it), or every message when the flow
+                // named none (a CSV row).
                 uint16_t port = has_ports(k.protocol) ? k.responder_port : 0;
-                if (has_ports(k.protocol)) svc.ports = {{port, port}};
-                Provenance why{Provenance::Kind::baseline, svc, "observed baseline (" + stages + " stance)",
-                               evidence + ", answered", "", {}};
-                policy_.pinholes.push_back({k.initiator, k.responder, k.protocol, port, book_.name(c.initiator),
-                                            book_.name(c.responder), why});
+                if (auto m = k.protocol == Protocol::icmp ? icmp_message(k.responder_port) : std::nullopt)
+                    port = icmp_port(m->type, 0);
+                Pinhole h{k.initiator, k.responder, k.protocol, port, book_.name(c.initiator), book_.name(c.responder), {}};
+                h.why = Provenance{Provenance::Kind::baseline, h.service(), "observed baseline (" + stages + " stance)",
+                                   evidence + ", answered", "", {}};
+                policy_.pinholes.push_back(std::move(h));
             }
         }
         std::sort(policy_.pinholes.begin(), policy_.pinholes.end(),

@@ -110,13 +110,19 @@ Verdict Evaluator::evaluate(const IpAddress& src, const IpAddress& dst, Protocol
     probe.dst = dst;
     probe.protocol = proto;
     probe.port = has_ports(proto) ? port : 0;
-    auto it = std::lower_bound(policy_.pinholes.begin(), policy_.pinholes.end(), probe,
-                               [](const Pinhole& a, const Pinhole& b) { return a.key() < b.key(); });
-    if (it != policy_.pinholes.end() && it->key() == probe.key()) {
-        v.allowed = true;
-        v.by = Verdict::By::pinhole;
-        v.pinhole = static_cast<size_t>(it - policy_.pinholes.begin());
-        return v;
+    // An ICMP pinhole holds the request type seen (any code), or 0 for every message.
+    std::vector<uint16_t> ports{probe.port};
+    if (auto m = proto == Protocol::icmp ? icmp_message(port) : std::nullopt) ports.insert(ports.begin(), icmp_port(m->type, 0));
+    for (uint16_t p : ports) {
+        probe.port = p;
+        auto it = std::lower_bound(policy_.pinholes.begin(), policy_.pinholes.end(), probe,
+                                   [](const Pinhole& a, const Pinhole& b) { return a.key() < b.key(); });
+        if (it != policy_.pinholes.end() && it->key() == probe.key()) {
+            v.allowed = true;
+            v.by = Verdict::By::pinhole;
+            v.pinhole = static_cast<size_t>(it - policy_.pinholes.begin());
+            return v;
+        }
     }
     int seg = segment_of(src);
     if (seg < 0) seg = segment_of(dst);

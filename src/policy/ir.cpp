@@ -89,4 +89,11 @@ std::string_view heading(BaselineRefusal::Reason r) {
     return "?";
 }
 
+Service Pinhole::service() const {
+    Service s{protocol, {}, {}};
+    if (has_ports(protocol)) s.ports = {{port, port}};
+    if (auto m = protocol == Protocol::icmp ? icmp_message(port) : std::nullopt) s.icmp_types = {{src.family, m->type, -1}};
+    return s;
+}
+
 }  // namespace wardgate

@@ -152,10 +152,7 @@ public:
         }
         if (src.host() && dst.host())
             for (const auto& h : p_.pinholes)
-                if (h.src == src.first && h.dst == dst.first)
-                    allow.add({h.protocol, has_ports(h.protocol) ? std::vector<PortRange>{{h.port, h.port}}
-                                                                 : std::vector<PortRange>{},
-                               {}});
+                if (h.src == src.first && h.dst == dst.first) allow.add(h.service());
         return allow.minus(deny);
     }
     // The label of the first rule (or pinhole) of this policy that touches the pair, per side.

@@ -21,13 +21,6 @@ std::string lower(std::string s) {
     return s;
 }
 
-// A baseline pinhole's one service: its port, or every message for ICMP.
-Service pinhole_service(const Pinhole& h) {
-    Service s{h.protocol, {}, {}};
-    if (has_ports(h.protocol)) s.ports = {{h.port, h.port}};
-    return s;
-}
-
 std::string reason_text(const Provenance& w, bool with_service) {
     std::string out(to_string(w.kind));
     if (w.expires) out += " until " + to_string(*w.expires);
@@ -280,7 +273,7 @@ Model::Model(const Policy& p, ExportOptions o) : policy(p), options(std::move(o)
         e.dst.host = h.dst;
         e.dst.host_name = h.dst_name.empty() ? h.dst.to_string() : h.dst_name;
         e.families = {h.src.family};
-        Service svc = pinhole_service(h);
+        Service svc = h.service();
         e.services = {svc};
         e.name = fmt::format("baseline-{}-to-{}-{}{}", e.src.host_name, e.dst.host_name, service_name_part(svc),
                              h.src.family == Family::v6 ? "-v6" : "");
@@ -634,7 +627,7 @@ void require_expressible(const Policy& policy, std::string_view target) {
                                           others(what)));
         }
     for (const auto& h : policy.pinholes) {
-        std::string what = limit(export_detail::pinhole_service(h));
+        std::string what = limit(h.service());
         if (what.empty()) continue;
         throw ExportLimit(fmt::format("the {} export cannot express {} (observed baseline {} -> {}); nothing was "
                                       "written. {}",

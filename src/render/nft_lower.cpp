@@ -225,12 +225,18 @@ private:
                       false, false, "observed baseline kept by the life-cycle stance", {}};
             Set icmp{"baseline_icmp_" + family_tag(f), {addr_key(f), addr_key(f)}, false, false,
                      "observed ICMP baseline kept by the life-cycle stance", {}};
+            Set icmp_typed{"baseline_icmp_type_" + family_tag(f),
+                           {addr_key(f), addr_key(f), f == Family::v4 ? KeyType::icmp_type : KeyType::icmpv6_type},
+                           false, false, "observed ICMP requests kept by the life-cycle stance", {}};
             Set portless{"baseline_proto_" + family_tag(f), {addr_key(f), addr_key(f), KeyType::inet_proto}, false, false,
                          "observed baseline of protocols without ports kept by the life-cycle stance", {}};
             for (const auto& h : p_.pinholes) {
                 if (h.src.family != f) continue;
                 auto hosts = std::vector<ElementPart>{prefix_part(Prefix::host(h.src)), prefix_part(Prefix::host(h.dst))};
-                if (h.protocol == Protocol::icmp) {
+                if (auto m = h.protocol == Protocol::icmp ? icmp_message(h.port) : std::nullopt) {
+                    hosts.push_back({ElementPart::Kind::icmp_type, {}, m->type});
+                    icmp_typed.elements.push_back({hosts, {}});
+                } else if (h.protocol == Protocol::icmp) {
                     icmp.elements.push_back({hosts, {}});
                 } else if (!has_ports(h.protocol)) {
                     hosts.push_back({ElementPart::Kind::protocol, {}, static_cast<uint8_t>(h.protocol)});
@@ -258,6 +264,7 @@ private:
             icmp_match.l4proto = icmp_proto(f);
             lookup(ports, ConcatLookup::Key::protocol_port, {});
             lookup(portless, ConcatLookup::Key::protocol, {});
+            lookup(icmp_typed, ConcatLookup::Key::icmp_type, {icmp_match});
             lookup(icmp, ConcatLookup::Key::addresses, {icmp_match});
         }
     }

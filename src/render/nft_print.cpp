@@ -12,6 +12,8 @@ std::string_view to_string(KeyType k) {
         case KeyType::ipv6_addr: return "ipv6_addr";
         case KeyType::inet_proto: return "inet_proto";
         case KeyType::inet_service: return "inet_service";
+        case KeyType::icmp_type: return "icmp_type";
+        case KeyType::icmpv6_type: return "icmpv6_type";
     }
     return "?";
 }
@@ -47,7 +49,8 @@ std::string element_text(const Element& e) {
         switch (p.kind) {
             case ElementPart::Kind::prefix: parts.push_back(p.prefix.to_string()); break;
             case ElementPart::Kind::protocol: parts.push_back(protocol_name(static_cast<uint8_t>(p.value))); break;
-            case ElementPart::Kind::port: parts.push_back(std::to_string(p.value)); break;
+            case ElementPart::Kind::port:
+            case ElementPart::Kind::icmp_type: parts.push_back(std::to_string(p.value)); break;
         }
     }
     std::string out = fmt::format("{}", fmt::join(parts, " . "));
@@ -84,8 +87,9 @@ std::string rule_text(const Rule& r) {
     if (r.concat) {
         const auto& c = *r.concat;
         std::string key = fmt::format("{0} saddr . {0} daddr", ip(c.family));
-        if (c.key != ConcatLookup::Key::addresses) key += " . meta l4proto";
+        if (c.key == ConcatLookup::Key::protocol || c.key == ConcatLookup::Key::protocol_port) key += " . meta l4proto";
         if (c.key == ConcatLookup::Key::protocol_port) key += " . th dport";
+        if (c.key == ConcatLookup::Key::icmp_type) key += c.family == Family::v4 ? " . icmp type" : " . icmpv6 type";
         words.push_back(key + " @" + c.set);
     }
     if (r.vmap) words.push_back(fmt::format("{} {} vmap @{}", ip(r.vmap->family), dir_word(r.vmap->dir), r.vmap->map));

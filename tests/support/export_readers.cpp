@@ -1025,7 +1025,9 @@ ParsedConfig read_nft(const std::string& text) {
                 Addresses s, d;
                 s.prefixes = {prefix_of(kName, parts.at(0))};
                 d.prefixes = {prefix_of(kName, parts.at(2))};
+                bool icmp_typed = l.find("icmp type") != std::string::npos || l.find("icmpv6 type") != std::string::npos;
                 Svc svc = parts.size() == 3 ? Svc{1, {0, 65535}, {}}
+                          : icmp_typed      ? Svc{1, icmp_range(kName, parts.at(4)), {}}
                           : parts.size() == 5 ? Svc{protocol_number(kName, parts[4]), {0, 65535}, {}}
                                               : Svc{protocol_number(kName, parts.at(4)), range_of(kName, parts.at(6)), {}};
                 if (s.prefixes[0].family() != f) fail(kName, e);
@@ -1162,7 +1164,10 @@ std::set<FlowTuple> expected_tuples(const Policy& policy) {
         }
     }
     for (const auto& h : policy.pinholes) {
-        PortRange ports = has_ports(h.protocol) ? PortRange{h.port, h.port} : PortRange{0, 65535};
+        auto m = h.protocol == Protocol::icmp ? icmp_message(h.port) : std::nullopt;
+        PortRange ports = has_ports(h.protocol) ? PortRange{h.port, h.port}
+                          : m                   ? PortRange{icmp_port(m->type, 0), icmp_port(m->type, 255)}
+                                                : PortRange{0, 65535};
         out.insert({Prefix::host(h.src), Prefix::host(h.dst), static_cast<int>(h.protocol), ports, true});
     }
     return out;

@@ -76,12 +76,16 @@ struct Pinhole {
     IpAddress src;
     IpAddress dst;
     Protocol protocol = Protocol::tcp;
+    // The port; for ICMP the request seen (icmp_port(type, 0), every code of the type), 0 when
+    // the flow named none (every message); 0 for other protocols without ports.
     uint16_t port = 0;
     std::string src_name;
     std::string dst_name;
     Provenance why;
 
     auto key() const { return std::tie(src, dst, protocol, port); }
+    // What it lets through: its port, its ICMP message type, or the whole protocol.
+    Service service() const;
 };
 
 // An observed flow of a device whose stance keeps its baseline, refused for want of

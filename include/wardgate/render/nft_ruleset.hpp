@@ -10,7 +10,7 @@
 
 namespace wardgate::nft {
 
-enum class KeyType { ipv4_addr, ipv6_addr, inet_proto, inet_service };
+enum class KeyType { ipv4_addr, ipv6_addr, inet_proto, inet_service, icmp_type, icmpv6_type };
 std::string_view to_string(KeyType k);
 // How wardgate writes a layer 4 protocol number for nft: tcp, udp, icmp, ipv6-icmp, else
 // the number (nft reads other names from the system's protocol list, which may lack them).
@@ -19,10 +19,10 @@ std::string protocol_name(uint8_t protocol);
 std::string_view port_protocol_keyword(uint8_t protocol);
 
 struct ElementPart {
-    enum class Kind { prefix, protocol, port };
+    enum class Kind { prefix, protocol, port, icmp_type };
     Kind kind = Kind::prefix;
     Prefix prefix;       // Kind::prefix (a host prefix is a plain address)
-    uint16_t value = 0;  // protocol number or port
+    uint16_t value = 0;  // protocol number, port or ICMP(v6) type
 };
 
 struct Element {
@@ -64,7 +64,8 @@ struct Match {
 
 // ip saddr . ip daddr [. meta l4proto [. th dport]] @set  — the baseline lookups
 struct ConcatLookup {
-    enum class Key { addresses, protocol, protocol_port };
+    // addresses . the protocol [. the destination port], or addresses . the ICMP(v6) type
+    enum class Key { addresses, protocol, protocol_port, icmp_type };
     Family family = Family::v4;
     Key key = Key::protocol_port;
     std::string set;
