@@ -1,4 +1,6 @@
 #include <catch2/catch.hpp>
+
+#include <tuple>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -283,6 +285,38 @@ TEST_CASE("Zeek: history must show the handshake from both sides, conn_state alo
                             "1300000000.0\t10.1.0.5\t40000\t10.1.0.9\t80\ttcp\tSF\n"),
                   plain);
     CHECK(plain.edges().front().stats.established);
+}
+
+TEST_CASE("Zeek: an ICMP exchange is answered when both sides sent packets (Zeek writes OTH for every one)", "[flows][evidence]") {
+    TempDir dir("flows-zeek-icmp");
+    // type in id.orig_p, code in id.resp_p; the last two columns are orig_pkts and resp_pkts.
+    std::string tsv =
+        "#fields\tts\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tconn_state\torig_pkts\tresp_pkts\n"
+        "1300000000.0\t10.1.0.5\t8\t10.1.0.9\t0\ticmp\tOTH\t3\t3\n"
+        "1300000000.0\t10.1.0.5\t13\t10.1.0.9\t0\ticmp\tOTH\t2\t0\n"
+        "1300000000.0\t10.1.0.5\t17\t10.1.0.9\t0\ticmp\tOTH\t-\t-\n";
+    std::string json;
+    for (auto [type, sent, answered] : {std::tuple{8, 3, 3}, std::tuple{13, 2, 0}}) {
+        nlohmann::json j = {{"ts", 1300000000.0}, {"id.orig_h", "10.1.0.5"}, {"id.orig_p", type}, {"id.resp_h", "10.1.0.9"},
+                            {"id.resp_p", 0},      {"proto", "icmp"},         {"conn_state", "OTH"},
+                            {"orig_pkts", sent},   {"resp_pkts", answered}};
+        json += j.dump() + "\n";
+    }
+    Aggregator from_tsv, from_json;
+    read_zeek_tsv(dir.write("conn.log", tsv), from_tsv);
+    read_zeek_json(dir.write("conn.json", json), from_json);
+    for (const auto* agg : {&from_tsv, &from_json}) {
+        auto edges = agg->edges();
+        auto echo = find_edge(edges, "10.1.0.5", "10.1.0.9", Protocol::icmp, icmp_port(8, 0));
+        auto stamp = find_edge(edges, "10.1.0.5", "10.1.0.9", Protocol::icmp, icmp_port(13, 0));
+        REQUIRE(echo);
+        REQUIRE(stamp);
+        CHECK(echo->stats.established);
+        CHECK_FALSE(stamp->stats.established);  // never answered
+    }
+    auto mask = find_edge(from_tsv.edges(), "10.1.0.5", "10.1.0.9", Protocol::icmp, icmp_port(17, 0));
+    REQUIRE(mask);
+    CHECK_FALSE(mask->stats.established);  // no packet counts: no evidence
 }
 
 TEST_CASE("Zeek TSV: progress is reported with the file's byte count", "[flows]") {

@@ -122,6 +122,10 @@ inline bool zeek_established(std::string_view state) {
     return state == "SF" || state == "S1" || state == "S2" || state == "S3" || state == "RSTO" || state == "RSTR";
 }
 
+// Zeek writes conn_state OTH for every ICMP exchange: an answer shows as packets from both
+// sides (orig_pkts and resp_pkts, which conn logs carry by default).
+inline bool zeek_icmp_answered(uint64_t orig_pkts, uint64_t resp_pkts) { return orig_pkts > 0 && resp_pkts > 0; }
+
 // Zeek's history, where the log has it, must show the answer from both sides as well:
 // TCP a SYN from the originator ('S'), a SYN+ACK back ('h') and the originator's ACK or
 // data ('A', 'D'); UDP and ICMP data from both ('D', 'd'). When Zeek flipped the roles

@@ -183,6 +183,8 @@ ReadSummary read_zeek_json_text(const std::string& name, std::string_view text, 
         r.protocol = proto == "tcp" ? Protocol::tcp : proto == "udp" ? Protocol::udp : Protocol::icmp;
         if (r.established && history)
             r.established = flows_internal::zeek_history_established(history->get_ref<const std::string&>(), r.protocol);
+        if (r.protocol == Protocol::icmp && !r.established)
+            r.established = flows_internal::zeek_icmp_answered(row.count_or_zero("orig_pkts"), row.count_or_zero("resp_pkts"));
         // Zeek puts an ICMP message's type in id.orig_p and its code in id.resp_p.
         if (r.protocol == Protocol::icmp) {
             const json* type = row.find("id.orig_p");

@@ -149,6 +149,8 @@ void ZeekTsvReader::fields(std::string_view value, const char* line_begin) {
     next.resp_bytes = find("resp_bytes", false);
     next.conn_state = find("conn_state", false);
     next.history = find("history", false);
+    next.orig_pkts = find("orig_pkts", false);
+    next.resp_pkts = find("resp_pkts", false);
     if (next.conn_state < 0) {
         if (auto log = other_zeek_log(next.names))
             fail(line_begin, 0, "#fields",
@@ -233,6 +235,12 @@ void ZeekTsvReader::row(const Line& line) {
     r.established = layout_.conn_state >= 0 && zeek_established(views_[layout_.conn_state]);
     if (r.established && is_set(layout_.history) && views_[layout_.history] != "(empty)")
         r.established = zeek_history_established(views_[layout_.history], r.protocol);
+    if (r.protocol == Protocol::icmp && !r.established) {
+        uint64_t sent = 0, answered = 0;
+        for (auto [column, count] : {std::pair{layout_.orig_pkts, &sent}, std::pair{layout_.resp_pkts, &answered}})
+            if (is_set(column) && !parse_unsigned(views_[column], *count)) bad(column, "a packet count");
+        r.established = zeek_icmp_answered(sent, answered);
+    }
     // Zeek puts an ICMP message's type in id.orig_p and its code in id.resp_p.
     if (r.protocol == Protocol::icmp) {
         auto type = layout_.orig_p >= 0 ? parse_port_number(views_[layout_.orig_p]) : std::nullopt;
