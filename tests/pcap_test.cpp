@@ -2,6 +2,8 @@
 // hand-built captures for link types, tags, fragments, direction heuristics and damage.
 #include <catch2/catch.hpp>
 
+#include <functional>
+
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
@@ -279,6 +281,99 @@ TEST_CASE("pcap: link types, VLAN and QinQ tags, IPv6 extension headers", "[pcap
     SECTION("an unsupported link type is an error naming the file") {
         auto file = write_pcap(tmp.path / "wifi.pcap", 105, {{1, PacketBytes(40, 0)}});
         CHECK_THROWS_WITH(flows_of(file), Catch::Contains("link type 105") && Catch::Contains("not supported"));
+    }
+}
+
+TEST_CASE("pcap: tunnels are taken apart, the inner connection counts and the tunnel is no flow", "[pcap]") {
+    TempDir tmp("pcap-tunnels");
+    // One TCP handshake inside each tunnel: 10.9.0.5 -> 10.9.0.9 port 2575 (HL7), answered.
+    auto handshake = [](auto wrap) {
+        return std::vector<PacketBytes>{wrap(ipv4("10.9.0.5", "10.9.0.9", 6, tcp(40000, 2575, SYN)), true),
+                                        wrap(ipv4("10.9.0.9", "10.9.0.5", 6, tcp(2575, 40000, SYN | ACK)), false),
+                                        wrap(ipv4("10.9.0.5", "10.9.0.9", 6, tcp(40000, 2575, ACK)), true)};
+    };
+    auto inner_ethernet = [](const PacketBytes& ip) { return ethernet(0x0800, ip, {{0x8100, 110}}); };
+    auto gre = [](uint16_t flags, uint16_t type, const PacketBytes& extra, const PacketBytes& body) {
+        PacketBytes b;
+        put16(b, flags);
+        put16(b, type);
+        if (flags & 0x8000) put32(b, 0);           // checksum + reserved
+        if (flags & 0x2000) put32(b, 0x00000457);  // key
+        if (flags & 0x1000) put32(b, 9);           // sequence number
+        append(b, extra);
+        append(b, body);
+        return b;
+    };
+    auto over_gre = [](const PacketBytes& payload) { return ethernet(0x0800, ipv4("192.0.2.1", "192.0.2.2", 47, payload)); };
+    auto over_udp = [](uint16_t sport, uint16_t dport, const PacketBytes& payload) {
+        PacketBytes u = udp(sport, dport);
+        append(u, payload);
+        u[4] = static_cast<uint8_t>(u.size() >> 8);
+        u[5] = static_cast<uint8_t>(u.size());
+        return ethernet(0x0800, ipv4("192.0.2.1", "192.0.2.2", 17, u));
+    };
+    struct Case {
+        const char* name;
+        std::function<PacketBytes(const PacketBytes&, bool)> wrap;
+    };
+    PacketBytes erspan2(8, 0), erspan3(12, 0), erspan3_platform(20, 0);
+    erspan2[0] = 0x10;              // version 1 (type II)
+    erspan3[0] = 0x20;              // version 2 (type III)
+    erspan3_platform[0] = 0x20;
+    erspan3_platform[11] = 0x01;    // O: an 8-byte platform subheader follows
+    const std::vector<Case> cases{
+        {"GRE with IP", [&](const PacketBytes& ip, bool) { return over_gre(gre(0, 0x0800, {}, ip)); }},
+        {"keyed GRE with checksum and sequence", [&](const PacketBytes& ip, bool) { return over_gre(gre(0xB000, 0x0800, {}, ip)); }},
+        {"GRE bridging Ethernet", [&](const PacketBytes& ip, bool) { return over_gre(gre(0x2000, 0x6558, {}, inner_ethernet(ip))); }},
+        {"ERSPAN type II", [&](const PacketBytes& ip, bool) { return over_gre(gre(0x1000, 0x88BE, erspan2, inner_ethernet(ip))); }},
+        {"ERSPAN type III", [&](const PacketBytes& ip, bool) { return over_gre(gre(0x1000, 0x22EB, erspan3, inner_ethernet(ip))); }},
+        {"ERSPAN type III with platform subheader",
+         [&](const PacketBytes& ip, bool) { return over_gre(gre(0x1000, 0x22EB, erspan3_platform, inner_ethernet(ip))); }},
+        {"VXLAN", [&](const PacketBytes& ip, bool) {
+             PacketBytes h{0x08, 0, 0, 0, 0, 0x01, 0x10, 0};
+             append(h, inner_ethernet(ip));
+             return over_udp(51000, 4789, h);
+         }},
+        {"Geneve with an option", [&](const PacketBytes& ip, bool) {
+             PacketBytes h{0x02, 0, 0x65, 0x58, 0, 0, 0x20, 0, 0x01, 0x02, 0x03, 0x01, 0, 0, 0, 0};
+             append(h, inner_ethernet(ip));
+             return over_udp(51001, 6081, h);
+         }},
+        {"GTP-U with an extension header", [&](const PacketBytes& ip, bool up) {
+             PacketBytes h{0x34, 0xFF, 0, 0, 0, 0, 0, 0x2a, 0, 0, 0, 0x85, 0x01, 0x00, 0x09, 0x00};
+             append(h, ip);
+             return over_udp(up ? 40100 : 2152, 2152, h);
+         }},
+    };
+    for (const auto& c : cases) {
+        DYNAMIC_SECTION(c.name) {
+            std::vector<Frame> frames;
+            double t = 1.0;
+            for (const auto& f : handshake(c.wrap)) frames.push_back({t += 0.01, f});
+            auto file = write_pcap(tmp.path / "tunnel.pcap", 1, frames);
+            PcapSummary s;
+            auto flows = flows_of(file, &s);
+            REQUIRE(flows.size() == 1);  // the tunnel is the capture path, not a flow
+            auto* f = find_pcap_flow(flows, "10.9.0.5", "10.9.0.9", Protocol::tcp, 2575);
+            REQUIRE(f);
+            CHECK(f->record.established);
+            CHECK(f->packets == 3);
+        }
+    }
+    SECTION("Teredo carries IPv6") {
+        PacketBytes inner = ipv6("2001::1", "2001::2", 17, udp(50000, 123, 48));
+        auto file = write_pcap(tmp.path / "teredo.pcap", 1, {{1.0, over_udp(3544, 40000, inner)}});
+        auto flows = flows_of(file);
+        REQUIRE(flows.size() == 1);
+        CHECK(find_pcap_flow(flows, "2001::1", "2001::2", Protocol::udp, 123));
+    }
+    SECTION("a datagram on a tunnel's port that is no tunnel stays a UDP flow, and so does plain GRE noise") {
+        auto file = write_pcap(tmp.path / "noise.pcap", 1,
+                               {{1.0, over_udp(51000, 4789, PacketBytes(16, 0))},        // no VXLAN I flag
+                                {1.1, over_gre(gre(0x0001, 0x880B, {}, PacketBytes(16, 0)))}});  // PPTP's GRE version 1
+        auto flows = flows_of(file);
+        CHECK(find_pcap_flow(flows, "192.0.2.1", "192.0.2.2", Protocol::udp, 4789));
+        CHECK(find_pcap_flow(flows, "192.0.2.1", "192.0.2.2", Protocol::gre, 0));
     }
 }
 

@@ -33,6 +33,105 @@ struct Cursor {
 
 std::string_view decode_ipv4(Cursor c, DecodedPacket& out);
 std::string_view decode_ipv6(Cursor c, DecodedPacket& out);
+std::string_view decode_ip(Cursor c, DecodedPacket& out);
+std::string_view decode_ethertype(uint16_t type, Cursor c, DecodedPacket& out);
+
+constexpr int kMaxTunnelDepth = 3;
+
+// What a tunnel carries stands in for the outer packet: the inner connection is the one that
+// counts (as in Zeek); the tunnel itself is the capture path, never a flow of its own. When
+// the inner packet does not decode, the outer one stays as it was (a flow on the tunnel's
+// protocol or port) and false is returned.
+enum class Inner { ip, ethernet, ethertype };
+bool decapsulate(Cursor c, Inner kind, uint16_t ethertype, DecodedPacket& out) {
+    if (out.fragmented || out.tunnel_depth >= kMaxTunnelDepth) return false;
+    DecodedPacket inner;
+    inner.tunnel_depth = out.tunnel_depth + 1;
+    std::string_view why;
+    switch (kind) {
+        case Inner::ip: why = decode_ip(c, inner); break;
+        case Inner::ethertype: why = decode_ethertype(ethertype, c, inner); break;
+        case Inner::ethernet:
+            if (c.left < 14) return false;
+            ethertype = be16(c.p + 12);
+            c.take(14);
+            why = decode_ethertype(ethertype, c, inner);
+            break;
+    }
+    if (!why.empty()) return false;
+    out = inner;
+    return true;
+}
+
+// GRE version 0 (RFC 2784/2890: checksum, key and sequence number optional), carrying IP,
+// Ethernet (transparent bridging), MPLS, or ERSPAN mirrored frames: type I (no header),
+// II (8 bytes) and III (12 bytes, 8 more with the platform subheader).
+void decode_gre(Cursor c, DecodedPacket& out) {
+    if (c.left < 4) return;
+    uint16_t flags = be16(c.p), type = be16(c.p + 2);
+    if ((flags & 0x4007) != 0) return;  // routing present, or not version 0 (PPTP's enhanced GRE)
+    size_t header = 4 + ((flags & 0x8000) ? 4 : 0) + ((flags & 0x2000) ? 4 : 0) + ((flags & 0x1000) ? 4 : 0);
+    if (!c.take(header)) return;
+    switch (type) {
+        case 0x88BE:  // ERSPAN type II, or type I without a sequence number
+            if ((flags & 0x1000) && !c.take(8)) return;
+            decapsulate(c, Inner::ethernet, 0, out);
+            return;
+        case 0x22EB:  // ERSPAN type III
+            if (c.left < 12) return;
+            {
+                bool platform = (c.p[11] & 0x01) != 0;
+                if (!c.take(12) || (platform && !c.take(8))) return;
+            }
+            decapsulate(c, Inner::ethernet, 0, out);
+            return;
+        case 0x6558: decapsulate(c, Inner::ethernet, 0, out); return;
+        default: decapsulate(c, Inner::ethertype, type, out); return;
+    }
+}
+
+// UDP tunnels by their IANA ports: VXLAN (4789), Geneve (6081), GTP-U (2152), Teredo (3544).
+// A datagram on such a port that is not the tunnel stays a UDP flow.
+void decode_udp_tunnel(Cursor c, DecodedPacket& out) {
+    auto on = [&](uint16_t port) { return out.src_port == port || out.dst_port == port; };
+    if (!c.take(8)) return;
+    if (out.dst_port == 4789) {  // VXLAN: flags with the I bit, 24-bit VNI, then Ethernet
+        if (c.left < 8 || (c.p[0] & 0x08) == 0 || !c.take(8)) return;
+        decapsulate(c, Inner::ethernet, 0, out);
+    } else if (out.dst_port == 6081) {  // Geneve: version 0, options, a protocol type
+        if (c.left < 8 || (c.p[0] >> 6) != 0) return;
+        size_t options = size_t{c.p[0] & 0x3Fu} * 4;
+        uint16_t type = be16(c.p + 2);
+        if (!c.take(8 + options)) return;
+        decapsulate(c, type == 0x6558 ? Inner::ethernet : Inner::ethertype, type, out);
+    } else if (on(2152)) {  // GTP-U version 1 G-PDU: optional fields and extension headers, then IP
+        if (c.left < 8 || (c.p[0] >> 5) != 1 || (c.p[0] & 0x10) == 0 || c.p[1] != 0xFF) return;
+        bool optional = (c.p[0] & 0x07) != 0;
+        if (!c.take(8)) return;
+        if (optional) {
+            if (c.left < 4) return;
+            uint8_t next = c.p[3];
+            c.take(4);
+            for (int n = 0; next != 0 && n < 8; ++n) {
+                if (c.left < 4 || c.p[0] == 0) return;
+                size_t length = size_t{c.p[0]} * 4;
+                if (c.left < length) return;
+                next = c.p[length - 1];
+                c.take(length);
+            }
+            if (next != 0) return;
+        }
+        decapsulate(c, Inner::ip, 0, out);
+    } else if (on(3544)) {  // Teredo: optional authentication and origin indicators, then IPv6
+        if (c.left >= 4 && be16(c.p) == 0x0001) {
+            size_t length = 4 + size_t{c.p[2]} + c.p[3] + 9;
+            if (!c.take(length)) return;
+        }
+        if (c.left >= 8 && be16(c.p) == 0x0000 && !c.take(8)) return;
+        if (c.left < 1 || (c.p[0] >> 4) != 6) return;
+        decapsulate(c, Inner::ip, 0, out);
+    }
+}
 
 std::string_view decode_transport(uint8_t protocol, Cursor c, uint64_t ip_payload, DecodedPacket& out) {
     out.ip_protocol = protocol;
@@ -59,6 +158,7 @@ std::string_view decode_transport(uint8_t protocol, Cursor c, uint64_t ip_payloa
             out.src_port = be16(c.p);
             out.dst_port = be16(c.p + 2);
             out.payload = ip_payload > 8 ? ip_payload - 8 : 0;
+            if (protocol == 17) decode_udp_tunnel(c, out);
             return {};
         }
         case 1:
@@ -69,9 +169,13 @@ std::string_view decode_transport(uint8_t protocol, Cursor c, uint64_t ip_payloa
             out.payload = ip_payload > 8 ? ip_payload - 8 : 0;
             return {};
         }
+        case 47:  // GRE
+            out.payload = ip_payload;
+            decode_gre(c, out);
+            return {};
         case 4:   // IPv4 in IP
         case 41:  // IPv6 in IP (6in4 tunnels): the inner connection is the one that counts, as in Zeek
-            if (out.fragmented || out.tunnel_depth >= 3) return kOtherProtocol;
+            if (out.fragmented || out.tunnel_depth >= kMaxTunnelDepth) return kOtherProtocol;
             {
                 int depth = out.tunnel_depth + 1;
                 out = DecodedPacket{};
