@@ -279,8 +279,8 @@ TEST_CASE("pcap: link types, VLAN and QinQ tags, IPv6 extension headers", "[pcap
         CHECK(find_pcap_flow(flows_of(f4), "fd00::3", "fd00::4", Protocol::tcp, 11112));
     }
     SECTION("an unsupported link type is an error naming the file") {
-        auto file = write_pcap(tmp.path / "wifi.pcap", 105, {{1, PacketBytes(40, 0)}});
-        CHECK_THROWS_WITH(flows_of(file), Catch::Contains("link type 105") && Catch::Contains("not supported"));
+        auto file = write_pcap(tmp.path / "user.pcap", 147, {{1, PacketBytes(40, 0)}});
+        CHECK_THROWS_WITH(flows_of(file), Catch::Contains("link type 147") && Catch::Contains("not supported"));
     }
 }
 
@@ -366,6 +366,58 @@ TEST_CASE("pcap: tunnels are taken apart, the inner connection counts and the tu
         auto flows = flows_of(file);
         REQUIRE(flows.size() == 1);
         CHECK(find_pcap_flow(flows, "2001::1", "2001::2", Protocol::udp, 123));
+    }
+    SECTION("AYIYA carries IPv6") {
+        PacketBytes h{0x41, 0x52, 0x11, 41, 0, 0, 0, 0};  // 16-byte identity, 5 words of signature
+        h.resize(8 + 16 + 20, 0);
+        append(h, ipv6("2001::5", "2001::6", 6, tcp(40000, 443, SYN)));
+        auto flows = flows_of(write_pcap(tmp.path / "ayiya.pcap", 1, {{1.0, over_udp(40000, 5072, h)}}));
+        REQUIRE(flows.size() == 1);
+        CHECK(find_pcap_flow(flows, "2001::5", "2001::6", Protocol::tcp, 443));
+    }
+    SECTION("VN-Tag and 802.1ah provider backbone frames") {
+        PacketBytes vntag{0x80, 0x01, 0x00, 0x02};
+        put16(vntag, 0x0800);
+        append(vntag, ipv4("10.9.1.1", "10.9.1.2", 17, udp(50000, 161, 10)));
+        PacketBytes pbb{0x00, 0x00, 0x01, 0x00};  // I-tag: service id 256
+        pbb.resize(16, 0x04);                     // the customer's destination and source MACs
+        put16(pbb, 0x0800);
+        append(pbb, ipv4("10.9.2.1", "10.9.2.2", 17, udp(50000, 514, 10)));
+        auto flows = flows_of(write_pcap(tmp.path / "tags.pcap", 1, {{1.0, ethernet(0x8926, vntag)}, {1.1, ethernet(0x88E7, pbb)}}));
+        CHECK(find_pcap_flow(flows, "10.9.1.1", "10.9.1.2", Protocol::udp, 161));
+        CHECK(find_pcap_flow(flows, "10.9.2.1", "10.9.2.2", Protocol::udp, 514));
+    }
+    SECTION("PPP, with and without the address and control field") {
+        PacketBytes a{0xFF, 0x03, 0x00, 0x21}, b{0x00, 0x57};
+        append(a, ipv4("10.9.3.1", "10.9.3.2", 6, tcp(40000, 104, SYN)));
+        append(b, ipv6("fd00::31", "fd00::32", 6, tcp(40000, 104, SYN)));
+        auto flows = flows_of(write_pcap(tmp.path / "ppp.pcap", 9, {{1.0, a}, {1.1, b}}));
+        CHECK(find_pcap_flow(flows, "10.9.3.1", "10.9.3.2", Protocol::tcp, 104));
+        CHECK(find_pcap_flow(flows, "fd00::31", "fd00::32", Protocol::tcp, 104));
+    }
+    SECTION("802.11 data frames with radiotap: QoS data read, protected and management frames skipped") {
+        auto wifi = [](uint8_t fc0, uint8_t fc1, const PacketBytes& ip) {
+            PacketBytes f{0x00, 0x00, 0x08, 0x00, 0, 0, 0, 0};  // radiotap: version 0, 8 bytes, no fields
+            f.push_back(fc0);
+            f.push_back(fc1);
+            f.resize(f.size() + 22, 0x06);             // duration, three addresses, sequence control
+            if ((fc0 >> 4) & 0x8) f.insert(f.end(), {0x00, 0x00});  // QoS control
+            f.insert(f.end(), {0xAA, 0xAA, 0x03, 0x00, 0x00, 0x00, 0x08, 0x00});
+            append(f, ip);
+            return f;
+        };
+        PacketBytes beacon(40, 0);
+        beacon[2] = 8;
+        beacon[8] = 0x80;  // management: beacon
+        auto flows = flows_of(write_pcap(tmp.path / "wifi.pcap", 127,
+                                         {{1.0, wifi(0x88, 0x01, ipv4("10.9.4.1", "10.9.4.2", 17, udp(50000, 2575, 10)))},  // QoS data to the AP
+                                          {1.1, wifi(0x08, 0x02, ipv4("10.9.4.2", "10.9.4.1", 17, udp(2575, 50000, 10)))},  // data from the AP
+                                          {1.2, wifi(0x08, 0x41, ipv4("10.9.4.3", "10.9.4.4", 17, udp(50000, 80, 10)))},    // protected
+                                          {1.3, beacon}}));
+        auto* f = find_pcap_flow(flows, "10.9.4.1", "10.9.4.2", Protocol::udp, 2575);
+        REQUIRE(f);
+        CHECK(f->record.established);  // the answer came back through the access point
+        CHECK_FALSE(find_pcap_flow(flows, "10.9.4.3", "10.9.4.4", Protocol::udp, 80));
     }
     SECTION("a datagram on a tunnel's port that is no tunnel stays a UDP flow, and so does plain GRE noise") {
         auto file = write_pcap(tmp.path / "noise.pcap", 1,

@@ -8,11 +8,12 @@ namespace wardgate::flows_internal {
 namespace {
 
 // Link types by their DLT value as libpcap reports them (LINKTYPE_RAW 101 comes back as DLT_RAW).
-constexpr int kNull = 0, kEthernet = 1, kRaw = 12, kRawOpenBsd = 14, kLinktypeRaw = 101, kLoop = 108,
-              kLinuxSll = 113, kIpv4 = 228, kIpv6 = 229, kLinuxSll2 = 276;
+constexpr int kNull = 0, kEthernet = 1, kPpp = 9, kRaw = 12, kRawOpenBsd = 14, kPppHdlc = 50, kLinktypeRaw = 101,
+              kIeee80211 = 105, kLoop = 108, kLinuxSll = 113, kRadiotap = 127, kIpv4 = 228, kIpv6 = 229, kLinuxSll2 = 276;
 
 constexpr std::string_view kNotIp = "not IPv4 or IPv6";
 constexpr std::string_view kShortLink = "frame shorter than its link-layer header";
+constexpr std::string_view kNotData = "802.11 management, control or protected frame";
 constexpr std::string_view kShortIp = "IP header cut short or invalid";
 constexpr std::string_view kShortTransport = "transport header not captured (snap length)";
 constexpr std::string_view kOtherProtocol = "not a transport protocol (IPv6 extension header or reserved number)";
@@ -121,6 +122,12 @@ void decode_udp_tunnel(Cursor c, DecodedPacket& out) {
             }
             if (next != 0) return;
         }
+        decapsulate(c, Inner::ip, 0, out);
+    } else if (on(5072)) {  // AYIYA: identity and signature lengths in the header, then IP
+        if (c.left < 12) return;
+        size_t length = 8 + (size_t{1} << (c.p[0] >> 4)) + size_t{c.p[1] >> 4} * 4;
+        uint8_t next = c.p[3];
+        if ((next != 4 && next != 41) || !c.take(length)) return;
         decapsulate(c, Inner::ip, 0, out);
     } else if (on(3544)) {  // Teredo: optional authentication and origin indicators, then IPv6
         if (c.left >= 4 && be16(c.p) == 0x0001) {
@@ -288,6 +295,16 @@ std::string_view decode_ethertype(uint16_t type, Cursor c, DecodedPacket& out) {
                 type = be16(c.p + 2);
                 c.take(4);
                 break;
+            case 0x8926:  // VN-Tag (Cisco FEX): 4 bytes of tag, then the EtherType
+                if (c.left < 6) return kShortLink;
+                type = be16(c.p + 4);
+                c.take(6);
+                break;
+            case 0x88E7:  // 802.1ah provider backbone bridging: I-tag, the customer's MACs, its EtherType
+                if (c.left < 18) return kShortLink;
+                type = be16(c.p + 16);
+                c.take(18);
+                break;
             case 0x8847: {  // MPLS unicast: labels up to bottom of stack, then guess IP by version
                 for (;;) {
                     if (c.left < 4) return kShortLink;
@@ -316,11 +333,42 @@ std::string_view decode_ethertype(uint16_t type, Cursor c, DecodedPacket& out) {
 bool link_type_supported(int link_type) {
     switch (link_type) {
         case kNull: case kEthernet: case kRaw: case kRawOpenBsd: case kLinktypeRaw: case kLoop:
-        case kLinuxSll: case kIpv4: case kIpv6: case kLinuxSll2:
+        case kLinuxSll: case kIpv4: case kIpv6: case kLinuxSll2: case kPpp: case kPppHdlc:
+        case kIeee80211: case kRadiotap:
             return true;
         default:
             return false;
     }
+}
+
+// PPP: an optional address and control field (0xFF 0x03), then the protocol.
+std::string_view decode_ppp(Cursor c, DecodedPacket& out) {
+    if (c.left >= 2 && c.p[0] == 0xFF && c.p[1] == 0x03) c.take(2);
+    if (c.left < 2) return kShortLink;
+    uint16_t protocol = be16(c.p);
+    c.take(2);
+    if (protocol == 0x0021) return decode_ipv4(c, out);
+    if (protocol == 0x0057) return decode_ipv6(c, out);
+    return kNotIp;
+}
+
+// An 802.11 data frame: the MAC header (a fourth address between access points, a QoS field,
+// an HT control field), then LLC/SNAP with the EtherType. Encrypted frames cannot be read.
+std::string_view decode_80211(Cursor c, DecodedPacket& out) {
+    if (c.left < 24) return kShortLink;
+    uint8_t fc0 = c.p[0], fc1 = c.p[1];
+    uint8_t type = (fc0 >> 2) & 3, subtype = fc0 >> 4;
+    if (type != 2 || (subtype & 0x4) != 0 || (fc1 & 0x40) != 0) return kNotData;  // not data, no payload, protected
+    size_t header = 24;
+    if ((fc1 & 0x03) == 0x03) header += 6;  // to and from DS: four addresses
+    bool qos = (subtype & 0x8) != 0;
+    if (qos) header += 2;
+    if (qos && (fc1 & 0x80) != 0) header += 4;  // order bit with QoS: HT control
+    if (!c.take(header)) return kShortLink;
+    if (c.left < 8 || c.p[0] != 0xAA || c.p[1] != 0xAA || c.p[2] != 0x03) return kNotIp;
+    uint16_t ethertype = be16(c.p + 6);
+    c.take(8);
+    return decode_ethertype(ethertype, c, out);
 }
 
 std::string_view decode_packet(int link_type, const uint8_t* data, size_t caplen, DecodedPacket& out) {
@@ -359,6 +407,14 @@ std::string_view decode_packet(int link_type, const uint8_t* data, size_t caplen
             return decode_ip(c, out);
         case kIpv4: return decode_ipv4(c, out);
         case kIpv6: return decode_ipv6(c, out);
+        case kPpp:
+        case kPppHdlc:
+            return decode_ppp(c, out);
+        case kIeee80211: return decode_80211(c, out);
+        case kRadiotap:  // radiotap header (its length little-endian at bytes 2-3), then 802.11
+            if (c.left < 4) return kShortLink;
+            if (!c.take(size_t{c.p[2]} | size_t{c.p[3]} << 8)) return kShortLink;
+            return decode_80211(c, out);
         default: return kNotIp;
     }
 }

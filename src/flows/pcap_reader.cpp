@@ -62,7 +62,8 @@ PcapSummary read_pcap_bytes(const std::string& file, std::string_view bytes, con
     summary.link_type = pcap_datalink(capture.get());
     if (!link_type_supported(summary.link_type))
         fail(file, "link type " + link_type_text(summary.link_type) +
-                       " is not supported (Ethernet, raw IP, Linux cooked SLL/SLL2 and loopback are)");
+                       " is not supported (Ethernet, raw IP, Linux cooked SLL/SLL2, loopback, PPP and 802.11 with or without "
+                       "radiotap are)");
 
     FlowTable table(options, sink, summary);
     ProgressTicker ticker(progress, file, bytes.size());
