@@ -93,9 +93,33 @@ std::string tcp_frame(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport
     return f;
 }
 
+// A frame as a VXLAN tunnel (VNI 110) between two VTEPs carries it, as an SD-Access fabric
+// mirrors it: outer Ethernet, IPv4, UDP to 4789, the VXLAN header, then the frame.
+std::string vxlan_frame(const std::string& inner, uint16_t sport) {
+    std::string f(12, '\x04');
+    be16(f, 0x0800);
+    f.push_back(0x45);
+    f.push_back(0);
+    be16(f, static_cast<uint16_t>(20 + 8 + 8 + inner.size()));
+    be16(f, 0);
+    be16(f, 0x4000);
+    f.push_back(64);
+    f.push_back(17);
+    be16(f, 0);
+    be32(f, 0xC0000201);  // 192.0.2.1
+    be32(f, 0xC0000202);
+    be16(f, sport);
+    be16(f, 4789);
+    be16(f, static_cast<uint16_t>(8 + 8 + inner.size()));
+    be16(f, 0);
+    be32(f, 0x08000000);
+    be32(f, 110 << 8);
+    return f + inner;
+}
+
 // `flows` TCP connections, `per_flow` packets each (handshake, data, FIN), interleaved
-// 256 at a time so the table holds many flows at once.
-void write_capture(const fs::path& file, uint64_t flows, int per_flow) {
+// 256 at a time so the table holds many flows at once; inside VXLAN when `vxlan`.
+void write_capture(const fs::path& file, uint64_t flows, int per_flow, bool vxlan = false) {
     std::ofstream out(file, std::ios::binary);
     std::string header;
     le32(header, 0xa1b2c3d4);
@@ -120,6 +144,7 @@ void write_capture(const fs::path& file, uint64_t flows, int per_flow) {
                 uint8_t flags = step == 0 ? 0x02 : step == 1 ? 0x12 : step >= per_flow - 2 ? 0x11 : 0x18;
                 std::string f = to_server ? tcp_frame(client, server, sport, 443, flags, step > 1 ? 200 : 0)
                                           : tcp_frame(server, client, 443, sport, flags, step > 1 ? 1200 : 0);
+                if (vxlan) f = vxlan_frame(f, static_cast<uint16_t>(49152 + n % 16384));
                 t += 1e-4;
                 record.clear();
                 le32(record, static_cast<uint32_t>(t));
@@ -272,6 +297,7 @@ int main(int argc, char** argv) {
     std::string dir = (fs::temp_directory_path() / ("wardgate-bench-observe-" + std::to_string(getpid()))).string();
     bool keep = false;
     std::string phase = "all", write_pcap, write_conn, read_capture;
+    bool vxlan = false;
     uint64_t records = 10000000, record_edges = 1000000, batch = 1000000;
     app.add_option("--flows", flows, "TCP connections in the synthetic capture");
     app.add_option("--packets-per-flow", per_flow, "Packets per connection (at least 4)")->check(CLI::Range(4, 1000));
@@ -287,6 +313,7 @@ int main(int argc, char** argv) {
     app.add_option("--batch", batch, "Records per commit")->check(CLI::PositiveNumber);
     app.add_option("--write-pcap", write_pcap, "Only write the synthetic capture (--flows, --packets-per-flow) to this file");
     app.add_option("--write-conn-log", write_conn, "Only write the synthetic conn.log (--conn-rows, --conn-edges) to this file");
+    app.add_flag("--vxlan", vxlan, "With --write-pcap: every frame inside a VXLAN tunnel");
     app.add_option("--read-pcap", read_capture, "Only read this capture into edges (no store) and print the best of 3 wall times");
     CLI11_PARSE(app, argc, argv);
     if (!read_capture.empty()) {
@@ -301,7 +328,7 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (!write_pcap.empty() || !write_conn.empty()) {
-        if (!write_pcap.empty()) write_capture(write_pcap, flows, per_flow);
+        if (!write_pcap.empty()) write_capture(write_pcap, flows, per_flow, vxlan);
         if (!write_conn.empty()) write_conn_log(write_conn, conn_rows, conn_edges);
         return 0;
     }
