@@ -113,3 +113,20 @@ reason = "Already covered by CHG-1"
     CHECK(r.exit_code == 2);
     CHECK_THAT(r.out, Catch::Contains("none: every connection gets the verdict it had"));
 }
+
+TEST_CASE("ICMP answers and errors allowed on their own change no verdict, requests do", "[plan][verdicts]") {
+    TempSite site;
+    auto approval = [](const std::string& types) {
+        return "\n[[approval]]\nid = \"CHG-ICMP\"\nfrom = \"device:ws-01\"\nto = \"role:infusion-pump\"\n"
+               "protocol = \"icmp\"\nicmp_types = [" + types + "]\nby = \"Biomed\"\nreason = \"Reachability\"\n";
+    };
+    const std::string policy = small_site_files()["policy.toml"];
+    auto replies = verdict_changes(site, [&] { site.write("policy.toml", policy + approval("\"echo-reply\", \"destination-unreachable\"")); });
+    CHECK(replies["newly_allowed"].empty());  // the gateway drops both as invalid on their own
+    CHECK(replies["newly_denied"].empty());
+    TempSite other;
+    auto requests = verdict_changes(other, [&] { other.write("policy.toml", policy + approval("\"echo-request\"")); });
+    REQUIRE(text_of(requests["newly_allowed"]) == "ws-01, -> pump-03 icmp\n");
+    INFO(requests.dump());
+    CHECK(requests["newly_allowed"][0]["services"][0]["icmp_types"].dump().find("echo-request") != std::string::npos);
+}

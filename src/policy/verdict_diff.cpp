@@ -65,6 +65,8 @@ struct ServiceSet {
                 put(kIcmp6, full());
             }
             for (const auto& t : s.icmp_types) {
+                // A reply or error never starts a connection: allowing or denying it changes no verdict.
+                if (!icmp_starts_connection(t.family, t.type)) continue;
                 uint16_t lo = static_cast<uint16_t>(t.type << 8 | (t.code < 0 ? 0 : t.code));
                 uint16_t hi = static_cast<uint16_t>(t.type << 8 | (t.code < 0 ? 255 : t.code));
                 put(t.family == Family::v4 ? p : kIcmp6, {{lo, hi}});
