@@ -125,7 +125,7 @@ void decode_udp_tunnel(Cursor c, DecodedPacket& out) {
         decapsulate(c, Inner::ip, 0, out);
     } else if (on(5072)) {  // AYIYA: identity and signature lengths in the header, then IP
         if (c.left < 12) return;
-        size_t length = 8 + (size_t{1} << (c.p[0] >> 4)) + size_t{c.p[1] >> 4} * 4;
+        size_t length = 8 + (size_t{1} << (c.p[0] >> 4)) + static_cast<size_t>(c.p[1] >> 4) * 4;
         uint8_t next = c.p[3];
         if ((next != 4 && next != 41) || !c.take(length)) return;
         decapsulate(c, Inner::ip, 0, out);
