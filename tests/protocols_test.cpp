@@ -273,6 +273,8 @@ TEST_CASE("exports carry protocols, SCTP ports and ICMP messages in each target'
         INFO(e.target);
         auto r = render_export(p, e.target, default_template_dir());
         for (const auto& line : e.lines) CHECK_THAT(r.combined(), Catch::Contains(line));
+        // The approval's ticket travels with it, where the platform keeps comments.
+        CHECK_THAT(r.combined(), Catch::Contains("CHG-7001 by N. Okafor (ticket https://changes.example/CHG-7001)"));
         // Read back, the export allows exactly what the policy does, message by message.
         auto expected = expected_tuples(p);
         auto got = parsed_tuples(read_export(e.target, r));

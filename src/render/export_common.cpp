@@ -25,6 +25,9 @@ std::string reason_text(const Provenance& w, bool with_service) {
     std::string out(to_string(w.kind));
     if (w.expires) out += " until " + to_string(*w.expires);
     out += ": " + w.source;
+    // The ticket before the prose: platforms that cut long remarks keep it.
+    if (!w.ticket.empty()) out += " (ticket " + w.ticket + ")";
+    if (!w.owner.empty()) out += " (owner " + w.owner + ")";
     if (!w.detail.empty()) out += " - " + w.detail;
     if (!w.origin.empty()) out += " [" + w.origin + "]";
     if (with_service) out = w.service.to_string() + " " + out;
