@@ -225,6 +225,14 @@ TEST_CASE("Zeek TSV: concatenated logs with different #fields, ICMP and unsuppor
     CHECK(v6->stats.last_seen == 1400000201.5);
 }
 
+// The same rows as a TSV log and as JSON lines, each read into its own aggregator.
+static std::pair<Aggregator, Aggregator> read_both(TempDir& dir, const std::string& tsv, const std::string& json) {
+    std::pair<Aggregator, Aggregator> out;
+    read_zeek_tsv(dir.write("conn.log", tsv), out.first);
+    read_zeek_json(dir.write("conn.json", json), out.second);
+    return out;
+}
+
 TEST_CASE("Zeek: history must show the handshake from both sides, conn_state alone is not enough", "[flows][evidence]") {
     TempDir dir("flows-zeek");
     // Each row on its own responder port; the last column says whether it must come out established.
@@ -264,9 +272,7 @@ TEST_CASE("Zeek: history must show the handshake from both sides, conn_state alo
         if (std::string(r.history) != "-") j["history"] = r.history;
         json += j.dump() + "\n";
     }
-    Aggregator from_tsv, from_json;
-    read_zeek_tsv(dir.write("conn.log", tsv), from_tsv);
-    read_zeek_json(dir.write("conn.json", json), from_json);
+    auto [from_tsv, from_json] = read_both(dir, tsv, json);
     for (const auto* agg : {&from_tsv, &from_json}) {
         auto edges = agg->edges();
         REQUIRE(edges.size() == std::size(rows));
@@ -302,9 +308,7 @@ TEST_CASE("Zeek: an ICMP exchange is answered when both sides sent packets (Zeek
                             {"orig_pkts", sent},   {"resp_pkts", answered}};
         json += j.dump() + "\n";
     }
-    Aggregator from_tsv, from_json;
-    read_zeek_tsv(dir.write("conn.log", tsv), from_tsv);
-    read_zeek_json(dir.write("conn.json", json), from_json);
+    auto [from_tsv, from_json] = read_both(dir, tsv, json);
     for (const auto* agg : {&from_tsv, &from_json}) {
         auto edges = agg->edges();
         auto echo = find_edge(edges, "10.1.0.5", "10.1.0.9", Protocol::icmp, icmp_port(8, 0));

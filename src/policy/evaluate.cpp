@@ -1,7 +1,9 @@
 #include "wardgate/policy/evaluate.hpp"
 
 #include <algorithm>
+#include <array>
 #include <map>
+#include <span>
 
 namespace wardgate {
 
@@ -111,9 +113,9 @@ Verdict Evaluator::evaluate(const IpAddress& src, const IpAddress& dst, Protocol
     probe.protocol = proto;
     probe.port = has_ports(proto) ? port : 0;
     // An ICMP pinhole holds the request type seen (any code), or 0 for every message.
-    std::vector<uint16_t> ports{probe.port};
-    if (auto m = proto == Protocol::icmp ? icmp_message(port) : std::nullopt) ports.insert(ports.begin(), icmp_port(m->type, 0));
-    for (uint16_t p : ports) {
+    auto m = proto == Protocol::icmp ? icmp_message(port) : std::nullopt;
+    const std::array<uint16_t, 2> ports{m ? icmp_port(m->type, 0) : probe.port, probe.port};
+    for (uint16_t p : std::span(ports.data(), m ? 2 : 1)) {
         probe.port = p;
         auto it = std::lower_bound(policy_.pinholes.begin(), policy_.pinholes.end(), probe,
                                    [](const Pinhole& a, const Pinhole& b) { return a.key() < b.key(); });
