@@ -186,3 +186,21 @@ TEST_CASE("a stance maturity setting out of range is a located error", "[baselin
     CHECK(r.err.find("policy.toml:5") != std::string::npos);
     CHECK(r.err.find("baseline_min_days") != std::string::npos);
 }
+
+TEST_CASE("an insecure protocol recognised in the traffic is refused on any port", "[baseline][dissect]") {
+    // Zeek's analysers found HTTP on tcp/7075, a port no list calls insecure.
+    std::string log = conn_log();
+    for (int i = 0; i < 4; ++i)
+        log += std::to_string(1763683200 + i * 60) + "\tCh" + std::to_string(i) +
+               "\t10.200.0.31\t40000\t10.110.0.23\t7075\ttcp\thttp\t1.0\t100\t200\tSF\n";
+    TempSite site({{"flows/conn.log", log}});
+    auto p = pipeline_for(site.dir());
+    const BaselineRefusal* refused = nullptr;
+    for (const auto& r : p.policy.refused)
+        if (r.port == 7075) refused = &r;
+    REQUIRE(refused);
+    CHECK(refused->reason == BaselineRefusal::Reason::insecure);
+    CHECK(refused->detail.starts_with("HTTP, recognised in the traffic; 4 connections"));
+    for (const auto& h : p.policy.pinholes) CHECK(h.port != 7075);
+    CHECK_FALSE(verdict_of(p.policy, "10.200.0.31", "10.110.0.23", Protocol::tcp, 7075).allowed);
+}

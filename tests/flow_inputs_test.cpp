@@ -22,7 +22,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::string kWikipedia = kSharedData + "/zeek/wikipedia/conn.log";
 
 std::string gzip_text(const std::string& text) {
     z_stream z{};
@@ -61,8 +60,8 @@ const std::string kConnRow2 = "1763683300.000000\tC2\t10.1.0.2\t40002\t10.2.0.1\
 
 TEST_CASE("a gzip-compressed conn.log reads as the log it holds", "[flows][gzip]") {
     TempDir tmp("gzip");
-    const std::string plain = read_text(kWikipedia);
-    auto direct = read(kWikipedia);
+    const std::string plain = read_text(kWikipediaConnLog);
+    auto direct = read(kWikipediaConnLog);
     REQUIRE(direct.summary.accepted > 0);
 
     SECTION("one member") {

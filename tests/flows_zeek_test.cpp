@@ -36,7 +36,6 @@ namespace fs = std::filesystem;
 namespace {
 
 const std::string kZeekData = wardgate::testing::kSharedData + "/zeek";
-const std::string kWikipedia = kZeekData + "/wikipedia/conn.log";
 
 std::string join_lines(const std::vector<std::string>& lines) {
     std::string out;
@@ -78,7 +77,7 @@ std::string wikipedia_as_json() {
     std::vector<std::string> names, types;
     std::string out;
     int row = 0;
-    for (const auto& line : text_lines(read_text(kWikipedia))) {
+    for (const auto& line : text_lines(read_text(kWikipediaConnLog))) {
         auto fields = split(line, '\t');
         if (fields[0] == "#fields") names.assign(fields.begin() + 1, fields.end());
         if (fields[0] == "#types") types.assign(fields.begin() + 1, fields.end());
@@ -105,7 +104,7 @@ std::string wikipedia_as_json() {
 
 TEST_CASE("Zeek TSV: the wikipedia conn.log aggregates into its 13 edges", "[flows]") {
     Aggregator agg;
-    ReadSummary summary = read_zeek_tsv(kWikipedia, agg);
+    ReadSummary summary = read_zeek_tsv(kWikipediaConnLog, agg);
     CHECK(summary.rows == 34);
     CHECK(summary.accepted == 34);
     CHECK(summary.skipped.empty());
@@ -326,10 +325,10 @@ TEST_CASE("Zeek: an ICMP exchange is answered when both sides sent packets (Zeek
 TEST_CASE("Zeek TSV: progress is reported with the file's byte count", "[flows]") {
     std::vector<IngestProgress> calls;
     Aggregator agg;
-    read_zeek_tsv(kWikipedia, agg, [&](const IngestProgress& p) { calls.push_back(p); });
+    read_zeek_tsv(kWikipediaConnLog, agg, [&](const IngestProgress& p) { calls.push_back(p); });
     REQUIRE(!calls.empty());
-    CHECK(calls.back().file == kWikipedia);
-    CHECK(calls.back().bytes_total == fs::file_size(kWikipedia));
+    CHECK(calls.back().file == kWikipediaConnLog);
+    CHECK(calls.back().bytes_total == fs::file_size(kWikipediaConnLog));
     CHECK(calls.back().bytes_done == calls.back().bytes_total);
     CHECK(calls.back().rows == 34);
     CHECK(calls.back().seconds >= 0);
@@ -339,7 +338,7 @@ TEST_CASE("Zeek JSON: the same rows give the same edges as the TSV", "[flows]") 
     TempDir dir("flows-zeek");
     std::string file = dir.write("conn.json", wikipedia_as_json());
     Aggregator from_tsv, from_json;
-    read_zeek_tsv(kWikipedia, from_tsv);
+    read_zeek_tsv(kWikipediaConnLog, from_tsv);
     auto summary = read_zeek_json(file, from_json);
     CHECK(summary.rows == 34);
     CHECK(summary.accepted == 34);
@@ -347,10 +346,10 @@ TEST_CASE("Zeek JSON: the same rows give the same edges as the TSV", "[flows]") 
     CHECK(same_edges(from_json.edges(), from_tsv.edges()));
 
     SECTION("read_flow_file detects each format") {
-        CHECK(detect_flow_format(kWikipedia) == FlowFormat::zeek_tsv);
+        CHECK(detect_flow_format(kWikipediaConnLog) == FlowFormat::zeek_tsv);
         CHECK(detect_flow_format(file) == FlowFormat::zeek_json);
         Aggregator a, b;
-        read_flow_file(kWikipedia, a);
+        read_flow_file(kWikipediaConnLog, a);
         read_flow_file(file, b);
         CHECK(same_edges(a.edges(), from_tsv.edges()));
         CHECK(same_edges(b.edges(), from_tsv.edges()));
@@ -379,7 +378,7 @@ TEST_CASE("Zeek JSON: nested id objects, skipped protocols and blank lines", "[f
 
 TEST_CASE("Zeek TSV errors name file, line, column and field, and leave the aggregator alone", "[flows]") {
     TempDir dir("flows-zeek");
-    auto lines = text_lines(read_text(kWikipedia));
+    auto lines = text_lines(read_text(kWikipediaConnLog));
     REQUIRE(lines.size() == 43);
     Aggregator agg = preloaded_aggregator();
 
@@ -553,7 +552,7 @@ constexpr int kLargeRows = 130000;
 
 LargeLog large_log(int second_block, const std::vector<int>& bad_ports = {}) {
     LargeLog log;
-    auto wikipedia = text_lines(read_text(kWikipedia));
+    auto wikipedia = text_lines(read_text(kWikipediaConnLog));
     int line = 0;
     auto add_line = [&](const std::string& text) {
         log.text += text + "\n";

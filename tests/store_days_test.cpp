@@ -171,6 +171,8 @@ TEST_CASE("days seen: a schema 2 database gains the days column, seeded with eac
     // Which of the four days it was seen on is not known: only the first surely.
     CHECK(e.days.days() == std::vector<uint32_t>{day("2026-03-01")});
     CHECK(e.stats.days_seen == 1);
+    CHECK(e.stats.applications == 0);  // the column added later, empty for old edges
+    CHECK(store.sightings().empty());
     ingest_file(store, tmp.write("later.csv", pump_rows({"2026-03-06T08:00:00Z", "2026-03-01T09:00:00Z"})));
     e = pump_edge(store);
     CHECK(e.stats.days_seen == 2);

@@ -144,9 +144,9 @@ std::optional<Alert> AlertDetector::assess(const ObservedEdge& edge, bool new_ed
             if (!why.empty()) a.rule = why.front().source;
         }
     }
-    if (auto name = insecure_protocol(k.protocol, k.responder_port)) {
+    if (auto name = insecure_protocol(k.protocol, k.responder_port, edge.stats.applications)) {
         a.findings.push_back(AlertKind::insecure_protocol);
-        a.insecure = std::string(*name);
+        a.insecure = *name;
     }
     if (book_.is_internet(peer)) a.findings.push_back(AlertKind::internet_contact);
     if (new_edge) a.findings.push_back(peer_known ? AlertKind::new_port : AlertKind::new_peer);

@@ -23,4 +23,10 @@ std::optional<std::string_view> insecure_protocol(Protocol p, uint16_t port) {
     return std::nullopt;
 }
 
+std::optional<std::string> insecure_protocol(Protocol p, uint16_t port, ApplicationSet seen) {
+    if (auto name = insecure_name(seen)) return std::string(*name) + ", recognised in the traffic";
+    if (auto name = insecure_protocol(p, port)) return std::string(*name);
+    return std::nullopt;
+}
+
 }  // namespace wardgate

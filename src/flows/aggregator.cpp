@@ -24,7 +24,7 @@ uint64_t tag_of(uint64_t hash) { return hash >> 32; }
 EdgeKey key_of(const FlowRecord& r) { return EdgeKey{r.initiator, r.responder, r.protocol, r.responder_port}; }
 
 EdgeStats stats_of(const FlowRecord& r) {
-    return EdgeStats{r.start, r.start + r.duration, r.connections, r.bytes, r.established, 0};
+    return EdgeStats{r.start, r.start + r.duration, r.connections, r.bytes, r.established, r.applications, 0};
 }
 
 // The defaulted operator== ends up calling memcmp for the address arrays; this is the hot loop's compare.
@@ -48,6 +48,7 @@ void fold(EdgeStats& into, const EdgeStats& from) {
     into.connections += from.connections;
     into.bytes += from.bytes;
     into.established = into.established || from.established;
+    into.applications |= from.applications;
 }
 
 }  // namespace
@@ -171,10 +172,11 @@ void Aggregator::merge(const Aggregator& other) {
     make_room(other.entries_.size());
     for (const auto& edge : other.entries_) fold_in(edge, mixed_hash(edge.key));
     records_ += other.records_;
+    for (const auto& [key, sighting] : other.sightings_) note(sighting);
 }
 
 void Aggregator::merge(Aggregator&& other) {
-    if (entries_.empty() && &other != this) {
+    if (entries_.empty() && sightings_.empty() && &other != this) {
         const uint64_t records = records_ + other.records_;
         *this = std::move(other);
         records_ = records;
@@ -182,6 +184,18 @@ void Aggregator::merge(Aggregator&& other) {
         return;
     }
     merge(static_cast<const Aggregator&>(other));
+}
+
+void Aggregator::note(ApplicationSighting sighting) {
+    auto [it, inserted] = sightings_.try_emplace({sighting.key, sighting.application}, sighting);
+    if (!inserted && sighting.first_seen < it->second.first_seen) it->second = std::move(sighting);
+}
+
+std::vector<ApplicationSighting> Aggregator::sightings() const {
+    std::vector<ApplicationSighting> out;
+    out.reserve(sightings_.size());
+    for (const auto& [key, sighting] : sightings_) out.push_back(sighting);
+    return out;
 }
 
 std::vector<ObservedEdge> Aggregator::edges() const {

@@ -86,6 +86,24 @@ std::optional<double> parse_iso8601(std::string_view text) {
     return static_cast<double>(seconds) + fraction;
 }
 
+ApplicationSet zeek_service_applications(std::string_view service) {
+    static constexpr std::pair<std::string_view, Application> kServices[] = {
+        {"dicom", Application::dicom}, {"hl7", Application::hl7},   {"dhcp", Application::dhcp},
+        {"telnet", Application::telnet}, {"ftp", Application::ftp}, {"tftp", Application::tftp},
+        {"http", Application::http},   {"rfb", Application::vnc},   {"rdp", Application::rdp},
+    };
+    ApplicationSet out = 0;
+    while (!service.empty()) {
+        auto comma = service.find(',');
+        auto name = service.substr(0, comma);
+        for (const auto& [zeek, application] : kServices)
+            if (name == zeek) out |= application_bit(application);
+        if (comma == std::string_view::npos) break;
+        service.remove_prefix(comma + 1);
+    }
+    return out;
+}
+
 std::optional<bool> parse_flag(std::string_view text) {
     std::string lower;
     for (char c : text) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "wardgate/core/application.hpp"
 #include "wardgate/core/net.hpp"
 
 namespace wardgate::flows_internal {
@@ -125,6 +126,11 @@ inline bool zeek_established(std::string_view state) {
 // Zeek writes conn_state OTH for every ICMP exchange: an answer shows as packets from both
 // sides (orig_pkts and resp_pkts, which conn logs carry by default).
 inline bool zeek_icmp_answered(uint64_t orig_pkts, uint64_t resp_pkts) { return orig_pkts > 0 && resp_pkts > 0; }
+
+// Zeek's service field ("http", "ssl,http", "-"): the applications its analysers confirmed
+// that wardgate recognises too ("rfb" is VNC). "smb" and "snmp" stay unnamed: Zeek does not
+// say which version, and only SMBv1 and SNMPv1/v2c are the insecure ones.
+ApplicationSet zeek_service_applications(std::string_view service);
 
 // Zeek's history, where the log has it, must show the answer from both sides as well:
 // TCP a SYN from the originator ('S'), a SYN+ACK back ('h') and the originator's ACK or

@@ -140,6 +140,14 @@ void decode_udp_tunnel(Cursor c, DecodedPacket& out) {
     }
 }
 
+// Where the transport payload's captured bytes are: a snapshot length may have cut them short,
+// and Ethernet padding after the IP packet is not payload.
+void keep_payload(Cursor c, uint64_t header, DecodedPacket& out) {
+    if (c.left <= header) return;
+    out.payload_data = c.p + header;
+    out.payload_captured = static_cast<size_t>(std::min<uint64_t>(c.left - header, out.payload));
+}
+
 std::string_view decode_transport(uint8_t protocol, Cursor c, uint64_t ip_payload, DecodedPacket& out) {
     out.ip_protocol = protocol;
     if (!out.has_ports) {  // a later fragment: no transport header here
@@ -156,6 +164,7 @@ std::string_view decode_transport(uint8_t protocol, Cursor c, uint64_t ip_payloa
             out.tcp_ack = be32(c.p + 8);
             uint64_t header = static_cast<uint64_t>(c.p[12] >> 4) * 4;
             out.payload = ip_payload > header ? ip_payload - header : 0;
+            keep_payload(c, header, out);
             return {};
         }
         case 17:
@@ -165,6 +174,7 @@ std::string_view decode_transport(uint8_t protocol, Cursor c, uint64_t ip_payloa
             out.src_port = be16(c.p);
             out.dst_port = be16(c.p + 2);
             out.payload = ip_payload > 8 ? ip_payload - 8 : 0;
+            keep_payload(c, 8, out);
             if (protocol == 17) decode_udp_tunnel(c, out);
             return {};
         }

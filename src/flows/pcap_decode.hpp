@@ -20,6 +20,9 @@ struct DecodedPacket {
     uint8_t icmp_type = 0;
     uint8_t icmp_code = 0;
     uint64_t payload = 0;      // transport payload bytes, from the IP length fields
+    // The payload's captured bytes (TCP and UDP only), within the frame being decoded.
+    const uint8_t* payload_data = nullptr;
+    size_t payload_captured = 0;
     // Fragments: only the first carries the transport header. A later fragment has
     // has_ports false; its id (with addresses and protocol) ties it to the first.
     bool fragmented = false;

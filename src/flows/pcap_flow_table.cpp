@@ -8,6 +8,9 @@ namespace {
 
 constexpr size_t kMaxFragments = 4096;      // first fragments remembered for their followers
 constexpr double kFragmentTimeout = 30;     // seconds a first fragment waits for the rest
+// Payload packets per side handed to the dissectors: the first says what nearly every
+// protocol is; a second catches a client that opens with a short preamble.
+constexpr uint8_t kInspectedPackets = 2;
 
 constexpr std::string_view kOrphanFragment = "IP fragment whose first fragment was not captured";
 constexpr std::string_view kGroupSource = "source address is multicast or broadcast";
@@ -101,6 +104,13 @@ PcapFlow FlowTable::describe(const Flow& f) {
     out.record.established = established;
     out.direction = direction;
     out.packets = f.packets;
+    if (auto app = recognise(f.clues[initiator], f.clues[1 - initiator])) {
+        out.application = app->application;
+        out.application_detail = std::move(app->detail);
+        // An insecure label keeps an edge out of the observed baseline: packets one side forged
+        // alone (never answered) must not take a clinical flow out of the policy that way.
+        if (established || !insecure_name(app->application)) out.record.applications = application_bit(app->application);
+    }
     return out;
 }
 
@@ -154,6 +164,10 @@ void FlowTable::update(FlowList::iterator it, int sender, const DecodedPacket& p
     f.bytes += p.payload;
     ++f.packets;
     f.sent[sender] = true;
+    if (p.payload_captured > 0 && f.inspected[sender] < kInspectedPackets && (f.key.protocol == 6 || f.key.protocol == 17)) {
+        ++f.inspected[sender];
+        inspect_payload(p.ip_protocol, p.src_port, p.dst_port, std::span(p.payload_data, p.payload_captured), f.clues[sender]);
+    }
     Lane lane = f.lane;
     if (f.key.protocol == 6) {
         f.tcp.add(sender, p);

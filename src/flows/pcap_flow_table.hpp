@@ -7,6 +7,7 @@
 
 #include "pcap_decode.hpp"
 #include "pcap_evidence.hpp"
+#include "wardgate/flows/dissect.hpp"
 #include "wardgate/flows/pcap.hpp"
 
 namespace wardgate::flows_internal {
@@ -52,6 +53,8 @@ private:
         std::array<bool, 2> sent{}, fin{};
         TcpEvidence tcp;
         IcmpEvidence icmp;
+        std::array<PayloadClues, 2> clues;
+        std::array<uint8_t, 2> inspected{};  // payload packets each side sent that were dissected
         Lane lane = tcp_open;
     };
     using FlowList = std::list<Flow>;

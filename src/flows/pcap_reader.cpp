@@ -100,8 +100,8 @@ PcapSummary read_pcap_bytes(const std::string& file, std::string_view bytes, con
     return summary;
 }
 
-ReadSummary read_pcap_text(const std::string& file, std::string_view bytes, Aggregator& out,
-                           const ProgressCallback& progress) {
+PcapSummary read_pcap_edges(const std::string& file, std::string_view bytes, Aggregator& out,
+                            const ProgressCallback& progress) {
     std::vector<FlowRecord> batch;
     batch.reserve(64);
     auto flush = [&] {
@@ -109,12 +109,22 @@ ReadSummary read_pcap_text(const std::string& file, std::string_view bytes, Aggr
         batch.clear();
     };
     PcapFlowSink sink = [&](const PcapFlow& flow) {
+        if (flow.application) {
+            const FlowRecord& r = flow.record;
+            out.note({EdgeKey{r.initiator, r.responder, r.protocol, r.responder_port}, *flow.application, r.start,
+                      flow.application_detail});
+        }
         batch.push_back(flow.record);
         if (batch.size() == 64) flush();
     };
     PcapSummary summary = read_pcap_bytes(file, bytes, sink, progress, PcapOptions{});
     flush();
-    return summary.read;
+    return summary;
+}
+
+ReadSummary read_pcap_text(const std::string& file, std::string_view bytes, Aggregator& out,
+                           const ProgressCallback& progress) {
+    return read_pcap_edges(file, bytes, out, progress).read;
 }
 
 }  // namespace flows_internal
@@ -137,8 +147,12 @@ PcapSummary read_pcap(const std::filesystem::path& file, const PcapFlowSink& sin
 }
 
 ReadSummary read_pcap(const std::filesystem::path& file, Aggregator& out, const ProgressCallback& progress) {
+    return read_pcap_edges(file, out, progress).read;
+}
+
+PcapSummary read_pcap_edges(const std::filesystem::path& file, Aggregator& out, const ProgressCallback& progress) {
     flows_internal::MappedFile input(file);
-    return flows_internal::read_pcap_text(file.string(), input.text(), out, progress);
+    return flows_internal::read_pcap_edges(file.string(), input.text(), out, progress);
 }
 
 }  // namespace wardgate

@@ -9,6 +9,8 @@ namespace wardgate::flows_internal {
 
 PcapSummary read_pcap_bytes(const std::string& file, std::string_view bytes, const PcapFlowSink& sink,
                             const ProgressCallback& progress, const PcapOptions& options);
+PcapSummary read_pcap_edges(const std::string& file, std::string_view bytes, Aggregator& out,
+                            const ProgressCallback& progress);
 ReadSummary read_pcap_text(const std::string& file, std::string_view bytes, Aggregator& out,
                            const ProgressCallback& progress);
 

@@ -174,6 +174,10 @@ ReadSummary read_zeek_json_text(const std::string& name, std::string_view text, 
         }
         const json* history = row.find("history");
         if (history && !history->is_string()) row.bad("history", *history, "a string");
+        if (const json* service = row.find("service")) {
+            if (!service->is_string()) row.bad("service", *service, "a string");
+            r.applications = flows_internal::zeek_service_applications(service->get_ref<const std::string&>());
+        }
 
         ++summary.rows;
         if (proto != "tcp" && proto != "udp" && proto != "icmp") {

@@ -149,6 +149,7 @@ void ZeekTsvReader::fields(std::string_view value, const char* line_begin) {
     next.resp_bytes = find("resp_bytes", false);
     next.conn_state = find("conn_state", false);
     next.history = find("history", false);
+    next.service = find("service", false);
     next.orig_pkts = find("orig_pkts", false);
     next.resp_pkts = find("resp_pkts", false);
     if (next.conn_state < 0) {
@@ -233,6 +234,7 @@ void ZeekTsvReader::row(const Line& line) {
     }
     r.protocol = *protocol;
     r.established = layout_.conn_state >= 0 && zeek_established(views_[layout_.conn_state]);
+    if (is_set(layout_.service)) r.applications = zeek_service_applications(views_[layout_.service]);
     if (r.established && is_set(layout_.history) && views_[layout_.history] != "(empty)")
         r.established = zeek_history_established(views_[layout_.history], r.protocol);
     if (r.protocol == Protocol::icmp && !r.established) {

@@ -21,7 +21,7 @@ struct ZeekLayout {
     const char* fields_at = nullptr;  // the #fields line, for messages
     int ts = -1, orig_h = -1, resp_h = -1, resp_p = -1, proto = -1;
     int orig_p = -1;  // optional: for ICMP, the type of the originator's message
-    int duration = -1, orig_bytes = -1, resp_bytes = -1, conn_state = -1, history = -1;
+    int duration = -1, orig_bytes = -1, resp_bytes = -1, conn_state = -1, history = -1, service = -1;
     int orig_pkts = -1, resp_pkts = -1;  // optional: ICMP is answered when both sent packets
     size_t used = 0;  // columns [0, used) include every one this reader reads
 };

@@ -370,8 +370,8 @@ private:
                 refuse(BaselineRefusal::Reason::unknown_peer, evidence);
             } else if (book_.is_internet(c.initiator) || book_.is_internet(c.responder)) {
                 refuse(BaselineRefusal::Reason::outside_peer, evidence);
-            } else if (auto name = insecure_protocol(k.protocol, k.responder_port)) {
-                refuse(BaselineRefusal::Reason::insecure, std::string(*name) + "; " + evidence);
+            } else if (auto name = insecure_protocol(k.protocol, k.responder_port, st.applications)) {
+                refuse(BaselineRefusal::Reason::insecure, *name + "; " + evidence);
             } else if (!st.established) {
                 refuse(BaselineRefusal::Reason::not_answered, evidence);
             } else if (days < min_days && st.connections < min_connections) {

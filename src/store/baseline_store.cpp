@@ -25,7 +25,8 @@ namespace {
 // 2: no index on last_seen. Keeping it cost an index update on every ingested edge, while
 // only the rare age-out scan used it.
 // 3: edges.days, the distinct UTC days each edge was seen (see day_blob.hpp).
-constexpr int kSchemaVersion = 3;
+// 4: edges.applications (ApplicationSet bits) and application_sightings, what showed each.
+constexpr int kSchemaVersion = 4;
 
 // Addresses are stored as 4- or 16-byte blobs (compact, and they sort by address).
 constexpr const char* kSchema = R"sql(
@@ -41,6 +42,7 @@ CREATE TABLE IF NOT EXISTS edges (
     bytes       INTEGER NOT NULL,
     established INTEGER NOT NULL,
     days        BLOB    NOT NULL DEFAULT x'',
+    applications INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (initiator, responder, protocol, port, source)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS edges_by_responder ON edges (responder);
@@ -55,6 +57,16 @@ CREATE TABLE IF NOT EXISTS ingested_files (
     edges       INTEGER NOT NULL,
     ingested_at REAL    NOT NULL
 );
+CREATE TABLE IF NOT EXISTS application_sightings (
+    initiator   BLOB    NOT NULL,
+    responder   BLOB    NOT NULL,
+    protocol    INTEGER NOT NULL,
+    port        INTEGER NOT NULL,
+    application TEXT    NOT NULL,
+    first_seen  REAL    NOT NULL,
+    detail      TEXT    NOT NULL,
+    PRIMARY KEY (initiator, responder, protocol, port, application)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS alert_marks (
     initiator  BLOB    NOT NULL,
     responder  BLOB    NOT NULL,
@@ -67,7 +79,8 @@ CREATE TABLE IF NOT EXISTS alert_marks (
 )sql";
 
 constexpr const char* kEdgeColumns =
-    "initiator, responder, protocol, port, source, first_seen, last_seen, connections, bytes, established, days";
+    "initiator, responder, protocol, port, source, first_seen, last_seen, connections, bytes, established, days, "
+    "applications";
 
 double now_seconds() {
     return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -227,6 +240,12 @@ BaselineStore::BaselineStore(const std::filesystem::path& db) : impl_(std::make_
             store_internal::exec(h, "ALTER TABLE edges ADD COLUMN days BLOB NOT NULL DEFAULT x''");
             store_internal::exec(h, "UPDATE edges SET days = wardgate_day_of(first_seen)");
         }
+        bool has_applications = false;
+        {
+            Statement column(h, "SELECT 1 FROM pragma_table_info('edges') WHERE name = 'applications'");
+            has_applications = column.step();
+        }
+        if (!has_applications) store_internal::exec(h, "ALTER TABLE edges ADD COLUMN applications INTEGER NOT NULL DEFAULT 0");
         store_internal::exec(h, ("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
         t.commit();
     }
@@ -245,7 +264,8 @@ std::optional<IngestedFile> BaselineStore::find_file(const std::string& hash) co
     return file_from_row(s);
 }
 
-CommitResult BaselineStore::commit_file(const IngestedFile& ingested, const std::vector<ObservedEdge>& edges) {
+CommitResult BaselineStore::commit_file(const IngestedFile& ingested, const std::vector<ObservedEdge>& edges,
+                                        const std::vector<ApplicationSighting>& sightings) {
     sqlite3* h = impl_->db.get();
     CommitResult result;
     Transaction t(h);
@@ -263,14 +283,15 @@ CommitResult BaselineStore::commit_file(const IngestedFile& ingested, const std:
         result.new_edges.push_back({e, seen == StoreKeys::Seen::pair});
     }
     Statement upsert(h, std::string("INSERT INTO edges (") + kEdgeColumns +
-                            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                             "ON CONFLICT (initiator, responder, protocol, port, source) DO UPDATE SET "
                             "first_seen = min(first_seen, excluded.first_seen), "
                             "last_seen = max(last_seen, excluded.last_seen), "
                             "connections = connections + excluded.connections, "
                             "bytes = bytes + excluded.bytes, "
                             "established = max(established, excluded.established), "
-                            "days = wardgate_days_union(days, excluded.days)");
+                            "days = wardgate_days_union(days, excluded.days), "
+                            "applications = applications | excluded.applications");
     std::string days;
     for (const auto& e : edges) {
         upsert.bind(1, e.key.initiator).bind(2, e.key.responder);
@@ -280,8 +301,21 @@ CommitResult BaselineStore::commit_file(const IngestedFile& ingested, const std:
         upsert.bind(10, static_cast<int64_t>(e.stats.established ? 1 : 0));
         days = store_internal::encode_days(e.days);
         upsert.bind_blob(11, days.data(), days.size());
+        upsert.bind(12, static_cast<int64_t>(e.stats.applications));
         upsert.step();
         upsert.reset();
+    }
+    Statement sighting(h,
+                       "INSERT INTO application_sightings (initiator, responder, protocol, port, application, first_seen, detail) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (initiator, responder, protocol, port, application) "
+                       "DO UPDATE SET first_seen = excluded.first_seen, detail = excluded.detail "
+                       "WHERE excluded.first_seen < first_seen");
+    for (const auto& s : sightings) {
+        sighting.bind(1, s.key.initiator).bind(2, s.key.responder).bind(3, static_cast<int64_t>(s.key.protocol));
+        sighting.bind(4, static_cast<int64_t>(s.key.responder_port)).bind(5, to_string(s.application));
+        sighting.bind(6, s.first_seen).bind(7, s.detail);
+        sighting.step();
+        sighting.reset();
     }
     Statement file(h,
                    "INSERT INTO ingested_files (hash, path, size, mtime, source, format, records, edges, ingested_at) "
@@ -314,6 +348,10 @@ uint64_t BaselineStore::age_out(double cutoff) {
     Statement batches(h, "DELETE FROM ingested_files WHERE format IN ('netflow', 'conntrack', 'nflog') AND ingested_at < ?");
     batches.bind(1, cutoff);
     batches.step();
+    store_internal::exec(h,
+                         "DELETE FROM application_sightings WHERE NOT EXISTS (SELECT 1 FROM edges e WHERE "
+                         "e.initiator = application_sightings.initiator AND e.responder = application_sightings.responder "
+                         "AND e.protocol = application_sightings.protocol AND e.port = application_sightings.port)");
     Statement marks(h, "DELETE FROM alert_marks WHERE last_sent < ?");
     marks.bind(1, cutoff);
     marks.step();
@@ -359,6 +397,7 @@ std::vector<StoredEdge> BaselineStore::query(const EdgeQuery& q) const {
         e.stats.established = s.integer(9) != 0;
         e.days = s.days(10);
         e.stats.days_seen = static_cast<uint32_t>(e.days.size());
+        e.stats.applications = known_applications(static_cast<ApplicationSet>(s.integer(11)));
         out.push_back(std::move(e));
     }
     return out;
@@ -375,6 +414,7 @@ std::vector<ObservedEdge> BaselineStore::edges(const EdgeQuery& q) const {
             s.connections += e.stats.connections;
             s.bytes += e.stats.bytes;
             s.established = s.established || e.stats.established;
+            s.applications |= e.stats.applications;
             out.back().days.merge(e.days);
             s.days_seen = static_cast<uint32_t>(out.back().days.size());
         } else {
@@ -388,6 +428,25 @@ std::vector<ObservedEdge> BaselineStore::edges(const EdgeQuery& q) const {
 
 void BaselineStore::merge_into(Aggregator& out, const EdgeQuery& q) const {
     for (auto& e : query(q)) out.add(ObservedEdge{e.key, e.stats, std::move(e.days)});
+}
+
+std::vector<ApplicationSighting> BaselineStore::sightings(const std::vector<IpAddress>& addresses) const {
+    std::string sql = "SELECT initiator, responder, protocol, port, application, first_seen, detail FROM application_sightings";
+    std::string list;
+    for (size_t i = 0; i < addresses.size(); ++i) list += (i ? ", ?" : "?") + std::to_string(100 + i);
+    if (!addresses.empty()) sql += " WHERE initiator IN (" + list + ") OR responder IN (" + list + ")";
+    Statement s(impl_->db.get(), sql);
+    for (size_t i = 0; i < addresses.size(); ++i) s.bind(static_cast<int>(100 + i), addresses[i]);
+    std::vector<ApplicationSighting> out;
+    while (s.step()) {
+        auto application = parse_application(s.text(4));
+        if (!application) continue;  // named by a newer version
+        out.push_back({EdgeKey{s.address(0), s.address(1), static_cast<Protocol>(s.integer(2)),
+                               static_cast<uint16_t>(s.integer(3))},
+                       *application, s.real(5), s.text(6)});
+    }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.identity() < b.identity(); });
+    return out;
 }
 
 std::vector<IngestedFile> BaselineStore::files() const {

@@ -80,19 +80,7 @@ FileIngest ingest_file(BaselineStore& store, const std::filesystem::path& file, 
     }
     Aggregator edges;
     if (result.format == FlowFormat::pcap) {
-        std::vector<FlowRecord> batch;
-        auto flush = [&] {
-            edges.add(std::span<const FlowRecord>(batch));
-            batch.clear();
-        };
-        result.capture = read_pcap(
-            file,
-            [&](const PcapFlow& flow) {
-                batch.push_back(flow.record);
-                if (batch.size() == 256) flush();
-            },
-            progress);
-        flush();
+        result.capture = read_pcap_edges(file, edges, progress);
         result.read = result.capture->read;
     } else {
         result.read = read_flow_file(file, edges, progress);
@@ -110,7 +98,7 @@ FileIngest ingest_file(BaselineStore& store, const std::filesystem::path& file, 
     ingested.source = source.empty() ? std::string(format_name(result.format)) : source;
     ingested.format = std::string(format_name(result.format));
     ingested.records = result.records;
-    result.commit = store.commit_file(ingested, edges.edges());
+    result.commit = store.commit_file(ingested, edges.edges(), edges.sightings());
     return result;
 }
 

@@ -4,8 +4,10 @@
 // never keeps them; only a declaration or an approval opens them.
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
+#include "wardgate/core/application.hpp"
 #include "wardgate/core/net.hpp"
 
 namespace wardgate {
@@ -19,5 +21,8 @@ struct InsecureService {
 std::span<const InsecureService> insecure_services();
 // The name of the insecure protocol usually served on this port, if any.
 std::optional<std::string_view> insecure_protocol(Protocol p, uint16_t port);
+// What the traffic carried first (telnet on tcp/2323 is telnet: "telnet, recognised in the
+// traffic"), then the port.
+std::optional<std::string> insecure_protocol(Protocol p, uint16_t port, ApplicationSet seen);
 
 }  // namespace wardgate

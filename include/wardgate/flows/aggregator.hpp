@@ -1,7 +1,9 @@
 #pragma once
 // Folds FlowRecords into edges keyed by (initiator, responder, protocol, responder port).
 // Memory grows with distinct edges (and the distinct days each was seen), not with records.
+#include <map>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "wardgate/flows/flow_record.hpp"
@@ -19,6 +21,10 @@ public:
     void merge(const Aggregator& other);
     // Takes other's edges wholesale when this is empty (the common "read one file" case).
     void merge(Aggregator&& other);
+    // Keeps what showed an application on an edge: the earliest sighting per edge and application.
+    void note(ApplicationSighting sighting);
+    // Sorted by edge, then application.
+    std::vector<ApplicationSighting> sightings() const;
     // Sizes the index for about this many distinct edges, so it does not grow during an ingest.
     void reserve(size_t edges);
     size_t size() const { return entries_.size(); }
@@ -41,6 +47,8 @@ private:
     std::vector<ObservedEdge> entries_;  // in insertion order
     std::vector<uint64_t> slots_;        // (hash tag << 32) | (entry index + 1); 0 = empty
     uint64_t records_ = 0;
+    // Few edges carry a recognised application; their evidence lives beside the dense array.
+    std::map<std::pair<EdgeKey, Application>, ApplicationSighting> sightings_;
 };
 
 }  // namespace wardgate

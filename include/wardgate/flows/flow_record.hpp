@@ -2,8 +2,10 @@
 // What every flow source emits, and the aggregated edge baseline built from it.
 #include <cstdint>
 #include <string>
+#include <tuple>
 #include <vector>
 
+#include "wardgate/core/application.hpp"
 #include "wardgate/core/net.hpp"
 #include "wardgate/flows/day_set.hpp"
 
@@ -19,6 +21,7 @@ struct FlowRecord {
     double duration = 0;
     uint64_t bytes = 0;           // both directions, payload as the source reports it
     bool established = false;     // a reply was seen (Zeek conn_state other than S0, REJ, OTH, SH...)
+    ApplicationSet applications = 0;  // recognised by content (pcap) or named by the source (Zeek's service)
     uint32_t connections = 1;     // a pre-aggregated source row may stand for several connections
 };
 
@@ -46,7 +49,18 @@ struct EdgeStats {
     uint64_t connections = 0;
     uint64_t bytes = 0;
     bool established = false;  // any connection on this edge was established
+    ApplicationSet applications = 0;  // every application recognised on this edge
     uint32_t days_seen = 0;    // distinct UTC days with at least one connection on this edge
+};
+
+// What showed an application on an edge: the first flow it was recognised in.
+struct ApplicationSighting {
+    EdgeKey key;
+    Application application = Application::dicom;
+    double first_seen = 0;
+    std::string detail;  // "A-ASSOCIATE-RQ calling \"CT01\" called \"PACS\": CT Image Storage"
+
+    auto identity() const { return std::tie(key, application); }
 };
 
 struct ObservedEdge {

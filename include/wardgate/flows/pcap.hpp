@@ -23,6 +23,9 @@
 //    ICMPv6 neighbour discovery and multicast listener messages are skipped: they are
 //    link housekeeping, not conversations. So are packets from a group address.
 //
+// The application a flow carries (DICOM, HL7, DHCP, telnet...) is recognised from the first
+// payload packets each side sent, whatever the port (dissect.hpp).
+//
 // Bytes are payload bytes of both directions as Zeek counts orig_bytes + resp_bytes:
 // TCP in sequence space (a retransmission counts once; bytes the capture missed but the
 // peer acknowledged count), UDP the UDP payload, ICMP what follows the 8-byte header.
@@ -34,8 +37,10 @@
 #include <filesystem>
 #include <functional>
 #include <optional>
+#include <string>
 #include <string_view>
 
+#include "wardgate/core/application.hpp"
 #include "wardgate/core/diagnostic.hpp"
 #include "wardgate/flows/readers.hpp"
 
@@ -60,6 +65,10 @@ struct PcapFlow {
     DirectionSource direction = DirectionSource::first_packet;
     bool handshake_missing = false;  // TCP only: the connection began before the capture
     uint64_t packets = 0;
+    // Recognised from the first payload packets of each side (see dissect.hpp). Also in
+    // record.applications, except an insecure protocol in a flow that was never answered.
+    std::optional<Application> application;
+    std::string application_detail;
 };
 
 struct PcapSummary {
@@ -95,5 +104,8 @@ int responder_by_ports(uint16_t port_a, uint16_t port_b);
 PcapSummary read_pcap(const std::filesystem::path& file, const PcapFlowSink& sink,
                       const ProgressCallback& progress = {}, const PcapOptions& options = {});
 ReadSummary read_pcap(const std::filesystem::path& file, Aggregator& out, const ProgressCallback& progress = {});
+// The same, with the capture's own summary; flows whose application was recognised leave
+// their sighting in the aggregator (Aggregator::note).
+PcapSummary read_pcap_edges(const std::filesystem::path& file, Aggregator& out, const ProgressCallback& progress = {});
 
 }  // namespace wardgate

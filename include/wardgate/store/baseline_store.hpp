@@ -94,8 +94,10 @@ public:
 
     std::optional<IngestedFile> find_file(const std::string& hash) const;
     // Writes the file's edges and its ingested_files row in one transaction, unless
-    // its hash is already there. `ingested.file.hash` must be set.
-    CommitResult commit_file(const IngestedFile& ingested, const std::vector<ObservedEdge>& edges);
+    // its hash is already there. `ingested.file.hash` must be set. Each sighting is kept
+    // when it is the earliest of its edge and application.
+    CommitResult commit_file(const IngestedFile& ingested, const std::vector<ObservedEdge>& edges,
+                             const std::vector<ApplicationSighting>& sightings = {});
     // Removes edges whose last_seen is before cutoff (epoch seconds), and the days before
     // the cutoff's day from the edges that stay; returns how many edges went.
     // The records of live batches (collect, observe) committed before it go too: unlike a
@@ -107,6 +109,9 @@ public:
     std::vector<ObservedEdge> edges(const EdgeQuery& q = {}) const;
     // Folds the matching edges (all sources) into an aggregator, to merge them with flow files.
     void merge_into(Aggregator& out, const EdgeQuery& q = {}) const;
+    // What showed each application on its edge, for edges with either end in `addresses`
+    // (all when empty); sorted by edge and application. Age-out removes those of removed edges.
+    std::vector<ApplicationSighting> sightings(const std::vector<IpAddress>& addresses = {}) const;
     std::vector<IngestedFile> files() const;
     uint64_t edge_count() const;
 

@@ -1,0 +1,60 @@
+#include "wardgate/flows/dissect.hpp"
+
+#include "dissect_bytes.hpp"
+
+namespace wardgate {
+
+std::string flows_internal::printable(std::string_view text, size_t limit) {
+    std::string out;
+    for (char c : text.substr(0, limit)) out += c >= 0x20 && c <= 0x7e && c != '"' ? c : '?';
+    if (text.size() > limit) out += "...";
+    return out;
+}
+
+void inspect_payload(uint8_t ip_protocol, uint16_t src_port, uint16_t dst_port, std::span<const uint8_t> payload,
+                     PayloadClues& side) {
+    using namespace flows_internal;
+    if (payload.empty()) return;
+    uint32_t found = 0;
+    if (ip_protocol == 6) {
+        found = dissect_dicom(payload, side.detail);
+        if (!found) found = dissect_hl7(payload, side.detail);
+        if (!found) found = dissect_tcp_cleartext(payload, side.detail);
+    } else if (ip_protocol == 17) {
+        found = dissect_dhcp(payload, side.detail);
+        const bool dhcpv6_port = src_port == 546 || src_port == 547 || dst_port == 546 || dst_port == 547;
+        if (!found && dhcpv6_port) found = dissect_dhcpv6(payload, side.detail);
+        if (!found) found = dissect_udp_cleartext(payload, side.detail);
+    }
+    side.seen |= found;
+}
+
+std::optional<Recognition> recognise(const PayloadClues& initiator, const PayloadClues& responder) {
+    const uint32_t both = initiator.seen | responder.seen;
+    // The detail of the side that showed the clue, the initiator's first.
+    auto by = [&](Application a, uint32_t clues) -> std::optional<Recognition> {
+        const PayloadClues& side = (initiator.seen & clues) ? initiator : responder;
+        return Recognition{a, side.detail};
+    };
+    if (both & clue_dicom_request) return by(Application::dicom, clue_dicom_request);
+    if (both & clue_dicom_accept) return by(Application::dicom, clue_dicom_accept);
+    if (both & clue_hl7) return by(Application::hl7, clue_hl7);
+    if (both & clue_dhcp) return by(Application::dhcp, clue_dhcp);
+    if (both & clue_tftp_request) return by(Application::tftp, clue_tftp_request);
+    const bool data_ack = ((initiator.seen & clue_tftp_data) && (responder.seen & clue_tftp_ack)) ||
+                          ((responder.seen & clue_tftp_data) && (initiator.seen & clue_tftp_ack));
+    if (data_ack) return Recognition{Application::tftp, "TFTP data transfer (block 1 sent and acknowledged)"};
+    if ((both & clue_smb1) && !(both & clue_smb2)) return by(Application::smb1, clue_smb1);
+    if (both & clue_rdp) return by(Application::rdp, clue_rdp);
+    if (both & clue_vnc) return by(Application::vnc, clue_vnc);
+    if (both & clue_telnet) return by(Application::telnet, clue_telnet);
+    const bool ftp = ((initiator.seen & clue_ftp_command) && (responder.seen & clue_ftp_greeting)) ||
+                     ((responder.seen & clue_ftp_command) && (initiator.seen & clue_ftp_greeting));
+    if (ftp) return Recognition{Application::ftp, "FTP greeting (220) and login command"};
+    if (both & clue_http_request) return by(Application::http, clue_http_request);
+    if (both & clue_http_response) return by(Application::http, clue_http_response);
+    if (both & clue_snmp) return by(Application::snmp, clue_snmp);
+    return std::nullopt;
+}
+
+}  // namespace wardgate
