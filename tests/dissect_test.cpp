@@ -6,15 +6,19 @@
 #include <fstream>
 #include <map>
 #include <regex>
+#include <sstream>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "support/capture_writer.hpp"
+#include "support/pipeline_fixture.hpp"
+#include "support/temp_site.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_paths.hpp"
 #include "wardgate/flows/dissect.hpp"
 #include "wardgate/flows/pcap.hpp"
+#include "wardgate/plan/plan.hpp"
 #include "wardgate/store/baseline_store.hpp"
 #include "wardgate/store/ingest.hpp"
 
@@ -358,12 +362,12 @@ namespace {
 
 // A TCP connection from 10.1.0.5:40000 to 10.1.0.9:port whose client sends `request` and
 // whose server sends `answer`; with `handshake` false only the client's packets exist.
-std::vector<Frame> tcp_exchange(uint16_t port, const Bytes& request, const Bytes& answer, bool handshake, double t0 = 1000) {
+std::vector<Frame> tcp_exchange(uint16_t port, const Bytes& request, const Bytes& answer, bool handshake, double t0 = 1000,
+                                const char* client = "10.1.0.5", const char* server = "10.1.0.9") {
     auto frame = [&](double t, bool from_client, uint8_t flags, const Bytes& payload, uint32_t seq, uint32_t ack) {
         auto segment = tcp(from_client ? 40000 : port, from_client ? port : 40000, flags, 0, seq, ack);
         segment.insert(segment.end(), payload.begin(), payload.end());
-        return Frame{t, ethernet(0x0800, ipv4(from_client ? "10.1.0.5" : "10.1.0.9", from_client ? "10.1.0.9" : "10.1.0.5",
-                                              6, segment))};
+        return Frame{t, ethernet(0x0800, ipv4(from_client ? client : server, from_client ? server : client, 6, segment))};
     };
     std::vector<Frame> out;
     if (handshake) {
@@ -464,4 +468,61 @@ TEST_CASE("dissect: what real captures' first packets say", "[dissect][pcap]") {
     CHECK(detail_of("rdp.pcap") == "RDP connection request, offers TLS, CredSSP, CredSSP with early authorisation");
     CHECK(detail_of("smbv1.pcap") == "SMBv1 NEGOTIATE");
     CHECK(detail_of("telnet.pcap") == "telnet option negotiation");
+}
+
+TEST_CASE("dissect: DICOM on a port the profile does not declare is a plan warning naming the declared ports", "[dissect][plan]") {
+    // ct-01 declares DICOM to the PACS on tcp/104 and 11112-11113; it was set up on 4006.
+    auto files = small_site_files();
+    auto& site_toml = files["site.toml"];
+    const std::string flows = "flows = [\"flows/conn.log\"]";
+    site_toml.replace(site_toml.find(flows), flows.size(), "flows = [\"flows/conn.log\", \"flows/dicom.pcap\"]");
+    TempSite site(files);
+    auto frames = tcp_exchange(4006, associate(1, "PACS", "CT01", kCtSyntaxes), associate(2, "PACS", "CT01", {}), true,
+                               1763683200, "10.120.0.11", "10.50.0.10");
+    // And an HL7 feed from the workstation to the CT, which nothing declares.
+    auto hl7 = tcp_exchange(2575, bytes_of("\x0bMSH|^~\\&|RIS|H|CT|H|2026||ORM^O01|1|P|2.3\r\x1c\r"), {0x06}, true,
+                            1763683300, "10.200.0.31", "10.120.0.11");
+    frames.insert(frames.end(), hl7.begin(), hl7.end());
+    write_pcap(site.dir() / "flows/dicom.pcap", 1, frames);
+    auto p = pipeline_for(site.dir());
+    std::vector<std::string> warnings;
+    for (const auto& n : p.policy.notes)
+        if (n.code == "application-port") warnings.push_back(n.message);
+    REQUIRE(warnings.size() == 2);
+    CHECK(warnings[0] ==
+          "ct-01 -> pacs: DICOM seen on tcp/4006, declared tcp/104,11112-11113: the device may be set up on another port "
+          "than its profile says, and enforcement will block it");
+    CHECK(warnings[1] == "ws-01 -> ct-01: HL7 seen on tcp/2575, which nothing declares or approves between them");
+    // The warning is in the plan the engineer reads.
+    auto text = render_plan_text(make_plan(p.policy, std::nullopt, p.edges, *p.book), false);
+    CHECK(text.find("DICOM seen on tcp/4006, declared tcp/104,11112-11113") != std::string::npos);
+    // explain says what the observed edge carried.
+    auto r = run_wardgate("explain " + site.dir().string() + " --today 2026-11-22 ct-01 pacs tcp/4006");
+    CHECK(r.out.find("carried dicom") != std::string::npos);
+    auto j = run_wardgate("explain " + site.dir().string() + " --today 2026-11-22 ct-01 pacs tcp/4006 --format json");
+    CHECK(nlohmann::json::parse(j.out)["observed"][0]["applications"] == nlohmann::json::array({"dicom"}));
+}
+
+TEST_CASE("dissect: the README's flows --application output is what the command prints", "[dissect][cli]") {
+    TempDir dir("dissect-readme");
+    const std::string db = (dir.path / "v.db").string();
+    for (const char* capture : {"pcap/hl7.pcap", "pcap/rdp.pcap", "pcap/telnet.pcap", "zeek/dhcp/dhcp.pcap"})
+        REQUIRE(run_wardgate("ingest --db " + db + " " + kSharedData + "/" + capture).exit_code == 0);
+    std::ifstream in(kSourceDir + "/README.md");
+    std::stringstream readme;
+    readme << in.rdbuf();
+    for (const char* application : {"hl7", "rdp", "dhcp"}) {
+        auto r = run_wardgate("flows --db " + db + " --application " + application);
+        REQUIRE(r.exit_code == 0);
+        std::istringstream lines(r.out);
+        int compared = 0;
+        for (std::string line; std::getline(lines, line) && compared < 2; ++compared) {
+            INFO(line);
+            CHECK(readme.str().find("\n" + line + "\n") != std::string::npos);
+        }
+    }
+    CHECK(run_wardgate("flows --db " + db + " --application telnet").out.find("app telnet") != std::string::npos);
+    auto bad = run_wardgate("flows --db " + db + " --application dicomm");
+    CHECK(bad.exit_code != 0);
+    CHECK(bad.err.find("--application") != std::string::npos);
 }

@@ -232,7 +232,8 @@ void add_explain_command(CLI::App& app, int& exit_code) {
                 j["observed"].push_back({{"service", flow_service_text(e->key.protocol, e->key.responder_port, src.family)},
                                          {"connections", e->stats.connections},
                                          {"established", e->stats.established},
-                                         {"last_seen", iso_time(e->stats.last_seen)}});
+                                         {"last_seen", iso_time(e->stats.last_seen)},
+                                         {"applications", application_names(e->stats.applications)}});
             std::cout << j.dump(2) << "\n";
             return;
         }
@@ -274,8 +275,9 @@ void add_explain_command(CLI::App& app, int& exit_code) {
         }
         for (const auto& line : reasons) std::cout << "  " << line << "\n";
         for (const auto* e : observed)
-            std::cout << fmt::format("  observed: {} connections, last seen {}\n", e->stats.connections,
-                                     iso_time(e->stats.last_seen));
+            std::cout << fmt::format("  observed: {} connections, last seen {}{}\n", e->stats.connections,
+                                     iso_time(e->stats.last_seen),
+                                     e->stats.applications ? ", carried " + to_string(e->stats.applications) : "");
     });
 }
 

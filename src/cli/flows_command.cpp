@@ -120,10 +120,7 @@ void run(const FlowsOptions& o) {
                                 {"days_seen", e.stats.days_seen}};
             if (!status.empty()) j["status"] = status;
             if (!applications.empty()) {
-                j["applications"] = nlohmann::json::array();
-                for (int i = 0; i < kApplicationCount; ++i)
-                    if (contains(seen_on(e), static_cast<Application>(i)))
-                        j["applications"].push_back(to_string(static_cast<Application>(i)));
+                j["applications"] = application_names(seen_on(e));
                 for (const auto& s : sightings)
                     j["application_evidence"].push_back({{"application", to_string(s.application)},
                                                          {"first_seen", iso_time(s.first_seen)},

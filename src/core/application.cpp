@@ -46,6 +46,13 @@ std::string to_string(ApplicationSet set) {
     return out;
 }
 
+std::vector<std::string> application_names(ApplicationSet set) {
+    std::vector<std::string> out;
+    for (int i = 0; i < kApplicationCount; ++i)
+        if (contains(set, static_cast<Application>(i))) out.emplace_back(to_string(static_cast<Application>(i)));
+    return out;
+}
+
 ApplicationSet known_applications(ApplicationSet set) {
     return static_cast<ApplicationSet>(set & ((1u << kApplicationCount) - 1));
 }

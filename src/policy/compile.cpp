@@ -81,6 +81,7 @@ public:
         approvals();
         finish_rules();
         baseline(observed);
+        medical_protocols_off_declared_ports(observed);
         dns_notes();
         approvals_under_denies();
         icmp_messages_not_new();
@@ -397,6 +398,43 @@ private:
                                policy_.pinholes.end());
         std::sort(policy_.refused.begin(), policy_.refused.end(),
                   [](const BaselineRefusal& a, const BaselineRefusal& b) { return a.key() < b.key(); });
+    }
+
+    // DICOM or HL7 recognised in the traffic on a port nothing declares or approves between
+    // its two parties: usually a device set up on another port than its profile says, whose
+    // traffic enforcement will block. Names the ports declared between the same two parties.
+    void medical_protocols_off_declared_ports(const std::vector<ClassifiedEdge>& observed) {
+        constexpr std::pair<Application, std::string_view> kMedical[] = {{Application::dicom, "DICOM"},
+                                                                         {Application::hl7, "HL7"}};
+        for (const auto& c : observed) {
+            const auto& k = c.observed.key;
+            if (c.unrouted || c.explained()) continue;
+            for (auto [application, name] : kMedical) {
+                if (!contains(c.observed.stats.applications, application)) continue;
+                std::set<std::string> declared;
+                for (const Entity* end : {&c.initiator, &c.responder}) {
+                    if (end->kind != Entity::Kind::device) continue;
+                    const Device& d = site_.devices[end->index];
+                    const Profile* profile = site_.find_profile(d.vendor, d.model);
+                    if (!profile) continue;
+                    for (const auto& f : profile->flows)
+                        for (const auto& r : f.service.ports)
+                            if (declaration_covers(f, *end, c.initiator, c.responder, k.protocol, r.first,
+                                                   k.initiator.family, book_))
+                                declared.insert(f.service.to_string());
+                }
+                const std::string from = book_.name(c.initiator), to = book_.name(c.responder);
+                const std::string seen = flow_service_text(k.protocol, k.responder_port, k.initiator.family);
+                note(PolicyNote::Level::warning,
+                     declared.empty()
+                         ? fmt::format("{} -> {}: {} seen on {}, which nothing declares or approves between them",
+                                       from, to, name, seen)
+                         : fmt::format("{} -> {}: {} seen on {}, declared {}: the device may be set up on another port "
+                                       "than its profile says, and enforcement will block it",
+                                       from, to, name, seen, fmt::join(declared, ", ")),
+                     "application-port", from);
+            }
+        }
     }
 
     // An approval whose traffic an explicit deny also matches is (partly) dead: denies win.

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace wardgate {
 
@@ -23,6 +24,8 @@ std::string_view to_string(Application a);
 std::optional<Application> parse_application(std::string_view name);
 // Comma-separated names in enum order; empty for the empty set.
 std::string to_string(ApplicationSet set);
+// The names one by one, in enum order.
+std::vector<std::string> application_names(ApplicationSet set);
 // Bits beyond the known applications are dropped (a store written by a newer version).
 ApplicationSet known_applications(ApplicationSet set);
 
