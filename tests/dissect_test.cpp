@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "support/application_payloads.hpp"
 #include "support/capture_writer.hpp"
 #include "support/pipeline_fixture.hpp"
 #include "support/temp_site.hpp"
@@ -28,60 +29,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-using Bytes = std::vector<uint8_t>;
-
-Bytes bytes_of(std::string_view text) { return Bytes(text.begin(), text.end()); }
-
-void put_be16(Bytes& b, size_t v) {
-    b.push_back(static_cast<uint8_t>(v >> 8));
-    b.push_back(static_cast<uint8_t>(v));
-}
-
-Bytes item(uint8_t type, const Bytes& body) {
-    Bytes b{type, 0};
-    put_be16(b, body.size());
-    b.insert(b.end(), body.begin(), body.end());
-    return b;
-}
-
-std::string padded(std::string title) {
-    title.resize(16, ' ');
-    return title;
-}
-
-// An A-ASSOCIATE-RQ (type 1) or -AC (type 2) as PS3.8 lays it out.
-Bytes associate(uint8_t type, const std::string& called, const std::string& calling,
-                const std::vector<std::string>& abstract_syntaxes,
-                const std::string& context = "1.2.840.10008.3.1.1.1") {
-    Bytes body{0x00, 0x01, 0x00, 0x00};  // protocol version, reserved
-    for (char c : padded(called)) body.push_back(static_cast<uint8_t>(c));
-    for (char c : padded(calling)) body.push_back(static_cast<uint8_t>(c));
-    body.resize(body.size() + 32, 0);
-    auto ctx = item(0x10, bytes_of(context));
-    body.insert(body.end(), ctx.begin(), ctx.end());
-    uint8_t id = 1;
-    for (const auto& uid : abstract_syntaxes) {
-        Bytes pc{id, 0, 0, 0};
-        id = static_cast<uint8_t>(id + 2);
-        auto as = item(0x30, bytes_of(uid));
-        auto ts = item(0x40, bytes_of("1.2.840.10008.1.2"));
-        pc.insert(pc.end(), as.begin(), as.end());
-        pc.insert(pc.end(), ts.begin(), ts.end());
-        auto p = item(0x20, pc);
-        body.insert(body.end(), p.begin(), p.end());
-    }
-    auto user = item(0x50, item(0x51, Bytes{0, 0, 0x40, 0}));
-    body.insert(body.end(), user.begin(), user.end());
-    Bytes pdu{type, 0};
-    const size_t n = body.size();
-    pdu.push_back(static_cast<uint8_t>(n >> 24));
-    pdu.push_back(static_cast<uint8_t>(n >> 16));
-    pdu.push_back(static_cast<uint8_t>(n >> 8));
-    pdu.push_back(static_cast<uint8_t>(n));
-    pdu.insert(pdu.end(), body.begin(), body.end());
-    return pdu;
-}
-
 PayloadClues clues_of(uint8_t proto, const Bytes& payload, uint16_t sport = 40000, uint16_t dport = 4006) {
     PayloadClues c;
     inspect_payload(proto, sport, dport, payload, c);
@@ -93,26 +40,6 @@ std::optional<Recognition> one_side(uint8_t proto, const Bytes& payload, uint16_
 }
 
 const std::vector<std::string> kCtSyntaxes = {"1.2.840.10008.5.1.4.1.1.2", "1.2.840.10008.1.1", "1.2.3.4.5"};
-
-// A DHCPv4 message: op, Ethernet hardware address, magic cookie, then options.
-Bytes dhcp(uint8_t op, const std::vector<Bytes>& options) {
-    Bytes b(236, 0);
-    b[0] = op;
-    b[1] = 1;
-    b[2] = 6;
-    const uint8_t mac[6] = {0x00, 0x1b, 0x21, 0xaa, 0xbb, 0xcc};
-    std::copy(mac, mac + 6, b.begin() + 28);
-    for (uint8_t c : {99, 130, 83, 99}) b.push_back(c);
-    for (const auto& o : options) b.insert(b.end(), o.begin(), o.end());
-    b.push_back(255);
-    return b;
-}
-
-Bytes option(uint8_t code, const Bytes& value) {
-    Bytes b{code, static_cast<uint8_t>(value.size())};
-    b.insert(b.end(), value.begin(), value.end());
-    return b;
-}
 
 }  // namespace
 
@@ -224,7 +151,7 @@ TEST_CASE("dissect: DHCP names the device and its MUD URL", "[dissect]") {
         }
         auto d = one_side(17, v6, 546, 547);
         REQUIRE(d);
-        CHECK(d->detail == "DHCPv6 SOLICIT mud-url=\"https://mud.example.com/monitor.json\"");
+        CHECK(d->detail == "DHCPv6 SOLICIT duid=00030001001b21aabbcc mud-url=\"https://mud.example.com/monitor.json\"");
         CHECK_FALSE(one_side(17, v6, 40000, 4000));
     }
     SECTION("no magic cookie, no DHCP") {
@@ -358,29 +285,6 @@ TEST_CASE("dissect: Zeek's DHCP capture names the client", "[dissect][pcap]") {
     CHECK(named);
 }
 
-namespace {
-
-// A TCP connection from 10.1.0.5:40000 to 10.1.0.9:port whose client sends `request` and
-// whose server sends `answer`; with `handshake` false only the client's packets exist.
-std::vector<Frame> tcp_exchange(uint16_t port, const Bytes& request, const Bytes& answer, bool handshake, double t0 = 1000,
-                                const char* client = "10.1.0.5", const char* server = "10.1.0.9") {
-    auto frame = [&](double t, bool from_client, uint8_t flags, const Bytes& payload, uint32_t seq, uint32_t ack) {
-        auto segment = tcp(from_client ? 40000 : port, from_client ? port : 40000, flags, 0, seq, ack);
-        segment.insert(segment.end(), payload.begin(), payload.end());
-        return Frame{t, ethernet(0x0800, ipv4(from_client ? client : server, from_client ? server : client, 6, segment))};
-    };
-    std::vector<Frame> out;
-    if (handshake) {
-        out.push_back(frame(t0, true, SYN, {}, 100, 0));
-        out.push_back(frame(t0 + 0.001, false, SYN | ACK, {}, 500, 101));
-        out.push_back(frame(t0 + 0.002, true, ACK, {}, 101, 501));
-    }
-    out.push_back(frame(t0 + 0.003, true, ACK | PSH, request, 101, 501));
-    if (handshake) out.push_back(frame(t0 + 0.004, false, ACK | PSH, answer, 501, static_cast<uint32_t>(101 + request.size())));
-    return out;
-}
-
-}  // namespace
 
 TEST_CASE("dissect: the capture's flows carry their application, and forged packets do not label an edge", "[dissect][pcap]") {
     TempDir dir("dissect");

@@ -183,3 +183,55 @@ TEST_CASE("days seen: a schema 2 database gains the days column, seeded with eac
     BaselineStore again(path);
     CHECK(pump_edge(again).stats.days_seen == 2);
 }
+
+TEST_CASE("store: a schema 4 database keeps its application sightings, now one per subject", "[store][dissect]") {
+    TempDir tmp("sightings-v4");
+    const auto path = tmp.path / "old.db";
+    {
+        sqlite3* db = nullptr;
+        REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+        const char* v4 = R"sql(
+            CREATE TABLE edges (
+                initiator BLOB NOT NULL, responder BLOB NOT NULL, protocol INTEGER NOT NULL, port INTEGER NOT NULL,
+                source TEXT NOT NULL, first_seen REAL NOT NULL, last_seen REAL NOT NULL, connections INTEGER NOT NULL,
+                bytes INTEGER NOT NULL, established INTEGER NOT NULL, days BLOB NOT NULL DEFAULT x'',
+                applications INTEGER NOT NULL DEFAULT 0,
+                PRIMARY KEY (initiator, responder, protocol, port, source)) WITHOUT ROWID;
+            CREATE TABLE ingested_files (hash TEXT PRIMARY KEY, path TEXT NOT NULL, size INTEGER NOT NULL,
+                mtime REAL NOT NULL, source TEXT NOT NULL, format TEXT NOT NULL, records INTEGER NOT NULL,
+                edges INTEGER NOT NULL, ingested_at REAL NOT NULL);
+            CREATE TABLE application_sightings (initiator BLOB NOT NULL, responder BLOB NOT NULL,
+                protocol INTEGER NOT NULL, port INTEGER NOT NULL, application TEXT NOT NULL, first_seen REAL NOT NULL,
+                detail TEXT NOT NULL, PRIMARY KEY (initiator, responder, protocol, port, application)) WITHOUT ROWID;
+            CREATE TABLE alert_marks (initiator BLOB NOT NULL, responder BLOB NOT NULL, protocol INTEGER NOT NULL,
+                port INTEGER NOT NULL, last_sent REAL NOT NULL, suppressed INTEGER NOT NULL,
+                PRIMARY KEY (initiator, responder, protocol, port)) WITHOUT ROWID;
+            INSERT INTO edges VALUES (x'00000000', x'ffffffff', 17, 67, 'span', 1772352000, 1772352000, 1, 300, 0,
+                x'', 8);
+            INSERT INTO application_sightings VALUES (x'00000000', x'ffffffff', 17, 67, 'dhcp', 1772352000,
+                'DHCPDISCOVER client=00:17:88:01:02:03 hostname="lamp"');
+            PRAGMA user_version = 4;
+        )sql";
+        char* error = nullptr;
+        REQUIRE(sqlite3_exec(db, v4, nullptr, nullptr, &error) == SQLITE_OK);
+        sqlite3_close(db);
+    }
+    BaselineStore store(path);
+    auto kept = store.sightings();
+    REQUIRE(kept.size() == 1);
+    CHECK(kept[0].subject.empty());
+    CHECK(kept[0].detail == "DHCPDISCOVER client=00:17:88:01:02:03 hostname=\"lamp\"");
+    // Two clients' messages on the same edge are two sightings now.
+    const EdgeKey broadcast{*IpAddress::parse("0.0.0.0"), *IpAddress::parse("255.255.255.255"), Protocol::udp, 67};
+    ObservedEdge edge{broadcast, {}, {}};
+    edge.stats.first_seen = edge.stats.last_seen = 1772352100;
+    edge.stats.connections = 1;
+    IngestedFile file;
+    file.file.hash = "feed";
+    file.source = "span";
+    store.commit_file(file, {edge},
+                      {{broadcast, Application::dhcp, 1772352100, "DHCPREQUEST client=00:17:88:01:02:04", "00:17:88:01:02:04 DHCPREQUEST"},
+                       {broadcast, Application::dhcp, 1772352101, "DHCPREQUEST client=00:17:88:01:02:05", "00:17:88:01:02:05 DHCPREQUEST"}});
+    CHECK(store.sightings().size() == 3);
+    CHECK(store.integrity_check() == "ok");
+}

@@ -58,4 +58,13 @@ std::optional<size_t> CsvHeader::find(std::string_view name) const {
     return static_cast<size_t>(it - names_.begin());
 }
 
+std::string csv_field(std::string_view text) {
+    std::string value(text);
+    if (!value.empty() && std::string_view("=+-@\t\r").find(value.front()) != std::string_view::npos) value.insert(0, "'");
+    if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
+    std::string out = "\"";
+    for (char c : value) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return out + "\"";
+}
+
 }  // namespace wardgate

@@ -187,7 +187,7 @@ void Aggregator::merge(Aggregator&& other) {
 }
 
 void Aggregator::note(ApplicationSighting sighting) {
-    auto [it, inserted] = sightings_.try_emplace({sighting.key, sighting.application}, sighting);
+    auto [it, inserted] = sightings_.try_emplace({sighting.key, sighting.application, sighting.subject}, sighting);
     if (!inserted && sighting.first_seen < it->second.first_seen) it->second = std::move(sighting);
 }
 

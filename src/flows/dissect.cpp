@@ -57,4 +57,27 @@ std::optional<Recognition> recognise(const PayloadClues& initiator, const Payloa
     return std::nullopt;
 }
 
+bool dhcp_ports(uint16_t src_port, uint16_t dst_port) {
+    auto dhcp = [](uint16_t p) { return p == 67 || p == 68 || p == 546 || p == 547; };
+    return dhcp(src_port) || dhcp(dst_port);
+}
+
+std::optional<DhcpAnnouncement> dhcp_announcement(uint16_t src_port, uint16_t dst_port, std::span<const uint8_t> payload) {
+    using namespace flows_internal;
+    DhcpAnnouncement a;
+    const bool v6 = src_port == 546 || src_port == 547 || dst_port == 546 || dst_port == 547;
+    if (!(v6 ? dissect_dhcpv6(payload, a.detail) : dissect_dhcp(payload, a.detail))) return std::nullopt;
+    // "DHCPREQUEST client=00:17:88:01:02:03 ..." / "DHCPv6 SOLICIT duid=0001... ..."
+    const std::string_view d = a.detail;
+    const std::string_view type = d.substr(0, v6 ? d.find(' ', d.find(' ') + 1) : d.find(' '));
+    const std::string_view key = v6 ? " duid=" : " client=";
+    std::string_view client;
+    if (auto at = d.find(key); at != std::string_view::npos) {
+        client = d.substr(at + key.size());
+        client = client.substr(0, client.find(' '));
+    }
+    a.subject = std::string(client) + " " + std::string(type);
+    return a;
+}
+
 }  // namespace wardgate

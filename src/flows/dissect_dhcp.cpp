@@ -21,6 +21,11 @@ constexpr std::array<std::string_view, 12> kV6Types{"",      "SOLICIT", "ADVERTI
                                                    "REBIND", "REPLY",   "RELEASE",   "DECLINE", "RECONFIGURE",
                                                    "INFORMATION-REQUEST"};
 
+std::string address_at(flows_internal::Bytes p, size_t at) {
+    return fmt::format("{}.{}.{}.{}", p[at], p[at + 1], p[at + 2], p[at + 3]);
+}
+bool zero_address(flows_internal::Bytes p, size_t at) { return !p[at] && !p[at + 1] && !p[at + 2] && !p[at + 3]; }
+
 void add_text(std::string& out, std::string_view name, flows_internal::Bytes value) {
     out += fmt::format(" {}=\"{}\"", name, flows_internal::printable(flows_internal::as_text(value), 120));
 }
@@ -50,6 +55,9 @@ uint32_t flows_internal::dissect_dhcp(Bytes p, std::string& detail) {
             case 12: add_text(options, "hostname", value); break;
             case 60: add_text(options, "vendor-class", value); break;
             case 161: add_text(options, "mud-url", value); break;
+            case 50:
+                if (length == 4) options += " requested=" + address_at(value, 0);
+                break;
             case 55: {
                 std::string list;
                 for (uint8_t o : value) list += (list.empty() ? "" : ",") + std::to_string(o);
@@ -63,6 +71,10 @@ uint32_t flows_internal::dissect_dhcp(Bytes p, std::string& detail) {
     std::string text = type;
     if (p[1] == 1 && p[2] == 6)  // Ethernet hardware address
         text += fmt::format(" client={:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", p[28], p[29], p[30], p[31], p[32], p[33]);
+    // The client's own address (renewing) or, in a reply, the one the server gives it.
+    constexpr size_t kClientAddress = 12, kYourAddress = 16;
+    if (!zero_address(p, kClientAddress)) text += " address=" + address_at(p, kClientAddress);
+    else if (p[0] == 2 && !zero_address(p, kYourAddress)) text += " address=" + address_at(p, kYourAddress);
     if (detail.empty()) detail = text + options;
     return clue_dhcp;
 }
@@ -77,7 +89,12 @@ uint32_t flows_internal::dissect_dhcpv6(Bytes p, std::string& detail) {
         const size_t length = be16(p, at + 2);
         if (at + 4 + length > p.size()) break;
         auto value = p.subspan(at + 4, length);
-        if (code == 1) client_id = true;
+        if (code == 1) {
+            client_id = true;
+            std::string duid;
+            for (uint8_t b : value.first(std::min<size_t>(value.size(), 20))) duid += fmt::format("{:02x}", b);
+            options = " duid=" + duid + options;
+        }
         if (code == 112) add_text(options, "mud-url", value);
         if (code == 16 && length > 6) add_text(options, "vendor-class", value.subspan(6));  // enterprise, length, data
         at += 4 + length;

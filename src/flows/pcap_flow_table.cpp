@@ -111,6 +111,7 @@ PcapFlow FlowTable::describe(const Flow& f) {
         // alone (never answered) must not take a clinical flow out of the policy that way.
         if (established || !insecure_name(app->application)) out.record.applications = application_bit(app->application);
     }
+    out.dhcp_messages = f.dhcp;
     return out;
 }
 
@@ -167,6 +168,12 @@ void FlowTable::update(FlowList::iterator it, int sender, const DecodedPacket& p
     if (p.payload_captured > 0 && f.inspected[sender] < kInspectedPackets && (f.key.protocol == 6 || f.key.protocol == 17)) {
         ++f.inspected[sender];
         inspect_payload(p.ip_protocol, p.src_port, p.dst_port, std::span(p.payload_data, p.payload_captured), f.clues[sender]);
+    }
+    if (p.payload_captured > 0 && f.key.protocol == 17 && f.dhcp.size() < kDhcpClientsPerFlow &&
+        dhcp_ports(p.src_port, p.dst_port)) {
+        auto a = dhcp_announcement(p.src_port, p.dst_port, std::span(p.payload_data, p.payload_captured));
+        if (a && std::none_of(f.dhcp.begin(), f.dhcp.end(), [&](const auto& m) { return m.announcement.subject == a->subject; }))
+            f.dhcp.push_back({time, std::move(*a)});
     }
     Lane lane = f.lane;
     if (f.key.protocol == 6) {

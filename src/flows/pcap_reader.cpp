@@ -114,6 +114,11 @@ PcapSummary read_pcap_edges(const std::string& file, std::string_view bytes, Agg
             out.note({EdgeKey{r.initiator, r.responder, r.protocol, r.responder_port}, *flow.application, r.start,
                       flow.application_detail});
         }
+        for (const auto& m : flow.dhcp_messages) {
+            const FlowRecord& r = flow.record;
+            out.note({EdgeKey{r.initiator, r.responder, r.protocol, r.responder_port}, Application::dhcp, m.time,
+                      m.announcement.detail, m.announcement.subject});
+        }
         batch.push_back(flow.record);
         if (batch.size() == 64) flush();
     };

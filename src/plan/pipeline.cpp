@@ -57,8 +57,11 @@ Pipeline run_pipeline(const std::filesystem::path& site_dir, const PipelineOptio
             throw InputError(Diagnostic{options.store.string(), 0, 0, "", "no such baseline database"});
         EdgeQuery observed;
         observed.include_denied = false;  // dropped attempts are not traffic to allow
-        BaselineStore(options.store).merge_into(flows, observed);
+        BaselineStore store(options.store);
+        store.merge_into(flows, observed);
+        for (auto& s : store.sightings()) flows.note(std::move(s));
     }
+    p.sightings = flows.sightings();
     p.edges = classify_edges(flows.edges(), *p.book, options.today);
     DnsBindResult dns = bind_dns_names(*p.site, options.dns);
     p.dns = std::move(dns.answers);

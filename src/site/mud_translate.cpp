@@ -53,6 +53,7 @@ public:
                   "the MUD file names no model: give the model the site's devices use "
                   "(site.toml [[mud]] model = \"...\", or import-mud --model)");
         p.source = "MUD " + mud_.url + (mud_.last_update.empty() ? "" : " (last-update " + mud_.last_update + ")");
+        p.mud_url = mud_.url;
         p.origin = {options_.file, 1};
         for (const auto& ace : mud_.aces) translate(ace);
         for (auto& d : drafts_) {

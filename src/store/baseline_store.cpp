@@ -26,7 +26,8 @@ namespace {
 // only the rare age-out scan used it.
 // 3: edges.days, the distinct UTC days each edge was seen (see day_blob.hpp).
 // 4: edges.applications (ApplicationSet bits) and application_sightings, what showed each.
-constexpr int kSchemaVersion = 4;
+// 5: application_sightings.subject in the key: one sighting per DHCP client and message type.
+constexpr int kSchemaVersion = 5;
 
 // Addresses are stored as 4- or 16-byte blobs (compact, and they sort by address).
 constexpr const char* kSchema = R"sql(
@@ -63,9 +64,10 @@ CREATE TABLE IF NOT EXISTS application_sightings (
     protocol    INTEGER NOT NULL,
     port        INTEGER NOT NULL,
     application TEXT    NOT NULL,
+    subject     TEXT    NOT NULL DEFAULT '',
     first_seen  REAL    NOT NULL,
     detail      TEXT    NOT NULL,
-    PRIMARY KEY (initiator, responder, protocol, port, application)
+    PRIMARY KEY (initiator, responder, protocol, port, application, subject)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS alert_marks (
     initiator  BLOB    NOT NULL,
@@ -228,7 +230,20 @@ BaselineStore::BaselineStore(const std::filesystem::path& db) : impl_(std::make_
         // waited for the write lock: then there is nothing to write, and writing anyway would
         // end that process's read snapshot and fail its next write at once.
         if (schema_version() >= kSchemaVersion) return;
+        bool old_sightings = false;
+        {
+            Statement table(h, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'application_sightings' AND "
+                               "NOT EXISTS (SELECT 1 FROM pragma_table_info('application_sightings') WHERE name = 'subject')");
+            old_sightings = table.step();
+        }
+        if (old_sightings) store_internal::exec(h, "ALTER TABLE application_sightings RENAME TO application_sightings_v4");
         store_internal::exec(h, kSchema);
+        if (old_sightings) {
+            store_internal::exec(h, "INSERT INTO application_sightings (initiator, responder, protocol, port, application, "
+                                    "first_seen, detail) SELECT initiator, responder, protocol, port, application, "
+                                    "first_seen, detail FROM application_sightings_v4");
+            store_internal::exec(h, "DROP TABLE application_sightings_v4");
+        }
         store_internal::exec(h, "DROP INDEX IF EXISTS edges_by_last_seen");
         bool has_days = false;
         {
@@ -306,14 +321,15 @@ CommitResult BaselineStore::commit_file(const IngestedFile& ingested, const std:
         upsert.reset();
     }
     Statement sighting(h,
-                       "INSERT INTO application_sightings (initiator, responder, protocol, port, application, first_seen, detail) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (initiator, responder, protocol, port, application) "
+                       "INSERT INTO application_sightings (initiator, responder, protocol, port, application, first_seen, "
+                       "detail, subject) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                       "ON CONFLICT (initiator, responder, protocol, port, application, subject) "
                        "DO UPDATE SET first_seen = excluded.first_seen, detail = excluded.detail "
                        "WHERE excluded.first_seen < first_seen");
     for (const auto& s : sightings) {
         sighting.bind(1, s.key.initiator).bind(2, s.key.responder).bind(3, static_cast<int64_t>(s.key.protocol));
         sighting.bind(4, static_cast<int64_t>(s.key.responder_port)).bind(5, to_string(s.application));
-        sighting.bind(6, s.first_seen).bind(7, s.detail);
+        sighting.bind(6, s.first_seen).bind(7, s.detail).bind(8, s.subject);
         sighting.step();
         sighting.reset();
     }
@@ -431,7 +447,8 @@ void BaselineStore::merge_into(Aggregator& out, const EdgeQuery& q) const {
 }
 
 std::vector<ApplicationSighting> BaselineStore::sightings(const std::vector<IpAddress>& addresses) const {
-    std::string sql = "SELECT initiator, responder, protocol, port, application, first_seen, detail FROM application_sightings";
+    std::string sql =
+        "SELECT initiator, responder, protocol, port, application, first_seen, detail, subject FROM application_sightings";
     std::string list;
     for (size_t i = 0; i < addresses.size(); ++i) list += (i ? ", ?" : "?") + std::to_string(100 + i);
     if (!addresses.empty()) sql += " WHERE initiator IN (" + list + ") OR responder IN (" + list + ")";
@@ -443,7 +460,7 @@ std::vector<ApplicationSighting> BaselineStore::sightings(const std::vector<IpAd
         if (!application) continue;  // named by a newer version
         out.push_back({EdgeKey{s.address(0), s.address(1), static_cast<Protocol>(s.integer(2)),
                                static_cast<uint16_t>(s.integer(3))},
-                       *application, s.real(5), s.text(6)});
+                       *application, s.real(5), s.text(6), s.text(7)});
     }
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.identity() < b.identity(); });
     return out;

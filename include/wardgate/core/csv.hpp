@@ -10,6 +10,11 @@ namespace wardgate {
 // Splits one line into fields. Returns nullopt when a quoted field is not closed.
 std::optional<std::vector<std::string>> split_csv_line(std::string_view line, char separator = ',');
 
+// One field as RFC 4180 writes it: quoted when it holds a separator, quote or line break.
+// Text from the network that a spreadsheet would run as a formula (starting with = + - @,
+// a tab or a carriage return) gets a leading apostrophe, as OWASP advises.
+std::string csv_field(std::string_view text);
+
 // Maps header names (trimmed, lower-cased) to column indexes.
 class CsvHeader {
 public:

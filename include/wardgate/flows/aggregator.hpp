@@ -3,6 +3,8 @@
 // Memory grows with distinct edges (and the distinct days each was seen), not with records.
 #include <map>
 #include <span>
+#include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -21,7 +23,7 @@ public:
     void merge(const Aggregator& other);
     // Takes other's edges wholesale when this is empty (the common "read one file" case).
     void merge(Aggregator&& other);
-    // Keeps what showed an application on an edge: the earliest sighting per edge and application.
+    // Keeps what showed an application on an edge: the earliest sighting per edge, application and subject.
     void note(ApplicationSighting sighting);
     // Sorted by edge, then application.
     std::vector<ApplicationSighting> sightings() const;
@@ -48,7 +50,7 @@ private:
     std::vector<uint64_t> slots_;        // (hash tag << 32) | (entry index + 1); 0 = empty
     uint64_t records_ = 0;
     // Few edges carry a recognised application; their evidence lives beside the dense array.
-    std::map<std::pair<EdgeKey, Application>, ApplicationSighting> sightings_;
+    std::map<std::tuple<EdgeKey, Application, std::string>, ApplicationSighting> sightings_;
 };
 
 }  // namespace wardgate

@@ -57,6 +57,16 @@ struct Recognition {
 // The application both sides' clues show together, if any.
 std::optional<Recognition> recognise(const PayloadClues& a, const PayloadClues& b);
 
+// What one DHCP message says about its client: every message counts (one flow from 0.0.0.0:68
+// to the broadcast address carries every client's). subject: the client's MAC (DHCPv6: its
+// DUID) and the message type; nullopt when the payload is not a DHCP message.
+struct DhcpAnnouncement {
+    std::string subject;
+    std::string detail;
+};
+std::optional<DhcpAnnouncement> dhcp_announcement(uint16_t src_port, uint16_t dst_port, std::span<const uint8_t> payload);
+bool dhcp_ports(uint16_t src_port, uint16_t dst_port);
+
 // The DICOM SOP class a UID names ("CT Image Storage"), or the UID itself.
 std::string sop_class_name(std::string_view uid);
 

@@ -59,8 +59,11 @@ struct ApplicationSighting {
     Application application = Application::dicom;
     double first_seen = 0;
     std::string detail;  // "A-ASSOCIATE-RQ calling \"CT01\" called \"PACS\": CT Image Storage"
+    // Empty for what showed the edge's application; for a DHCP message, its client and type
+    // ("00:17:88:01:02:03 DHCPREQUEST"): every client broadcasting from 0.0.0.0 shares one edge.
+    std::string subject;
 
-    auto identity() const { return std::tie(key, application); }
+    auto identity() const { return std::tie(key, application, subject); }
 };
 
 struct ObservedEdge {

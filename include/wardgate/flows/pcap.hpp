@@ -38,9 +38,11 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "wardgate/core/application.hpp"
+#include "wardgate/flows/dissect.hpp"
 #include "wardgate/core/diagnostic.hpp"
 #include "wardgate/flows/readers.hpp"
 
@@ -69,7 +71,15 @@ struct PcapFlow {
     // record.applications, except an insecure protocol in a flow that was never answered.
     std::optional<Application> application;
     std::string application_detail;
+    // DHCP: the first message of each client and type the flow carried (at most
+    // kDhcpClientsPerFlow), whatever the packet's position in the flow.
+    struct DhcpMessage {
+        double time = 0;
+        DhcpAnnouncement announcement;
+    };
+    std::vector<DhcpMessage> dhcp_messages;
 };
+inline constexpr size_t kDhcpClientsPerFlow = 256;
 
 struct PcapSummary {
     // rows: packets read; accepted: flows produced; skipped: packets not used, by reason.

@@ -29,6 +29,7 @@ struct Pipeline {
     std::unique_ptr<AddressBook> book;
     std::vector<FileSummary> reads;
     std::vector<ClassifiedEdge> edges;   // observed, classified, sorted by key
+    std::vector<ApplicationSighting> sightings;  // what showed each edge's applications, sorted by edge
     Policy policy;
     DnsAnswers dns;                      // the answers DNS-only endpoints were compiled with
     Date today;                          // the day approvals were checked against

@@ -125,6 +125,7 @@ struct Profile {
     std::string vendor;
     std::string model;
     std::string source;    // the document it came from (MDS2 port table, MUD URL...)
+    std::string mud_url;   // the MUD file's own URL, for a profile read from one: devices announce it (DHCP)
     std::vector<DeclaredFlow> flows;
     Origin origin;
     std::vector<std::string> notes;  // declarations not turned into flows (e.g. MUD drop ACEs), and why

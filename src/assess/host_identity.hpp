@@ -1,0 +1,24 @@
+#pragma once
+// Reads what an application sighting says about the hosts at its ends.
+#include <optional>
+#include <vector>
+
+#include "wardgate/assess/discover.hpp"
+
+namespace wardgate::assess_internal {
+
+// One host a sighting describes: DHCP names its client (by the address it has, asks for or
+// is given), DICOM the AE titles of both ends, HL7 the application that opened the connection.
+struct IdentityClue {
+    std::optional<IpAddress> address;  // none: a DHCP client without an address yet
+    bool asked = false;                // DHCP: the address is only what the client asked for
+    bool granted = false;              // DHCP: a server's DHCPACK gave the client this address
+    HostIdentity identity;
+    double first_seen = 0;
+};
+
+std::vector<IdentityClue> identity_clues(const ApplicationSighting& sighting);
+// Adds what `from` says to `into`: names already known stay, lists gain what is new.
+void merge_identity(HostIdentity& into, const HostIdentity& from);
+
+}  // namespace wardgate::assess_internal
