@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <sstream>
 #include <string>
 
 #include "support/application_payloads.hpp"
@@ -326,4 +327,35 @@ ipv4 = ["128.2.6.0/24"]
     CHECK(client->proposal.name == "btest-is-cool");
     CHECK_FALSE(find_host(d, "192.168.211.194"));
     CHECK(d.unaddressed.empty());
+}
+
+TEST_CASE("discover: the README's examples are what the command prints", "[discover][cli]") {
+    const std::string readme = read_text(kSourceDir + "/README.md");
+    auto block_after = [&](const std::string& marker) {
+        auto at = readme.find(marker);
+        REQUIRE(at != std::string::npos);
+        // A command line starts its block; a sentence comes before the block's fence.
+        if (!marker.starts_with("$ ")) at = readme.find("```", at);
+        at = readme.find('\n', at) + 1;
+        return readme.substr(at, readme.find("```", at) - at);
+    };
+    auto every_line_in = [](const std::string& block, const std::string& out) {
+        std::istringstream lines(block);
+        int compared = 0;
+        for (std::string line; std::getline(lines, line);) {
+            if (line == "..." || line.empty()) continue;
+            INFO(line);
+            CHECK(out.find(line + "\n") != std::string::npos);
+            ++compared;
+        }
+        CHECK(compared > 8);
+    };
+    auto example = run_wardgate("discover " + kExampleSite);
+    REQUIRE(example.exit_code == 0);
+    every_line_in(block_after("$ build/wardgate discover policies/example-hospital"), example.out);
+
+    DiscoverSite s;
+    auto tests = run_wardgate("discover " + s.site.dir().string() + " --today 2026-11-22 --flows " + s.capture().string());
+    REQUIRE(tests.exit_code == 0);
+    every_line_in(block_after("A host that behaves like a known model reads like this"), tests.out);
 }

@@ -101,19 +101,19 @@ TEST_CASE("explain names the rule and provenance, or the default deny", "[plan][
     CHECK_THAT(unknown.err, Catch::Contains("\"pump-99\" is neither an address nor a device or endpoint"));
 }
 
-TEST_CASE("graph writes DOT with segment clusters and unexplained edges highlighted", "[plan][graph]") {
+TEST_CASE("graph writes DOT with segment clusters and blocked edges highlighted", "[plan][graph]") {
     TempSite site;
     auto r = run_wardgate("graph " + site.dir().string() + " --today 2026-11-22");
     REQUIRE(r.exit_code == 0);
     CHECK_THAT(r.out, Catch::StartsWith("digraph wardgate {"));
     CHECK_THAT(r.out, Catch::Contains("subgraph \"cluster_icu\""));
-    // telnet to the pump is unexplained: red
+    // telnet to the pump is blocked: red
     CHECK_THAT(r.out, Catch::Contains("\"ws-01\" -> \"pump-01\" [label=\"tcp/23 x1\", color=red, penwidth=2];"));
     // the drug-library flow is declared and seen: black
     CHECK_THAT(r.out, Catch::Contains("\"pump-01\" -> \"drug-library\" [label=\"tcp/443 x2\", color=black];"));
     // the vendor's remote support is declared but never seen: dashed
     CHECK_THAT(r.out, Catch::Contains("\"vendor-support\" -> \"pump-01\" [label=\"tcp/22\", style=dashed, color=gray];"));
-    CHECK_THAT(r.err, Catch::Contains("unexplained: "));
+    CHECK_THAT(r.err, Catch::Contains("blocked: "));
 }
 
 TEST_CASE("plan on the example hospital reports the unexplained flows it blocks", "[plan]") {

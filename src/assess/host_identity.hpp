@@ -11,10 +11,10 @@ namespace wardgate::assess_internal {
 // is given), DICOM the AE titles of both ends, HL7 the application that opened the connection.
 struct IdentityClue {
     std::optional<IpAddress> address;  // none: a DHCP client without an address yet
-    bool asked = false;                // DHCP: the address is only what the client asked for
-    bool granted = false;              // DHCP: a server's DHCPACK gave the client this address
     HostIdentity identity;
     double first_seen = 0;
+    bool asked = false;                // DHCP: the address is only what the client asked for
+    bool granted = false;              // DHCP: a server's DHCPACK gave the client this address
 };
 
 std::vector<IdentityClue> identity_clues(const ApplicationSighting& sighting);

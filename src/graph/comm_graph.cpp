@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
+#include <tuple>
 
 namespace wardgate {
 
@@ -11,6 +13,8 @@ std::string_view to_string(EdgeClass c) {
         case EdgeClass::declared_seen: return "declared-seen";
         case EdgeClass::declared_unseen: return "declared-unseen";
         case EdgeClass::approved_seen: return "approved-seen";
+        case EdgeClass::baseline: return "baseline";
+        case EdgeClass::blocked: return "blocked";
         case EdgeClass::unexplained: return "unexplained";
     }
     return "?";
@@ -48,7 +52,14 @@ CommGraphBase::vertex_descriptor CommGraph::vertex(const std::string& name, cons
     return v;
 }
 
-CommGraph CommGraph::build(const std::vector<ClassifiedEdge>& edges, const AddressBook& book) {
+void CommGraph::add_edge(const std::string& from, const GraphVertex& from_props, const std::string& to,
+                         const GraphVertex& to_props, const GraphEdge& e) {
+    auto a = vertex(from, from_props);
+    auto b = vertex(to, to_props);
+    boost::add_edge(a, b, e, g_);
+}
+
+CommGraph CommGraph::build(const std::vector<ClassifiedEdge>& edges, const AddressBook& book, const GraphOptions& options) {
     const Site& site = book.site();
     CommGraph cg;
     for (uint32_t i = 0; i < site.devices.size(); ++i) {
@@ -74,6 +85,12 @@ CommGraph CommGraph::build(const std::vector<ClassifiedEdge>& edges, const Addre
         }
         for (const auto* a : c.approvals) e.why.push_back("approved " + a->id + " (" + where(a->origin) + ")");
         for (const auto* a : c.expired) e.why.push_back("approval " + a->id + " expired");
+        if (options.verdict)
+            if (auto judged = options.verdict(c)) {
+                // What the policy blocks is shown blocked whatever declares it; the baseline
+                // only explains what nothing else does.
+                if (*judged == EdgeClass::blocked || e.cls == EdgeClass::unexplained) e.cls = *judged;
+            }
         boost::add_edge(from, to, e, cg.g_);
     }
     for (uint32_t i = 0; i < site.devices.size(); ++i) {
@@ -103,24 +120,124 @@ std::map<EdgeClass, size_t> CommGraph::counts() const {
     return out;
 }
 
+// A DOT string: quotes and backslashes escaped, line breaks as DOT's centred-line escape.
 static std::string quote(const std::string& s) {
     std::string out = "\"";
     for (char c : s) {
+        if (c == '\n') {
+            out += "\\n";
+            continue;
+        }
         if (c == '"' || c == '\\') out += '\\';
         out += c;
     }
     return out + "\"";
 }
 
+CommGraph CommGraph::neighbourhood(const std::function<bool(const GraphVertex&)>& centre) const {
+    CommGraph out;
+    for (const auto& [name, v] : by_name_)
+        if (centre(g_[v])) out.vertex(name, g_[v]);
+    for (auto [it, end] = boost::edges(g_); it != end; ++it) {
+        const auto& a = g_[boost::source(*it, g_)];
+        const auto& b = g_[boost::target(*it, g_)];
+        if (centre(a) || centre(b)) out.add_edge(a.name, a, b.name, b, g_[*it]);
+    }
+    return out;
+}
+
+CommGraph CommGraph::grouped() const {
+    // A device's signature: segment, role and stage, and each edge's direction, peer, service and class.
+    auto signature = [&](CommGraphBase::vertex_descriptor v) {
+        std::vector<std::string> parts{g_[v].segment, g_[v].detail};
+        for (auto [it, end] = boost::out_edges(v, g_); it != end; ++it)
+            parts.push_back(">" + g_[boost::target(*it, g_)].name + " " + g_[*it].service.to_string() + " " +
+                            std::string(to_string(g_[*it].cls)));
+        for (auto [it, end] = boost::in_edges(v, g_); it != end; ++it)
+            parts.push_back("<" + g_[boost::source(*it, g_)].name + " " + g_[*it].service.to_string() + " " +
+                            std::string(to_string(g_[*it].cls)));
+        std::sort(parts.begin() + 2, parts.end());
+        std::string out;
+        for (const auto& p : parts) out += p + "\n";
+        return out;
+    };
+    std::map<std::string, std::vector<std::string>> alike;  // signature -> device names (sorted: by_name_ is)
+    for (const auto& [name, v] : by_name_)
+        if (g_[v].kind == "device") alike[signature(v)].push_back(name);
+    std::map<std::string, GraphVertex> group_of;  // device name -> the vertex standing for it
+    for (const auto& [sig, names] : alike) {
+        if (names.size() < 2) continue;
+        GraphVertex gv = g_[by_name_.at(names.front())];
+        gv.kind = "devices";
+        gv.name = names.front() + " +" + std::to_string(names.size() - 1);
+        gv.members = names;
+        for (const auto& n : names) group_of[n] = gv;
+    }
+    auto stand_in = [&](const GraphVertex& v) { return group_of.contains(v.name) ? group_of.at(v.name) : v; };
+    CommGraph out;
+    for (const auto& [name, v] : by_name_) {
+        auto s = stand_in(g_[v]);
+        out.vertex(s.name, s);
+    }
+    // One edge per (from, to, service, class), the counts of the edges it stands for summed.
+    std::map<std::tuple<std::string, std::string, std::string, EdgeClass>, CommGraphBase::edge_descriptor> merged;
+    for (auto [it, end] = boost::edges(g_); it != end; ++it) {
+        const auto a = stand_in(g_[boost::source(*it, g_)]);
+        const auto b = stand_in(g_[boost::target(*it, g_)]);
+        const GraphEdge& e = g_[*it];
+        auto key = std::tuple{a.name, b.name, e.service.to_string(), e.cls};
+        if (auto found = merged.find(key); found != merged.end()) {
+            GraphEdge& m = out.g_[found->second];
+            m.stats.connections += e.stats.connections;
+            m.stats.bytes += e.stats.bytes;
+            continue;
+        }
+        auto [d, added] = boost::add_edge(out.by_name_.at(a.name), out.by_name_.at(b.name), e, out.g_);
+        merged.emplace(key, d);
+    }
+    return out;
+}
+
+namespace {
+
+struct EdgeLook {
+    EdgeClass cls;
+    const char* style;
+    const char* meaning;
+};
+
+// Colour by provenance; the legend reads from the same table.
+constexpr EdgeLook kLooks[] = {
+    {EdgeClass::declared_seen, "color=black", "declared by a profile, seen"},
+    {EdgeClass::approved_seen, "color=blue", "approved by a person, seen"},
+    {EdgeClass::baseline, "color=darkgreen", "kept as observed behaviour (baseline)"},
+    {EdgeClass::blocked, "color=red, penwidth=2", "seen, and the policy blocks it"},
+    {EdgeClass::unexplained, "color=orange", "seen, nothing declares it"},
+    {EdgeClass::declared_unseen, "style=dashed, color=gray", "declared, never seen"},
+};
+
+const EdgeLook& look(EdgeClass c) {
+    for (const auto& l : kLooks)
+        if (l.cls == c) return l;
+    return kLooks[0];
+}
+
+}  // namespace
+
 std::string CommGraph::to_dot(const std::string& title) const {
-    std::string out = "digraph wardgate {\n  label=" + quote(title) + ";\n  rankdir=LR;\n  node [shape=box, fontsize=10];\n";
+    std::string out = "digraph wardgate {\n  label=" + quote(title) + ";\n  rankdir=LR;\n  newrank=true;\n  node [shape=box, fontsize=10];\n  edge [fontsize=9];\n";
     std::map<std::string, std::vector<CommGraphBase::vertex_descriptor>> clusters;
     for (const auto& [name, v] : by_name_) clusters[g_[v].segment].push_back(v);
     auto node_line = [&](CommGraphBase::vertex_descriptor v, const char* indent) {
         const auto& p = g_[v];
-        std::string shape = p.kind == "device" ? "box" : p.kind == "endpoint" ? "cylinder" : p.kind == "group" ? "folder" : "ellipse";
-        return fmt::format("{}{} [label={}, shape={}];\n", indent, quote(p.name),
-                           quote(p.detail.empty() ? p.name : p.name + "\\n" + p.detail), shape);
+        std::string shape = p.kind == "device" ? "box" : p.kind == "devices" ? "box3d" : p.kind == "endpoint" ? "cylinder"
+                            : p.kind == "group" ? "folder" : "ellipse";
+        std::string label = p.detail.empty() || p.detail == p.name ? p.name : p.name + "\n" + p.detail;
+        if (!p.members.empty()) {
+            label = std::to_string(p.members.size()) + " devices, " + p.detail;
+            for (size_t i = 0; i < p.members.size(); ++i) label += (i % 4 ? ", " : "\n") + p.members[i];
+        }
+        return fmt::format("{}{} [label={}, shape={}];\n", indent, quote(p.name), quote(label), shape);
     };
     for (const auto& [segment, vertices] : clusters) {
         if (segment.empty()) {
@@ -131,20 +248,35 @@ std::string CommGraph::to_dot(const std::string& title) const {
         for (auto v : vertices) out += node_line(v, "    ");
         out += "  }\n";
     }
-    std::vector<std::string> lines;
+    // One line per (from, to, class), one label line per service with its connections: an
+    // endpoint of several addresses is one vertex, a scan of twenty ports one arrow.
+    std::map<std::tuple<std::string, std::string, EdgeClass>, std::map<Service, uint64_t>> lines;
+    std::set<EdgeClass> used;
     for (auto [it, end] = boost::edges(g_); it != end; ++it) {
         const auto& e = g_[*it];
-        std::string style = e.cls == EdgeClass::unexplained       ? "color=red, penwidth=2"
-                            : e.cls == EdgeClass::declared_unseen ? "style=dashed, color=gray"
-                            : e.cls == EdgeClass::approved_seen   ? "color=blue"
-                                                                  : "color=black";
-        std::string label = e.service.to_string();
-        if (e.stats.connections) label += " x" + std::to_string(e.stats.connections);
-        lines.push_back(fmt::format("  {} -> {} [label={}, {}];\n", quote(g_[boost::source(*it, g_)].name),
-                                    quote(g_[boost::target(*it, g_)].name), quote(label), style));
+        used.insert(e.cls);
+        lines[{g_[boost::source(*it, g_)].name, g_[boost::target(*it, g_)].name, e.cls}][e.service] += e.stats.connections;
     }
-    std::sort(lines.begin(), lines.end());
-    for (const auto& l : lines) out += l;
+    for (const auto& [key, services] : lines) {
+        const auto& [from, to, cls] = key;
+        std::string label;
+        for (const auto& [service, connections] : services) {
+            if (!label.empty()) label += "\n";
+            label += service.to_string();
+            if (connections) label += " x" + std::to_string(connections);
+        }
+        out += fmt::format("  {} -> {} [label={}, {}];\n", quote(from), quote(to), quote(label), look(cls).style);
+    }
+    // The legend: one sample edge per kind the graph uses, in a box of its own.
+    if (used.empty()) return out + "}\n";
+    out += "  subgraph \"cluster_legend\" {\n    label=\"legend\";\n    node [shape=point, width=0.05, label=\"\"];\n";
+    int n = 0;
+    for (const auto& l : kLooks) {
+        if (!used.contains(l.cls)) continue;
+        out += fmt::format("    \"legend{}a\" -> \"legend{}b\" [label={}, {}];\n", n, n, quote(l.meaning), l.style);
+        ++n;
+    }
+    out += "  }\n";
     return out + "}\n";
 }
 

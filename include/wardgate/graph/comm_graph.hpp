@@ -1,7 +1,9 @@
 #pragma once
 // The communication graph: who talks to whom, and why each edge exists.
 #include <boost/graph/adjacency_list.hpp>
+#include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -9,7 +11,9 @@
 
 namespace wardgate {
 
-enum class EdgeClass { declared_seen, declared_unseen, approved_seen, unexplained };
+// Why an edge is there. baseline and blocked come from the compiled policy (see
+// GraphOptions::verdict); without it an observed edge nothing declares is unexplained.
+enum class EdgeClass { declared_seen, declared_unseen, approved_seen, baseline, blocked, unexplained };
 std::string_view to_string(EdgeClass c);
 
 struct GraphVertex {
@@ -17,6 +21,7 @@ struct GraphVertex {
     std::string kind;     // device, endpoint, host, external, group
     std::string segment;  // empty outside the site
     std::string detail;   // role and life-cycle stage for devices, kind for endpoints
+    std::vector<std::string> members;  // a grouped vertex: the devices it stands for
 };
 
 struct GraphEdge {
@@ -26,6 +31,12 @@ struct GraphEdge {
     std::vector<std::string> why;     // "declared by BD Alaris 8015 (profiles/...:12)", "approved CHG-4711"
 };
 
+struct GraphOptions {
+    // What the policy does with an observed edge: blocked, baseline (kept as observed
+    // behaviour), or nullopt to keep the class its declarations and approvals give it.
+    std::function<std::optional<EdgeClass>(const ClassifiedEdge&)> verdict;
+};
+
 using CommGraphBase =
     boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS, GraphVertex, GraphEdge>;
 
@@ -33,15 +44,24 @@ class CommGraph {
 public:
     // Observed edges become edges between their entities; declarations never seen become
     // edges from the device to the peer they name.
-    static CommGraph build(const std::vector<ClassifiedEdge>& edges, const AddressBook& book);
+    static CommGraph build(const std::vector<ClassifiedEdge>& edges, const AddressBook& book,
+                           const GraphOptions& options = {});
 
     const CommGraphBase& graph() const { return g_; }
     std::map<EdgeClass, size_t> counts() const;
-    // Graphviz DOT: segments as clusters, unexplained edges in red.
+    // The vertices `centre` picks, their edges and the vertices at the other ends.
+    CommGraph neighbourhood(const std::function<bool(const GraphVertex&)>& centre) const;
+    // Devices of one segment with the same role, stage and edges (same peers, services and
+    // classes) become one vertex listing them, their edges one edge with the counts summed:
+    // a ward of identical pumps reads as one node.
+    CommGraph grouped() const;
+    // Graphviz DOT: segments as clusters, a legend, edges coloured by why they are there.
     std::string to_dot(const std::string& title) const;
 
 private:
     CommGraphBase::vertex_descriptor vertex(const std::string& name, const GraphVertex& props);
+    void add_edge(const std::string& from, const GraphVertex& from_props, const std::string& to,
+                  const GraphVertex& to_props, const GraphEdge& e);
     CommGraphBase g_;
     std::map<std::string, CommGraphBase::vertex_descriptor> by_name_;
 };
