@@ -519,6 +519,34 @@ TEST_CASE("packets a drop rule logs to an NFLOG group become denied records with
     CHECK_NOTHROW(in_netns(t.gw, [&] { return std::make_unique<NflogListener>(group); }));
 }
 
+TEST_CASE("a dropped packet's payload says what it tried: a TFTP read on udp/6969, kept as evidence only",
+          "[observe][kernel][dissect]") {
+    GatewayTopology t;
+    TempDir dir("observe-payload");
+    t.gw.exec("nft 'table inet obs_payload {\n chain obs {\n type filter hook forward priority 0; policy accept;\n"
+              "udp dport 6969 log group 7 prefix \"wardgate deny no-tftp: \" drop\n }\n}'");
+    BaselineStore store(dir.path / "baseline.db");
+    ObserverOptions o;
+    o.nflog_group = 7;
+    auto observer = in_netns(t.gw, [&] { return std::make_unique<Observer>(store, o); });
+    // A TFTP read request (RFC 1350) for the pump's configuration, on a port TFTP does not own.
+    t.dev.exec("python3 -c \"import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); "
+               "s.sendto(b'\\x00\\x01pump-config.bin\\x00octet\\x00', ('10.50.0.10', 6969))\"");
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (observer->summary().denied_records == 0 && std::chrono::steady_clock::now() < deadline) observer->poll_once(100);
+    observer->flush();
+    REQUIRE(observer->summary().denied_records >= 1);
+    auto sightings = store.sightings({ip("10.50.0.10")});
+    REQUIRE(sightings.size() == 1);
+    CHECK(sightings[0].application == Application::tftp);
+    CHECK(sightings[0].key.responder_port == 6969);
+    CHECK(sightings[0].detail.find("pump-config.bin") != std::string::npos);
+    // Never answered, and TFTP is insecure: the edge carries no label that could change the policy.
+    auto edges = store.edges(EdgeQuery{.source = std::string(kDeniedSource)});
+    REQUIRE(edges.size() == 1);
+    CHECK(edges[0].stats.applications == 0);
+}
+
 TEST_CASE("the observer commits conntrack flows and denied attempts to the store under their own sources",
           "[observe][kernel]") {
     GatewayTopology t;

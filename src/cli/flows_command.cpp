@@ -106,7 +106,8 @@ void run(const FlowsOptions& o) {
         const auto found = evidence.find(k);
         const std::vector<ApplicationSighting> none;
         const auto& sightings = found == evidence.end() ? none : found->second;
-        const std::string applications = to_string(seen_on(e));
+        const ApplicationSet carried = seen_on(e);
+        const std::string applications = to_string(carried);
         if (o.format == "json") {
             nlohmann::json j = {{"initiator", {{"address", k.initiator.to_string()}, {"name", from}}},
                                 {"responder", {{"address", k.responder.to_string()}, {"name", to}}},
@@ -120,7 +121,7 @@ void run(const FlowsOptions& o) {
                                 {"days_seen", e.stats.days_seen}};
             if (!status.empty()) j["status"] = status;
             if (!applications.empty()) {
-                j["applications"] = application_names(seen_on(e));
+                j["applications"] = application_names(carried);
                 for (const auto& s : sightings)
                     j["application_evidence"].push_back({{"application", to_string(s.application)},
                                                          {"first_seen", iso_time(s.first_seen)},
@@ -133,8 +134,13 @@ void run(const FlowsOptions& o) {
                                      e.stats.bytes, e.stats.established ? "" : " unanswered",
                                      applications.empty() ? "" : " app " + applications,
                                      status.empty() ? "" : " [" + status + "]");
-            for (const auto& s : sightings)
-                std::cout << fmt::format("    {} {}: {}\n", to_string(s.application), iso_time(s.first_seen), s.detail);
+            // A broadcast DHCP edge carries every client's messages: the first few, then a count.
+            constexpr size_t kShownSightings = 5;
+            for (size_t i = 0; i < sightings.size() && i < kShownSightings; ++i)
+                std::cout << fmt::format("    {} {}: {}\n", to_string(sightings[i].application),
+                                         iso_time(sightings[i].first_seen), sightings[i].detail);
+            if (sightings.size() > kShownSightings)
+                std::cout << fmt::format("    ... {} more (--format json lists them all)\n", sightings.size() - kShownSightings);
         }
     };
 

@@ -21,8 +21,6 @@ size_t first_slot(uint64_t hash, size_t slot_count) {
 // The hash's top half. first_slot() needs only these bits, so rehash() need not touch the edges.
 uint64_t tag_of(uint64_t hash) { return hash >> 32; }
 
-EdgeKey key_of(const FlowRecord& r) { return EdgeKey{r.initiator, r.responder, r.protocol, r.responder_port}; }
-
 EdgeStats stats_of(const FlowRecord& r) {
     return EdgeStats{r.start, r.start + r.duration, r.connections, r.bytes, r.established, r.applications, 0};
 }
@@ -127,7 +125,7 @@ void Aggregator::fold_in(const ObservedEdge& from, uint64_t hash) {
 
 void Aggregator::add(const FlowRecord& r) {
     make_room(1);
-    EdgeKey key = key_of(r);
+    EdgeKey key = edge_key(r);
     fold_in(key, r, mixed_hash(key));
     ++records_;
 }
@@ -148,7 +146,7 @@ void Aggregator::add(std::span<const FlowRecord> records) {
         // Hash the whole batch and touch its slots and edges before folding any of it,
         // so the cache misses of the batch overlap instead of queueing one by one.
         for (size_t i = 0; i < n; ++i) {
-            keys[i] = key_of(records[i]);
+            keys[i] = edge_key(records[i]);
             hashes[i] = mixed_hash(keys[i]);
             __builtin_prefetch(&slots_[first_slot(hashes[i], slots_.size())]);
         }

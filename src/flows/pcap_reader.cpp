@@ -109,16 +109,10 @@ PcapSummary read_pcap_edges(const std::string& file, std::string_view bytes, Agg
         batch.clear();
     };
     PcapFlowSink sink = [&](const PcapFlow& flow) {
-        if (flow.application) {
-            const FlowRecord& r = flow.record;
-            out.note({EdgeKey{r.initiator, r.responder, r.protocol, r.responder_port}, *flow.application, r.start,
-                      flow.application_detail});
-        }
-        for (const auto& m : flow.dhcp_messages) {
-            const FlowRecord& r = flow.record;
-            out.note({EdgeKey{r.initiator, r.responder, r.protocol, r.responder_port}, Application::dhcp, m.time,
-                      m.announcement.detail, m.announcement.subject});
-        }
+        const EdgeKey key = edge_key(flow.record);
+        if (flow.application) out.note({key, *flow.application, flow.record.start, flow.application_detail});
+        for (const auto& m : flow.dhcp_messages)
+            out.note({key, Application::dhcp, m.time, m.announcement.detail, m.announcement.subject});
         batch.push_back(flow.record);
         if (batch.size() == 64) flush();
     };

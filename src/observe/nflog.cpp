@@ -63,6 +63,24 @@ std::string LogPrefix::describe() const {
     return monitor ? what + " (monitor: logged, not dropped)" : what;
 }
 
+namespace {
+
+// The application a TCP or UDP payload shows on its own (one side: the other never answered).
+void recognise_payload(DeniedPacket& d, uint16_t source_port, uint8_t l4, std::span<const uint8_t> p, size_t l4_at) {
+    size_t payload_at = 0;
+    if (l4 == IPPROTO_TCP && p.size() >= l4_at + 13) payload_at = l4_at + (p[l4_at + 12] >> 4) * 4u;
+    if (l4 == IPPROTO_UDP) payload_at = l4_at + 8;
+    if (payload_at == 0 || payload_at >= p.size()) return;
+    const auto payload = p.subspan(payload_at);
+    PayloadClues clues;
+    inspect_payload(l4, source_port, d.destination_port, payload, clues);
+    d.application = recognise(clues, PayloadClues{});
+    if (l4 == IPPROTO_UDP && dhcp_ports(source_port, d.destination_port))
+        d.dhcp = dhcp_announcement(source_port, d.destination_port, payload);
+}
+
+}  // namespace
+
 FlowRecord DeniedPacket::record() const {
     FlowRecord r;
     r.initiator = source;
@@ -73,6 +91,8 @@ FlowRecord DeniedPacket::record() const {
     r.bytes = length;
     r.established = false;
     r.connections = 1;
+    // Never answered: only what is not insecure labels the edge (see pcap.hpp).
+    if (application && !insecure_name(application->application)) r.applications = application_bit(application->application);
     return r;
 }
 
@@ -117,7 +137,9 @@ std::optional<DeniedPacket> decode_denied_packet(std::span<const uint8_t> p) {
     d.protocol = *proto;
     if (has_ports(d.protocol)) {
         if (p.size() < l4_at + 4) return std::nullopt;
+        const uint16_t source_port = be16_at(p, l4_at);
         d.destination_port = be16_at(p, l4_at + 2);
+        recognise_payload(d, source_port, l4, p, l4_at);
     } else if (d.protocol == Protocol::icmp && p.size() >= l4_at + 2 && p[l4_at] < 255) {
         d.destination_port = icmp_port(p[l4_at], p[l4_at + 1]);
     }

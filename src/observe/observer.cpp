@@ -58,10 +58,12 @@ void Observer::poll_once(int timeout_ms) {
         nflog_->read([&](const DeniedPacket& d) {
             FlowRecord rec = d.record();
             pending_denied_.add(rec);
+            if (d.application) pending_denied_.note({edge_key(rec), d.application->application, d.time, d.application->detail});
+            if (d.dhcp) pending_denied_.note({edge_key(rec), Application::dhcp, d.time, d.dhcp->detail, d.dhcp->subject});
             ++summary_.denied_records;
             std::string why = d.parsed.describe();
             ++summary_.denied_by[why];
-            denied_rule_[EdgeKey{rec.initiator, rec.responder, rec.protocol, rec.responder_port}] = std::move(why);
+            denied_rule_[edge_key(rec)] = std::move(why);
         });
         summary_.nflog_packets = nflog_->packets();
         summary_.nflog_lost = nflog_->lost_events();
@@ -82,7 +84,7 @@ void Observer::commit(const std::string& source, const std::string& format, Aggr
     batch.records = edges.records();
     batch.ingested_at = now;
     auto list = edges.edges();
-    CommitResult r = store_.commit_file(batch, list);
+    CommitResult r = store_.commit_file(batch, list, edges.sightings());
     ++summary_.commits;
     summary_.edges += list.size();
     if (denied) summary_.denied_edges += list.size();

@@ -35,6 +35,9 @@ struct EdgeKey {
     auto operator<=>(const EdgeKey&) const = default;
 };
 
+// The edge a record belongs to.
+inline EdgeKey edge_key(const FlowRecord& r) { return EdgeKey{r.initiator, r.responder, r.protocol, r.responder_port}; }
+
 struct EdgeKeyHash {
     size_t operator()(const EdgeKey& k) const noexcept {
         IpAddressHash h;

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "wardgate/flows/dissect.hpp"
 #include "wardgate/flows/flow_record.hpp"
 #include "wardgate/observe/conntrack.hpp"
 
@@ -32,6 +33,11 @@ struct DeniedPacket {
     std::string prefix;             // as logged
     LogPrefix parsed;
     double time = 0;                // epoch seconds
+    // What the packet's payload shows, as far as the copy reaches (see dissect.hpp): a
+    // dropped attempt is never answered, so this is evidence to read, never a label that
+    // changes the policy.
+    std::optional<Recognition> application;
+    std::optional<DhcpAnnouncement> dhcp;
     FlowRecord record() const;      // one attempt, not established
 };
 
@@ -41,8 +47,9 @@ std::optional<DeniedPacket> decode_denied_packet(std::span<const uint8_t> packet
 
 struct NflogListenerOptions {
     int receive_buffer = 8 << 20;
-    // Bytes of each packet copied to the listener: IPv6 with extension headers plus TCP's ports.
-    uint32_t copy_bytes = 128;
+    // Bytes of each packet copied to the listener: the headers, and enough of the payload to
+    // recognise a DHCP message or a DICOM association request.
+    uint32_t copy_bytes = 640;
 };
 
 // Binds the NFLOG group (only one listener per group and namespace). Non-blocking: poll
