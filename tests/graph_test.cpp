@@ -3,6 +3,8 @@
 // laid out by Graphviz's library.
 #include <catch2/catch.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <map>
 #include <regex>
 #include <set>
@@ -182,4 +184,23 @@ TEST_CASE("graph: the README's example is what the command prints", "[graph][cli
         ++compared;
     }
     CHECK(compared >= 7);
+}
+
+TEST_CASE("graph and plan say what a flow carried", "[graph][plan][dissect]") {
+    auto graph = run_wardgate(kGraph);
+    REQUIRE(graph.exit_code == 0);
+    CHECK(graph.out.find("\"pump-icu-11\" -> \"10.50.0.80\" [label=\"tcp/8080 x6 (http)\", color=red, penwidth=2];") !=
+          std::string::npos);
+    auto plan = run_wardgate("plan " + kExampleSite + " --today 2026-11-22");
+    CHECK(plan.out.find("pump-icu-11 (10.110.0.31) -> 10.50.0.80 (10.50.0.80) tcp/8080 (http)  6 conn") != std::string::npos);
+    auto json = run_wardgate("plan " + kExampleSite + " --today 2026-11-22 --format json");
+    bool found = false;
+    const auto parsed = nlohmann::json::parse(json.out);
+    for (const auto& device : parsed["impact"])
+        for (const auto& f : device["flows"])
+            if (f["responder_ip"] == "10.50.0.80" && f["service"] == "tcp/8080") {
+                CHECK(f["applications"] == nlohmann::json::array({"http"}));
+                found = true;
+            }
+    CHECK(found);
 }

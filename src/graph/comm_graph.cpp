@@ -190,6 +190,7 @@ CommGraph CommGraph::grouped() const {
             GraphEdge& m = out.g_[found->second];
             m.stats.connections += e.stats.connections;
             m.stats.bytes += e.stats.bytes;
+            m.stats.applications |= e.stats.applications;
             continue;
         }
         auto [d, added] = boost::add_edge(out.by_name_.at(a.name), out.by_name_.at(b.name), e, out.g_);
@@ -250,20 +251,25 @@ std::string CommGraph::to_dot(const std::string& title) const {
     }
     // One line per (from, to, class), one label line per service with its connections: an
     // endpoint of several addresses is one vertex, a scan of twenty ports one arrow.
-    std::map<std::tuple<std::string, std::string, EdgeClass>, std::map<Service, uint64_t>> lines;
+    // Each service's connections and the applications recognised in them.
+    std::map<std::tuple<std::string, std::string, EdgeClass>, std::map<Service, std::pair<uint64_t, ApplicationSet>>> lines;
     std::set<EdgeClass> used;
     for (auto [it, end] = boost::edges(g_); it != end; ++it) {
         const auto& e = g_[*it];
         used.insert(e.cls);
-        lines[{g_[boost::source(*it, g_)].name, g_[boost::target(*it, g_)].name, e.cls}][e.service] += e.stats.connections;
+        auto& [connections, applications] =
+            lines[{g_[boost::source(*it, g_)].name, g_[boost::target(*it, g_)].name, e.cls}][e.service];
+        connections += e.stats.connections;
+        applications |= e.stats.applications;
     }
     for (const auto& [key, services] : lines) {
         const auto& [from, to, cls] = key;
         std::string label;
-        for (const auto& [service, connections] : services) {
+        for (const auto& [service, seen] : services) {
             if (!label.empty()) label += "\n";
             label += service.to_string();
-            if (connections) label += " x" + std::to_string(connections);
+            if (seen.first) label += " x" + std::to_string(seen.first);
+            if (seen.second) label += " (" + to_string(seen.second) + ")";
         }
         out += fmt::format("  {} -> {} [label={}, {}];\n", quote(from), quote(to), quote(label), look(cls).style);
     }

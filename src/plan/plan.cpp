@@ -105,6 +105,7 @@ static std::vector<DeviceImpact> impact_of(const Policy& policy, const std::vect
                       service, c.observed.stats.connections, c.observed.stats.established,
                       iso_time(c.observed.stats.last_seen), describe_verdict(v, policy), v.monitored && v.by == Verdict::By::default_deny, {}};
         for (const auto* a : c.expired) f.expired.push_back(a->id);
+        f.applications = application_names(c.observed.stats.applications);
         d.flows.push_back(std::move(f));
     }
     std::vector<DeviceImpact> out;

@@ -185,8 +185,10 @@ std::string render_plan_text(const Plan& plan, bool color) {
         out += "! " + p.bold(head) + (marks.empty() ? "" : p.red(marks)) +
                fmt::format("  {} flows, {} connections\n", d.flows.size(), d.connections());
         for (const auto& f : d.flows) {
-            out += fmt::format("    {} ({}) -> {} ({}) {}  {} conn, {}, last seen {}  blocked by {}{}", f.initiator,
-                               f.initiator_ip, f.responder, f.responder_ip, f.service, f.connections,
+            out += fmt::format("    {} ({}) -> {} ({}) {}{}  {} conn, {}, last seen {}  blocked by {}{}", f.initiator,
+                               f.initiator_ip, f.responder, f.responder_ip, f.service,
+                               f.applications.empty() ? "" : fmt::format(" ({})", fmt::join(f.applications, ", ")),
+                               f.connections,
                                f.established ? "established" : "never established", f.last_seen, f.blocked_by,
                                f.monitored ? " (monitor mode: logged, let through)" : "");
             if (!f.expired.empty()) out += " (approval expired: " + fmt::format("{}", fmt::join(f.expired, ", ")) + ")";
@@ -288,7 +290,8 @@ nlohmann::json render_plan_json(const Plan& plan) {
             dj["flows"].push_back({{"initiator", f.initiator}, {"initiator_ip", f.initiator_ip}, {"responder", f.responder},
                                    {"responder_ip", f.responder_ip}, {"service", f.service}, {"connections", f.connections},
                                    {"established", f.established}, {"last_seen", f.last_seen}, {"blocked_by", f.blocked_by},
-                                   {"monitored", f.monitored}, {"expired_approvals", f.expired}});
+                                   {"monitored", f.monitored}, {"expired_approvals", f.expired},
+                                   {"applications", f.applications}});
         j["impact"].push_back(dj);
     }
     if (plan.live) j["live"] = {{"table_missing", plan.live->missing}, {"differences", plan.live->differences}};

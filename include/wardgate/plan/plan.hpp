@@ -30,6 +30,7 @@ struct BlockedFlow {
     std::string blocked_by;                // "default deny (segment icu)" or "deny no-telnet"
     bool monitored = false;                // logged but let through (monitor mode)
     std::vector<std::string> expired;      // approvals that used to cover it
+    std::vector<std::string> applications; // what the traffic was recognised as (telnet, dicom...)
 };
 
 struct DeviceImpact {
