@@ -46,12 +46,8 @@ public:
         v.set("service_groups", service_groups());
         v.set("interfaces", interfaces());
         v.set("acls", acls());
-        ExportResult r;
-        r.filename = file_safe(m_.policy.site) + "-asa.cfg";
-        set_defaulted_interfaces(v, m_);
-        r.text = render_template(dir, "config.mustache", v);
-        r.warnings = std::move(warnings_);
-        check_addresses(r.text, m_, "asa", r.warnings);
+        ExportResult r = render_config(m_, dir, v, "asa", "cfg");
+        finish(r, m_, "asa", std::move(warnings_));
         return r;
     }
 
@@ -120,20 +116,9 @@ private:
                                    ? m_.interface(z.name, fmt::format("{}.{}", m_.interface("trunk", kAsaTrunk), *z.segment->vlan))
                                    : m_.interface(z.name, fmt::format("GigabitEthernet0/{}", i + 2));
             item.set("name", name);
-            item.set("outside", outside);
-            item.set("has_vlan", !outside && z.segment->vlan.has_value());
-            item.set("vlan", !outside && z.segment->vlan ? std::to_string(*z.segment->vlan) : std::string());
+            set_zone_interface(item, z);
             item.set("nameif", nameif(i));
             item.set("security_level", std::string(outside ? "0" : "50"));
-            item.set("description", outside ? std::string("wardgate: outside (uplink)")
-                                             : fmt::format("wardgate: segment {} ({})", z.name, to_string(z.segment->kind)));
-            auto v4 = outside ? std::nullopt : gateway_address(*z.segment, Family::v4);
-            auto v6 = outside ? std::nullopt : gateway_address(*z.segment, Family::v6);
-            item.set("has_ipv4", v4.has_value());
-            item.set("ipv4_address", v4 ? v4->address.to_string() : std::string());
-            item.set("ipv4_mask", v4 ? v4_mask(v4->length) : std::string());
-            item.set("has_ipv6", v6.has_value());
-            item.set("ipv6_cidr", v6 ? v6->cidr() : std::string());
             if (!outside) warn_interface(*z.segment, "asa", name, warnings_);
             warn_renamed("asa", "nameif", z, nameif(i), warnings_);
             list.push_back(item);

@@ -574,6 +574,50 @@ void check_addresses(const std::string& text, const Model& m, std::string_view t
     }
 }
 
+void set_zone_interface(View& item, const Zone& z) {
+    const bool outside = !z.segment;
+    item.set("outside", outside);
+    item.set("description", outside ? std::string("wardgate: outside (uplink)")
+                                    : fmt::format("wardgate: segment {} ({})", z.name, to_string(z.segment->kind)));
+    item.set("has_vlan", !outside && z.segment->vlan.has_value());
+    item.set("vlan", !outside && z.segment->vlan ? std::to_string(*z.segment->vlan) : std::string());
+    auto v4 = outside ? std::nullopt : gateway_address(*z.segment, Family::v4);
+    auto v6 = outside ? std::nullopt : gateway_address(*z.segment, Family::v6);
+    item.set("has_ipv4", v4.has_value());
+    item.set("ipv4_address", v4 ? v4->address.to_string() : std::string());
+    item.set("ipv4_mask", v4 ? v4_mask(v4->length) : std::string());
+    item.set("ipv4_cidr", v4 ? v4->cidr() : std::string());
+    item.set("has_ipv6", v6.has_value());
+    item.set("ipv6_cidr", v6 ? v6->cidr() : std::string());
+}
+
+View address_objects(const Model& m, const std::function<std::string(const Prefix&)>& name, std::optional<Family> only) {
+    View list = make_list();
+    for (const auto& p : m.prefixes()) {
+        if (only && p.family() != *only) continue;
+        View item = make_object();
+        item.set("name", name(p));
+        item.set("cidr", p.address.to_string() + "/" + std::to_string(p.length));
+        if (p.family() == Family::v4) item.set("subnet", p.address.to_string() + " " + v4_mask(p.length));
+        list.push_back(item);
+    }
+    return list;
+}
+
+ExportResult render_config(const Model& m, const std::filesystem::path& dir, View& v, std::string_view target,
+                           std::string_view extension) {
+    ExportResult r;
+    r.filename = fmt::format("{}-{}.{}", file_safe(m.policy.site), target, extension);
+    set_defaulted_interfaces(v, m);
+    r.text = render_template(dir, "config.mustache", v);
+    return r;
+}
+
+void finish(ExportResult& r, const Model& m, std::string_view target, std::vector<std::string>&& warnings) {
+    r.warnings = std::move(warnings);
+    check_addresses(r.text, m, target, r.warnings);
+}
+
 }  // namespace wardgate::export_detail
 
 namespace wardgate {

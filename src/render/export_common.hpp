@@ -4,6 +4,7 @@
 #include <kainjow/mustache.hpp>
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -196,6 +197,22 @@ struct InterfaceAddress {
     std::string cidr() const;  // "10.110.0.1/24"
 };
 std::optional<InterfaceAddress> gateway_address(const SegmentIR& s, Family f);
+
+// What every target's interface entry says of its zone: outside, description ("wardgate:
+// segment icu (devices)"), has_vlan/vlan, and the gateway's own addresses (has_ipv4,
+// ipv4_address, ipv4_mask, ipv4_cidr, has_ipv6, ipv6_cidr).
+void set_zone_interface(View& item, const Zone& z);
+
+// One address object per prefix the policy uses (of one family when `only` is set): name,
+// cidr ("10.110.0.0/24") and, for IPv4, subnet ("10.110.0.0 255.255.255.0").
+View address_objects(const Model& m, const std::function<std::string(const Prefix&)>& name,
+                     std::optional<Family> only = std::nullopt);
+
+// The target's main file "<site>-<target>.<extension>" from config.mustache, with the
+// defaulted interfaces listed; finish() adds the warnings gathered and the addresses' own.
+ExportResult render_config(const Model& m, const std::filesystem::path& dir, View& v, std::string_view target,
+                           std::string_view extension);
+void finish(ExportResult& r, const Model& m, std::string_view target, std::vector<std::string>&& warnings);
 
 // Warnings about a segment's interface that every target shares: no VLAN, no gateway, and
 // subnets beyond the one an interface address covers.

@@ -43,20 +43,16 @@ public:
         v.set("outside_interface", m_.interface("outside", kFortiosOutside));
         interface_name(m_.outside());
         v.set("interfaces", interfaces());
-        v.set("addresses", addresses(Family::v4));
-        v.set("addresses6", addresses(Family::v6));
+        v.set("addresses", address_objects(m_, [&](const Prefix& p) { return address_name(p); }, Family::v4));
+        v.set("addresses6", address_objects(m_, [&](const Prefix& p) { return address_name(p); }, Family::v6));
         v.set("groups", groups(Family::v4));
         v.set("groups6", groups(Family::v6));
         v.set("services", services());
         v.set("policies", policies());
-        ExportResult r;
-        r.filename = file_safe(m_.policy.site) + "-fortios.conf";
-        set_defaulted_interfaces(v, m_);
-        r.text = render_template(dir, "config.mustache", v);
+        ExportResult r = render_config(m_, dir, v, "fortios", "conf");
         v.set("config_file", r.filename);
         r.companions.push_back({file_safe(m_.policy.site) + "-fortios.undo.conf", render_template(dir, "undo.mustache", v)});
-        r.warnings = std::move(warnings_);
-        check_addresses(r.text, m_, "fortios", r.warnings);
+        finish(r, m_, "fortios", std::move(warnings_));
         return r;
     }
 
@@ -89,39 +85,12 @@ private:
             std::string name = interface_name(i);
             View item = make_object();
             item.set("name", name);
-            item.set("outside", outside);
+            set_zone_interface(item, z);
             item.set("alias", one_line(z.name, 25));
             item.set("role", std::string(outside ? "wan" : "lan"));
-            item.set("has_vlan", !outside && z.segment->vlan.has_value());
-            item.set("vlan", !outside && z.segment->vlan ? std::to_string(*z.segment->vlan) : std::string());
-            item.set("description", outside ? std::string("wardgate: outside (uplink)")
-                                             : fmt::format("wardgate: segment {} ({})", z.name, to_string(z.segment->kind)));
-            auto v4 = outside ? std::nullopt : gateway_address(*z.segment, Family::v4);
-            auto v6 = outside ? std::nullopt : gateway_address(*z.segment, Family::v6);
-            item.set("has_ipv4", v4.has_value());
-            item.set("ipv4_address", v4 ? v4->address.to_string() : std::string());
-            item.set("ipv4_mask", v4 ? v4_mask(v4->length) : std::string());
-            item.set("has_ipv6", v6.has_value());
-            item.set("ipv6", v6 ? v6->cidr() : std::string());
             if (!outside) {
                 warn_interface(*z.segment, "fortios", name, warnings_);
                 if (z.segment->vlan) warn_renamed("fortios", "VLAN interface", z, name, warnings_);
-            }
-            list.push_back(item);
-        }
-        return list;
-    }
-
-    View addresses(Family f) {
-        View list = make_list();
-        for (const auto& p : m_.prefixes()) {
-            if (p.family() != f) continue;
-            View item = make_object();
-            item.set("name", address_name(p));
-            if (f == Family::v4) {
-                item.set("subnet", p.address.to_string() + " " + v4_mask(p.length));
-            } else {
-                item.set("ip6", p.address.to_string() + "/" + std::to_string(p.length));
             }
             list.push_back(item);
         }

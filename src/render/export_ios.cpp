@@ -43,12 +43,8 @@ public:
         v.set("interfaces", interfaces());
         v.set("acls4", acls(Family::v4));
         v.set("acls6", acls(Family::v6));
-        ExportResult r;
-        r.filename = file_safe(m_.policy.site) + "-ios.cfg";
-        set_defaulted_interfaces(v, m_);
-        r.text = render_template(dir, "config.mustache", v);
-        r.warnings = std::move(warnings_);
-        check_addresses(r.text, m_, "ios", r.warnings);
+        ExportResult r = render_config(m_, dir, v, "ios", "cfg");
+        finish(r, m_, "ios", std::move(warnings_));
         return r;
     }
 
@@ -81,16 +77,7 @@ private:
                                                  : m_.interface(z.name, fmt::format("GigabitEthernet0/{}", i + 1));
             View item = make_object();
             item.set("name", name);
-            item.set("outside", outside);
-            item.set("description", outside ? std::string("wardgate: outside (uplink)")
-                                             : fmt::format("wardgate: segment {} ({})", z.name, to_string(z.segment->kind)));
-            auto v4 = outside ? std::nullopt : gateway_address(*z.segment, Family::v4);
-            auto v6 = outside ? std::nullopt : gateway_address(*z.segment, Family::v6);
-            item.set("has_ipv4", v4.has_value());
-            item.set("ipv4_address", v4 ? v4->address.to_string() : std::string());
-            item.set("ipv4_mask", v4 ? v4_mask(v4->length) : std::string());
-            item.set("has_ipv6", v6.has_value());
-            item.set("ipv6_cidr", v6 ? v6->cidr() : std::string());
+            set_zone_interface(item, z);
             item.set("acl4", acl_name(i, Family::v4));
             item.set("acl6", acl_name(i, Family::v6));
             if (!outside) warn_interface(*z.segment, "ios", name, warnings_);

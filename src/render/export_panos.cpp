@@ -36,7 +36,7 @@ public:
         zone_name(m_.outside());
         v.set("interfaces", interfaces());
         v.set("vr_interfaces", member_list(vr_interfaces_));
-        v.set("addresses", addresses());
+        v.set("addresses", address_objects(m_, [&](const Prefix& p) { return address_name(p); }));
         v.set("address_groups", address_groups());
         v.set("services", services());
         View apps = applications();
@@ -44,16 +44,12 @@ public:
         v.set("applications", apps);
         v.set("has_sctp", has_sctp());
         v.set("rules", rules());
-        ExportResult r;
-        r.filename = file_safe(m_.policy.site) + "-panos.set";
-        set_defaulted_interfaces(v, m_);
-        r.text = render_template(dir, "config.mustache", v);
+        ExportResult r = render_config(m_, dir, v, "panos", "set");
         v.set("set_file", r.filename);
         v.set("undo_file", file_safe(m_.policy.site) + "-panos.undo.set");
         r.companions.push_back({file_safe(m_.policy.site) + "-panos.undo.set", render_template(dir, "undo.mustache", v)});
         r.companions.push_back({file_safe(m_.policy.site) + "-panos.notes.txt", render_template(dir, "notes.mustache", v)});
-        r.warnings = std::move(warnings_);
-        check_addresses(r.text, m_, "panos", r.warnings);
+        finish(r, m_, "panos", std::move(warnings_));
         return r;
     }
 
@@ -83,38 +79,17 @@ private:
             std::string parent = vlan ? name.substr(0, name.rfind('.')) : name;
             View item = make_object();
             item.set("name", name);
+            set_zone_interface(item, z);
             item.set("parent", parent);
             item.set("path", vlan ? fmt::format("ethernet {} layer3 units {}", parent, name)
                                   : fmt::format("ethernet {} layer3", name));
             // The comment belongs to the interface entry (a subinterface's unit, or the port).
             item.set("comment_path", vlan ? fmt::format("ethernet {} layer3 units {}", parent, name)
                                           : fmt::format("ethernet {}", name));
-            item.set("has_vlan", static_cast<bool>(vlan));
-            item.set("vlan", vlan ? std::to_string(*z.segment->vlan) : std::string());
             item.set("zone", zone_name(i));
-            item.set("outside", outside);
-            item.set("comment", outside ? std::string("wardgate: outside (uplink)")
-                                        : fmt::format("wardgate: segment {} ({})", z.name, to_string(z.segment->kind)));
-            auto v4 = outside ? std::nullopt : gateway_address(*z.segment, Family::v4);
-            auto v6 = outside ? std::nullopt : gateway_address(*z.segment, Family::v6);
-            item.set("has_ipv4", v4.has_value());
-            item.set("ipv4", v4 ? v4->cidr() : std::string());
-            item.set("has_ipv6", v6.has_value());
-            item.set("ipv6", v6 ? v6->cidr() : std::string());
             if (!outside) warn_interface(*z.segment, "panos", name, warnings_);
             warn_renamed("panos", "zone", z, zone_name(i), warnings_);
             vr_interfaces_.push_back(name);
-            list.push_back(item);
-        }
-        return list;
-    }
-
-    View addresses() {
-        View list = make_list();
-        for (const auto& p : m_.prefixes()) {
-            View item = make_object();
-            item.set("name", address_name(p));
-            item.set("value", p.address.to_string() + "/" + std::to_string(p.length));
             list.push_back(item);
         }
         return list;

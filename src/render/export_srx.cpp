@@ -37,17 +37,13 @@ public:
         v.set("outside_interface", m_.interface("outside", kSrxOutside));
         zones_("zone:outside", "untrust");
         v.set("interfaces", interfaces());
-        v.set("addresses", addresses());
+        v.set("addresses", address_objects(m_, [&](const Prefix& p) { return address_name(p); }));
         v.set("address_sets", address_sets());
         v.set("applications", applications());
         v.set("policies", policies());
         v.set("global_policies", global_policies());
-        ExportResult r;
-        r.filename = file_safe(m_.policy.site) + "-srx.set";
-        set_defaulted_interfaces(v, m_);
-        r.text = render_template(dir, "config.mustache", v);
-        r.warnings = std::move(warnings_);
-        check_addresses(r.text, m_, "srx", r.warnings);
+        ExportResult r = render_config(m_, dir, v, "srx", "set");
+        finish(r, m_, "srx", std::move(warnings_));
         return r;
     }
 
@@ -79,33 +75,12 @@ private:
             item.set("physical", physical);
             item.set("unit", unit);
             item.set("name", physical + "." + unit);
-            item.set("has_vlan", static_cast<bool>(vlan));
-            item.set("vlan", vlan ? std::to_string(*z.segment->vlan) : std::string());
+            set_zone_interface(item, z);
             item.set("zone", zone_name(i));
-            item.set("outside", outside);
-            item.set("description", outside ? std::string("wardgate: outside (uplink)")
-                                            : fmt::format("wardgate: segment {} ({})", z.name, to_string(z.segment->kind)));
-            auto v4 = outside ? std::nullopt : gateway_address(*z.segment, Family::v4);
-            auto v6 = outside ? std::nullopt : gateway_address(*z.segment, Family::v6);
-            item.set("has_ipv4", v4.has_value());
-            item.set("ipv4", v4 ? v4->cidr() : std::string());
-            item.set("has_ipv6", v6.has_value());
-            item.set("ipv6", v6 ? v6->cidr() : std::string());
             if (!outside) {
                 warn_interface(*z.segment, "srx", physical + "." + unit, warnings_);
                 warn_renamed("srx", "security zone", z, zone_name(i), warnings_);
             }
-            list.push_back(item);
-        }
-        return list;
-    }
-
-    View addresses() {
-        View list = make_list();
-        for (const auto& p : m_.prefixes()) {
-            View item = make_object();
-            item.set("name", address_name(p));
-            item.set("prefix", p.address.to_string() + "/" + std::to_string(p.length));
             list.push_back(item);
         }
         return list;
