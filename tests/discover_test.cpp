@@ -17,6 +17,7 @@
 #include "wardgate/assess/discover.hpp"
 #include "wardgate/core/csv.hpp"
 #include "wardgate/plan/discover_report.hpp"
+#include "wardgate/store/baseline_store.hpp"
 
 using namespace wardgate;
 using namespace wardgate::testing;
@@ -102,6 +103,9 @@ void write_capture(const fs::path& file) {
                                dhcp_request({0x00, 0x17, 0x88, 0x01, 0x02, 0x03}, "Lobby Light 3", "10.30.0.40")));
     frames.push_back(udp_frame(1007, "0.0.0.0", 68, "255.255.255.255", 67,
                                dhcp_request({0x00, 0x17, 0x88, 0x01, 0x02, 0x04}, "lobby-light-4", nullptr)));
+    // The pump's own frames carry its MAC; every other frame the same locally administered
+    // one, as a router's would: a MAC with that many addresses names none of them.
+    set_source_mac(frames, "10.110.0.40", {0x00, 0x1b, 0x21, 0x00, 0x00, 0x40});
     std::sort(frames.begin(), frames.end(), [](const Frame& a, const Frame& b) { return a.time < b.time; });
     write_pcap(file, 1, frames);
 }
@@ -136,9 +140,10 @@ TEST_CASE("discover: unknown hosts, the profiles their behaviour matches, and de
     auto p = run_pipeline(s.site.dir(), opts);
     MacVendors vendors;
     vendors.add("001788", "Philips Lighting BV");
+    vendors.add("001B21", "Intel Corporate");
     DiscoverOptions options;
     options.vendors = &vendors;
-    const Discovery d = discover(*p.book, p.edges, p.sightings, options);
+    const Discovery d = discover(*p.book, p.edges, p.sightings, p.macs, options);
 
     SECTION("a host that behaves like a known profile is proposed as one, with the role its peers have") {
         const auto* pump = find_host(d, "10.110.0.40");
@@ -156,6 +161,8 @@ TEST_CASE("discover: unknown hosts, the profiles their behaviour matches, and de
         CHECK(pump->proposal.role == "infusion-pump");
         CHECK(pump->proposal.segment == "icu");
         CHECK(pump->proposal.why == "did 2 of the 4 flows Acme Pump 1 declares (2 of 2 required)");
+        CHECK(pump->identity.mac == "00:1b:21:00:00:40");  // from its frames
+        CHECK(pump->identity.mac_from_frames);
     }
     SECTION("the same flows never answered are attempts: no profile, whatever a forged SYN claims") {
         const auto* attempt = find_host(d, "10.110.0.41");
@@ -185,6 +192,7 @@ TEST_CASE("discover: unknown hosts, the profiles their behaviour matches, and de
         CHECK(ws->undeclared_by_any == 1);  // the answered RDP; the telnet probe was never answered
         CHECK(ws->proposal.name == "host-10-200-0-77");
         CHECK(ws->proposal.segment == "workstations");
+        CHECK(ws->identity.mac.empty());  // its frames came with the router-like MAC
     }
     SECTION("a luminaire announcing its MUD URL by DHCP is matched to the site's MUD profile") {
         const auto* lum = find_host(d, "10.30.0.40");
@@ -247,6 +255,7 @@ TEST_CASE("discover: the command's review table, TOML and CSV", "[discover][cli]
     INFO(text.out);
     CHECK(text.out.starts_with("6 addresses the inventory does not have; 1 inventory device never seen\n"));
     CHECK(text.out.find("10.110.0.40 in segment icu, seen 1970-01-01T00:16:40Z to 1970-01-01T00:16:41Z\n"
+                        "  says     MAC 00:1b:21:00:00:40 from its frames\n"
                         "  opens    tcp/443 to drug-library (1 connection)\n"
                         "           udp/123 to ntp (1 connection)\n"
                         "  profiles Acme Pump 1: 2 of 4 declared flows (2 of 2 required)\n"
@@ -267,6 +276,22 @@ TEST_CASE("discover: the command's review table, TOML and CSV", "[discover][cli]
 
     auto again = run_wardgate(base + " --format csv");
     CHECK(again.out == csv.out);  // deterministic
+
+    SECTION("from the baseline store: the same hosts, MACs, DHCP clients and AE titles") {
+        const std::string db = (s.site.dir() / "baseline.db").string();
+        REQUIRE(run_wardgate("ingest --db " + db + " " + s.capture().string()).exit_code == 0);
+        auto stored = run_wardgate("discover " + s.site.dir().string() + " --today 2026-11-22 --db " + db +
+                                   " --ieee-data /nonexistent");
+        REQUIRE(stored.exit_code == 0);
+        CHECK(stored.out == text.out);
+        BaselineStore store(db);
+        const auto macs = store.macs();
+        CHECK(std::any_of(macs.begin(), macs.end(), [](const MacSighting& m) {
+            return m.address == IpAddress::parse("10.110.0.40").value() && mac_text(m.mac) == "00:1b:21:00:00:40";
+        }));
+        store.age_out(5000);  // after every frame of the capture
+        CHECK(store.macs().empty());
+    }
 }
 
 TEST_CASE("discover: a MAC's manufacturer from the IEEE registries, the longest assignment first", "[discover]") {
@@ -316,7 +341,7 @@ ipv4 = ["128.2.6.0/24"]
     const MacVendors vendors = MacVendors::load();
     DiscoverOptions options;
     options.vendors = &vendors;
-    const Discovery d = discover(*p.book, p.edges, p.sightings, options);
+    const Discovery d = discover(*p.book, p.edges, p.sightings, p.macs, options);
     const auto* client = find_host(d, "128.2.6.189");
     REQUIRE(client);
     CHECK(site_segment_name(*p.site, client->segment) == "campus");

@@ -43,7 +43,8 @@ public:
     Discoverer(const AddressBook& book, const DiscoverOptions& options)
         : book_(book), site_(book.site()), options_(options) {}
 
-    Discovery run(const std::vector<ClassifiedEdge>& edges, const std::vector<ApplicationSighting>& sightings) {
+    Discovery run(const std::vector<ClassifiedEdge>& edges, const std::vector<ApplicationSighting>& sightings,
+                  const std::vector<MacSighting>& macs) {
         for (const auto& e : edges) {
             seen_.insert(e.observed.key.initiator);
             seen_.insert(e.observed.key.responder);
@@ -57,6 +58,7 @@ public:
             }
         }
         read_identities(sightings);
+        read_macs(macs);
         for (auto& [address, h] : hosts_) {
             describe_flows(h);
             if (heard_from(h)) h.proposal = propose(h);
@@ -128,6 +130,27 @@ private:
         }
         // A client whose MAC shows with an address (known to the site or not) is that host.
         for (const auto& mac : placed) unaddressed_.erase(mac);
+    }
+
+    // A host DHCP did not name takes the MAC its frames came from (the latest, if several),
+    // unless that MAC came with many addresses: a router's, the last hop of every host behind it.
+    void read_macs(const std::vector<MacSighting>& macs) {
+        std::map<uint64_t, std::set<IpAddress>> addresses_of;
+        for (const auto& m : macs) addresses_of[m.mac].insert(m.address);
+        std::map<IpAddress, const MacSighting*> latest;
+        for (const auto& m : macs) {
+            if (addresses_of[m.mac].size() > kRouterMacAddresses) continue;
+            auto& slot = latest[m.address];
+            if (!slot || m.last_seen > slot->last_seen) slot = &m;
+        }
+        for (const auto& [address, m] : latest) {
+            auto it = hosts_.find(address);
+            if (it == hosts_.end() || !it->second.identity.mac.empty()) continue;
+            HostIdentity& id = it->second.identity;
+            id.mac = mac_text(m->mac);
+            id.mac_from_frames = true;
+            if (options_.vendors) id.mac_vendor = options_.vendors->lookup(id.mac);
+        }
     }
 
     void describe_flows(DiscoveredHost& h) {
@@ -304,8 +327,9 @@ private:
 }  // namespace
 
 Discovery discover(const AddressBook& book, const std::vector<ClassifiedEdge>& edges,
-                   const std::vector<ApplicationSighting>& sightings, const DiscoverOptions& options) {
-    return Discoverer(book, options).run(edges, sightings);
+                   const std::vector<ApplicationSighting>& sightings, const std::vector<MacSighting>& macs,
+                   const DiscoverOptions& options) {
+    return Discoverer(book, options).run(edges, sightings, macs);
 }
 
 }  // namespace wardgate

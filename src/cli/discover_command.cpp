@@ -21,6 +21,7 @@ void add_discover_command(CLI::App& app, int&) {
     add_site_options(*cmd, o->site);
     cmd->add_option("--format", o->format, "text (a review table), toml (devices.toml entries) or csv (asset CSV rows)")
         ->check(CLI::IsMember({"text", "toml", "csv"}));
+    cmd->add_option("--db", o->site.db, "Baseline database (wardgate ingest) whose edges join the flow files");
     cmd->add_option("-o,--output", o->out, "Write to this file (atomically) instead of standard output");
     cmd->add_option("--ieee-data", o->ieee_data,
                     "Directory of the IEEE MAC registries (oui.csv, mam.csv, oui36.csv) that name a MAC's manufacturer");
@@ -31,7 +32,7 @@ void add_discover_command(CLI::App& app, int&) {
             std::cerr << "warning: no IEEE MAC registry in " << o->ieee_data << ": MACs are shown without their manufacturer\n";
         DiscoverOptions options;
         options.vendors = &vendors;
-        const Discovery d = discover(*p.book, p.edges, p.sightings, options);
+        const Discovery d = discover(*p.book, p.edges, p.sightings, p.macs, options);
         if (o->format == "toml") emit(o->out, discovery_toml(d, *p.site));
         else if (o->format == "csv") emit(o->out, discovery_csv(d));
         else emit(o->out, discovery_text(d, *p.site));

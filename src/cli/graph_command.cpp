@@ -21,6 +21,7 @@ void add_graph_command(CLI::App& app, int&) {
                                             "edges coloured by why they exist (declared, approved, baseline, blocked), "
                                             "declared but unseen dashed, a legend; devices with identical needs grouped");
     add_site_options(*cmd, o->site);
+    cmd->add_option("--db", o->site.db, "Baseline database (wardgate ingest) whose edges join the flow files");
     cmd->add_option("-o,--output", o->out, "Write to this file (atomically) instead of standard output");
     cmd->add_option("--format", o->format, "dot, or svg (laid out by Graphviz's library)")->check(CLI::IsMember({"dot", "svg"}));
     cmd->add_option("--device", o->device, "Draw only this device and what it talks to");

@@ -1,5 +1,7 @@
 #include "wardgate/flows/aggregator.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <bit>
 #include <cstring>
@@ -171,10 +173,11 @@ void Aggregator::merge(const Aggregator& other) {
     for (const auto& edge : other.entries_) fold_in(edge, mixed_hash(edge.key));
     records_ += other.records_;
     for (const auto& [key, sighting] : other.sightings_) note(sighting);
+    for (const auto& [key, sighting] : other.macs_) note_mac(sighting);
 }
 
 void Aggregator::merge(Aggregator&& other) {
-    if (entries_.empty() && sightings_.empty() && &other != this) {
+    if (entries_.empty() && sightings_.empty() && macs_.empty() && &other != this) {
         const uint64_t records = records_ + other.records_;
         *this = std::move(other);
         records_ = records;
@@ -194,6 +197,25 @@ std::vector<ApplicationSighting> Aggregator::sightings() const {
     out.reserve(sightings_.size());
     for (const auto& [key, sighting] : sightings_) out.push_back(sighting);
     return out;
+}
+
+void Aggregator::note_mac(const MacSighting& sighting) {
+    auto [it, inserted] = macs_.try_emplace({sighting.address, sighting.mac}, sighting);
+    if (inserted) return;
+    it->second.first_seen = std::min(it->second.first_seen, sighting.first_seen);
+    it->second.last_seen = std::max(it->second.last_seen, sighting.last_seen);
+}
+
+std::vector<MacSighting> Aggregator::macs() const {
+    std::vector<MacSighting> out;
+    out.reserve(macs_.size());
+    for (const auto& [key, sighting] : macs_) out.push_back(sighting);
+    return out;
+}
+
+std::string mac_text(uint64_t mac) {
+    return fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", (mac >> 40) & 0xff, (mac >> 32) & 0xff,
+                       (mac >> 24) & 0xff, (mac >> 16) & 0xff, (mac >> 8) & 0xff, mac & 0xff);
 }
 
 std::vector<ObservedEdge> Aggregator::edges() const {

@@ -54,6 +54,7 @@ bool decapsulate(Cursor c, Inner kind, uint16_t ethertype, DecodedPacket& out) {
         case Inner::ethertype: why = decode_ethertype(ethertype, c, inner); break;
         case Inner::ethernet:
             if (c.left < 14) return false;
+            inner.src_mac = c.p + 6;
             ethertype = be16(c.p + 12);
             c.take(14);
             why = decode_ethertype(ethertype, c, inner);
@@ -388,6 +389,7 @@ std::string_view decode_packet(int link_type, const uint8_t* data, size_t caplen
         case kEthernet:
             if (c.left < 14) return kShortLink;
             {
+                out.src_mac = c.p + 6;
                 uint16_t type = be16(c.p + 12);
                 c.take(14);
                 return decode_ethertype(type, c, out);

@@ -29,6 +29,9 @@ struct DecodedPacket {
     bool has_ports = true;
     uint32_t fragment_id = 0;
     int tunnel_depth = 0;      // IP-in-IP headers passed to reach this one
+    // The Ethernet source address of the frame carrying the packet (the innermost, for a
+    // mirrored or VXLAN frame); null for other link types and IP-in-IP.
+    const uint8_t* src_mac = nullptr;
 };
 
 // Returns an empty view when the packet was decoded, otherwise why it is skipped

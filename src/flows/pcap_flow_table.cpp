@@ -112,6 +112,8 @@ PcapFlow FlowTable::describe(const Flow& f) {
         if (established || !insecure_name(app->application)) out.record.applications = application_bit(app->application);
     }
     out.dhcp_messages = f.dhcp;
+    out.initiator_mac = f.mac[initiator];
+    out.responder_mac = f.mac[1 - initiator];
     return out;
 }
 
@@ -165,6 +167,8 @@ void FlowTable::update(FlowList::iterator it, int sender, const DecodedPacket& p
     f.bytes += p.payload;
     ++f.packets;
     f.sent[sender] = true;
+    if (p.src_mac && !f.mac[sender])
+        for (int i = 0; i < 6; ++i) f.mac[sender] = f.mac[sender] << 8 | p.src_mac[i];
     if (p.payload_captured > 0 && f.inspected[sender] < kInspectedPackets && (f.key.protocol == 6 || f.key.protocol == 17)) {
         ++f.inspected[sender];
         inspect_payload(p.ip_protocol, p.src_port, p.dst_port, std::span(p.payload_data, p.payload_captured), f.clues[sender]);

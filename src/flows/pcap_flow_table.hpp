@@ -55,6 +55,7 @@ private:
         IcmpEvidence icmp;
         std::array<PayloadClues, 2> clues;
         std::array<uint8_t, 2> inspected{};  // payload packets each side sent that were dissected
+        std::array<uint64_t, 2> mac{};  // each side's Ethernet source address, 0 until seen
         std::vector<PcapFlow::DhcpMessage> dhcp;  // DHCP ports only: every client's first message of each type
         Lane lane = tcp_open;
     };

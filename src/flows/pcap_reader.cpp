@@ -113,6 +113,9 @@ PcapSummary read_pcap_edges(const std::string& file, std::string_view bytes, Agg
         if (flow.application) out.note({key, *flow.application, flow.record.start, flow.application_detail});
         for (const auto& m : flow.dhcp_messages)
             out.note({key, Application::dhcp, m.time, m.announcement.detail, m.announcement.subject});
+        const double last = flow.record.start + flow.record.duration;
+        if (flow.initiator_mac) out.note_mac({flow.record.initiator, flow.initiator_mac, flow.record.start, last});
+        if (flow.responder_mac) out.note_mac({flow.record.responder, flow.responder_mac, flow.record.start, last});
         batch.push_back(flow.record);
         if (batch.size() == 64) flush();
     };

@@ -20,7 +20,9 @@ std::string plural(size_t n, std::string_view one, std::string_view many) {
 std::string identity_text(const HostIdentity& id) {
     std::vector<std::string> parts;
     if (!id.hostname.empty()) parts.push_back("DHCP hostname \"" + id.hostname + "\"");
-    if (!id.mac.empty()) parts.push_back("MAC " + id.mac + (id.mac_vendor.empty() ? "" : " (" + id.mac_vendor + ")"));
+    if (!id.mac.empty())
+        parts.push_back("MAC " + id.mac + (id.mac_vendor.empty() ? "" : " (" + id.mac_vendor + ")") +
+                        (id.mac_from_frames ? " from its frames" : ""));
     if (!id.vendor_class.empty()) parts.push_back("vendor class \"" + id.vendor_class + "\"");
     if (!id.mud_url.empty()) parts.push_back("MUD URL " + id.mud_url);
     if (!id.dhcp_parameters.empty()) parts.push_back("DHCP parameters " + id.dhcp_parameters);

@@ -60,8 +60,10 @@ Pipeline run_pipeline(const std::filesystem::path& site_dir, const PipelineOptio
         BaselineStore store(options.store);
         store.merge_into(flows, observed);
         for (auto& s : store.sightings()) flows.note(std::move(s));
+        for (const auto& m : store.macs()) flows.note_mac(m);
     }
     p.sightings = flows.sightings();
+    p.macs = flows.macs();
     p.edges = classify_edges(flows.edges(), *p.book, options.today);
     DnsBindResult dns = bind_dns_names(*p.site, options.dns);
     p.dns = std::move(dns.answers);

@@ -27,7 +27,8 @@ namespace {
 // 3: edges.days, the distinct UTC days each edge was seen (see day_blob.hpp).
 // 4: edges.applications (ApplicationSet bits) and application_sightings, what showed each.
 // 5: application_sightings.subject in the key: one sighting per DHCP client and message type.
-constexpr int kSchemaVersion = 5;
+// 6: host_macs, the Ethernet source addresses each address's frames came from.
+constexpr int kSchemaVersion = 6;
 
 // Addresses are stored as 4- or 16-byte blobs (compact, and they sort by address).
 constexpr const char* kSchema = R"sql(
@@ -68,6 +69,13 @@ CREATE TABLE IF NOT EXISTS application_sightings (
     first_seen  REAL    NOT NULL,
     detail      TEXT    NOT NULL,
     PRIMARY KEY (initiator, responder, protocol, port, application, subject)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS host_macs (
+    address     BLOB    NOT NULL,
+    mac         INTEGER NOT NULL,
+    first_seen  REAL    NOT NULL,
+    last_seen   REAL    NOT NULL,
+    PRIMARY KEY (address, mac)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS alert_marks (
     initiator  BLOB    NOT NULL,
@@ -280,7 +288,8 @@ std::optional<IngestedFile> BaselineStore::find_file(const std::string& hash) co
 }
 
 CommitResult BaselineStore::commit_file(const IngestedFile& ingested, const std::vector<ObservedEdge>& edges,
-                                        const std::vector<ApplicationSighting>& sightings) {
+                                        const std::vector<ApplicationSighting>& sightings,
+                                        const std::vector<MacSighting>& macs) {
     sqlite3* h = impl_->db.get();
     CommitResult result;
     Transaction t(h);
@@ -333,6 +342,15 @@ CommitResult BaselineStore::commit_file(const IngestedFile& ingested, const std:
         sighting.step();
         sighting.reset();
     }
+    Statement mac(h,
+                  "INSERT INTO host_macs (address, mac, first_seen, last_seen) VALUES (?, ?, ?, ?) "
+                  "ON CONFLICT (address, mac) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen), "
+                  "last_seen = max(last_seen, excluded.last_seen)");
+    for (const auto& m : macs) {
+        mac.bind(1, m.address).bind(2, static_cast<int64_t>(m.mac)).bind(3, m.first_seen).bind(4, m.last_seen);
+        mac.step();
+        mac.reset();
+    }
     Statement file(h,
                    "INSERT INTO ingested_files (hash, path, size, mtime, source, format, records, edges, ingested_at) "
                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -368,6 +386,9 @@ uint64_t BaselineStore::age_out(double cutoff) {
                          "DELETE FROM application_sightings WHERE NOT EXISTS (SELECT 1 FROM edges e WHERE "
                          "e.initiator = application_sightings.initiator AND e.responder = application_sightings.responder "
                          "AND e.protocol = application_sightings.protocol AND e.port = application_sightings.port)");
+    Statement macs(h, "DELETE FROM host_macs WHERE last_seen < ?");
+    macs.bind(1, cutoff);
+    macs.step();
     Statement marks(h, "DELETE FROM alert_marks WHERE last_sent < ?");
     marks.bind(1, cutoff);
     marks.step();
@@ -463,6 +484,13 @@ std::vector<ApplicationSighting> BaselineStore::sightings(const std::vector<IpAd
                        *application, s.real(5), s.text(6), s.text(7)});
     }
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.identity() < b.identity(); });
+    return out;
+}
+
+std::vector<MacSighting> BaselineStore::macs() const {
+    Statement s(impl_->db.get(), "SELECT address, mac, first_seen, last_seen FROM host_macs ORDER BY address, mac");
+    std::vector<MacSighting> out;
+    while (s.step()) out.push_back({s.address(0), static_cast<uint64_t>(s.integer(1)), s.real(2), s.real(3)});
     return out;
 }
 

@@ -98,7 +98,7 @@ FileIngest ingest_file(BaselineStore& store, const std::filesystem::path& file, 
     ingested.source = source.empty() ? std::string(format_name(result.format)) : source;
     ingested.format = std::string(format_name(result.format));
     ingested.records = result.records;
-    result.commit = store.commit_file(ingested, edges.edges(), edges.sightings());
+    result.commit = store.commit_file(ingested, edges.edges(), edges.sightings(), edges.macs());
     return result;
 }
 

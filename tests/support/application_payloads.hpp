@@ -116,4 +116,13 @@ inline Frame udp_frame(double t, const char* src, uint16_t sport, const char* ds
     return Frame{t, ethernet(0x0800, ipv4(src, dst, 17, datagram))};
 }
 
+// Gives the Ethernet frames whose IPv4 packet comes from `source` this source MAC.
+inline void set_source_mac(std::vector<Frame>& frames, const char* source, const std::array<uint8_t, 6>& mac) {
+    const auto from = address_bytes(source);
+    for (auto& f : frames)
+        if (f.data.size() >= 34 && f.data[12] == 0x08 && f.data[13] == 0x00 &&
+            std::equal(from.begin(), from.end(), f.data.begin() + 26))
+            std::copy(mac.begin(), mac.end(), f.data.begin() + 6);
+}
+
 }  // namespace wardgate::testing

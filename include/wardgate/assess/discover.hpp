@@ -18,7 +18,8 @@ namespace wardgate {
 
 // What a host said about itself in the traffic (DHCP, DICOM, HL7).
 struct HostIdentity {
-    std::string mac;             // the DHCP client hardware address
+    std::string mac;             // the DHCP client hardware address, else the source of its frames
+    bool mac_from_frames = false;  // the MAC is its frames' (no DHCP message named it)
     std::string mac_vendor;      // the IEEE registry's organisation for the MAC
     std::string hostname;        // DHCP option 12
     std::string vendor_class;    // DHCP option 60 (DHCPv6 16)
@@ -99,8 +100,13 @@ struct DiscoverOptions {
     const MacVendors* vendors = nullptr;  // names the MAC's organisation when given
 };
 
-// edges: classified against the site; sightings: what showed their applications.
+// A MAC seen with more addresses than this is a router's (or a proxy's): it names none of them.
+inline constexpr size_t kRouterMacAddresses = 4;
+
+// edges: classified against the site; sightings: what showed their applications; macs: the
+// Ethernet source addresses of each address's frames.
 Discovery discover(const AddressBook& book, const std::vector<ClassifiedEdge>& edges,
-                   const std::vector<ApplicationSighting>& sightings, const DiscoverOptions& options = {});
+                   const std::vector<ApplicationSighting>& sightings, const std::vector<MacSighting>& macs = {},
+                   const DiscoverOptions& options = {});
 
 }  // namespace wardgate

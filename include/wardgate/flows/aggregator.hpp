@@ -27,6 +27,9 @@ public:
     void note(ApplicationSighting sighting);
     // Sorted by edge, then application.
     std::vector<ApplicationSighting> sightings() const;
+    // Keeps which MAC an address's frames came from, first and last time.
+    void note_mac(const MacSighting& sighting);
+    std::vector<MacSighting> macs() const;  // sorted by address, then MAC
     // Sizes the index for about this many distinct edges, so it does not grow during an ingest.
     void reserve(size_t edges);
     size_t size() const { return entries_.size(); }
@@ -51,6 +54,7 @@ private:
     uint64_t records_ = 0;
     // Few edges carry a recognised application; their evidence lives beside the dense array.
     std::map<std::tuple<EdgeKey, Application, std::string>, ApplicationSighting> sightings_;
+    std::map<std::pair<IpAddress, uint64_t>, MacSighting> macs_;
 };
 
 }  // namespace wardgate

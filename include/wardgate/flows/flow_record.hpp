@@ -69,6 +69,18 @@ struct ApplicationSighting {
     auto identity() const { return std::tie(key, application, subject); }
 };
 
+// An address's Ethernet source address, from the frames a capture holds (the last hop's
+// MAC: a router's for every host behind it).
+struct MacSighting {
+    IpAddress address;
+    uint64_t mac = 0;  // 48 bits, first octet highest
+    double first_seen = 0;
+    double last_seen = 0;
+
+    auto identity() const { return std::tie(address, mac); }
+};
+std::string mac_text(uint64_t mac);  // "00:1b:21:aa:bb:cc"
+
 struct ObservedEdge {
     EdgeKey key;
     EdgeStats stats;

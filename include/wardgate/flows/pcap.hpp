@@ -78,6 +78,9 @@ struct PcapFlow {
         DhcpAnnouncement announcement;
     };
     std::vector<DhcpMessage> dhcp_messages;
+    // The Ethernet source address of each side's frames (see MacSighting); 0 when none.
+    uint64_t initiator_mac = 0;
+    uint64_t responder_mac = 0;
 };
 inline constexpr size_t kDhcpClientsPerFlow = 256;
 

@@ -30,6 +30,7 @@ struct Pipeline {
     std::vector<FileSummary> reads;
     std::vector<ClassifiedEdge> edges;   // observed, classified, sorted by key
     std::vector<ApplicationSighting> sightings;  // what showed each edge's applications, sorted by edge
+    std::vector<MacSighting> macs;               // the Ethernet addresses the captures showed, by address
     Policy policy;
     DnsAnswers dns;                      // the answers DNS-only endpoints were compiled with
     Date today;                          // the day approvals were checked against

@@ -97,7 +97,8 @@ public:
     // its hash is already there. `ingested.file.hash` must be set. Each sighting is kept
     // when it is the earliest of its edge and application.
     CommitResult commit_file(const IngestedFile& ingested, const std::vector<ObservedEdge>& edges,
-                             const std::vector<ApplicationSighting>& sightings = {});
+                             const std::vector<ApplicationSighting>& sightings = {},
+                             const std::vector<MacSighting>& macs = {});
     // Removes edges whose last_seen is before cutoff (epoch seconds), and the days before
     // the cutoff's day from the edges that stay; returns how many edges went.
     // The records of live batches (collect, observe) committed before it go too: unlike a
@@ -112,6 +113,8 @@ public:
     // What showed each application on its edge, for edges with either end in `addresses`
     // (all when empty); sorted by edge and application. Age-out removes those of removed edges.
     std::vector<ApplicationSighting> sightings(const std::vector<IpAddress>& addresses = {}) const;
+    // Which MAC each address's frames came from; age-out removes those not seen since.
+    std::vector<MacSighting> macs() const;
     std::vector<IngestedFile> files() const;
     uint64_t edge_count() const;
 
