@@ -3,9 +3,11 @@
 // the capture never shows.
 #include <catch2/catch.hpp>
 
+#include <nlohmann/json.hpp>
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <map>
 #include <filesystem>
 #include <sstream>
 #include <string>
@@ -277,6 +279,27 @@ TEST_CASE("discover: the command's review table, TOML and CSV", "[discover][cli]
     auto again = run_wardgate(base + " --format csv");
     CHECK(again.out == csv.out);  // deterministic
 
+    SECTION("JSON that its schema accepts") {
+        auto json = run_wardgate(base + " --format json");
+        REQUIRE(json.exit_code == 0);
+        const auto file = s.site.dir() / "discover.json";
+        s.site.write("discover.json", json.out);
+        const std::string validate = "python3 " + kSourceDir + "/tests/support/validate_json.py " + kSourceDir +
+                                     "/docs/schema/discover.schema.json " + file.string();
+        CHECK(std::system(validate.c_str()) == 0);
+        const auto j = nlohmann::json::parse(json.out);
+        std::map<std::string, nlohmann::json> by_address;
+        for (const auto& h : j["hosts"]) by_address[h["address"]] = h;
+        REQUIRE(by_address.contains("10.110.0.40"));
+        CHECK(by_address["10.110.0.40"]["identity"]["mac_source"] == "frames");
+        CHECK(by_address["10.110.0.40"]["proposal"]["vendor"] == "Acme");
+        CHECK(by_address["10.110.0.40"]["proposal"]["lifecycle"].is_null());
+        CHECK(by_address["10.110.0.40"]["profiles"][0]["required_seen"] == 2);
+        CHECK(by_address["10.30.0.40"]["identity"]["mac_source"] == "dhcp");
+        CHECK(by_address["10.30.0.40"]["profiles"][0]["announced"] == true);
+        CHECK(j["silent"] == nlohmann::json::array({"10.110.0.99"}));
+        CHECK(j["unseen"][0]["name"] == "lum-01");
+    }
     SECTION("from the baseline store: the same hosts, MACs, DHCP clients and AE titles") {
         const std::string db = (s.site.dir() / "baseline.db").string();
         REQUIRE(run_wardgate("ingest --db " + db + " " + s.capture().string()).exit_code == 0);

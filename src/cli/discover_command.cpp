@@ -19,8 +19,10 @@ void add_discover_command(CLI::App& app, int&) {
         "Propose the inventory the flows show: every address the site does not know, what it says about itself "
         "(DHCP, DICOM, HL7), what it did, which profiles its behaviour matches; and inventory devices never seen");
     add_site_options(*cmd, o->site);
-    cmd->add_option("--format", o->format, "text (a review table), toml (devices.toml entries) or csv (asset CSV rows)")
-        ->check(CLI::IsMember({"text", "toml", "csv"}));
+    cmd->add_option("--format", o->format,
+                    "text (a review table), toml (devices.toml entries), csv (asset CSV rows) or json "
+                    "(docs/schema/discover.schema.json)")
+        ->check(CLI::IsMember({"text", "toml", "csv", "json"}));
     cmd->add_option("--db", o->site.db, "Baseline database (wardgate ingest) whose edges join the flow files");
     cmd->add_option("-o,--output", o->out, "Write to this file (atomically) instead of standard output");
     cmd->add_option("--ieee-data", o->ieee_data,
@@ -35,6 +37,7 @@ void add_discover_command(CLI::App& app, int&) {
         const Discovery d = discover(*p.book, p.edges, p.sightings, p.macs, options);
         if (o->format == "toml") emit(o->out, discovery_toml(d, *p.site));
         else if (o->format == "csv") emit(o->out, discovery_csv(d));
+        else if (o->format == "json") emit(o->out, discovery_json(d, *p.site));
         else emit(o->out, discovery_text(d, *p.site));
     });
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "wardgate/core/csv.hpp"
 #include "wardgate/plan/plan.hpp"
@@ -159,6 +160,69 @@ std::string discovery_csv(const Discovery& d) {
         out.back() = '\n';
     }
     return out;
+}
+
+namespace {
+
+nlohmann::json identity_json(const HostIdentity& id) {
+    nlohmann::json j = nlohmann::json::object();
+    auto text = [&](const char* key, const std::string& value) {
+        if (!value.empty()) j[key] = value;
+    };
+    text("mac", id.mac);
+    if (!id.mac.empty()) j["mac_source"] = id.mac_from_frames ? "frames" : "dhcp";
+    text("mac_vendor", id.mac_vendor);
+    text("hostname", id.hostname);
+    text("vendor_class", id.vendor_class);
+    text("mud_url", id.mud_url);
+    text("dhcp_parameters", id.dhcp_parameters);
+    if (!id.ae_titles.empty()) j["ae_titles"] = id.ae_titles;
+    if (!id.hl7_applications.empty()) j["hl7_applications"] = id.hl7_applications;
+    return j;
+}
+
+}  // namespace
+
+std::string discovery_json(const Discovery& d, const Site& site) {
+    using nlohmann::json;
+    json hosts = json::array();
+    for (const auto& h : d.hosts) {
+        json flows = json::array();
+        for (const auto& f : h.flows)
+            flows.push_back({{"direction", f.initiated ? "opens" : "serves"}, {"peer", f.peer},
+                             {"peer_address", f.peer_address.to_string()}, {"service", f.service},
+                             {"connections", f.connections}, {"answered", f.answered},
+                             {"applications", application_names(f.applications)}});
+        json matches = json::array();
+        for (const auto& m : h.matches)
+            matches.push_back({{"profile", m.profile->label()}, {"declared", m.declared}, {"seen", m.seen},
+                               {"required", m.required}, {"required_seen", m.required_seen},
+                               {"undeclared", m.undeclared}, {"announced", m.announced}});
+        const DeviceProposal& p = h.proposal;
+        json proposal = {{"name", p.name}, {"role", p.role}, {"vendor", p.vendor}, {"model", p.model},
+                         {"segment", p.segment}, {"why", p.why}, {"lifecycle", nullptr}};
+        if (!p.same_mac_as.empty()) proposal["same_mac_as"] = p.same_mac_as;
+        hosts.push_back({{"address", h.address.to_string()},
+                         {"segment", h.segment >= 0 ? json(site.segments[h.segment].name) : json(nullptr)},
+                         {"first_seen", iso_time(h.first_seen)}, {"last_seen", iso_time(h.last_seen)},
+                         {"identity", identity_json(h.identity)}, {"flows", flows}, {"profiles", matches},
+                         {"undeclared_by_any", h.undeclared_by_any}, {"proposal", proposal}});
+    }
+    json silent = json::array();
+    for (const auto& a : d.silent) silent.push_back(a.to_string());
+    json unaddressed = json::array();
+    for (const auto& c : d.unaddressed)
+        unaddressed.push_back({{"identity", identity_json(c.identity)}, {"first_seen", iso_time(c.first_seen)}});
+    json unseen = json::array();
+    for (const Device* dev : d.unseen) {
+        json addresses = json::array();
+        for (const auto& a : dev->addresses) addresses.push_back(a.to_string());
+        unseen.push_back({{"name", dev->name}, {"addresses", addresses}, {"segment", dev->segment},
+                          {"vendor", dev->vendor}, {"model", dev->model}});
+    }
+    json j = {{"format", 1}, {"site", site.name}, {"hosts", hosts}, {"silent", silent},
+              {"unaddressed", unaddressed}, {"unseen", unseen}};
+    return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace wardgate

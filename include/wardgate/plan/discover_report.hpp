@@ -11,5 +11,7 @@ namespace wardgate {
 std::string discovery_text(const Discovery& d, const Site& site);
 std::string discovery_toml(const Discovery& d, const Site& site);
 std::string discovery_csv(const Discovery& d);
+// Everything the review table shows, as data (docs/schema/discover.schema.json).
+std::string discovery_json(const Discovery& d, const Site& site);
 
 }  // namespace wardgate
