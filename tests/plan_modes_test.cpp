@@ -104,3 +104,32 @@ TEST_CASE("internal chain and set names never meet names taken from the site", "
     CHECK(nft_check(nft::print_ruleset(rs), err) == 0);
     INFO(err);
 }
+
+TEST_CASE("plan --at: the policy on a later day against today's, with what it will block", "[plan][lifecycle]") {
+    TempSite site;
+    // CHG-1 (ws-01 -> infusion pumps tcp/8080) expires on 2027-01-31.
+    auto r = run_wardgate("plan " + site.dir().string() + " --today 2026-11-22 --at 2027-02-01");
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(r.out.find("the policy on 2027-02-01 compared with today's (2026-11-22)") != std::string::npos);
+    CHECK(r.out.find("CHG-1") != std::string::npos);
+    auto same = run_wardgate("plan " + site.dir().string() + " --today 2026-11-22 --at 2026-11-23");
+    CHECK(same.exit_code == 0);  // nothing expires or changes stage in between
+
+    auto json = run_wardgate("plan " + site.dir().string() + " --today 2026-11-22 --at 2027-02-01 --format json");
+    const auto j = nlohmann::json::parse(json.out);
+    CHECK(j["at"]["date"] == "2027-02-01");
+    CHECK(j["at"]["compared_with"] == "2026-11-22");
+    CHECK(j["changes"] == true);
+    site.write("at.json", json.out);
+    CHECK(std::system(("python3 " + std::string(WARDGATE_SOURCE_DIR) + "/tests/support/validate_json.py " +
+                       WARDGATE_SOURCE_DIR + "/docs/schema/plan.schema.json " + (site.dir() / "at.json").string())
+                          .c_str()) == 0);
+
+    auto earlier = run_wardgate("plan " + site.dir().string() + " --today 2026-11-22 --at 2026-01-01");
+    CHECK(earlier.exit_code == 1);
+    CHECK(earlier.err.find("--at: 2026-01-01 is before today (2026-11-22)") != std::string::npos);
+    auto save = run_wardgate("plan " + site.dir().string() + " --at 2027-02-01 --save");
+    CHECK(save.exit_code == 1);
+    CHECK_FALSE(std::filesystem::exists(site.dir() / ".wardgate/state.json"));
+}

@@ -51,6 +51,7 @@ void add_plan_command(CLI::App& app, int& exit_code) {
         std::string state;
         bool save = false;
         bool live = false;
+        std::string at;
     };
     auto o = std::make_shared<Options>();
     auto* cmd = app.add_subcommand("plan", "Show what the compiled policy would change and which observed flows it would block.\n"
@@ -61,13 +62,38 @@ void add_plan_command(CLI::App& app, int& exit_code) {
     cmd->add_option("--state", o->state, "State file to compare with (default: SITE/.wardgate/state.json)");
     cmd->add_flag("--save", o->save, "Save this policy as the new state after printing the plan");
     cmd->add_flag("--live", o->live, "Also compare with the ruleset in this host's kernel (drift; exit status 2 if any)");
+    cmd->add_option("--at", o->at,
+                    "YYYY-MM-DD: the policy as it will be on that day (approvals expired, life-cycle stages raised by "
+                    "their dates), compared with today's instead of the saved state, and what it will block of the "
+                    "flows seen so far");
     cmd->add_option("--db", o->site.db, "Baseline database (wardgate ingest) whose edges join the flow files")
         ->check(CLI::ExistingFile);
     cmd->callback([o, &exit_code] {
+        if (!o->at.empty() && (o->save || o->live || !o->state.empty()))
+            bad_option("--at", "compares two days' policies: it takes no --save, --live or --state");
         auto p = load_pipeline(o->site);
         auto state_path = o->state.empty() ? default_state_path(p.site->dir) : std::filesystem::path(o->state);
-        auto before = load_state(state_path);
+        std::optional<PolicySnapshot> before;
+        std::optional<Date> at;
+        std::string today;
+        if (!o->at.empty()) {
+            at = parse_date(o->at);
+            if (!at) bad_option("--at", "expected a date YYYY-MM-DD, got \"" + o->at + "\"");
+            if (std::chrono::sys_days(*at) < std::chrono::sys_days(p.today))
+                bad_option("--at", o->at + " is before today (" + to_string(p.today) + ")");
+            before = snapshot_of(p.policy);
+            today = to_string(p.today);
+            SiteOptions later = o->site;
+            later.today = o->at;
+            p = load_pipeline(later);
+        } else {
+            before = load_state(state_path);
+        }
         auto plan = make_plan(p.policy, before, p.edges, *p.book);
+        if (at) {
+            plan.at = to_string(*at);
+            plan.today = today;
+        }
         std::optional<netlink::Drift> drift;
         std::vector<LiveSegment> counters;
         if (o->live) {

@@ -50,6 +50,9 @@ void rule_lines(std::string& out, const ReadableRule& r, const std::string& mark
 }
 
 std::string comparison_line(const Plan& plan) {
+    if (plan.at)
+        return "the policy on " + *plan.at + " compared with today's (" + plan.today +
+               "): approvals expired and life-cycle stages raised by their dates in between\n";
     std::string state = plan.have_state ? "the state saved " + plan.state_saved_at : "no saved state";
     if (plan.live) return "compared with the kernel's table inet wardgate; rules below against " + state + "\n";
     if (!plan.have_state) return "no saved state: everything below is new (the kernel was not read; --live reads it)\n";
@@ -268,6 +271,7 @@ nlohmann::json render_plan_json(const Plan& plan) {
            {"changes", plan.has_changes()},
            {"counts", {{"rules", plan.rule_count}, {"groups", plan.group_count}, {"pinholes", plan.pinhole_count},
                        {"observed_edges", plan.observed_edges}}}};
+    if (plan.at) j["at"] = {{"date", *plan.at}, {"compared_with", plan.today}};
     j["rules"] = json::array();
     for (const auto& c : plan.rules) {
         json r = rule_json(c.rule);

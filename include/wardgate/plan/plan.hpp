@@ -59,6 +59,9 @@ struct Plan {
     std::string site;
     bool have_state = false;
     std::string state_saved_at;
+    // plan --at: the policy as it will be on `at`, compared with the policy of `today`.
+    std::optional<std::string> at;
+    std::string today;
     std::vector<RuleChange> rules;
     std::vector<ReadablePinhole> pinholes_added, pinholes_removed;
     std::vector<DeviceImpact> impact;      // clinical end-of-support devices first
