@@ -101,6 +101,9 @@ void write_capture(const fs::path& file) {
                      true, 1003, "10.120.0.50", "10.50.0.10"));
     add(tcp_exchange(3389, bytes_of("rdp?"), bytes_of("rdp!"), true, 1004, "10.200.0.77", "10.50.0.99"));
     add(tcp_exchange(23, {}, {}, false, 1005, "10.200.0.77", "10.110.0.99"));
+    // A DICOM request to an address nobody answers from: the AE title it calls names nothing.
+    add(tcp_exchange(104, associate(1, "GHOST", "CT07", {"1.2.840.10008.1.1"}), {}, false, 1005.5, "10.120.0.50",
+                     "10.120.0.98"));
     frames.push_back(udp_frame(1006, "0.0.0.0", 68, "255.255.255.255", 67,
                                dhcp_request({0x00, 0x17, 0x88, 0x01, 0x02, 0x03}, "Lobby Light 3", "10.30.0.40")));
     frames.push_back(udp_frame(1007, "0.0.0.0", 68, "255.255.255.255", 67,
@@ -183,8 +186,12 @@ TEST_CASE("discover: unknown hosts, the profiles their behaviour matches, and de
         CHECK(ct->proposal.profile->label() == "Imaging Co CT 9");
         CHECK(ct->proposal.role == "ct-scanner");
         CHECK(ct->proposal.name == "ct07");
-        REQUIRE(ct->flows.size() == 1);
-        CHECK(ct->flows[0].applications == application_bit(Application::dicom));
+        REQUIRE(ct->flows.size() == 2);  // to 10.120.0.98, never answered; to the PACS, answered (by peer name)
+        CHECK(ct->flows[0].peer == "10.120.0.98");
+        CHECK_FALSE(ct->flows[0].answered);
+        CHECK(ct->flows[1].peer == "pacs");
+        CHECK(ct->flows[1].answered);
+        CHECK(ct->flows[1].applications == application_bit(Application::dicom));
     }
     SECTION("a host that matches no profile says so, and lists what it did") {
         const auto* ws = find_host(d, "10.200.0.77");
@@ -218,10 +225,12 @@ TEST_CASE("discover: unknown hosts, the profiles their behaviour matches, and de
         CHECK(d.unaddressed[0].identity.mac == "00:17:88:01:02:04");
         CHECK(d.unaddressed[0].identity.hostname == "lobby-light-4");
     }
-    SECTION("an address only ever probed is not a host") {
+    SECTION("an address only ever probed is not a host, whatever AE title a request called it by") {
         CHECK_FALSE(find_host(d, "10.110.0.99"));
-        REQUIRE(d.silent.size() == 1);
+        CHECK_FALSE(find_host(d, "10.120.0.98"));
+        REQUIRE(d.silent.size() == 2);
         CHECK(d.silent[0] == IpAddress::parse("10.110.0.99").value());
+        CHECK(d.silent[1] == IpAddress::parse("10.120.0.98").value());
     }
     SECTION("the inventory's devices the flows never show") {
         REQUIRE(d.unseen.size() == 1);
@@ -265,8 +274,8 @@ TEST_CASE("discover: the command's review table, TOML and CSV", "[discover][cli]
                         "           why: did 2 of the 4 flows Acme Pump 1 declares (2 of 2 required)\n") !=
           std::string::npos);
     CHECK(text.out.find("  opens    tcp/23 to 10.110.0.99 (1 connection, never answered)\n") != std::string::npos);
-    CHECK(text.out.find("Never heard from (1): only sent to, never answered, so nothing shows a host there\n  10.110.0.99\n") !=
-          std::string::npos);
+    CHECK(text.out.find("Never heard from (2): only sent to, never answered, so nothing shows a host there\n"
+                        "  10.110.0.99 10.120.0.98\n") != std::string::npos);
     CHECK(text.out.find("  lum-01           10.30.0.21") != std::string::npos);
     CHECK(text.err.find("no IEEE MAC registry in /nonexistent") != std::string::npos);
 
@@ -297,7 +306,7 @@ TEST_CASE("discover: the command's review table, TOML and CSV", "[discover][cli]
         CHECK(by_address["10.110.0.40"]["profiles"][0]["required_seen"] == 2);
         CHECK(by_address["10.30.0.40"]["identity"]["mac_source"] == "dhcp");
         CHECK(by_address["10.30.0.40"]["profiles"][0]["announced"] == true);
-        CHECK(j["silent"] == nlohmann::json::array({"10.110.0.99"}));
+        CHECK(j["silent"] == nlohmann::json::array({"10.110.0.99", "10.120.0.98"}));
         CHECK(j["unseen"][0]["name"] == "lum-01");
     }
     SECTION("from the baseline store: the same hosts, MACs, DHCP clients and AE titles") {

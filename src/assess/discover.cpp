@@ -46,6 +46,7 @@ public:
     Discovery run(const std::vector<ClassifiedEdge>& edges, const std::vector<ApplicationSighting>& sightings,
                   const std::vector<MacSighting>& macs) {
         for (const auto& e : edges) {
+            if (e.observed.stats.established) answered_.insert(e.observed.key);
             seen_.insert(e.observed.key.initiator);
             seen_.insert(e.observed.key.responder);
             if (e.observed.key.initiator == e.observed.key.responder) continue;
@@ -109,6 +110,7 @@ private:
         for (const auto& c : clues)
             if (c.granted && !c.identity.mac.empty()) granted[c.identity.mac] = *c.address;
         for (auto& c : clues) {
+            if (c.needs_answer && !answered_.contains(*c.needs_answer)) continue;
             if (c.asked)
                 if (auto g = granted.find(c.identity.mac); g != granted.end()) c.address = g->second;
             if (!c.identity.mac.empty() && options_.vendors) c.identity.mac_vendor = options_.vendors->lookup(c.identity.mac);
@@ -321,6 +323,7 @@ private:
     std::map<IpAddress, std::vector<const ClassifiedEdge*>> edges_of_;
     std::map<std::string, UnaddressedClient> unaddressed_;
     std::set<IpAddress> seen_;
+    std::set<EdgeKey> answered_;
     std::set<std::string> names_;
 };
 

@@ -89,6 +89,7 @@ std::vector<IdentityClue> identity_clues(const ApplicationSighting& s) {
         case Application::dicom:
             for (auto [key, address] : {std::pair{"calling ", s.key.initiator}, std::pair{"called ", s.key.responder}}) {
                 IdentityClue c{address, {}, s.first_seen};
+                if (address == s.key.responder) c.needs_answer = s.key;
                 add_unique(c.identity.ae_titles, quoted_after(s.detail, key));
                 if (!c.identity.empty()) out.push_back(std::move(c));
             }

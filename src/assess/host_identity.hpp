@@ -15,6 +15,9 @@ struct IdentityClue {
     double first_seen = 0;
     bool asked = false;                // DHCP: the address is only what the client asked for
     bool granted = false;              // DHCP: a server's DHCPACK gave the client this address
+    // Said about the host by the other end (the AE title a DICOM request calls): true only if
+    // this edge was answered, or anyone could name a host that is not there.
+    std::optional<EdgeKey> needs_answer;
 };
 
 std::vector<IdentityClue> identity_clues(const ApplicationSighting& sighting);
