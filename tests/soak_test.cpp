@@ -689,10 +689,13 @@ TEST_CASE("soak: serve, observe and collect keep a valid policy and flat memory 
     // the machine, and the policy dropped nothing (its drop chains count and log every drop).
     CHECK(traffic.ok > 0);
     CHECK(unexplained_failures.empty());
+    // The counters start again with each version applied: when the machine stalled over the
+    // soak's last seconds, a segment may have seen no traffic since the last edit.
+    const bool end_stalled = stalls.overlaps(soak_end - 10, soak_end);
     for (const auto& seg : final_status->at("segments")) {
         INFO("segment " << seg.dump());
         CHECK(seg.at("dropped_packets") == 0);
-        CHECK(seg.at("accepted_packets").get<int>() > 0);
+        if (!end_stalled) CHECK(seg.at("accepted_packets").get<int>() > 0);
     }
     CHECK(netflow.error.empty());
     for (int p = 0; p < 3; ++p) {
