@@ -90,6 +90,15 @@ bool process_alive(int pid) {
     return close != std::string::npos && close + 2 < text.size() && text[close + 2] != 'Z';
 }
 
+bool wait_exited(int pid, std::chrono::milliseconds limit) {
+    auto end = std::chrono::steady_clock::now() + limit;
+    while (process_alive(pid)) {
+        if (std::chrono::steady_clock::now() > end) return false;
+        std::this_thread::sleep_for(20ms);
+    }
+    return true;
+}
+
 std::string watchdog_log(const TempDir& state) { return wardgate::testing::read_text(service::record_files(state.path).log); }
 
 }  // namespace
@@ -132,7 +141,8 @@ TEST_CASE("an unconfirmed commit is rolled back to the byte-identical previous t
     CHECK_FALSE(pending->previous_absent);
     CHECK(pending->previous_ruleset == a);
     CHECK(pending->new_genid != 0);
-    CHECK(process_alive(pending->watchdog_pid));
+    int watchdog = pending->watchdog_pid;
+    CHECK(process_alive(watchdog));
 
     REQUIRE(wait_resolved(state, 8000ms));
     auto took = std::chrono::steady_clock::now() - start;
@@ -141,6 +151,8 @@ TEST_CASE("an unconfirmed commit is rolled back to the byte-identical previous t
     auto rolled = service::read_record(service::record_files(state.path).rolled_back);
     REQUIRE(rolled);
     CHECK(rolled->id == id);
+    // The watchdog logs after it has cleared the pending record: wait for it to finish.
+    REQUIRE(wait_exited(watchdog, 5000ms));
     CHECK(watchdog_log(state).find("not confirmed in time") != std::string::npos);
     // Too late now:
     CHECK(service::confirm(state.path).outcome == service::ConfirmOutcome::nothing_pending);
@@ -239,8 +251,7 @@ TEST_CASE("a failed commit clears its record and stops its watchdog", "[confirm]
     REQUIRE(out.rfind("cleared ", 0) == 0);
     CHECK_FALSE(service::pending_record(state.path));
     int watchdog = std::stoi(out.substr(8));
-    for (int i = 0; i < 40 && process_alive(watchdog); ++i) std::this_thread::sleep_for(50ms);
-    CHECK_FALSE(process_alive(watchdog));
+    CHECK(wait_exited(watchdog, 2000ms));
 }
 
 TEST_CASE("wardgate apply --confirm-within rolls back unless confirmed", "[confirm][kernel]") {

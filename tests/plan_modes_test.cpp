@@ -133,3 +133,64 @@ TEST_CASE("plan --at: the policy on a later day against today's, with what it wi
     CHECK(save.exit_code == 1);
     CHECK_FALSE(std::filesystem::exists(site.dir() / ".wardgate/state.json"));
 }
+
+TEST_CASE("plan --horizon: the calendar of approvals expiring and stages raised, with the flows each day loses", "[plan][lifecycle]") {
+    TempSite site;
+    // pump-03 (support) reaches its end of support on 2027-01-15: from the next day its stance
+    // takes no approvals, so CHG-1 (ws-01 -> pumps tcp/8080, last day 2027-01-31) stops covering it
+    // then, and its expiry two weeks later takes nothing more.
+    auto devices = small_site_files()["devices.toml"];
+    auto at = devices.find("name = \"pump-03\"");
+    devices.insert(devices.find("lifecycle = \"support\"", at) + std::string("lifecycle = \"support\"\n").size(),
+                   "eos = 2027-01-15\n");
+    site.write("devices.toml", devices);
+    const std::string base = "plan " + site.dir().string() + " --today 2026-11-22 ";
+
+    auto r = run_wardgate(base + "--horizon 90d");
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.out, Catch::StartsWith("What changes in the next 90 days (2026-11-22 to 2027-02-20), day by day:\n"));
+    auto eos = r.out.find("\n2027-01-16\n  pump-03 moves from support to end-of-support (its end of support was 2027-01-15)\n");
+    auto expiry = r.out.find("\n2027-02-01\n  approval CHG-1 expires (its last day was 2027-01-31; by Biomed): "
+                             "device:ws-01 to role:infusion-pump tcp/8080\n");
+    REQUIRE(eos != std::string::npos);
+    REQUIRE(expiry != std::string::npos);
+    CHECK(eos < expiry);
+    std::string eos_day = r.out.substr(eos, expiry - eos);
+    CHECK_THAT(eos_day, Catch::Contains("  pump-03 lose tcp/8080 from ws-01, seen in 1 connections\n"));
+    std::string expiry_day = r.out.substr(expiry);
+    CHECK_THAT(expiry_day, Catch::Contains("  no observed flow loses its allow\n"));
+
+    auto json = run_wardgate(base + "--horizon 90d --format json");
+    const auto j = nlohmann::json::parse(json.out);
+    REQUIRE(j["changes"].size() == 2);
+    CHECK(j["changes"][0]["day"] == "2027-01-16");
+    CHECK(j["changes"][0]["events"][0]["kind"] == "stage-raised");
+    CHECK(j["changes"][0]["losses"][0]["devices"] == nlohmann::json::array({"pump-03"}));
+    CHECK(j["changes"][0]["losses"][0]["direction"] == "from-peer");
+    CHECK(j["changes"][1]["events"][0]["subject"] == "CHG-1");
+    CHECK(j["changes"][1]["losses"].empty());
+    site.write("horizon.json", json.out);
+    CHECK(std::system(("python3 " + std::string(WARDGATE_SOURCE_DIR) + "/tests/support/validate_json.py " +
+                       WARDGATE_SOURCE_DIR + "/docs/schema/horizon.schema.json " + (site.dir() / "horizon.json").string())
+                          .c_str()) == 0);
+
+    // A shorter window holds only the first change; one that ends before it, none.
+    auto weeks = run_wardgate(base + "--horizon 8w");
+    CHECK_THAT(weeks.out, Catch::Contains("2027-01-16") && !Catch::Contains("2027-02-01"));
+    auto none = run_wardgate(base + "--horizon 30");
+    CHECK(none.exit_code == 0);
+    CHECK(none.out == "Nothing changes in the next 30 days (2026-11-22 to 2026-12-22): no approval expires and no "
+                      "device's dates raise its stage.\n");
+    // The last day of the window is in it: CHG-1's expiry takes effect on day 71.
+    CHECK_THAT(run_wardgate(base + "--horizon 71d").out, Catch::Contains("2027-02-01"));
+    CHECK_THAT(run_wardgate(base + "--horizon 70d").out, !Catch::Contains("2027-02-01"));
+
+    for (const char* bad : {"0d", "3.5d", "90x", "d", "99999"}) {
+        auto e = run_wardgate(base + "--horizon " + bad);
+        INFO(bad);
+        CHECK(e.exit_code == 1);
+        CHECK_THAT(e.err, Catch::Contains("--horizon: expected a number of days"));
+    }
+    CHECK(run_wardgate(base + "--horizon 90d --at 2027-01-01").exit_code == 1);
+}

@@ -6,6 +6,7 @@
 
 #include "common.hpp"
 #include "wardgate/netlink/nft_apply.hpp"
+#include "wardgate/plan/horizon.hpp"
 #include "wardgate/plan/plan.hpp"
 #include "wardgate/render/nft.hpp"
 #include "wardgate/render/nft_ruleset.hpp"
@@ -52,6 +53,7 @@ void add_plan_command(CLI::App& app, int& exit_code) {
         bool save = false;
         bool live = false;
         std::string at;
+        std::string horizon;
     };
     auto o = std::make_shared<Options>();
     auto* cmd = app.add_subcommand("plan", "Show what the compiled policy would change and which observed flows it would block.\n"
@@ -66,11 +68,28 @@ void add_plan_command(CLI::App& app, int& exit_code) {
                     "YYYY-MM-DD: the policy as it will be on that day (approvals expired, life-cycle stages raised by "
                     "their dates), compared with today's instead of the saved state, and what it will block of the "
                     "flows seen so far");
+    cmd->add_option("--horizon", o->horizon,
+                    "N days (90d, 12w): instead of the plan, the calendar of the next N days: each day an approval "
+                    "expires or a device's dates raise its stage, and the observed flows it loses");
     cmd->add_option("--db", o->site.db, "Baseline database (wardgate ingest) whose edges join the flow files")
         ->check(CLI::ExistingFile);
     cmd->callback([o, &exit_code] {
         if (!o->at.empty() && (o->save || o->live || !o->state.empty()))
             bad_option("--at", "compares two days' policies: it takes no --save, --live or --state");
+        if (!o->horizon.empty()) {
+            if (o->save || o->live || !o->state.empty() || !o->at.empty())
+                bad_option("--horizon", "is a calendar from today: it takes no --at, --save, --live or --state");
+            auto days = parse_horizon(o->horizon);
+            if (!days) bad_option("--horizon", "expected a number of days (90d) or weeks (12w) up to ten years, got \"" + o->horizon + "\"");
+            auto p = load_pipeline(o->site);
+            auto h = make_horizon(p, *days);
+            if (o->format == "json")
+                std::cout << render_horizon_json(h).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+            else
+                std::cout << render_horizon_text(h);
+            exit_code = h.changes.empty() ? 0 : 2;
+            return;
+        }
         auto p = load_pipeline(o->site);
         auto state_path = o->state.empty() ? default_state_path(p.site->dir) : std::filesystem::path(o->state);
         std::optional<PolicySnapshot> before;
@@ -83,9 +102,8 @@ void add_plan_command(CLI::App& app, int& exit_code) {
                 bad_option("--at", o->at + " is before today (" + to_string(p.today) + ")");
             before = snapshot_of(p.policy);
             today = to_string(p.today);
-            SiteOptions later = o->site;
-            later.today = o->at;
-            p = load_pipeline(later);
+            auto later = recompile_on(p, *at);
+            p = std::move(later);
         } else {
             before = load_state(state_path);
         }

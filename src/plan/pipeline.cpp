@@ -32,6 +32,8 @@ static void check_export_targets(const Site& site) {
     diags.throw_if_any();
 }
 
+static void add_read_notes(Pipeline& p);
+
 Pipeline run_pipeline(const std::filesystem::path& site_dir, const PipelineOptions& options) {
     Pipeline p;
     p.today = options.today;
@@ -68,8 +70,35 @@ Pipeline run_pipeline(const std::filesystem::path& site_dir, const PipelineOptio
     DnsBindResult dns = bind_dns_names(*p.site, options.dns);
     p.dns = std::move(dns.answers);
     p.policy = compile_policy(*p.book, p.edges, options.today, p.dns);
-    for (auto& w : dns.warnings)
-        p.policy.notes.insert(p.policy.notes.begin(), PolicyNote{PolicyNote::Level::warning, std::move(w), "dns", ""});
+    p.dns_warnings = dns.warnings;
+    add_read_notes(p);
+    return p;
+}
+
+Pipeline recompile_on(const Pipeline& base, const Date& day) {
+    Pipeline p;
+    p.today = day;
+    p.site = std::make_unique<Site>(load_site(base.site->dir));
+    raise_stages_by_date(*p.site, day);
+    p.book = std::make_unique<AddressBook>(*p.site);
+    p.reads = base.reads;
+    p.sightings = base.sightings;
+    p.macs = base.macs;
+    std::vector<ObservedEdge> observed;
+    observed.reserve(base.edges.size());
+    for (const auto& c : base.edges) observed.push_back(c.observed);
+    p.edges = classify_edges(observed, *p.book, day);
+    p.dns = base.dns;
+    p.dns_warnings = base.dns_warnings;
+    p.policy = compile_policy(*p.book, p.edges, day, p.dns);
+    add_read_notes(p);
+    return p;
+}
+
+// Warnings of DNS binding and of the flow files lead the policy's notes.
+static void add_read_notes(Pipeline& p) {
+    for (const auto& w : p.dns_warnings)
+        p.policy.notes.insert(p.policy.notes.begin(), PolicyNote{PolicyNote::Level::warning, w, "dns", ""});
     for (auto r = p.reads.rbegin(); r != p.reads.rend(); ++r)
         for (auto w = r->summary.warnings.rbegin(); w != r->summary.warnings.rend(); ++w)
             p.policy.notes.insert(p.policy.notes.begin(),
@@ -83,7 +112,6 @@ Pipeline run_pipeline(const std::filesystem::path& site_dir, const PipelineOptio
                                                  ": holds no flow records: nothing from it was observed, so nothing "
                                                  "from it shows as blocked",
                                              "flow-file-empty", display_path(r.file, p.site->dir)});
-    return p;
 }
 
 }  // namespace wardgate

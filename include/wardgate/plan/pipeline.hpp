@@ -33,10 +33,15 @@ struct Pipeline {
     std::vector<MacSighting> macs;               // the Ethernet addresses the captures showed, by address
     Policy policy;
     DnsAnswers dns;                      // the answers DNS-only endpoints were compiled with
+    std::vector<std::string> dns_warnings;
     Date today;                          // the day approvals were checked against
 };
 
 Pipeline run_pipeline(const std::filesystem::path& site_dir, const PipelineOptions& options);
+
+// The same site and the same observations, as the policy will be on `day`: the site read
+// again, life-cycle stages raised and approvals expired by that day, the flows not read again.
+Pipeline recompile_on(const Pipeline& base, const Date& day);
 
 Date today_utc();
 
