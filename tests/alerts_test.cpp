@@ -297,3 +297,26 @@ TEST_CASE("alerts: wardgate ingest --site --alerts raises them for edges new to 
     CHECK(no_site.exit_code == 1);
     CHECK_THAT(no_site.err, Catch::Contains("need --site"));
 }
+
+TEST_CASE("alerts: a new flow few of the device's siblings have is a peer deviation", "[alerts][deviation]") {
+    TempDir tmp("alerts-dev");
+    const std::string db = (tmp.path / "b.db").string();
+    const std::string alerts = (tmp.path / "alerts.jsonl").string();
+    // pump-icu-09's five siblings of the same model are all in the example site's conn.log; none
+    // of them reaches 10.50.0.77.
+    std::ofstream(tmp.path / "day.csv") << "initiator,responder,protocol,port,start\n"
+                                           "10.110.0.29,10.50.0.77,tcp,9999,2026-03-02T08:00:00Z\n";
+    auto r = testing::run_wardgate("ingest --db " + db + " --site " + kExampleSite + " --today 2026-03-10 --alerts " +
+                                   alerts + " " + (tmp.path / "day.csv").string());
+    INFO(r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+    auto lines = file_lines(alerts);
+    REQUIRE(lines.size() == 1);
+    auto j = nlohmann::json::parse(lines.front());
+    CHECK(j["kind"] == "peer-deviation");
+    CHECK(j["findings"] == nlohmann::json({"peer-deviation", "new-peer"}));
+    CHECK(j["deviation"] == "reaches 10.50.0.77 tcp/9999; 0 of its 5 siblings do");
+    CHECK_THAT(j["message"].get<std::string>(),
+               Catch::Contains("pump-icu-09 (infusion-pump, support, risk high): unlike its siblings: reaches 10.50.0.77 "
+                               "tcp/9999; 0 of its 5 siblings do: pump-icu-09 -> 10.50.0.77 tcp/9999; also new-peer"));
+}

@@ -53,6 +53,7 @@ std::string describe(const Alert& a) {
         case AlertKind::denied_attempt: what = "denied attempt " + flow + " (" + a.rule + ")"; break;
         case AlertKind::insecure_protocol: what = "insecure protocol " + a.insecure + ": " + flow; break;
         case AlertKind::internet_contact: what = "internet contact with " + a.peer + ": " + flow; break;
+        case AlertKind::peer_deviation: what = "unlike its siblings: " + a.deviation + ": " + flow; break;
         case AlertKind::new_peer: what = "new peer " + a.peer + ": " + flow; break;
         case AlertKind::new_port: what = "new port " + service_text(a.edge.key) + " with known peer " + a.peer + ": " + flow; break;
         case AlertKind::dns_failure: return a.message;
@@ -72,6 +73,7 @@ std::string_view to_string(AlertKind k) {
         case AlertKind::denied_attempt: return "denied-attempt";
         case AlertKind::insecure_protocol: return "insecure-protocol";
         case AlertKind::internet_contact: return "internet-contact";
+        case AlertKind::peer_deviation: return "peer-deviation";
         case AlertKind::new_peer: return "new-peer";
         case AlertKind::new_port: return "new-port";
         case AlertKind::dns_failure: return "dns-failure";
@@ -115,7 +117,10 @@ std::optional<Alert> AlertDetector::assess(const ObservedEdge& edge, bool new_ed
     Verdict verdict = evaluator_.evaluate(k.initiator, k.responder, k.protocol, k.responder_port);
     const bool denied = dropped_by || verdict.by == Verdict::By::deny_rule;
     const bool explained = c.explained() || verdict.allowed;
-    if (!denied && (explained || !new_edge)) return std::nullopt;
+    std::optional<PeerDeviation> deviation;
+    if (new_edge && siblings_ && !c.explained())
+        deviation = siblings_->deviation(static_cast<uint32_t>(device - book_.site().devices.data()), c, device_initiated);
+    if (!denied && !deviation && (explained || !new_edge)) return std::nullopt;
 
     Alert a;
     a.edge = edge;
@@ -149,6 +154,10 @@ std::optional<Alert> AlertDetector::assess(const ObservedEdge& edge, bool new_ed
         a.insecure = *name;
     }
     if (book_.is_internet(peer)) a.findings.push_back(AlertKind::internet_contact);
+    if (deviation) {
+        a.findings.push_back(AlertKind::peer_deviation);
+        a.deviation = deviation->text();
+    }
     if (new_edge) a.findings.push_back(peer_known ? AlertKind::new_port : AlertKind::new_peer);
     if (a.findings.empty()) return std::nullopt;
     a.kind = a.findings.front();

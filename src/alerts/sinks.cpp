@@ -107,6 +107,7 @@ nlohmann::json alert_to_json(const Alert& a) {
     };
     if (!a.insecure.empty()) j["insecure_protocol"] = a.insecure;
     if (!a.rule.empty()) j["rule"] = a.rule;
+    if (!a.deviation.empty()) j["deviation"] = a.deviation;
     return j;
 }
 

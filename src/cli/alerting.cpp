@@ -28,6 +28,15 @@ std::unique_ptr<Alerting> open_alerting(const AlertingOptions& o, BaselineStore&
     site.today = o.today;
     a->pipeline.emplace(load_pipeline(site));
     a->detector.emplace(*a->pipeline->book, a->pipeline->policy, a->pipeline->today);
+    // What each device's siblings do: the site's flows and everything the store holds so far.
+    Aggregator known;
+    EdgeQuery everything;
+    everything.include_denied = false;
+    store.merge_into(known, everything);
+    std::vector<ClassifiedEdge> edges = classify_edges(known.edges(), *a->pipeline->book, a->pipeline->today);
+    edges.insert(edges.end(), a->pipeline->edges.begin(), a->pipeline->edges.end());
+    a->siblings.emplace(*a->pipeline->book, edges);
+    a->detector->set_siblings(&*a->siblings);
     AlertLimiter limiter(o.alert_window);
     limiter.restore(store.alert_marks());
     a->dispatcher = AlertDispatcher(std::move(limiter));

@@ -24,6 +24,7 @@ void add_alerting_options(CLI::App* cmd, AlertingOptions& o, const std::string& 
 // Not movable: the detector refers into the pipeline.
 struct Alerting {
     std::optional<Pipeline> pipeline;
+    std::optional<SiblingBehaviour> siblings;  // before the detector, which refers to it
     std::optional<AlertDetector> detector;
     AlertDispatcher dispatcher;
 

@@ -1,5 +1,7 @@
 #include "wardgate/core/protocol.hpp"
 
+#include "wardgate/core/csv.hpp"
+
 #include <netdb.h>
 
 #include <algorithm>
@@ -48,12 +50,6 @@ std::optional<unsigned> number(std::string_view text) {
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
     if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
     return v;
-}
-
-std::string lower(std::string_view text) {
-    std::string out(text);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
 }
 
 struct IcmpName {

@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "wardgate/assess/peer_deviation.hpp"
 #include "wardgate/graph/address_book.hpp"
 #include "wardgate/policy/evaluate.hpp"
 #include "wardgate/policy/ir.hpp"
@@ -14,7 +15,7 @@ namespace wardgate {
 
 // Most serious first: an alert's kind is its most serious finding.
 // dns_failure is about the gateway, not a device: a DNS-only endpoint's name stopped resolving.
-enum class AlertKind { denied_attempt, insecure_protocol, internet_contact, new_peer, new_port, dns_failure };
+enum class AlertKind { denied_attempt, insecure_protocol, internet_contact, peer_deviation, new_peer, new_port, dns_failure };
 std::string_view to_string(AlertKind k);  // "denied-attempt", "insecure-protocol", ...
 
 // Named after syslog severities, which they map to.
@@ -47,6 +48,7 @@ struct Alert {
     Level risk = Level::none;
     std::string insecure;  // the insecure protocol's name, when one was found
     std::string rule;      // the deny that matched, e.g. "deny no-telnet-pumps"
+    std::string deviation; // how it differs from its siblings: "reaches 10.20.0.9 tcp/8080; 0 of its 13 siblings do"
     std::string message;
     uint64_t suppressed = 0;  // alerts for this edge held back since the previous one sent
 
@@ -66,6 +68,10 @@ public:
     // explains it; any edge (new or not) alerts when an explicit deny matches it.
     // Edges with no managed device at either end raise nothing.
     std::optional<Alert> assess(const ObservedEdge& edge, bool new_edge, bool peer_known) const;
+    // With siblings set, a new edge that no profile or approval explains and that few of the
+    // device's siblings have raises a peer-deviation finding, even where the baseline allows it.
+    // siblings must outlive the detector.
+    void set_siblings(const SiblingBehaviour* siblings) { siblings_ = siblings; }
     std::vector<Alert> detect(const std::vector<NewEdge>& new_edges) const;
     // An attempt the gateway itself dropped and logged (NFLOG): always a denied attempt;
     // dropped_by names the chain or rule that logged it.
@@ -80,6 +86,7 @@ private:
     const Policy& policy_;
     Date today_;
     Evaluator evaluator_;
+    const SiblingBehaviour* siblings_ = nullptr;
 };
 
 // At most one alert per edge per window (of observation time); the next one sent says
