@@ -19,7 +19,7 @@ using namespace wardgate::testing;
 
 namespace {
 
-const nlohmann::json& device(const nlohmann::json& j, const std::string& name) {
+const nlohmann::json& risk_of(const nlohmann::json& j, const std::string& name) {
     for (const auto& d : j["devices"])
         if (d["device"] == name) return d;
     FAIL("no device " << name);
@@ -67,7 +67,7 @@ TEST_CASE("risk ranks the devices with every reason and the change that lowers e
     // pump-01: class II, raised to high by its role; end of support (+3), telnet from ws-01 that
     // the deny no-telnet blocks (+1), ws-01 unexplained (+1) and a workstation (+1): 6 points,
     // 100 x 3/3 x 7/11 = 64. pump-02 scores the same and comes after it by name.
-    const auto& p1 = device(j, "pump-01");
+    const auto& p1 = risk_of(j, "pump-01");
     CHECK(p1["impact"]["level"] == "high");
     CHECK(p1["impact"]["patient_safety"]["source"] == "FDA class II, raised by its role infusion-pump (therapy or life support)");
     CHECK(p1["fda_tier"] == 1);
@@ -83,7 +83,7 @@ TEST_CASE("risk ranks the devices with every reason and the change that lowers e
     CHECK(p1["score_after_best_change"] == 55);
 
     // pump-02 reached 192.0.2.44 on tcp/443: internet contact seen (+3), its biggest remedy.
-    const auto& p2 = device(j, "pump-02");
+    const auto& p2 = risk_of(j, "pump-02");
     CHECK(factors(p2) == std::vector<std::string>{"lifecycle", "internet-seen"});
     CHECK(p2["exposure"]["reasons"][1]["reason"] == "internet contact seen: 192.0.2.44 tcp/443");
     CHECK(p2["score"] == 64);
@@ -93,7 +93,7 @@ TEST_CASE("risk ranks the devices with every reason and the change that lowers e
     // pump-03 is supported: its profile's internet flow counts as declared (its stance lets it
     // through), the unknown 10.50.0.99 is an unexplained peer, and tcp/8080 is cleartext HTTP
     // even where an approval allows it.
-    const auto& p3 = device(j, "pump-03");
+    const auto& p3 = risk_of(j, "pump-03");
     CHECK(factors(p3) ==
           std::vector<std::string>{"insecure-protocol", "internet-declared", "unexplained-peers", "workstation-peers"});
     CHECK(p3["exposure"]["reasons"][0]["reason"] ==
@@ -122,7 +122,7 @@ TEST_CASE("risk follows the site: monitor mode and a missing profile add exposur
     site.write("site.toml", s);
     std::filesystem::remove(site.dir() / "profiles/imaging-ct-9.toml");
     const auto j = nlohmann::json::parse(run_wardgate("risk " + site.dir().string() + " --today 2026-11-22 --format json").out);
-    const auto& p1 = device(j, "pump-01");
+    const auto& p1 = risk_of(j, "pump-01");
     CHECK(p1["exposure"]["points"] == 8);
     CHECK(p1["score"] == 82);
     auto f = factors(p1);
@@ -135,15 +135,15 @@ TEST_CASE("risk follows the site: monitor mode and a missing profile add exposur
             said = true;
         }
     CHECK(said);
-    auto ct = factors(device(j, "ct-01"));
+    auto ct = factors(risk_of(j, "ct-01"));
     CHECK(std::find(ct.begin(), ct.end(), "no-profile") != ct.end());
     // The workstation is not a regulated device: no profile is no exposure for it.
-    auto ws = factors(device(j, "ws-01"));
+    auto ws = factors(risk_of(j, "ws-01"));
     CHECK(std::find(ws.begin(), ws.end(), "no-profile") == ws.end());
-    CHECK(device(j, "ws-01")["score"] == 0);
+    CHECK(risk_of(j, "ws-01")["score"] == 0);
 }
 
-TEST_CASE("the README's risk and calendar examples are what the commands print", "[risk][cli]") {
+TEST_CASE("the README's risk, scorecard and calendar examples are what the commands print", "[risk][cli]") {
     const std::string readme = read_text(kSourceDir + "/README.md");
     // Each console line "$ build/wardgate ARGS" in those examples runs; every line after it, up
     // to the next command or the end of the block, is a line of its output ("..." skips).
@@ -159,7 +159,8 @@ TEST_CASE("the README's risk and calendar examples are what the commands print",
         if (line.starts_with(prefix)) {
             std::string args = line.substr(prefix.size());
             current.reset();
-            if (!args.starts_with("risk ") && args.find("--horizon") == std::string::npos) continue;
+            if (!args.starts_with("risk ") && !args.starts_with("scorecard ") && args.find("--horizon") == std::string::npos)
+                continue;
             auto at = args.find("policies/example-hospital");
             args.replace(at, std::string("policies/example-hospital").size(), kExampleSite);
             current = run_wardgate(args);
@@ -171,7 +172,7 @@ TEST_CASE("the README's risk and calendar examples are what the commands print",
         CHECK(current->out.find(line + "\n") != std::string::npos);
         ++compared;
     }
-    CHECK(commands == 3);
+    CHECK(commands == 4);
     CHECK(compared > 20);
 }
 
@@ -207,7 +208,7 @@ TEST_CASE("peer deviation: a flow few of a device's observed siblings have raise
     auto r = run_wardgate("risk " + site.dir().string() + " --today 2026-11-22 --format json");
     INFO(r.out << r.err);
     const auto j = nlohmann::json::parse(r.out);
-    const auto& p3 = device(j, "pump-03");
+    const auto& p3 = risk_of(j, "pump-03");
     std::string reason;
     for (const auto& e : p3["exposure"]["reasons"])
         if (e["factor"] == "peer-deviation") reason = e["reason"];
@@ -216,7 +217,7 @@ TEST_CASE("peer deviation: a flow few of a device's observed siblings have raise
     CHECK(reason == "unlike its siblings (Acme Pump 1): reaches 10.50.0.99 tcp/8080; 0 of its 5 siblings do, "
                     "is reached by ws-01 tcp/8080; 0 of its 5 siblings do");
     // The drug library every pump reaches is no deviation for any of them.
-    const auto& p4 = device(j, "pump-04");
+    const auto& p4 = risk_of(j, "pump-04");
     for (const auto& e : p4["exposure"]["reasons"]) CHECK(e["factor"] != "peer-deviation");
 
     // The library's view: every deviation, by device, then peer.

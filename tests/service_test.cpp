@@ -268,7 +268,7 @@ TEST_CASE("the service counts drops per segment and writes them in Prometheus te
     const std::regex help(R"(# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) .+)");
     const std::regex type(R"(# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge))");
     const std::regex sample(
-        R"(([a-zA-Z_:][a-zA-Z0-9_:]*)\{([a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*")(,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*")*\} [0-9]+)");
+        R"(([a-zA-Z_:][a-zA-Z0-9_:]*)\{([a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*")(,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*")*\} [0-9]+(\.[0-9]+)?(e-[0-9]+)?)");
     std::map<std::string, std::string> types;
     std::set<std::string> helped;
     std::istringstream lines(text);
@@ -292,6 +292,9 @@ TEST_CASE("the service counts drops per segment and writes them in Prometheus te
     CHECK(text.back() == '\n');
     CHECK(text.find("wardgate_applies_total{site=\"Gateway Test Site\"} 1\n") != std::string::npos);
     CHECK(text.find("wardgate_rollbacks_total{site=\"Gateway Test Site\"} 0\n") != std::string::npos);
+    // The scorecard of the site as loaded, one gauge per KPI.
+    CHECK(std::regex_search(text, std::regex(R"(\nwardgate_kpi\{site="Gateway Test Site",kpi="profile_coverage"\} (1|0(\.[0-9]+)?)\n)")));
+    CHECK(std::regex_search(text, std::regex(R"(\nwardgate_kpi\{site="Gateway Test Site",kpi="high_risk_devices"\} [0-9]+\n)")));
     CHECK(text.find("wardgate_drift_events_total{site=\"Gateway Test Site\"} 0\n") != std::string::npos);
     std::smatch m;
     REQUIRE(std::regex_search(text, m, std::regex(R"(wardgate_segment_dropped_packets_total\{site="Gateway Test Site",segment="icu"\} ([0-9]+))")));

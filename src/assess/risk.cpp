@@ -109,16 +109,6 @@ struct Seen {
     std::vector<const PeerDeviation*> deviations;
 };
 
-// The site's deny that blocks this edge, if any.
-const Deny* deny_of(const ClassifiedEdge& c, const AddressBook& book) {
-    const auto& k = c.observed.key;
-    for (const auto& d : book.site().denies)
-        if (peer_matches(d.from, c.initiator, book) && peer_matches(d.to, c.responder, book) &&
-            (!d.service || d.service->matches(k.protocol, k.responder_port, k.initiator.family)))
-            return &d;
-    return nullptr;
-}
-
 std::map<uint32_t, Seen> seen_per_device(const AddressBook& book, const std::vector<ClassifiedEdge>& edges) {
     const Site& site = book.site();
     std::map<uint32_t, Seen> out;
@@ -135,7 +125,7 @@ std::map<uint32_t, Seen> seen_per_device(const AddressBook& book, const std::vec
             if (book.is_internet(peer)) s.internet.insert(peer_name + " " + service);
             if (auto insecure = insecure_protocol(k.protocol, k.responder_port, c.observed.stats.applications)) {
                 std::string what = fmt::format("{} ({}) {} {}", *insecure, service, side == 0 ? "to" : "from", peer_name);
-                if (const Deny* deny = deny_of(c, book))
+                if (const Deny* deny = matching_deny(c, book))
                     s.insecure_denied.insert(what + " (deny " + deny->id + ")");
                 else
                     s.insecure.insert(what);

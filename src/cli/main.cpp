@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
     cli::add_graph_command(app, exit_code);
     cli::add_discover_command(app, exit_code);
     cli::add_risk_command(app, exit_code);
+    cli::add_scorecard_command(app, exit_code);
     cli::add_check_command(app, exit_code);
     cli::add_export_command(app, exit_code);
     cli::add_import_mud_command(app, exit_code);

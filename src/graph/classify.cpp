@@ -77,4 +77,13 @@ std::vector<ClassifiedEdge> classify_edges(const std::vector<ObservedEdge>& edge
     return out;
 }
 
+const Deny* matching_deny(const ClassifiedEdge& c, const AddressBook& book) {
+    const auto& k = c.observed.key;
+    for (const auto& d : book.site().denies)
+        if (peer_matches(d.from, c.initiator, book) && peer_matches(d.to, c.responder, book) &&
+            (!d.service || d.service->matches(k.protocol, k.responder_port, k.initiator.family)))
+            return &d;
+    return nullptr;
+}
+
 }  // namespace wardgate

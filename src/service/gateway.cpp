@@ -58,6 +58,7 @@ std::optional<Gateway::Desired> Gateway::load_site(const std::string& why) {
             d.segments.push_back({s.name, p.policy.monitor(s) ? "monitor" : "enforce", s.vlan, 0, 0, false});
         st_.site = d.site_name;
         st_.site_version = d.version;
+        st_.kpis = compute_scorecard(*p.book, p.edges, p.today).kpis;
         st_.last_reload = record("ok", d.version, why);
         site_ = std::move(p.site);
         return d;

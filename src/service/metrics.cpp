@@ -33,6 +33,9 @@ struct Writer {
     void sample(const char* name, const std::string& labels, uint64_t value) {
         out += fmt::format("{}{{{}}} {}\n", name, labels, value);
     }
+    void gauge_value(const char* name, const std::string& labels, double value) {
+        out += fmt::format("{}{{{}}} {}\n", name, labels, value);
+    }
 };
 
 }  // namespace
@@ -55,6 +58,13 @@ std::string render_metrics(const ServiceStatus& s) {
     if (s.conntrack_lost_events)
         counter("wardgate_conntrack_lost_events_total",
                 "Conntrack event receive buffer overruns (each lost at least one event).", *s.conntrack_lost_events);
+
+    if (!s.kpis.empty()) {
+        w.family("wardgate_kpi", "gauge",
+                 "The scorecard of the site as loaded (wardgate scorecard): shares as ratios 0..1, counts as counts.");
+        for (const auto& k : s.kpis)
+            w.gauge_value("wardgate_kpi", site + fmt::format(",kpi=\"{}\"", k.key), k.of ? k.ratio() : k.value);
+    }
 
     w.family("wardgate_drift", "gauge", "1 when the last drift check found a difference.");
     w.sample("wardgate_drift", site, s.drift ? 1 : 0);

@@ -28,7 +28,7 @@ namespace {
 // 4: edges.applications (ApplicationSet bits) and application_sightings, what showed each.
 // 5: application_sightings.subject in the key: one sighting per DHCP client and message type.
 // 6: host_macs, the Ethernet source addresses each address's frames came from.
-constexpr int kSchemaVersion = 6;
+constexpr int kSchemaVersion = 7;
 
 // Addresses are stored as 4- or 16-byte blobs (compact, and they sort by address).
 constexpr const char* kSchema = R"sql(
@@ -85,6 +85,14 @@ CREATE TABLE IF NOT EXISTS alert_marks (
     last_sent  REAL    NOT NULL,
     suppressed INTEGER NOT NULL,
     PRIMARY KEY (initiator, responder, protocol, port)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS scorecards (
+    recorded_at REAL NOT NULL,
+    site        TEXT NOT NULL,
+    day         TEXT NOT NULL,
+    kpi         TEXT NOT NULL,
+    value       REAL NOT NULL,
+    PRIMARY KEY (site, recorded_at, kpi)
 ) WITHOUT ROWID;
 )sql";
 
@@ -538,6 +546,31 @@ void BaselineStore::save_alert_marks(const std::vector<AlertMark>& marks) {
         s.reset();
     }
     t.commit();
+}
+
+void BaselineStore::record_scorecard(const ScorecardRecord& r) {
+    sqlite3* h = impl_->db.get();
+    Transaction t(h);
+    Statement s(h, "INSERT OR REPLACE INTO scorecards (recorded_at, site, day, kpi, value) VALUES (?, ?, ?, ?, ?)");
+    for (const auto& [kpi, value] : r.values) {
+        s.bind(1, r.recorded_at).bind(2, r.site).bind(3, r.day).bind(4, kpi).bind(5, value);
+        s.step();
+        s.reset();
+    }
+    t.commit();
+}
+
+std::vector<ScorecardRecord> BaselineStore::scorecards(const std::string& site) const {
+    Statement s(impl_->db.get(),
+                "SELECT recorded_at, day, kpi, value FROM scorecards WHERE site = ? ORDER BY recorded_at, kpi");
+    s.bind(1, site);
+    std::vector<ScorecardRecord> out;
+    while (s.step()) {
+        double at = s.real(0);
+        if (out.empty() || out.back().recorded_at != at) out.push_back({at, site, s.text(1), {}});
+        out.back().values.emplace_back(s.text(2), s.real(3));
+    }
+    return out;
 }
 
 std::string BaselineStore::journal_mode() const {

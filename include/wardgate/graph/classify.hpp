@@ -32,6 +32,9 @@ bool peer_matches(const PeerRef& ref, const Entity& e, const AddressBook& book);
 bool declaration_covers(const DeclaredFlow& f, const Entity& device, const Entity& initiator, const Entity& responder,
                         Protocol proto, uint16_t port, Family family, const AddressBook& book);
 
+// The site's first deny that matches this edge (its ends and service), if any.
+const Deny* matching_deny(const ClassifiedEdge& c, const AddressBook& book);
+
 std::vector<ClassifiedEdge> classify_edges(const std::vector<ObservedEdge>& edges, const AddressBook& book,
                                            const Date& today);
 

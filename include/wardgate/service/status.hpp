@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "wardgate/assess/scorecard.hpp"
 #include "wardgate/render/nft_ruleset.hpp"
 
 namespace wardgate::service {
@@ -68,6 +69,7 @@ struct ServiceStatus {
     std::string pending_deadline;
     std::string vlan;                 // VLAN links: "", "ok", or the error
     Counters counters;
+    std::vector<Kpi> kpis;            // the scorecard of the site as last loaded
 };
 
 nlohmann::json to_json(const ServiceStatus& s);

@@ -67,6 +67,13 @@ struct CommitResult {
 // and reports, not traffic to allow.
 inline constexpr const char* kDeniedSource = "nflog";
 
+struct ScorecardRecord {
+    double recorded_at = 0;  // epoch seconds
+    std::string site;
+    std::string day;         // the day it was computed for (YYYY-MM-DD)
+    std::vector<std::pair<std::string, double>> values;  // KPI key -> value, in the scorecard's order
+};
+
 struct EdgeQuery {
     std::optional<double> since;           // edges last seen at or after
     std::optional<double> until;           // edges first seen at or before
@@ -120,6 +127,10 @@ public:
 
     std::vector<AlertMark> alert_marks() const;
     void save_alert_marks(const std::vector<AlertMark>& marks);
+
+    // The scorecard of one run (wardgate scorecard --record), kept for its trend.
+    void record_scorecard(const ScorecardRecord& r);
+    std::vector<ScorecardRecord> scorecards(const std::string& site) const;  // oldest first
 
     std::string journal_mode() const;
     std::string integrity_check() const;  // "ok" when intact
