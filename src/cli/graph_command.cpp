@@ -1,6 +1,7 @@
 #include <iostream>
 
 #include "common.hpp"
+#include "wardgate/plan/policy_graph.hpp"
 #include "wardgate/graph/comm_graph.hpp"
 #include "wardgate/policy/evaluate.hpp"
 #include "wardgate/render/graph_svg.hpp"
@@ -33,17 +34,7 @@ void add_graph_command(CLI::App& app, int&) {
             bad_option("--device", "no device \"" + o->device + "\" in the site");
         if (!o->segment.empty() && !p.site->find_segment(o->segment))
             bad_option("--segment", "no segment \"" + o->segment + "\" in the site");
-        const Evaluator eval(p.policy);
-        GraphOptions options;
-        options.verdict = [&](const ClassifiedEdge& c) -> std::optional<EdgeClass> {
-            const auto& k = c.observed.key;
-            if (c.unrouted) return std::nullopt;  // never forwarded: the gateway has no say
-            auto v = eval.evaluate(k.initiator, k.responder, k.protocol, k.responder_port);
-            if (!v.allowed) return EdgeClass::blocked;
-            if (v.by == Verdict::By::pinhole) return EdgeClass::baseline;
-            return std::nullopt;
-        };
-        auto graph = CommGraph::build(p.edges, *p.book, options);
+        auto graph = policy_graph(p);
         if (!o->device.empty())
             graph = graph.neighbourhood([&](const GraphVertex& v) { return v.name == o->device; });
         else if (!o->segment.empty())
