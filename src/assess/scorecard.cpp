@@ -33,6 +33,11 @@ bool enforced(const Site& site, const Device& d) {
 }  // namespace
 
 Scorecard compute_scorecard(const AddressBook& book, const std::vector<ClassifiedEdge>& edges, const Date& today) {
+    return compute_scorecard(book, edges, today, assess_risk(book, edges));
+}
+
+Scorecard compute_scorecard(const AddressBook& book, const std::vector<ClassifiedEdge>& edges, const Date& today,
+                            const std::vector<DeviceRisk>& risks) {
     const Site& site = book.site();
     Scorecard card;
     card.site = site.name;
@@ -68,7 +73,6 @@ Scorecard compute_scorecard(const AddressBook& book, const std::vector<Classifie
         if (a.expires && !a.expired(today) && std::chrono::sys_days(*a.expires) <= horizon) ++expiring;
     size_t high = 0;
     double total = 0;
-    auto risks = assess_risk(book, edges);
     for (const auto& r : risks) {
         high += r.level == Level::high;
         total += r.score;

@@ -16,6 +16,7 @@ void add_report_command(CLI::App& app, int&) {
         std::string horizon = "180d";
         uint32_t ready_days = 7;
         bool no_graph = false;
+        size_t flows_per_device = 4;
         std::string template_dir;
     };
     auto o = std::make_shared<Options>();
@@ -33,6 +34,8 @@ void add_report_command(CLI::App& app, int&) {
     cmd->add_option("--horizon", o->horizon, "How far the calendar looks ahead (180d, 26w)");
     cmd->add_option("--ready-days", o->ready_days, "Days of observation a device needs before it is ready to enforce")
         ->check(CLI::Range(1, 3650));
+    cmd->add_option("--flows-per-device", o->flows_per_device, "Flows listed per device, blocked ones first (the rest counted)")
+        ->check(CLI::Range(0, 100000));
     cmd->add_flag("--no-graph", o->no_graph, "Leave the communication graph out (large sites lay out slowly)");
     cmd->add_option("--templates", o->template_dir, "Template directory (default: the installed templates)");
     cmd->callback([o] {
@@ -43,6 +46,7 @@ void add_report_command(CLI::App& app, int&) {
         options.horizon_days = *days;
         options.ready_days = o->ready_days;
         options.graph = !o->no_graph;
+        options.flows_per_device = o->flows_per_device;
         if (!o->site.db.empty()) options.history = BaselineStore(o->site.db).scorecards(p.site->name);
         auto model = report_model(p, options);
         auto dir = o->template_dir.empty() ? default_template_dir() : std::filesystem::path(o->template_dir);

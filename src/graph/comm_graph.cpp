@@ -173,7 +173,29 @@ CommGraph CommGraph::grouped() const {
         gv.members = names;
         for (const auto& n : names) group_of[n] = gv;
     }
-    auto stand_in = [&](const GraphVertex& v) { return group_of.contains(v.name) ? group_of.at(v.name) : v; };
+    return collapsed([&](const GraphVertex& v) { return group_of.contains(v.name) ? group_of.at(v.name) : v; });
+}
+
+CommGraph CommGraph::by_segment() const {
+    std::map<std::string, GraphVertex> segments;
+    for (const auto& [name, v] : by_name_) {
+        const GraphVertex& gv = g_[v];
+        if (gv.segment.empty()) continue;
+        auto& s = segments[gv.segment];
+        s.name = "segment " + gv.segment;
+        s.kind = "segment";
+        s.segment = gv.segment;
+        s.members.push_back(name);
+        s.detail = std::to_string(s.members.size()) + (s.members.size() == 1 ? " host" : " hosts");
+    }
+    GraphVertex outside{"outside", "external", "", "every address outside the site", {}};
+    return collapsed([&](const GraphVertex& v) {
+        if (!v.segment.empty()) return segments.at(v.segment);
+        return v.kind == "external" ? outside : v;
+    });
+}
+
+CommGraph CommGraph::collapsed(const std::function<GraphVertex(const GraphVertex&)>& stand_in) const {
     CommGraph out;
     for (const auto& [name, v] : by_name_) {
         auto s = stand_in(g_[v]);
@@ -232,9 +254,9 @@ std::string CommGraph::to_dot(const std::string& title) const {
     auto node_line = [&](CommGraphBase::vertex_descriptor v, const char* indent) {
         const auto& p = g_[v];
         std::string shape = p.kind == "device" ? "box" : p.kind == "devices" ? "box3d" : p.kind == "endpoint" ? "cylinder"
-                            : p.kind == "group" ? "folder" : "ellipse";
+                            : p.kind == "group" ? "folder" : p.kind == "segment" ? "tab" : "ellipse";
         std::string label = p.detail.empty() || p.detail == p.name ? p.name : p.name + "\n" + p.detail;
-        if (!p.members.empty()) {
+        if (p.kind == "devices") {
             label = std::to_string(p.members.size()) + " devices, " + p.detail;
             for (size_t i = 0; i < p.members.size(); ++i) label += (i % 4 ? ", " : "\n") + p.members[i];
         }

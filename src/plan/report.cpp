@@ -29,6 +29,11 @@ std::string anchor(std::string_view kind, std::string_view name) {
     return out;
 }
 
+// Graphviz's dot lays out a few hundred vertices in seconds, a thousand in many minutes.
+constexpr size_t kMostVerticesDrawn = 150;
+// A cell of the risk matrix links its highest-scoring devices; the ranking has them all.
+constexpr size_t kMostLinksPerCell = 30;
+
 std::string level_class(Level l) { return "level-" + std::string(to_string(l)); }
 
 // A small line chart of a KPI's recorded values and today's, scaled to its own range.
@@ -78,12 +83,14 @@ json matrix_part(const std::vector<DeviceRisk>& risks) {
         json cells = json::array();
         for (Level exposure : {Level::low, Level::medium, Level::high}) {
             json devices = json::array();
+            size_t count = 0;
             for (const auto& r : risks)
-                if (r.impact == impact && r.exposure_level == exposure)
+                if (r.impact == impact && r.exposure_level == exposure && count++ < kMostLinksPerCell)
                     devices.push_back({{"name", r.device}, {"anchor", anchor("device", r.device)}});
             int band = static_cast<int>(impact) + static_cast<int>(exposure) - 1;
             cells.push_back({{"exposure", to_string(exposure)},
-                             {"count", devices.size()},
+                             {"count", count},
+                             {"more", count > kMostLinksPerCell ? fmt::format("and {} more", count - kMostLinksPerCell) : ""},
                              {"band", "band-" + std::to_string(std::clamp(band, 0, 4))},
                              {"devices", devices}});
         }
@@ -105,9 +112,13 @@ json calendar_part(const Horizon& h) {
     return days;
 }
 
-json flows_of(const Pipeline& p, uint32_t device, const Evaluator& eval) {
-    json out = json::array();
-    for (const auto& c : p.edges) {
+// The device's flows that matter most to a reader, blocked ones first, then by connections;
+// at most `most` of them (the page stays small on a large site), and how many there are.
+std::pair<json, size_t> flows_of(const Pipeline& p, uint32_t device, const std::vector<size_t>& edges,
+                                  const Evaluator& eval, size_t most) {
+    std::vector<json> all;
+    for (size_t e : edges) {
+        const ClassifiedEdge& c = p.edges[e];
         const bool initiated = c.initiator.kind == Entity::Kind::device && c.initiator.index == device;
         const bool responded = c.responder.kind == Entity::Kind::device && c.responder.index == device;
         if (!initiated && !responded) continue;
@@ -120,17 +131,23 @@ json flows_of(const Pipeline& p, uint32_t device, const Evaluator& eval) {
             allowed = v.allowed;
             verdict = describe_verdict(v, p.policy);
         }
-        out.push_back({{"direction", initiated ? "to" : "from"},
+        all.push_back({{"direction", initiated ? "to" : "from"},
                        {"peer", p.book->name(peer)},
                        {"service", flow_service_text(k.protocol, k.responder_port, k.initiator.family)},
                        {"applications", to_string(c.observed.stats.applications)},
                        {"connections", c.observed.stats.connections},
                        {"days", c.observed.stats.days_seen},
-                       {"last_seen", iso_time(c.observed.stats.last_seen)},
+                       {"last_seen", iso_time(c.observed.stats.last_seen).substr(0, 10)},
                        {"allowed", allowed},
                        {"verdict", verdict}});
     }
-    return out;
+    std::stable_sort(all.begin(), all.end(), [](const json& a, const json& b) {
+        if (a["allowed"] != b["allowed"]) return !a["allowed"].get<bool>();
+        return a["connections"].get<uint64_t>() > b["connections"].get<uint64_t>();
+    });
+    json out = json::array();
+    for (size_t i = 0; i < all.size() && i < most; ++i) out.push_back(std::move(all[i]));
+    return {out, all.size()};
 }
 
 }  // namespace
@@ -140,10 +157,10 @@ json report_model(const Pipeline& p, const ReportOptions& options) {
     json m;
     m["site"] = site.name;
     m["today"] = to_string(p.today);
-    auto card = compute_scorecard(*p.book, p.edges, p.today);
+    auto risks = assess_risk(*p.book, p.edges);
+    auto card = compute_scorecard(*p.book, p.edges, p.today, risks);
     m["scorecard"] = scorecard_part(card, options.history);
     m["recorded_runs"] = options.history.size();
-    auto risks = assess_risk(*p.book, p.edges);
     m["matrix"] = matrix_part(risks);
     auto readiness = assess_readiness(p, options.ready_days);
     std::map<std::string, const DeviceReadiness*> ready_of;
@@ -152,7 +169,9 @@ json report_model(const Pipeline& p, const ReportOptions& options) {
     json risk_rows = json::array();
     for (const auto& r : risks) {
         json reasons = json::array();
-        for (const auto& e : r.exposure) reasons.push_back({{"points", e.points}, {"reason", e.reason}});
+        // The weightiest here; every one is in the device's own section.
+        for (size_t i = 0; i < r.exposure.size() && i < 1; ++i)
+            reasons.push_back({{"points", r.exposure[i].points}, {"reason", r.exposure[i].reason}});
         risk_rows.push_back({{"device", r.device},
                              {"anchor", anchor("device", r.device)},
                              {"role", r.role},
@@ -173,15 +192,22 @@ json report_model(const Pipeline& p, const ReportOptions& options) {
     std::map<std::string, const DeviceRisk*> risk_of;
     for (const auto& r : risks) risk_of[r.device] = &r;
     const Evaluator eval(p.policy);
+    std::vector<std::vector<size_t>> edges_of(site.devices.size());  // device -> its edges
+    for (size_t e = 0; e < p.edges.size(); ++e) {
+        const auto& c = p.edges[e];
+        if (c.initiator.kind == Entity::Kind::device) edges_of[c.initiator.index].push_back(e);
+        if (c.responder.kind == Entity::Kind::device && !(c.initiator == c.responder)) edges_of[c.responder.index].push_back(e);
+    }
     json devices = json::array();
     for (uint32_t i = 0; i < site.devices.size(); ++i) {
         const Device& d = site.devices[i];
         const DeviceRisk& r = *risk_of.at(d.name);
         const DeviceReadiness& ready = *ready_of.at(d.name);
         json reasons = json::array();
-        for (const auto& e : r.exposure) reasons.push_back({{"points", e.points}, {"reason", e.reason}, {"remedy", e.remedy}});
+        for (const auto& e : r.exposure) reasons.push_back({{"points", e.points}, {"reason", e.reason}});
         std::string addresses;
         for (const auto& a : d.addresses) addresses += (addresses.empty() ? "" : ", ") + a.to_string();
+        auto [flows, flow_count] = flows_of(p, i, edges_of[i], eval, options.flows_per_device);
         devices.push_back({{"name", d.name},
                            {"anchor", anchor("device", d.name)},
                            {"segment_anchor", anchor("segment", d.segment)},
@@ -199,7 +225,8 @@ json report_model(const Pipeline& p, const ReportOptions& options) {
                            {"reasons", reasons},
                            {"ready", ready.ready},
                            {"readiness", ready.verdict},
-                           {"flows", flows_of(p, i, eval)}});
+                           {"flows", flows},
+                           {"more_flows", flow_count > flows.size() ? fmt::format("and {} more: wardgate flows --device {}", flow_count - flows.size(), d.name) : ""}});
     }
     m["devices"] = devices;
 
@@ -227,8 +254,19 @@ json report_model(const Pipeline& p, const ReportOptions& options) {
     m["calendar"] = calendar_part(make_horizon(p, options.horizon_days));
     m["horizon_days"] = options.horizon_days;
     m["graph_svg"] = "";
+    m["graph_note"] = "";
     if (options.graph) {
-        std::string svg = render_svg(policy_graph(p).grouped().to_dot(site.name));
+        const CommGraph whole = policy_graph(p);
+        CommGraph drawn = whole.grouped();
+        if (drawn.vertex_count() > kMostVerticesDrawn) {
+            m["graph_note"] = fmt::format(
+                "Even with identical devices grouped the site's graph has {} vertices, too many to read on one page (or to "
+                "lay out quickly): drawn here with one vertex per segment. `wardgate graph SITE --segment NAME --format "
+                "svg` draws one segment whole.",
+                drawn.vertex_count());
+            drawn = whole.by_segment();
+        }
+        std::string svg = render_svg(drawn.to_dot(site.name));
         // The XML prologue and DOCTYPE are for a file of its own, not for a page that inlines it.
         if (auto at = svg.find("<svg"); at != std::string::npos) svg.erase(0, at);
         m["graph_svg"] = svg;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "wardgate/assess/risk.hpp"
 #include "wardgate/graph/classify.hpp"
 
 namespace wardgate {
@@ -28,5 +29,8 @@ struct Scorecard {
 };
 
 Scorecard compute_scorecard(const AddressBook& book, const std::vector<ClassifiedEdge>& edges, const Date& today);
+// The same, with the risk assessment already made (assess_risk of the same book and edges).
+Scorecard compute_scorecard(const AddressBook& book, const std::vector<ClassifiedEdge>& edges, const Date& today,
+                            const std::vector<DeviceRisk>& risks);
 
 }  // namespace wardgate

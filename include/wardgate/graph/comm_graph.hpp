@@ -55,10 +55,17 @@ public:
     // classes) become one vertex listing them, their edges one edge with the counts summed:
     // a ward of identical pumps reads as one node.
     CommGraph grouped() const;
+    // One vertex per segment (its members listed), one for every address outside the site,
+    // endpoints outside every segment as they are: the picture of a site too large to draw whole.
+    CommGraph by_segment() const;
+    size_t vertex_count() const { return boost::num_vertices(g_); }
     // Graphviz DOT: segments as clusters, a legend, edges coloured by why they are there.
     std::string to_dot(const std::string& title) const;
 
 private:
+    // Each vertex replaced by what stand_in returns for it (vertices of one name become one),
+    // parallel edges of one service and class merged with their counts summed.
+    CommGraph collapsed(const std::function<GraphVertex(const GraphVertex&)>& stand_in) const;
     CommGraphBase::vertex_descriptor vertex(const std::string& name, const GraphVertex& props);
     void add_edge(const std::string& from, const GraphVertex& from_props, const std::string& to,
                   const GraphVertex& to_props, const GraphEdge& e);

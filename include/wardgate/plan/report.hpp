@@ -15,6 +15,7 @@ struct ReportOptions {
     uint32_t horizon_days = 180;           // how far the calendar looks ahead
     uint32_t ready_days = 7;               // days of observation a device needs to be ready
     bool graph = true;                     // lay the communication graph out (Graphviz)
+    size_t flows_per_device = 4;           // flows listed per device, blocked ones first
 };
 
 nlohmann::json report_model(const Pipeline& p, const ReportOptions& options);
