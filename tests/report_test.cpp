@@ -7,7 +7,9 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <algorithm>
 #include <regex>
+#include <set>
 
 #include "support/pipeline_fixture.hpp"
 #include "support/temp_dir.hpp"

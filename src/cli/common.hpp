@@ -44,6 +44,7 @@ void add_discover_command(CLI::App& app, int& exit_code);
 void add_risk_command(CLI::App& app, int& exit_code);
 void add_scorecard_command(CLI::App& app, int& exit_code);
 void add_report_command(CLI::App& app, int& exit_code);
+void add_readiness_command(CLI::App& app, int& exit_code);
 void add_explain_command(CLI::App& app, int& exit_code);
 void add_check_command(CLI::App& app, int& exit_code);
 void add_export_command(CLI::App& app, int& exit_code);

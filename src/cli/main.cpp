@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
     cli::add_risk_command(app, exit_code);
     cli::add_scorecard_command(app, exit_code);
     cli::add_report_command(app, exit_code);
+    cli::add_readiness_command(app, exit_code);
     cli::add_check_command(app, exit_code);
     cli::add_export_command(app, exit_code);
     cli::add_import_mud_command(app, exit_code);
