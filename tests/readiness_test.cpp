@@ -21,7 +21,7 @@ const nlohmann::json& readiness_of(const nlohmann::json& j, const std::string& n
 
 }  // namespace
 
-TEST_CASE("readiness: a week of declared traffic is ready; silence, blocks and unseen declarations are not", "[readiness]") {
+TEST_CASE("readiness: a week of declared traffic is ready, while silence, blocks and unseen declarations are not", "[readiness]") {
     auto files = small_site_files();
     // ct-01 stores to the PACS on seven days, and does nothing else.
     std::string log = files["flows/conn.log"];
