@@ -594,6 +594,30 @@ TEST_CASE("the observer commits conntrack flows and denied attempts to the store
     CHECK(store.query(baseline).empty());
 }
 
+TEST_CASE("connections an approval on trial logs are counted per approval, never stored as denied attempts",
+          "[observe][kernel][monitor]") {
+    GatewayTopology t;
+    TempDir dir("observe-trial");
+    track_connections(t.gw, "obs_trial",
+                      "ct state new tcp dport 11112 log group 6 prefix \"wardgate approval CHG-9 (trial): \" accept");
+    BaselineStore store(dir.path / "baseline.db");
+    ObserverOptions o;
+    o.nflog_group = 6;
+    auto observer = in_netns(t.gw, [&] { return std::make_unique<Observer>(store, o); });
+    REQUIRE(wardgate::testing::tcp_exchange(t.dev, t.srv, "10.50.0.10", 11112));
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (observer->summary().trial_connections.empty() && std::chrono::steady_clock::now() < deadline)
+        observer->poll_once(100);
+    observer->flush();
+    const auto& s = observer->summary();
+    REQUIRE(s.trial_connections.count("approval CHG-9"));
+    CHECK(s.trial_connections.at("approval CHG-9") == 1);
+    CHECK(s.denied_records == 0);
+    EdgeQuery nf;
+    nf.source = kDeniedSource;
+    CHECK(store.query(nf).empty());
+}
+
 TEST_CASE("wardgate observe records into a store that wardgate flows reads, alerts on denied attempts and stops on SIGTERM",
           "[observe][kernel][cli]") {
     GatewayTopology t;

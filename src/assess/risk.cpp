@@ -193,14 +193,12 @@ std::vector<RiskReason> exposure_of(const Device& d, const Seen& seen, const Sit
     if (!seen.workstations.empty())
         out.push_back({ExposureFactor::workstation_peers, 1, "talks with workstations: " + list(seen.workstations, 3),
                        "limit workstation access to named, approved workstations"});
-    const Segment* seg = site.find_segment(d.segment);
-    if (site.mode == EnforcementMode::monitor)
-        out.push_back({ExposureFactor::monitor, 2, "the site is in monitor mode: the policy logs, it does not drop",
-                       "enforce the site's policy"});
-    else if (seg && seg->monitor)
-        out.push_back({ExposureFactor::monitor, 2,
-                       "its segment " + seg->name + " is in monitor mode: the policy logs, it does not drop",
-                       "enforce segment " + seg->name});
+    if (auto m = site.monitor_cause(d)) {
+        std::string what = m->scope == "site" ? "the site's policy" : m->scope;
+        out.push_back({ExposureFactor::monitor, 2, m->why + ": the policy logs its would-be drops, it does not drop them",
+                       m->scope.rfind("segment ", 0) == 0 || m->scope == "site" ? "enforce " + what
+                                                                                 : "take " + what + " out of monitor"});
+    }
     if (d.clinical() && !site.find_profile(d.vendor, d.model))
         out.push_back({ExposureFactor::no_profile, 1,
                        "no manufacturer profile for " + d.vendor + " " + d.model + ": nothing declares what it needs",

@@ -24,11 +24,7 @@ bool declared_only(const Site& site, Lifecycle stage) {
     return !it->second.baseline && !it->second.approvals && !it->second.internet;
 }
 
-bool enforced(const Site& site, const Device& d) {
-    if (site.mode == EnforcementMode::monitor) return false;
-    const Segment* s = site.find_segment(d.segment);
-    return !s || !s->monitor;
-}
+bool enforced(const Site& site, const Device& d) { return !site.monitor_cause(d); }
 
 }  // namespace
 

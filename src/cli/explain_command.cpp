@@ -164,7 +164,15 @@ void add_explain_command(CLI::App& app, int& exit_code) {
         const auto& book = *p.book;
         const Policy& pol = p.policy;
         const std::string verdict =
-            v.allowed ? "ALLOWED" : (v.monitored ? "WOULD BE DENIED (monitor mode lets it through)" : "DENIED");
+            v.allowed ? "ALLOWED"
+                      : (!v.monitored ? "DENIED"
+                                      : v.monitored_device.empty()
+                                            ? "WOULD BE DENIED (monitor mode lets it through)"
+                                            : "WOULD BE DENIED (" + v.monitored_device + " is in monitor: let through)");
+        std::string monitor_why;
+        if (!v.monitored_device.empty())
+            if (const Device* d = p.site->find_device(v.monitored_device))
+                if (auto cause = p.site->monitor_cause(*d)) monitor_why = cause->why;
         std::vector<const Provenance*> why;
         if (v.by == Verdict::By::allow_rule || v.by == Verdict::By::deny_rule) {
             const Rule& r = pol.rules[v.rule];
@@ -200,6 +208,11 @@ void add_explain_command(CLI::App& app, int& exit_code) {
                    {"service_text", probe.text},
                    {"allowed", v.allowed},
                    {"monitored", v.monitored && v.by == Verdict::By::default_deny},
+                   {"monitored_device", v.monitored_device.empty() ? json(nullptr)
+                                                                   : json{{"device", v.monitored_device}, {"why", monitor_why}}},
+                   {"trial_deny", v.trial_deny ? json(pol.rules[*v.trial_deny].why.empty() ? std::string("deny")
+                                                                                           : pol.rules[*v.trial_deny].why.front().source)
+                                               : json(nullptr)},
                    {"by", v.by == Verdict::By::allow_rule  ? "allow-rule"
                           : v.by == Verdict::By::deny_rule ? "deny-rule"
                           : v.by == Verdict::By::pinhole   ? "baseline"
@@ -271,7 +284,16 @@ void add_explain_command(CLI::App& app, int& exit_code) {
                                          v.segment.empty() ? "traffic outside the site's segments" : "segment " + seg,
                                          nft_log_prefix(seg, v.monitored),
                                          pol.log_group ? fmt::format(", NFLOG group {}", pol.log_group) : "");
+                if (!v.monitored_device.empty())
+                    std::cout << fmt::format("  {} is in monitor ({}): the packet is logged and let through\n",
+                                             v.monitored_device, monitor_why);
                 break;
+        }
+        if (v.trial_deny) {
+            const Rule& r = pol.rules[*v.trial_deny];
+            std::cout << fmt::format("  {} matches it but is on trial ({}): logged with prefix \"wardgate {} (monitor): \", not dropped\n",
+                                     r.why.empty() ? "a deny" : r.why.front().source, r.why.empty() ? "" : r.why.front().origin,
+                                     r.why.empty() ? "deny" : r.why.front().source);
         }
         for (const auto& line : reasons) std::cout << "  " << line << "\n";
         for (const auto* e : observed)

@@ -31,6 +31,8 @@ void print_summary(const observe::ObserveSummary& s) {
     std::cout << fmt::format("nflog: {} logged packets, {} denied-attempt records, {} lost\n", s.nflog_packets,
                              s.denied_records, s.nflog_lost);
     for (const auto& [why, n] : s.denied_by) std::cout << fmt::format("  {} packets: {}\n", n, why);
+    for (const auto& [rule, n] : s.trial_connections)
+        std::cout << fmt::format("  {} connections accepted by {}, on trial\n", n, rule);
     if (s.undecodable) std::cout << fmt::format("skipped {} events or packets (other protocols, or cut short)\n", s.undecodable);
     std::cout << fmt::format("committed {} times: {} edges ({} denied), {} new edges\n", s.commits, s.edges, s.denied_edges,
                              s.new_edges);

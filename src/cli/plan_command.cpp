@@ -8,6 +8,7 @@
 #include "wardgate/netlink/nft_apply.hpp"
 #include "wardgate/plan/horizon.hpp"
 #include "wardgate/plan/plan.hpp"
+#include "wardgate/plan/readiness.hpp"
 #include "wardgate/render/nft.hpp"
 #include "wardgate/render/nft_ruleset.hpp"
 
@@ -35,10 +36,16 @@ std::vector<LiveSegment> live_segments(const Policy& policy) {
 
 std::string live_segments_text(const std::vector<LiveSegment>& segments) {
     std::string out;
-    for (const auto& s : segments)
-        out += fmt::format("  {:<20} {:<8} accepted {:>12} packets {:>14} bytes, {} {:>12} packets {:>14} bytes\n",
+    for (const auto& s : segments) {
+        out += fmt::format("  {:<20} {:<8} accepted {:>12} packets {:>14} bytes, {} {:>12} packets {:>14} bytes",
                            s.c.segment, s.monitor ? "monitor" : "enforce", s.c.accepted_packets, s.c.accepted_bytes,
-                           s.monitor ? "would have dropped" : "dropped", s.c.dropped_packets, s.c.dropped_bytes);
+                           s.monitor ? "would have dropped" : "dropped",
+                           s.monitor ? s.c.would_be_dropped_packets : s.c.dropped_packets,
+                           s.monitor ? s.c.would_be_dropped_bytes : s.c.dropped_bytes);
+        if (!s.monitor && s.c.would_be_dropped_packets)
+            out += fmt::format(", would have dropped {} packets of devices in monitor", s.c.would_be_dropped_packets);
+        out += "\n";
+    }
     return out;
 }
 
@@ -111,6 +118,18 @@ void add_plan_command(CLI::App& app, int& exit_code) {
         if (at) {
             plan.at = to_string(*at);
             plan.today = today;
+        } else {
+            Plan::ReadinessSummary summary;
+            auto readiness = assess_readiness(p, summary.min_days);
+            for (const auto& d : readiness.devices) {
+                ++summary.devices;
+                if (d.ready) ++summary.ready;
+                const Device* device = p.site->find_device(d.device);
+                if (!device || !p.site->monitor_cause(*device)) continue;
+                ++summary.monitored;
+                if (d.ready) summary.ready_to_leave_monitor.push_back(d.device);
+            }
+            plan.readiness = summary;
         }
         std::optional<netlink::Drift> drift;
         std::vector<LiveSegment> counters;
@@ -128,8 +147,10 @@ void add_plan_command(CLI::App& app, int& exit_code) {
                                     {"mode", s.monitor ? "monitor" : "enforce"},
                                     {"accepted_packets", s.c.accepted_packets},
                                     {"accepted_bytes", s.c.accepted_bytes},
-                                    {s.monitor ? "would_be_dropped_packets" : "dropped_packets", s.c.dropped_packets},
-                                    {s.monitor ? "would_be_dropped_bytes" : "dropped_bytes", s.c.dropped_bytes}});
+                                    {"dropped_packets", s.c.dropped_packets},
+                                    {"dropped_bytes", s.c.dropped_bytes},
+                                    {"would_be_dropped_packets", s.c.would_be_dropped_packets},
+                                    {"would_be_dropped_bytes", s.c.would_be_dropped_bytes}});
                 }
                 j["live"]["segments"] = segs;
             }

@@ -28,17 +28,25 @@ std::vector<ChainCounters> chain_counters(const std::string& table, const std::v
         if (it == out.end()) it = out.insert(out.end(), ChainCounters{r.chain, 0, 0, {}});
         nftnl_expr_iter* iter = nftnl_expr_iter_create(r.rule.get());
         if (!iter) throw std::bad_alloc();
+        uint64_t packets = 0, bytes = 0;
+        bool accepts = false;
         for (nftnl_expr* e = nftnl_expr_iter_next(iter); e; e = nftnl_expr_iter_next(iter)) {
             const char* name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
             if (name && std::strcmp(name, "immediate") == 0 && nftnl_expr_is_set(e, NFTNL_EXPR_IMM_VERDICT)) {
                 auto verdict = static_cast<int32_t>(nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT));
-                if (verdict == NF_ACCEPT || verdict == NF_DROP) it->last_verdict_accepts = verdict == NF_ACCEPT;
+                if (verdict == NF_ACCEPT || verdict == NF_DROP) it->last_verdict_accepts = accepts = verdict == NF_ACCEPT;
             }
             if (!name || std::strcmp(name, "counter") != 0) continue;
-            it->packets += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
-            it->bytes += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
+            packets += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+            bytes += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
         }
         nftnl_expr_iter_destroy(iter);
+        it->packets += packets;
+        it->bytes += bytes;
+        if (accepts) {
+            it->accept_packets += packets;
+            it->accept_bytes += bytes;
+        }
     }
     return out;
 }
@@ -62,8 +70,10 @@ std::vector<SegmentCounters> read_segment_counters(const std::string& table) {
             s.accepted_bytes = c.bytes;
             s.has_accept_counter = true;
         } else {
-            s.dropped_packets = c.packets;
-            s.dropped_bytes = c.bytes;
+            s.dropped_packets = c.packets - c.accept_packets;
+            s.dropped_bytes = c.bytes - c.accept_bytes;
+            s.would_be_dropped_packets = c.accept_packets;
+            s.would_be_dropped_bytes = c.accept_bytes;
             s.has_drop_counter = true;
             s.monitor = c.last_verdict_accepts;
         }

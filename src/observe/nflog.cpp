@@ -49,6 +49,12 @@ LogPrefix parse_log_prefix(std::string_view prefix) {
             return out;
         }
     }
+    constexpr std::string_view kTrialTail = " (trial)";
+    if (p.size() > kTrialTail.size() && p.substr(p.size() - kTrialTail.size()) == kTrialTail) {
+        out.trial = true;
+        out.rule = std::string(p.substr(0, p.size() - kTrialTail.size()));
+        return out;
+    }
     constexpr std::string_view kMonitorTail = " (monitor)";
     if (p.size() > kMonitorTail.size() && p.substr(p.size() - kMonitorTail.size()) == kMonitorTail) {
         out.monitor = true;
@@ -59,6 +65,7 @@ LogPrefix parse_log_prefix(std::string_view prefix) {
 }
 
 std::string LogPrefix::describe() const {
+    if (trial) return "rule " + rule + " (on trial: accepted and logged)";
     std::string what = !segment.empty() ? "default deny of segment " + segment : (wardgate ? "rule " : "") + rule;
     return monitor ? what + " (monitor: logged, not dropped)" : what;
 }

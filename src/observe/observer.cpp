@@ -56,6 +56,10 @@ void Observer::poll_once(int timeout_ms) {
     }
     if (nflog_) {
         nflog_->read([&](const DeniedPacket& d) {
+            if (d.parsed.trial) {  // accepted by an approval on trial: conntrack records the flow
+                ++summary_.trial_connections[d.parsed.rule];
+                return;
+            }
             FlowRecord rec = d.record();
             pending_denied_.add(rec);
             if (d.application) pending_denied_.note({edge_key(rec), d.application->application, d.time, d.application->detail});

@@ -24,13 +24,27 @@ std::string iso_time(double epoch) {
                        hms.seconds().count());
 }
 
+static std::string describe_verdict_only(const Verdict& v, const Policy& policy);
+
 std::string describe_verdict(const Verdict& v, const Policy& policy) {
+    std::string text = describe_verdict_only(v, policy);
+    if (v.trial_deny) {
+        const auto& r = policy.rules[*v.trial_deny];
+        text += "; " + (r.why.empty() ? std::string("a deny") : r.why.front().source) + " on trial logs it";
+    }
+    if (v.by == Verdict::By::default_deny && !v.monitored_device.empty())
+        text += "; " + v.monitored_device + " is in monitor: logged and let through";
+    return text;
+}
+
+static std::string describe_verdict_only(const Verdict& v, const Policy& policy) {
     switch (v.by) {
         case Verdict::By::deny_rule: {
             const auto& r = policy.rules[v.rule];
             return r.why.empty() ? "explicit deny" : r.why.front().source;
         }
-        case Verdict::By::allow_rule: return fmt::format("rule {}", v.rule + 1);
+        case Verdict::By::allow_rule:
+            return fmt::format("rule {}{}", v.rule + 1, policy.rules[v.rule].trial() ? " (approval on trial, logged)" : "");
         case Verdict::By::pinhole: return "observed baseline";
         case Verdict::By::default_deny:
             return v.segment.empty() ? "default deny (outside the site)" : "default deny (segment " + v.segment + ")";
@@ -142,12 +156,41 @@ Plan make_plan(const Policy& policy, const std::optional<PolicySnapshot>& before
     plan.unrouted_flows = policy.unrouted_flows;
     plan.mode = now.modes["site"];
     for (const auto& [scope, mode] : now.modes) {
-        if (scope != "site" && mode == "monitor") plan.monitored_segments.push_back(scope.substr(8));
+        if (scope.rfind("segment ", 0) == 0 && mode == "monitor") plan.monitored_segments.push_back(scope.substr(8));
         if (!before || before->modes.empty()) continue;  // nothing to compare, or a state file without modes
         auto it = before->modes.find(scope);
-        std::string old = it == before->modes.end() ? "" : it->second;
+        // Only devices in monitor are recorded: one that was not, was enforced.
+        std::string old = it == before->modes.end() ? (scope.rfind("device ", 0) == 0 ? "enforce" : "") : it->second;
         if (old != mode) plan.modes.push_back({scope, old, mode});
     }
+    if (before && !before->modes.empty())
+        for (const auto& [scope, mode] : before->modes) {
+            if (scope.rfind("device ", 0) != 0 || now.modes.count(scope)) continue;
+            // No longer in monitor on its own or by role: its segment or the site may still be.
+            auto it = std::find_if(policy.monitored.begin(), policy.monitored.end(),
+                                   [&](const MonitoredDevice& d) { return "device " + d.device == scope; });
+            bool still = it != policy.monitored.end() || policy.mode == EnforcementMode::monitor;
+            if (std::string after = still ? "monitor" : "enforce"; after != mode) plan.modes.push_back({scope, mode, after});
+        }
+    std::map<std::string, Plan::MonitorGroup> by_cause;
+    for (const auto& d : policy.monitored) {
+        if (d.cause.scope.rfind("segment ", 0) == 0) continue;  // monitored_segments says so
+        auto& g = by_cause.try_emplace(d.cause.scope, Plan::MonitorGroup{d.cause.scope, d.cause.why, {}}).first->second;
+        g.devices.push_back(d.device);
+    }
+    for (auto& [scope, g] : by_cause) plan.monitored_devices.push_back(std::move(g));
+    for (const auto& r : policy.rules) {
+        if (!r.trial()) continue;
+        for (const auto& w : r.why)
+            plan.trials.push_back({w.source, w.origin,
+                                   r.action == Rule::Action::deny ? "logs what it matches and drops nothing"
+                                                                  : "lets its flows through and logs each new connection"});
+    }
+    std::sort(plan.trials.begin(), plan.trials.end(),
+              [](const Plan::Trial& a, const Plan::Trial& b) { return std::tie(a.rule, a.origin) < std::tie(b.rule, b.origin); });
+    plan.trials.erase(std::unique(plan.trials.begin(), plan.trials.end(),
+                                  [](const Plan::Trial& a, const Plan::Trial& b) { return a.rule == b.rule && a.origin == b.origin; }),
+                      plan.trials.end());
     plan.rule_count = policy.rules.size();
     plan.pinhole_count = policy.pinholes.size();
     plan.group_count = policy.groups.size();

@@ -42,7 +42,10 @@ std::string member_delta(const std::vector<std::string>& before, const std::vect
 }
 
 void rule_lines(std::string& out, const ReadableRule& r, const std::string& mark, const Palette& p) {
-    std::string head = fmt::format("{} {:<5} {}{}", mark, r.action, r.src, members_text(r.src_members));
+    std::string head = fmt::format("{} {:<5} {}{}{}", mark, r.action, r.src, members_text(r.src_members),
+                                   !r.trial ? ""
+                                   : r.action == "deny" ? "  (on trial: logs, drops nothing)"
+                                                        : "  (on trial: logs each new connection)");
     std::string body = fmt::format("        -> {}{}\n        {}\n", r.dst, members_text(r.dst_members), r.services);
     for (const auto& w : r.why) body += "        why: " + w + "\n";
     std::string text = head + "\n" + body;
@@ -101,7 +104,37 @@ std::string mode_line(const Plan& plan) {
                           : "mode: enforce";
     if (plan.mode != "monitor" && !plan.monitored_segments.empty())
         out += fmt::format("; segments in monitor mode: {}", fmt::join(plan.monitored_segments, ", "));
-    return out + "\n";
+    out += "\n";
+    if (plan.mode != "monitor" && !plan.monitored_devices.empty()) {
+        out += "devices in monitor (would-be drops to or from them are logged and let through; explicit denies drop):\n";
+        for (const auto& g : plan.monitored_devices) {
+            std::string names = fmt::format("{}", fmt::join(g.devices.begin(),
+                                                            g.devices.begin() + static_cast<long>(std::min<size_t>(g.devices.size(), 8)), ", "));
+            if (g.devices.size() > 8) names += fmt::format(" and {} more", g.devices.size() - 8);
+            out += g.scope.rfind("device ", 0) == 0
+                       ? fmt::format("  {}: {}\n", g.devices.front(), g.why)
+                       : fmt::format("  {}: {} device{}: {}\n", g.why, g.devices.size(), g.devices.size() == 1 ? "" : "s", names);
+        }
+    }
+    if (plan.readiness && plan.readiness->devices) {
+        const auto& r = *plan.readiness;
+        out += fmt::format("readiness ({} days observed, nothing blocked, required declared flows seen): {} of {} devices "
+                           "ready to enforce",
+                           r.min_days, r.ready, r.devices);
+        if (r.monitored) {
+            const auto& names = r.ready_to_leave_monitor;
+            out += fmt::format("; {} of {} devices in monitor ready to leave it", names.size(), r.monitored);
+            if (!names.empty())
+                out += fmt::format(" ({}{})", fmt::join(names.begin(), names.begin() + static_cast<long>(std::min<size_t>(names.size(), 6)), ", "),
+                                   names.size() > 6 ? ", ..." : "");
+        }
+        out += " (wardgate readiness says why)\n";
+    }
+    if (!plan.trials.empty()) {
+        out += "on trial:\n";
+        for (const auto& t : plan.trials) out += fmt::format("  {} ({}): {}\n", t.rule, t.origin, t.effect);
+    }
+    return out;
 }
 
 std::string refusal_line(const BaselineRefusal& r) {
@@ -255,7 +288,7 @@ nlohmann::json provenance_json(const Provenance& w) {
 nlohmann::json render_plan_json(const Plan& plan) {
     using nlohmann::json;
     auto rule_json = [](const ReadableRule& r) {
-        json j{{"id", r.id},           {"action", r.action},           {"src", r.src},   {"src_members", r.src_members},
+        json j{{"id", r.id},           {"action", r.action},           {"trial", r.trial}, {"src", r.src},   {"src_members", r.src_members},
                {"dst", r.dst},         {"dst_members", r.dst_members}, {"services", r.services}, {"why", r.why}};
         if (!r.src_kind.empty()) {
             j["src_group"] = {{"kind", r.src_kind}, {"label", r.src}, {"members", r.src_members}};
@@ -312,6 +345,17 @@ nlohmann::json render_plan_json(const Plan& plan) {
     }
     j["mode"] = plan.mode;
     j["monitored_segments"] = plan.monitored_segments;
+    j["monitored_devices"] = json::array();
+    for (const auto& g : plan.monitored_devices)
+        j["monitored_devices"].push_back({{"scope", g.scope}, {"why", g.why}, {"devices", g.devices}});
+    if (plan.readiness)
+        j["readiness"] = {{"min_days", plan.readiness->min_days},
+                          {"devices", plan.readiness->devices},
+                          {"ready", plan.readiness->ready},
+                          {"monitored", plan.readiness->monitored},
+                          {"ready_to_leave_monitor", plan.readiness->ready_to_leave_monitor}};
+    j["trials"] = json::array();
+    for (const auto& t : plan.trials) j["trials"].push_back({{"rule", t.rule}, {"origin", t.origin}, {"effect", t.effect}});
     j["mode_changes"] = json::array();
     for (const auto& m : plan.modes)
         j["mode_changes"].push_back({{"scope", m.scope}, {"before", m.before}, {"after", m.after}});

@@ -31,7 +31,7 @@ PolicySnapshot snapshot_of(const Policy& policy) {
         const auto& dst = policy.groups[r.dst];
         ReadableRule rr{rule_id(policy, r), r.action == Rule::Action::allow ? "allow" : "deny", src.label, dst.label,
                         src.members, dst.members, services_text(r.services), {}, r.services, r.why,
-                        std::string(to_string(src.kind)), std::string(to_string(dst.kind))};
+                        std::string(to_string(src.kind)), std::string(to_string(dst.kind)), r.trial()};
         for (const auto& w : r.why) {
             std::string line = std::string(to_string(w.kind)) + ": " + w.source_and_document();
             if (!w.detail.empty()) line += " - " + w.detail;
@@ -53,6 +53,8 @@ PolicySnapshot snapshot_of(const Policy& policy) {
     auto mode = [](bool monitor) { return std::string(monitor ? "monitor" : "enforce"); };
     s.modes["site"] = mode(policy.mode == EnforcementMode::monitor);
     for (const auto& seg : policy.segments) s.modes["segment " + seg.name] = mode(policy.monitor(seg));
+    for (const auto& d : policy.monitored)
+        if (d.cause.scope.rfind("segment ", 0) != 0) s.modes["device " + d.device] = mode(true);
     s.ir = policy;
     return s;
 }
@@ -111,9 +113,11 @@ nlohmann::json ir_json(const Policy& p) {
         groups.push_back({{"name", g.name}, {"label", g.label}, {"members", g.members}, {"any", g.any},
                           {"prefixes", prefixes_json(g.prefixes)}});
     auto& rules = j["rules"] = nlohmann::json::array();
-    for (const auto& r : p.rules)
+    for (const auto& r : p.rules) {
         rules.push_back({{"action", r.action == Rule::Action::allow ? "allow" : "deny"}, {"src", r.src}, {"dst", r.dst},
                          {"services", services_json(r.services)}});
+        if (r.trial()) rules.back()["trial"] = true;  // a deny on trial denies nothing
+    }
     auto& pins = j["pinholes"] = nlohmann::json::array();
     for (const auto& h : p.pinholes)
         pins.push_back({{"src", h.src.to_string()}, {"dst", h.dst.to_string()}, {"protocol", static_cast<int>(h.protocol)},
@@ -140,6 +144,11 @@ Policy ir_from(const nlohmann::json& j) {
         rule.dst = r.at("dst").get<size_t>();
         if (rule.src >= p.groups.size() || rule.dst >= p.groups.size()) throw std::invalid_argument("bad group index");
         rule.services = services_from(r.at("services"));
+        if (r.value("trial", false)) {
+            Provenance trial;
+            trial.trial = true;
+            rule.why.push_back(trial);
+        }
         p.rules.push_back(std::move(rule));
     }
     for (const auto& h : j.at("pinholes")) {
@@ -158,9 +167,11 @@ void to_json(nlohmann::json& j, const PolicySnapshot& s) {
                        {"modes", s.modes}};
     if (s.ir) j["ir"] = ir_json(*s.ir);
     auto& rules = j["rules"] = nlohmann::json::array();
-    for (const auto& r : s.rules)
+    for (const auto& r : s.rules) {
         rules.push_back({{"id", r.id}, {"action", r.action}, {"src", r.src}, {"dst", r.dst}, {"src_members", r.src_members},
                          {"dst_members", r.dst_members}, {"services", r.services}, {"why", r.why}});
+        if (r.trial) rules.back()["trial"] = true;
+    }
     auto& pins = j["pinholes"] = nlohmann::json::array();
     for (const auto& p : s.pinholes)
         pins.push_back({{"src", p.src}, {"dst", p.dst}, {"src_ip", p.src_ip}, {"dst_ip", p.dst_ip},
@@ -175,7 +186,7 @@ void from_json(const nlohmann::json& j, PolicySnapshot& s) {
     if (j.contains("ir")) s.ir = ir_from(j.at("ir"));
     for (const auto& r : j.at("rules"))
         s.rules.push_back({r.value("id", ""), r.at("action"), r.at("src"), r.at("dst"), r.at("src_members"),
-                           r.at("dst_members"), r.at("services"), r.at("why"), {}, {}, "", ""});
+                           r.at("dst_members"), r.at("services"), r.at("why"), {}, {}, "", "", r.value("trial", false)});
     for (const auto& p : j.at("pinholes"))
         s.pinholes.push_back({p.at("src"), p.at("dst"), p.at("src_ip"), p.at("dst_ip"), p.at("service"), p.at("why")});
 }

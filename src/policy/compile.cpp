@@ -76,6 +76,11 @@ public:
         policy_.log_group = site_.log_group;
         for (const auto& s : site_.segments)
             policy_.segments.push_back({s.name, s.kind, s.vlan, s.subnets, s.gateways, s.monitor});
+        for (const auto& d : site_.devices)
+            if (auto cause = site_.monitor_cause(d); cause && cause->scope != "site")
+                policy_.monitored.push_back({d.name, d.segment, d.addresses, *cause});
+        std::sort(policy_.monitored.begin(), policy_.monitored.end(),
+                  [](const MonitoredDevice& a, const MonitoredDevice& b) { return a.device < b.device; });
         denies();
         declared();
         approvals();
@@ -274,7 +279,7 @@ private:
                                  a.id, where(a.origin), *segment),
                      "approval-one-segment", a.id);
             Provenance why{Provenance::Kind::approved, a.service, "approval " + a.id + " by " + a.by, a.reason,
-                           where(a.origin), a.expires, "", a.ticket, a.owner};
+                           where(a.origin), a.expires, "", a.ticket, a.owner, a.monitor};
             drafts_.push_back({Rule::Action::allow, *from, *to, {a.service}, {why}});
         }
     }
@@ -286,7 +291,7 @@ private:
             if (!from || !to) continue;
             Service shown = d.service.value_or(Service{});
             Provenance why{Provenance::Kind::denied, shown, "deny " + d.id, d.reason, where(d.origin), {}, "", d.ticket,
-                           d.owner};
+                           d.owner, d.monitor};
             std::vector<Service> services;
             if (d.service) services.push_back(*d.service);
             deny_drafts_.push_back({Rule::Action::deny, *from, *to, services, {why}});
@@ -294,9 +299,12 @@ private:
     }
 
     void finish_rules() {
-        std::map<std::pair<size_t, size_t>, RuleDraft> merged;
+        // An approval on trial gets a rule of its own: merged with a rule that is not, its
+        // connections would go unlogged, and its removal would not be what the plan says.
+        std::map<std::tuple<size_t, size_t, bool>, RuleDraft> merged;
         for (auto& d : drafts_) {
-            auto [it, fresh] = merged.try_emplace({d.src, d.dst}, d);
+            bool trial = std::all_of(d.why.begin(), d.why.end(), [](const Provenance& w) { return w.trial; });
+            auto [it, fresh] = merged.try_emplace({d.src, d.dst, trial}, d);
             if (fresh) continue;
             auto& m = it->second;
             m.services.insert(m.services.end(), d.services.begin(), d.services.end());
@@ -314,8 +322,9 @@ private:
         std::vector<Rule> allows;
         for (const auto& [key, d] : merged) allows.push_back(to_rule(d));
         std::sort(allows.begin(), allows.end(), [&](const Rule& a, const Rule& b) {
-            return std::tie(policy_.groups[a.src].name, policy_.groups[a.dst].name) <
-                   std::tie(policy_.groups[b.src].name, policy_.groups[b.dst].name);
+            const bool ta = a.trial(), tb = b.trial();
+            return std::tie(policy_.groups[a.src].name, policy_.groups[a.dst].name, ta) <
+                   std::tie(policy_.groups[b.src].name, policy_.groups[b.dst].name, tb);
         });
         policy_.rules.insert(policy_.rules.end(), allows.begin(), allows.end());
     }

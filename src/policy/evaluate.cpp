@@ -31,6 +31,8 @@ Evaluator::Evaluator(const Policy& policy) : policy_(policy) {
             allow_by_src_[policy.rules[i].src].push_back(i);
         }
     }
+    for (size_t i = 0; i < policy.monitored.size(); ++i)
+        for (const auto& a : policy.monitored[i].addresses) monitored_.emplace(a, i);
 }
 
 // Sweeps every group prefix's start and end into elementary ranges, each holding the
@@ -92,6 +94,10 @@ Verdict Evaluator::evaluate(const IpAddress& src, const IpAddress& dst, Protocol
     for (size_t i : denies_) {
         const Rule& r = policy_.rules[i];
         if (in(src_groups, r.src) && in(dst_groups, r.dst) && (r.services.empty() || r.matches_service(proto, port, family))) {
+            if (r.trial()) {
+                if (!v.trial_deny) v.trial_deny = i;
+                continue;
+            }
             v.by = Verdict::By::deny_rule;
             v.rule = i;
             return v;
@@ -133,6 +139,14 @@ Verdict Evaluator::evaluate(const IpAddress& src, const IpAddress& dst, Protocol
         v.monitored = policy_.monitor(policy_.segments[seg]);
     } else {
         v.monitored = policy_.mode == EnforcementMode::monitor;
+    }
+    if (!v.monitored) {
+        auto it = monitored_.find(src);
+        if (it == monitored_.end()) it = monitored_.find(dst);
+        if (it != monitored_.end()) {
+            v.monitored = true;
+            v.monitored_device = policy_.monitored[it->second].device;
+        }
     }
     return v;
 }

@@ -21,8 +21,13 @@ bool Rule::matches_service(Protocol p, uint16_t port, Family f) const {
     return std::any_of(services.begin(), services.end(), [&](const Service& s) { return s.matches(p, port, f); });
 }
 
+bool Rule::trial() const {
+    return !why.empty() && std::all_of(why.begin(), why.end(), [](const Provenance& w) { return w.trial; });
+}
+
 std::string rule_id(const Policy& p, const Rule& r) {
     std::string text = r.action == Rule::Action::allow ? "allow|" : "deny|";
+    if (r.trial()) text += "trial|";
     text += p.groups[r.src].name + "|" + p.groups[r.dst].name + "|";
     for (const auto& s : r.services) text += s.to_string() + ";";
     uint64_t h = 1469598103934665603ULL;  // FNV-1a

@@ -220,7 +220,27 @@ Model::Model(const Policy& p, ExportOptions o) : policy(p), options(std::move(o)
     for (const auto& n : p.notes)
         notes.push_back(std::string(n.level == PolicyNote::Level::warning ? "warning: " : "note: ") + n.message);
 
+    // Monitor by device and denies on trial are the Linux gateway's: a platform's access list
+    // has no "log and go on", so the export says what it does instead, never silently.
+    std::vector<std::string> monitored;
+    auto segment_monitored = [&](const std::string& name) {
+        return std::any_of(p.segments.begin(), p.segments.end(), [&](const SegmentIR& s) { return s.name == name && p.monitor(s); });
+    };
+    for (const auto& d : p.monitored)
+        if (!segment_monitored(d.segment)) monitored.push_back(d.device);
+    if (!monitored.empty())
+        notes.push_back(fmt::format("warning: {} device{} in monitor ({}{}) are enforced by this export: the default deny "
+                                    "drops their undeclared flows here; only the Linux gateway lets them through",
+                                    monitored.size(), monitored.size() == 1 ? "" : "s",
+                                    fmt::join(monitored.begin(), monitored.begin() + static_cast<long>(std::min<size_t>(monitored.size(), 5)), ", "),
+                                    monitored.size() > 5 ? ", ..." : ""));
     for (const auto& r : p.rules) {
+        if (r.action == Rule::Action::deny && r.trial()) {
+            notes.push_back(fmt::format("not rendered: {} is on trial (monitor): it drops nothing; the Linux gateway logs "
+                                        "what it matches",
+                                        r.why.empty() ? "a deny" : r.why.front().source));
+            continue;
+        }
         ExportRule e;
         bool deny = r.action == Rule::Action::deny;
         e.kind = deny ? RuleKind::deny : RuleKind::allow;

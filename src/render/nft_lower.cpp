@@ -71,6 +71,7 @@ public:
         for (const auto& [index, f] : used_sets_) out.sets.push_back(address_set(p_.groups[index], f));
         dns_sets_.emit(out.sets);
         out.sets.insert(out.sets.end(), baseline_sets_.begin(), baseline_sets_.end());
+        monitored_sets(out);
         Chain accepted_chain{kAccepted, false, {}};
         by_segment(out, accepted_chain.rules, "accept_by", "accepted: the segment whose chain counts it", nft_accept_chain);
         by_segment(out, forward.rules, "segment_by", "default deny: the segment whose chain logs and drops", nft_drop_chain);
@@ -162,12 +163,19 @@ private:
         Rule base;
         base.counter = true;
         base.comment = rule_comment(r);
-        if (r.action == wardgate::Rule::Action::deny) {
+        std::string id = r.why.empty() ? "rule" : r.why.front().source;
+        if (auto by = id.find(" by "); by != std::string::npos) id.resize(by);  // "approval X by Y"
+        if (r.action == wardgate::Rule::Action::deny && r.trial()) {
+            // A deny on trial logs what it would drop, whatever log_drops says (that is what it
+            // is for), and the packet goes on to the rules after it.
+            base.log = Log{"wardgate " + clip(id, 40) + " (monitor): ", p_.log_group};
+        } else if (r.action == wardgate::Rule::Action::deny) {
             // An explicit deny drops in every mode; monitor mode only softens the default deny.
-            std::string id = r.why.empty() ? "deny" : r.why.front().source;
             base.log = log(clip(id, 40));
             base.verdict.kind = Verdict::Kind::drop;
         } else {
+            // An approval on trial logs each new connection it lets through.
+            if (r.trial()) base.log = Log{"wardgate " + clip(id, 40) + " (trial): ", p_.log_group};
             base.verdict = accepted();
         }
         if (src.any && dst.any) {
@@ -303,8 +311,36 @@ private:
         return c;
     }
 
+    // The addresses of devices in monitor (by role or on their own), one set per family.
+    void monitored_sets(Ruleset& out) {
+        for (Family f : {Family::v4, Family::v6}) {
+            Set s{"monitored_" + family_tag(f), {addr_key(f)}, false, false,
+                  "devices in monitor: their would-be drops are logged and accepted", {}};
+            std::set<IpAddress> addresses;
+            for (const auto& d : p_.monitored)
+                for (const auto& a : d.addresses)
+                    if (a.family == f) addresses.insert(a);
+            for (const auto& a : addresses) s.elements.push_back({{prefix_part(Prefix::host(a))}, {}});
+            if (s.elements.empty()) continue;
+            monitored_families_.push_back(f);
+            out.sets.push_back(std::move(s));
+        }
+    }
+
     Chain drop_chain(const std::string& segment, bool monitor) const {
         Chain c{nft_drop_chain(segment), false, {}};
+        // A device in monitor, at either end, is let through by every enforcing drop chain:
+        // two rules per family, whatever the number of devices.
+        if (!monitor)
+            for (Family f : monitored_families_)
+                for (AddrDir dir : {AddrDir::saddr, AddrDir::daddr}) {
+                    Rule r;
+                    set_match(r.matches, "monitored_" + family_tag(f), f, dir);
+                    if (p_.log_drops) r.log = Log{nft_log_prefix(segment, true), p_.log_group};
+                    r.counter = true;
+                    r.verdict.kind = Verdict::Kind::accept;
+                    c.rules.push_back(std::move(r));
+                }
         if (p_.log_drops) {
             Rule log_rule;
             log_rule.log = Log{nft_log_prefix(segment, monitor), p_.log_group};
@@ -321,6 +357,7 @@ private:
     std::set<std::pair<size_t, Family>> used_sets_;
     DnsSets dns_sets_;
     std::vector<Set> baseline_sets_;
+    std::vector<Family> monitored_families_;
 };
 
 }  // namespace

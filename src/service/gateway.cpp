@@ -55,7 +55,15 @@ std::optional<Gateway::Desired> Gateway::load_site(const std::string& why) {
         d.version = policy_version(d.ruleset);
         d.site_name = p.policy.site;
         for (const auto& s : p.policy.segments)
-            d.segments.push_back({s.name, p.policy.monitor(s) ? "monitor" : "enforce", s.vlan, 0, 0, false});
+            d.segments.push_back({s.name, p.policy.monitor(s) ? "monitor" : "enforce", s.vlan});
+        for (const auto& m : p.policy.monitored)
+            if (m.cause.scope.rfind("segment ", 0) != 0) d.monitored_devices.push_back({m.device, m.cause.why});
+        for (const auto& r : p.policy.rules)
+            if (r.trial())
+                for (const auto& w : r.why)
+                    d.trials.push_back(fmt::format("{} ({}): {}", w.source, w.origin,
+                                                   r.action == Rule::Action::deny ? "logs what it matches and drops nothing"
+                                                                                  : "lets its flows through and logs each new connection"));
         st_.site = d.site_name;
         st_.site_version = d.version;
         st_.kpis = compute_scorecard(*p.book, p.edges, p.today).kpis;
@@ -272,6 +280,8 @@ void Gateway::refresh_counters() {
     if (conntrack_) st_.conntrack_lost_events = conntrack_->lost_events();
     if (!desired_) return;
     st_.segments = desired_->segments;
+    st_.monitored_devices = desired_->monitored_devices;
+    st_.trials = desired_->trials;
     try {
         auto counters = netlink::read_segment_counters(table());
         for (auto& seg : st_.segments) {
@@ -281,6 +291,8 @@ void Gateway::refresh_counters() {
             if (it->has_drop_counter) {
                 seg.dropped_packets = it->dropped_packets;
                 seg.dropped_bytes = it->dropped_bytes;
+                seg.would_be_dropped_packets = it->would_be_dropped_packets;
+                seg.would_be_dropped_bytes = it->would_be_dropped_bytes;
                 seg.counters_known = true;
             }
             if (it->has_accept_counter) {

@@ -43,6 +43,8 @@ private:
         std::string version;
         nft::Ruleset ruleset;
         std::vector<SegmentStatus> segments;
+        std::vector<ServiceStatus::Monitored> monitored_devices;
+        std::vector<std::string> trials;
         std::string site_name;
         Policy policy;  // what the ruleset was lowered from: DNS refreshes re-lower it
     };

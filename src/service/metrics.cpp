@@ -79,11 +79,13 @@ std::string render_metrics(const ServiceStatus& s) {
         if (seg.counters_known)
             w.sample("wardgate_segment_monitor", site + fmt::format(",segment=\"{}\"", label(seg.name)),
                      seg.mode == "monitor" ? 1 : 0);
-    auto per_segment = [&](const char* name, const char* help, bool monitor, bool bytes) {
+    auto per_segment = [&](const char* name, const char* help, bool would_be, bool bytes) {
         w.family(name, "counter", help);
         for (const auto& seg : s.segments) {
-            if (!seg.counters_known || (seg.mode == "monitor") != monitor) continue;
-            w.sample(name, site + fmt::format(",segment=\"{}\"", label(seg.name)), bytes ? seg.dropped_bytes : seg.dropped_packets);
+            if (!seg.counters_known) continue;
+            uint64_t v = would_be ? (bytes ? seg.would_be_dropped_bytes : seg.would_be_dropped_packets)
+                                  : (bytes ? seg.dropped_bytes : seg.dropped_packets);
+            w.sample(name, site + fmt::format(",segment=\"{}\"", label(seg.name)), v);
         }
     };
     auto accepted = [&](const char* name, const char* help, bool bytes) {
@@ -97,12 +99,14 @@ std::string render_metrics(const ServiceStatus& s) {
              "Packets accepted from the segment (else to it), replies included; not the monitor mode's would-be drops.", false);
     accepted("wardgate_segment_accepted_bytes_total",
              "Bytes accepted from the segment (else to it), replies included; not the monitor mode's would-be drops.", true);
-    per_segment("wardgate_segment_dropped_packets_total", "Packets dropped by the segment's default deny (enforce mode).", false, false);
-    per_segment("wardgate_segment_dropped_bytes_total", "Bytes dropped by the segment's default deny (enforce mode).", false, true);
+    per_segment("wardgate_segment_dropped_packets_total", "Packets dropped by the segment's default deny.", false, false);
+    per_segment("wardgate_segment_dropped_bytes_total", "Bytes dropped by the segment's default deny.", false, true);
     per_segment("wardgate_segment_would_be_dropped_packets_total",
-                "Packets the segment's default deny would have dropped (monitor mode: accepted and logged).", true, false);
+                "Packets the segment's default deny would have dropped, accepted and logged because the segment or the "
+                "device is in monitor.", true, false);
     per_segment("wardgate_segment_would_be_dropped_bytes_total",
-                "Bytes the segment's default deny would have dropped (monitor mode: accepted and logged).", true, true);
+                "Bytes the segment's default deny would have dropped, accepted and logged because the segment or the "
+                "device is in monitor.", true, true);
     return w.out;
 }
 

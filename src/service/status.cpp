@@ -49,18 +49,18 @@ nlohmann::json to_json(const ServiceStatus& s) {
     nlohmann::json segments = nlohmann::json::array();
     for (const auto& seg : s.segments) {
         nlohmann::json j{{"name", seg.name}, {"mode", seg.mode}, {"vlan", seg.vlan ? nlohmann::json(*seg.vlan) : nullptr}};
-        bool monitor = seg.mode == "monitor";
-        nlohmann::json packets = seg.counters_known ? nlohmann::json(seg.dropped_packets) : nlohmann::json(nullptr);
-        nlohmann::json bytes = seg.counters_known ? nlohmann::json(seg.dropped_bytes) : nlohmann::json(nullptr);
-        j["dropped_packets"] = monitor ? nlohmann::json(0) : packets;
-        j["dropped_bytes"] = monitor ? nlohmann::json(0) : bytes;
-        j["would_be_dropped_packets"] = monitor ? packets : nlohmann::json(0);
-        j["would_be_dropped_bytes"] = monitor ? bytes : nlohmann::json(0);
+        auto counted = [&](uint64_t v) { return seg.counters_known ? nlohmann::json(v) : nlohmann::json(nullptr); };
+        j["dropped_packets"] = counted(seg.dropped_packets);
+        j["dropped_bytes"] = counted(seg.dropped_bytes);
+        j["would_be_dropped_packets"] = counted(seg.would_be_dropped_packets);
+        j["would_be_dropped_bytes"] = counted(seg.would_be_dropped_bytes);
         auto accepted = [&](uint64_t v) { return seg.accept_counters_known ? nlohmann::json(v) : nlohmann::json(nullptr); };
         j["accepted_packets"] = accepted(seg.accepted_packets);
         j["accepted_bytes"] = accepted(seg.accepted_bytes);
         segments.push_back(std::move(j));
     }
+    nlohmann::json monitored = nlohmann::json::array();
+    for (const auto& m : s.monitored_devices) monitored.push_back({{"device", m.device}, {"why", m.why}});
     nlohmann::json pending = nullptr;
     if (s.pending_commit) pending = {{"id", *s.pending_commit}, {"deadline", s.pending_deadline}};
     return {
@@ -81,6 +81,8 @@ nlohmann::json to_json(const ServiceStatus& s) {
                                                                {"differences", s.drift_differences},
                                                                {"reasserted", s.drift_reasserted}}}}},
         {"segments", segments},
+        {"monitored_devices", monitored},
+        {"trials", s.trials},
         {"conntrack", {{"lost_events", s.conntrack_lost_events ? nlohmann::json(*s.conntrack_lost_events) : nullptr}}},
         {"commit_confirmed", pending},
         {"vlan", s.vlan},
@@ -122,11 +124,22 @@ std::string render_status_text(const nlohmann::json& j) {
     };
     for (const auto& s : j.at("segments")) {
         bool monitor = str(s, "mode") == "monitor";
-        out += fmt::format("  {:<20} {:<8} accepted {:>12} packets {:>14} bytes, {} {:>12} packets {:>14} bytes\n",
+        out += fmt::format("  {:<20} {:<8} accepted {:>12} packets {:>14} bytes, {} {:>12} packets {:>14} bytes",
                            str(s, "name"), str(s, "mode"), number(s, "accepted_packets"), number(s, "accepted_bytes"),
                            monitor ? "would have dropped" : "dropped",
                            number(s, monitor ? "would_be_dropped_packets" : "dropped_packets"),
                            number(s, monitor ? "would_be_dropped_bytes" : "dropped_bytes"));
+        if (!monitor && number(s, "would_be_dropped_packets") != "0" && number(s, "would_be_dropped_packets") != "?")
+            out += fmt::format(", would have dropped {} packets of devices in monitor", number(s, "would_be_dropped_packets"));
+        out += "\n";
+    }
+    if (auto it = j.find("monitored_devices"); it != j.end() && !it->empty()) {
+        out += "devices in monitor:\n";
+        for (const auto& m : *it) out += fmt::format("  {:<20} {}\n", str(m, "device"), str(m, "why"));
+    }
+    if (auto it = j.find("trials"); it != j.end() && !it->empty()) {
+        out += "on trial:\n";
+        for (const auto& t : *it) out += "  " + t.get<std::string>() + "\n";
     }
     const auto& lost = j.at("conntrack").at("lost_events");
     out += fmt::format("conntrack:       lost events {}\n", lost.is_null() ? std::string("unknown") : std::to_string(lost.get<uint64_t>()));

@@ -18,6 +18,7 @@ struct RawDevice {
     std::function<std::optional<std::string>(std::string_view)> text;
     std::function<std::vector<std::string>(std::string_view, bool required)> list;
     std::function<void(std::string_view, std::string)> error;
+    std::function<bool(std::string_view)> flag;  // false when absent
     Origin origin;
 };
 
@@ -115,6 +116,7 @@ Device build_device(const RawDevice& raw) {
     }
     d.eol = typed<Date>(raw, "eol", parse_date, "a date YYYY-MM-DD");
     d.eos = typed<Date>(raw, "eos", parse_date, "a date YYYY-MM-DD");
+    d.monitor = raw.flag("monitor");
     if (d.eol && d.eos && *d.eos < *d.eol)
         raw.error("eos", "end of support " + to_string(*d.eos) + " is before end of life " + to_string(*d.eol) +
                              ": support ends after life (eol) starts, never before");
@@ -123,7 +125,7 @@ Device build_device(const RawDevice& raw) {
 
 const std::vector<std::string_view> kDeviceFields = {
     "name", "addresses", "mac", "role", "vendor", "model", "department", "segment", "tags",
-    "fda_class", "phi", "downtime_impact", "lifecycle", "eol", "eos"};
+    "fda_class", "phi", "downtime_impact", "lifecycle", "eol", "eos", "monitor"};
 
 }  // namespace
 
@@ -147,6 +149,7 @@ void load_devices_toml(Site& site, const std::string& file, Diagnostics& diags) 
         };
         raw.list = [&](std::string_view key, bool required) { return f.strings(key, required); };
         raw.error = [&](std::string_view key, std::string msg) { f.error(key, std::move(msg)); };
+        raw.flag = [&](std::string_view key) { return f.boolean(key, false); };
         site.devices.push_back(build_device(raw));
     });
 }
@@ -235,6 +238,13 @@ void load_devices_csv(Site& site, const std::string& file, Diagnostics& diags) {
         };
         raw.error = [&](std::string_view key, std::string msg) {
             diags.add(file, line_no, 0, std::string(key), std::move(msg));
+        };
+        raw.flag = [&](std::string_view key) {
+            std::string v = lower(raw.text(key).value_or(""));
+            if (v == "true" || v == "yes" || v == "1") return true;
+            if (!v.empty() && v != "false" && v != "no" && v != "0")
+                raw.error(key, "expected true or false (or yes/no, 1/0), got \"" + *raw.text(key) + "\"");
+            return false;
         };
         site.devices.push_back(build_device(raw));
     }

@@ -35,7 +35,7 @@ void load_policy(Site& site, const FileRef& ref, Diagnostics& diags) {
     auto root = parse_toml(site.dir / file, file, diags);
     if (!root) return;
     TableFields top(*root, file, "", diags);
-    top.reject_unknown({"stance", "approval", "deny"});
+    top.reject_unknown({"stance", "approval", "deny", "role"});
     if (root->empty())
         warn(site, file, 0, "", "holds no stances, approvals or denies: default stances, no approvals and no explicit denies");
     if (auto* stances = (*root)["stance"].as_table()) {
@@ -59,9 +59,28 @@ void load_policy(Site& site, const FileRef& ref, Diagnostics& diags) {
             site.stances[*stage] = s;
         }
     }
+    if (auto* roles = (*root)["role"].as_table()) {
+        for (const auto& [key, node] : *roles) {
+            const std::string field = "role." + std::string(key.str());
+            auto* t = node.as_table();
+            if (!t) {
+                diags.add(file, static_cast<int>(key.source().begin.line), 0, field,
+                          "expected a table [role.NAME] with monitor = true and a reason");
+                continue;
+            }
+            TableFields f(*t, file, field, diags);
+            f.reject_unknown({"monitor", "reason"});
+            RoleMonitor r{std::string(key.str()), f.string("reason", false).value_or(""),
+                          {file, static_cast<int>(key.source().begin.line)}};
+            if (f.boolean("monitor", false)) site.monitored_roles.push_back(std::move(r));
+        }
+    } else if (root->contains("role")) {
+        diags.add(file, static_cast<int>(root->get("role")->source().begin.line), 0, "role", "expected tables [role.NAME]");
+    }
     for_each_table(*root, "approval", file, diags, [&](const toml::table& t) {
         TableFields f(t, file, "approval", diags);
-        f.reject_unknown({"id", "from", "to", "protocol", "ports", "icmp_types", "by", "reason", "expires", "ticket", "owner"});
+        f.reject_unknown({"id", "from", "to", "protocol", "ports", "icmp_types", "by", "reason", "expires", "ticket", "owner",
+                          "monitor"});
         Approval a;
         a.origin = f.origin();
         a.id = f.string("id", true).value_or("");
@@ -73,6 +92,7 @@ void load_policy(Site& site, const FileRef& ref, Diagnostics& diags) {
         a.by = f.string("by", true).value_or("");
         a.reason = f.string("reason", true).value_or("");
         a.expires = f.date("expires");
+        a.monitor = f.boolean("monitor", false);
         if (from && to && svc) {
             a.from = *from;
             a.to = *to;
@@ -82,7 +102,7 @@ void load_policy(Site& site, const FileRef& ref, Diagnostics& diags) {
     });
     for_each_table(*root, "deny", file, diags, [&](const toml::table& t) {
         TableFields f(t, file, "deny", diags);
-        f.reject_unknown({"id", "from", "to", "protocol", "ports", "icmp_types", "reason", "ticket", "owner"});
+        f.reject_unknown({"id", "from", "to", "protocol", "ports", "icmp_types", "reason", "ticket", "owner", "monitor"});
         Deny d;
         d.origin = f.origin();
         d.id = f.string("id", true).value_or("");
@@ -92,6 +112,7 @@ void load_policy(Site& site, const FileRef& ref, Diagnostics& diags) {
         auto to = f.peer("to", true);
         d.service = f.service(false);
         d.reason = f.string("reason", true).value_or("");
+        d.monitor = f.boolean("monitor", false);
         if (from && to) {
             d.from = *from;
             d.to = *to;

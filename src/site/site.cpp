@@ -117,6 +117,19 @@ const Profile* Site::find_profile(std::string_view vendor, std::string_view mode
     return nullptr;
 }
 
+std::optional<MonitorCause> Site::monitor_cause(const Device& d) const {
+    auto at = [](const Origin& o) { return " (" + o.file + ":" + std::to_string(o.line) + ")"; };
+    if (mode == EnforcementMode::monitor) return MonitorCause{"site", "the site is in monitor mode"};
+    if (const Segment* s = find_segment(d.segment); s && s->monitor)
+        return MonitorCause{"segment " + s->name, "segment " + s->name + " is in monitor mode" + at(s->origin)};
+    for (const auto& r : monitored_roles)
+        if (r.role == d.role)
+            return MonitorCause{"role " + r.role, "role " + r.role + " is in monitor" + at(r.origin) +
+                                                      (r.reason.empty() ? "" : ": " + r.reason)};
+    if (d.monitor) return MonitorCause{"device " + d.name, "monitor = true" + at(d.origin)};
+    return std::nullopt;
+}
+
 const Stance& Site::stance(Lifecycle l) const {
     static const Stance strict{};
     auto it = stances.find(l);

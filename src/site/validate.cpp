@@ -42,6 +42,11 @@ public:
             check_peer(d.from, d.origin, "deny.from");
             check_peer(d.to, d.origin, "deny.to");
         }
+        std::set<std::string> device_roles;
+        for (const auto& d : site_.devices) device_roles.insert(d.role);
+        for (const auto& r : site_.monitored_roles)
+            if (!device_roles.count(r.role))
+                error(r.origin, "role." + r.role, "unknown role \"" + r.role + "\" (no device has it): monitor = true would monitor nothing");
         no_port_zero();
         devices_avoid_reserved_addresses();
         endpoints_stay_out_of_segments();

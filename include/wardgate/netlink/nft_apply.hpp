@@ -80,7 +80,8 @@ Drift check_drift(const nft::Ruleset& desired);
 // Per-chain counters of the drop chains (monitor and enforce), read from the kernel.
 struct ChainCounters {
     std::string chain;
-    uint64_t packets = 0, bytes = 0;
+    uint64_t packets = 0, bytes = 0;                // every counter of the chain
+    uint64_t accept_packets = 0, accept_bytes = 0;  // the counters of its rules that accept
     std::optional<bool> last_verdict_accepts;  // the chain's last accept/drop verdict, as installed
 };
 std::vector<ChainCounters> read_drop_counters(const std::string& table = "wardgate");
@@ -92,7 +93,9 @@ std::vector<ChainCounters> read_drop_counters(const std::string& table = "wardga
 struct SegmentCounters {
     std::string segment;
     uint64_t accepted_packets = 0, accepted_bytes = 0;
-    uint64_t dropped_packets = 0, dropped_bytes = 0;
+    uint64_t dropped_packets = 0, dropped_bytes = 0;  // the drop chain's rules that drop
+    // The drop chain's rules that accept: a segment in monitor mode, or devices in monitor.
+    uint64_t would_be_dropped_packets = 0, would_be_dropped_bytes = 0;
     bool has_accept_counter = false, has_drop_counter = false;
     // From the drop chain's final verdict as installed: accept means the segment is in monitor mode.
     std::optional<bool> monitor;

@@ -20,6 +20,7 @@ struct LogPrefix {
     std::string rule;     // the explicit rule that logged it; empty for a segment
     bool monitor = false; // monitor mode: logged and accepted, not dropped
     bool wardgate = false;  // the prefix is one wardgate writes
+    bool trial = false;     // an approval on trial logged a connection it accepted: not a drop
     // "default deny of segment icu", "rule deny-telnet", or the raw prefix.
     std::string describe() const;
 };

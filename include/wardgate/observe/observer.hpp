@@ -47,6 +47,7 @@ struct ObserveSummary {
     uint64_t aged_out = 0;           // edges removed by the retention setting
     uint64_t alerts = 0, alerts_suppressed = 0;
     std::map<std::string, uint64_t> denied_by;  // LogPrefix::describe() -> packets
+    std::map<std::string, uint64_t> trial_connections;  // approval on trial -> new connections it logged
 };
 
 class Observer {

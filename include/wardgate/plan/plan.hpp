@@ -49,9 +49,9 @@ struct LiveTable {
     bool differs() const { return missing || !differences.empty(); }
 };
 
-// Enforce <-> monitor, for the whole site or one segment.
+// Enforce <-> monitor, for the whole site, one segment or one device.
 struct ModeChange {
-    std::string scope;   // "site" or "segment icu"
+    std::string scope;   // "site", "segment icu" or "device pump-01"
     std::string before, after;  // "enforce" | "monitor"
 };
 
@@ -69,6 +69,26 @@ struct Plan {
     std::vector<ModeChange> modes;         // changed modes (all of them when there is no saved state)
     std::string mode;                      // the site's mode now: enforce | monitor
     std::vector<std::string> monitored_segments;  // segments whose default deny only logs, now
+    // Devices in monitor on their own or by role, by cause ("role infusion-pump", "device x").
+    struct MonitorGroup {
+        std::string scope, why;
+        std::vector<std::string> devices;  // sorted
+    };
+    std::vector<MonitorGroup> monitored_devices;
+    // Approvals and denies on trial: "deny DENY-7 (policy.toml:50)" and what the trial does.
+    struct Trial {
+        std::string rule, origin, effect;
+    };
+    std::vector<Trial> trials;
+    // `wardgate readiness` in brief: how many devices could be enforced now, and which devices
+    // in monitor (any scope) are ready to leave it. Unset for plan --at.
+    struct ReadinessSummary {
+        uint32_t min_days = 7;
+        size_t devices = 0, ready = 0;
+        size_t monitored = 0;
+        std::vector<std::string> ready_to_leave_monitor;
+    };
+    std::optional<ReadinessSummary> readiness;
     std::vector<BaselineRefusal> refused;  // observed flows the baseline does not keep, and why
     size_t unrouted_flows = 0;             // link-local/multicast/broadcast flows, left out of the impact
     std::optional<LiveTable> live;         // set when the kernel was read

@@ -24,11 +24,12 @@ struct ReadableRule {
     std::vector<Service> service_list;
     std::vector<Provenance> reasons;
     std::string src_kind, dst_kind;     // the groups' kinds: role, device, endpoint, segment...
+    bool trial = false;                 // an approval or deny in monitor (Rule::trial)
 
-    std::string key() const { return action + "|" + src + "|" + dst; }
+    std::string key() const { return action + "|" + src + "|" + dst + (trial ? "|trial" : ""); }
     bool operator==(const ReadableRule& o) const {
-        return std::tie(action, src, dst, src_members, dst_members, services, why) ==
-               std::tie(o.action, o.src, o.dst, o.src_members, o.dst_members, o.services, o.why);
+        return std::tie(action, src, dst, src_members, dst_members, services, why, trial) ==
+               std::tie(o.action, o.src, o.dst, o.src_members, o.dst_members, o.services, o.why, o.trial);
     }
 };
 

@@ -2,6 +2,8 @@
 // Answers "would the policy let this new connection through, and why?" the way the
 // rendered ruleset does: explicit denies, then allow rules, then baseline pinholes,
 // then the default deny of the segment.
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,7 +20,9 @@ struct Verdict {
     size_t rule = 0;                 // index into Policy::rules for deny_rule / allow_rule
     size_t pinhole = 0;              // index into Policy::pinholes
     std::string segment;             // default deny: whose drop chain logs it ("" = outside the site)
-    bool monitored = false;          // default deny in a monitored segment: logged but accepted
+    bool monitored = false;          // default deny in monitor (site, segment, role, device): logged but accepted
+    std::string monitored_device;    // the device in monitor that let it through ("" when its segment or the site did)
+    std::optional<size_t> trial_deny;  // a deny on trial matched first: it logged the packet and let it go on
 };
 
 class Evaluator {
@@ -43,6 +47,7 @@ private:
     std::vector<uint32_t> any_groups_;
     std::vector<std::vector<size_t>> allow_by_src_;  // allow rule indexes per source group
     std::vector<size_t> denies_;
+    std::map<IpAddress, size_t> monitored_;  // address -> index into Policy::monitored
 };
 
 }  // namespace wardgate

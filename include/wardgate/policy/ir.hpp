@@ -53,6 +53,7 @@ struct Provenance {
     std::string document;        // the manufacturer's document behind a declaration (MDS2 table, MUD URL)
     std::string ticket;          // approvals and denies: the change ticket
     std::string owner;           // approvals and denies: who answers for it
+    bool trial = false;          // approvals and denies in monitor: logged, and a deny does not drop
 
     // source, with the document in brackets when there is one
     std::string source_and_document() const { return document.empty() ? source : source + " (" + document + ")"; }
@@ -69,6 +70,19 @@ struct Rule {
     std::vector<Provenance> why;
 
     bool matches_service(Protocol p, uint16_t port, Family f) const;  // port: see Service::matches
+    // On trial: every reason is an approval or deny in monitor. A deny on trial logs what it
+    // matches and lets the packet go on to the rules after it; an allow on trial logs each
+    // new connection it accepts.
+    bool trial() const;
+};
+
+// A device whose would-be drops are logged and let through (its segment, role or itself in
+// monitor). The gateway keeps their addresses in a set: no rules per device.
+struct MonitoredDevice {
+    std::string device;
+    std::string segment;
+    std::vector<IpAddress> addresses;
+    MonitorCause cause;
 };
 
 // One observed host-to-host flow kept because the stance allows the device's baseline.
@@ -133,6 +147,7 @@ struct Policy {
     std::vector<AddressGroup> groups;  // sorted by name
     std::vector<Rule> rules;           // denies first, then allows, each in a stable order
     std::vector<Pinhole> pinholes;     // sorted
+    std::vector<MonitoredDevice> monitored;  // by device name; those in a monitored segment too
     std::vector<PolicyNote> notes;     // refused declarations, expired approvals, devices without profile
     std::vector<BaselineRefusal> refused;  // observed flows the baseline does not keep, sorted
     size_t unrouted_flows = 0;         // observed link-local/multicast/broadcast flows, ignored

@@ -23,8 +23,9 @@ struct SegmentStatus {
     std::string name;
     std::string mode;                 // enforce | monitor
     std::optional<uint16_t> vlan;
-    uint64_t dropped_packets = 0, dropped_bytes = 0;    // counters of the segment's drop chain
-    // In monitor mode the drop chain accepts: its counters are would-be drops.
+    uint64_t dropped_packets = 0, dropped_bytes = 0;    // the drop chain's rules that drop
+    // The drop chain's rules that accept: would-be drops of a segment or devices in monitor.
+    uint64_t would_be_dropped_packets = 0, would_be_dropped_bytes = 0;
     bool counters_known = false;
     uint64_t accepted_packets = 0, accepted_bytes = 0;  // counters of the segment's accept chain
     bool accept_counters_known = false;
@@ -64,6 +65,11 @@ struct ServiceStatus {
     std::vector<std::string> drift_differences;  // what it found
     bool drift_reasserted = false;    // and whether the policy was put back
     std::vector<SegmentStatus> segments;
+    struct Monitored {
+        std::string device, why;
+    };
+    std::vector<Monitored> monitored_devices;  // in monitor on their own or by role
+    std::vector<std::string> trials;           // "deny DENY-7 (policy.toml:50): logs what it matches and drops nothing"
     std::optional<uint64_t> conntrack_lost_events;  // unknown: the conntrack listener could not start
     std::optional<std::string> pending_commit;       // id of an unconfirmed commit
     std::string pending_deadline;

@@ -67,6 +67,9 @@ struct Device {
     Lifecycle lifecycle = Lifecycle::support;
     std::optional<Date> eol;
     std::optional<Date> eos;
+    // Its new flows that the default deny would drop are logged and let through (while its
+    // baseline matures); explicit denies still drop.
+    bool monitor = false;
     Origin origin;
     std::optional<Lifecycle> declared_lifecycle;  // set when the dates raised `lifecycle` above what the inventory says
 
@@ -143,6 +146,7 @@ struct Approval {
     std::string by;
     std::string reason;
     std::optional<Date> expires;  // the approval stops applying after this day
+    bool monitor = false;         // on trial: it opens its flows and logs each new connection
     Origin origin;
 
     bool expired(const Date& today) const { return expires && *expires < today; }
@@ -156,6 +160,7 @@ struct Deny {
     PeerRef to;
     std::optional<Service> service;  // empty: every protocol and port
     std::string reason;
+    bool monitor = false;  // on trial: what it matches is logged, not dropped
     Origin origin;
 };
 
@@ -189,12 +194,25 @@ struct MudReference {
 
 enum class EnforcementMode { enforce, monitor };
 
+// [role.NAME] in policy.toml: every device of the role in monitor (see Device::monitor).
+struct RoleMonitor {
+    std::string role;
+    std::string reason;
+    Origin origin;
+};
+
 // How the names of DNS-only endpoints are resolved and kept fresh ([site] in site.toml).
 struct DnsSettings {
     std::string nameserver;    // "ADDRESS[:PORT]"; empty: the system resolver
     uint32_t min_ttl = 30;     // seconds: a name is asked again no sooner than this...
     uint32_t max_ttl = 86400;  // ... and no later than this, whatever its TTL says
     uint32_t grace = 3600;     // seconds an address stays allowed after it left the answer
+};
+
+// Why a device's would-be drops are logged and let through: the broadest scope that says so.
+struct MonitorCause {
+    std::string scope;  // "site", "segment icu", "role infusion-pump", "device pump-01"
+    std::string why;    // "role infusion-pump is in monitor (policy.toml:40): new firmware"
 };
 
 struct Site {
@@ -209,6 +227,7 @@ struct Site {
     std::vector<Profile> profiles;
     std::vector<Approval> approvals;
     std::vector<Deny> denies;
+    std::vector<RoleMonitor> monitored_roles;
     std::map<Lifecycle, Stance> stances;
     std::vector<std::filesystem::path> flow_files;  // absolute paths
     std::vector<MudReference> mud;                  // their profiles are in `profiles` too
@@ -229,6 +248,7 @@ struct Site {
     const Endpoint* find_endpoint(std::string_view name) const;
     const Profile* find_profile(std::string_view vendor, std::string_view model) const;
     const Stance& stance(Lifecycle l) const;
+    std::optional<MonitorCause> monitor_cause(const Device& d) const;
 };
 
 }  // namespace wardgate
