@@ -164,13 +164,15 @@ Plan make_plan(const Policy& policy, const std::optional<PolicySnapshot>& before
         if (old != mode) plan.modes.push_back({scope, old, mode});
     }
     if (before && !before->modes.empty())
-        for (const auto& [scope, mode] : before->modes) {
+        for (const auto& entry : before->modes) {
+            const std::string& scope = entry.first;
             if (scope.rfind("device ", 0) != 0 || now.modes.count(scope)) continue;
             // No longer in monitor on its own or by role: its segment or the site may still be.
             auto it = std::find_if(policy.monitored.begin(), policy.monitored.end(),
                                    [&](const MonitoredDevice& d) { return "device " + d.device == scope; });
             bool still = it != policy.monitored.end() || policy.mode == EnforcementMode::monitor;
-            if (std::string after = still ? "monitor" : "enforce"; after != mode) plan.modes.push_back({scope, mode, after});
+            if (std::string after = still ? "monitor" : "enforce"; after != entry.second)
+                plan.modes.push_back({scope, entry.second, after});
         }
     std::map<std::string, Plan::MonitorGroup> by_cause;
     for (const auto& d : policy.monitored) {
