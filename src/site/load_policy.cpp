@@ -48,7 +48,7 @@ void load_policy(Site& site, const FileRef& ref, Diagnostics& diags) {
                 continue;
             }
             TableFields f(*t, file, "stance." + std::string(key.str()), diags);
-            f.reject_unknown({"baseline", "approvals", "internet", "baseline_min_days", "baseline_min_connections"});
+            f.reject_unknown({"baseline", "approvals", "internet", "baseline_min_days", "baseline_min_connections", "vlan"});
             Stance s = kDefaultStances.at(*stage);
             s.baseline = f.boolean("baseline", s.baseline);
             s.approvals = f.boolean("approvals", s.approvals);
@@ -56,6 +56,7 @@ void load_policy(Site& site, const FileRef& ref, Diagnostics& diags) {
             if (auto days = f.integer("baseline_min_days", false, 1, 3650)) s.baseline_min_days = static_cast<uint32_t>(*days);
             if (auto n = f.integer("baseline_min_connections", false, 1, 1000000))
                 s.baseline_min_connections = static_cast<uint32_t>(*n);
+            if (auto vlan = f.integer("vlan", false, 1, 4094)) s.vlan = static_cast<uint16_t>(*vlan);
             site.stances[*stage] = s;
         }
     }

@@ -103,6 +103,27 @@ static void load_exports(Site& site, const toml::node& node, const std::string& 
     }
 }
 
+// [nac] quarantine_vlan = 999, or unknown = "reject": what a MAC no device has gets.
+static void load_nac(Site& site, const toml::node& node, const std::string& file, Diagnostics& diags) {
+    const auto* t = node.as_table();
+    if (!t) {
+        diags.add(file, static_cast<int>(node.source().begin.line), 0, "nac", "expected a table [nac]");
+        return;
+    }
+    TableFields f(*t, file, "nac", diags);
+    f.reject_unknown({"unknown", "quarantine_vlan"});
+    site.nac.configured = true;
+    site.nac.origin = f.origin();
+    auto unknown = f.string("unknown", false);
+    if (auto vlan = f.integer("quarantine_vlan", false, 1, 4094)) site.nac.quarantine_vlan = static_cast<uint16_t>(*vlan);
+    if (unknown && *unknown != "reject" && *unknown != "quarantine")
+        f.error("unknown", "expected reject or quarantine, got \"" + *unknown + "\"");
+    else if (unknown == "reject" && t->contains("quarantine_vlan"))
+        f.error("unknown", "unknown = \"reject\" and a quarantine_vlan contradict each other: keep one");
+    else if (unknown != "reject" && !t->contains("quarantine_vlan"))
+        f.error("quarantine_vlan", "unknown MACs need a quarantine_vlan, or unknown = \"reject\"");
+}
+
 static void load_endpoint(Site& site, const toml::table& t, const std::string& file, Diagnostics& diags) {
     TableFields f(t, file, "endpoint", diags);
     f.reject_unknown({"name", "kind", "role", "addresses", "vendor", "description", "dns_names", "tags"});
@@ -144,7 +165,7 @@ SiteFiles load_site_toml(Site& site, Diagnostics& diags) {
     auto root = parse_toml(site.dir / file, file, diags);
     if (!root) return files;
     TableFields top(*root, file, "", diags);
-    top.reject_unknown({"site", "segment", "endpoint", "mud", "export"});
+    top.reject_unknown({"site", "segment", "endpoint", "mud", "export", "nac"});
     if (auto* meta = (*root)["site"].as_table()) {
         TableFields f(*meta, file, "site", diags);
         f.reject_unknown({"name", "devices", "profiles", "policy", "flows", "mode", "log_drops", "log_group", "nameserver",
@@ -193,6 +214,7 @@ SiteFiles load_site_toml(Site& site, Diagnostics& diags) {
     for_each_table(*root, "endpoint", file, diags, [&](const toml::table& t) { load_endpoint(site, t, file, diags); });
     for_each_table(*root, "mud", file, diags, [&](const toml::table& t) { read_mud_reference(site, t, file, diags); });
     if (auto* node = root->get("export")) load_exports(site, *node, file, diags);
+    if (auto* node = root->get("nac")) load_nac(site, *node, file, diags);
     return files;
 }
 

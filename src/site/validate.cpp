@@ -28,6 +28,7 @@ public:
         segments_do_not_overlap();
         devices_fit_their_segments();
         addresses_are_unique();
+        nac_devices_have_macs();
         for (const auto& p : site_.profiles)
             for (const auto& f : p.flows) check_peer(f.peer, f.origin, "flow.peer");
         std::set<std::string> approval_ids;
@@ -141,6 +142,16 @@ private:
     void check_ports(const Service& s, const Origin& o, const std::string& field) {
         for (const auto& r : s.ports)
             if (r.first == 0) error(o, field, "port 0 is not a port a connection can use (" + s.to_string() + ")");
+    }
+
+    // With [nac], the switches' RADIUS server knows a device by its MAC alone.
+    void nac_devices_have_macs() {
+        if (!site_.nac.configured) return;
+        for (const auto& d : site_.devices)
+            if (d.mac.empty())
+                warn(site_, d.origin.file, d.origin.line, "device.mac",
+                     "device \"" + d.name + "\" has no MAC: wardgate nac gives it no RADIUS entry, so where it plugs in "
+                     "it counts as an unknown device");
     }
 
     void no_port_zero() {

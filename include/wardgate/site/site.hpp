@@ -173,6 +173,9 @@ struct Stance {
     // in this many connections; only mature flows join the baseline.
     uint32_t baseline_min_days = 2;
     uint32_t baseline_min_connections = 3;
+    // Where a device at this stage plugs in: the VLAN its port is put in (RADIUS, `wardgate nac`)
+    // instead of its segment's. Empty: the segment's VLAN.
+    std::optional<uint16_t> vlan;
 };
 
 // What a site says a MUD file's abstractions and DNS names stand for (see docs/site-format.md).
@@ -209,6 +212,13 @@ struct DnsSettings {
     uint32_t grace = 3600;     // seconds an address stays allowed after it left the answer
 };
 
+// [nac] in site.toml: how the switches' MAC authentication (RADIUS) treats a MAC no device has.
+struct NacSettings {
+    bool configured = false;                // the site has a [nac] table
+    std::optional<uint16_t> quarantine_vlan;  // unknown MACs are put in this VLAN; empty: rejected
+    Origin origin;
+};
+
 // Why a device's would-be drops are logged and let through: the broadest scope that says so.
 struct MonitorCause {
     std::string scope;  // "site", "segment icu", "role infusion-pump", "device pump-01"
@@ -232,6 +242,7 @@ struct Site {
     std::vector<std::filesystem::path> flow_files;  // absolute paths
     std::vector<MudReference> mud;                  // their profiles are in `profiles` too
     DnsSettings dns;
+    NacSettings nac;
     // Mistakes that do not stop the run but change what the policy means; check and plan show them.
     // [export.TARGET] interfaces = {KEY = NAME}: the firewall's interface per segment, "outside"
     // and "trunk", per export target (keys checked here, target names where the exports are).
