@@ -54,6 +54,7 @@ void add_collect_command(CLI::App& app, int& exit_code);
 void add_flows_command(CLI::App& app, int& exit_code);
 void add_observe_command(CLI::App& app, int& exit_code);
 void add_vlan_command(CLI::App& app, int& exit_code);
+void add_nac_command(CLI::App& app, int& exit_code);
 void add_serve_command(CLI::App& app, int& exit_code);
 void add_status_command(CLI::App& app, int& exit_code);
 void add_confirm_command(CLI::App& app, int& exit_code);

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
     cli::add_flows_command(app, exit_code);
     cli::add_observe_command(app, exit_code);
     cli::add_vlan_command(app, exit_code);
+    cli::add_nac_command(app, exit_code);
     cli::add_serve_command(app, exit_code);
     cli::add_status_command(app, exit_code);
     cli::add_confirm_command(app, exit_code);
