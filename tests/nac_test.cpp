@@ -406,3 +406,21 @@ TEST_CASE("FreeRADIUS rejects unknown MACs with unknown = reject and honours the
     for (const char* mac : {"00:0b:00:00:00:11", "02:00:00:00:00:99"})
         CHECK(nac_mab(tmp, port, mac) == "Access-Reject\nReply-Message = \"wardgate: unknown device\"\n");
 }
+
+TEST_CASE("one MAC on two devices, however spelt, is an error naming the second device's line", "[nac]") {
+    auto files = nac_site_files("[nac]\nunknown = \"reject\"\n");
+    std::string& devices = files["devices.toml"];
+    devices.replace(devices.find("00:0b:00:00:00:11"), 17, "000A.F741.8001");
+    TempSite site(files);
+    try {
+        load_site(site.dir());
+        FAIL("the site loaded");
+    } catch (const InputError& e) {
+        REQUIRE(e.diagnostics().size() == 1);
+        const auto& d = e.diagnostics().front();
+        CHECK(d.file == "devices.toml");
+        CHECK(d.line == 21);
+        CHECK(d.field == "device.mac");
+        CHECK(d.message == "MAC 00:0a:f7:41:80:01 of device \"ct-01\" is already the MAC of device \"pump-01\"");
+    }
+}
