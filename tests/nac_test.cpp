@@ -319,6 +319,14 @@ TEST_CASE("nac entries: segment VLAN, stance VLAN, and warnings for devices with
                             Catch::Contains("warning: device \"ct-01\": segment \"radiology\" has no VLAN"));
     CHECK_THAT(nac.out, Catch::Contains("# ==> mods-config/files/authorize <==") &&
                             Catch::Contains("# ==> policy.d/wardgate <=="));
+    // --out writes both files where FreeRADIUS's own user can read them.
+    TempDir out("nac-out");
+    auto written = run_wardgate("nac " + site.dir().string() + " --target freeradius --out " + out.path.string());
+    CHECK(written.exit_code == 0);
+    for (const auto& f : r.files) {
+        CHECK(read_text(out.path / f.filename) == f.text);
+        CHECK((fs::status(out.path / f.filename).permissions() & fs::perms::others_read) == fs::perms::others_read);
+    }
     auto check = run_wardgate("check " + site.dir().string() + " --today " + kNacToday);
     CHECK_THAT(check.out, Catch::Contains("devices.toml:31: device.mac: device \"ws-01\" has no MAC"));
 }

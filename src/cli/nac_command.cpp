@@ -47,6 +47,10 @@ void add_nac_command(CLI::App& app, int&) {
             auto path = std::filesystem::path(o->out) / f.filename;
             std::filesystem::create_directories(path.parent_path());
             write_file_atomically(path, f.text);
+            // The server reads them as its own user (freerad); the passwords are the MACs, no secret.
+            std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
+                                                   std::filesystem::perms::group_read |
+                                                   std::filesystem::perms::others_read);
         }
     });
 }
