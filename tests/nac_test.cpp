@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -178,9 +179,10 @@ public:
     NacRadiusServer(const fs::path& config, fs::path log) : log_(std::move(log)) {
         pid_ = ::fork();
         if (pid_ == 0) {
-            std::FILE* out = std::freopen(log_.c_str(), "w", stdout);
-            (void)out;
-            ::dup2(STDOUT_FILENO, STDERR_FILENO);
+            // Only async-signal-safe calls between fork and exec.
+            int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            ::dup2(fd, STDOUT_FILENO);
+            ::dup2(fd, STDERR_FILENO);
             ::execlp("freeradius", "freeradius", "-X", "-d", config.c_str(), static_cast<char*>(nullptr));
             ::_exit(127);
         }
