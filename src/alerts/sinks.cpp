@@ -1,8 +1,6 @@
 #include "wardgate/alerts/sinks.hpp"
 
 #include <fcntl.h>
-#include <netdb.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
@@ -163,48 +161,18 @@ void JsonLinesAlertSink::send(const Alert& a) {
         throw std::runtime_error(file_.string() + ": cannot append the alert: " + std::strerror(errno));
 }
 
-SyslogAlertSink::SyslogAlertSink(const std::string& collector) {
-    std::string host, port;
-    if (collector.starts_with("[")) {
-        auto close = collector.find("]:");
-        if (close == std::string::npos) throw std::runtime_error("syslog collector: expected [ADDRESS]:PORT, got " + collector);
-        host = collector.substr(1, close - 1);
-        port = collector.substr(close + 2);
-    } else {
-        auto colon = collector.rfind(':');
-        if (colon == std::string::npos) throw std::runtime_error("syslog collector: expected HOST:PORT, got " + collector);
-        host = collector.substr(0, colon);
-        port = collector.substr(colon + 1);
-    }
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_DGRAM;
-    addrinfo* found = nullptr;
-    if (int rc = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &found); rc != 0)
-        throw std::runtime_error("syslog collector " + collector + ": " + ::gai_strerror(rc));
-    std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> list(found, ::freeaddrinfo);
-    for (addrinfo* ai = found; ai; ai = ai->ai_next) {
-        int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-        if (fd < 0) continue;
-        if (::connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
-            fd_ = fd;
-            break;
-        }
-        ::close(fd);
-    }
-    if (fd_ < 0) throw std::runtime_error("syslog collector " + collector + ": cannot open a UDP socket to it");
+SyslogAlertSink::SyslogAlertSink(const std::string& collector)
+    : socket_(std::make_unique<UdpConnection>(collector, "syslog collector")) {
     char name[256] = "";
     if (::gethostname(name, sizeof name - 1) == 0) hostname_ = name;
 }
 
-SyslogAlertSink::~SyslogAlertSink() {
-    if (fd_ >= 0) ::close(fd_);
-}
+SyslogAlertSink::~SyslogAlertSink() = default;
 
 void SyslogAlertSink::send(const Alert& a) {
     std::string message = format_rfc5424(a, hostname_, now_seconds(), static_cast<int>(::getpid()));
     // UDP syslog is best effort: a collector that is down must not stop the ingest.
-    if (::send(fd_, message.data(), message.size(), 0) < 0)
+    if (!socket_->send(message))
         spdlog::warn("syslog: cannot send an alert: {}", std::strerror(errno));
 }
 

@@ -101,6 +101,8 @@ NacResult render_nac(const Site& site, std::string_view target, const std::files
         throw std::invalid_argument("unknown NAC target \"" + std::string(target) + "\" (known: freeradius)");
     NacResult r;
     auto entries = nac_entries(site, r.warnings);
+    for (const auto& e : entries)
+        r.assignments.push_back({e.device->mac, e.device->name, e.vlan, nac_filter_id(e.device->role)});
     View v = freeradius_view(site, entries);
     const auto dir = template_dir / std::string(target);
     r.files.push_back({"mods-config/files/authorize", export_detail::render_template(dir, "authorize.mustache", v)});

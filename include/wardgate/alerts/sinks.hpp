@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "wardgate/alerts/alerts.hpp"
+#include "wardgate/core/udp.hpp"
 
 namespace wardgate {
 
@@ -50,7 +51,7 @@ public:
     void send(const Alert& alert) override;
 
 private:
-    int fd_ = -1;
+    std::unique_ptr<UdpConnection> socket_;
     std::string hostname_;
 };
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "wardgate/render/export.hpp"
+#include "wardgate/render/nac_state.hpp"
 #include "wardgate/site/site.hpp"
 
 namespace wardgate {
@@ -15,6 +16,7 @@ namespace wardgate {
 struct NacResult {
     std::vector<ExportFile> files;      // relative paths under the output directory, in a fixed order
     std::vector<std::string> warnings;  // devices that get no entry, and why
+    std::vector<NacAssignment> assignments;  // what the files answer for each MAC
 };
 
 // freeradius.
