@@ -304,7 +304,7 @@ TEST_CASE("nac entries: segment VLAN, stance VLAN, and warnings for devices with
           "\tTunnel-Type = VLAN,\n"
           "\tTunnel-Medium-Type = IEEE-802,\n"
           "\tTunnel-Private-Group-Id = \"110\",\n"
-          "\tFilter-Id = \"wg-infusion-pump\"");
+          "\tFilter-Id = \"wg-infusion-pump.in\"");
     CHECK_THAT(nac_entry_of(authorize, "pump-02"), Catch::Contains("VLAN of stance end-of-support") &&
                                                        Catch::Contains("Tunnel-Private-Group-Id = \"666\""));
     CHECK(nac_entry_of(authorize, "ct-01").empty());
@@ -376,19 +376,19 @@ TEST_CASE("FreeRADIUS loads the files and answers MAB requests in every MAC form
                              "Tunnel-Type:0 = VLAN\n"
                              "Tunnel-Medium-Type:0 = IEEE-802\n"
                              "Tunnel-Private-Group-Id:0 = \"110\"\n"
-                             "Filter-Id = \"wg-infusion-pump\"\n";
+                             "Filter-Id = \"wg-infusion-pump.in\"\n";
     for (const char* mac : {"000af7418001", "00-0A-F7-41-80-01", "00:0a:f7:41:80:01", "00:0A:F7:41:80:01", "000a.f741.8001"})
         CHECK(nac_mab(tmp, port, mac) == pump);
     CHECK(nac_mab(tmp, port, "00-60-35-C0-00-01") == "Access-Accept\n"
                                                      "Tunnel-Type:0 = VLAN\n"
                                                      "Tunnel-Medium-Type:0 = IEEE-802\n"
                                                      "Tunnel-Private-Group-Id:0 = \"130\"\n"
-                                                     "Filter-Id = \"wg-lab-analyzer\"\n");
+                                                     "Filter-Id = \"wg-lab-analyzer.in\"\n");
     CHECK(nac_mab(tmp, port, "00:1B:1B:C7:00:11") == "Access-Accept\n"
                                                      "Tunnel-Type:0 = VLAN\n"
                                                      "Tunnel-Medium-Type:0 = IEEE-802\n"
                                                      "Tunnel-Private-Group-Id:0 = \"120\"\n"
-                                                     "Filter-Id = \"wg-imaging-modality\"\n");
+                                                     "Filter-Id = \"wg-imaging-modality.in\"\n");
     // A MAC no device has: the example site's quarantine VLAN, no access list.
     CHECK(nac_mab(tmp, port, "02:00:00:00:00:99") == "Access-Accept\n"
                                                      "Tunnel-Type:0 = VLAN\n"
@@ -411,7 +411,7 @@ TEST_CASE("FreeRADIUS rejects unknown MACs with unknown = reject and honours the
                                                      "Tunnel-Type:0 = VLAN\n"
                                                      "Tunnel-Medium-Type:0 = IEEE-802\n"
                                                      "Tunnel-Private-Group-Id:0 = \"666\"\n"
-                                                     "Filter-Id = \"wg-infusion-pump\"\n");
+                                                     "Filter-Id = \"wg-infusion-pump.in\"\n");
     // ct-01's segment has no VLAN, so it has no entry: an unknown device.
     for (const char* mac : {"00:0b:00:00:00:11", "02:00:00:00:00:99"})
         CHECK(nac_mab(tmp, port, mac) == "Access-Reject\nReply-Message = \"wardgate: unknown device\"\n");
