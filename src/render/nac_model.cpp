@@ -288,22 +288,20 @@ private:
         for (const auto& src : to.sources())
             for (const auto& peer : port_acl_peers(r.src, f))
                 for (const auto& a : atoms(r, f)) {
-                    if (a.whole) {
-                        b.lines.push_back(line(true, a.protocol, src, "", peer, ""));
-                    } else if (a.proto == Protocol::tcp) {
+                    if (!a.whole && a.proto == Protocol::tcp) {
                         PortAclLine l = line(true, "tcp", src, a.ports ? export_detail::cisco_ports(*a.ports) : "", peer, "");
                         l.established = true;
                         b.lines.push_back(l);
-                    } else if (a.proto == Protocol::udp) {
+                    } else if (!a.whole && a.proto == Protocol::udp) {
                         b.lines.push_back(line(true, "udp", src, a.ports ? export_detail::cisco_ports(*a.ports) : "", peer, ""));
-                    } else if (a.proto == Protocol::icmp) {
+                    } else if (!a.whole && a.proto == Protocol::icmp) {
                         if (!a.icmp || !a.icmp->type) {
                             b.lines.push_back(line(true, "icmp", src, "", peer, ""));
                         } else if (auto reply = port_acl_icmp_reply(f, *a.icmp->type); !reply.empty()) {
                             b.lines.push_back(line(true, "icmp", src, "", peer, reply));
                         }
                     } else {
-                        // Other protocols have no replies to tell apart: the protocol goes back.
+                        // Every protocol, or one without replies to tell apart: the protocol goes back.
                         b.lines.push_back(line(true, a.protocol, src, "", peer, ""));
                     }
                 }
