@@ -258,13 +258,13 @@ TEST_CASE("changed devices get a CoA-Request the switch accepts, after the RADIU
     CHECK(changed.exit_code == 2);
     const std::string to = "127.0.0.1:" + std::to_string(coa_port);
     CHECK(changed.out ==
-          "coa: ct-01 (00:0b:00:00:00:11) removed: VLAN 120, wg-ct-scanner -> unknown device; reauthenticate: " + to +
+          "coa: ct-01 (00:0b:00:00:00:11) removed: VLAN 120, wg-ct-scanner.in -> unknown device; reauthenticate: " + to +
               " refused (Administratively-Prohibited); kept pending for the next run\n"
-              "coa: pump-01 (00:0a:f7:41:80:01) changed: VLAN 110, wg-infusion-pump -> VLAN 200, wg-infusion-pump; "
+              "coa: pump-01 (00:0a:f7:41:80:01) changed: VLAN 110, wg-infusion-pump.in -> VLAN 200, wg-infusion-pump.in; "
               "reauthenticate: " + to + " done\n"
-              "coa: pump-02 (00:0a:f7:41:80:02) changed: VLAN 110, wg-infusion-pump -> VLAN 110, wg-patient-monitor; "
+              "coa: pump-02 (00:0a:f7:41:80:02) changed: VLAN 110, wg-infusion-pump.in -> VLAN 110, wg-patient-monitor.in; "
               "reauthenticate: " + to + " done\n"
-              "coa: pump-03 (00:0a:f7:41:80:03) added: unknown device -> VLAN 110, wg-infusion-pump; reauthenticate: " +
+              "coa: pump-03 (00:0a:f7:41:80:03) added: unknown device -> VLAN 110, wg-infusion-pump.in; reauthenticate: " +
               to + " not online (Session-Context-Not-Found)\n");
     CHECK_THAT(changed.err, Catch::Contains("1 devices' changes not confirmed"));
     auto state = read_nac_state(nac_state_path(config));
@@ -290,7 +290,7 @@ TEST_CASE("changed devices get a CoA-Request the switch accepts, after the RADIU
                                                                  "Tunnel-Type:0 = VLAN\n"
                                                                  "Tunnel-Medium-Type:0 = IEEE-802\n"
                                                                  "Tunnel-Private-Group-Id:0 = \"200\"\n"
-                                                                 "Filter-Id = \"wg-infusion-pump\"\n");
+                                                                 "Filter-Id = \"wg-infusion-pump.in\"\n");
     CHECK(radclient_mab(tmp.path, port, "00:0b:00:00:00:11") == "Access-Accept\n"
                                                                  "Tunnel-Type:0 = VLAN\n"
                                                                  "Tunnel-Medium-Type:0 = IEEE-802\n"
@@ -303,8 +303,8 @@ TEST_CASE("changed devices get a CoA-Request the switch accepts, after the RADIU
     auto dropped = run_wardgate("nac " + third.dir().string() + " --target freeradius --out " + config.string() +
                                 " --coa-to " + to + " --secret-file " + wrong + " --coa-timeout 0.2");
     CHECK(dropped.exit_code == 2);
-    CHECK_THAT(dropped.out, Catch::Contains("pump-02 (00:0a:f7:41:80:02) changed: VLAN 110, wg-patient-monitor -> VLAN "
-                                            "120, wg-patient-monitor; reauthenticate: " + to +
+    CHECK_THAT(dropped.out, Catch::Contains("pump-02 (00:0a:f7:41:80:02) changed: VLAN 110, wg-patient-monitor.in -> VLAN "
+                                            "120, wg-patient-monitor.in; reauthenticate: " + to +
                                             " no answer (3 tries, 200 ms each); kept pending"));
     // The switch checked the Message-Authenticator with its secret and dropped them.
     CHECK_THAT(server.log(), Catch::Contains("invalid Message-Authenticator!  (Shared secret is incorrect.)"));
@@ -313,7 +313,7 @@ TEST_CASE("changed devices get a CoA-Request the switch accepts, after the RADIU
     auto retried = run_wardgate("nac " + third.dir().string() + " --target freeradius --out " + config.string() + coa +
                                 " --bounce-on-vlan-change");
     CHECK(retried.exit_code == 2);  // ct-01 is still refused
-    CHECK_THAT(retried.out, Catch::Contains("pump-02 (00:0a:f7:41:80:02) retry: VLAN 120, wg-patient-monitor; "
+    CHECK_THAT(retried.out, Catch::Contains("pump-02 (00:0a:f7:41:80:02) retry: VLAN 120, wg-patient-monitor.in; "
                                             "bounce-host-port: " + to + " done"));
     CHECK_THAT(retried.out, Catch::Contains("ct-01 (00:0b:00:00:00:11) retry"));
     auto last = coa_requests_in(server.log());

@@ -5,20 +5,11 @@
 // rewrites the golden files after an intended change.
 #include <catch2/catch.hpp>
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
-#include <thread>
 
+#include "support/freeradius_server.hpp"
 #include "support/temp_dir.hpp"
 #include "support/temp_site.hpp"
 #include "support/test_paths.hpp"
@@ -118,132 +109,6 @@ std::string nac_entry_of(const std::string& authorize, const std::string& device
 }
 
 
-// A UDP port on 127.0.0.1 with the next `count` ports free too (the server's listeners).
-int nac_free_ports(int count) {
-    for (int attempt = 0; attempt < 50; ++attempt) {
-        int base = 20000 + static_cast<int>((::getpid() * 7919 + attempt * 104729) % 40000);
-        bool all_free = true;
-        for (int i = 0; i < count && all_free; ++i) {
-            int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-            sockaddr_in a{};
-            a.sin_family = AF_INET;
-            a.sin_port = htons(static_cast<uint16_t>(base + i));
-            a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-            all_free = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-            ::close(fd);
-        }
-        if (all_free) return base;
-    }
-    FAIL("no free UDP ports on 127.0.0.1");
-    return 0;
-}
-
-void nac_replace_all(std::string& text, const std::string& from, const std::string& to) {
-    for (auto pos = text.find(from); pos != std::string::npos; pos = text.find(from, pos + to.size()))
-        text.replace(pos, from.size(), to);
-}
-
-void nac_write(const fs::path& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
-
-// Debian's FreeRADIUS configuration copied to dir, with wardgate's files in it, the test client
-// and every listener on 127.0.0.1 from `port` on: the default server's auth on `port`.
-void nac_server_config(const fs::path& dir, const NacResult& r, int port) {
-    REQUIRE(std::system(("cp -a /etc/freeradius/3.0 " + dir.string()).c_str()) == 0);
-    for (const auto& f : r.files) nac_write(dir / f.filename, f.text);
-    nac_write(dir / "clients.conf", "client loopback {\n\tipaddr = 127.0.0.1\n\tsecret = wardgate-test\n}\n");
-    std::string conf = read_text(dir / "radiusd.conf");
-    nac_replace_all(conf, "\tuser = freerad", "#\tuser = freerad");  // root reads the test's files
-    nac_replace_all(conf, "\tgroup = freerad", "#\tgroup = freerad");
-    nac_write(dir / "radiusd.conf", conf);
-    std::string site = read_text(dir / "sites-enabled" / "default");
-    // What policy.d/wardgate tells an administrator to do: wardgate_mab before files.
-    auto files = site.find("\n\tfiles\n");
-    REQUIRE(files != std::string::npos);
-    site.insert(files, "\n\twardgate_mab");
-    nac_replace_all(site, "ipv6addr = ::", "ipaddr = 127.0.0.1");
-    nac_replace_all(site, "ipaddr = *", "ipaddr = 127.0.0.1");
-    for (int i = 0; i < 4; ++i) {
-        auto at = site.find("\tport = 0\n");
-        REQUIRE(at != std::string::npos);
-        site.replace(at, 10, "\tport = " + std::to_string(port + i) + "\n");
-    }
-    nac_write(dir / "sites-enabled" / "default", site);
-    std::string inner = read_text(dir / "sites-enabled" / "inner-tunnel");
-    nac_replace_all(inner, "port = 18120", "port = " + std::to_string(port + 4));
-    nac_write(dir / "sites-enabled" / "inner-tunnel", inner);
-}
-
-// freeradius -X in the foreground, stopped by its PID when the test ends, passed or failed.
-class NacRadiusServer {
-public:
-    NacRadiusServer(const fs::path& config, fs::path log) : log_(std::move(log)) {
-        pid_ = ::fork();
-        if (pid_ == 0) {
-            // Only async-signal-safe calls between fork and exec.
-            int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-            ::dup2(fd, STDOUT_FILENO);
-            ::dup2(fd, STDERR_FILENO);
-            ::execlp("freeradius", "freeradius", "-X", "-d", config.c_str(), static_cast<char*>(nullptr));
-            ::_exit(127);
-        }
-    }
-    ~NacRadiusServer() {
-        if (pid_ <= 0) return;
-        ::kill(pid_, SIGTERM);
-        for (int i = 0; i < 50; ++i) {
-            if (::waitpid(pid_, nullptr, WNOHANG) == pid_) return;
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        }
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, nullptr, 0);
-    }
-    NacRadiusServer(const NacRadiusServer&) = delete;
-    NacRadiusServer& operator=(const NacRadiusServer&) = delete;
-
-    // Until the log says it is ready; false when it exited or took over 15 seconds.
-    bool ready() {
-        for (int i = 0; i < 150; ++i) {
-            if (read_text(log_).find("Ready to process requests") != std::string::npos) return true;
-            if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
-                pid_ = -1;
-                return false;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        }
-        return false;
-    }
-    std::string log() const { return read_text(log_); }
-
-private:
-    pid_t pid_ = -1;
-    fs::path log_;
-};
-
-// A MAB request as a switch sends it: User-Name, User-Password and Calling-Station-Id the MAC.
-// Returns the reply's code and attributes, one "Name = value" a line.
-std::string nac_mab(const TempDir& tmp, int port, const std::string& mac) {
-    auto request = tmp.write("request", "User-Name = \"" + mac + "\"\nUser-Password = \"" + mac +
-                                            "\"\nCalling-Station-Id = \"" + mac + "\"\nService-Type = Call-Check\n");
-    auto reply = tmp.path / "reply";
-    std::string cmd = "radclient -x -r 1 -t 5 -f " + request + " 127.0.0.1:" + std::to_string(port) +
-                      " auth wardgate-test >" + reply.string() + " 2>&1";
-    (void)std::system(cmd.c_str());
-    std::istringstream in(read_text(reply));
-    std::string line, out;
-    bool received = false;
-    while (std::getline(in, line)) {
-        if (line.rfind("Received ", 0) == 0) {
-            received = true;
-            out += line.substr(9, line.find(" Id ") - 9) + "\n";
-        } else if (received && !line.empty() && line[0] == '\t') {
-            out += line.substr(1) + "\n";
-        } else if (received) {
-            break;
-        }
-    }
-    return out;
-}
-
 }  // namespace
 
 TEST_CASE("nac freeradius files of the example site match their golden files", "[nac][golden]") {
@@ -304,7 +169,7 @@ TEST_CASE("nac entries: segment VLAN, stance VLAN, and warnings for devices with
           "\tTunnel-Type = VLAN,\n"
           "\tTunnel-Medium-Type = IEEE-802,\n"
           "\tTunnel-Private-Group-Id = \"110\",\n"
-          "\tFilter-Id = \"wg-infusion-pump\"");
+          "\tFilter-Id = \"wg-infusion-pump.in\"");
     CHECK_THAT(nac_entry_of(authorize, "pump-02"), Catch::Contains("VLAN of stance end-of-support") &&
                                                        Catch::Contains("Tunnel-Private-Group-Id = \"666\""));
     CHECK(nac_entry_of(authorize, "ct-01").empty());
@@ -363,12 +228,12 @@ TEST_CASE("FreeRADIUS loads the files and answers MAB requests in every MAC form
     REQUIRE(std::system("command -v freeradius >/dev/null && command -v radclient >/dev/null") == 0);
     TempDir tmp("nac-radius");
     auto config = tmp.path / "raddb";
-    int port = nac_free_ports(5);
-    nac_server_config(config, nac_render_site(kExampleSite), port);
+    int port = free_udp_ports(5);
+    write_radius_config(config, nac_render_site(kExampleSite).files, port);
     auto check = tmp.path / "check.log";
     INFO(read_text(check));
     REQUIRE(std::system(("freeradius -C -d " + config.string() + " >" + check.string() + " 2>&1").c_str()) == 0);
-    NacRadiusServer server(config, tmp.path / "radiusd.log");
+    FreeRadiusServer server(config, tmp.path / "radiusd.log");
     INFO(server.log());
     REQUIRE(server.ready());
 
@@ -376,21 +241,21 @@ TEST_CASE("FreeRADIUS loads the files and answers MAB requests in every MAC form
                              "Tunnel-Type:0 = VLAN\n"
                              "Tunnel-Medium-Type:0 = IEEE-802\n"
                              "Tunnel-Private-Group-Id:0 = \"110\"\n"
-                             "Filter-Id = \"wg-infusion-pump\"\n";
+                             "Filter-Id = \"wg-infusion-pump.in\"\n";
     for (const char* mac : {"000af7418001", "00-0A-F7-41-80-01", "00:0a:f7:41:80:01", "00:0A:F7:41:80:01", "000a.f741.8001"})
-        CHECK(nac_mab(tmp, port, mac) == pump);
-    CHECK(nac_mab(tmp, port, "00-60-35-C0-00-01") == "Access-Accept\n"
+        CHECK(radclient_mab(tmp.path, port, mac) == pump);
+    CHECK(radclient_mab(tmp.path, port, "00-60-35-C0-00-01") == "Access-Accept\n"
                                                      "Tunnel-Type:0 = VLAN\n"
                                                      "Tunnel-Medium-Type:0 = IEEE-802\n"
                                                      "Tunnel-Private-Group-Id:0 = \"130\"\n"
-                                                     "Filter-Id = \"wg-lab-analyzer\"\n");
-    CHECK(nac_mab(tmp, port, "00:1B:1B:C7:00:11") == "Access-Accept\n"
+                                                     "Filter-Id = \"wg-lab-analyzer.in\"\n");
+    CHECK(radclient_mab(tmp.path, port, "00:1B:1B:C7:00:11") == "Access-Accept\n"
                                                      "Tunnel-Type:0 = VLAN\n"
                                                      "Tunnel-Medium-Type:0 = IEEE-802\n"
                                                      "Tunnel-Private-Group-Id:0 = \"120\"\n"
-                                                     "Filter-Id = \"wg-imaging-modality\"\n");
+                                                     "Filter-Id = \"wg-imaging-modality.in\"\n");
     // A MAC no device has: the example site's quarantine VLAN, no access list.
-    CHECK(nac_mab(tmp, port, "02:00:00:00:00:99") == "Access-Accept\n"
+    CHECK(radclient_mab(tmp.path, port, "02:00:00:00:00:99") == "Access-Accept\n"
                                                      "Tunnel-Type:0 = VLAN\n"
                                                      "Tunnel-Medium-Type:0 = IEEE-802\n"
                                                      "Tunnel-Private-Group-Id:0 = \"999\"\n");
@@ -401,20 +266,20 @@ TEST_CASE("FreeRADIUS rejects unknown MACs with unknown = reject and honours the
     TempSite site(nac_site_files("[nac]\nunknown = \"reject\"\n"));
     TempDir tmp("nac-radius-reject");
     auto config = tmp.path / "raddb";
-    int port = nac_free_ports(5);
-    nac_server_config(config, nac_render_site(site.dir()), port);
+    int port = free_udp_ports(5);
+    write_radius_config(config, nac_render_site(site.dir()).files, port);
     REQUIRE(std::system(("freeradius -C -d " + config.string() + " >/dev/null 2>&1").c_str()) == 0);
-    NacRadiusServer server(config, tmp.path / "radiusd.log");
+    FreeRadiusServer server(config, tmp.path / "radiusd.log");
     INFO(server.log());
     REQUIRE(server.ready());
-    CHECK(nac_mab(tmp, port, "00-0A-F7-41-80-02") == "Access-Accept\n"
+    CHECK(radclient_mab(tmp.path, port, "00-0A-F7-41-80-02") == "Access-Accept\n"
                                                      "Tunnel-Type:0 = VLAN\n"
                                                      "Tunnel-Medium-Type:0 = IEEE-802\n"
                                                      "Tunnel-Private-Group-Id:0 = \"666\"\n"
-                                                     "Filter-Id = \"wg-infusion-pump\"\n");
+                                                     "Filter-Id = \"wg-infusion-pump.in\"\n");
     // ct-01's segment has no VLAN, so it has no entry: an unknown device.
     for (const char* mac : {"00:0b:00:00:00:11", "02:00:00:00:00:99"})
-        CHECK(nac_mab(tmp, port, mac) == "Access-Reject\nReply-Message = \"wardgate: unknown device\"\n");
+        CHECK(radclient_mab(tmp.path, port, mac) == "Access-Reject\nReply-Message = \"wardgate: unknown device\"\n");
 }
 
 TEST_CASE("one MAC on two devices, however spelt, is an error naming the second device's line", "[nac]") {

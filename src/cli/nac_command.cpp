@@ -34,17 +34,28 @@ void write_nac_state(const std::filesystem::path& out, const std::string& target
 void add_nac_command(CLI::App& app, int& exit_code) {
     struct Options {
         std::string site, target, out, templates, today, secret_file, reload_command;
+        std::string radius_group = "wardgate", coa_client;
         std::vector<std::string> coa_to;
         double coa_timeout = 3;
         bool bounce = false;
     };
     auto o = std::make_shared<Options>();
     auto* cmd = app.add_subcommand("nac", "Where devices plug in: the RADIUS server's files that put each device's "
-                                          "switch port in its VLAN (MAC authentication bypass)");
+                                          "switch port in its VLAN (MAC authentication bypass), or the access "
+                                          "switch's configuration, or Cisco ISE's endpoints and policy");
     cmd->add_option("site", o->site, "Site directory")->required()->check(CLI::ExistingDirectory);
-    cmd->add_option("-t,--target", o->target, "freeradius")->required()->check(CLI::IsMember(nac_targets()));
-    cmd->add_option("-o,--out", o->out, "Write the files under DIR (mods-config/files/authorize, policy.d/wardgate) "
+    cmd->add_option("-t,--target", o->target, "freeradius (FreeRADIUS 3 files), ios-access (Cisco IOS-XE access "
+                                              "switch: AAA, MAB, VLANs, the roles' port access lists) or ise (Cisco "
+                                              "ISE: endpoints to import, ERS API bodies, authorization rules)")
+        ->required()
+        ->check(CLI::IsMember(nac_targets()));
+    cmd->add_option("-o,--out", o->out, "Write the files under DIR (freeradius: mods-config/files/authorize, "
+                                        "policy.d/wardgate; ios-access: ios-access/switch.cfg; ise: ise/...) "
                                         "instead of standard output");
+    cmd->add_option("--radius-group", o->radius_group, "ios-access: the switch's RADIUS server group (default "
+                                                       "wardgate)");
+    cmd->add_option("--coa-client", o->coa_client, "ios-access: the RADIUS server's address, allowed to send Change "
+                                                   "of Authorization (aaa server radius dynamic-author)");
     cmd->add_option("--templates", o->templates, "Template directory with one subdirectory per target (default: the "
                                                  "templates shipped with wardgate)")
         ->check(CLI::ExistingDirectory);
@@ -68,28 +79,52 @@ void add_nac_command(CLI::App& app, int& exit_code) {
         if (!o->coa_to.empty() && o->out.empty()) bad_option("--coa-to", "needs --out: the changes are what differs from the files written there last");
         if (!o->coa_to.empty() && o->secret_file.empty()) bad_option("--coa-to", "needs --secret-file");
         if (!o->reload_command.empty() && o->out.empty()) bad_option("--reload-command", "needs --out");
+        if (!o->coa_to.empty() && o->target != "freeradius")
+            bad_option("--coa-to", "only with --target freeradius, whose answers wardgate writes: ISE sends its own "
+                                   "change of authorisation when an endpoint's group changes");
         Date today = today_utc();
         if (!o->today.empty()) {
             auto d = parse_date(o->today);
             if (!d) bad_option("--today", "expected a date YYYY-MM-DD, got \"" + o->today + "\"");
             today = *d;
         }
-        Site site = load_site(o->site);
-        raise_stages_by_date(site, today);
+        NacOptions options;
+        if (o->radius_group.empty() || o->radius_group.find_first_of(" \t\"'") != std::string::npos)
+            bad_option("--radius-group", "\"" + o->radius_group + "\" is no server group name");
+        options.radius_group = o->radius_group;
+        if (!o->coa_client.empty()) {
+            options.coa_client = IpAddress::parse(o->coa_client);
+            if (!options.coa_client) bad_option("--coa-client", "expected an IP address, got \"" + o->coa_client + "\"");
+        }
         std::filesystem::path templates = o->templates.empty() ? default_template_dir() : std::filesystem::path(o->templates);
-        NacResult r = render_nac(site, o->target, templates);
+        NacResult r;
+        bool configured = false;
+        if (nac_target_needs_policy(o->target)) {
+            // The access lists come from the compiled policy: the site with its flows.
+            PipelineOptions popts;
+            popts.today = today;
+            Pipeline p = run_pipeline(o->site, popts);
+            r = render_nac(*p.site, p.policy, o->target, templates, options);
+            configured = p.site->nac.configured;
+        } else {
+            Site site = load_site(o->site);
+            raise_stages_by_date(site, today);
+            r = render_nac(site, o->target, templates);
+            configured = site.nac.configured;
+        }
         // Everything that can fail on input fails before anything is written.
         std::optional<NacState> before;
         std::vector<radius::CoaClient> switches;
-        if (!o->out.empty()) before = read_nac_state(nac_state_path(o->out));
+        // Only the FreeRADIUS files answer per MAC; the state of the others would say nothing.
+        const bool keeps_state = o->target == "freeradius";
+        if (!o->out.empty() && keeps_state) before = read_nac_state(nac_state_path(o->out));
         if (!o->coa_to.empty()) {
             std::string secret = read_coa_secret(o->secret_file);
-            radius::CoaClient::Options options;
-            options.timeout = std::chrono::milliseconds(static_cast<long>(o->coa_timeout * 1000));
-            for (const auto& peer : o->coa_to) switches.emplace_back(peer, secret, options);
+            radius::CoaClient::Options coa_options;
+            coa_options.timeout = std::chrono::milliseconds(static_cast<long>(o->coa_timeout * 1000));
+            for (const auto& peer : o->coa_to) switches.emplace_back(peer, secret, coa_options);
         }
-        if (!site.nac.configured)
-            std::cerr << "warning: site.toml has no [nac] table: MACs of no device are rejected\n";
+        if (!configured) std::cerr << "warning: site.toml has no [nac] table: MACs of no device are rejected\n";
         for (const auto& w : r.warnings) std::cerr << "warning: " << w << "\n";
         if (o->out.empty()) {
             for (const auto& f : r.files) std::cout << "# ==> " << f.filename << " <==\n" << f.text;
@@ -104,11 +139,13 @@ void add_nac_command(CLI::App& app, int& exit_code) {
             if (auto now = read_input_file_if_present(path); now && *now == f.text) continue;
             std::filesystem::create_directories(path.parent_path());
             write_file_atomically(path, f.text);
-            // The server reads them as its own user (freerad); the passwords are the MACs, no secret.
+            // The server reads them as its own user (freerad); the passwords are the MACs, no secret;
+            // the other targets' files are configuration a network team loads anyway.
             std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
                                                    std::filesystem::perms::group_read |
                                                    std::filesystem::perms::others_read);
         }
+        if (!keeps_state) return;
         std::vector<NacChange> changes = before ? nac_changes(*before, r.assignments) : std::vector<NacChange>{};
         std::vector<NacPending> pending;
         for (const auto& c : changes) pending.push_back({c.mac, c.device, c.vlan_changed});

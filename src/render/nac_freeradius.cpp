@@ -1,11 +1,11 @@
 // FreeRADIUS (3.x) target of `wardgate nac`: mods-config/files/authorize for the files module and
 // policy.d/wardgate, the unlang policy that brings every MAC format to the one the entries use.
+// Also the targets' registry and the names every target shares.
 #include <algorithm>
 #include <cctype>
 #include <stdexcept>
 
-#include "export_common.hpp"
-#include "wardgate/render/nac.hpp"
+#include "nac_model.hpp"
 
 namespace wardgate {
 
@@ -14,9 +14,11 @@ using export_detail::make_object;
 using export_detail::View;
 
 const std::vector<std::string>& nac_targets() {
-    static const std::vector<std::string> targets{"freeradius"};
+    static const std::vector<std::string> targets{"freeradius", "ios-access", "ise"};
     return targets;
 }
+
+bool nac_target_needs_policy(std::string_view target) { return target == "ios-access" || target == "ise"; }
 
 std::string nac_user_name(std::string_view mac) {
     std::string out;
@@ -26,54 +28,22 @@ std::string nac_user_name(std::string_view mac) {
 }
 
 // Switches name access lists with letters, digits, '-', '_' and '.': anything else becomes '-'.
-std::string nac_filter_id(std::string_view role) {
+std::string nac_acl_name(std::string_view role) {
     std::string out = "wg-";
     for (char c : role)
         out += std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ? c : '-';
     return out;
 }
 
-namespace {
+std::string nac_filter_id(std::string_view role) { return nac_acl_name(role) + ".in"; }
 
-// Names go into comment lines: a line break would end the comment.
-std::string nac_comment_text(std::string_view text) {
-    std::string out(text);
-    std::replace_if(out.begin(), out.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
-    return out;
-}
+namespace nac_detail {
 
-struct NacEntry {
-    const Device* device;
-    uint16_t vlan;
-    std::string vlan_from;  // "segment icu" or "stance end-of-support"
-};
-
-std::vector<NacEntry> nac_entries(const Site& site, std::vector<std::string>& warnings) {
-    std::vector<const Device*> devices;
-    for (const auto& d : site.devices) devices.push_back(&d);
-    std::sort(devices.begin(), devices.end(), [](const Device* a, const Device* b) { return a->name < b->name; });
-    std::vector<NacEntry> out;
-    for (const Device* d : devices) {
-        if (d->mac.empty()) {
-            warnings.push_back("device \"" + d->name + "\" has no MAC: no entry, it is treated as an unknown device");
-            continue;
-        }
-        if (auto vlan = site.stance(d->lifecycle).vlan) {
-            out.push_back({d, *vlan, "stance " + std::string(to_string(d->lifecycle))});
-            continue;
-        }
-        const Segment* seg = site.find_segment(d->segment);
-        if (!seg || !seg->vlan) {
-            warnings.push_back("device \"" + d->name + "\": segment \"" + d->segment +
-                               "\" has no VLAN: no entry, it is treated as an unknown device");
-            continue;
-        }
-        out.push_back({d, *seg->vlan, "segment " + seg->name});
-    }
-    return out;
-}
-
-View freeradius_view(const Site& site, const std::vector<NacEntry>& entries) {
+NacResult render_freeradius(const Site& site, const std::filesystem::path& dir) {
+    NacResult r;
+    auto entries = nac_entries(site, r.warnings);
+    for (const auto& e : entries)
+        r.assignments.push_back({e.device->mac, e.device->name, e.vlan, nac_filter_id(e.device->role)});
     View v = make_object();
     v.set("site", site.name);
     View list = make_list();
@@ -91,23 +61,38 @@ View freeradius_view(const Site& site, const std::vector<NacEntry>& entries) {
     v.set("entries", list);
     v.set("reject_unknown", !site.nac.quarantine_vlan.has_value());
     v.set("quarantine_vlan", site.nac.quarantine_vlan ? std::to_string(*site.nac.quarantine_vlan) : std::string());
-    return v;
+    r.files.push_back({"mods-config/files/authorize", export_detail::render_template(dir, "authorize.mustache", v)});
+    r.files.push_back({"policy.d/wardgate", export_detail::render_template(dir, "policy.mustache", v)});
+    return r;
+}
+
+}  // namespace nac_detail
+
+namespace {
+
+void nac_check_target(std::string_view target) {
+    if (std::find(nac_targets().begin(), nac_targets().end(), target) == nac_targets().end())
+        throw std::invalid_argument("unknown NAC target \"" + std::string(target) +
+                                    "\" (known: freeradius, ios-access, ise)");
 }
 
 }  // namespace
 
 NacResult render_nac(const Site& site, std::string_view target, const std::filesystem::path& template_dir) {
-    if (std::find(nac_targets().begin(), nac_targets().end(), target) == nac_targets().end())
-        throw std::invalid_argument("unknown NAC target \"" + std::string(target) + "\" (known: freeradius)");
-    NacResult r;
-    auto entries = nac_entries(site, r.warnings);
-    for (const auto& e : entries)
-        r.assignments.push_back({e.device->mac, e.device->name, e.vlan, nac_filter_id(e.device->role)});
-    View v = freeradius_view(site, entries);
+    nac_check_target(target);
+    if (nac_target_needs_policy(target))
+        throw std::invalid_argument("NAC target \"" + std::string(target) + "\" needs the compiled policy");
+    return nac_detail::render_freeradius(site, template_dir / std::string(target));
+}
+
+NacResult render_nac(const Site& site, const Policy& policy, std::string_view target,
+                     const std::filesystem::path& template_dir, const NacOptions& options) {
+    nac_check_target(target);
     const auto dir = template_dir / std::string(target);
-    r.files.push_back({"mods-config/files/authorize", export_detail::render_template(dir, "authorize.mustache", v)});
-    r.files.push_back({"policy.d/wardgate", export_detail::render_template(dir, "policy.mustache", v)});
-    return r;
+    if (!nac_target_needs_policy(target)) return nac_detail::render_freeradius(site, dir);
+    export_detail::Model m(policy);
+    if (target == "ios-access") return nac_detail::render_ios_access(site, m, dir, options);
+    return nac_detail::render_ise(site, m, dir);
 }
 
 }  // namespace wardgate
