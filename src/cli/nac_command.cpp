@@ -1,3 +1,8 @@
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
@@ -21,6 +26,18 @@ std::string read_coa_secret(const std::string& file) {
     if (!secret.empty() && secret.back() == '\r') secret.pop_back();
     if (secret.empty()) throw InputError(Diagnostic{file, 1, 0, "--secret-file", "the file's first line holds no secret"});
     return secret;
+}
+
+// The operator's own command, through /bin/sh as a crontab line would run it; its exit status,
+// or -1 when it could not start or was killed.
+int run_shell_command(const std::string& command) {
+    const char* argv[] = {"/bin/sh", "-c", command.c_str(), nullptr};
+    pid_t pid = 0;
+    if (::posix_spawn(&pid, "/bin/sh", nullptr, nullptr, const_cast<char* const*>(argv), environ) != 0) return -1;
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 // Writes the state: the answers now, and what no switch has confirmed yet.
@@ -158,7 +175,7 @@ void add_nac_command(CLI::App& app, int& exit_code) {
             std::cout << "nac: no device's answer changed\n";
         }
         if (!o->reload_command.empty()) {
-            int rc = std::system(o->reload_command.c_str());
+            int rc = run_shell_command(o->reload_command);
             if (rc != 0) {
                 write_nac_state(o->out, o->target, r.assignments, pending);
                 throw std::runtime_error("--reload-command \"" + o->reload_command + "\" failed (status " +
