@@ -225,6 +225,7 @@ TEST_CASE("changed devices get a CoA-Request the switch accepts, after the RADIU
         "\t\tok\n\t}\n"
         "\tsend-coa {\n\t\tok\n\t}\n}\n";
     auto secret = tmp.write("coa-secret", std::string(kRadiusTestSecret) + "\n");
+    fs::permissions(secret, fs::perms::owner_read | fs::perms::owner_write);
     const std::string coa = " --coa-to 127.0.0.1:" + std::to_string(coa_port) + " --secret-file " + secret;
 
     // First run: nothing to compare with, so no CoA; the files and the state are written.
@@ -267,6 +268,7 @@ TEST_CASE("changed devices get a CoA-Request the switch accepts, after the RADIU
               "coa: pump-03 (00:0a:f7:41:80:03) added: unknown device -> VLAN 110, wg-infusion-pump.in; reauthenticate: " +
               to + " not online (Session-Context-Not-Found)\n");
     CHECK_THAT(changed.err, Catch::Contains("1 devices' changes not confirmed"));
+    CHECK_THAT(changed.err, !Catch::Contains("readable by every user"));
     auto state = read_nac_state(nac_state_path(config));
     REQUIRE(state);
     REQUIRE(state->coa_pending.size() == 1);
@@ -303,6 +305,7 @@ TEST_CASE("changed devices get a CoA-Request the switch accepts, after the RADIU
     auto dropped = run_wardgate("nac " + third.dir().string() + " --target freeradius --out " + config.string() +
                                 " --coa-to " + to + " --secret-file " + wrong + " --coa-timeout 0.2");
     CHECK(dropped.exit_code == 2);
+    CHECK_THAT(dropped.err, Catch::Contains("wrong-secret is readable by every user"));
     CHECK_THAT(dropped.out, Catch::Contains("pump-02 (00:0a:f7:41:80:02) changed: VLAN 110, wg-patient-monitor.in -> VLAN "
                                             "120, wg-patient-monitor.in; reauthenticate: " + to +
                                             " no answer (3 tries, 200 ms each); kept pending"));

@@ -196,7 +196,7 @@ std::vector<RiskReason> exposure_of(const Device& d, const Seen& seen, const Sit
     if (auto m = site.monitor_cause(d)) {
         std::string what = m->scope == "site" ? "the site's policy" : m->scope;
         out.push_back({ExposureFactor::monitor, 2, m->why + ": the policy logs its would-be drops, it does not drop them",
-                       m->scope.rfind("segment ", 0) == 0 || m->scope == "site" ? "enforce " + what
+                       m->by_segment() || m->scope == "site" ? "enforce " + what
                                                                                  : "take " + what + " out of monitor"});
     }
     if (d.clinical() && !site.find_profile(d.vendor, d.model))

@@ -25,6 +25,10 @@ std::string read_coa_secret(const std::string& file) {
     std::string secret = text.substr(0, text.find('\n'));
     if (!secret.empty() && secret.back() == '\r') secret.pop_back();
     if (secret.empty()) throw InputError(Diagnostic{file, 1, 0, "--secret-file", "the file's first line holds no secret"});
+    auto perms = std::filesystem::status(file).permissions();
+    if ((perms & std::filesystem::perms::others_read) != std::filesystem::perms::none)
+        std::cerr << "warning: " << file << " is readable by every user: whoever reads the secret can change the "
+                  << "switches' authorisations (chmod 600 it)\n";
     return secret;
 }
 

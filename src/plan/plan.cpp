@@ -176,7 +176,7 @@ Plan make_plan(const Policy& policy, const std::optional<PolicySnapshot>& before
         }
     std::map<std::string, Plan::MonitorGroup> by_cause;
     for (const auto& d : policy.monitored) {
-        if (d.cause.scope.rfind("segment ", 0) == 0) continue;  // monitored_segments says so
+        if (d.cause.by_segment()) continue;  // monitored_segments says so
         auto& g = by_cause.try_emplace(d.cause.scope, Plan::MonitorGroup{d.cause.scope, d.cause.why, {}}).first->second;
         g.devices.push_back(d.device);
     }
@@ -184,9 +184,7 @@ Plan make_plan(const Policy& policy, const std::optional<PolicySnapshot>& before
     for (const auto& r : policy.rules) {
         if (!r.trial()) continue;
         for (const auto& w : r.why)
-            plan.trials.push_back({w.source, w.origin,
-                                   r.action == Rule::Action::deny ? "logs what it matches and drops nothing"
-                                                                  : "lets its flows through and logs each new connection"});
+            plan.trials.push_back({w.source, w.origin, std::string(r.trial_effect())});
     }
     std::sort(plan.trials.begin(), plan.trials.end(),
               [](const Plan::Trial& a, const Plan::Trial& b) { return std::tie(a.rule, a.origin) < std::tie(b.rule, b.origin); });

@@ -54,7 +54,7 @@ PolicySnapshot snapshot_of(const Policy& policy) {
     s.modes["site"] = mode(policy.mode == EnforcementMode::monitor);
     for (const auto& seg : policy.segments) s.modes["segment " + seg.name] = mode(policy.monitor(seg));
     for (const auto& d : policy.monitored)
-        if (d.cause.scope.rfind("segment ", 0) != 0) s.modes["device " + d.device] = mode(true);
+        if (!d.cause.by_segment()) s.modes["device " + d.device] = mode(true);
     s.ir = policy;
     return s;
 }

@@ -25,6 +25,11 @@ bool Rule::trial() const {
     return !why.empty() && std::all_of(why.begin(), why.end(), [](const Provenance& w) { return w.trial; });
 }
 
+std::string_view Rule::trial_effect() const {
+    return action == Action::deny ? "logs what it matches and drops nothing"
+                                  : "lets its flows through and logs each new connection";
+}
+
 std::string rule_id(const Policy& p, const Rule& r) {
     std::string text = r.action == Rule::Action::allow ? "allow|" : "deny|";
     if (r.trial()) text += "trial|";

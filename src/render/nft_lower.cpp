@@ -315,7 +315,7 @@ private:
     void monitored_sets(Ruleset& out) {
         for (Family f : {Family::v4, Family::v6}) {
             Set s{"monitored_" + family_tag(f), {addr_key(f)}, false, false,
-                  "devices in monitor: their would-be drops are logged and accepted", {}};
+                  "devices in monitor: their would-be drops are logged and accepted", {}, {}};
             std::set<IpAddress> addresses;
             for (const auto& d : p_.monitored)
                 for (const auto& a : d.addresses)

@@ -57,13 +57,11 @@ std::optional<Gateway::Desired> Gateway::load_site(const std::string& why) {
         for (const auto& s : p.policy.segments)
             d.segments.push_back({s.name, p.policy.monitor(s) ? "monitor" : "enforce", s.vlan});
         for (const auto& m : p.policy.monitored)
-            if (m.cause.scope.rfind("segment ", 0) != 0) d.monitored_devices.push_back({m.device, m.cause.why});
+            if (!m.cause.by_segment()) d.monitored_devices.push_back({m.device, m.cause.why});
         for (const auto& r : p.policy.rules)
             if (r.trial())
                 for (const auto& w : r.why)
-                    d.trials.push_back(fmt::format("{} ({}): {}", w.source, w.origin,
-                                                   r.action == Rule::Action::deny ? "logs what it matches and drops nothing"
-                                                                                  : "lets its flows through and logs each new connection"));
+                    d.trials.push_back(fmt::format("{} ({}): {}", w.source, w.origin, r.trial_effect()));
         st_.site = d.site_name;
         st_.site_version = d.version;
         st_.kpis = compute_scorecard(*p.book, p.edges, p.today).kpis;

@@ -5,9 +5,9 @@ namespace wardgate::site_detail {
 
 // Without a policy file every stage gets the strictest stance.
 static const std::map<Lifecycle, Stance> kDefaultStances = {
-    {Lifecycle::support, {true, true, true, 2, 3}},
-    {Lifecycle::limited_support, {false, true, false, 2, 3}},
-    {Lifecycle::end_of_support, {false, false, false, 2, 3}},
+    {Lifecycle::support, {true, true, true, 2, 3, std::nullopt}},
+    {Lifecycle::limited_support, {false, true, false, 2, 3, std::nullopt}},
+    {Lifecycle::end_of_support, {false, false, false, 2, 3, std::nullopt}},
 };
 
 void load_policy(Site& site, const FileRef& ref, Diagnostics& diags) {

@@ -74,6 +74,8 @@ struct Rule {
     // matches and lets the packet go on to the rules after it; an allow on trial logs each
     // new connection it accepts.
     bool trial() const;
+    // What a rule on trial does, for a person: "logs what it matches and drops nothing".
+    std::string_view trial_effect() const;
 };
 
 // A device whose would-be drops are logged and let through (its segment, role or itself in

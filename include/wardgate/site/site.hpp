@@ -223,6 +223,9 @@ struct NacSettings {
 struct MonitorCause {
     std::string scope;  // "site", "segment icu", "role infusion-pump", "device pump-01"
     std::string why;    // "role infusion-pump is in monitor (policy.toml:40): new firmware"
+
+    // Its segment is in monitor: the segment's mode says so, no need to name the device.
+    bool by_segment() const { return scope.starts_with("segment "); }
 };
 
 struct Site {
