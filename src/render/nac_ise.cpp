@@ -3,6 +3,7 @@
 // downloadable ACLs (IPv4 and IPv6), as ERS API bodies (ISE 3.x), and the authorization rules
 // to create by hand, which ERS does not cover.
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <map>
@@ -19,25 +20,9 @@ using export_detail::View;
 
 namespace {
 
-// A JSON string with its quotes.
+// A JSON string with its quotes, escaped as nlohmann::json escapes every string it writes.
 std::string ise_json(std::string_view text) {
-    std::string out = "\"";
-    for (char c : text) {
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            default:
-                if (static_cast<unsigned char>(c) < 0x20) {
-                    out += fmt::format("\\u{:04x}", static_cast<unsigned>(static_cast<unsigned char>(c)));
-                } else {
-                    out += c;
-                }
-        }
-    }
-    return out + "\"";
+    return nlohmann::json(std::string(text)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 // A downloadable ACL's text: the port list with `any` as every source (ISE's dACLs take no
