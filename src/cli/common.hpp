@@ -59,5 +59,6 @@ void add_serve_command(CLI::App& app, int& exit_code);
 void add_status_command(CLI::App& app, int& exit_code);
 void add_confirm_command(CLI::App& app, int& exit_code);
 void add_rollback_command(CLI::App& app, int& exit_code);
+void add_segment_command(CLI::App& app, int& exit_code);
 
 }  // namespace wardgate::cli

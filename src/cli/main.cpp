@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
     cli::add_collect_command(app, exit_code);
     cli::add_flows_command(app, exit_code);
     cli::add_observe_command(app, exit_code);
+    cli::add_segment_command(app, exit_code);
     cli::add_vlan_command(app, exit_code);
     cli::add_nac_command(app, exit_code);
     cli::add_serve_command(app, exit_code);

@@ -5,33 +5,51 @@
 
 namespace wardgate {
 
-std::optional<std::vector<std::string>> split_csv_line(std::string_view line, char separator) {
+std::optional<std::vector<CsvSpan>> csv_field_spans(std::string_view line, char separator) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    std::vector<std::string> fields;
-    std::string field;
+    std::vector<CsvSpan> spans;
+    size_t begin = 0;
     bool quoted = false;
     for (size_t i = 0; i < line.size(); ++i) {
         char c = line[i];
         if (quoted) {
-            if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-                field += '"';
+            if (c == '"' && i + 1 < line.size() && line[i + 1] == '"')
                 ++i;
-            } else if (c == '"') {
+            else if (c == '"')
                 quoted = false;
-            } else {
-                field += c;
-            }
         } else if (c == '"') {
             quoted = true;
         } else if (c == separator) {
-            fields.push_back(std::move(field));
-            field.clear();
-        } else {
-            field += c;
+            spans.push_back({begin, i});
+            begin = i + 1;
         }
     }
     if (quoted) return std::nullopt;
-    fields.push_back(std::move(field));
+    spans.push_back({begin, line.size()});
+    return spans;
+}
+
+std::optional<std::vector<std::string>> split_csv_line(std::string_view line, char separator) {
+    auto spans = csv_field_spans(line, separator);
+    if (!spans) return std::nullopt;
+    std::vector<std::string> fields;
+    fields.reserve(spans->size());
+    for (const auto& span : *spans) {
+        std::string field;
+        bool quoted = false;
+        for (size_t i = span.begin; i < span.end; ++i) {
+            char c = line[i];
+            if (c == '"' && quoted && i + 1 < span.end && line[i + 1] == '"') {
+                field += '"';
+                ++i;
+            } else if (c == '"') {
+                quoted = !quoted;
+            } else {
+                field += c;
+            }
+        }
+        fields.push_back(std::move(field));
+    }
     return fields;
 }
 

@@ -75,11 +75,10 @@ Pipeline run_pipeline(const std::filesystem::path& site_dir, const PipelineOptio
     return p;
 }
 
-Pipeline recompile_on(const Pipeline& base, const Date& day) {
+static Pipeline recompile(const Pipeline& base, std::unique_ptr<Site> site, const Date& day) {
     Pipeline p;
     p.today = day;
-    p.site = std::make_unique<Site>(load_site(base.site->dir));
-    raise_stages_by_date(*p.site, day);
+    p.site = std::move(site);
     p.book = std::make_unique<AddressBook>(*p.site);
     p.reads = base.reads;
     p.sightings = base.sightings;
@@ -93,6 +92,16 @@ Pipeline recompile_on(const Pipeline& base, const Date& day) {
     p.policy = compile_policy(*p.book, p.edges, day, p.dns);
     add_read_notes(p);
     return p;
+}
+
+Pipeline recompile_on(const Pipeline& base, const Date& day) {
+    auto site = std::make_unique<Site>(load_site(base.site->dir));
+    raise_stages_by_date(*site, day);
+    return recompile(base, std::move(site), day);
+}
+
+Pipeline recompile_with(const Pipeline& base, Site site) {
+    return recompile(base, std::make_unique<Site>(std::move(site)), base.today);
 }
 
 // Warnings of DNS binding and of the flow files lead the policy's notes.

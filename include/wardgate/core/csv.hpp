@@ -10,6 +10,13 @@ namespace wardgate {
 // Splits one line into fields. Returns nullopt when a quoted field is not closed.
 std::optional<std::vector<std::string>> split_csv_line(std::string_view line, char separator = ',');
 
+// Where each field of one line lies, quotes included: [begin, end) byte offsets. A trailing
+// carriage return is no field's. Returns nullopt when a quoted field is not closed.
+struct CsvSpan {
+    size_t begin = 0, end = 0;
+};
+std::optional<std::vector<CsvSpan>> csv_field_spans(std::string_view line, char separator = ',');
+
 // One field as RFC 4180 writes it: quoted when it holds a separator, quote or line break.
 // Text from the network that a spreadsheet would run as a formula (starting with = + - @,
 // a tab or a carriage return) gets a leading apostrophe, as OWASP advises.

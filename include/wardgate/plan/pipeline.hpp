@@ -43,6 +43,11 @@ Pipeline run_pipeline(const std::filesystem::path& site_dir, const PipelineOptio
 // again, life-cycle stages raised and approvals expired by that day, the flows not read again.
 Pipeline recompile_on(const Pipeline& base, const Date& day);
 
+// The same observations on another version of the site (devices moved, say), compiled on the
+// same day: the flows are not read again, only classified against the other site's addresses.
+// `site` must be valid as load_site leaves it, with its stages already raised.
+Pipeline recompile_with(const Pipeline& base, Site site);
+
 Date today_utc();
 
 }  // namespace wardgate
