@@ -6,6 +6,7 @@
 
 #include "wardgate/core/diagnostic.hpp"
 #include "wardgate/plan/plan.hpp"
+#include "wardgate/site/inventory_patch.hpp"
 #include "wardgate/site/load.hpp"
 
 namespace wardgate::fuzz {
@@ -48,7 +49,14 @@ const std::filesystem::path& base_site() {
 void load_site_with(const std::string& relative, const uint8_t* data, size_t size) {
     write_file(base_site() / relative, reinterpret_cast<const char*>(data), size);
     try {
-        (void)load_site(base_site());
+        // A site that loads can be patched: every device moved to the first segment, which
+        // finds its segment and addresses again in the file just read (toml++ source
+        // positions, CSV field spans) and rewrites them.
+        const Site site = load_site(base_site());
+        std::vector<DeviceEdit> edits;
+        for (const auto& d : site.devices)
+            edits.push_back({d.name, site.segments.empty() ? d.segment : site.segments.front().name, d.addresses});
+        (void)inventory_patch(site, edits);
     } catch (const InputError&) {
     }
 }

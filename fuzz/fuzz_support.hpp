@@ -16,7 +16,8 @@ namespace wardgate::fuzz {
 // policy.toml), made on first use and removed when the process exits.
 const std::filesystem::path& base_site();
 
-// Replaces one file of the base site (a path relative to it) with data, then loads the site.
+// Replaces one file of the base site (a path relative to it) with data, then loads the site
+// and, when it loads, writes the inventory patch that moves every device (segment --propose's).
 // A clean InputError is the expected outcome of bad input; anything else escapes and is a finding.
 void load_site_with(const std::string& relative, const uint8_t* data, size_t size);
 
