@@ -123,7 +123,7 @@ private:
             View item = make_object();
             item.set("name", service_name(s));
             item.set("protocol", std::string(to_string(s.protocol)));
-            item.set("ports", s.ports.empty() ? std::string("0-65535") : ports_text(s.ports, ",", "-"));
+            item.set("ports", s.ports.empty() ? std::string("1-65535") : ports_text(s.ports, ",", "-"));
             list.push_back(item);
         }
         return list;

@@ -122,7 +122,7 @@ private:
                     continue;
                 }
                 std::vector<std::string> terms;
-                for (const auto& pr : s.ports.empty() ? std::vector<PortRange>{{0, 65535}} : s.ports)
+                for (const auto& pr : s.ports.empty() ? std::vector<PortRange>{{1, 65535}} : s.ports)
                     terms.push_back(fmt::format("protocol {} destination-port {}", to_string(s.protocol),
                                                 pr.first == pr.last ? std::to_string(pr.first)
                                                                     : fmt::format("{}-{}", pr.first, pr.last)));

@@ -423,10 +423,12 @@ ParsedConfig read_panos(const std::string& text) {
                                                  {"ping", {}}};
     std::map<std::string, std::string> vlan_of_interface, zone_key;
     std::set<std::string> rule_names;
+    std::set<std::string> zoned, imported;  // interfaces in a zone; interfaces imported into the vsys
     std::vector<std::string> rule_order;  // the name of each rule of out.rules
     ParsedConfig out;
     for (const auto& line : text_lines(text)) {
-        if (line.empty() || line[0] == '#') continue;
+        if (line.empty()) continue;
+        if (line[0] == '#') fail(kName, "the CLI takes no comment lines: " + line);
         auto w = words(line, true);
         if (w[0] == "delete" && w.size() == 5 && w[1] == "rulebase" && w[2] == "security" && w[3] == "rules") {
             auto at = std::find(rule_order.begin(), rule_order.end(), w[4]);
@@ -482,7 +484,11 @@ ParsedConfig read_panos(const std::string& text) {
             if (units != w.end() && units + 3 < w.end() && *(units + 2) == "tag") vlan_of_interface[*(units + 1)] = *(units + 3);
         } else if (w[1] == "network" && w[2] == "virtual-router") {
             continue;
+        } else if (w[1] == "import" && w.size() > 4 && w[2] == "network" && w[3] == "interface") {
+            size_t i = 4;
+            for (const auto& name : list_at(w, i)) imported.insert(name);
         } else if (w[1] == "zone" && w[3] == "network" && w[4] == "layer3") {
+            zoned.insert(w[5]);
             auto it = vlan_of_interface.find(w[5]);
             zone_key[w[2]] = it != vlan_of_interface.end() ? "vlan" + it->second : "outside";
         } else if (w[1] == "rulebase" && w[2] == "security" && w[3] == "rules") {
@@ -539,6 +545,9 @@ ParsedConfig read_panos(const std::string& text) {
             fail(kName, line);
         }
     }
+    // A CLI-made interface belongs to no virtual system until imported, and commit refuses a zone holding it.
+    for (const auto& name : zoned)
+        if (!imported.count(name)) fail(kName, "interface " + name + " is in a zone but not imported into the vsys");
     return out;
 }
 
@@ -617,9 +626,7 @@ ParsedConfig read_fortios(const std::string& text) {
              {std::pair<std::string, int>{"tcp-portrange", 6}, {"udp-portrange", 17}, {"sctp-portrange", 132}}) {
             if (!e.count(key)) continue;
             for (const auto& r : e.at(key)) {
-                PortRange pr = range_of(kName, r);
-                if (pr.first == 1 && pr.last == 65535) pr.first = 0;
-                services[name].push_back({proto, pr, {}});
+                services[name].push_back({proto, range_of(kName, r), {}});
             }
         }
     }
@@ -1128,6 +1135,13 @@ ParsedConfig read_export(std::string_view target, const ExportResult& exported) 
     throw std::invalid_argument("no reader for " + std::string(target));
 }
 
+// Port 0 carries no connection: for a protocol with ports, 1-65535 (what FortiOS, PAN-OS and
+// SRX write for "every port") and 0-65535 let the same traffic through.
+static PortRange every_port_as_one(int protocol, PortRange ports) {
+    const bool with_ports = protocol == 6 || protocol == 17 || protocol == 132 || protocol == 136;
+    return with_ports && ports.first == 1 && ports.last == 65535 ? PortRange{0, 65535} : ports;
+}
+
 std::set<FlowTuple> expected_tuples(const Policy& policy) {
     std::set<FlowTuple> out;
     auto side = [](const AddressGroup& g, Family f) {
@@ -1155,7 +1169,7 @@ std::set<FlowTuple> expected_tuples(const Policy& policy) {
                     continue;
                 }
                 if (s.ports.empty()) svcs.push_back({proto, {0, 65535}});
-                for (const auto& pr : s.ports) svcs.push_back({proto, pr});
+                for (const auto& pr : s.ports) svcs.push_back({proto, every_port_as_one(proto, pr)});
             }
             for (const auto& s : side(src, f))
                 for (const auto& d : side(dst, f))
@@ -1176,13 +1190,18 @@ std::set<FlowTuple> expected_tuples(const Policy& policy) {
 std::set<FlowTuple> parsed_tuples(const ParsedConfig& config) {
     std::set<FlowTuple> out;
     for (const auto& r : config.rules)
-        if (!r.default_deny) out.insert(r.tuples.begin(), r.tuples.end());
+        if (!r.default_deny)
+            for (auto t : r.tuples) {
+                t.ports = every_port_as_one(t.protocol, t.ports);
+                out.insert(t);
+            }
     return out;
 }
 
 const std::vector<std::string>& export_cases() {
     static const std::vector<std::string> cases{"example-hospital", "one-rule",         "ipv6-only",
-                                                "port-ranges",      "expired-approval", "long-names",       "protocols"};
+                                                "port-ranges",      "expired-approval", "long-names",       "protocols",
+                                                "every-port"};
     return cases;
 }
 
