@@ -78,9 +78,12 @@ TEST_CASE("exported names fit each platform and stay unique after truncation", "
         CHECK(std::set<std::string>(groups.begin(), groups.end()).size() == 4);  // two roles, two families
     }
     SECTION("ios") {
-        check_names(text["ios"], {"VLAN names", "^ name (\\S+)", 32, false});  // "any" is a fine VLAN name
+        // A router: no VLAN database to name, a dot1Q subinterface per VLAN.
+        CHECK(captures(text["ios"], "^vlan (\\S+)").empty());
         check_names(text["ios"], {"access lists", "^ip(?:v6)? access-list (?:extended )?(\\S+)", 64});
-        check_pair(captures(text["ios"], "^ name (\\S+)"), 32);
+        auto subinterfaces = captures(text["ios"], "^interface (\\S+\\.\\d+)");
+        CHECK_FALSE(subinterfaces.empty());
+        CHECK(std::set<std::string>(subinterfaces.begin(), subinterfaces.end()).size() == subinterfaces.size());
     }
     SECTION("panos") {
         check_names(text["panos"], {"zones", "^set zone (\\S+)", 31});

@@ -37,6 +37,9 @@ bool covers(const std::set<std::string>& scope, const std::string& zone) { retur
 TEST_CASE("every export permits and denies exactly what the policy does", "[export][roundtrip]") {
     for (const auto& c : export_cases()) {
         auto p = pipeline_for(export_case_dir(c), kExportToday);
+        // In monitor every default deny is a logged permit of all, each target's in its own
+        // shape (per zone, per chain): its golden file pins it; the tuples compare enforcement.
+        if (p.policy.mode == EnforcementMode::monitor) continue;
         auto expected = expected_tuples(p.policy);
         REQUIRE(!expected.empty());
         for (const auto& target : export_targets()) {

@@ -13,6 +13,7 @@ namespace wardgate::export_detail {
 namespace {
 
 constexpr const char* kIosOutside = "GigabitEthernet0/0";
+constexpr const char* kIosTrunk = "GigabitEthernet0/1";
 constexpr size_t kIosRemarkMax = 100;
 
 std::string ios_prefix(const Prefix& p) {
@@ -32,14 +33,14 @@ std::string ios_protocol(Protocol p, Family f) {
 class IosView {
 public:
     explicit IosView(const Model& m)
-        : m_(m), acl_names_({64, "-_", {"any", "host", "log"}, {}, false}), vlan_names_({32, "-_", {"default"}, {}, false}) {}
+        : m_(m), acl_names_({64, "-_", {"any", "host", "log"}, {}, false}) {}
 
     ExportResult build(const std::filesystem::path& dir) {
         View v = header_view(m_, "ios");
         v.set("outside_interface", m_.interface("outside", kIosOutside));
         v.set("reflect4", std::string("wg-return"));
         v.set("reflect6", std::string("wg-return6"));
-        v.set("vlans", vlans());
+        v.set("trunk_interface", m_.interface("trunk", kIosTrunk));
         v.set("interfaces", interfaces());
         v.set("acls4", acls(Family::v4));
         v.set("acls6", acls(Family::v6));
@@ -54,27 +55,16 @@ private:
         return acl_names_("acl:" + z + (f == Family::v4 ? ":4" : ":6"), "wg-" + z + (f == Family::v4 ? "-in" : "-in6"));
     }
 
-    View vlans() {
-        View list = make_list();
-        for (const auto& z : m_.zones) {
-            if (!z.segment || !z.segment->vlan) continue;
-            View item = make_object();
-            item.set("vlan", std::to_string(*z.segment->vlan));
-            item.set("name", vlan_names_(z.name));
-            warn_renamed("ios", "VLAN name", z, vlan_names_(z.name), warnings_);
-            list.push_back(item);
-        }
-        return list;
-    }
-
     View interfaces() {
         View list = make_list();
         for (size_t i = 0; i < m_.zones.size(); ++i) {
             const Zone& z = m_.zones[i];
             bool outside = !z.segment;
+            // A segment's VLAN is a dot1Q subinterface of the trunk; a segment without one a port of its own.
             std::string name = outside ? m_.interface("outside", kIosOutside)
-                               : z.segment->vlan ? m_.interface(z.name, fmt::format("Vlan{}", *z.segment->vlan))
-                                                 : m_.interface(z.name, fmt::format("GigabitEthernet0/{}", i + 1));
+                               : z.segment->vlan
+                                   ? m_.interface(z.name, fmt::format("{}.{}", m_.interface("trunk", kIosTrunk), *z.segment->vlan))
+                                   : m_.interface(z.name, fmt::format("GigabitEthernet0/{}", i + 2));
             View item = make_object();
             item.set("name", name);
             set_zone_interface(item, z);
@@ -155,7 +145,7 @@ private:
     }
 
     const Model& m_;
-    Namer acl_names_, vlan_names_;
+    Namer acl_names_;
     std::vector<std::string> warnings_;
 };
 

@@ -322,6 +322,7 @@ ParsedConfig read_ios(const std::string& text) {
     std::map<std::string, std::string> zone_of_acl;
     ParsedConfig out;
     std::string block, current, zone;
+    bool subinterface = false, encapsulated = false;
     Family family = Family::v4;
     for (const auto& line : text_lines(text)) {
         if (line.empty() || line[0] == '!') {
@@ -337,11 +338,13 @@ ParsedConfig read_ios(const std::string& text) {
                 std::erase_if(out.rules, [&](const ParsedRule& r) { return r.context == w.back(); });
                 continue;
             }
-            if (w[0] == "vlan") {
-                block = "vlan";
-            } else if (w[0] == "interface") {
+            if (w[0] == "interface") {
+                // A router: VLANs arrive as dot1Q subinterfaces; a Vlan interface (SVI) needs a switch.
+                if (starts_with(w[1], "Vlan")) fail(kName, "a VLAN interface (SVI) on a router: " + line);
                 block = "interface";
-                zone = starts_with(w[1], "Vlan") ? "vlan" + w[1].substr(4) : "outside";
+                subinterface = w[1].find('.') != std::string::npos;
+                encapsulated = false;
+                zone = "outside";
             } else if (w[0] == "ip" && w[1] == "access-list" && w[2] == "extended") {
                 block = "acl";
                 current = w[3];
@@ -356,6 +359,13 @@ ParsedConfig read_ios(const std::string& text) {
             continue;
         }
         if (block == "interface") {
+            if (w[0] == "encapsulation" && w.size() == 3 && w[1] == "dot1Q") {
+                zone = "vlan" + w[2];
+                encapsulated = true;
+            }
+            // IOS refuses an address on a LAN subinterface before its encapsulation.
+            if (subinterface && !encapsulated && (w[0] == "ip" || w[0] == "ipv6") && w[1] == "address")
+                fail(kName, "an address before encapsulation dot1Q: " + line);
             if ((w[0] == "ip" && w[1] == "access-group") || (w[0] == "ipv6" && w[1] == "traffic-filter")) zone_of_acl[w[2]] = zone;
             continue;
         }
@@ -1201,7 +1211,7 @@ std::set<FlowTuple> parsed_tuples(const ParsedConfig& config) {
 const std::vector<std::string>& export_cases() {
     static const std::vector<std::string> cases{"example-hospital", "one-rule",         "ipv6-only",
                                                 "port-ranges",      "expired-approval", "long-names",       "protocols",
-                                                "every-port"};
+                                                "every-port",       "monitor"};
     return cases;
 }
 
