@@ -132,53 +132,25 @@ private:
         return "object-group " + group_name(*s.group, f);
     }
 
-    View line(const std::string& action, const std::string& protocol, const std::string& src, const std::string& dst,
-              const std::string& ports, bool log) {
-        View l = make_object();
-        l.set("action", action);
-        l.set("protocol", protocol);
-        l.set("src", src);
-        l.set("dst", dst);
-        l.set("has_ports", !ports.empty());
-        l.set("ports", ports);
-        l.set("log", log);
-        return l;
-    }
-
-    View remarks(const std::vector<std::string>& texts) {
-        View list = make_list();
-        for (const auto& t : texts) {
-            View r = make_object();
-            r.set("text", one_line(t, kAsaRemarkMax));
-            list.push_back(r);
-        }
-        return list;
-    }
-
     View rule_entry(const ExportRule& r) {
         std::string action = r.accept ? "permit" : "deny";
         View lines = make_list();
         for (Family f : r.families) {
             std::string src = side_spec(r.src, f), dst = side_spec(r.dst, f);
-            if (r.services.empty()) lines.push_back(line(action, "ip", src, dst, "", r.log));
+            if (r.services.empty()) lines.push_back(cisco_line(action, "ip", src, dst, "", r.log));
             for (const auto& s : r.services) {
                 if (s.protocol == Protocol::icmp) {
                     for (const auto& m : icmp_matches(s, {f}))
-                        lines.push_back(line(action, f == Family::v4 ? "icmp" : "icmp6", src, dst, cisco_icmp(m), r.log));
+                        lines.push_back(cisco_line(action, f == Family::v4 ? "icmp" : "icmp6", src, dst, cisco_icmp(m), r.log));
                 } else if (grouped(s)) {
-                    lines.push_back(line(action, to_string(s.protocol), src, dst, "object-group " + service_group_name(s), r.log));
+                    lines.push_back(cisco_line(action, to_string(s.protocol), src, dst, "object-group " + service_group_name(s), r.log));
                 } else {
                     for (const auto& a : line_atoms({s}, f))
-                        lines.push_back(line(action, asa_protocol(a.protocol), src, dst, a.ports ? cisco_ports(*a.ports) : "", r.log));
+                        lines.push_back(cisco_line(action, asa_protocol(a.protocol), src, dst, a.ports ? cisco_ports(*a.ports) : "", r.log));
                 }
             }
         }
-        std::vector<std::string> texts{r.name};
-        for (const auto& reason : r.reasons) texts.push_back(reason.text);
-        View e = make_object();
-        e.set("remarks", remarks(texts));
-        e.set("lines", lines);
-        return e;
+        return cisco_entry(r, lines, kAsaRemarkMax);
     }
 
     View acls() {
@@ -189,9 +161,9 @@ private:
                 if (std::binary_search(r.src_zones.begin(), r.src_zones.end(), z)) entries.push_back(rule_entry(r));
             const Zone& zone = m_.zones[z];
             View last = make_object();
-            last.set("remarks", remarks({default_deny_text(m_, zone)}));
+            last.set("remarks", cisco_remarks({default_deny_text(m_, zone)}, kAsaRemarkMax));
             View lines = make_list();
-            lines.push_back(line(zone.monitor ? "permit" : "deny", "ip", "any", "any", "", m_.policy.log_drops));
+            lines.push_back(cisco_line(zone.monitor ? "permit" : "deny", "ip", "any", "any", "", m_.policy.log_drops));
             last.set("lines", lines);
             entries.push_back(last);
             View acl = make_object();

@@ -419,6 +419,38 @@ std::string ports_text(const std::vector<PortRange>& ports, std::string_view lis
 
 // ---- text ----
 
+View cisco_remarks(const std::vector<std::string>& texts, size_t max) {
+    View list = make_list();
+    for (const auto& t : texts) {
+        View r = make_object();
+        r.set("text", one_line(t, max));
+        list.push_back(r);
+    }
+    return list;
+}
+
+View cisco_line(const std::string& action, const std::string& protocol, const std::string& src, const std::string& dst,
+                const std::string& ports, bool log) {
+    View l = make_object();
+    l.set("action", action);
+    l.set("protocol", protocol);
+    l.set("src", src);
+    l.set("dst", dst);
+    l.set("has_ports", !ports.empty());
+    l.set("ports", ports);
+    l.set("log", log);
+    return l;
+}
+
+View cisco_entry(const ExportRule& r, const View& lines, size_t remark_max) {
+    std::vector<std::string> texts{r.name};
+    for (const auto& reason : r.reasons) texts.push_back(reason.text);
+    View e = make_object();
+    e.set("remarks", cisco_remarks(texts, remark_max));
+    e.set("lines", lines);
+    return e;
+}
+
 std::string one_line(std::string_view text, size_t max) {
     std::string out;
     for (char c : text) {

@@ -189,6 +189,16 @@ std::string member_list(const std::vector<std::string>& items);
 std::string prefix_object_name(const Prefix& p);
 bool has_family(const ExportRule& r, Family f);
 
+// ---- Cisco access lists (ASA, IOS) ----
+
+// Remark lines, each cut to the platform's remark length.
+View cisco_remarks(const std::vector<std::string>& texts, size_t max);
+// One access-list line: action, protocol, source, destination, ports (may be empty), log.
+View cisco_line(const std::string& action, const std::string& protocol, const std::string& src, const std::string& dst,
+                const std::string& ports, bool log);
+// A rule's entry: remarks naming it and each reason, then its lines.
+View cisco_entry(const ExportRule& r, const View& lines, size_t remark_max);
+
 // The interface address of a segment's gateway in a family, with the prefix length of the
 // subnet holding it ("10.110.0.1", 24).
 struct InterfaceAddress {

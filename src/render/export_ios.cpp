@@ -76,16 +76,6 @@ private:
         return list;
     }
 
-    View remarks(const std::vector<std::string>& texts) {
-        View list = make_list();
-        for (const auto& t : texts) {
-            View r = make_object();
-            r.set("text", one_line(t, kIosRemarkMax));
-            list.push_back(r);
-        }
-        return list;
-    }
-
     static std::vector<std::string> specs(const Side& s, Family f) {
         if (s.any()) return {"any"};
         std::vector<std::string> out;
@@ -103,23 +93,11 @@ private:
         for (const auto& src : specs(r.src, f))
             for (const auto& dst : specs(r.dst, f))
                 for (const auto& [protocol, ports] : protocols) {
-                    View l = make_object();
-                    l.set("action", action);
-                    l.set("protocol", protocol);
-                    l.set("src", src);
-                    l.set("dst", dst);
-                    l.set("has_ports", !ports.empty());
-                    l.set("ports", ports);
+                    View l = cisco_line(action, protocol, src, dst, ports, r.log);
                     l.set("reflect", r.accept);
-                    l.set("log", r.log);
                     lines.push_back(l);
                 }
-        std::vector<std::string> texts{r.name};
-        for (const auto& reason : r.reasons) texts.push_back(reason.text);
-        View e = make_object();
-        e.set("remarks", remarks(texts));
-        e.set("lines", lines);
-        return e;
+        return cisco_entry(r, lines, kIosRemarkMax);
     }
 
     View acls(Family f) {
