@@ -81,12 +81,8 @@ private:
     std::string service_group_name(const Service& s) { return names_("service:" + service_key(s), "svc-" + service_key(s)); }
 
     View service_groups() {
-        std::map<std::string, Service> wanted;
-        for (const auto& r : m_.rules)
-            for (const auto& s : r.services)
-                if (grouped(s)) wanted.emplace(service_key(s), s);
         View list = make_list();
-        for (const auto& [key, s] : wanted) {
+        for (const auto& [key, s] : m_.services(grouped)) {
             View item = make_object();
             item.set("name", service_group_name(s));
             item.set("protocol", std::string(to_string(s.protocol)));

@@ -316,6 +316,25 @@ std::map<size_t, std::set<Family>> Model::group_families() const {
     return out;
 }
 
+std::vector<Model::GroupMembers> Model::group_members() const {
+    std::vector<GroupMembers> out;
+    for (const auto& [index, families] : group_families()) {
+        GroupMembers g{&policy.groups[index], {}};
+        for (const auto& p : g.group->prefixes)
+            if (families.count(p.family())) g.members.push_back(p);
+        out.push_back(std::move(g));
+    }
+    return out;
+}
+
+std::map<std::string, Service> Model::services(const std::function<bool(const Service&)>& wanted) const {
+    std::map<std::string, Service> out;
+    for (const auto& r : rules)
+        for (const auto& s : r.services)
+            if (wanted(s)) out.emplace(service_key(s), s);
+    return out;
+}
+
 std::vector<Prefix> Model::prefixes() const {
     std::set<Prefix> out;
     for (const auto& [g, families] : group_families())

@@ -124,6 +124,15 @@ struct Model {
     size_t outside() const { return zones.size() - 1; }
     // Groups the rules use (never "any"), by index into Policy::groups, with the families used.
     std::map<size_t, std::set<Family>> group_families() const;
+    // The same groups, each with its prefixes of the families used (what a target's address
+    // group or address set lists as members).
+    struct GroupMembers {
+        const AddressGroup* group = nullptr;
+        std::vector<Prefix> members;
+    };
+    std::vector<GroupMembers> group_members() const;
+    // The services of the rules that `wanted` picks, once each, by service_key().
+    std::map<std::string, Service> services(const std::function<bool(const Service&)>& wanted) const;
     // Every address rules use (group prefixes and pinhole hosts), unique and sorted.
     std::vector<Prefix> prefixes() const;
     std::vector<size_t> zones_of(const Side& side, const std::vector<Family>& families) const;

@@ -97,16 +97,12 @@ private:
 
     View address_groups() {
         View list = make_list();
-        for (const auto& [index, families] : m_.group_families()) {
-            const auto& g = m_.policy.groups[index];
-            std::vector<std::string> members;
-            for (const auto& p : g.prefixes)
-                if (families.count(p.family())) members.push_back(address_name(p));
+        for (const auto& [g, members] : m_.group_members()) {
             View item = make_object();
-            item.set("name", group_name(g));
-            item.set("description", one_line(group_comment(g), kPanosDescriptionMax));
+            item.set("name", group_name(*g));
+            item.set("description", one_line(group_comment(*g), kPanosDescriptionMax));
             std::string text = "[";
-            for (const auto& mbr : members) text += " " + mbr;
+            for (const auto& p : members) text += " " + address_name(p);
             item.set("members", text + " ]");
             list.push_back(item);
         }
@@ -114,12 +110,8 @@ private:
     }
 
     View services() {
-        std::map<std::string, Service> wanted;
-        for (const auto& r : m_.rules)
-            for (const auto& s : r.services)
-                if (is_port_service(s)) wanted.emplace(service_key(s), s);
         View list = make_list();
-        for (const auto& [key, s] : wanted) {
+        for (const auto& [key, s] : m_.services(is_port_service)) {
             View item = make_object();
             item.set("name", service_name(s));
             item.set("protocol", std::string(to_string(s.protocol)));

@@ -88,18 +88,16 @@ private:
 
     View address_sets() {
         View list = make_list();
-        for (const auto& [index, families] : m_.group_families()) {
-            const auto& g = m_.policy.groups[index];
+        for (const auto& [g, prefixes] : m_.group_members()) {
             View members = make_list();
-            for (const auto& p : g.prefixes) {
-                if (!families.count(p.family())) continue;
+            for (const auto& p : prefixes) {
                 View mbr = make_object();
                 mbr.set("address", address_name(p));
                 members.push_back(mbr);
             }
             View item = make_object();
-            item.set("name", set_name(g));
-            item.set("description", one_line(group_comment(g), 255));
+            item.set("name", set_name(*g));
+            item.set("description", one_line(group_comment(*g), 255));
             item.set("members", members);
             list.push_back(item);
         }
