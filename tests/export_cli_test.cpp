@@ -116,7 +116,7 @@ TEST_CASE("a site's own templates change the output without recompiling", "[expo
     copy_templates(dir.path);
     SECTION("an edited template and a partial") {
         std::string tmpl = read_text(dir.path / "ios" / "config.mustache");
-        tmpl.replace(tmpl.find("{{#vlans}}"), 0, "{{> banner}}\n");
+        tmpl.replace(tmpl.find("{{#interfaces}}"), 0, "{{> banner}}\n");
         std::ofstream(dir.path / "ios" / "config.mustache") << tmpl;
         std::ofstream(dir.path / "ios" / "banner.mustache") << "banner motd ^wardgate policy for {{site}}^\n";
         auto r = render_export(p.policy, "ios", dir.path);

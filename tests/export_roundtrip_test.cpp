@@ -68,7 +68,10 @@ TEST_CASE("every tuple is carried in every zone its addresses are in", "[export]
                 std::map<FlowTuple, std::vector<const ParsedRule*>> where;
                 for (const auto& r : parsed.rules)
                     if (!r.default_deny)
-                        for (const auto& t : r.tuples) where[t].push_back(&r);
+                        for (auto t : r.tuples) {
+                            t.ports = every_port_as_one(t.protocol, t.ports);
+                            where[t].push_back(&r);
+                        }
                 std::vector<std::string> missing;
                 for (const auto& t : expected) {
                     for (const auto& from : zones_of(p.policy, t.src)) {
@@ -91,6 +94,7 @@ TEST_CASE("every tuple is carried in every zone its addresses are in", "[export]
 TEST_CASE("explicit denies come first and logged default denies last, for every zone", "[export][roundtrip]") {
     for (const auto& c : export_cases()) {
         auto p = pipeline_for(export_case_dir(c), kExportToday);
+        if (p.policy.mode == EnforcementMode::monitor) continue;  // its default denies are logged permits
         for (const auto& target : export_targets()) {
             DYNAMIC_SECTION(c << " " << target) {
                 ParsedConfig parsed = read_export(target, render_export(p.policy, target, default_template_dir()));

@@ -1145,9 +1145,7 @@ ParsedConfig read_export(std::string_view target, const ExportResult& exported) 
     throw std::invalid_argument("no reader for " + std::string(target));
 }
 
-// Port 0 carries no connection: for a protocol with ports, 1-65535 (what FortiOS, PAN-OS and
-// SRX write for "every port") and 0-65535 let the same traffic through.
-static PortRange every_port_as_one(int protocol, PortRange ports) {
+PortRange every_port_as_one(int protocol, PortRange ports) {
     const bool with_ports = protocol == 6 || protocol == 17 || protocol == 132 || protocol == 136;
     return with_ports && ports.first == 1 && ports.last == 65535 ? PortRange{0, 65535} : ports;
 }
@@ -1239,16 +1237,23 @@ std::filesystem::path write_next_hospital(const std::filesystem::path& dir) {
     fs::path site = dir / "example-hospital-next";
     fs::create_directories(site);
     fs::copy(export_case_dir("example-hospital"), site, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
-    auto edit = [&](const std::string& file, const std::string& from, const std::string& to) {
+    // Replaces the first `from` after `after` (the start of the file when empty).
+    auto edit = [&](const std::string& file, const std::string& from, const std::string& to, const std::string& after = "") {
         std::ifstream in(site / file, std::ios::binary);
         std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        auto at = text.find(from);
+        auto start = after.empty() ? 0 : text.find(after);
+        if (start == std::string::npos) throw std::runtime_error("write_next_hospital: no '" + after + "' in " + file);
+        auto at = text.find(from, start);
         if (at == std::string::npos) throw std::runtime_error("write_next_hospital: no '" + from + "' in " + file);
         text.replace(at, from.size(), to);
         std::ofstream(site / file, std::ios::binary | std::ios::trunc) << text;
     };
     edit("devices.toml", "name = \"pump-icu-02\"\naddresses = [\"10.110.0.22\"]\nmac = \"00:0a:f7:41:80:02\"\nrole = \"infusion-pump\"",
          "name = \"pump-icu-02\"\naddresses = [\"10.110.0.22\"]\nmac = \"00:0a:f7:41:80:02\"\nrole = \"patient-monitor\"");
+    // ws-icu-02 moves from the workstations to the biomed segment, with new addresses.
+    edit("devices.toml", "addresses = [\"10.200.0.22\", \"fd00:200::22\"]", "addresses = [\"10.90.0.99\", \"fd00:90::99\"]",
+         "name = \"ws-icu-02\"");
+    edit("devices.toml", "segment = \"workstations\"", "segment = \"biomed\"", "name = \"ws-icu-02\"");
     // The approval's table, up to the next one.
     std::ifstream in(site / "policy.toml", std::ios::binary);
     std::string policy((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

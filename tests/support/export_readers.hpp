@@ -59,8 +59,13 @@ inline constexpr const char* kExportToday = "2026-11-22";
 const std::vector<std::string>& export_cases();
 std::filesystem::path export_case_dir(const std::string& name);
 
+// Port 0 carries no connection: for a protocol with ports, 1-65535 (what FortiOS, PAN-OS and
+// SRX write for "every port") and 0-65535 let the same traffic through; both become 0-65535.
+PortRange every_port_as_one(int protocol, PortRange ports);
+
 // The example hospital one change later: pump-icu-02 moved from the infusion-pump role to
-// patient-monitor and the approval CHG-5230 removed. Written into `dir`; returns the site.
+// patient-monitor, ws-icu-02 moved from the workstations segment to biomed (new addresses),
+// and the approval CHG-5230 removed. Written into `dir`; returns the site.
 std::filesystem::path write_next_hospital(const std::filesystem::path& dir);
 
 // What a device holds after loading `first` and then `second`: each file of `second` read
