@@ -116,11 +116,9 @@ TEST_CASE("explicit denies come first and logged default denies last, for every 
                             CHECK(r->logged == p.policy.log_drops);
                         }
                     }
-                    // Junos keeps its default denies in the global context, after every zone pair.
-                    bool zone_pair = target == "srx" && name != "global";
-                    if (!zone_pair) CHECK(rules.back()->default_deny);
-                    if (target == "srx" && name == "global")
-                        CHECK(std::all_of(rules.begin(), rules.end(), [](const ParsedRule* r) { return r->default_deny; }));
+                    // Junos: every zone pair ends in its own default deny (no global policies).
+                    CHECK(rules.back()->default_deny);
+                    if (target == "srx") CHECK(name != "global");
                 }
                 for (const auto& zone : all_zones(p.policy)) {
                     INFO("zone " << zone);
@@ -162,5 +160,24 @@ TEST_CASE("loading an export over the previous one leaves exactly what the new o
                 CHECK(both.rules[i].default_deny == alone.rules[i].default_deny);
             }
         }
+    }
+}
+
+TEST_CASE("SRX default denies as global policies (--srx-global-policies) carry the same policy", "[export][roundtrip]") {
+    auto p = pipeline_for(export_case_dir("example-hospital"), kExportToday);
+    ExportOptions options;
+    options.srx_global_policies = true;
+    ExportResult r = render_export(p.policy, "srx", default_template_dir(), options);
+    CHECK(r.text.find("security policies global policy default-deny-from-icu match source-address any "
+                      "destination-address any application any from-zone icu") != std::string::npos);
+    CHECK(r.text.find("policy default-deny-icu-to-") == std::string::npos);  // no zone-pair defaults
+    auto expected = expected_tuples(p.policy);
+    auto got = parsed_tuples(read_export("srx", r));
+    CHECK(got == expected);
+    ParsedConfig parsed = read_export("srx", r);
+    for (const auto& zone : all_zones(p.policy)) {
+        INFO("zone " << zone);
+        CHECK(std::any_of(parsed.rules.begin(), parsed.rules.end(),
+                          [&](const ParsedRule& rule) { return rule.default_deny && covers(rule.from, zone); }));
     }
 }

@@ -15,6 +15,7 @@ void add_export_command(CLI::App& app, int&) {
         std::string out;
         std::string templates;
         std::vector<std::string> interfaces;
+        bool srx_global_policies = false;
     };
     auto o = std::make_shared<Options>();
     auto* cmd = app.add_subcommand("export", "Export the compiled policy as another firewall's configuration "
@@ -33,6 +34,9 @@ void add_export_command(CLI::App& app, int&) {
                     "The device's interface for a segment, outside (the uplink) or trunk (the VLAN port), as "
                     "KEY=NAME, e.g. icu=GigabitEthernet0/1.110; repeat for each (default: the target's, listed in "
                     "the file header); overrides site.toml's [export.TARGET] interfaces");
+    cmd->add_flag("--srx-global-policies", o->srx_global_policies,
+                  "srx: write the logged default denies as multizone global policies (Junos 15.1X49-D30 or 17.3R1 and "
+                  "later) instead of one at the end of every zone pair");
     cmd->callback([o] {
         if (o->target == "all" && o->out.empty())
             throw InputError(Diagnostic{"command line", 0, 0, "--target", "all needs --out DIR"});
@@ -55,6 +59,7 @@ void add_export_command(CLI::App& app, int&) {
             for (const auto& e : p.site->exports)
                 if (e.target == t) options.interfaces = e.interfaces;
             for (const auto& [key, name] : command_line) options.interfaces[key] = name;
+            options.srx_global_policies = o->srx_global_policies;
             try {
                 results.push_back(render_export(p.policy, t, templates, options));
             } catch (const std::invalid_argument& e) {

@@ -41,7 +41,10 @@ public:
         v.set("address_sets", address_sets());
         v.set("applications", applications());
         v.set("policies", policies());
-        v.set("global_policies", global_policies());
+        if (m_.options.srx_global_policies)
+            v.set("global_policies", global_policies());
+        else
+            v.set("global_policies", make_list());
         ExportResult r = render_config(m_, dir, v, "srx", "set");
         finish(r, m_, "srx", std::move(warnings_));
         return r;
@@ -192,7 +195,31 @@ private:
                 }
             }
         }
+        if (!m_.options.srx_global_policies) pair_defaults(list);
         return list;
+    }
+
+    // The logged default deny at the end of every zone pair, a zone with itself included: the
+    // source zone's (its mode decides monitor), or for traffic from outside the destination
+    // zone's, as the global policies order them.
+    void pair_defaults(View& list) {
+        for (size_t from = 0; from < m_.zones.size(); ++from)
+            for (size_t to = 0; to < m_.zones.size(); ++to) {
+                const Zone& zone = m_.zones[from == m_.outside() ? to : from];
+                std::string wanted = "default-deny-" + zone_name(from) + "-to-" + zone_name(to);
+                View p = make_object();
+                p.set("from_zone", zone_name(from));
+                p.set("to_zone", zone_name(to));
+                p.set("name", policies_(fmt::format("default:{}:{}", from, to), wanted));
+                p.set("source", std::string("any"));
+                p.set("destination", std::string("any"));
+                p.set("application", std::string("any"));
+                p.set("action", std::string(zone.monitor ? "permit" : "deny"));
+                p.set("log_init", m_.policy.log_drops);
+                p.set("log_close", false);
+                p.set("description", one_line(default_deny_text(m_, zone), kSrxDescriptionMax));
+                list.push_back(p);
+            }
     }
 
     View global_policies() {

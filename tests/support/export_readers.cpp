@@ -801,7 +801,8 @@ ParsedConfig read_srx(const std::string& text) {
         r.allow = p.action == "permit";
         r.logged = p.logged;
         Addresses src = addresses("source-address"), dst = addresses("destination-address");
-        r.default_deny = p.context == "global" && !r.allow && catch_all(src, dst, svcs);
+        // A deny of everything: a zone pair's last policy, or a global one.
+        r.default_deny = !r.allow && catch_all(src, dst, svcs);
         r.tuples = expand(src, dst, svcs, r.allow);
         out.rules.push_back(r);
     }

@@ -35,6 +35,9 @@ struct ExportOptions {
     // and for "trunk" (the port carrying the segment VLANs): "icu" -> "GigabitEthernet0/1.110".
     // Interfaces left out get the target's defaults, which the file header lists.
     std::map<std::string, std::string> interfaces;
+    // SRX: the logged default denies as multizone global policies (Junos 15.1X49-D30 or 17.3R1
+    // and later) instead of one policy at the end of every zone pair.
+    bool srx_global_policies = false;
 };
 
 // The policy uses something the target cannot express exactly (an IP protocol or ICMP message
