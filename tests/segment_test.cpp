@@ -259,7 +259,7 @@ TEST_CASE("segment proposal: a clinical device whose role no device segment hold
 [[device]]
 name = "dialysis-01"
 addresses = ["10.200.0.40"]
-role = "dialysis"
+role = "Dialysis Machine"
 vendor = "Renal Co"
 model = "D5"
 segment = "workstations"
@@ -273,7 +273,7 @@ lifecycle = "support"
     CHECK(proposal.needed[0].name == "infusion-pump-legacy");
     CHECK(proposal.needed[0].devices == std::vector<std::string>{"pump-01", "pump-02"});
     CHECK(proposal.needed[0].with_ipv6 == 1);
-    CHECK(proposal.needed[1].name == "dialysis");
+    CHECK(proposal.needed[1].name == "dialysis-machine");  // a segment name from a role written freely
     CHECK(proposal.needed[1].rule == PlacementRule::clinical_in_device_segment);
     CHECK(proposal.needed[1].devices == std::vector<std::string>{"dialysis-01"});
     CHECK(proposal.moves.empty());

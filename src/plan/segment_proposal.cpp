@@ -5,6 +5,7 @@
 #include "wardgate/plan/segment_proposal.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <set>
 #include <tuple>
@@ -48,6 +49,21 @@ struct Placement {
     std::string why;
     bool needs_new = false;
 };
+
+// A segment name ([a-z0-9_-]) from a role, which the inventory may write freely ("Infusion Pump").
+std::string segment_name_for(const std::string& role) {
+    std::string out;
+    for (char c : role) {
+        const char l = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        const bool ok = (l >= 'a' && l <= 'z') || (l >= '0' && l <= '9') || l == '_' || l == '-';
+        if (ok)
+            out += l;
+        else if (!out.empty() && out.back() != '-')
+            out += '-';
+    }
+    while (!out.empty() && out.back() == '-') out.pop_back();
+    return out.empty() ? "devices" : out;
+}
 
 std::string plural(size_t n, const std::string& word) { return std::to_string(n) + " " + word + (n == 1 ? "" : "s"); }
 
@@ -130,7 +146,7 @@ void Placer::end_of_support_apart() {
             if (s.kind == SegmentKind::devices && s.name != d.segment && legacy_only(s.name, d.role) &&
                 (!target || members(s.name).size() > members(target->name).size()))
                 target = &s;
-        const std::string name = d.role + "-legacy";
+        const std::string name = segment_name_for(d.role) + "-legacy";
         if (!target) target = site_.find_segment(name);
         const size_t others = members(d.segment).size() - 1;
         if (!target) {
@@ -168,11 +184,12 @@ void Placer::clinical_in_device_segment() {
         }
         const std::string why = "clinical (FDA class " + std::string(to_string(d.fda_class)) + ") in " + d.segment +
                                 ", a " + std::string(to_string(current->kind)) + " segment";
-        if (!best && site_.find_segment(d.role) && site_.find_segment(d.role)->kind == SegmentKind::devices)
-            best = site_.find_segment(d.role);
+        const std::string named = segment_name_for(d.role);
+        if (!best && site_.find_segment(named) && site_.find_segment(named)->kind == SegmentKind::devices)
+            best = site_.find_segment(named);
         if (!best || best->kind != SegmentKind::devices) {
-            const Segment* taken = site_.find_segment(d.role);
-            need(taken ? d.role + "-devices" : d.role, d, PlacementRule::clinical_in_device_segment,
+            const Segment* taken = site_.find_segment(named);
+            need(taken ? named + "-devices" : named, d, PlacementRule::clinical_in_device_segment,
                  "clinical " + d.role + " devices outside every device segment, and no device segment holds their role");
             continue;
         }
