@@ -407,3 +407,19 @@ lifecycle = "support"
     CHECK(patched.find_device("ct-01")->department == "Radiologie – Süd");
     CHECK(patched.find_device("pump-02")->addresses == std::vector<IpAddress>{*IpAddress::parse("10.120.0.51")});
 }
+
+TEST_CASE("segment proposal: an end-of-support device already in the segment named for its role stays", "[segment]") {
+    auto files = small_site_files();
+    // icu is renamed infusion-pump-legacy: pump-01 and pump-02 (end of support) share it with
+    // pump-03 (supported). They are where the rule sends them; nothing moves to where it is.
+    for (const std::string file : {"site.toml", "devices.toml"}) {
+        std::string& text = files[file];
+        for (size_t at; (at = text.find("\"icu\"")) != std::string::npos;) text.replace(at, 5, "\"infusion-pump-legacy\"");
+    }
+    TempSite site(files, false);
+    auto proposal = propose_segments(pipeline_for(site.dir()));
+    CHECK_FALSE(move_of(proposal, "pump-01"));
+    CHECK_FALSE(move_of(proposal, "pump-02"));
+    CHECK(proposal.needed.empty());
+    for (const auto& m : proposal.moves) CHECK(m.from != m.to);
+}

@@ -148,6 +148,7 @@ void Placer::end_of_support_apart() {
                 target = &s;
         const std::string name = segment_name_for(d.role) + "-legacy";
         if (!target) target = site_.find_segment(name);
+        if (target && target->name == d.segment) continue;  // already in the segment named for them
         const size_t others = members(d.segment).size() - 1;
         if (!target) {
             need(name, d, PlacementRule::end_of_support_apart,
