@@ -417,10 +417,12 @@ SegmentProposal propose_segments(const Pipeline& p) {
     std::stable_sort(out.paths.begin(), out.paths.end(),
                      [](const PathChange& a, const PathChange& b) { return a.blocked_after && !b.blocked_after; });
 
+    // The patch in inventory order (the moves are in risk order).
+    std::map<std::string, const SegmentMove*> moved;
+    for (const auto& m : out.moves) moved[m.device] = &m;
     std::vector<DeviceEdit> edits;
     for (const auto& d : site.devices)
-        for (const auto& m : out.moves)
-            if (m.device == d.name) edits.push_back({m.device, m.to, m.after});
+        if (auto it = moved.find(d.name); it != moved.end()) edits.push_back({d.name, it->second->to, it->second->after});
     out.patch = inventory_patch(site, edits);
     return out;
 }

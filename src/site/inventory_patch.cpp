@@ -149,9 +149,8 @@ void toml_edits(const std::string& file, const std::string& text, const std::vec
         const toml::table* table = nullptr;
         if (devices)
             for (const auto& node : *devices)
-                if (const auto* t = node.as_table(); t && t->get_as<std::string>("name") &&
-                                                     t->get_as<std::string>("name")->get() == edit->device)
-                    table = t;
+                if (const auto* t = node.as_table())
+                    if (const auto* name = t->get_as<std::string>("name"); name && name->get() == edit->device) table = t;
         const Device* d = site.find_device(edit->device);
         const std::string place = file + ":" + std::to_string(d ? d->origin.line : 0);
         const toml::node* segment = table ? table->get("segment") : nullptr;
