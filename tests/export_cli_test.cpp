@@ -73,7 +73,7 @@ TEST_CASE("export --out writes the files atomically, --target all every target",
             ++files;
         }
     }
-    CHECK(files == 12);  // seven targets; iptables IPv6 rules and ipsets; PAN-OS undo and notes; FortiOS undo
+    CHECK(files == 13);  // eight targets; iptables IPv6 rules and ipsets; PAN-OS undo and notes; FortiOS undo
     CHECK(static_cast<size_t>(std::distance(fs::directory_iterator(dir.path / "all"), fs::directory_iterator{})) == files);
 }
 

@@ -23,7 +23,7 @@ void add_export_command(CLI::App& app, int&) {
     add_site_options(*cmd, o->site);
     std::vector<std::string> choices = export_targets();
     choices.push_back("all");
-    cmd->add_option("-t,--target", o->target, "asa, ios, panos, fortios, srx, iptables, nft, or all (needs --out)")
+    cmd->add_option("-t,--target", o->target, "asa, ios, ios-switch, panos, fortios, srx, iptables, nft, or all (needs --out)")
         ->required()
         ->check(CLI::IsMember(choices));
     cmd->add_option("-o,--out", o->out, "Write DIR/<site>-<target>.<ext> (atomically) instead of standard output");

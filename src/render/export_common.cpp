@@ -470,6 +470,46 @@ View cisco_entry(const ExportRule& r, const View& lines, size_t remark_max) {
     return e;
 }
 
+std::string cisco_protocol(Protocol p, Family f) {
+    if (p == Protocol::ah) return "ahp";
+    if (p == Protocol::gre && f == Family::v4) return "gre";
+    return protocol_word(p, {Protocol::tcp, Protocol::udp, Protocol::icmp, Protocol::esp});
+}
+
+std::string cisco_address(const Prefix& p) {
+    if (p.length == 0) return "any";
+    if (p.is_host()) return "host " + p.address.to_string();
+    if (p.family() == Family::v4) return p.address.to_string() + " " + v4_wildcard(p.length);
+    return p.to_string();
+}
+
+std::string cisco_icmp_reply(Family f, uint8_t type) {
+    if (f == Family::v4) {
+        switch (type) {
+            case 8: return "echo-reply";
+            case 13: return "timestamp-reply";
+            case 15: return "information-reply";
+            case 17: return "mask-reply";
+            default: return "";
+        }
+    }
+    if (type == 128) return "echo-reply";
+    if (type == 139) return "140";  // node information query -> response
+    return "";
+}
+
+std::string CiscoAclLine::text(bool any_source) const {
+    std::string out = permit ? "permit " : "deny ";
+    out += protocol;
+    out += " " + (any_source ? std::string("any") : src);
+    if (!src_ports.empty()) out += " " + src_ports;
+    out += " " + dst;
+    if (!dst_ports.empty()) out += " " + dst_ports;
+    if (established) out += " established";
+    if (log) out += " log";
+    return out;
+}
+
 std::string one_line(std::string_view text, size_t max) {
     std::string out;
     for (char c : text) {
@@ -694,7 +734,7 @@ void finish(ExportResult& r, const Model& m, std::string_view target, std::vecto
 namespace wardgate {
 
 const std::vector<std::string>& export_targets() {
-    static const std::vector<std::string> targets{"asa", "ios", "panos", "fortios", "srx", "iptables", "nft"};
+    static const std::vector<std::string> targets{"asa", "ios", "ios-switch", "panos", "fortios", "srx", "iptables", "nft"};
     return targets;
 }
 
@@ -722,10 +762,10 @@ std::string ExportResult::combined() const {
 namespace {
 
 // Every target writes any IP protocol and ICMP(v6) messages; what some cannot say is a port of
-// UDP-Lite (only nft matches it) and, on IOS and SRX, a port of SCTP (their access lists and
+// UDP-Lite (only nft matches it) and, on IOS (router and switch) and SRX, a port of SCTP (their access lists and
 // applications take TCP and UDP ports only).
 void require_expressible(const Policy& policy, std::string_view target) {
-    const bool sctp_ports = target != "ios" && target != "srx";
+    const bool sctp_ports = target != "ios" && target != "ios-switch" && target != "srx";
     auto limit = [&](const Service& s) -> std::string {
         if (s.ports.empty()) return "";
         if (s.protocol == Protocol::udplite) return "UDP-Lite ports";
@@ -780,12 +820,13 @@ ExportResult render_export(const Policy& policy, std::string_view target, const 
     auto dir = template_dir / std::string(target);
     if (target == "asa") return export_asa(m, dir);
     if (target == "ios") return export_ios(m, dir);
+    if (target == "ios-switch") return export_ios_switch(m, dir);
     if (target == "panos") return export_panos(m, dir);
     if (target == "fortios") return export_fortios(m, dir);
     if (target == "srx") return export_srx(m, dir);
     if (target == "iptables") return export_iptables(m, dir);
     throw std::invalid_argument("unknown export target \"" + std::string(target) + "\" (expected one of asa, ios, "
-                                "panos, fortios, srx, iptables, nft)");
+                                "ios-switch, panos, fortios, srx, iptables, nft)");
 }
 
 }  // namespace wardgate

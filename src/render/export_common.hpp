@@ -207,6 +207,30 @@ View cisco_line(const std::string& action, const std::string& protocol, const st
                 const std::string& ports, bool log);
 // A rule's entry: remarks naming it and each reason, then its lines.
 View cisco_entry(const ExportRule& r, const View& lines, size_t remark_max);
+// IOS's word for a protocol in each family's lists: "ahp" for AH, "gre" in IPv4 only, tcp,
+// udp, icmp (ICMPv6 in an IPv6 list) and esp; the number for the others.
+std::string cisco_protocol(Protocol p, Family f);
+// An address in an IOS list: "any" (a /0), "host A", "A WILDCARD" (IPv4), "P/LEN" (IPv6).
+std::string cisco_address(const Prefix& p);
+// The reply to an ICMP request of `type` as IOS names it ("echo-reply"); empty when none.
+std::string cisco_icmp_reply(Family f, uint8_t type);
+
+// One line of an IOS extended access list with its fields apart, for lists that match
+// source ports and `established` (stateless lists letting replies back).
+struct CiscoAclLine {
+    bool permit = true;
+    std::string protocol;               // "ip", "ipv6", "tcp", "udp", "icmp", "esp", "132"
+    std::string src = "any";            // "any", "host A", "A WILDCARD", "P/LEN"
+    std::string src_ports;              // "eq 443" on replies, "eq bootpc" for DHCP
+    std::string dst;                    // like src
+    std::string dst_ports;              // "eq 443", "range 1 2", an ICMP message ("8", "echo-reply", "nd-ns")
+    bool established = false;
+    bool log = false;
+
+    // "permit tcp host 10.110.0.21 eq 443 host 10.50.0.30 established"; with any_source the
+    // source is `any` whatever src says.
+    std::string text(bool any_source = false) const;
+};
 
 // The interface address of a segment's gateway in a family, with the prefix length of the
 // subnet holding it ("10.110.0.1", 24).
@@ -265,6 +289,7 @@ void check_addresses(const std::string& text, const Model& m, std::string_view t
 
 ExportResult export_asa(const Model& m, const std::filesystem::path& templates);
 ExportResult export_ios(const Model& m, const std::filesystem::path& templates);
+ExportResult export_ios_switch(const Model& m, const std::filesystem::path& templates);
 ExportResult export_panos(const Model& m, const std::filesystem::path& templates);
 ExportResult export_fortios(const Model& m, const std::filesystem::path& templates);
 ExportResult export_srx(const Model& m, const std::filesystem::path& templates);

@@ -1,10 +1,18 @@
-// Cisco IOS / IOS-XE: a VLAN and SVI per segment, and per interface one named extended IPv4
-// access list and one IPv6 access list, applied inbound, with one explicit entry per address
-// pair and port range. IOS access lists are stateless: permits reflect into a reflexive list
-// that every inbound list evaluates first, so replies of permitted connections come back.
-// Other IP protocols go by keyword or number, ICMP messages by type and code; SCTP ports are
-// beyond these lists (the export refuses them).
+// Cisco IOS / IOS-XE, in two shapes that share their lists:
+// - ios, a router: each segment's VLAN a dot1Q subinterface of a trunk. Permits reflect into
+//   a reflexive list that every inbound list evaluates first, so replies of permitted
+//   connections come back.
+// - ios-switch, a Catalyst layer-3 switch: a VLAN and SVI per segment. Catalyst switches have
+//   no reflexive lists, so each inbound list starts with explicit reply entries for the rules
+//   that reach its segment: TCP by source port and `established`, UDP by source port, ICMP by
+//   the reply message, other protocols as a whole.
+// Both write, per interface, one named extended IPv4 list and one IPv6 list, applied inbound,
+// with one explicit entry per address pair and port range. Other IP protocols go by keyword
+// or number, ICMP messages by type and code; SCTP ports are beyond these lists (the export
+// refuses them).
 #include <fmt/format.h>
+
+#include <set>
 
 #include "export_common.hpp"
 
@@ -12,65 +20,91 @@ namespace wardgate::export_detail {
 
 namespace {
 
-constexpr const char* kIosOutside = "GigabitEthernet0/0";
-constexpr const char* kIosTrunk = "GigabitEthernet0/1";
 constexpr size_t kIosRemarkMax = 100;
+constexpr size_t kIosVlanNameMax = 32;
 
-std::string ios_prefix(const Prefix& p) {
-    if (p.is_host()) return "host " + p.address.to_string();
-    if (p.family() == Family::v4) return p.address.to_string() + " " + v4_wildcard(p.length);
-    return p.to_string();
+enum class IosShape { router, layer3_switch };
+
+struct IosDefaults {
+    const char* target;
+    const char* outside;
+    const char* port_prefix;  // a segment without a VLAN: a routed port of its own
+};
+
+IosDefaults defaults_of(IosShape shape) {
+    if (shape == IosShape::router) return {"ios", "GigabitEthernet0/0", "GigabitEthernet0/"};
+    return {"ios-switch", "GigabitEthernet1/0/1", "GigabitEthernet1/0/"};
 }
 
-// The keywords IOS has for a protocol in each family's access lists ("ahp" for AH, GRE in
-// IPv4 only), the number for the others. ICMP is "icmp" in both (an IPv6 list's icmp is ICMPv6).
-std::string ios_protocol(Protocol p, Family f) {
-    if (p == Protocol::ah) return "ahp";
-    if (p == Protocol::gre && f == Family::v4) return "gre";
-    return protocol_word(p, {Protocol::tcp, Protocol::udp, Protocol::icmp, Protocol::esp});
-}
+constexpr const char* kIosTrunk = "GigabitEthernet0/1";
 
 class IosView {
 public:
-    explicit IosView(const Model& m)
-        : m_(m), acl_names_({64, "-_", {"any", "host", "log"}, {}, false}) {}
+    IosView(const Model& m, IosShape shape)
+        : m_(m), shape_(shape), defaults_(defaults_of(shape)), acl_names_({64, "-_", {"any", "host", "log"}, {}, false}) {}
 
     ExportResult build(const std::filesystem::path& dir) {
-        View v = header_view(m_, "ios");
-        v.set("outside_interface", m_.interface("outside", kIosOutside));
+        View v = header_view(m_, defaults_.target);
+        v.set("outside_interface", m_.interface("outside", defaults_.outside));
         v.set("reflect4", std::string("wg-return"));
         v.set("reflect6", std::string("wg-return6"));
-        v.set("trunk_interface", m_.interface("trunk", kIosTrunk));
+        if (shape_ == IosShape::router) v.set("trunk_interface", m_.interface("trunk", kIosTrunk));
+        v.set("vlans", vlans());
         v.set("interfaces", interfaces());
         v.set("acls4", acls(Family::v4));
         v.set("acls6", acls(Family::v6));
-        ExportResult r = render_config(m_, dir, v, "ios", "cfg");
-        finish(r, m_, "ios", std::move(warnings_));
+        ExportResult r = render_config(m_, dir, v, defaults_.target, "cfg");
+        for (const auto& rule : every_protocol_back_)
+            warnings_.push_back("ios-switch: rule " + rule + " allows every protocol: its stateless reply entries let "
+                                "back TCP of established connections and all UDP and ICMP; other protocols' replies "
+                                "are not let back");
+        finish(r, m_, defaults_.target, std::move(warnings_));
         return r;
     }
 
 private:
+    bool switched() const { return shape_ == IosShape::layer3_switch; }
+
     std::string acl_name(size_t zone, Family f) {
         const std::string& z = m_.zones[zone].name;
         return acl_names_("acl:" + z + (f == Family::v4 ? ":4" : ":6"), "wg-" + z + (f == Family::v4 ? "-in" : "-in6"));
+    }
+
+    std::string interface_name(size_t i) const {
+        const Zone& z = m_.zones[i];
+        if (!z.segment) return m_.interface("outside", defaults_.outside);
+        if (!z.segment->vlan) return m_.interface(z.name, fmt::format("{}{}", defaults_.port_prefix, i + 2));
+        if (switched()) return m_.interface(z.name, fmt::format("Vlan{}", *z.segment->vlan));
+        return m_.interface(z.name, fmt::format("{}.{}", m_.interface("trunk", kIosTrunk), *z.segment->vlan));
+    }
+
+    // The switch's VLAN database: a VLAN per segment that has one.
+    View vlans() const {
+        View list = make_list();
+        if (!switched()) return list;
+        for (const auto& z : m_.zones) {
+            if (!z.segment || !z.segment->vlan) continue;
+            View item = make_object();
+            item.set("vlan", std::to_string(*z.segment->vlan));
+            item.set("name", z.name.substr(0, kIosVlanNameMax));
+            list.push_back(item);
+        }
+        return list;
     }
 
     View interfaces() {
         View list = make_list();
         for (size_t i = 0; i < m_.zones.size(); ++i) {
             const Zone& z = m_.zones[i];
-            bool outside = !z.segment;
-            // A segment's VLAN is a dot1Q subinterface of the trunk; a segment without one a port of its own.
-            std::string name = outside ? m_.interface("outside", kIosOutside)
-                               : z.segment->vlan
-                                   ? m_.interface(z.name, fmt::format("{}.{}", m_.interface("trunk", kIosTrunk), *z.segment->vlan))
-                                   : m_.interface(z.name, fmt::format("GigabitEthernet0/{}", i + 2));
+            std::string name = interface_name(i);
             View item = make_object();
             item.set("name", name);
             set_zone_interface(item, z);
+            // On the switch a VLAN's interface is its SVI; every other one is a routed port.
+            item.set("routed_port", !z.segment || !z.segment->vlan);
             item.set("acl4", acl_name(i, Family::v4));
             item.set("acl6", acl_name(i, Family::v6));
-            if (!outside) warn_interface(*z.segment, "ios", name, warnings_);
+            if (z.segment) warn_interface(*z.segment, defaults_.target, name, warnings_);
             list.push_back(item);
         }
         return list;
@@ -79,7 +113,7 @@ private:
     static std::vector<std::string> specs(const Side& s, Family f) {
         if (s.any()) return {"any"};
         std::vector<std::string> out;
-        for (const auto& p : s.prefixes(f)) out.push_back(ios_prefix(p));
+        for (const auto& p : s.prefixes(f)) out.push_back(cisco_address(p));
         return out;
     }
 
@@ -88,16 +122,78 @@ private:
         std::vector<std::pair<std::string, std::string>> protocols;  // protocol, port or ICMP spec
         if (r.services.empty()) protocols.push_back({f == Family::v4 ? "ip" : "ipv6", ""});
         for (const auto& a : line_atoms(r.services, f))
-            protocols.push_back({ios_protocol(a.protocol, f), a.ports ? cisco_ports(*a.ports) : a.icmp ? cisco_icmp(*a.icmp) : ""});
+            protocols.push_back({cisco_protocol(a.protocol, f), a.ports ? cisco_ports(*a.ports) : a.icmp ? cisco_icmp(*a.icmp) : ""});
         View lines = make_list();
         for (const auto& src : specs(r.src, f))
             for (const auto& dst : specs(r.dst, f))
                 for (const auto& [protocol, ports] : protocols) {
                     View l = cisco_line(action, protocol, src, dst, ports, r.log);
-                    l.set("reflect", r.accept);
+                    l.set("reflect", r.accept && !switched());
                     lines.push_back(l);
                 }
         return cisco_entry(r, lines, kIosRemarkMax);
+    }
+
+    // What the rule's destinations send back to its sources, as stateless entries.
+    std::vector<CiscoAclLine> reply_lines(const ExportRule& r, Family f) {
+        std::vector<CiscoAclLine> out;
+        auto back = [&](const std::string& protocol, const std::string& src_ports, const std::string& dst_ports,
+                        bool established) {
+            for (const auto& src : specs(r.dst, f))
+                for (const auto& dst : specs(r.src, f)) {
+                    CiscoAclLine l;
+                    l.protocol = protocol;
+                    l.src = src;
+                    l.src_ports = src_ports;
+                    l.dst = dst;
+                    l.dst_ports = dst_ports;
+                    l.established = established;
+                    out.push_back(l);
+                }
+        };
+        if (r.services.empty()) {
+            every_protocol_back_.insert(r.name);
+            back("tcp", "", "", true);
+            back("udp", "", "", false);
+            back("icmp", "", "", false);
+            return out;
+        }
+        for (const auto& a : line_atoms(r.services, f)) {
+            if (a.protocol == Protocol::tcp) {
+                back("tcp", a.ports ? cisco_ports(*a.ports) : "", "", true);
+            } else if (a.protocol == Protocol::udp) {
+                back("udp", a.ports ? cisco_ports(*a.ports) : "", "", false);
+            } else if (a.protocol == Protocol::icmp) {
+                if (!a.icmp || !a.icmp->type) {
+                    back("icmp", "", "", false);
+                } else if (auto reply = cisco_icmp_reply(f, *a.icmp->type); !reply.empty()) {
+                    back("icmp", "", reply, false);
+                }  // an ICMP message without a reply (an error, a redirect) needs nothing back
+            } else {
+                back(cisco_protocol(a.protocol, f), "", "", false);  // ESP, AH, GRE...: the protocol both ways
+            }
+        }
+        return out;
+    }
+
+    // The replies every zone's list lets back first: of the accepting rules whose traffic
+    // enters the segment's hosts, each line once.
+    View replies(size_t z, Family f) {
+        View list = make_list();
+        if (!switched()) return list;
+        std::set<std::string> seen;
+        for (const auto& r : m_.rules) {
+            bool here = std::binary_search(r.dst_zones.begin(), r.dst_zones.end(), z);
+            if (!here || !r.accept || std::find(r.families.begin(), r.families.end(), f) == r.families.end()) continue;
+            for (const auto& l : reply_lines(r, f)) {
+                std::string text = l.text();
+                if (!seen.insert(text).second) continue;
+                View item = make_object();
+                item.set("text", text);
+                list.push_back(item);
+            }
+        }
+        return list;
     }
 
     View acls(Family f) {
@@ -112,23 +208,33 @@ private:
             const Zone& zone = m_.zones[z];
             View acl = make_object();
             acl.set("name", acl_name(z, f));
+            acl.set("replies", replies(z, f));
             acl.set("entries", entries);
             acl.set("default_remark", one_line(default_deny_text(m_, zone), kIosRemarkMax));
             acl.set("default_action", std::string(zone.monitor ? "permit" : "deny"));
             acl.set("default_log", m_.policy.log_drops);
-            acl.set("default_reflect", zone.monitor);
+            acl.set("default_reflect", zone.monitor && !switched());
             list.push_back(acl);
         }
         return list;
     }
 
     const Model& m_;
+    IosShape shape_;
+    IosDefaults defaults_;
     Namer acl_names_;
+    std::set<std::string> every_protocol_back_;
     std::vector<std::string> warnings_;
 };
 
 }  // namespace
 
-ExportResult export_ios(const Model& m, const std::filesystem::path& templates) { return IosView(m).build(templates); }
+ExportResult export_ios(const Model& m, const std::filesystem::path& templates) {
+    return IosView(m, IosShape::router).build(templates);
+}
+
+ExportResult export_ios_switch(const Model& m, const std::filesystem::path& templates) {
+    return IosView(m, IosShape::layer3_switch).build(templates);
+}
 
 }  // namespace wardgate::export_detail

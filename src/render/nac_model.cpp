@@ -51,18 +51,6 @@ std::string nac_mac_upper_colons(std::string_view mac) {
     return out;
 }
 
-std::string PortAclLine::text(bool any_source) const {
-    std::string out = permit ? "permit " : "deny ";
-    out += protocol;
-    out += " " + (any_source ? std::string("any") : src);
-    if (!src_ports.empty()) out += " " + src_ports;
-    out += " " + dst;
-    if (!dst_ports.empty()) out += " " + dst_ports;
-    if (established) out += " established";
-    if (log) out += " log";
-    return out;
-}
-
 size_t PortAcl::line_count() const {
     size_t n = 0;
     for (const auto& s : sections) n += s.block.lines.size();
@@ -73,13 +61,6 @@ namespace {
 
 constexpr size_t kPortAclRemarkMax = 100;
 
-std::string port_acl_peer(const Prefix& p) {
-    if (p.length == 0) return "any";
-    if (p.is_host()) return "host " + p.address.to_string();
-    if (p.family() == Family::v4) return p.address.to_string() + " " + export_detail::v4_wildcard(p.length);
-    return p.to_string();
-}
-
 // A peer holding at least half the family's addresses is the outside world (the internet
 // endpoint: everything but the site's own networks, dozens of prefixes): written `any`. The
 // port list is the coarse filter; the gateway keeps the site's networks out.
@@ -88,34 +69,11 @@ std::vector<std::string> port_acl_peers(const Side& s, Family f) {
     std::vector<std::string> out;
     double share = 0;
     for (const auto& p : s.prefixes(f)) {
-        out.push_back(port_acl_peer(p));
+        out.push_back(export_detail::cisco_address(p));
         share += std::ldexp(1.0, -static_cast<int>(p.length));
     }
     if (share >= 0.5) return {"any"};
     return out;
-}
-
-// IOS's keywords in each family's lists ("ahp" for AH, "gre" in IPv4 only), else the number.
-std::string port_acl_protocol(Protocol p, Family f) {
-    if (p == Protocol::ah) return "ahp";
-    if (p == Protocol::gre && f == Family::v4) return "gre";
-    return export_detail::protocol_word(p, {Protocol::tcp, Protocol::udp, Protocol::icmp, Protocol::esp});
-}
-
-// The reply to an ICMP request a peer may send to the device; empty when the message has none.
-std::string port_acl_icmp_reply(Family f, uint8_t type) {
-    if (f == Family::v4) {
-        switch (type) {
-            case 8: return "echo-reply";
-            case 13: return "timestamp-reply";
-            case 15: return "information-reply";
-            case 17: return "mask-reply";
-            default: return "";
-        }
-    }
-    if (type == 128) return "echo-reply";
-    if (type == 139) return "140";  // node information query -> response
-    return "";
 }
 
 // Which of the role's addresses a rule's side holds: none, all of them (the source is then
@@ -130,7 +88,7 @@ struct PortAclHeld {
         std::vector<Prefix> prefixes;
         for (const auto& a : hosts) prefixes.push_back(Prefix::host(a));
         std::vector<std::string> out;
-        for (const auto& p : collapse_prefixes(prefixes)) out.push_back(port_acl_peer(p));
+        for (const auto& p : collapse_prefixes(prefixes)) out.push_back(export_detail::cisco_address(p));
         return out;
     }
 };
@@ -214,7 +172,7 @@ private:
             return out;
         }
         for (const auto& a : export_detail::line_atoms(r.services, f)) {
-            PortAclAtom atom{port_acl_protocol(a.protocol, f), a.protocol, false, a.ports, a.icmp};
+            PortAclAtom atom{export_detail::cisco_protocol(a.protocol, f), a.protocol, false, a.ports, a.icmp};
             if (atom.ports && a.protocol != Protocol::tcp && a.protocol != Protocol::udp) {
                 // IOS access lists match ports of TCP and UDP only.
                 widened_.insert(fmt::format("{} {}", to_string(a.protocol), r.name));
@@ -297,7 +255,7 @@ private:
                     } else if (!a.whole && a.proto == Protocol::icmp) {
                         if (!a.icmp || !a.icmp->type) {
                             b.lines.push_back(line(true, "icmp", src, "", peer, ""));
-                        } else if (auto reply = port_acl_icmp_reply(f, *a.icmp->type); !reply.empty()) {
+                        } else if (auto reply = export_detail::cisco_icmp_reply(f, *a.icmp->type); !reply.empty()) {
                             b.lines.push_back(line(true, "icmp", src, "", peer, reply));
                         }
                     } else {

@@ -37,22 +37,8 @@ std::vector<NacEntry> nac_entries(const Site& site, std::vector<std::string>& wa
 // Names go into comment lines: a line break would end the comment.
 std::string nac_comment_text(std::string_view text);
 
-// One line of a Cisco extended access list, its fields apart so a target can rewrite the
-// source (ISE downloadable ACLs take only `any`).
-struct PortAclLine {
-    bool permit = true;
-    std::string protocol;               // "ip", "ipv6", "tcp", "udp", "icmp", "esp", "132"
-    std::string src = "any";            // "any", or devices of the role: "host A", "A WILDCARD", "P/LEN"
-    std::string src_ports;              // "eq 443" on replies, "eq bootpc" for DHCP
-    std::string dst;                    // "any", "host A", "A WILDCARD", "P/LEN"
-    std::string dst_ports;              // "eq 443", "range 1 2", an ICMP message ("8", "echo-reply", "nd-ns")
-    bool established = false;
-    bool log = false;
-
-    // "permit tcp host 10.110.0.21 eq 443 host 10.50.0.30 established"; with any_source the
-    // source is `any` whatever src says.
-    std::string text(bool any_source = false) const;
-};
+// One line of a port access list (the Cisco line every export target shares).
+using PortAclLine = export_detail::CiscoAclLine;
 
 struct PortAclBlock {
     std::string remark;  // one line, without the keyword

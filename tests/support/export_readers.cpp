@@ -315,14 +315,27 @@ ParsedConfig read_asa(const std::string& text) {
     return out;
 }
 
-// ---- Cisco IOS ----
+// ---- Cisco IOS (router) and Catalyst (layer-3 switch) ----
 
-ParsedConfig read_ios(const std::string& text) {
-    constexpr std::string_view kName = "ios";
+// The ICMP replies a Catalyst list names by keyword, as tuple ports.
+std::optional<PortRange> icmp_reply_keyword(Family f, const std::string& word) {
+    static const std::map<std::string, uint8_t> v4{{"echo-reply", 0}, {"timestamp-reply", 14}, {"information-reply", 16},
+                                                   {"mask-reply", 18}};
+    if (f == Family::v6) {
+        if (word != "echo-reply") return std::nullopt;
+        return PortRange{icmp_port(129, 0), icmp_port(129, 255)};
+    }
+    auto it = v4.find(word);
+    if (it == v4.end()) return std::nullopt;
+    return PortRange{icmp_port(it->second, 0), icmp_port(it->second, 255)};
+}
+
+ParsedConfig read_ios(const std::string& text, bool layer3_switch) {
+    const std::string_view kName = layer3_switch ? "ios-switch" : "ios";
     std::map<std::string, std::string> zone_of_acl;
     ParsedConfig out;
     std::string block, current, zone;
-    bool subinterface = false, encapsulated = false;
+    bool subinterface = false, encapsulated = false, in_replies = false, replies_ended = false;
     Family family = Family::v4;
     for (const auto& line : text_lines(text)) {
         if (line.empty() || line[0] == '!') {
@@ -331,38 +344,52 @@ ParsedConfig read_ios(const std::string& text) {
         }
         auto w = words(line);
         if (line[0] != ' ') {
-            if (w[0] == "end" || line == "ipv6 unicast-routing") continue;
+            if (w[0] == "end" || line == "ipv6 unicast-routing" || (layer3_switch && line == "ip routing")) continue;
             if (w[0] == "no" && ((w.size() == 5 && w[1] == "ip" && w[2] == "access-list" && w[3] == "extended") ||
                                  (w.size() == 4 && w[1] == "ipv6" && w[2] == "access-list"))) {
                 // Removes the list: a second load replaces the first instead of appending to it.
                 std::erase_if(out.rules, [&](const ParsedRule& r) { return r.context == w.back(); });
                 continue;
             }
-            if (w[0] == "interface") {
+            if (w[0] == "vlan" && w.size() == 2) {
+                // A router holds no VLAN database without a switch module.
+                if (!layer3_switch) fail(kName, "a VLAN database on a router: " + line);
+                block = "vlan";
+            } else if (w[0] == "interface") {
                 // A router: VLANs arrive as dot1Q subinterfaces; a Vlan interface (SVI) needs a switch.
-                if (starts_with(w[1], "Vlan")) fail(kName, "a VLAN interface (SVI) on a router: " + line);
+                bool svi = starts_with(w[1], "Vlan");
+                if (svi && !layer3_switch) fail(kName, "a VLAN interface (SVI) on a router: " + line);
                 block = "interface";
                 subinterface = w[1].find('.') != std::string::npos;
+                if (subinterface && layer3_switch) fail(kName, "a subinterface on a Catalyst switch: " + line);
                 encapsulated = false;
-                zone = "outside";
+                zone = svi ? "vlan" + w[1].substr(4) : "outside";
             } else if (w[0] == "ip" && w[1] == "access-list" && w[2] == "extended") {
                 block = "acl";
                 current = w[3];
                 family = Family::v4;
+                in_replies = replies_ended = false;
             } else if (w[0] == "ipv6" && w[1] == "access-list") {
                 block = "acl";
                 current = w[2];
                 family = Family::v6;
+                in_replies = replies_ended = false;
             } else {
                 fail(kName, line);
             }
             continue;
         }
+        if (block == "vlan") {
+            if (w[0] != "name" || w.size() != 2 || w[1].size() > 32) fail(kName, line);
+            continue;
+        }
         if (block == "interface") {
             if (w[0] == "encapsulation" && w.size() == 3 && w[1] == "dot1Q") {
+                if (layer3_switch) fail(kName, "encapsulation on a Catalyst interface: " + line);
                 zone = "vlan" + w[2];
                 encapsulated = true;
             }
+            if (w[0] == "no" && w.size() == 2 && w[1] == "switchport" && !layer3_switch) fail(kName, line);
             // IOS refuses an address on a LAN subinterface before its encapsulation.
             if (subinterface && !encapsulated && (w[0] == "ip" || w[0] == "ipv6") && w[1] == "address")
                 fail(kName, "an address before encapsulation dot1Q: " + line);
@@ -370,7 +397,22 @@ ParsedConfig read_ios(const std::string& text) {
             continue;
         }
         if (block != "acl") continue;
-        if (w[0] == "remark" || w[0] == "evaluate") continue;
+        if (layer3_switch && line == " remark replies of connections the policy allows towards this segment") {
+            if (in_replies || replies_ended) fail(kName, line);
+            in_replies = true;
+            continue;
+        }
+        if (layer3_switch && line == " remark end of replies") {
+            if (!in_replies) fail(kName, line);
+            in_replies = false;
+            replies_ended = true;
+            continue;
+        }
+        if (w[0] == "remark") continue;
+        if (w[0] == "evaluate") {
+            if (layer3_switch) fail(kName, "a reflexive list on a Catalyst switch: " + line);
+            continue;
+        }
         if (family == Family::v6 && w.size() == 5 && w[1] == "icmp" &&
             (w.back() == "nd-na" || w.back() == "nd-ns" || w.back() == "router-solicitation" ||
              w.back() == "router-advertisement" || w.back() == "packet-too-big"))
@@ -392,19 +434,41 @@ ParsedConfig read_ios(const std::string& text) {
             }
             return a;
         };
+        auto ports_at = [&]() -> std::optional<PortRange> {
+            if (i < w.size() && w[i] == "eq") {
+                i += 2;
+                return range_of(kName, w[i - 1]);
+            }
+            if (i < w.size() && w[i] == "range") {
+                i += 3;
+                return PortRange{range_of(kName, w[i - 2]).first, range_of(kName, w[i - 1]).first};
+            }
+            return std::nullopt;
+        };
         int proto = protocol_number(kName, w[1]);
-        Addresses src = address(), dst = address();
+        bool with_ports = proto == 6 || proto == 17;
+        Addresses src = address();
+        auto src_ports = with_ports ? ports_at() : std::nullopt;
+        Addresses dst = address();
         Svc svc{proto, {0, 65535}, {}};
+        bool established = false;
         if (proto == 1) {
-            svc.ports = cisco_icmp_at(kName, w, i);
-        } else if (i < w.size() && w[i] == "eq") {
-            svc.ports = range_of(kName, w[i + 1]);
-            i += 2;
-        } else if (i < w.size() && w[i] == "range") {
-            svc.ports = {range_of(kName, w[i + 1]).first, range_of(kName, w[i + 2]).first};
-            i += 3;
+            auto named = i < w.size() ? icmp_reply_keyword(family, w[i]) : std::nullopt;
+            if (named) {
+                if (!in_replies) fail(kName, "a reply message outside the replies: " + line);
+                svc.ports = *named;
+                ++i;
+            } else {
+                svc.ports = cisco_icmp_at(kName, w, i);
+            }
+        } else if (with_ports) {
+            if (auto p = ports_at()) svc.ports = *p;
         }
-        if (i + 1 < w.size() && w[i] == "reflect") i += 2;
+        if (proto == 6 && i < w.size() && w[i] == "established") {
+            established = true;
+            ++i;
+        }
+        if (!layer3_switch && i + 1 < w.size() && w[i] == "reflect") i += 2;
         bool logged = i < w.size() && w[i] == "log";
         if (logged) ++i;
         if (i != w.size()) fail(kName, line);
@@ -412,6 +476,16 @@ ParsedConfig read_ios(const std::string& text) {
         r.context = current;
         r.allow = w[0] == "permit";
         r.logged = logged;
+        if (in_replies) {
+            // A reply: from the allowed connection's far end, by its source port, to any port.
+            if (!r.allow || (with_ports && !(svc.ports == PortRange{0, 65535})) || (proto == 6 && !established) || proto == 0)
+                fail(kName, "not the shape of a reply: " + line);
+            r.reply = true;
+            r.established = established;
+            if (src_ports) svc.ports = *src_ports;
+        } else if (src_ports || established) {
+            fail(kName, "source ports or established outside the replies: " + line);
+        }
         r.default_deny = !r.allow && src.any && dst.any && proto == 0;
         r.tuples = expand(src, dst, {svc}, r.allow);
         out.rules.push_back(r);
@@ -1137,7 +1211,8 @@ std::string FlowTuple::to_string() const {
 
 ParsedConfig read_export(std::string_view target, const ExportResult& exported) {
     if (target == "asa") return read_asa(exported.text);
-    if (target == "ios") return read_ios(exported.text);
+    if (target == "ios") return read_ios(exported.text, false);
+    if (target == "ios-switch") return read_ios(exported.text, true);
     if (target == "panos") return read_panos(exported.text);
     if (target == "fortios") return read_fortios(exported.text);
     if (target == "srx") return read_srx(exported.text);
@@ -1199,7 +1274,7 @@ std::set<FlowTuple> expected_tuples(const Policy& policy) {
 std::set<FlowTuple> parsed_tuples(const ParsedConfig& config) {
     std::set<FlowTuple> out;
     for (const auto& r : config.rules)
-        if (!r.default_deny)
+        if (!r.default_deny && !r.reply)
             for (auto t : r.tuples) {
                 t.ports = every_port_as_one(t.protocol, t.ports);
                 out.insert(t);

@@ -35,13 +35,18 @@ struct ParsedRule {
     bool allow = true;
     bool logged = false;
     bool default_deny = false;    // the trailing catch-all of a context (not compared as a tuple)
+    // A stateless list's entry letting back the replies of allowed connections (ios-switch):
+    // its tuples' ports are the source ports (TCP, UDP) or the reply message (ICMP); not
+    // compared as a policy tuple.
+    bool reply = false;
+    bool established = false;     // TCP: only segments with ACK or RST
 };
 
 struct ParsedConfig {
     std::vector<ParsedRule> rules;
 };
 
-// target: asa, ios, panos, fortios, srx, iptables, nft. Throws std::runtime_error with the
+// target: asa, ios, ios-switch, panos, fortios, srx, iptables, nft. Throws std::runtime_error with the
 // offending line when the text has a shape the reader does not know.
 ParsedConfig read_export(std::string_view target, const ExportResult& exported);
 

@@ -1,5 +1,5 @@
 #pragma once
-// The policy as another firewall's configuration: Cisco ASA and IOS, PAN-OS, FortiOS,
+// The policy as another firewall's configuration: Cisco ASA, IOS and Catalyst, PAN-OS, FortiOS,
 // Juniper SRX, iptables-restore and nftables. Each target builds a view of the policy and
 // renders it through the Mustache templates in templates/<target>/, so a site can adjust a
 // template without recompiling (templates/README.md documents every view).
@@ -47,7 +47,7 @@ struct ExportLimit : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-// asa, ios, panos, fortios, srx, iptables, nft.
+// asa, ios, ios-switch, panos, fortios, srx, iptables, nft.
 const std::vector<std::string>& export_targets();
 
 // Throws std::invalid_argument for an unknown target and std::runtime_error when a template
