@@ -74,7 +74,7 @@ TEST_CASE("exported names fit each platform and stay unique after truncation", "
         check_pair(captures(text["asa"], "^ nameif (\\S+)"), 48);
         CHECK(text["asa"].find(" nameif any-2\n") != std::string::npos);
         // The two long roles' object-groups differ only in their hash suffix.
-        auto groups = captures(text["asa"], "^object-group network (role_infusion\\S+)");
+        auto groups = captures(text["asa"], "^object-group network (wg-role_infusion\\S+)");
         CHECK(std::set<std::string>(groups.begin(), groups.end()).size() == 4);  // two roles, two families
     }
     SECTION("ios") {
@@ -143,5 +143,45 @@ TEST_CASE("renamed segments are reported", "[export][names]") {
     for (const auto& t : export_targets()) {
         INFO(t);
         CHECK(render_export(example.policy, t, default_template_dir()).warnings.empty());
+    }
+}
+
+TEST_CASE("every object a later load deletes or redefines by name is wardgate's own, named wg-", "[export][names]") {
+    // A device holds its own objects beside wardgate's: the next export's clear, no and delete
+    // lines and its definitions must never reach one of them by sharing its name.
+    const std::map<std::string, std::vector<std::string>> owned{
+        {"asa",
+         {"^clear configure access-list (\\S+)", "^no object-group \\w+ (\\S+)", "^object-group \\w+ (\\S+)",
+          "^access-list (\\S+) "}},
+        {"ios", {"^no ip(?:v6)? access-list (?:extended )?(\\S+)", "^ip(?:v6)? access-list (?:extended )?(\\S+)", " reflect (\\S+)"}},
+        {"ios-switch", {"^no ip(?:v6)? access-list (?:extended )?(\\S+)", "^ip(?:v6)? access-list (?:extended )?(\\S+)"}},
+        {"panos",
+         {"^delete (?:rulebase security rules|address-group|address|service|application) (\\S+)",
+          "^set (?:rulebase security rules|address-group|address|service|application) (\\S+)"}},
+        {"fortios", {"^    delete \"(\\S+)\"", "^        set name \"(\\S+)\""}},
+        {"srx",
+         {"^set groups wardgate security address-book global address(?:-set)? (\\S+)",
+          "^set groups wardgate applications application(?:-set)? (\\S+)", " policy (\\S+) (?:match|then)"}},
+        {"iptables", {"^:(\\S+) - "}},
+    };
+    for (const std::string c : {"example-hospital", "long-names", "protocols"}) {
+        // ipsets are made where address lists are long: the example hospital has them.
+        auto p = pipeline_for(export_case_dir(c), kExportToday);
+        for (const auto& [target, patterns] : owned) {
+            std::string text = render_export(p.policy, target, default_template_dir()).combined();
+            for (const auto& pattern : patterns) {
+                auto names = captures(text, pattern);
+                INFO(c << " " << target << " " << pattern);
+                CHECK_FALSE(names.empty());
+                for (const auto& n : names) {
+                    INFO(n);
+                    CHECK(n.rfind("wg-", 0) == 0);
+                }
+            }
+        }
+        std::string ipsets = render_export(p.policy, "iptables", default_template_dir()).combined();
+        auto sets = captures(ipsets, "^(?:create|swap|destroy) (\\S+)");
+        if (c == "example-hospital") CHECK_FALSE(sets.empty());
+        for (const auto& n : sets) CHECK(n.rfind("wg-", 0) == 0);
     }
 }

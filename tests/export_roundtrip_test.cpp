@@ -173,9 +173,9 @@ TEST_CASE("SRX default denies as global policies (--srx-global-policies) carry t
     ExportOptions options;
     options.srx_global_policies = true;
     ExportResult r = render_export(p.policy, "srx", default_template_dir(), options);
-    CHECK(r.text.find("security policies global policy default-deny-from-icu match source-address any "
+    CHECK(r.text.find("security policies global policy wg-default-deny-from-icu match source-address any "
                       "destination-address any application any from-zone icu") != std::string::npos);
-    CHECK(r.text.find("policy default-deny-icu-to-") == std::string::npos);  // no zone-pair defaults
+    CHECK(r.text.find("policy wg-default-deny-icu-to-") == std::string::npos);  // no zone-pair defaults
     auto expected = expected_tuples(p.policy);
     auto got = parsed_tuples(read_export("srx", r));
     CHECK(got == expected);

@@ -34,8 +34,8 @@ class AsaView {
 public:
     explicit AsaView(const Model& m)
         : m_(m),
-          names_({64, "-_.", {"any", "any4", "any6", "host", "interface", "object", "object-group", "log"}, {}, false}),
-          nameifs_({48, "-_.", {"any", "inside", "management"}, {}, false}) {}
+          names_({64, "-_.", {"any", "any4", "any6", "host", "interface", "object", "object-group", "log"}, {}, false, "wg-"}),
+          nameifs_({48, "-_.", {"any", "inside", "management"}, {}, false, ""}) {}
 
     ExportResult build(const std::filesystem::path& dir) {
         View v = header_view(m_, "asa");

@@ -132,7 +132,8 @@ bool Namer::taken(const std::string& name) const {
 
 std::string Namer::operator()(const std::string& key, std::string_view wanted) {
     if (auto it = by_key_.find(key); it != by_key_.end()) return it->second;
-    std::string base = sanitize(wanted);
+    const std::string& prefix = rules_.owned_prefix;
+    std::string base = sanitize(wanted.substr(0, prefix.size()) == prefix ? std::string(wanted) : prefix + std::string(wanted));
     std::string sep = separator() ? std::string(1, separator()) : "";
     if (base.size() > rules_.max_length) {
         std::string tail = sep + short_hash(wanted);

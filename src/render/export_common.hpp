@@ -29,6 +29,9 @@ struct NameRules {
     std::vector<std::string> reserved;           // compared without case
     std::vector<std::string> reserved_prefixes;  // e.g. SRX "junos-"
     bool lower = false;
+    // Put before every name ("wg-"): the objects wardgate owns on a shared device, which a
+    // later load replaces or deletes by name, never share a name with the device's own.
+    std::string owned_prefix;
 };
 
 // Fits names to a platform deterministically: disallowed characters become '_' (or '-'),

@@ -27,12 +27,12 @@ class FortiosView {
 public:
     explicit FortiosView(const Model& m)
         : m_(m),
-          interfaces_({15, "-_.", {"any", "all", "none"}, {}, false}),
-          addresses_({79, "-_.:/", {"all", "none", "any", "all6"}, {}, false}),
+          interfaces_({15, "-_.", {"any", "all", "none"}, {}, false, ""}),
+          addresses_({79, "-_.:/", {"all", "none", "any", "all6"}, {}, false, "wg-"}),
           services_({79, "-_.", {"ALL", "ALL_TCP", "ALL_UDP", "ALL_ICMP", "ALL_ICMP6", "HTTP", "HTTPS", "DNS", "NTP",
                                  "SSH", "TELNET", "SNMP", "SYSLOG", "SMB", "PING", "webproxy"},
-                     {}, false}),
-          policies_({35, "-_.", {}, {}, false}) {}
+                     {}, false, "wg-"}),
+          policies_({35, "-_.", {}, {}, false, "wg-"}) {}
 
     ExportResult build(const std::filesystem::path& dir) {
         View v = header_view(m_, "fortios");

@@ -41,7 +41,7 @@ constexpr const char* kIosTrunk = "GigabitEthernet0/1";
 class IosView {
 public:
     IosView(const Model& m, IosShape shape)
-        : m_(m), shape_(shape), defaults_(defaults_of(shape)), acl_names_({64, "-_", {"any", "host", "log"}, {}, false}) {}
+        : m_(m), shape_(shape), defaults_(defaults_of(shape)), acl_names_({64, "-_", {"any", "host", "log"}, {}, false, "wg-"}) {}
 
     ExportResult build(const std::filesystem::path& dir) {
         View v = header_view(m_, defaults_.target);

@@ -28,8 +28,8 @@ public:
         : m_(m),
           chains_({28, "-_", {"INPUT", "OUTPUT", "FORWARD", "ACCEPT", "DROP", "RETURN", "QUEUE", "LOG", "NFLOG",
                               "REJECT", "MARK", "CONNMARK", kForwardChain},
-                   {}, false}),
-          sets_({kIpsetNameMax - 2, "-_.", {}, {}, false}) {}
+                   {}, false, "wg-"}),
+          sets_({kIpsetNameMax - 2, "-_.", {}, {}, false, "wg-"}) {}
 
     ExportResult build(const std::filesystem::path& dir) {
         std::string base = file_safe(m_.policy.site);

@@ -24,9 +24,9 @@ class PanosView {
 public:
     explicit PanosView(const Model& m)
         : m_(m),
-          names_({63, "-_.", {"any", "application-default", "default", "none", "select", "multicast"}, {}, false}),
-          zones_({31, "-_.", {"any", "multicast"}, {}, false}),
-          rule_names_({63, "-_.", {"any", "default", "intrazone-default", "interzone-default"}, {}, false}) {}
+          names_({63, "-_.", {"any", "application-default", "default", "none", "select", "multicast"}, {}, false, "wg-"}),
+          zones_({31, "-_.", {"any", "multicast"}, {}, false, ""}),
+          rule_names_({63, "-_.", {"any", "default", "intrazone-default", "interzone-default"}, {}, false, "wg-"}) {}
 
     ExportResult build(const std::filesystem::path& dir) {
         View v = header_view(m_, "panos");

@@ -26,9 +26,9 @@ class SrxView {
 public:
     explicit SrxView(const Model& m)
         : m_(m),
-          names_({63, "-_.", {"any", "any-ipv4", "any-ipv6", "global"}, {"junos-"}, false}),
-          zones_({63, "-_.", {"junos-host", "any", "global", "null"}, {"junos-"}, false}),
-          policies_({63, "-_.", {"global", "default-policy"}, {}, false}) {}
+          names_({63, "-_.", {"any", "any-ipv4", "any-ipv6", "global"}, {"junos-"}, false, "wg-"}),
+          zones_({63, "-_.", {"junos-host", "any", "global", "null"}, {"junos-"}, false, ""}),
+          policies_({63, "-_.", {"global", "default-policy"}, {}, false, "wg-"}) {}
 
     ExportResult build(const std::filesystem::path& dir) {
         View v = header_view(m_, "srx");
