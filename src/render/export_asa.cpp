@@ -107,10 +107,7 @@ private:
             const Zone& z = m_.zones[i];
             View item = make_object();
             bool outside = !z.segment;
-            std::string name = outside ? m_.interface("outside", kAsaOutside)
-                               : z.segment->vlan
-                                   ? m_.interface(z.name, fmt::format("{}.{}", m_.interface("trunk", kAsaTrunk), *z.segment->vlan))
-                                   : m_.interface(z.name, fmt::format("GigabitEthernet0/{}", i + 2));
+            std::string name = m_.zone_interface(i, {kAsaOutside, kAsaTrunk, "", "GigabitEthernet0/", 2, ""});
             item.set("name", name);
             set_zone_interface(item, z);
             item.set("nameif", nameif(i));

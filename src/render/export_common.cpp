@@ -199,6 +199,14 @@ std::string Model::interface(const std::string& key, const std::string& fallback
     return fallback;
 }
 
+std::string Model::zone_interface(size_t zone, const InterfaceDefaults& d) const {
+    const Zone& z = zones[zone];
+    if (!z.segment) return interface("outside", d.outside);
+    if (!z.segment->vlan) return interface(z.name, fmt::format("{}{}{}", d.port_prefix, zone + d.port_base, d.port_suffix));
+    if (!d.vlan_prefix.empty()) return interface(z.name, fmt::format("{}{}", d.vlan_prefix, *z.segment->vlan));
+    return interface(z.name, fmt::format("{}.{}", interface("trunk", d.trunk), *z.segment->vlan));
+}
+
 void set_defaulted_interfaces(View& v, const Model& m) {
     View list = make_list();
     for (const auto& d : m.defaulted_interfaces()) {
@@ -714,6 +722,42 @@ View address_objects(const Model& m, const std::function<std::string(const Prefi
         list.push_back(item);
     }
     return list;
+}
+
+View address_group_objects(const Model& m, const std::function<std::string(const AddressGroup&)>& name,
+                           const std::function<std::string(const Prefix&)>& member, size_t description_max) {
+    View list = make_list();
+    for (const auto& [g, prefixes] : m.group_members()) {
+        View members = make_list();
+        std::string text = "[";
+        for (const auto& p : prefixes) {
+            View item = make_object();
+            item.set("address", member(p));
+            members.push_back(item);
+            text += " " + member(p);
+        }
+        View item = make_object();
+        item.set("name", name(*g));
+        item.set("description", one_line(group_comment(*g), description_max));
+        item.set("members", members);
+        item.set("members_text", text + " ]");
+        list.push_back(item);
+    }
+    return list;
+}
+
+std::vector<std::string> rule_service_names(const ExportRule& r, const ServiceNames& names) {
+    std::vector<std::string> out;
+    for (const auto& s : r.services) {
+        if (s.protocol != Protocol::icmp) {
+            out.push_back(names.named(s));
+            continue;
+        }
+        for (const auto& m : icmp_matches(s, r.families))
+            out.push_back(m.type ? names.icmp_named(m) : m.family == Family::v4 ? names.all_icmp4 : names.all_icmp6);
+    }
+    if (r.services.empty()) out.push_back(names.every);
+    return out;
 }
 
 ExportResult render_config(const Model& m, const std::filesystem::path& dir, View& v, std::string_view target,

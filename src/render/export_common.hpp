@@ -115,6 +115,18 @@ struct Zone {
     std::string log_prefix;
 };
 
+
+// How a target names interfaces it is not told: the uplink; a segment's VLAN as a unit of the
+// trunk ("<trunk>.<vlan>") or, with vlan_prefix, an interface of its own ("Vlan110"); a
+// segment without a VLAN a port of its own ("<port_prefix><zone index + port_base><port_suffix>").
+struct InterfaceDefaults {
+    std::string outside;
+    std::string trunk;
+    std::string vlan_prefix;
+    std::string port_prefix;
+    size_t port_base = 2;
+    std::string port_suffix;
+};
 struct Model {
     explicit Model(const Policy& policy, ExportOptions options = {});
 
@@ -125,6 +137,9 @@ struct Model {
     std::vector<std::string> notes;      // policy notes and rules no address family can carry
 
     size_t outside() const { return zones.size() - 1; }
+    // A zone's interface: the site's name for it (ExportOptions::interfaces), else the
+    // target's default, which the file header then lists.
+    std::string zone_interface(size_t zone, const InterfaceDefaults& defaults) const;
     // Groups the rules use (never "any"), by index into Policy::groups, with the families used.
     std::map<size_t, std::set<Family>> group_families() const;
     // The same groups, each with its prefixes of the families used (what a target's address
@@ -253,6 +268,22 @@ void set_zone_interface(View& item, const Zone& z);
 // cidr ("10.110.0.0/24") and, for IPv4, subnet ("10.110.0.0 255.255.255.0").
 View address_objects(const Model& m, const std::function<std::string(const Prefix&)>& name,
                      std::optional<Family> only = std::nullopt);
+// One object per address group (Model::group_members order): name, description (the group's,
+// cut to description_max), members [`address`] named by `member`, and the same as one
+// bracketed text members_text ("[ a b ]").
+View address_group_objects(const Model& m, const std::function<std::string(const AddressGroup&)>& name,
+                           const std::function<std::string(const Prefix&)>& member, size_t description_max);
+
+// The names a rule's services go by on a platform, in the rule's order: `named` for every
+// service but ICMP, `icmp_named` for one ICMP(v6) message, the platform's own names for every
+// ICMP or ICMPv6 message, and `every` alone when the rule allows every protocol. `wanted`
+// picks the non-ICMP services named (a platform may carry some apart).
+struct ServiceNames {
+    std::function<std::string(const Service&)> named;
+    std::function<std::string(const IcmpMatch&)> icmp_named;
+    std::string all_icmp4, all_icmp6, every;
+};
+std::vector<std::string> rule_service_names(const ExportRule& r, const ServiceNames& names);
 
 // The target's main file "<site>-<target>.<extension>" from config.mustache, with the
 // defaulted interfaces listed; finish() adds the warnings gathered and the addresses' own.

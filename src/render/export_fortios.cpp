@@ -191,6 +191,9 @@ private:
 
     View policies() {
         View list = make_list();
+        const ServiceNames service_names{[&](const Service& s) { return service_name(s); },
+                                         [&](const IcmpMatch& m) { return icmp_service_name(m); }, "ALL_ICMP", "ALL_ICMP6",
+                                         "ALL"};
         for (size_t index = 0; index < m_.rules.size(); ++index) {
             const ExportRule& r = m_.rules[index];
             View p = policy(policies_("rule:" + std::to_string(index), r.name), intf(r.src_zones, r.src.any()),
@@ -202,17 +205,7 @@ private:
             p.set("has_v6", v6);
             p.set("srcaddr6", v6 ? addr(r.src, Family::v6) : std::string());
             p.set("dstaddr6", v6 ? addr(r.dst, Family::v6) : std::string());
-            std::vector<std::string> services;
-            for (const auto& s : r.services) {
-                if (s.protocol != Protocol::icmp) {
-                    services.push_back(service_name(s));
-                    continue;
-                }
-                for (const auto& m : icmp_matches(s, r.families))
-                    services.push_back(m.type ? icmp_service_name(m) : m.family == Family::v4 ? "ALL_ICMP" : "ALL_ICMP6");
-            }
-            if (r.services.empty()) services.push_back("ALL");
-            p.set("service", quoted_list(services));
+            p.set("service", quoted_list(rule_service_names(r, service_names)));
             p.set("action", std::string(r.accept ? "accept" : "deny"));
             p.set("logtraffic", std::string(r.accept || r.log ? "all" : "disable"));
             p.set("comments", one_line(r.comment(), kFortiosCommentMax));

@@ -27,16 +27,14 @@ enum class IosShape { router, layer3_switch };
 
 struct IosDefaults {
     const char* target;
-    const char* outside;
-    const char* port_prefix;  // a segment without a VLAN: a routed port of its own
+    InterfaceDefaults interfaces;  // a segment without a VLAN: a routed port of its own
 };
 
 IosDefaults defaults_of(IosShape shape) {
-    if (shape == IosShape::router) return {"ios", "GigabitEthernet0/0", "GigabitEthernet0/"};
-    return {"ios-switch", "GigabitEthernet1/0/1", "GigabitEthernet1/0/"};
+    if (shape == IosShape::router)
+        return {"ios", {"GigabitEthernet0/0", "GigabitEthernet0/1", "", "GigabitEthernet0/", 2, ""}};
+    return {"ios-switch", {"GigabitEthernet1/0/1", "", "Vlan", "GigabitEthernet1/0/", 2, ""}};
 }
-
-constexpr const char* kIosTrunk = "GigabitEthernet0/1";
 
 class IosView {
 public:
@@ -45,10 +43,10 @@ public:
 
     ExportResult build(const std::filesystem::path& dir) {
         View v = header_view(m_, defaults_.target);
-        v.set("outside_interface", m_.interface("outside", defaults_.outside));
+        v.set("outside_interface", m_.interface("outside", defaults_.interfaces.outside));
         v.set("reflect4", std::string("wg-return"));
         v.set("reflect6", std::string("wg-return6"));
-        if (shape_ == IosShape::router) v.set("trunk_interface", m_.interface("trunk", kIosTrunk));
+        if (shape_ == IosShape::router) v.set("trunk_interface", m_.interface("trunk", defaults_.interfaces.trunk));
         v.set("vlans", vlans());
         v.set("interfaces", interfaces());
         v.set("acls4", acls(Family::v4));
@@ -70,14 +68,6 @@ private:
         return acl_names_("acl:" + z + (f == Family::v4 ? ":4" : ":6"), "wg-" + z + (f == Family::v4 ? "-in" : "-in6"));
     }
 
-    std::string interface_name(size_t i) const {
-        const Zone& z = m_.zones[i];
-        if (!z.segment) return m_.interface("outside", defaults_.outside);
-        if (!z.segment->vlan) return m_.interface(z.name, fmt::format("{}{}", defaults_.port_prefix, i + 2));
-        if (switched()) return m_.interface(z.name, fmt::format("Vlan{}", *z.segment->vlan));
-        return m_.interface(z.name, fmt::format("{}.{}", m_.interface("trunk", kIosTrunk), *z.segment->vlan));
-    }
-
     // The switch's VLAN database: a VLAN per segment that has one.
     View vlans() const {
         View list = make_list();
@@ -96,7 +86,7 @@ private:
         View list = make_list();
         for (size_t i = 0; i < m_.zones.size(); ++i) {
             const Zone& z = m_.zones[i];
-            std::string name = interface_name(i);
+            std::string name = m_.zone_interface(i, defaults_.interfaces);
             View item = make_object();
             item.set("name", name);
             set_zone_interface(item, z);

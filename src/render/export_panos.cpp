@@ -37,7 +37,9 @@ public:
         v.set("interfaces", interfaces());
         v.set("vr_interfaces", member_list(vr_interfaces_));
         v.set("addresses", address_objects(m_, [&](const Prefix& p) { return address_name(p); }));
-        v.set("address_groups", address_groups());
+        v.set("address_groups", address_group_objects(
+                                     m_, [&](const AddressGroup& g) { return group_name(g); },
+                                     [&](const Prefix& p) { return address_name(p); }, kPanosDescriptionMax));
         v.set("services", services());
         View apps = applications();
         v.set("has_applications", !apps.is_empty_list());
@@ -71,10 +73,7 @@ private:
             const Zone& z = m_.zones[i];
             bool outside = !z.segment;
             bool vlan = !outside && z.segment->vlan;
-            std::string name =
-                outside ? m_.interface("outside", kPanosOutside)
-                : vlan  ? m_.interface(z.name, fmt::format("{}.{}", m_.interface("trunk", kPanosTrunk), *z.segment->vlan))
-                        : m_.interface(z.name, fmt::format("ethernet1/{}", i + 3));
+            std::string name = m_.zone_interface(i, {kPanosOutside, kPanosTrunk, "", "ethernet1/", 3, ""});
             // A subinterface "ethernet1/2.110" is a unit of its port "ethernet1/2".
             std::string parent = vlan ? name.substr(0, name.rfind('.')) : name;
             View item = make_object();
@@ -90,20 +89,6 @@ private:
             if (!outside) warn_interface(*z.segment, "panos", name, warnings_);
             warn_renamed("panos", "zone", z, zone_name(i), warnings_);
             vr_interfaces_.push_back(name);
-            list.push_back(item);
-        }
-        return list;
-    }
-
-    View address_groups() {
-        View list = make_list();
-        for (const auto& [g, members] : m_.group_members()) {
-            View item = make_object();
-            item.set("name", group_name(*g));
-            item.set("description", one_line(group_comment(*g), kPanosDescriptionMax));
-            std::string text = "[";
-            for (const auto& p : members) text += " " + address_name(p);
-            item.set("members", text + " ]");
             list.push_back(item);
         }
         return list;

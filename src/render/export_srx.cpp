@@ -38,7 +38,9 @@ public:
         zones_("zone:outside", "untrust");
         v.set("interfaces", interfaces());
         v.set("addresses", address_objects(m_, [&](const Prefix& p) { return address_name(p); }));
-        v.set("address_sets", address_sets());
+        v.set("address_sets", address_group_objects(
+                                  m_, [&](const AddressGroup& g) { return set_name(g); },
+                                  [&](const Prefix& p) { return address_name(p); }, 255));
         v.set("applications", applications());
         v.set("policies", policies());
         if (m_.options.srx_global_policies)
@@ -65,12 +67,8 @@ private:
         for (size_t i = 0; i < m_.zones.size(); ++i) {
             const Zone& z = m_.zones[i];
             bool outside = !z.segment;
-            bool vlan = !outside && z.segment->vlan;
             // "ge-0/0/1.110": the port and its logical unit.
-            std::string full = outside ? m_.interface("outside", std::string(kSrxOutside) + ".0")
-                               : vlan  ? m_.interface(z.name, fmt::format("{}.{}", m_.interface("trunk", kSrxTrunk),
-                                                                          *z.segment->vlan))
-                                       : m_.interface(z.name, fmt::format("ge-0/0/{}.0", i + 2));
+            std::string full = m_.zone_interface(i, {std::string(kSrxOutside) + ".0", kSrxTrunk, "", "ge-0/0/", 2, ".0"});
             auto dot = full.rfind('.');
             std::string physical = dot == std::string::npos ? full : full.substr(0, dot);
             std::string unit = dot == std::string::npos ? "0" : full.substr(dot + 1);
@@ -84,24 +82,6 @@ private:
                 warn_interface(*z.segment, "srx", physical + "." + unit, warnings_);
                 warn_renamed("srx", "security zone", z, zone_name(i), warnings_);
             }
-            list.push_back(item);
-        }
-        return list;
-    }
-
-    View address_sets() {
-        View list = make_list();
-        for (const auto& [g, prefixes] : m_.group_members()) {
-            View members = make_list();
-            for (const auto& p : prefixes) {
-                View mbr = make_object();
-                mbr.set("address", address_name(p));
-                members.push_back(mbr);
-            }
-            View item = make_object();
-            item.set("name", set_name(*g));
-            item.set("description", one_line(group_comment(*g), 255));
-            item.set("members", members);
             list.push_back(item);
         }
         return list;
@@ -163,18 +143,12 @@ private:
 
     View policies() {
         View list = make_list();
+        const ServiceNames app_names{[&](const Service& s) { return application_name(s); },
+                                     [&](const IcmpMatch& m) { return icmp_application_name(m); }, "junos-icmp-all",
+                                     "junos-icmp6-all", "any"};
         for (size_t index = 0; index < m_.rules.size(); ++index) {
             const ExportRule& r = m_.rules[index];
-            std::vector<std::string> apps;
-            for (const auto& s : r.services) {
-                if (s.protocol != Protocol::icmp) {
-                    apps.push_back(application_name(s));
-                    continue;
-                }
-                for (const auto& m : icmp_matches(s, r.families))
-                    apps.push_back(m.type ? icmp_application_name(m) : m.family == Family::v4 ? "junos-icmp-all" : "junos-icmp6-all");
-            }
-            if (r.services.empty()) apps.push_back("any");
+            std::vector<std::string> apps = rule_service_names(r, app_names);
             bool single = r.src_zones.size() == 1 && r.dst_zones.size() == 1;
             for (size_t from : r.src_zones) {
                 for (size_t to : r.dst_zones) {

@@ -35,7 +35,7 @@ View ios_access_entries(const PortAcl& acl) {
 
 // Every VLAN a reply names: the segments', the stances', the quarantine VLAN; by number.
 View ios_access_vlans(const Site& site, const export_detail::Model& m, std::vector<std::string>& warnings) {
-    export_detail::Namer names({32, "-_", {"default"}, {}, false});
+    export_detail::Namer names({32, "-_", {"default"}, {}, false, ""});
     std::map<uint16_t, std::pair<std::string, std::string>> vlans;  // number -> name, what
     for (const auto& z : m.zones) {
         if (!z.segment || !z.segment->vlan) continue;

@@ -53,7 +53,7 @@ NacResult render_ise(const Site& site, const export_detail::Model& m, const std:
     NacResult r;
     auto entries = nac_entries(site, r.warnings);
     auto acls = port_acls(m, entries, r.warnings);
-    export_detail::Namer names({64, "-_", {}, {}, false});
+    export_detail::Namer names({64, "-_", {}, {}, false, ""});
 
     // One endpoint identity group and authorization profile per role and VLAN.
     std::map<std::pair<std::string, uint16_t>, IseGroup> groups;

@@ -30,7 +30,7 @@ void DnsSets::emit(std::vector<Set>& out) const {
         // The comment stays the same when the addresses change, so a refresh only sends elements;
         // when they were resolved goes into the text form only.
         Set s{nft_dns_set(b->name, f), {f == Family::v4 ? KeyType::ipv4_addr : KeyType::ipv6_addr}, false, false,
-              ("DNS " + b->name).substr(0, 127), {}};
+              ("DNS " + b->name).substr(0, 127), {}, {}};
         s.note = b->text();
         for (const auto& a : b->addresses)
             if (a.family == f) s.elements.push_back({{{ElementPart::Kind::prefix, Prefix::host(a), 0}}, {}});

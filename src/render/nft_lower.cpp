@@ -26,7 +26,7 @@ constexpr const char* kAccepted = "accepted";
 
 std::string family_tag(Family f) { return f == Family::v4 ? "v4" : "v6"; }
 KeyType addr_key(Family f) { return f == Family::v4 ? KeyType::ipv4_addr : KeyType::ipv6_addr; }
-uint8_t icmp_proto(Family f) { return f == Family::v4 ? IPPROTO_ICMP : IPPROTO_ICMPV6; }
+uint8_t icmp_proto(Family f) { return static_cast<uint8_t>(f == Family::v4 ? int{IPPROTO_ICMP} : int{IPPROTO_ICMPV6}); }
 
 std::string clip(std::string text, size_t max) {
     for (auto& c : text)
@@ -217,7 +217,7 @@ private:
     }
 
     Set address_set(const AddressGroup& g, Family f) const {
-        Set s{nft_group_set(g, f), {addr_key(f)}, false, false, clip(g.label, kCommentMax), {}};
+        Set s{nft_group_set(g, f), {addr_key(f)}, false, false, clip(g.label, kCommentMax), {}, {}};
         for (const auto& pr : g.dns.empty() ? g.prefixes : g.fixed) {
             if (pr.family() != f) continue;
             s.interval = s.interval || !pr.is_host();
@@ -230,14 +230,14 @@ private:
         for (Family f : {Family::v4, Family::v6}) {
             Set ports{"baseline_" + family_tag(f),
                       {addr_key(f), addr_key(f), KeyType::inet_proto, KeyType::inet_service},
-                      false, false, "observed baseline kept by the life-cycle stance", {}};
+                      false, false, "observed baseline kept by the life-cycle stance", {}, {}};
             Set icmp{"baseline_icmp_" + family_tag(f), {addr_key(f), addr_key(f)}, false, false,
-                     "observed ICMP baseline kept by the life-cycle stance", {}};
+                     "observed ICMP baseline kept by the life-cycle stance", {}, {}};
             Set icmp_typed{"baseline_icmp_type_" + family_tag(f),
                            {addr_key(f), addr_key(f), f == Family::v4 ? KeyType::icmp_type : KeyType::icmpv6_type},
-                           false, false, "observed ICMP requests kept by the life-cycle stance", {}};
+                           false, false, "observed ICMP requests kept by the life-cycle stance", {}, {}};
             Set portless{"baseline_proto_" + family_tag(f), {addr_key(f), addr_key(f), KeyType::inet_proto}, false, false,
-                         "observed baseline of protocols without ports kept by the life-cycle stance", {}};
+                         "observed baseline of protocols without ports kept by the life-cycle stance", {}, {}};
             for (const auto& h : p_.pinholes) {
                 if (h.src.family != f) continue;
                 auto hosts = std::vector<ElementPart>{prefix_part(Prefix::host(h.src)), prefix_part(Prefix::host(h.dst))};
@@ -286,7 +286,7 @@ private:
         for (AddrDir dir : {AddrDir::saddr, AddrDir::daddr}) {
             for (Family f : {Family::v4, Family::v6}) {
                 Set map{fmt::format("{}_{}_{}", map_prefix, dir == AddrDir::saddr ? "src" : "dst", family_tag(f)),
-                        {addr_key(f)}, true, true, comment, {}};
+                        {addr_key(f)}, true, true, comment, {}, {}};
                 for (const auto& s : p_.segments)
                     for (const auto& pr : s.subnets)
                         if (pr.family() == f) map.elements.push_back({{prefix_part(pr)}, chain_of(s.name)});
