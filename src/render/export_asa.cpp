@@ -42,7 +42,9 @@ public:
         v.set("trunk_interface", m_.interface("trunk", kAsaTrunk));
         v.set("outside_interface", m_.interface("outside", kAsaOutside));
         nameifs_("zone:outside", "outside");
-        v.set("object_groups", object_groups());
+        v.set("object_groups", family_group_objects(
+                                   m_, std::nullopt, [&](const AddressGroup& g, Family f) { return group_name(g, f); },
+                                   asa_prefix, 200));
         v.set("service_groups", service_groups());
         v.set("interfaces", interfaces());
         v.set("acls", acls());
@@ -54,28 +56,6 @@ public:
 private:
     std::string group_name(const AddressGroup& g, Family f) {
         return names_("group:" + g.name + (f == Family::v4 ? ":4" : ":6"), g.name + (f == Family::v4 ? "-v4" : "-v6"));
-    }
-
-    View object_groups() {
-        View list = make_list();
-        for (const auto& [index, families] : m_.group_families()) {
-            const auto& g = m_.policy.groups[index];
-            for (Family f : families) {
-                View item = make_object();
-                item.set("name", group_name(g, f));
-                item.set("description", one_line(group_comment(g), 200));
-                View objects = make_list();
-                for (const auto& p : g.prefixes) {
-                    if (p.family() != f) continue;
-                    View o = make_object();
-                    o.set("spec", asa_prefix(p));
-                    objects.push_back(o);
-                }
-                item.set("objects", objects);
-                list.push_back(item);
-            }
-        }
-        return list;
     }
 
     std::string service_group_name(const Service& s) { return names_("service:" + service_key(s), "svc-" + service_key(s)); }

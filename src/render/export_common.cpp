@@ -746,6 +746,34 @@ View address_group_objects(const Model& m, const std::function<std::string(const
     return list;
 }
 
+View family_group_objects(const Model& m, std::optional<Family> only,
+                          const std::function<std::string(const AddressGroup&, Family)>& name,
+                          const std::function<std::string(const Prefix&)>& member, size_t description_max) {
+    View list = make_list();
+    for (const auto& [index, families] : m.group_families()) {
+        const auto& g = m.policy.groups[index];
+        for (Family f : families) {
+            if (only && f != *only) continue;
+            View members = make_list();
+            std::string quoted;
+            for (const auto& p : g.prefixes) {
+                if (p.family() != f) continue;
+                View o = make_object();
+                o.set("address", member(p));
+                members.push_back(o);
+                quoted += (quoted.empty() ? "\"" : " \"") + member(p) + "\"";
+            }
+            View item = make_object();
+            item.set("name", name(g, f));
+            item.set("description", one_line(group_comment(g), description_max));
+            item.set("members", members);
+            item.set("members_quoted", quoted);
+            list.push_back(item);
+        }
+    }
+    return list;
+}
+
 std::vector<std::string> rule_service_names(const ExportRule& r, const ServiceNames& names) {
     std::vector<std::string> out;
     for (const auto& s : r.services) {

@@ -283,6 +283,13 @@ struct ServiceNames {
     std::function<std::string(const IcmpMatch&)> icmp_named;
     std::string all_icmp4, all_icmp6, every;
 };
+// One object per address group and family (the families its rules use; only `only` when set),
+// for targets whose groups hold one family: name(group, family), description (cut to
+// description_max), members [`address`] by `member`, and members_quoted ("\"a\" \"b\"").
+View family_group_objects(const Model& m, std::optional<Family> only,
+                          const std::function<std::string(const AddressGroup&, Family)>& name,
+                          const std::function<std::string(const Prefix&)>& member, size_t description_max);
+
 std::vector<std::string> rule_service_names(const ExportRule& r, const ServiceNames& names);
 
 // The target's main file "<site>-<target>.<extension>" from config.mustache, with the

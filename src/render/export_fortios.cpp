@@ -45,8 +45,10 @@ public:
         v.set("interfaces", interfaces());
         v.set("addresses", address_objects(m_, [&](const Prefix& p) { return address_name(p); }, Family::v4));
         v.set("addresses6", address_objects(m_, [&](const Prefix& p) { return address_name(p); }, Family::v6));
-        v.set("groups", groups(Family::v4));
-        v.set("groups6", groups(Family::v6));
+        auto group_name_of = [&](const AddressGroup& g, Family f) { return group_name(g, f); };
+        auto address_name_of = [&](const Prefix& p) { return address_name(p); };
+        v.set("groups", family_group_objects(m_, Family::v4, group_name_of, address_name_of, 255));
+        v.set("groups6", family_group_objects(m_, Family::v6, group_name_of, address_name_of, 255));
         v.set("services", services());
         v.set("policies", policies());
         ExportResult r = render_config(m_, dir, v, "fortios", "conf");
@@ -92,23 +94,6 @@ private:
                 warn_interface(*z.segment, "fortios", name, warnings_);
                 if (z.segment->vlan) warn_renamed("fortios", "VLAN interface", z, name, warnings_);
             }
-            list.push_back(item);
-        }
-        return list;
-    }
-
-    View groups(Family f) {
-        View list = make_list();
-        for (const auto& [index, families] : m_.group_families()) {
-            if (!families.count(f)) continue;
-            const auto& g = m_.policy.groups[index];
-            std::vector<std::string> members;
-            for (const auto& p : g.prefixes)
-                if (p.family() == f) members.push_back(address_name(p));
-            View item = make_object();
-            item.set("name", group_name(g, f));
-            item.set("members", quoted_list(members));
-            item.set("comment", one_line(group_comment(g), 255));
             list.push_back(item);
         }
         return list;
