@@ -223,6 +223,27 @@ TEST_CASE("site.toml names the firewall's interfaces per export target, and --in
                                               ": export.cisco: unknown export target (asa, ios"));
         }
     }
+    SECTION("an interface the target does not take is an error in check, and on the command line") {
+        with("\n[export.nft]\ninterfaces = { icu = \"eth1\" }\n");
+        auto nft = run_wardgate("check " + site + " --today " + kExportToday);
+        CHECK(nft.exit_code == 1);
+        CHECK_THAT(nft.err, Catch::Contains("site.toml:" + std::to_string(extra_line) +
+                                            ": export.nft.interfaces.icu: the nft export names no interfaces"));
+        with("\n[export.ios-switch]\ninterfaces = { trunk = \"GigabitEthernet1/0/48\" }\n");
+        auto trunk = run_wardgate("check " + site + " --today " + kExportToday);
+        CHECK(trunk.exit_code == 1);
+        CHECK_THAT(trunk.err, Catch::Contains("export.ios-switch.interfaces.trunk: the ios-switch export has no trunk"));
+        with("");
+        auto cli = run_wardgate("export " + site + " -t iptables --interface icu=eth1 --today " + kExportToday);
+        CHECK(cli.exit_code != 0);
+        CHECK_THAT(cli.err, Catch::Contains("the iptables export names no interfaces"));
+        // With --target all each --interface goes to the targets that take it.
+        auto all = run_wardgate("export " + site + " -t all --out " + (dir.path / "all").string() +
+                                " --interface icu=GigabitEthernet0/5.110 --today " + kExportToday);
+        CHECK(all.exit_code == 0);
+        CHECK(read_text(dir.path / "all" / "st-example-general-hospital-asa.cfg").find("\ninterface GigabitEthernet0/5.110\n") !=
+              std::string::npos);
+    }
     SECTION("a key that is not a segment, outside or trunk") {
         with("\n[export.asa]\ninterfaces = { ic = \"Gi0/3\" }\n");
         auto r = run_wardgate("check " + site + " --today " + kExportToday);

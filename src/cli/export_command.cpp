@@ -58,7 +58,9 @@ void add_export_command(CLI::App& app, int&) {
             ExportOptions options;
             for (const auto& e : p.site->exports)
                 if (e.target == t) options.interfaces = e.interfaces;
-            for (const auto& [key, name] : command_line) options.interfaces[key] = name;
+            // With --target all, each --interface goes to the targets that take it.
+            for (const auto& [key, name] : command_line)
+                if (targets.size() == 1 || export_interface_refusal(t, key).empty()) options.interfaces[key] = name;
             options.srx_global_policies = o->srx_global_policies;
             try {
                 results.push_back(render_export(p.policy, t, templates, options));

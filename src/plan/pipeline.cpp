@@ -19,16 +19,22 @@ static std::string display_path(const std::filesystem::path& file, const std::fi
     return !rel.empty() && *rel.begin() != ".." ? rel.string() : file.string();
 }
 
-// [export.TARGET] must name a target the exports know, or its interfaces would never be used.
+// [export.TARGET] must name a target the exports know, and only interfaces that target takes,
+// or they would never be used.
 static void check_export_targets(const Site& site) {
     Diagnostics diags;
     const auto& targets = export_targets();
-    for (const auto& e : site.exports)
+    for (const auto& e : site.exports) {
         if (std::find(targets.begin(), targets.end(), e.target) == targets.end()) {
             std::string known;
             for (const auto& t : targets) known += (known.empty() ? "" : ", ") + t;
             diags.add("site.toml", e.line, 0, "export." + e.target, "unknown export target (" + known + ")");
+            continue;
         }
+        for (const auto& entry : e.interfaces)
+            if (auto refusal = export_interface_refusal(e.target, entry.first); !refusal.empty())
+                diags.add("site.toml", e.line, 0, "export." + e.target + ".interfaces." + entry.first, refusal);
+    }
     diags.throw_if_any();
 }
 

@@ -868,6 +868,17 @@ void require_expressible(const Policy& policy, std::string_view target) {
 
 }  // namespace
 
+std::string export_interface_refusal(std::string_view target, std::string_view key) {
+    if (target == "nft" || target == "iptables")
+        return fmt::format("the {} export names no interfaces: it filters by address on the gateway, whose own "
+                           "interfaces carry the segments",
+                           target);
+    if (target == "ios-switch" && key == "trunk")
+        return "the ios-switch export has no trunk interface: a Catalyst's segment VLANs are SVIs (name one with "
+               "SEGMENT=Vlan110)";
+    return "";
+}
+
 ExportResult render_export(const Policy& policy, std::string_view target, const std::filesystem::path& template_dir,
                            const ExportOptions& options) {
     using namespace export_detail;
@@ -881,6 +892,8 @@ ExportResult render_export(const Policy& policy, std::string_view target, const 
                                         "segment, outside or trunk)");
         if (name.empty() || name.find_first_of(" \t\"'") != std::string::npos)
             throw std::invalid_argument("interface for \"" + key + "\": \"" + name + "\" is no interface name");
+        if (auto refusal = export_interface_refusal(target, key); !refusal.empty())
+            throw std::invalid_argument("interface for \"" + key + "\": " + refusal);
     }
     if (target == "nft") {
         ExportResult r;

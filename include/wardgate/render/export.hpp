@@ -50,9 +50,16 @@ struct ExportLimit : std::runtime_error {
 // asa, ios, ios-switch, panos, fortios, srx, iptables, nft.
 const std::vector<std::string>& export_targets();
 
+// Whether a target names an interface by this key (a segment, "outside" or "trunk"): nft and
+// iptables name none (they filter by address on the gateway, whose own interfaces carry the
+// segments), ios-switch no trunk (a Catalyst's segment VLANs are SVIs). Empty when it does,
+// else why not.
+std::string export_interface_refusal(std::string_view target, std::string_view key);
+
 // Throws std::invalid_argument for an unknown target and std::runtime_error when a template
 // is missing or does not parse. The nft target is exactly render_nft(policy).
-// Throws std::invalid_argument too when options name an interface for no segment, and
+// Throws std::invalid_argument too when options name an interface for no segment or one the
+// target does not take (export_interface_refusal), and
 // ExportLimit when the target cannot express the policy.
 ExportResult render_export(const Policy& policy, std::string_view target, const std::filesystem::path& template_dir,
                            const ExportOptions& options = {});
