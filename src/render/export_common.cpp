@@ -519,6 +519,23 @@ std::string CiscoAclLine::text(bool any_source) const {
     return out;
 }
 
+std::optional<CiscoAclLine> cisco_reply(Protocol p, const std::optional<PortRange>& ports,
+                                        const std::optional<IcmpMatch>& icmp, Family f, const std::string& src,
+                                        const std::string& dst) {
+    CiscoAclLine l;
+    l.protocol = cisco_protocol(p, f);
+    l.src = src;
+    l.dst = dst;
+    if (p == Protocol::tcp || p == Protocol::udp) {
+        l.src_ports = ports ? cisco_ports(*ports) : "";
+        l.established = p == Protocol::tcp;
+    } else if (p == Protocol::icmp && icmp && icmp->type) {
+        l.dst_ports = cisco_icmp_reply(f, *icmp->type);
+        if (l.dst_ports.empty()) return std::nullopt;
+    }
+    return l;
+}
+
 std::string one_line(std::string_view text, size_t max) {
     std::string out;
     for (char c : text) {

@@ -250,6 +250,14 @@ struct CiscoAclLine {
     std::string text(bool any_source = false) const;
 };
 
+// The stateless entry letting back, from `src` to `dst`, the replies of connections that
+// `dst` opens to `src` with this protocol, ports or ICMP message: TCP by source port and only
+// `established`, UDP by source port, ICMP by the reply message (every message when none is
+// named), other protocols as a whole. None for an ICMP message without a reply (an error).
+std::optional<CiscoAclLine> cisco_reply(Protocol p, const std::optional<PortRange>& ports,
+                                        const std::optional<IcmpMatch>& icmp, Family f, const std::string& src,
+                                        const std::string& dst);
+
 // The interface address of a segment's gateway in a family, with the prefix length of the
 // subnet holding it ("10.110.0.1", 24).
 struct InterfaceAddress {

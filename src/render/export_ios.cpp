@@ -126,43 +126,16 @@ private:
 
     // What the rule's destinations send back to its sources, as stateless entries.
     std::vector<CiscoAclLine> reply_lines(const ExportRule& r, Family f) {
-        std::vector<CiscoAclLine> out;
-        auto back = [&](const std::string& protocol, const std::string& src_ports, const std::string& dst_ports,
-                        bool established) {
-            for (const auto& src : specs(r.dst, f))
-                for (const auto& dst : specs(r.src, f)) {
-                    CiscoAclLine l;
-                    l.protocol = protocol;
-                    l.src = src;
-                    l.src_ports = src_ports;
-                    l.dst = dst;
-                    l.dst_ports = dst_ports;
-                    l.established = established;
-                    out.push_back(l);
-                }
-        };
+        std::vector<LineAtom> atoms = line_atoms(r.services, f);
         if (r.services.empty()) {
             every_protocol_back_.insert(r.name);
-            back("tcp", "", "", true);
-            back("udp", "", "", false);
-            back("icmp", "", "", false);
-            return out;
+            atoms = {{Protocol::tcp, {}, {}}, {Protocol::udp, {}, {}}, {Protocol::icmp, {}, {}}};
         }
-        for (const auto& a : line_atoms(r.services, f)) {
-            if (a.protocol == Protocol::tcp) {
-                back("tcp", a.ports ? cisco_ports(*a.ports) : "", "", true);
-            } else if (a.protocol == Protocol::udp) {
-                back("udp", a.ports ? cisco_ports(*a.ports) : "", "", false);
-            } else if (a.protocol == Protocol::icmp) {
-                if (!a.icmp || !a.icmp->type) {
-                    back("icmp", "", "", false);
-                } else if (auto reply = cisco_icmp_reply(f, *a.icmp->type); !reply.empty()) {
-                    back("icmp", "", reply, false);
-                }  // an ICMP message without a reply (an error, a redirect) needs nothing back
-            } else {
-                back(cisco_protocol(a.protocol, f), "", "", false);  // ESP, AH, GRE...: the protocol both ways
-            }
-        }
+        std::vector<CiscoAclLine> out;
+        for (const auto& a : atoms)
+            for (const auto& src : specs(r.dst, f))
+                for (const auto& dst : specs(r.src, f))
+                    if (auto l = cisco_reply(a.protocol, a.ports, a.icmp, f, src, dst)) out.push_back(*l);
         return out;
     }
 

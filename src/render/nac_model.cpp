@@ -246,21 +246,10 @@ private:
         for (const auto& src : to.sources())
             for (const auto& peer : port_acl_peers(r.src, f))
                 for (const auto& a : atoms(r, f)) {
-                    if (!a.whole && a.proto == Protocol::tcp) {
-                        PortAclLine l = line(true, "tcp", src, a.ports ? export_detail::cisco_ports(*a.ports) : "", peer, "");
-                        l.established = true;
-                        b.lines.push_back(l);
-                    } else if (!a.whole && a.proto == Protocol::udp) {
-                        b.lines.push_back(line(true, "udp", src, a.ports ? export_detail::cisco_ports(*a.ports) : "", peer, ""));
-                    } else if (!a.whole && a.proto == Protocol::icmp) {
-                        if (!a.icmp || !a.icmp->type) {
-                            b.lines.push_back(line(true, "icmp", src, "", peer, ""));
-                        } else if (auto reply = export_detail::cisco_icmp_reply(f, *a.icmp->type); !reply.empty()) {
-                            b.lines.push_back(line(true, "icmp", src, "", peer, reply));
-                        }
-                    } else {
-                        // Every protocol, or one without replies to tell apart: the protocol goes back.
-                        b.lines.push_back(line(true, a.protocol, src, "", peer, ""));
+                    if (a.whole) {
+                        b.lines.push_back(line(true, a.protocol, src, "", peer, ""));  // every protocol goes back
+                    } else if (auto l = export_detail::cisco_reply(a.proto, a.ports, a.icmp, f, src, peer)) {
+                        b.lines.push_back(*l);
                     }
                 }
         add(acl, PortAclPart::reply, std::move(b));
