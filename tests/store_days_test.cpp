@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "support/ip_address.hpp"
+#include "support/store_backends.hpp"
 #include "support/temp_dir.hpp"
 #include "wardgate/flows/readers.hpp"
 #include "wardgate/store/baseline_store.hpp"
@@ -67,6 +68,8 @@ TEST_CASE("days seen: the aggregator counts distinct UTC days of the connections
 
 TEST_CASE("days seen: files with the same edge on the same and on other days, ingested in either order",
           "[store][days]") {
+    const std::string backend = GENERATE(as<std::string>{}, "sqlite", "postgresql");
+    INFO("store: " << backend);
     TempDir tmp("days");
     // Same day in both (a, b), then b and c add one new day each.
     const std::string a = tmp.write("a.csv", pump_rows({"2026-03-01T08:00:00Z", "2026-03-01T20:00:00Z"}));
@@ -77,7 +80,7 @@ TEST_CASE("days seen: files with the same edge on the same and on other days, in
     SECTION("same day in two files counts once") {
         for (const auto& order : {std::vector<std::string>{a, b}, std::vector<std::string>{b, a}}) {
             TempDir db("days-db");
-            BaselineStore store(db.path / "baseline.db");
+            BaselineStore store(testing::store_location(backend, db));
             ingest_file(store, order[0]);
             CHECK(pump_edge(store).stats.days_seen == (order[0] == a ? 1u : 2u));
             ingest_file(store, order[1]);
@@ -90,7 +93,7 @@ TEST_CASE("days seen: files with the same edge on the same and on other days, in
         const std::vector<std::vector<std::string>> orders = {{a, b, c}, {c, b, a}, {b, c, a}, {c, a, b}};
         for (const auto& order : orders) {
             TempDir db("days-db");
-            BaselineStore store(db.path / "baseline.db");
+            BaselineStore store(testing::store_location(backend, db));
             for (const auto& f : order) ingest_file(store, f);
             ingest_file(store, order[0]);  // already ingested: nothing counts twice
             auto e = pump_edge(store);
@@ -104,7 +107,7 @@ TEST_CASE("days seen: files with the same edge on the same and on other days, in
     }
     SECTION("under different sources the days fold together without double counting") {
         TempDir db("days-db");
-        BaselineStore store(db.path / "baseline.db");
+        BaselineStore store(testing::store_location(backend, db));
         ingest_file(store, a, "zeek-ward-3");
         ingest_file(store, b, "pcap-ward-3");
         CHECK(store.query().size() == 2);
@@ -125,8 +128,10 @@ TEST_CASE("days seen: files with the same edge on the same and on other days, in
 }
 
 TEST_CASE("days seen: retention drops the days before the cutoff from edges that stay", "[store][days]") {
+    const std::string backend = GENERATE(as<std::string>{}, "sqlite", "postgresql");
+    INFO("store: " << backend);
     TempDir tmp("days");
-    BaselineStore store(tmp.path / "baseline.db");
+    BaselineStore store(testing::store_location(backend, tmp));
     ingest_file(store, tmp.write("a.csv", pump_rows({"2026-03-01T08:00:00Z", "2026-03-02T08:00:00Z",
                                                       "2026-03-10T08:00:00Z", "2026-03-11T08:00:00Z"})));
     CHECK(pump_edge(store).stats.days_seen == 4);

@@ -1,5 +1,6 @@
 // The baseline store: WAL, idempotent and crash-safe ingest, retention, queries, and
-// the ingest / flows / plan --db commands.
+// the ingest / flows / plan --db commands. What holds for any store runs twice: on a SQLite
+// file and on a database of a real PostgreSQL server.
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <sqlite3.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "support/ip_address.hpp"
+#include "support/store_backends.hpp"
 #include "support/temp_dir.hpp"
 #include "support/temp_site.hpp"
 #include "support/test_paths.hpp"
@@ -30,6 +32,8 @@ using wardgate::testing::ip;
 using wardgate::testing::kExampleSite;
 using wardgate::testing::kSharedData;
 using wardgate::testing::TempDir;
+using wardgate::testing::shell_quoted;
+using wardgate::testing::store_location;
 namespace fs = std::filesystem;
 
 namespace {
@@ -78,8 +82,11 @@ TEST_CASE("store: the database is in WAL mode with its tables", "[store]") {
 }
 
 TEST_CASE("store: ingesting the same file twice counts it once", "[store]") {
+    const std::string backend = GENERATE(as<std::string>{}, "sqlite", "postgresql");
+    INFO("store: " << backend);
     TempDir tmp("store");
-    BaselineStore store(db_of(tmp));
+    const std::string db = store_location(backend, tmp);
+    BaselineStore store(db);
     const std::string conn = kSharedData + "/zeek/wikipedia/conn.log";
     const std::string pcap = kSharedData + "/zeek/wikipedia/wikipedia.pcap";
 
@@ -119,8 +126,11 @@ TEST_CASE("store: ingesting the same file twice counts it once", "[store]") {
 }
 
 TEST_CASE("store: new edges know whether the peer was seen before", "[store]") {
+    const std::string backend = GENERATE(as<std::string>{}, "sqlite", "postgresql");
+    INFO("store: " << backend);
     TempDir tmp("store");
-    BaselineStore store(db_of(tmp));
+    const std::string db = store_location(backend, tmp);
+    BaselineStore store(db);
     ingest_file(store, tmp.write("a.csv", "initiator,responder,protocol,port,start\n10.0.0.1,10.0.0.2,tcp,443,1000\n"));
     auto r = ingest_file(store, tmp.write("b.csv",
                                           "initiator,responder,protocol,port,start\n"
@@ -145,10 +155,12 @@ TEST_CASE("store: new edges are judged alike whether the file is small or large 
     // A file with few edges against a large store is checked edge by edge with indexed
     // lookups; one with many edges against a small store against all the store's keys at once.
     // Both must give the same answer.
+    const std::string backend = GENERATE(as<std::string>{}, "sqlite", "postgresql");
+    INFO("store: " << backend);
     for (int filler : {0, 300}) {
         INFO("unrelated edges in the store: " << filler);
         TempDir tmp("store");
-        BaselineStore store(db_of(tmp));
+        BaselineStore store(store_location(backend, tmp));
         std::string text = "initiator,responder,protocol,port,start\n";
         for (int i = 0; i < filler; ++i) text += "10.9.1." + std::to_string(i % 250) + ",10.8.0." + std::to_string(i / 250) + ",tcp,80,500\n";
         if (filler) ingest_file(store, tmp.write("filler.csv", text));
@@ -239,8 +251,11 @@ TEST_CASE("store: a killed ingest leaves the database intact, holding whole file
 }
 
 TEST_CASE("store: retention ages out edges not seen since the cutoff", "[store]") {
+    const std::string backend = GENERATE(as<std::string>{}, "sqlite", "postgresql");
+    INFO("store: " << backend);
     TempDir tmp("store");
-    BaselineStore store(db_of(tmp));
+    const std::string db = store_location(backend, tmp);
+    BaselineStore store(db);
     ingest_file(store, tmp.write("flows.csv",
                                  "initiator,responder,protocol,port,start,duration\n"
                                  "10.0.0.1,10.0.0.2,tcp,443,1000,10\n"
@@ -256,8 +271,11 @@ TEST_CASE("store: retention ages out edges not seen since the cutoff", "[store]"
 }
 
 TEST_CASE("store: retention forgets old live batches but keeps every file's record", "[store]") {
+    const std::string backend = GENERATE(as<std::string>{}, "sqlite", "postgresql");
+    INFO("store: " << backend);
     TempDir tmp("store");
-    BaselineStore store(db_of(tmp));
+    const std::string db = store_location(backend, tmp);
+    BaselineStore store(db);
     ingest_file(store, tmp.write("flows.csv", "initiator,responder,protocol,port,start\n10.0.0.1,10.0.0.2,tcp,443,1000\n"));
     const ObservedEdge edge{EdgeKey{ip("10.0.0.1"), ip("10.0.0.9"), Protocol::udp, 2055}, EdgeStats{1000, 1000, 1, 0, true, 0}, {}};
     for (const char* format : {"netflow", "conntrack", "nflog"}) {
@@ -281,8 +299,11 @@ TEST_CASE("store: retention forgets old live batches but keeps every file's reco
 }
 
 TEST_CASE("store: queries by address, port, protocol, time and source", "[store]") {
+    const std::string backend = GENERATE(as<std::string>{}, "sqlite", "postgresql");
+    INFO("store: " << backend);
     TempDir tmp("store");
-    BaselineStore store(db_of(tmp));
+    const std::string db = store_location(backend, tmp);
+    BaselineStore store(db);
     ingest_file(store, tmp.write("site.csv", kSiteFlows), "span-icu");
     ingest_file(store, kSharedData + "/zeek/dhcp/conn.log");
     CHECK(store.edges(EdgeQuery{.addresses = {ip("10.110.0.21")}}).size() == 3);
@@ -301,20 +322,23 @@ TEST_CASE("store: queries by address, port, protocol, time and source", "[store]
 }
 
 TEST_CASE("store: wardgate ingest and wardgate flows", "[store]") {
+    const std::string backend = GENERATE(as<std::string>{}, "sqlite", "postgresql");
+    INFO("store: " << backend);
     TempDir tmp("store");
+    const std::string db = store_location(backend, tmp);
     const std::string flows = tmp.write("site.csv", kSiteFlows);
-    auto r = testing::run_wardgate("ingest --db " + db_of(tmp) + " " + flows + " " + kSharedData +
+    auto r = testing::run_wardgate("ingest --db " + shell_quoted(db) + " " + flows + " " + kSharedData +
                                    "/pcap/telnet.pcap " + kSharedData + "/pcap/hl7.pcap");
     INFO(r.out << r.err);
     REQUIRE(r.exit_code == 0);
     CHECK_THAT(r.out, Catch::Contains("telnet.pcap: pcap, 92 packets, 1 records, 1 edges (1 new)"));
     CHECK_THAT(r.out, Catch::Contains("ingested 3 files: 7 records, 6 distinct edges, 6 new edges; the store holds 6 edges"));
 
-    auto again = testing::run_wardgate("ingest --db " + db_of(tmp) + " " + flows);
+    auto again = testing::run_wardgate("ingest --db " + shell_quoted(db) + " " + flows);
     CHECK_THAT(again.out, Catch::Contains("already ingested"));
     CHECK_THAT(again.out, Catch::Contains("ingested 0 files (1 already ingested)"));
 
-    auto unexplained = testing::run_wardgate("flows --db " + db_of(tmp) + " --site " + kExampleSite +
+    auto unexplained = testing::run_wardgate("flows --db " + shell_quoted(db) + " --site " + kExampleSite +
                                              " --today 2026-03-10 --unexplained --format json");
     INFO(unexplained.err);
     REQUIRE(unexplained.exit_code == 0);
@@ -325,7 +349,7 @@ TEST_CASE("store: wardgate ingest and wardgate flows", "[store]") {
     CHECK(seen == std::set<std::string>{"ws-icu-01>pump-icu-01:23", "mon-icu-01>8.8.8.8:443", "192.168.0.2>192.168.0.1:23",
                                         "10.0.0.155>10.0.0.126:6661"});
 
-    auto device = testing::run_wardgate("flows --db " + db_of(tmp) + " --site " + kExampleSite +
+    auto device = testing::run_wardgate("flows --db " + shell_quoted(db) + " --site " + kExampleSite +
                                         " --today 2026-03-10 --device pump-icu-01");
     CHECK_THAT(device.out, Catch::Contains("pump-icu-01 -> drug-library tcp/443"));
     CHECK_THAT(device.out, Catch::Contains("[declared]"));
@@ -333,31 +357,34 @@ TEST_CASE("store: wardgate ingest and wardgate flows", "[store]") {
     CHECK_THAT(device.out, Catch::Contains("[approved]"));
     CHECK_THAT(device.out, Catch::Contains("3 edges"));
 
-    auto port = testing::run_wardgate("flows --db " + db_of(tmp) + " --port 23 --since 2026-03-03");
+    auto port = testing::run_wardgate("flows --db " + shell_quoted(db) + " --port 23 --since 2026-03-03");
     CHECK_THAT(port.out, Catch::Contains("10.200.0.21 -> 10.110.0.21 tcp/23"));
     CHECK_THAT(port.out, Catch::Contains("1 edge\n"));
 
-    auto segment = testing::run_wardgate("flows --db " + db_of(tmp) + " --site " + kExampleSite + " --segment workstations");
+    auto segment = testing::run_wardgate("flows --db " + shell_quoted(db) + " --site " + kExampleSite + " --segment workstations");
     CHECK_THAT(segment.out, Catch::Contains("1 edge\n"));
 
-    auto pcap_only = testing::run_wardgate("flows --db " + db_of(tmp) + " --source pcap");
+    auto pcap_only = testing::run_wardgate("flows --db " + shell_quoted(db) + " --source pcap");
     CHECK_THAT(pcap_only.out, Catch::Contains("192.168.0.2 -> 192.168.0.1 tcp/23"));
     CHECK_THAT(pcap_only.out, Catch::Contains("10.0.0.155 -> 10.0.0.126 tcp/6661"));
     CHECK_THAT(pcap_only.out, Catch::Contains("2 edges\n"));
-    auto csv_only = testing::run_wardgate("flows --db " + db_of(tmp) + " --source csv --port 23");
+    auto csv_only = testing::run_wardgate("flows --db " + shell_quoted(db) + " --source csv --port 23");
     CHECK_THAT(csv_only.out, Catch::Contains("10.200.0.21 -> 10.110.0.21 tcp/23"));
     CHECK_THAT(csv_only.out, Catch::Contains("1 edge\n"));
 
-    auto no_site = testing::run_wardgate("flows --db " + db_of(tmp) + " --device pump-icu-01");
+    auto no_site = testing::run_wardgate("flows --db " + shell_quoted(db) + " --device pump-icu-01");
     CHECK(no_site.exit_code == 1);
     CHECK_THAT(no_site.err, Catch::Contains("need --site"));
 }
 
 TEST_CASE("store: plan --db merges the stored edges with the site's flow files", "[store]") {
+    const std::string backend = GENERATE(as<std::string>{}, "sqlite", "postgresql");
+    INFO("store: " << backend);
     TempDir tmp("store");
-    testing::run_wardgate("ingest --db " + db_of(tmp) + " " + tmp.write("site.csv", kSiteFlows));
+    const std::string db = store_location(backend, tmp);
+    testing::run_wardgate("ingest --db " + shell_quoted(db) + " " + tmp.write("site.csv", kSiteFlows));
     auto without = testing::run_wardgate("plan " + kExampleSite + " --today 2026-03-10 --format json");
-    auto with = testing::run_wardgate("plan " + kExampleSite + " --today 2026-03-10 --format json --db " + db_of(tmp));
+    auto with = testing::run_wardgate("plan " + kExampleSite + " --today 2026-03-10 --format json --db " + shell_quoted(db));
     INFO(with.err);
     REQUIRE((with.exit_code == 0 || with.exit_code == 2));
     CHECK(without.out.find("8.8.8.8") == std::string::npos);

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "wardgate/core/diagnostic.hpp"
+#include "wardgate/store/baseline_store.hpp"
 #include "wardgate/plan/snapshot.hpp"
 
 namespace wardgate::cli {
@@ -21,8 +22,17 @@ void request_stop(int sig) {
 }
 }  // namespace
 
+CLI::Validator existing_store() {
+    return CLI::Validator(
+        [](std::string& value) -> std::string {
+            if (is_database_url(value)) return {};
+            return CLI::ExistingFile(value);
+        },
+        "FILE|URI", "existing baseline database");
+}
+
 void add_store_options(CLI::App& cmd, std::string& db, int& retention_days) {
-    cmd.add_option("--db", db, "Baseline database (SQLite; created if missing)")->required();
+    cmd.add_option("--db", db, "Baseline database: a SQLite file (created if missing) or postgresql://... (tables created on first use)")->required();
     cmd.add_option("--retention-days", retention_days, "Remove edges not seen for this many days (after each commit)")
         ->check(CLI::PositiveNumber);
 }

@@ -23,6 +23,8 @@ struct SiteOptions {
 
 void add_site_options(CLI::App& cmd, SiteOptions& o);
 // --db (required) and --retention-days for the commands that write the baseline store.
+// --db of the reading commands: an existing baseline file, or a postgresql:// URI.
+CLI::Validator existing_store();
 void add_store_options(CLI::App& cmd, std::string& db, int& retention_days);
 // Runs the pipeline with terminal progress when stderr is a terminal.
 Pipeline load_pipeline(const SiteOptions& o);

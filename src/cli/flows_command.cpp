@@ -46,7 +46,7 @@ std::string status_of(const ClassifiedEdge& c) {
 void run(const FlowsOptions& o) {
     if (o.site.empty() && (!o.device.empty() || !o.segment.empty() || o.unexplained))
         bad_option("--site", "--device, --segment and --unexplained need --site");
-    if (!std::filesystem::exists(o.db)) bad_option("--db", "no such baseline database: " + o.db);
+    if (!is_database_url(o.db) && !std::filesystem::exists(o.db)) bad_option("--db", "no such baseline database: " + o.db);
 
     EdgeQuery q;
     if (!o.since.empty()) q.since = time_option("--since", o.since);

@@ -79,7 +79,7 @@ void add_plan_command(CLI::App& app, int& exit_code) {
                     "N days (90d, 12w): instead of the plan, the calendar of the next N days: each day an approval "
                     "expires or a device's dates raise its stage, and the observed flows it loses");
     cmd->add_option("--db", o->site.db, "Baseline database (wardgate ingest) whose edges join the flow files")
-        ->check(CLI::ExistingFile);
+        ->check(existing_store());
     cmd->callback([o, &exit_code] {
         if (!o->at.empty() && (o->save || o->live || !o->state.empty()))
             bad_option("--at", "compares two days' policies: it takes no --save, --live or --state");

@@ -63,7 +63,7 @@ void add_readiness_command(CLI::App& app, int& exit_code) {
     cmd->add_option("--format", o->format, "text or json")->check(CLI::IsMember({"text", "json"}));
     cmd->add_option("--days", o->days, "Days of observation a device needs")->check(CLI::Range(1, 3650));
     cmd->add_option("--db", o->site.db, "Baseline database (wardgate ingest) whose edges join the flow files")
-        ->check(CLI::ExistingFile);
+        ->check(existing_store());
     cmd->callback([o, &exit_code] {
         auto p = load_pipeline(o->site);
         auto r = assess_readiness(p, o->days);

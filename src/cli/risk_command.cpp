@@ -24,7 +24,7 @@ void add_risk_command(CLI::App& app, int&) {
         ->check(CLI::IsMember({"text", "json"}));
     cmd->add_flag("--brief", o->brief, "The table only, without the reasons under each device");
     cmd->add_option("--db", o->site.db, "Baseline database (wardgate ingest) whose edges join the flow files")
-        ->check(CLI::ExistingFile);
+        ->check(existing_store());
     cmd->add_option("-o,--output", o->out, "Write to this file (atomically) instead of standard output");
     cmd->callback([o] {
         auto p = load_pipeline(o->site);

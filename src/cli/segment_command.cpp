@@ -24,7 +24,7 @@ void add_segment_command(CLI::App& app, int& exit_code) {
                     "Write the moves as a unified diff of the inventory files, to apply with patch -d SITE -p1 "
                     "(empty when nothing moves)");
     cmd->add_option("--db", o->site.db, "Baseline database (wardgate ingest) whose edges join the flow files")
-        ->check(CLI::ExistingFile);
+        ->check(existing_store());
     cmd->callback([o, &exit_code] {
         auto p = load_pipeline(o->site);
         auto proposal = propose_segments(p);

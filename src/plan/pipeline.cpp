@@ -61,7 +61,7 @@ Pipeline run_pipeline(const std::filesystem::path& site_dir, const PipelineOptio
         }
     }
     if (!options.store.empty()) {
-        if (!std::filesystem::exists(options.store))
+        if (!is_database_url(options.store.native()) && !std::filesystem::exists(options.store))
             throw InputError(Diagnostic{options.store.string(), 0, 0, "", "no such baseline database"});
         EdgeQuery observed;
         observed.include_denied = false;  // dropped attempts are not traffic to allow

@@ -1,10 +1,12 @@
 #pragma once
-// The edge baseline: one SQLite database (WAL journal) of edges aggregated per source,
-// and the files they came from.
+// The edge baseline: edges aggregated per source, and the files they came from, in a SQLite
+// file (WAL journal) on one host or in a PostgreSQL database that several collectors,
+// sensors and gateways share.
 //
 // Each file commits in one transaction together with its ingested_files row, so a
 // crash loses at most the file being ingested, and a file already in ingested_files
-// (same content hash) is not counted again.
+// (same content hash) is not counted again. Concurrent writers add to the same edges
+// without losing counts (upserts that add connections and bytes and widen the times).
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -91,9 +93,13 @@ struct AlertMark {
     uint64_t suppressed = 0;
 };
 
+// "postgresql://..." or "postgres://...": a PostgreSQL connection URI rather than a file.
+bool is_database_url(std::string_view location);
+
 class BaselineStore {
 public:
-    // Opens or creates the database. Throws StoreError.
+    // Opens or creates the database: a SQLite file, or a PostgreSQL connection URI
+    // (is_database_url), whose tables are created on first use. Throws StoreError.
     explicit BaselineStore(const std::filesystem::path& db);
     ~BaselineStore();
     BaselineStore(const BaselineStore&) = delete;
@@ -132,9 +138,9 @@ public:
     void record_scorecard(const ScorecardRecord& r);
     std::vector<ScorecardRecord> scorecards(const std::string& site) const;  // oldest first
 
-    std::string journal_mode() const;
+    std::string journal_mode() const;     // SQLite's; "postgresql" for a server
     std::string integrity_check() const;  // "ok" when intact
-    const std::filesystem::path& path() const;
+    const std::filesystem::path& path() const;  // the file or URI as given
 
 private:
     struct Impl;

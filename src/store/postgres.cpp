@@ -1,0 +1,210 @@
+#include "postgres.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <thread>
+
+namespace wardgate::store_internal::pg {
+
+namespace {
+
+std::string trimmed(const char* message) {
+    std::string s = message ? message : "";
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    return s;
+}
+
+// postgresql://user@host:port/dbname, from the parsed URI, leaving the password out.
+std::string display_name(const std::string& url) {
+    char* error = nullptr;
+    PQconninfoOption* options = PQconninfoParse(url.c_str(), &error);
+    if (!options) {
+        std::string why = trimmed(error);
+        PQfreemem(error);
+        throw StoreError("not a PostgreSQL connection URI (" + why + "): " + url.substr(0, url.find('@')));
+    }
+    std::string user, host, port, dbname;
+    for (auto* o = options; o->keyword; ++o) {
+        if (!o->val) continue;
+        if (std::strcmp(o->keyword, "user") == 0) user = o->val;
+        if (std::strcmp(o->keyword, "host") == 0) host = o->val;
+        if (std::strcmp(o->keyword, "port") == 0) port = o->val;
+        if (std::strcmp(o->keyword, "dbname") == 0) dbname = o->val;
+    }
+    PQconninfoFree(options);
+    std::string out = "postgresql://";
+    if (!user.empty()) out += user + "@";
+    out += host.empty() ? "localhost" : host;
+    if (!port.empty()) out += ":" + port;
+    return out + "/" + dbname;
+}
+
+void ignore_notice(void*, const char*) {}
+
+}  // namespace
+
+std::string Result::text(int row, int column) const {
+    return std::string(PQgetvalue(r_.get(), row, column), static_cast<size_t>(PQgetlength(r_.get(), row, column)));
+}
+
+int64_t Result::integer(int row, int column) const {
+    const char* p = PQgetvalue(r_.get(), row, column);
+    int64_t v = 0;
+    std::from_chars(p, p + PQgetlength(r_.get(), row, column), v);
+    return v;
+}
+
+double Result::real(int row, int column) const { return std::strtod(PQgetvalue(r_.get(), row, column), nullptr); }
+
+bool Result::boolean(int row, int column) const { return PQgetvalue(r_.get(), row, column)[0] == 't'; }
+
+IpAddress Result::address(int row, int column) const {
+    // bytea's hex output: \x then two digits a byte.
+    const char* p = PQgetvalue(r_.get(), row, column);
+    const size_t length = static_cast<size_t>(PQgetlength(r_.get(), row, column));
+    IpAddress a;
+    if (length < 2 || p[0] != '\\' || p[1] != 'x') return a;
+    const size_t bytes = (length - 2) / 2;
+    if (bytes != 4 && bytes != 16) return a;
+    a.family = bytes == 4 ? Family::v4 : Family::v6;
+    for (size_t i = 0; i < bytes; ++i) {
+        unsigned value = 0;
+        std::from_chars(p + 2 + 2 * i, p + 4 + 2 * i, value, 16);
+        a.bytes[i] = static_cast<uint8_t>(value);
+    }
+    return a;
+}
+
+DaySet Result::days(int row, int column) const {
+    const char* p = PQgetvalue(r_.get(), row, column);
+    const char* end = p + PQgetlength(r_.get(), row, column);
+    std::vector<uint32_t> days;
+    while (p < end) {
+        if (*p >= '0' && *p <= '9') {
+            uint32_t day = 0;
+            auto [next, ec] = std::from_chars(p, end, day);
+            if (ec == std::errc()) days.push_back(day);
+            p = next;
+        } else {
+            ++p;
+        }
+    }
+    return DaySet::of(std::move(days));
+}
+
+uint64_t Result::affected() const {
+    const char* p = PQcmdTuples(r_.get());
+    return p && *p ? std::strtoull(p, nullptr, 10) : 0;
+}
+
+Connection::Connection(const std::string& url) : name_(display_name(url)) {
+    // Later keywords win, so the URI's own connect_timeout (if any) overrides the default.
+    const char* keywords[] = {"connect_timeout", "application_name", "dbname", nullptr};
+    const char* values[] = {"10", "wardgate", url.c_str(), nullptr};
+    conn_.reset(PQconnectdbParams(keywords, values, 1));
+    if (!conn_) throw StoreError(name_ + ": out of memory connecting");
+    if (PQstatus(conn_.get()) != CONNECTION_OK)
+        throw StoreError("cannot connect to the baseline database " + name_ + ": " + trimmed(PQerrorMessage(conn_.get())));
+    // CREATE ... IF NOT EXISTS and the like send notices; they are not the user's business.
+    PQsetNoticeProcessor(conn_.get(), ignore_notice, nullptr);
+}
+
+void Connection::fail(PGresult* r, std::string_view what) {
+    const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+    std::string message = r ? trimmed(PQresultErrorMessage(r)) : "";
+    if (message.empty()) message = trimmed(PQerrorMessage(conn_.get()));
+    if (r) PQclear(r);
+    throw Error(fmt::format("{}: {}: {}", name_, what, message), state ? state : "");
+}
+
+Result Connection::exec(std::string_view sql, const std::vector<std::string>& params) {
+    std::vector<const char*> values;
+    values.reserve(params.size());
+    for (const auto& p : params) values.push_back(p.c_str());
+    const std::string statement(sql);
+    PGresult* r = PQexecParams(conn_.get(), statement.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
+                               nullptr, nullptr, 0);
+    const auto status = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail(r, "query failed");
+    return Result(r);
+}
+
+void Connection::run_script(std::string_view sql) {
+    const std::string script(sql);
+    PGresult* r = PQexec(conn_.get(), script.c_str());
+    if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) fail(r, "query failed");
+    PQclear(r);
+}
+
+void Connection::copy_in(std::string_view copy_sql, std::string_view rows) {
+    const std::string statement(copy_sql);
+    PGresult* r = PQexec(conn_.get(), statement.c_str());
+    if (!r || PQresultStatus(r) != PGRES_COPY_IN) fail(r, "copy failed");
+    PQclear(r);
+    constexpr size_t kChunk = 1 << 20;
+    for (size_t at = 0; at < rows.size(); at += kChunk) {
+        const size_t n = std::min(kChunk, rows.size() - at);
+        if (PQputCopyData(conn_.get(), rows.data() + at, static_cast<int>(n)) != 1) fail(nullptr, "copy failed");
+    }
+    if (PQputCopyEnd(conn_.get(), nullptr) != 1) fail(nullptr, "copy failed");
+    while (PGresult* done = PQgetResult(conn_.get())) {
+        if (PQresultStatus(done) != PGRES_COMMAND_OK) {
+            // Drain the rest before throwing, so the connection is ready for ROLLBACK.
+            while (PGresult* more = PQgetResult(conn_.get())) PQclear(more);
+            fail(done, "copy failed");
+        }
+        PQclear(done);
+    }
+}
+
+void Connection::rollback() noexcept {
+    if (PGresult* r = PQexec(conn_.get(), "ROLLBACK")) PQclear(r);
+}
+
+void Connection::back_off(int attempt) {
+    // A few milliseconds, growing and jittered, so that the writers that collided do not again.
+    thread_local std::minstd_rand random(std::random_device{}());
+    const int ms = (1 << std::min(attempt, 6)) + static_cast<int>(random() % 10);
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+}
+
+std::string bytea_text(const IpAddress& a) {
+    const size_t n = a.family == Family::v4 ? 4 : 16;
+    std::string out = "\\x";
+    static constexpr char kHex[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; ++i) {
+        out += kHex[a.bytes[i] >> 4];
+        out += kHex[a.bytes[i] & 15];
+    }
+    return out;
+}
+
+std::string days_text(const DaySet& days) {
+    std::string out = "{";
+    for (uint32_t d : days.days()) {
+        if (out.size() > 1) out += ',';
+        out += std::to_string(d);
+    }
+    return out + "}";
+}
+
+std::string real_text(double v) { return fmt::format("{}", v); }
+
+void append_copy_field(std::string& row, std::string_view text) {
+    for (char c : text) {
+        switch (c) {
+            case '\\': row += "\\\\"; break;
+            case '\t': row += "\\t"; break;
+            case '\n': row += "\\n"; break;
+            case '\r': row += "\\r"; break;
+            default: row += c;
+        }
+    }
+}
+
+}  // namespace wardgate::store_internal::pg
