@@ -452,3 +452,70 @@ TEST_CASE("status says what the kernel does: a site in monitor mode is monitorin
     (void)metrics;
     CHECK_THAT(read_text(dir.metrics()), Catch::Contains("wardgate_segment_monitor{site=\"Gateway Test Site\",segment=\"icu\"} 1"));
 }
+
+TEST_CASE("two gateways in two namespaces of one host keep their sockets and commit-confirmed records apart by default",
+          "[service][kernel]") {
+    Netns a("svc-ns-a"), b("svc-ns-b");
+    ServiceDir dir_a, dir_b;
+    dir_b.write_site("devices.toml", original_devices() + icu_monitor_toml("monitor-icu-09", "10.110.0.29"));
+    const std::string inode_a = a.exec("stat -L -c %i /proc/self/ns/net"), inode_b = b.exec("stat -L -c %i /proc/self/ns/net");
+    auto trimmed = [](std::string s) { return s.substr(0, s.find_first_of("\r\n")); };
+    const std::filesystem::path run_a = "/run/wardgate/netns-" + trimmed(inode_a), run_b = "/run/wardgate/netns-" + trimmed(inode_b);
+    const std::filesystem::path state_a = "/var/lib/wardgate/netns-" + trimmed(inode_a),
+                                state_b = "/var/lib/wardgate/netns-" + trimmed(inode_b);
+    struct Cleanup {
+        std::vector<std::filesystem::path> paths;
+        std::vector<pid_t> pids;
+        ~Cleanup() {
+            for (pid_t p : pids) {
+                kill(p, SIGTERM);
+                waitpid(p, nullptr, 0);
+            }
+            std::error_code ignored;
+            for (const auto& p : paths) std::filesystem::remove_all(p, ignored);
+        }
+    } cleanup{{run_a, run_b, state_a, state_b}, {}};
+    // No --socket and no --state-dir: the defaults.
+    for (auto [ns, dir] : {std::pair{&a, &dir_a}, std::pair{&b, &dir_b}})
+        cleanup.pids.push_back(wardgate::testing::spawn_in(
+            *ns,
+            {WARDGATE_BINARY, "serve", dir->site().string(), "--metrics-file", dir->metrics().string(), "--drift-interval",
+             "1", "--debounce-ms", "150", "--confirm-within", "30"},
+            dir->log().string()));
+
+    auto status_in = [&](const Netns& ns) {
+        std::string out;
+        const int rc = ns.exec_status(std::string(WARDGATE_BINARY) + " status --format json 2>&1", &out);
+        return rc == 0 ? json::parse(out) : json{{"error", out}};
+    };
+    auto wait_in = [&](const Netns& ns, const std::function<bool(const json&)>& pred, const std::string& what) {
+        json last;
+        for (int i = 0; i < 300; ++i) {
+            last = status_in(ns);
+            if (!last.contains("error") && pred(last)) return last;
+            std::this_thread::sleep_for(100ms);
+        }
+        FAIL("waited in vain for " << what << ": " << last.dump());
+        return last;
+    };
+    json sa = wait_in(a, applied, "gateway a's first apply");
+    json sb = wait_in(b, applied, "gateway b's first apply");
+    // Each status names its own policy: b's site has one device more.
+    CHECK(sa.at("policy_version") != sb.at("policy_version"));
+    CHECK(std::filesystem::exists(run_a / "status.sock"));
+    CHECK(std::filesystem::exists(run_b / "status.sock"));
+    CHECK(b.nft_list().find("10.110.0.29") != std::string::npos);
+    CHECK(a.nft_list().find("10.110.0.29") == std::string::npos);
+
+    // An edit on a, applied commit-confirmed: a's record, in a's directory; b has nothing to confirm.
+    dir_a.write_site("devices.toml", original_devices() + icu_monitor_toml("monitor-icu-03", "10.110.0.23"));
+    wait_in(a, [](const json& j) { return j.at("commit_confirmed").is_object(); }, "a's commit-confirmed apply");
+    CHECK(std::filesystem::exists(state_a));
+    std::string out;
+    CHECK(b.exec_status(std::string(WARDGATE_BINARY) + " confirm 2>&1", &out) == 1);
+    CHECK(status_in(a).at("commit_confirmed").is_object());
+    CHECK(a.exec_status(std::string(WARDGATE_BINARY) + " confirm 2>&1", &out) == 0);
+    wait_in(a, [](const json& j) { return j.at("commit_confirmed").is_null(); }, "a's confirmation");
+    CHECK(a.nft_list().find("10.110.0.23") != std::string::npos);
+    CHECK(status_in(b).at("commit_confirmed").is_null());
+}

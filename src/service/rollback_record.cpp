@@ -15,12 +15,13 @@
 #include "wardgate/core/file_io.hpp"
 #include "wardgate/plan/snapshot.hpp"
 #include "wardgate/service/confirm.hpp"
+#include "wardgate/service/namespace_paths.hpp"
 
 namespace wardgate::service {
 
 std::filesystem::path default_state_dir() {
     if (const char* d = std::getenv("WARDGATE_STATE_DIR"); d && *d) return d;
-    return "/var/lib/wardgate";
+    return per_network_namespace("/var/lib/wardgate");
 }
 
 int64_t now_ms() {

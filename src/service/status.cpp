@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "wardgate/service/status.hpp"
+#include "wardgate/service/namespace_paths.hpp"
 
 namespace wardgate::service {
 
@@ -16,7 +17,7 @@ std::string policy_version(const nft::Ruleset& ruleset) {
     return fmt::format("fnv1a64:{:016x}", h);
 }
 
-std::filesystem::path default_socket_path() { return "/run/wardgate/status.sock"; }
+std::filesystem::path default_socket_path() { return per_network_namespace("/run/wardgate") / "status.sock"; }
 
 namespace {
 

@@ -26,7 +26,8 @@
 
 namespace wardgate::service {
 
-// $WARDGATE_STATE_DIR, else /var/lib/wardgate (StateDirectory= of the systemd unit).
+// $WARDGATE_STATE_DIR, else /var/lib/wardgate (StateDirectory= of the systemd unit), or
+// /var/lib/wardgate/netns-<inode> in a network namespace other than the host's.
 std::filesystem::path default_state_dir();
 
 struct RollbackRecord {

@@ -92,6 +92,8 @@ void write_metrics_file(const std::filesystem::path& path, const std::string& te
 nlohmann::json query_status(const std::filesystem::path& socket,
                             std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
-std::filesystem::path default_socket_path();  // /run/wardgate/status.sock
+// /run/wardgate/status.sock, or /run/wardgate/netns-<inode>/status.sock in a network
+// namespace other than the host's.
+std::filesystem::path default_socket_path();
 
 }  // namespace wardgate::service
