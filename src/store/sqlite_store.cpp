@@ -219,12 +219,10 @@ public:
     std::string integrity_check() override;
 
 private:
-    std::filesystem::path path_;
     Connection db_;
 };
 
 SqliteStore::SqliteStore(const std::filesystem::path& db) {
-    path_ = db;
     sqlite3* raw = nullptr;
     refuse_other_files(db);
     int rc = sqlite3_open_v2(db.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
