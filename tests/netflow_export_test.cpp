@@ -20,12 +20,14 @@
 #include <fstream>
 #include <mutex>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <thread>
 
 #include "support/clock.hpp"
 #include "support/test_paths.hpp"
 #include "support/netflow_packets.hpp"
+#include "support/postgres_server.hpp"
 #include "support/temp_dir.hpp"
 #include "support/temp_site.hpp"
 #include "wardgate/flows/netflow_collector.hpp"
@@ -411,4 +413,61 @@ TEST_CASE("wardgate collect --duration stops by itself, alerts on site devices a
     CHECK(first["lifecycle"] == "end-of-support");
     CHECK(first["port"] == 23);
     CHECK(lines.find("\"insecure_protocol\":\"telnet\"") != std::string::npos);
+}
+
+TEST_CASE("wardgate collect keeps its batches while the PostgreSQL baseline is down and commits each once when it is back",
+          "[netflow][postgresql]") {
+    TempDir dir("netflow-collect-pg");
+    testing::PostgresServer server;
+    const std::string db = server.create_database("collect");
+    const fs::path log = dir.path / "collect.log";
+    LoggedChild collect({WARDGATE_BINARY, "collect", "--listen", "127.0.0.1:0", "--db", db, "--flush-seconds", "1"}, log);
+    std::smatch match;
+    const std::regex listening(R"(\(port (\d+)\))");
+    std::string started;
+    REQUIRE(eventually([&] {
+        started = read_text(log);
+        return std::regex_search(started, match, listening);
+    }));
+    const auto port = static_cast<uint16_t>(std::stoi(match[1]));
+    const auto now = static_cast<uint32_t>(std::time(nullptr));
+    auto send = [&](uint32_t sequence, uint16_t dport) {
+        send_to_loopback(port, wardgate::testing::v5_packet(sequence, {{"10.20.0.5", "10.20.0.9", 50000, dport, 6, 0x1b, 4,
+                                                                        400, 99000, 99500}},
+                                                            100000, now));
+    };
+    auto count = [&](const std::string& what) {
+        const std::string text = read_text(log);
+        size_t n = 0;
+        for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+        return n;
+    };
+    send(1, 104);
+    REQUIRE(eventually([&] { return count("committed 1 records") == 1; }));
+
+    server.stop();
+    send(2, 2575);
+    REQUIRE(eventually([&] { return count("1 records in 1 batches kept") >= 1; }));
+    send(3, 11112);
+    REQUIRE(eventually([&] { return count("2 records in 2 batches kept") >= 1; }));
+    CHECK_THAT(read_text(log), Catch::Contains("cannot reach the baseline database postgresql://wardgate@"));
+
+    server.start();
+    REQUIRE(eventually([&] { return count("committed 1 records") == 3; }, 20));
+    collect.signal(SIGTERM);
+    REQUIRE(collect.wait_for(10) == 0);
+    const std::string text = read_text(log);
+    INFO(text);
+    CHECK_THAT(text, Catch::Contains("3 records, 3 edges in 3 commits"));
+
+    BaselineStore store(db);
+    CHECK(store.files().size() == 3);
+    uint64_t connections = 0;
+    std::set<uint16_t> ports;
+    for (const auto& e : store.query()) {
+        connections += e.stats.connections;
+        ports.insert(e.key.responder_port);
+    }
+    CHECK(connections == 3);
+    CHECK(ports == std::set<uint16_t>{104, 2575, 11112});
 }

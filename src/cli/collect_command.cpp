@@ -3,6 +3,7 @@
 #include <chrono>
 #include <atomic>
 #include <iostream>
+#include <optional>
 #include <random>
 
 #include <fmt/format.h>
@@ -14,6 +15,7 @@
 #include "wardgate/flows/netflow_collector.hpp"
 #include "wardgate/plan/plan.hpp"
 #include "wardgate/store/baseline_store.hpp"
+#include "wardgate/store/pending_commits.hpp"
 
 namespace wardgate::cli {
 
@@ -34,10 +36,11 @@ double now_seconds() {
 }
 
 struct Totals {
+    uint64_t batches = 0;  // made, committed or not
     uint64_t flushes = 0, records = 0, edges = 0, new_edges = 0, aged_out = 0;
 };
 
-void print_summary(const CollectOptions& o, const netflow::Collector& c, const Totals& t, BaselineStore& store) {
+void print_summary(const CollectOptions& o, const netflow::Collector& c, const Totals& t, std::optional<uint64_t> stored_edges) {
     const auto& d = c.decoder().counters();
     const auto& r = c.receiver_stats();
     auto by_version = [&](uint8_t v) {
@@ -45,9 +48,11 @@ void print_summary(const CollectOptions& o, const netflow::Collector& c, const T
         return it == d.packets_by_version.end() ? uint64_t{0} : it->second;
     };
     std::cout << fmt::format("collected on {}: {} datagrams (v5 {}, v9 {}, IPFIX {}), {} records, {} edges in {} commits, "
-                             "{} new edges; the store holds {} edges\n",
+                             "{} new edges; {}\n",
                              o.listen, r.datagrams, by_version(5), by_version(9), by_version(10), d.records, t.edges,
-                             t.flushes, t.new_edges, store.edge_count());
+                             t.flushes, t.new_edges,
+                             stored_edges ? fmt::format("the store holds {} edges", *stored_edges)
+                                          : std::string("the store did not answer"));
     std::cout << fmt::format("  lost by sequence: {} records (v5, IPFIX), {} packets (v9); {} sequence resets\n",
                              d.lost_records, d.lost_packets, d.sequence_resets);
     if (t.aged_out) std::cout << fmt::format("  retention: removed {} edges\n", t.aged_out);
@@ -83,24 +88,43 @@ void run(const CollectOptions& o, int& exit_code) {
     const std::string run_id = fmt::format("{:016x}{:08x}", std::random_device{}() * 0x100000000ULL + std::random_device{}(),
                                            static_cast<unsigned>(::getpid()));
     Totals totals;
+    PendingCommits pending;
     auto flush = [&] {
-        if (o.retention_days > 0) totals.aged_out += store.age_out(now_seconds() - o.retention_days * 86400.0);
+        if (o.retention_days > 0) {
+            try {
+                totals.aged_out += store.age_out(now_seconds() - o.retention_days * 86400.0);
+            } catch (const StoreError& e) {
+                spdlog::warn("retention: {}", e.what());
+            }
+        }
         Aggregator edges = collector.take_edges();
-        if (edges.size() == 0) return;
-        IngestedFile ingested;
-        ingested.file.path = "netflow://" + o.listen;
-        ingested.file.mtime = now_seconds();
-        ingested.file.hash = fmt::format("netflow-{}-{}", run_id, totals.flushes);
-        ingested.source = o.source;
-        ingested.format = "netflow";
-        ingested.records = edges.records();
-        CommitResult result = store.commit_file(ingested, edges.edges());
-        ++totals.flushes;
-        totals.records += edges.records();
-        totals.edges += edges.size();
-        totals.new_edges += result.new_edges.size();
-        spdlog::info("committed {} records, {} edges ({} new)", edges.records(), edges.size(), result.new_edges.size());
-        if (detector && !result.new_edges.empty()) dispatcher.dispatch(detector->detect(result.new_edges));
+        if (edges.size() == 0 && pending.pending() == 0) return;
+        std::vector<CommittedBatch> committed;
+        if (edges.size() > 0) {
+            StoreBatch batch;
+            batch.file.file.path = "netflow://" + o.listen;
+            batch.file.file.mtime = now_seconds();
+            batch.file.file.hash = fmt::format("netflow-{}-{}", run_id, ++totals.batches);
+            batch.file.source = o.source;
+            batch.file.format = "netflow";
+            batch.file.records = edges.records();
+            batch.edges = edges.edges();
+            committed = pending.commit(store, std::move(batch));
+        } else {
+            committed = pending.retry(store);
+        }
+        for (const auto& c : committed) {
+            ++totals.flushes;
+            totals.records += c.batch.file.records;
+            totals.edges += c.batch.edges.size();
+            totals.new_edges += c.result.new_edges.size();
+            spdlog::info("committed {} records, {} edges ({} new)", c.batch.file.records, c.batch.edges.size(),
+                         c.result.new_edges.size());
+            if (detector && !c.result.new_edges.empty()) dispatcher.dispatch(detector->detect(c.result.new_edges));
+        }
+        if (pending.pending() > 0)
+            spdlog::warn("baseline database: {}; {} records in {} batches kept, to commit when it answers again",
+                         pending.last_error(), pending.pending_records(), pending.pending());
     };
 
     using Clock = std::chrono::steady_clock;
@@ -119,8 +143,16 @@ void run(const CollectOptions& o, int& exit_code) {
     while (collector.poll(0) > 0) {
     }
     flush();
+    if (pending.pending() > 0) {
+        // The database never came back: what it did not take is lost, and the exit says so.
+        print_summary(o, collector, totals, std::nullopt);
+        std::cerr << fmt::format("error: {} records in {} batches were not committed: {}\n", pending.pending_records(),
+                                 pending.pending(), pending.last_error());
+        exit_code = 1;
+        return;
+    }
     if (detector) store.save_alert_marks(dispatcher.limiter().marks());
-    print_summary(o, collector, totals, store);
+    print_summary(o, collector, totals, store.edge_count());
     alerting->print_summary(std::cout);
     exit_code = 0;
 }

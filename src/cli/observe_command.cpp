@@ -62,11 +62,18 @@ void run(const ObserveCliOptions& o, int& exit_code) {
     const std::atomic<bool>& stop = install_stop_handlers();
     std::cerr << "observing" << (o.conntrack ? " conntrack events" : "")
               << (o.nflog_group >= 0 ? fmt::format("{}NFLOG group {}", o.conntrack ? " and " : " ", o.nflog_group) : "")
-              << " into " << o.db << "; committing every " << o.flush_seconds << " s; stop with Ctrl-C\n";
+              << " into " << store.name() << "; committing every " << o.flush_seconds << " s; stop with Ctrl-C\n";
     observer.run(stop);
     if (stop_signal()) std::cerr << strsignal(stop_signal()) << ": stopped\n";
     print_summary(observer.summary());
     alerting->print_summary(std::cout);
+    if (observer.summary().uncommitted_records > 0) {
+        // The database never came back: what it did not take is lost, and the exit says so.
+        std::cerr << "error: " << observer.summary().uncommitted_records
+                  << " records were not committed: " << observer.summary().commit_error << "\n";
+        exit_code = 1;
+        return;
+    }
     std::cout << "the store holds " << store.edge_count() << " edges\n";
     exit_code = 0;
 }

@@ -76,24 +76,44 @@ void Observer::poll_once(int timeout_ms) {
 }
 
 void Observer::commit(const std::string& source, const std::string& format, Aggregator& edges, bool denied) {
-    if (edges.records() == 0) return;
-    const double now = netlink_support::now_seconds();
-    IngestedFile batch;
-    batch.file.path = format == "nflog" ? fmt::format("nflog group {}", nflog_->group()) : std::string("conntrack events");
-    batch.file.hash = fmt::format("{}:{}:{}", format, batch_id_, ++batch_);
-    batch.file.size = edges.records();
-    batch.file.mtime = now;
-    batch.source = source;
-    batch.format = format;
-    batch.records = edges.records();
-    batch.ingested_at = now;
-    auto list = edges.edges();
-    CommitResult r = store_.commit_file(batch, list, edges.sightings());
+    if (edges.records() == 0 && pending_commits_.pending() == 0) return;
+    std::vector<CommittedBatch> committed;
+    if (edges.records() > 0) {
+        const double now = netlink_support::now_seconds();
+        StoreBatch batch;
+        batch.file.file.path =
+            format == "nflog" ? fmt::format("nflog group {}", nflog_->group()) : std::string("conntrack events");
+        batch.file.file.hash = fmt::format("{}:{}:{}", format, batch_id_, ++batch_);
+        batch.file.file.size = edges.records();
+        batch.file.file.mtime = now;
+        batch.file.source = source;
+        batch.file.format = format;
+        batch.file.records = edges.records();
+        batch.file.ingested_at = now;
+        batch.edges = edges.edges();
+        batch.sightings = edges.sightings();
+        committed = pending_commits_.commit(store_, std::move(batch));
+    } else {
+        committed = pending_commits_.retry(store_);
+    }
+    edges = Aggregator{};
+    for (const auto& c : committed) report(c, c.batch.file.format == "nflog");
+    summary_.uncommitted_records = pending_commits_.pending_records();
+    summary_.commit_error = pending_commits_.last_error();
+    if (pending_commits_.pending() > 0)
+        spdlog::warn("baseline database: {}; {} records in {} batches kept, to commit when it answers again",
+                     pending_commits_.last_error(), pending_commits_.pending_records(), pending_commits_.pending());
+}
+
+void Observer::report(const CommittedBatch& c, bool denied) {
+    const auto& list = c.batch.edges;
+    const CommitResult& r = c.result;
     ++summary_.commits;
     summary_.edges += list.size();
     if (denied) summary_.denied_edges += list.size();
     summary_.new_edges += r.new_edges.size();
-    spdlog::debug("{}: committed {} records, {} edges ({} new)", source, batch.records, list.size(), r.new_edges.size());
+    spdlog::debug("{}: committed {} records, {} edges ({} new)", c.batch.file.source, c.batch.file.records, list.size(),
+                  r.new_edges.size());
 
     if (detector_ && dispatcher_) {
         std::vector<Alert> alerts;
@@ -112,10 +132,14 @@ void Observer::commit(const std::string& source, const std::string& format, Aggr
         dispatcher_->dispatch(std::move(alerts));
         summary_.alerts += dispatcher_->sent() - sent;
         summary_.alerts_suppressed += dispatcher_->suppressed() - held;
-        store_.save_alert_marks(dispatcher_->limiter().marks());
+        try {
+            store_.save_alert_marks(dispatcher_->limiter().marks());
+        } catch (const StoreError& e) {
+            spdlog::warn("alert marks not saved: {}", e.what());
+        }
     }
-    edges = Aggregator{};
 }
+
 
 void Observer::take(const ConntrackEvent& e) {
     if (auto rec = flows_.on_event(e)) {
@@ -137,8 +161,13 @@ void Observer::flush() {
     commit(kConntrackSource, "conntrack", pending_, false);
     commit(kDeniedSource, "nflog", pending_denied_, true);
     denied_rule_.clear();
-    if (options_.retention_seconds)
-        summary_.aged_out += store_.age_out(netlink_support::now_seconds() - *options_.retention_seconds);
+    if (options_.retention_seconds) {
+        try {
+            summary_.aged_out += store_.age_out(netlink_support::now_seconds() - *options_.retention_seconds);
+        } catch (const StoreError& e) {
+            spdlog::warn("retention: {}", e.what());
+        }
+    }
 }
 
 void Observer::run(const std::atomic<bool>& stop) {

@@ -87,6 +87,7 @@ std::vector<ScorecardRecord> BaselineStore::scorecards(const std::string& site) 
     return impl_->backend->scorecards(site);
 }
 
+std::string BaselineStore::name() const { return impl_->backend->name(); }
 std::string BaselineStore::journal_mode() const { return impl_->backend->journal_mode(); }
 std::string BaselineStore::integrity_check() const { return impl_->backend->integrity_check(); }
 

@@ -114,6 +114,19 @@ Connection::Connection(const std::string& url) : name_(display_name(url)) {
     PQsetNoticeProcessor(conn_.get(), ignore_notice, nullptr);
 }
 
+void Connection::on_connect(std::string script) {
+    on_connect_ = std::move(script);
+    run_script(on_connect_);
+}
+
+void Connection::ensure_connected() {
+    if (PQstatus(conn_.get()) == CONNECTION_OK) return;
+    PQreset(conn_.get());
+    if (PQstatus(conn_.get()) != CONNECTION_OK)
+        throw StoreError("cannot reach the baseline database " + name_ + ": " + trimmed(PQerrorMessage(conn_.get())));
+    if (!on_connect_.empty()) run_script(on_connect_);
+}
+
 void Connection::fail(PGresult* r, std::string_view what) {
     const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
     std::string message = r ? trimmed(PQresultErrorMessage(r)) : "";
@@ -123,6 +136,7 @@ void Connection::fail(PGresult* r, std::string_view what) {
 }
 
 Result Connection::exec(std::string_view sql, const std::vector<std::string>& params) {
+    ensure_connected();
     std::vector<const char*> values;
     values.reserve(params.size());
     for (const auto& p : params) values.push_back(p.c_str());
@@ -135,6 +149,7 @@ Result Connection::exec(std::string_view sql, const std::vector<std::string>& pa
 }
 
 void Connection::run_script(std::string_view sql) {
+    ensure_connected();
     const std::string script(sql);
     PGresult* r = PQexec(conn_.get(), script.c_str());
     if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) fail(r, "query failed");
@@ -142,6 +157,7 @@ void Connection::run_script(std::string_view sql) {
 }
 
 void Connection::copy_in(std::string_view copy_sql, std::string_view rows) {
+    ensure_connected();
     const std::string statement(copy_sql);
     PGresult* r = PQexec(conn_.get(), statement.c_str());
     if (!r || PQresultStatus(r) != PGRES_COPY_IN) fail(r, "copy failed");

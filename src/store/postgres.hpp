@@ -53,7 +53,11 @@ public:
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
 
-    // Runs one statement with text parameters ($1, $2...). Throws Error.
+    // Runs `script` now and again after every reconnection (temporary tables, settings).
+    void on_connect(std::string script);
+
+    // Runs one statement with text parameters ($1, $2...). Throws Error. A connection the
+    // server closed (restart, network) is opened again first; StoreError when it cannot be.
     Result exec(std::string_view sql, const std::vector<std::string>& params = {});
     // Several statements separated by semicolons, without parameters.
     void run_script(std::string_view sql);
@@ -90,6 +94,7 @@ public:
     }
 
 private:
+    void ensure_connected();
     void rollback() noexcept;
     static void back_off(int attempt);
     [[noreturn]] void fail(PGresult* r, std::string_view what);
@@ -99,6 +104,7 @@ private:
     };
     std::unique_ptr<PGconn, Finish> conn_;
     std::string name_;
+    std::string on_connect_;
 };
 
 // Text forms of values, as parameters or inside COPY rows.

@@ -187,7 +187,7 @@ class PostgresStore final : public StoreBackend {
 public:
     explicit PostgresStore(const std::string& url) : db_(url) {
         prepare_schema();
-        db_.run_script(kIncoming);
+        db_.on_connect(kIncoming);
     }
 
     std::optional<IngestedFile> find_file(const std::string& hash) override {
@@ -410,6 +410,7 @@ public:
         return out;
     }
 
+    std::string name() override { return db_.name(); }
     std::string journal_mode() override { return "postgresql"; }
 
     // The server keeps its own files consistent; what can be wrong from here is wardgate's

@@ -215,14 +215,16 @@ public:
     void save_alert_marks(const std::vector<AlertMark>& marks) override;
     void record_scorecard(const ScorecardRecord& r) override;
     std::vector<ScorecardRecord> scorecards(const std::string& site) override;
+    std::string name() override { return name_; }
     std::string journal_mode() override;
     std::string integrity_check() override;
 
 private:
+    std::string name_;
     Connection db_;
 };
 
-SqliteStore::SqliteStore(const std::filesystem::path& db) {
+SqliteStore::SqliteStore(const std::filesystem::path& db) : name_(db.string()) {
     sqlite3* raw = nullptr;
     refuse_other_files(db);
     int rc = sqlite3_open_v2(db.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);

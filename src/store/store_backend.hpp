@@ -31,6 +31,7 @@ public:
     virtual void save_alert_marks(const std::vector<AlertMark>& marks) = 0;
     virtual void record_scorecard(const ScorecardRecord& r) = 0;
     virtual std::vector<ScorecardRecord> scorecards(const std::string& site) = 0;
+    virtual std::string name() = 0;  // for messages: the file, or the URI without its password
     virtual std::string journal_mode() = 0;
     virtual std::string integrity_check() = 0;
 };

@@ -17,6 +17,7 @@
 #include "wardgate/observe/conntrack.hpp"
 #include "wardgate/observe/nflog.hpp"
 #include "wardgate/store/baseline_store.hpp"
+#include "wardgate/store/pending_commits.hpp"
 
 namespace wardgate::observe {
 
@@ -46,6 +47,8 @@ struct ObserveSummary {
     uint64_t commits = 0;
     uint64_t aged_out = 0;           // edges removed by the retention setting
     uint64_t alerts = 0, alerts_suppressed = 0;
+    uint64_t uncommitted_records = 0;  // kept while the database does not answer
+    std::string commit_error;          // why, when uncommitted_records > 0
     std::map<std::string, uint64_t> denied_by;  // LogPrefix::describe() -> packets
     std::map<std::string, uint64_t> trial_connections;  // approval on trial -> new connections it logged
 };
@@ -77,6 +80,7 @@ public:
 private:
     void take(const ConntrackEvent& e);
     void commit(const std::string& source, const std::string& format, Aggregator& edges, bool denied);
+    void report(const CommittedBatch& c, bool denied);
 
     BaselineStore& store_;
     ObserverOptions options_;
@@ -84,6 +88,7 @@ private:
     std::unique_ptr<NflogListener> nflog_;
     ConntrackFlows flows_;
     Aggregator pending_, pending_denied_;
+    PendingCommits pending_commits_;  // batches the database did not take yet
     std::map<EdgeKey, std::string> denied_rule_;  // the last prefix seen per denied edge, for alerts
     const AlertDetector* detector_ = nullptr;
     AlertDispatcher* dispatcher_ = nullptr;

@@ -138,6 +138,7 @@ public:
     void record_scorecard(const ScorecardRecord& r);
     std::vector<ScorecardRecord> scorecards(const std::string& site) const;  // oldest first
 
+    std::string name() const;             // for messages: the file, or the URI without its password
     std::string journal_mode() const;     // SQLite's; "postgresql" for a server
     std::string integrity_check() const;  // "ok" when intact
     const std::filesystem::path& path() const;  // the file or URI as given
