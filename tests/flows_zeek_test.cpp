@@ -31,6 +31,7 @@ using wardgate::testing::preloaded_aggregator;
 using wardgate::testing::read_text;
 using wardgate::testing::TempDir;
 using wardgate::testing::text_lines;
+using wardgate::testing::kWikipediaConnLog;
 namespace fs = std::filesystem;
 
 namespace {

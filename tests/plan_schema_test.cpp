@@ -54,6 +54,16 @@ TEST_CASE("every plan is valid against docs/schema/plan.schema.json", "[plan][sc
         INFO(v.output);
         CHECK(v.exit_code == 0);
     }
+    SECTION("one gateway's plan of the example site") {
+        auto json = plan_json(kExampleSite, "--gateway wards --state " + (tmp.path / "none.json").string());
+        auto j = nlohmann::json::parse(json);
+        CHECK(j["gateway"]["name"] == "wards");
+        CHECK(j["gateway"]["segments"] == nlohmann::json::array({"icu", "pharmacy"}));
+        CHECK(j["counts"]["rules"].get<size_t>() < j["gateway"]["site_counts"]["rules"].get<size_t>());
+        auto v = validate(tmp, json);
+        INFO(v.output);
+        CHECK(v.exit_code == 0);
+    }
     SECTION("a plan against a saved state, with changed and removed rules and pinholes") {
         TempSite site;
         REQUIRE(run_wardgate("plan " + site.dir().string() + " --save --today 2026-11-22").exit_code != 1);

@@ -238,6 +238,30 @@ std::vector<ErrorCase> error_cases() {
         flows("a pcapng whose interfaces have different link types", pcapng_bytes({{1, 262144}, {113, 262144}}, frames, {0}),
               "flows/conn.log", "", "interface 1 has link type 113 (LINUX_SLL) and interface 0 link type 1 (EN10MB)");
     }
+    {
+        // [[gateway]] tables: each mistake located at its line and field.
+        auto gateway = [&](const std::string& name, const std::string& table, const std::string& needle,
+                           const std::string& field, const std::string& msg) {
+            auto text = small_site_files()["site.toml"] + "\n[[gateway]]\n" + table;
+            out.push_back({name, {{"site.toml", text}}, "site.toml:" + std::to_string(line_of(text, needle)), field, msg});
+        };
+        gateway("a gateway routing a segment that does not exist", "name = \"east\"\nsegments = [\"icu\", \"radiolgy\"]\n",
+                "segments = [", "gateway.segments", "no [[segment]] is named \"radiolgy\" (did you mean \"radiology\"?)");
+        gateway("a gateway without segments", "name = \"east\"\n", "[[gateway]]", "gateway.segments", "missing (required)");
+        gateway("a gateway with an empty segment list", "name = \"east\"\nsegments = []\n", "segments = [",
+                "gateway.segments", "must not be empty");
+        gateway("a gateway listing a segment twice", "name = \"east\"\nsegments = [\"icu\", \"icu\"]\n", "segments = [",
+                "gateway.segments", "\"icu\" is listed twice");
+        gateway("a gateway name with a space", "name = \"east wing\"\nsegments = [\"icu\"]\n", "name = \"east wing\"",
+                "gateway.name", "may only hold a-z, 0-9");
+        gateway("a gateway declared twice",
+                "name = \"east\"\nsegments = [\"icu\"]\n\n[[gateway]]\nname = \"east\"\nsegments = [\"radiology\"]\n",
+                "name = \"east\"", "gateway.name", "gateway \"east\" is declared twice");
+        gateway("a gateway trunk that is no interface name", "name = \"east\"\nsegments = [\"icu\"]\ntrunk = \"eth1/2\"\n",
+                "trunk = ", "gateway.trunk", "\"eth1/2\" is no interface name");
+        gateway("a misspelt gateway key", "name = \"east\"\nsegment = [\"icu\"]\n", "segment = [", "gateway.segment",
+                "unknown field");
+    }
     return out;
 }
 
@@ -312,6 +336,11 @@ std::vector<WarningCase> warning_cases() {
          {},
          "the profile for Imaging Co CT 9 declares a flow with peer \"any\""},
         {"an empty policy file", {{"policy.toml", ""}}, {}, "policy.toml: holds no stances, approvals or denies"},
+        {"a segment no gateway routes",
+         {{"site.toml", small_site_files()["site.toml"] +
+                            "\n[[gateway]]\nname = \"east\"\nsegments = [\"icu\", \"servers\", \"workstations\"]\n"}},
+         {},
+         "segment radiology is routed by none of the site's [[gateway]] tables"},
         {"an endpoint inside another endpoint",
          {{"site.toml", small_site_files()["site.toml"] +
                             "\n[[endpoint]]\nname = \"pacs-cluster\"\nkind = \"pacs\"\naddresses = [\"10.50.0.8/29\"]\n"}},

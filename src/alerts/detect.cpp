@@ -56,7 +56,8 @@ std::string describe(const Alert& a) {
         case AlertKind::peer_deviation: what = "unlike its siblings: " + a.deviation + ": " + flow; break;
         case AlertKind::new_peer: what = "new peer " + a.peer + ": " + flow; break;
         case AlertKind::new_port: what = "new port " + service_text(a.edge.key) + " with known peer " + a.peer + ": " + flow; break;
-        case AlertKind::dns_failure: return a.message;
+        case AlertKind::dns_failure:
+        case AlertKind::policy_refused: return a.message;
     }
     if (a.findings.size() > 1) {
         what += "; also";
@@ -77,6 +78,7 @@ std::string_view to_string(AlertKind k) {
         case AlertKind::new_peer: return "new-peer";
         case AlertKind::new_port: return "new-port";
         case AlertKind::dns_failure: return "dns-failure";
+        case AlertKind::policy_refused: return "policy-refused";
     }
     return "?";
 }

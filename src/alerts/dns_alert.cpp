@@ -20,4 +20,15 @@ Alert dns_failure_alert(const std::string& endpoint, const std::string& name, co
     return a;
 }
 
+Alert policy_refused_alert(const std::string& gateway, const std::string& why, double now) {
+    Alert a;
+    a.kind = AlertKind::policy_refused;
+    a.findings = {AlertKind::policy_refused};
+    a.severity = Severity::critical;
+    a.edge.stats.first_seen = a.edge.stats.last_seen = now;
+    a.responder = gateway.empty() ? "gateway" : "gateway " + gateway;
+    a.message = fmt::format("{}: refused a published policy version, the running policy stays: {}", a.responder, why);
+    return a;
+}
+
 }  // namespace wardgate

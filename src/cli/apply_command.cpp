@@ -70,6 +70,7 @@ void add_apply_command(CLI::App& app, int& exit_code) {
         "Exit status: 0 applied (or nothing to change), 1 error (nothing was changed), "
         "2 --dry-run: the kernel would accept changes.");
     add_site_options(*cmd, o->site);
+    add_gateway_option(*cmd, o->site);
     cmd->add_flag("--dry-run", o->dry_run, "Let the kernel validate the transaction, then abort it (like nft --check)");
     cmd->add_flag("-y,--yes", o->yes, "Do not ask for confirmation (required when standard input is not a terminal)");
     cmd->add_flag("--full", o->full, "Replace the whole table even when only set elements changed");
@@ -82,7 +83,7 @@ void add_apply_command(CLI::App& app, int& exit_code) {
     cmd->add_option("--state-dir", o->state_dir, "Commit-confirmed records (default $WARDGATE_STATE_DIR or /var/lib/wardgate)");
     cmd->callback([o, &exit_code] {
         auto p = load_pipeline(o->site);
-        auto state_path = o->state.empty() ? default_state_path(p.site->dir) : std::filesystem::path(o->state);
+        auto state_path = o->state.empty() ? default_state_path(p.site->dir, p.gateway) : std::filesystem::path(o->state);
         auto plan = make_plan(p.policy, load_state(state_path), p.edges, *p.book);
         auto ruleset = nft::lower_policy(p.policy);
         // The plan compares with what the kernel really holds, not only with the state file.

@@ -65,6 +65,12 @@ void add_site_options(CLI::App& cmd, SiteOptions& o) {
     cmd.add_flag("--offline", o.offline, "Never ask DNS: every DNS name must be in SITE/.wardgate/dns.json");
 }
 
+void add_gateway_option(CLI::App& cmd, SiteOptions& o) {
+    cmd.add_option("--gateway", o.gateway,
+                   "A [[gateway]] of site.toml: only its slice of the policy (the traffic that starts or ends in the "
+                   "segments it routes)");
+}
+
 static void show_progress(const IngestProgress& p) {
     double share = p.bytes_total ? 100.0 * double(p.bytes_done) / double(p.bytes_total) : 0;
     double rate = p.seconds > 0 ? double(p.rows) / p.seconds : 0;
@@ -87,6 +93,7 @@ Pipeline load_pipeline(const SiteOptions& o) {
     opts.dns.nameserver = o.nameserver;
     opts.dns.refresh = o.resolve;
     opts.dns.offline = o.offline;
+    opts.gateway = o.gateway;
     if (::isatty(STDERR_FILENO)) opts.progress = show_progress;
     return run_pipeline(o.site, opts);
 }

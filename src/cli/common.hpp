@@ -19,9 +19,12 @@ struct SiteOptions {
     std::string nameserver;               // for DNS-only endpoints; empty: the site's, else the system's
     bool resolve = false;                 // re-resolve names the resolution cache holds
     bool offline = false;                 // use the resolution cache only
+    std::string gateway;                  // a [[gateway]]: its slice of the policy ("" = the whole site)
 };
 
 void add_site_options(CLI::App& cmd, SiteOptions& o);
+// --gateway NAME: the commands that compile what one gateway enforces.
+void add_gateway_option(CLI::App& cmd, SiteOptions& o);
 // --db (required) and --retention-days for the commands that write the baseline store.
 // --db of the reading commands: an existing baseline file, or a postgresql:// URI.
 CLI::Validator existing_store();
@@ -61,6 +64,9 @@ void add_serve_command(CLI::App& app, int& exit_code);
 void add_status_command(CLI::App& app, int& exit_code);
 void add_confirm_command(CLI::App& app, int& exit_code);
 void add_rollback_command(CLI::App& app, int& exit_code);
+void add_publish_command(CLI::App& app, int& exit_code);
+void add_keygen_command(CLI::App& app, int& exit_code);
+void add_fleet_command(CLI::App& app, int& exit_code);
 void add_segment_command(CLI::App& app, int& exit_code);
 
 }  // namespace wardgate::cli

@@ -21,6 +21,7 @@ void add_export_command(CLI::App& app, int&) {
     auto* cmd = app.add_subcommand("export", "Export the compiled policy as another firewall's configuration "
                                              "(Cisco ASA or IOS, PAN-OS, FortiOS, Juniper SRX, iptables, nftables)");
     add_site_options(*cmd, o->site);
+    add_gateway_option(*cmd, o->site);
     std::vector<std::string> choices = export_targets();
     choices.push_back("all");
     cmd->add_option("-t,--target", o->target, "asa, ios, ios-switch, panos, fortios, srx, iptables, nft, or all (needs --out)")

@@ -37,6 +37,9 @@ int main(int argc, char** argv) {
     cli::add_status_command(app, exit_code);
     cli::add_confirm_command(app, exit_code);
     cli::add_rollback_command(app, exit_code);
+    cli::add_publish_command(app, exit_code);
+    cli::add_keygen_command(app, exit_code);
+    cli::add_fleet_command(app, exit_code);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

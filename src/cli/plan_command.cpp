@@ -66,6 +66,7 @@ void add_plan_command(CLI::App& app, int& exit_code) {
     auto* cmd = app.add_subcommand("plan", "Show what the compiled policy would change and which observed flows it would block.\n"
                                            "Exit status: 0 no changes, 2 changes, 1 error.");
     add_site_options(*cmd, o->site);
+    add_gateway_option(*cmd, o->site);
     cmd->add_option("--format", o->format, "Output format")->check(CLI::IsMember({"text", "json"}));
     cmd->add_option("--color", o->color, "Colour the text plan")->check(CLI::IsMember({"auto", "always", "never"}));
     cmd->add_option("--state", o->state, "State file to compare with (default: SITE/.wardgate/state.json)");
@@ -98,7 +99,7 @@ void add_plan_command(CLI::App& app, int& exit_code) {
             return;
         }
         auto p = load_pipeline(o->site);
-        auto state_path = o->state.empty() ? default_state_path(p.site->dir) : std::filesystem::path(o->state);
+        auto state_path = o->state.empty() ? default_state_path(p.site->dir, p.gateway) : std::filesystem::path(o->state);
         std::optional<PolicySnapshot> before;
         std::optional<Date> at;
         std::string today;

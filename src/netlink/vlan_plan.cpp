@@ -80,10 +80,17 @@ std::string_view to_string(VlanOp::Kind k) {
 }
 
 std::vector<VlanLink> desired_vlan_links(const Site& site, const std::string& trunk) {
+    return desired_vlan_links(site, trunk, {});
+}
+
+std::vector<VlanLink> desired_vlan_links(const Site& site, const std::string& trunk, std::string_view gateway) {
+    const GatewayDecl* routing = gateway.empty() ? nullptr : site.find_gateway(gateway);
+    if (!gateway.empty() && !routing)
+        throw std::invalid_argument(fmt::format("site.toml declares no gateway \"{}\"", gateway));
     std::vector<VlanLink> out;
     std::map<std::string, std::string> names;  // link name -> segment
     for (const auto& s : site.segments) {
-        if (!s.vlan) continue;
+        if (!s.vlan || (routing && !routing->routes(s.name))) continue;
         VlanLink l;
         l.name = trunk + "." + std::to_string(*s.vlan);
         l.segment = s.name;

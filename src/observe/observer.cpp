@@ -75,7 +75,7 @@ void Observer::poll_once(int timeout_ms) {
     summary_.undecodable = (conntrack_ ? conntrack_->undecodable() : 0) + (nflog_ ? nflog_->undecodable() : 0);
 }
 
-void Observer::commit(const std::string& source, const std::string& format, Aggregator& edges, bool denied) {
+void Observer::commit(const std::string& source, const std::string& format, Aggregator& edges) {
     if (edges.records() == 0 && pending_commits_.pending() == 0) return;
     std::vector<CommittedBatch> committed;
     if (edges.records() > 0) {
@@ -158,8 +158,8 @@ void Observer::flush() {
             spdlog::warn("{}; the bytes of open connections are reported when they end", e.what());
         }
     }
-    commit(kConntrackSource, "conntrack", pending_, false);
-    commit(kDeniedSource, "nflog", pending_denied_, true);
+    commit(kConntrackSource, "conntrack", pending_);
+    commit(kDeniedSource, "nflog", pending_denied_);
     denied_rule_.clear();
     if (options_.retention_seconds) {
         try {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "wardgate/policy/compile.hpp"
+#include "wardgate/policy/slice.hpp"
 #include "wardgate/render/export.hpp"
 #include "wardgate/site/load.hpp"
 #include "wardgate/store/baseline_store.hpp"
@@ -45,6 +46,7 @@ Pipeline run_pipeline(const std::filesystem::path& site_dir, const PipelineOptio
     p.today = options.today;
     p.site = std::make_unique<Site>(load_site(site_dir));
     check_export_targets(*p.site);
+    if (!options.gateway.empty()) p.gateway = declared_gateway(*p.site, options.gateway).name;
     raise_stages_by_date(*p.site, options.today);
     p.book = std::make_unique<AddressBook>(*p.site);
     Aggregator flows;
@@ -78,6 +80,7 @@ Pipeline run_pipeline(const std::filesystem::path& site_dir, const PipelineOptio
     p.policy = compile_policy(*p.book, p.edges, options.today, p.dns);
     p.dns_warnings = dns.warnings;
     add_read_notes(p);
+    if (!p.gateway.empty()) p.policy = slice_for_gateway(p.policy, *p.site, p.gateway);
     return p;
 }
 
@@ -97,6 +100,8 @@ static Pipeline recompile(const Pipeline& base, std::unique_ptr<Site> site, cons
     p.dns_warnings = base.dns_warnings;
     p.policy = compile_policy(*p.book, p.edges, day, p.dns);
     add_read_notes(p);
+    p.gateway = base.gateway;
+    if (!p.gateway.empty()) p.policy = slice_for_gateway(p.policy, *p.site, p.gateway);
     return p;
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 
+#include "wardgate/policy/slice.hpp"
 #include "wardgate/render/nft.hpp"
 
 namespace wardgate {
@@ -92,6 +93,7 @@ static std::vector<DeviceImpact> impact_of(const Policy& policy, const std::vect
     for (const auto& c : observed) {
         if (c.unrouted) continue;  // never forwarded: not the policy's business
         const auto& k = c.observed.key;
+        if (policy.gateway && !policy.gateway->crosses(k.initiator, k.responder)) continue;  // another gateway's
         auto v = eval.evaluate(k.initiator, k.responder, k.protocol, k.responder_port);
         if (v.allowed) continue;
         auto clinical = [&](const Entity& e) {
@@ -194,7 +196,12 @@ Plan make_plan(const Policy& policy, const std::optional<PolicySnapshot>& before
     plan.rule_count = policy.rules.size();
     plan.pinhole_count = policy.pinholes.size();
     plan.group_count = policy.groups.size();
-    plan.observed_edges = observed.size();
+    plan.element_count = policy_elements(policy);
+    plan.gateway = policy.gateway;
+    plan.observed_edges = policy.gateway ? static_cast<size_t>(std::count_if(observed.begin(), observed.end(), [&](const ClassifiedEdge& c) {
+        return policy.gateway->crosses(c.observed.key.initiator, c.observed.key.responder);
+    }))
+                                         : observed.size();
     return plan;
 }
 

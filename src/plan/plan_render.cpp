@@ -166,11 +166,23 @@ std::string mode_change_text(const ModeChange& m) {
                        m.after == "monitor" ? "default deny becomes log-and-accept" : "default deny drops again");
 }
 
+// Which slice this is and how it compares with the whole site's policy.
+static std::string gateway_line(const Plan& plan) {
+    const GatewayScope& g = *plan.gateway;
+    std::string segments;
+    for (const auto& s : g.segments) segments += (segments.empty() ? "" : ", ") + s;
+    return fmt::format("gateway {} (routes {}): {} of the site's {} rules, {} of {} address groups, {} of {} baseline "
+                       "pinholes, {} of {} set elements; the observed edges are those that pass it\n",
+                       g.name, segments, plan.rule_count, g.site_rules, plan.group_count, g.site_groups,
+                       plan.pinhole_count, g.site_pinholes, plan.element_count, g.site_elements);
+}
+
 std::string render_plan_text(const Plan& plan, bool color) {
     Palette p{color};
     std::string out = p.bold("wardgate plan for " + plan.site) + "\n";
     out += comparison_line(plan);
     if (plan.live) out += live_text(*plan.live, p);
+    if (plan.gateway) out += gateway_line(plan);
     out += fmt::format("policy: {} rules over {} address groups, {} baseline pinholes; {} observed edges\n",
                        plan.rule_count, plan.group_count, plan.pinhole_count, plan.observed_edges);
     out += mode_line(plan) + "\n";
@@ -304,6 +316,17 @@ nlohmann::json render_plan_json(const Plan& plan) {
            {"changes", plan.has_changes()},
            {"counts", {{"rules", plan.rule_count}, {"groups", plan.group_count}, {"pinholes", plan.pinhole_count},
                        {"observed_edges", plan.observed_edges}}}};
+    if (plan.gateway) {
+        const GatewayScope& g = *plan.gateway;
+        json local = json::array();
+        for (const auto& p : g.local) local.push_back(p.to_string());
+        j["gateway"] = {{"name", g.name},
+                        {"segments", g.segments},
+                        {"subnets", local},
+                        {"elements", plan.element_count},
+                        {"site_counts", {{"rules", g.site_rules}, {"groups", g.site_groups}, {"pinholes", g.site_pinholes},
+                                         {"elements", g.site_elements}}}};
+    }
     if (plan.at) j["at"] = {{"date", *plan.at}, {"compared_with", plan.today}};
     j["rules"] = json::array();
     for (const auto& c : plan.rules) {

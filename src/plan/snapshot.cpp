@@ -12,6 +12,7 @@
 #include "wardgate/core/diagnostic.hpp"
 #include "wardgate/core/file_io.hpp"
 #include "wardgate/core/text.hpp"
+#include "wardgate/policy/document.hpp"
 #include "wardgate/render/nft.hpp"
 
 namespace wardgate {
@@ -59,113 +60,10 @@ PolicySnapshot snapshot_of(const Policy& policy) {
     return s;
 }
 
-namespace {
-
-nlohmann::json prefixes_json(const std::vector<Prefix>& prefixes) {
-    auto out = nlohmann::json::array();
-    for (const auto& p : prefixes) out.push_back(p.to_string());
-    return out;
-}
-
-std::vector<Prefix> prefixes_from(const nlohmann::json& j) {
-    std::vector<Prefix> out;
-    for (const auto& t : j) {
-        auto p = Prefix::parse(t.get<std::string>());
-        if (!p) throw std::invalid_argument("bad prefix " + t.get<std::string>());
-        out.push_back(*p);
-    }
-    return out;
-}
-
-nlohmann::json services_json(const std::vector<Service>& services) {
-    auto out = nlohmann::json::array();
-    for (const auto& s : services) {
-        auto ports = nlohmann::json::array();
-        for (const auto& r : s.ports) ports.push_back({r.first, r.last});
-        out.push_back({{"protocol", static_cast<int>(s.protocol)}, {"ports", ports}});
-    }
-    return out;
-}
-
-std::vector<Service> services_from(const nlohmann::json& j) {
-    std::vector<Service> out;
-    for (const auto& s : j) {
-        int proto = s.at("protocol").get<int>();
-        if (proto != 1 && proto != 6 && proto != 17) throw std::invalid_argument("bad protocol");
-        Service svc{static_cast<Protocol>(proto), {}};
-        for (const auto& r : s.at("ports")) svc.ports.push_back({r.at(0).get<uint16_t>(), r.at(1).get<uint16_t>()});
-        out.push_back(std::move(svc));
-    }
-    return out;
-}
-
-IpAddress address_from(const nlohmann::json& j) {
-    auto a = IpAddress::parse(j.get<std::string>());
-    if (!a) throw std::invalid_argument("bad address " + j.get<std::string>());
-    return *a;
-}
-
-// What the verdict diff reads of a policy, and the names the plan shows.
-nlohmann::json ir_json(const Policy& p) {
-    nlohmann::json j{{"mode", p.mode == EnforcementMode::monitor ? "monitor" : "enforce"}};
-    auto& groups = j["groups"] = nlohmann::json::array();
-    for (const auto& g : p.groups)
-        groups.push_back({{"name", g.name}, {"label", g.label}, {"members", g.members}, {"any", g.any},
-                          {"prefixes", prefixes_json(g.prefixes)}});
-    auto& rules = j["rules"] = nlohmann::json::array();
-    for (const auto& r : p.rules) {
-        rules.push_back({{"action", r.action == Rule::Action::allow ? "allow" : "deny"}, {"src", r.src}, {"dst", r.dst},
-                         {"services", services_json(r.services)}});
-        if (r.trial()) rules.back()["trial"] = true;  // a deny on trial denies nothing
-    }
-    auto& pins = j["pinholes"] = nlohmann::json::array();
-    for (const auto& h : p.pinholes)
-        pins.push_back({{"src", h.src.to_string()}, {"dst", h.dst.to_string()}, {"protocol", static_cast<int>(h.protocol)},
-                        {"port", h.port}, {"src_name", h.src_name}, {"dst_name", h.dst_name}});
-    return j;
-}
-
-Policy ir_from(const nlohmann::json& j) {
-    Policy p;
-    p.mode = j.at("mode") == "monitor" ? EnforcementMode::monitor : EnforcementMode::enforce;
-    for (const auto& g : j.at("groups")) {
-        AddressGroup ag;
-        ag.name = g.at("name");
-        ag.label = g.at("label");
-        ag.members = g.at("members").get<std::vector<std::string>>();
-        ag.any = g.at("any");
-        ag.prefixes = prefixes_from(g.at("prefixes"));
-        p.groups.push_back(std::move(ag));
-    }
-    for (const auto& r : j.at("rules")) {
-        Rule rule;
-        rule.action = r.at("action") == "deny" ? Rule::Action::deny : Rule::Action::allow;
-        rule.src = r.at("src").get<size_t>();
-        rule.dst = r.at("dst").get<size_t>();
-        if (rule.src >= p.groups.size() || rule.dst >= p.groups.size()) throw std::invalid_argument("bad group index");
-        rule.services = services_from(r.at("services"));
-        if (r.value("trial", false)) {
-            Provenance trial;
-            trial.trial = true;
-            rule.why.push_back(trial);
-        }
-        p.rules.push_back(std::move(rule));
-    }
-    for (const auto& h : j.at("pinholes")) {
-        int proto = h.at("protocol").get<int>();
-        if (proto != 1 && proto != 6 && proto != 17) throw std::invalid_argument("bad protocol");
-        p.pinholes.push_back({address_from(h.at("src")), address_from(h.at("dst")), static_cast<Protocol>(proto),
-                              h.at("port").get<uint16_t>(), h.at("src_name"), h.at("dst_name"), {}});
-    }
-    return p;
-}
-
-}  // namespace
-
 void to_json(nlohmann::json& j, const PolicySnapshot& s) {
     j = nlohmann::json{{"format", 1}, {"site", s.site}, {"saved_at", s.saved_at}, {"ruleset", s.ruleset},
                        {"modes", s.modes}};
-    if (s.ir) j["ir"] = ir_json(*s.ir);
+    if (s.ir) j["ir"] = policy_document(*s.ir);
     auto& rules = j["rules"] = nlohmann::json::array();
     for (const auto& r : s.rules) {
         rules.push_back({{"id", r.id}, {"action", r.action}, {"src", r.src}, {"dst", r.dst}, {"src_members", r.src_members},
@@ -183,7 +81,7 @@ void from_json(const nlohmann::json& j, PolicySnapshot& s) {
     s.saved_at = j.value("saved_at", "");
     s.ruleset = j.value("ruleset", "");
     if (j.contains("modes")) j.at("modes").get_to(s.modes);
-    if (j.contains("ir")) s.ir = ir_from(j.at("ir"));
+    if (j.contains("ir")) s.ir = policy_from_document(j.at("ir"));
     for (const auto& r : j.at("rules"))
         s.rules.push_back({r.value("id", ""), r.at("action"), r.at("src"), r.at("dst"), r.at("src_members"),
                            r.at("dst_members"), r.at("services"), r.at("why"), {}, {}, "", "", r.value("trial", false)});
@@ -191,8 +89,8 @@ void from_json(const nlohmann::json& j, PolicySnapshot& s) {
         s.pinholes.push_back({p.at("src"), p.at("dst"), p.at("src_ip"), p.at("dst_ip"), p.at("service"), p.at("why")});
 }
 
-std::filesystem::path default_state_path(const std::filesystem::path& site_dir) {
-    return site_dir / ".wardgate" / "state.json";
+std::filesystem::path default_state_path(const std::filesystem::path& site_dir, const std::string& gateway) {
+    return site_dir / ".wardgate" / (gateway.empty() ? "state.json" : "state-" + gateway + ".json");
 }
 
 static constexpr const char* kDamagedStateAdvice =

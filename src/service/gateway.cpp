@@ -15,15 +15,15 @@
 
 namespace wardgate::service::detail {
 
-namespace {
-
-constexpr size_t kMaxDifferences = 20;
-
 std::string now_text() { return describe_ms(now_ms()); }
 
 ApplyRecord record(std::string result, std::string version, std::string message) {
     return {now_text(), std::move(result), std::move(version), std::move(message), {}};
 }
+
+namespace {
+
+constexpr size_t kMaxDifferences = 20;
 
 std::string apply_error_text(const std::exception& e) {
     std::string out = e.what();
@@ -36,32 +36,42 @@ std::string apply_error_text(const std::exception& e) {
 
 Gateway::Gateway(const ServeOptions& options) : o_(options) {
     state_dir_ = o_.state_dir.empty() ? default_state_dir() : o_.state_dir;
-    st_.site_dir = std::filesystem::absolute(o_.site_dir).string();
+    st_.site_dir = o_.site_dir.empty() ? "" : std::filesystem::absolute(o_.site_dir).string();
+    st_.gateway = o_.gateway;
+    if (!o_.from.empty()) {
+        st_.controller.emplace();
+        source_ = std::make_unique<PublishedSource>(o_, *st_.controller);  // a bad publisher key stops the start
+    }
     st_.pid = static_cast<int>(getpid());
     st_.started = now_text();
     st_.enforcement = "not-applied";
 }
 
+Gateway::Desired Gateway::desired_of(Policy policy) {
+    Desired d;
+    d.ruleset = nft::lower_policy(policy);
+    d.version = policy_version(d.ruleset);
+    d.site_name = policy.site;
+    for (const auto& s : policy.segments) d.segments.push_back({s.name, policy.monitor(s) ? "monitor" : "enforce", s.vlan});
+    for (const auto& m : policy.monitored)
+        if (!m.cause.by_segment()) d.monitored_devices.push_back({m.device, m.cause.why});
+    for (const auto& r : policy.rules)
+        if (r.trial())
+            for (const auto& w : r.why) d.trials.push_back(fmt::format("{} ({}): {}", w.source, w.origin, r.trial_effect()));
+    d.policy = std::move(policy);
+    return d;
+}
+
 std::optional<Gateway::Desired> Gateway::load_site(const std::string& why) {
+    if (source_) return load_published(why);
     try {
         PipelineOptions po;
         po.today = today_utc();
         po.dns = dns_bind_options();
+        po.gateway = o_.gateway;
         Pipeline p = run_pipeline(o_.site_dir, po);
         dns_loaded(*p.site, p.dns);
-        Desired d;
-        d.policy = p.policy;
-        d.ruleset = nft::lower_policy(p.policy);
-        d.version = policy_version(d.ruleset);
-        d.site_name = p.policy.site;
-        for (const auto& s : p.policy.segments)
-            d.segments.push_back({s.name, p.policy.monitor(s) ? "monitor" : "enforce", s.vlan});
-        for (const auto& m : p.policy.monitored)
-            if (!m.cause.by_segment()) d.monitored_devices.push_back({m.device, m.cause.why});
-        for (const auto& r : p.policy.rules)
-            if (r.trial())
-                for (const auto& w : r.why)
-                    d.trials.push_back(fmt::format("{} ({}): {}", w.source, w.origin, r.trial_effect()));
+        Desired d = desired_of(p.policy);
         st_.site = d.site_name;
         st_.site_version = d.version;
         st_.kpis = compute_scorecard(*p.book, p.edges, p.today).kpis;
@@ -121,6 +131,7 @@ bool Gateway::enforce(const Desired& d, bool commit_confirmed) {
         st_.last_apply = record(r.unchanged ? "unchanged" : "ok", d.version, how);
         if (!desired_ || desired_->version != d.version) fallback_ = std::move(desired_);
         desired_ = d;
+        if (d.published) published_applied(*d.published, d.policy);
         st_.policy_version = d.version;
         st_.enforcement = pending_ ? "waiting-for-confirmation" : active_state(d);
         spdlog::info("policy {} applied ({})", d.version, how);
@@ -136,19 +147,23 @@ bool Gateway::enforce(const Desired& d, bool commit_confirmed) {
 }
 
 void Gateway::setup_vlans() {
-    if (o_.trunk.empty() || !site_) return;
+    if (!site_) return;
+    std::string trunk = o_.trunk;
+    if (const GatewayDecl* g = o_.gateway.empty() ? nullptr : site_->find_gateway(o_.gateway); g && trunk.empty())
+        trunk = g->trunk;
+    if (trunk.empty()) return;
     try {
-        auto desired = netlink::desired_vlan_links(*site_, o_.trunk);
-        auto plan = netlink::plan_vlan_links_live(desired, o_.trunk);
+        auto desired = netlink::desired_vlan_links(*site_, trunk, o_.gateway);
+        auto plan = netlink::plan_vlan_links_live(desired, trunk);
         if (plan.changes()) {
-            spdlog::info("VLAN links on {}:\n{}", o_.trunk, netlink::print_vlan_plan(plan));
-            netlink::apply_vlan_plan(plan, o_.trunk);
+            spdlog::info("VLAN links on {}:\n{}", trunk, netlink::print_vlan_plan(plan));
+            netlink::apply_vlan_plan(plan, trunk);
         }
         st_.vlan = plan.conflicts.empty() ? "ok" : "conflicts: " + fmt::format("{}", fmt::join(plan.conflicts, "; "));
         for (const auto& c : plan.conflicts) spdlog::warn("VLAN links: {}", c);
     } catch (const std::exception& e) {
         st_.vlan = e.what();
-        spdlog::error("VLAN links on {}: {}", o_.trunk, e.what());
+        spdlog::error("VLAN links on {}: {}", trunk, e.what());
     }
 }
 
@@ -160,6 +175,7 @@ void Gateway::start() {
     }
     tick();
     auto d = load_site("service start");
+    if (!d && source_ && !st_.controller->reachable) d = load_kept();
     if (!d) return;
     setup_vlans();
     enforce(*d, false);

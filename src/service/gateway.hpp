@@ -19,8 +19,13 @@
 #include "wardgate/service/serve.hpp"
 #include "wardgate/service/status.hpp"
 #include "wardgate/site/site.hpp"
+#include "published_source.hpp"
 
 namespace wardgate::service::detail {
+
+std::string now_text();  // ISO 8601 UTC
+// An entry of the status's last_apply / last_reload, stamped now.
+ApplyRecord record(std::string result, std::string version, std::string message);
 
 class Gateway {
 public:
@@ -38,6 +43,12 @@ public:
     nlohmann::json status();  // with fresh counters
     void write_metrics();     // when a metrics file is configured
 
+    // serve --from: the database's socket to poll (-1: none), an announcement on it, and the
+    // heartbeat timer (which also catches up on versions missed while the database was away).
+    int published_fd() const { return source_ ? source_->fd() : -1; }
+    void published_announced();
+    void heartbeat();
+
 private:
     struct Desired {
         std::string version;
@@ -47,8 +58,16 @@ private:
         std::vector<std::string> trials;
         std::string site_name;
         Policy policy;  // what the ruleset was lowered from: DNS refreshes re-lower it
+        std::optional<PublishedVersion> published;  // serve --from: the version (and its one slice) it came from
     };
+    static Desired desired_of(Policy policy);
     std::optional<Desired> load_site(const std::string& why);
+    // serve --from (gateway_published.cpp).
+    std::optional<Desired> load_published(const std::string& why);
+    std::optional<Desired> load_kept();
+    std::optional<Desired> desired_of(AcceptedSlice a, const std::string& why);
+    void published_applied(const PublishedVersion& v, const Policy& p);
+    void refused(const std::string& why);
     // "monitoring" when the whole site's default deny only logs, else "enforcing".
     static std::string active_state(const Desired& d) {
         return d.policy.mode == EnforcementMode::monitor ? "monitoring" : "enforcing";
@@ -61,6 +80,7 @@ private:
     DnsBindOptions dns_bind_options() const;
     void dns_loaded(const Site& site, const DnsAnswers& compiled_with);
     void refresh_dns();
+    void open_alert_sinks();
     void add_dns_status(nlohmann::json& status) const;
     std::string dns_metrics() const;
     std::string table() const { return "wardgate"; }
@@ -76,8 +96,9 @@ private:
     std::optional<RollbackRecord> pending_;
     std::string handled_rollback_;     // id of the last rollback counted
     std::unique_ptr<DnsRefresher> dns_;                   // null until a site with DNS-only endpoints loads
-    std::vector<std::unique_ptr<AlertSink>> dns_alerts_;  // where DNS failures are raised
+    std::vector<std::unique_ptr<AlertSink>> dns_alerts_;  // where DNS failures and refused versions are raised
     std::unique_ptr<observe::ConntrackWatch> conntrack_;  // counts lost conntrack events; none: unknown
+    std::unique_ptr<PublishedSource> source_;             // serve --from; null when serving a site directory
 };
 
 }  // namespace wardgate::service::detail

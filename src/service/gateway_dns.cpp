@@ -24,6 +24,18 @@ DnsBindOptions Gateway::dns_bind_options() const {
     return o;
 }
 
+void Gateway::open_alert_sinks() {
+    if (!dns_alerts_.empty()) return;
+    dns_alerts_.push_back(std::make_unique<LogAlertSink>());
+    if (!o_.alerts_file.empty()) {
+        try {
+            dns_alerts_.push_back(std::make_unique<JsonLinesAlertSink>(o_.alerts_file));
+        } catch (const std::exception& e) {
+            spdlog::error("alerts: {}", e.what());
+        }
+    }
+}
+
 void Gateway::dns_loaded(const Site& site, const DnsAnswers& compiled_with) {
     auto uses = dns_only_names(site);
     if (uses.empty() && !dns_) return;
@@ -32,14 +44,7 @@ void Gateway::dns_loaded(const Site& site, const DnsAnswers& compiled_with) {
     DnsResolve resolve = [resolver](const std::string& name) { return resolver->resolve(name); };
     if (!dns_) {
         dns_ = std::make_unique<DnsRefresher>(site.dns, resolve);
-        dns_alerts_.push_back(std::make_unique<LogAlertSink>());
-        if (!o_.alerts_file.empty()) {
-            try {
-                dns_alerts_.push_back(std::make_unique<JsonLinesAlertSink>(o_.alerts_file));
-            } catch (const std::exception& e) {
-                spdlog::error("alerts: {}", e.what());
-            }
-        }
+        open_alert_sinks();
     }
     dns_->set_settings(site.dns);
     dns_->set_resolve(resolve);

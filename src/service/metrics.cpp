@@ -66,6 +66,15 @@ std::string render_metrics(const ServiceStatus& s) {
             w.gauge_value("wardgate_kpi", site + fmt::format(",kpi=\"{}\"", k.key), k.of ? k.ratio() : k.value);
     }
 
+    if (s.controller) {
+        counter("wardgate_refused_versions_total",
+                "Published versions refused: signature, digest or document did not check out.", s.controller->refused_versions);
+        w.family("wardgate_controller_reachable", "gauge", "1 when the policy database answered the last heartbeat.");
+        w.sample("wardgate_controller_reachable", site, s.controller->reachable ? 1 : 0);
+        w.family("wardgate_published_version", "gauge", "The published version enforced (0: none) and the newest seen.");
+        w.sample("wardgate_published_version", site + ",which=\"applied\"", static_cast<uint64_t>(s.controller->applied_version));
+        w.sample("wardgate_published_version", site + ",which=\"latest\"", static_cast<uint64_t>(s.controller->latest_version));
+    }
     w.family("wardgate_drift", "gauge", "1 when the last drift check found a difference.");
     w.sample("wardgate_drift", site, s.drift ? 1 : 0);
     w.family("wardgate_policy_info", "gauge", "The policy version enforced (always 1).");

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <optional>
 
 #include "capabilities.hpp"
 #include "gateway.hpp"
@@ -61,7 +62,9 @@ int ms_until(Clock::time_point t) {
 int run_service(const ServeOptions& options) {
     SignalFd signals;
     detail::StatusServer server(options.socket.empty() ? default_socket_path() : options.socket);
-    detail::SiteWatcher watcher(options.site_dir);
+    // A site directory to watch, or (serve --from) the versions published in a database.
+    std::optional<detail::SiteWatcher> watcher;
+    if (options.from.empty()) watcher.emplace(options.site_dir);
     detail::Gateway gateway(options);
     if (options.drop_capabilities) {
         try {
@@ -72,18 +75,24 @@ int run_service(const ServeOptions& options) {
     }
     gateway.start();
     detail::notify_systemd("READY=1\nSTATUS=enforcing the site policy");
-    spdlog::info("serving {}: status on {}, drift checks every {} ms", options.site_dir.string(),
+    spdlog::info("serving {}: status on {}, drift checks every {} ms",
+                 options.from.empty() ? options.site_dir.string() : "the versions published in " + options.from.substr(0, options.from.find('@')),
                  (options.socket.empty() ? default_socket_path() : options.socket).string(), options.drift_interval.count());
 
     auto next_drift = Clock::now() + options.drift_interval;
     auto next_tick = Clock::now() + kTick;
+    auto next_beat = options.from.empty() ? Clock::time_point::max() : Clock::now();
     constexpr auto kNever = Clock::time_point::max();
     auto reload_at = kNever;
     std::string changed;
     for (;;) {
-        auto wake = std::min({next_drift, next_tick, reload_at});
-        pollfd fds[3] = {{signals.fd(), POLLIN, 0}, {watcher.fd(), POLLIN, 0}, {server.fd(), POLLIN, 0}};
-        int r = poll(fds, 3, ms_until(wake));
+        auto wake = std::min({next_drift, next_tick, reload_at, next_beat});
+        // poll() skips negative descriptors: no watcher under --from, no database while it is away.
+        pollfd fds[4] = {{signals.fd(), POLLIN, 0},
+                         {watcher ? watcher->fd() : -1, POLLIN, 0},
+                         {server.fd(), POLLIN, 0},
+                         {gateway.published_fd(), POLLIN, 0}};
+        int r = poll(fds, 4, ms_until(wake));
         if (r < 0 && errno != EINTR) throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
         if (r > 0 && (fds[0].revents & POLLIN)) {
             int sig = signals.next();
@@ -95,15 +104,20 @@ int run_service(const ServeOptions& options) {
                 break;
             }
         }
-        if (r > 0 && (fds[1].revents & POLLIN) && watcher.read_events()) {
-            if (reload_at == kNever) changed = watcher.last_change();
+        if (r > 0 && (fds[1].revents & POLLIN) && watcher->read_events()) {
+            if (reload_at == kNever) changed = watcher->last_change();
             reload_at = Clock::now() + options.debounce;  // every further event restarts the wait
         }
         if (r > 0 && (fds[2].revents & POLLIN))
             server.serve_one([&](const nlohmann::json& req) {
                 return detail::answer_request(req, [&] { return gateway.status(); });
             });
+        if (r > 0 && (fds[3].revents & (POLLIN | POLLHUP | POLLERR))) gateway.published_announced();
         auto now = Clock::now();
+        if (now >= next_beat) {
+            gateway.heartbeat();
+            next_beat = Clock::now() + options.heartbeat;
+        }
         if (now >= next_tick) {
             gateway.tick();
             next_tick = now + kTick;

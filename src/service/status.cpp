@@ -64,9 +64,24 @@ nlohmann::json to_json(const ServiceStatus& s) {
     for (const auto& m : s.monitored_devices) monitored.push_back({{"device", m.device}, {"why", m.why}});
     nlohmann::json pending = nullptr;
     if (s.pending_commit) pending = {{"id", *s.pending_commit}, {"deadline", s.pending_deadline}};
+    nlohmann::json controller = nullptr;
+    if (s.controller) {
+        const auto& c = *s.controller;
+        controller = {{"database", c.database},
+                      {"reachable", c.reachable},
+                      {"last_error", c.last_error},
+                      {"last_contact", c.last_contact},
+                      {"applied_version", c.applied_version},
+                      {"applied_published_at", c.applied_published_at},
+                      {"latest_version", c.latest_version},
+                      {"refused_versions", c.refused_versions},
+                      {"last_refusal", c.last_refusal}};
+    }
     return {
+        {"controller", controller},
         {"site", s.site},
         {"site_dir", s.site_dir},
+        {"gateway", s.gateway.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.gateway)},
         {"pid", s.pid},
         {"started", s.started},
         {"policy_version", s.policy_version},
@@ -101,6 +116,17 @@ nlohmann::json to_json(const ServiceStatus& s) {
 std::string render_status_text(const nlohmann::json& j) {
     std::string out;
     out += fmt::format("site:            {} ({})\n", str(j, "site"), str(j, "site_dir"));
+    if (j.contains("gateway") && j["gateway"].is_string())
+        out += fmt::format("gateway:         {} (its slice of the site's policy)\n", j["gateway"].get<std::string>());
+    if (auto c = j.find("controller"); c != j.end() && c->is_object()) {
+        out += fmt::format("controller:      {} {}\n", str(*c, "database"),
+                           c->value("reachable", false) ? "reachable" : "UNREACHABLE: " + str(*c, "last_error") +
+                                                                            " (the last applied version stays enforced)");
+        out += fmt::format("published:       version {} applied ({}), latest seen {}\n", c->value("applied_version", 0),
+                           str(*c, "applied_published_at"), c->value("latest_version", 0));
+        if (c->value("refused_versions", 0) > 0)
+            out += fmt::format("REFUSED:         {} version(s); last: {}\n", c->value("refused_versions", 0), str(*c, "last_refusal"));
+    }
     out += fmt::format("service:         pid {}, started {}\n", j.value("pid", 0), str(j, "started"));
     out += fmt::format("policy version:  {}\n", str(j, "policy_version").empty() ? "(none applied)" : str(j, "policy_version"));
     if (str(j, "site_version") != str(j, "policy_version") && !str(j, "site_version").empty())

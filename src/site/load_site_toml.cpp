@@ -165,7 +165,7 @@ SiteFiles load_site_toml(Site& site, Diagnostics& diags) {
     auto root = parse_toml(site.dir / file, file, diags);
     if (!root) return files;
     TableFields top(*root, file, "", diags);
-    top.reject_unknown({"site", "segment", "endpoint", "mud", "export", "nac"});
+    top.reject_unknown({"site", "segment", "gateway", "endpoint", "mud", "export", "nac"});
     if (auto* meta = (*root)["site"].as_table()) {
         TableFields f(*meta, file, "site", diags);
         f.reject_unknown({"name", "devices", "profiles", "policy", "flows", "mode", "log_drops", "log_group", "nameserver",
@@ -211,6 +211,7 @@ SiteFiles load_site_toml(Site& site, Diagnostics& diags) {
         diags.add(file, 0, 0, "site", "missing [site] table");
     }
     for_each_table(*root, "segment", file, diags, [&](const toml::table& t) { load_segment(site, t, file, diags); });
+    load_gateways(site, *root, file, diags);
     for_each_table(*root, "endpoint", file, diags, [&](const toml::table& t) { load_endpoint(site, t, file, diags); });
     for_each_table(*root, "mud", file, diags, [&](const toml::table& t) { read_mud_reference(site, t, file, diags); });
     if (auto* node = root->get("export")) load_exports(site, *node, file, diags);

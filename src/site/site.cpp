@@ -110,6 +110,7 @@ static const T* find_named(const std::vector<T>& items, std::string_view name) {
 const Segment* Site::find_segment(std::string_view name) const { return find_named(segments, name); }
 const Device* Site::find_device(std::string_view name) const { return find_named(devices, name); }
 const Endpoint* Site::find_endpoint(std::string_view name) const { return find_named(endpoints, name); }
+const GatewayDecl* Site::find_gateway(std::string_view name) const { return find_named(gateways, name); }
 
 const Profile* Site::find_profile(std::string_view vendor, std::string_view model) const {
     for (const auto& p : profiles)

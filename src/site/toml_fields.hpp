@@ -22,6 +22,9 @@ std::optional<toml::table> parse_toml(const std::filesystem::path& path, const s
 void for_each_table(const toml::table& root, std::string_view key, const std::string& file, Diagnostics& diags,
                     const std::function<void(const toml::table&)>& fn);
 
+// [[gateway]] tables of site.toml, read after the segments they name.
+void load_gateways(Site& site, const toml::table& root, const std::string& file, Diagnostics& diags);
+
 class TableFields {
 public:
     // `what` prefixes field names in diagnostics, e.g. "device" gives "device.addresses".

@@ -42,26 +42,10 @@ uint64_t BaselineStore::age_out(double cutoff) { return impl_->backend->age_out(
 std::vector<StoredEdge> BaselineStore::query(const EdgeQuery& q) const { return impl_->backend->query(q); }
 
 std::vector<ObservedEdge> BaselineStore::edges(const EdgeQuery& q) const {
-    std::vector<ObservedEdge> out;
-    for (auto& e : query(q)) {
-        // Rows come sorted by key, so one source after another folds into the last edge.
-        if (!out.empty() && out.back().key == e.key) {
-            EdgeStats& s = out.back().stats;
-            s.first_seen = std::min(s.first_seen, e.stats.first_seen);
-            s.last_seen = std::max(s.last_seen, e.stats.last_seen);
-            s.connections += e.stats.connections;
-            s.bytes += e.stats.bytes;
-            s.established = s.established || e.stats.established;
-            s.applications |= e.stats.applications;
-            out.back().days.merge(e.days);
-            s.days_seen = static_cast<uint32_t>(out.back().days.size());
-        } else {
-            out.push_back({e.key, e.stats, std::move(e.days)});
-        }
-    }
-    // Databases sort addresses as bytes (v4 before v6 only by length); sort by EdgeKey as everywhere else.
-    std::sort(out.begin(), out.end(), [](const ObservedEdge& a, const ObservedEdge& b) { return a.key < b.key; });
-    return out;
+    // One edge per key over every source, sorted by EdgeKey (databases sort addresses as bytes).
+    Aggregator folded;
+    merge_into(folded, q);
+    return folded.edges();
 }
 
 void BaselineStore::merge_into(Aggregator& out, const EdgeQuery& q) const {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -102,14 +103,14 @@ uint64_t Result::affected() const {
     return p && *p ? std::strtoull(p, nullptr, 10) : 0;
 }
 
-Connection::Connection(const std::string& url) : name_(display_name(url)) {
+Connection::Connection(const std::string& url, std::string what) : name_(display_name(url)), what_(std::move(what)) {
     // Later keywords win, so the URI's own connect_timeout (if any) overrides the default.
     const char* keywords[] = {"connect_timeout", "application_name", "dbname", nullptr};
     const char* values[] = {"10", "wardgate", url.c_str(), nullptr};
     conn_.reset(PQconnectdbParams(keywords, values, 1));
     if (!conn_) throw StoreError(name_ + ": out of memory connecting");
     if (PQstatus(conn_.get()) != CONNECTION_OK)
-        throw StoreError("cannot connect to the baseline database " + name_ + ": " + trimmed(PQerrorMessage(conn_.get())));
+        throw StoreError("cannot connect to " + what_ + " " + name_ + ": " + trimmed(PQerrorMessage(conn_.get())));
     // CREATE ... IF NOT EXISTS and the like send notices; they are not the user's business.
     PQsetNoticeProcessor(conn_.get(), ignore_notice, nullptr);
 }
@@ -123,8 +124,45 @@ void Connection::ensure_connected() {
     if (PQstatus(conn_.get()) == CONNECTION_OK) return;
     PQreset(conn_.get());
     if (PQstatus(conn_.get()) != CONNECTION_OK)
-        throw StoreError("cannot reach the baseline database " + name_ + ": " + trimmed(PQerrorMessage(conn_.get())));
+        throw StoreError("cannot reach " + what_ + " " + name_ + ": " + trimmed(PQerrorMessage(conn_.get())));
     if (!on_connect_.empty()) run_script(on_connect_);
+}
+
+void prepare_schema(Connection& db, const Schema& schema) {
+    auto version = [&]() -> std::optional<int64_t> {
+        if (!db.exec("SELECT to_regclass('wardgate_meta') IS NOT NULL").boolean(0, 0)) return std::nullopt;
+        auto v = db.exec("SELECT value FROM wardgate_meta WHERE key = $1", {schema.meta_key});
+        if (v.rows() == 0) return std::nullopt;
+        return std::stoll(v.text(0, 0));
+    };
+    auto found = version();
+    if (!found || *found < schema.version) {
+        db.transaction([&] {
+            db.exec(std::string("SELECT pg_advisory_xact_lock(") + schema.lock + ")");
+            if (auto again = version(); again && *again >= schema.version) return;
+            db.run_script(schema.sql);
+            db.exec("INSERT INTO wardgate_meta (key, value) VALUES ($1, $2) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    {schema.meta_key, std::to_string(schema.version)});
+        });
+        found = version();
+    }
+    if (found && *found > schema.version)
+        throw StoreError(db.name() + ": " + schema.what + " written by a newer wardgate (schema " + std::to_string(*found) + ")");
+}
+
+int Connection::socket() const {
+    return PQstatus(conn_.get()) == CONNECTION_OK ? PQsocket(conn_.get()) : -1;
+}
+
+std::vector<std::string> Connection::notifications() {
+    std::vector<std::string> out;
+    if (PQstatus(conn_.get()) != CONNECTION_OK || PQconsumeInput(conn_.get()) == 0) return out;
+    while (PGnotify* n = PQnotifies(conn_.get())) {
+        out.emplace_back(n->extra ? n->extra : "");
+        PQfreemem(n);
+    }
+    return out;
 }
 
 void Connection::fail(PGresult* r, std::string_view what) {

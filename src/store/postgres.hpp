@@ -49,7 +49,8 @@ class Connection {
 public:
     // Connects with a 10 s timeout unless the URI sets connect_timeout. Throws StoreError
     // naming the database without its password.
-    explicit Connection(const std::string& url);
+    // `what` names the database in messages ("the baseline database").
+    explicit Connection(const std::string& url, std::string what = "the baseline database");
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
 
@@ -65,6 +66,10 @@ public:
     void copy_in(std::string_view copy_sql, std::string_view rows);
     // The URI without a password, for messages.
     const std::string& name() const { return name_; }
+    // For LISTEN: the connection's socket (-1 when it is down) and the channels' payloads that
+    // arrived since the last call. A connection found down is left for the next exec().
+    int socket() const;
+    std::vector<std::string> notifications();
 
     // BEGIN; body(); COMMIT — again from BEGIN, up to eight times, while the server reports
     // a deadlock or serialisation failure; rolled back on any other error.
@@ -104,8 +109,21 @@ private:
     };
     std::unique_ptr<PGconn, Finish> conn_;
     std::string name_;
+    std::string what_;
     std::string on_connect_;
 };
+
+// A set of tables whose version wardgate_meta keeps under `meta_key`. The first process that
+// finds them missing or older creates them (under the advisory lock `lock`, so two at once
+// do it once); tables a newer wardgate wrote are refused rather than misread.
+struct Schema {
+    const char* meta_key;  // "schema", "policy_schema"
+    int64_t version;
+    const char* lock;      // pg_advisory_xact_lock key, a constant of wardgate's own
+    const char* sql;       // CREATE ... IF NOT EXISTS, wardgate_meta included
+    const char* what;      // "the baseline", "policy versions": for the refusal
+};
+void prepare_schema(Connection& db, const Schema& schema);
 
 // Text forms of values, as parameters or inside COPY rows.
 std::string bytea_text(const IpAddress& a);  // \x0a000001

@@ -9,11 +9,11 @@
 
 #include <algorithm>
 #include <chrono>
-#include <map>
 #include <unordered_map>
 
 #include "postgres.hpp"
 #include "store_backend.hpp"
+#include "wardgate/flows/aggregator.hpp"
 
 namespace wardgate::store_internal {
 
@@ -152,26 +152,13 @@ private:
     int fields_ = 0;
 };
 
-// A batch's edges with any key given twice folded into one: one INSERT must not meet the
-// same row twice.
+// A batch's edges with any key given twice folded into one, sorted by key: one INSERT must not
+// meet the same row twice.
 std::vector<ObservedEdge> folded_by_key(const std::vector<ObservedEdge>& edges) {
-    std::map<EdgeKey, ObservedEdge> by_key;
-    for (const auto& e : edges) {
-        auto [it, added] = by_key.try_emplace(e.key, e);
-        if (added) continue;
-        EdgeStats& s = it->second.stats;
-        s.first_seen = std::min(s.first_seen, e.stats.first_seen);
-        s.last_seen = std::max(s.last_seen, e.stats.last_seen);
-        s.connections += e.stats.connections;
-        s.bytes += e.stats.bytes;
-        s.established = s.established || e.stats.established;
-        s.applications |= e.stats.applications;
-        it->second.days.merge(e.days);
-    }
-    std::vector<ObservedEdge> out;
-    out.reserve(by_key.size());
-    for (auto& [key, edge] : by_key) out.push_back(std::move(edge));
-    return out;
+    Aggregator folded;
+    folded.reserve(edges.size());
+    for (const auto& e : edges) folded.add(e);
+    return folded.edges();
 }
 
 std::string address_array(const std::vector<IpAddress>& addresses) {
@@ -186,7 +173,7 @@ std::string address_array(const std::vector<IpAddress>& addresses) {
 class PostgresStore final : public StoreBackend {
 public:
     explicit PostgresStore(const std::string& url) : db_(url) {
-        prepare_schema();
+        pg::prepare_schema(db_, {"schema", kSchemaVersion, kSchemaLock, kSchema, "the baseline"});
         db_.on_connect(kIncoming);
     }
 
@@ -424,32 +411,6 @@ public:
     }
 
 private:
-    // The tables are created once, by the first process that finds them missing; a database
-    // created by a newer wardgate is refused rather than misread.
-    void prepare_schema() {
-        auto version = [this]() -> std::optional<int64_t> {
-            auto r = db_.exec("SELECT to_regclass('wardgate_meta') IS NOT NULL");
-            if (!r.boolean(0, 0)) return std::nullopt;
-            auto v = db_.exec("SELECT value FROM wardgate_meta WHERE key = 'schema'");
-            if (v.rows() == 0) return std::nullopt;
-            return std::stoll(v.text(0, 0));
-        };
-        auto found = version();
-        if (!found || *found < kSchemaVersion) {
-            db_.transaction([&] {
-                db_.exec(std::string("SELECT pg_advisory_xact_lock(") + kSchemaLock + ")");
-                if (auto again = version(); again && *again >= kSchemaVersion) return;
-                db_.run_script(kSchema);
-                db_.exec("INSERT INTO wardgate_meta (key, value) VALUES ('schema', $1) "
-                         "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                         {std::to_string(kSchemaVersion)});
-            });
-            found = version();
-        }
-        if (found && *found > kSchemaVersion)
-            throw StoreError(db_.name() + ": written by a newer wardgate (schema " + std::to_string(*found) + ")");
-    }
-
     // The batch's keys the store holds under no source, each with whether its two addresses
     // had talked before (either way round), judged before the batch is written.
     std::vector<NewEdge> new_edges(const std::vector<ObservedEdge>& edges) {

@@ -14,8 +14,11 @@
 namespace wardgate {
 
 // Most serious first: an alert's kind is its most serious finding.
-// dns_failure is about the gateway, not a device: a DNS-only endpoint's name stopped resolving.
-enum class AlertKind { denied_attempt, insecure_protocol, internet_contact, peer_deviation, new_peer, new_port, dns_failure };
+// dns_failure and policy_refused are about the gateway, not a device: a DNS-only endpoint's name
+// stopped resolving; a published policy version failed its signature or digest check.
+enum class AlertKind {
+    denied_attempt, insecure_protocol, internet_contact, peer_deviation, new_peer, new_port, dns_failure, policy_refused
+};
 std::string_view to_string(AlertKind k);  // "denied-attempt", "insecure-protocol", ...
 
 // Named after syslog severities, which they map to.
@@ -58,6 +61,9 @@ struct Alert {
 // The name stopped resolving; `kept` are the addresses still allowed. `now`: epoch seconds.
 Alert dns_failure_alert(const std::string& endpoint, const std::string& name, const std::string& error,
                         const std::vector<IpAddress>& kept, double now);
+
+// A published version the gateway will not enforce (`why`: the refusal); the running policy stays.
+Alert policy_refused_alert(const std::string& gateway, const std::string& why, double now);
 
 class AlertDetector {
 public:

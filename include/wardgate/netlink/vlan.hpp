@@ -36,6 +36,8 @@ struct VlanLink {
 // The desired links of a site: segments without a VLAN have none. Throws
 // std::invalid_argument when a link name would be longer than the kernel allows.
 std::vector<VlanLink> desired_vlan_links(const Site& site, const std::string& trunk);
+// Only the segments the site's [[gateway]] `gateway` routes (all of them when it is empty).
+std::vector<VlanLink> desired_vlan_links(const Site& site, const std::string& trunk, std::string_view gateway);
 
 // A link as the kernel has it (only what the plan needs).
 struct LiveLink {

@@ -79,7 +79,7 @@ public:
 
 private:
     void take(const ConntrackEvent& e);
-    void commit(const std::string& source, const std::string& format, Aggregator& edges, bool denied);
+    void commit(const std::string& source, const std::string& format, Aggregator& edges);
     void report(const CommittedBatch& c, bool denied);
 
     BaselineStore& store_;

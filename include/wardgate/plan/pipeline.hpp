@@ -17,6 +17,7 @@ struct PipelineOptions {
     std::filesystem::path store;                       // baseline database whose edges join them (empty: none)
     ProgressCallback progress;
     DnsBindOptions dns;                                // how DNS-only endpoints get their addresses
+    std::string gateway;                               // a [[gateway]] of the site: compile only its slice
 };
 
 struct FileSummary {
@@ -35,6 +36,7 @@ struct Pipeline {
     DnsAnswers dns;                      // the answers DNS-only endpoints were compiled with
     std::vector<std::string> dns_warnings;
     Date today;                          // the day approvals were checked against
+    std::string gateway;                 // policy is this gateway's slice ("" = the whole site)
 };
 
 Pipeline run_pipeline(const std::filesystem::path& site_dir, const PipelineOptions& options);

@@ -93,8 +93,9 @@ struct Plan {
     size_t unrouted_flows = 0;             // link-local/multicast/broadcast flows, left out of the impact
     std::optional<LiveTable> live;         // set when the kernel was read
     std::optional<VerdictDiff> verdicts;   // traffic whose verdict changes; needs a saved state with its IR
-    size_t rule_count = 0, pinhole_count = 0, group_count = 0;
-    size_t observed_edges = 0;
+    size_t rule_count = 0, pinhole_count = 0, group_count = 0, element_count = 0;
+    size_t observed_edges = 0;             // of a gateway's plan: those that pass it
+    std::optional<GatewayScope> gateway;   // the plan of one gateway's slice
 
     bool has_changes() const {
         return !rules.empty() || !pinholes_added.empty() || !pinholes_removed.empty() || !modes.empty() ||

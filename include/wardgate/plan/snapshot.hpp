@@ -62,7 +62,8 @@ PolicySnapshot snapshot_of(const Policy& policy);
 void to_json(nlohmann::json& j, const PolicySnapshot& s);
 void from_json(const nlohmann::json& j, PolicySnapshot& s);
 
-std::filesystem::path default_state_path(const std::filesystem::path& site_dir);
+// SITE/.wardgate/state.json; a gateway's slice keeps its own, state-GATEWAY.json.
+std::filesystem::path default_state_path(const std::filesystem::path& site_dir, const std::string& gateway = {});
 // nullopt when no state was saved yet; throws InputError when the file is unreadable.
 std::optional<PolicySnapshot> load_state(const std::filesystem::path& path);
 // Atomic: write a temporary file, fsync it, rename it over the old one, fsync the directory.

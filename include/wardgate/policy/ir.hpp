@@ -140,6 +140,19 @@ struct Policy;
 // across runs, whatever its position. "r-" and 12 hex digits.
 std::string rule_id(const Policy& p, const Rule& r);
 
+// A policy sliced for one gateway (site.toml [[gateway]]): the traffic it sees is what starts
+// or ends in the segments it routes; the counts of the whole site's policy, for comparison.
+struct GatewayScope {
+    std::string name;
+    std::vector<std::string> segments;  // the segments it routes, as declared
+    std::vector<Prefix> local;          // their subnets, collapsed
+    size_t site_rules = 0, site_groups = 0, site_pinholes = 0, site_elements = 0;
+
+    bool holds(const IpAddress& a) const;
+    // Traffic between these two addresses passes this gateway.
+    bool crosses(const IpAddress& src, const IpAddress& dst) const { return holds(src) || holds(dst); }
+};
+
 struct Policy {
     std::string site;
     EnforcementMode mode = EnforcementMode::enforce;
@@ -153,6 +166,7 @@ struct Policy {
     std::vector<PolicyNote> notes;     // refused declarations, expired approvals, devices without profile
     std::vector<BaselineRefusal> refused;  // observed flows the baseline does not keep, sorted
     size_t unrouted_flows = 0;         // observed link-local/multicast/broadcast flows, ignored
+    std::optional<GatewayScope> gateway;  // set when this is one gateway's slice of the site's policy
 
     const AddressGroup& group(size_t i) const { return groups[i]; }
     bool monitor(const SegmentIR& s) const { return mode == EnforcementMode::monitor || s.monitor; }

@@ -18,7 +18,8 @@ namespace wardgate::service {
 
 struct ServeOptions {
     std::filesystem::path site_dir;
-    std::string trunk;                               // empty: no VLAN links
+    std::string trunk;                               // empty: the gateway's declared trunk, else no VLAN links
+    std::string gateway;                             // a [[gateway]] of the site: enforce its slice ("" = whole site)
     std::filesystem::path socket;                    // empty: default_socket_path()
     std::filesystem::path metrics_file;              // empty: no metrics file
     std::filesystem::path state_dir;                 // empty: default_state_dir()
@@ -28,6 +29,13 @@ struct ServeOptions {
     bool drop_capabilities = true;
     std::string nameserver;                          // for DNS-only endpoints; empty: the site's, else the system's
     std::filesystem::path alerts_file;               // JSON-lines alerts (DNS names that stop resolving); empty: log only
+    // Follow the versions `wardgate publish` stores in this PostgreSQL database instead of a site
+    // directory (site_dir then stays empty).
+    std::string from;
+    std::string site_name;                           // with `from`: which published site ("" = the only one)
+    std::filesystem::path publisher_key;             // with `from`: the publisher's Ed25519 public key (PEM)
+    std::string instance;                            // with `from`: this gateway in heartbeats ("" = the host name)
+    std::chrono::milliseconds heartbeat{5000};       // with `from`: heartbeat and catch-up interval
 };
 
 // Runs until SIGTERM or SIGINT (SIGHUP reloads the site). Returns the exit status.

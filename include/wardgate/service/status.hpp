@@ -49,9 +49,23 @@ struct Counters {
     uint64_t reasserts = 0;           // re-applies after drift
 };
 
+// serve --from: the database it follows and what it last got from it.
+struct ControllerStatus {
+    std::string database;             // the URI without its password
+    bool reachable = false;
+    std::string last_error;           // why it is not reachable, or the last refusal
+    std::string last_contact;         // ISO 8601 UTC
+    int64_t applied_version = 0;      // the published version enforced; 0: none
+    std::string applied_published_at;
+    int64_t latest_version = 0;       // the newest published version seen
+    uint64_t refused_versions = 0;    // versions whose signature, digest or document failed
+    std::string last_refusal;
+};
+
 struct ServiceStatus {
     std::string site;                 // the site's name
     std::string site_dir;
+    std::string gateway;              // the [[gateway]] whose slice it enforces ("" = the whole site)
     int pid = 0;
     std::string started;
     std::string policy_version;       // what the service enforces (applied successfully); empty: nothing yet
@@ -76,6 +90,7 @@ struct ServiceStatus {
     std::string vlan;                 // VLAN links: "", "ok", or the error
     Counters counters;
     std::vector<Kpi> kpis;            // the scorecard of the site as last loaded
+    std::optional<ControllerStatus> controller;  // serve --from
 };
 
 nlohmann::json to_json(const ServiceStatus& s);

@@ -228,6 +228,20 @@ struct MonitorCause {
     bool by_segment() const { return scope.starts_with("segment "); }
 };
 
+// [[gateway]] in site.toml: one enforcement point and the segments it routes. A segment two
+// gateways route (an HA pair) gets the same rules on both.
+struct GatewayDecl {
+    std::string name;
+    std::vector<std::string> segments;  // as declared; each names a [[segment]]
+    std::string trunk;                  // the interface carrying its segments' VLANs ("" = none given)
+    std::string description;
+    Origin origin;
+
+    bool routes(std::string_view segment) const {
+        return std::find(segments.begin(), segments.end(), segment) != segments.end();
+    }
+};
+
 struct Site {
     std::string name;
     std::filesystem::path dir;
@@ -255,11 +269,13 @@ struct Site {
         std::map<std::string, std::string> interfaces;
     };
     std::vector<ExportInterfaces> exports;
+    std::vector<GatewayDecl> gateways;
     std::vector<Diagnostic> warnings;
 
     const Segment* find_segment(std::string_view name) const;
     const Device* find_device(std::string_view name) const;
     const Endpoint* find_endpoint(std::string_view name) const;
+    const GatewayDecl* find_gateway(std::string_view name) const;
     const Profile* find_profile(std::string_view vendor, std::string_view model) const;
     const Stance& stance(Lifecycle l) const;
     std::optional<MonitorCause> monitor_cause(const Device& d) const;

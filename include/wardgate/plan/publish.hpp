@@ -1,0 +1,35 @@
+#pragma once
+// Publishing a site for a fleet of gateways: the whole policy and each [[gateway]]'s slice as
+// signed policy documents, with the plan since the last published version; and the check a
+// gateway makes before it enforces a slice.
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "wardgate/core/signing.hpp"
+#include "wardgate/plan/pipeline.hpp"
+#include "wardgate/store/policy_versions.hpp"
+
+namespace wardgate {
+
+struct PublishOptions {
+    std::string author;
+    std::filesystem::path signing_key;  // Ed25519 private key (PEM)
+};
+
+// The version `p` (compiled for the whole site) publishes: slice "" is the whole site's policy,
+// then one per [[gateway]]; the plan compares with `previous`'s whole policy. Throws SigningError.
+PublishedVersion published_version(const Pipeline& p, const std::optional<PublishedVersion>& previous,
+                                   const PublishOptions& options);
+
+class SliceRefused : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// The policy of `gateway`'s slice of `v`, once its digest and the publisher's signature check
+// out and its document reads. Throws SliceRefused saying why.
+Policy accept_slice(const PublishedVersion& v, const std::string& gateway, const SignatureCheck& publisher);
+
+}  // namespace wardgate

@@ -1,0 +1,78 @@
+#pragma once
+// Published policy versions in the PostgreSQL database a fleet shares: what `wardgate publish`
+// stores (each gateway's slice as a policy document), what `serve --from` follows (LISTEN
+// wardgate_policy) and the heartbeats gateways write back for `wardgate fleet`. Documents are
+// text here; compiling and reading them belongs to the policy stage.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace wardgate {
+
+struct PublishedSlice {
+    std::string gateway;    // a [[gateway]] name; "" = the whole site's policy
+    std::string document;   // policy_document() as JSON text
+    std::string hash;       // hex SHA-256 of the document
+    std::string signature;  // base64 Ed25519 signature over the signed text; "" = unsigned
+};
+
+struct PublishedVersion {
+    int64_t id = 0;
+    std::string site;
+    std::string content_hash;  // over every slice: the same policy published again is the same version
+    std::string author;
+    std::string published_at;  // ISO 8601 UTC
+    std::string plan_text, plan_json;
+    std::vector<PublishedSlice> slices;  // sorted by gateway
+};
+
+// What the publisher signs for one slice: the site, the gateway and the document's digest.
+std::string signed_text(const std::string& site, const PublishedSlice& slice);
+
+// A gateway's state as it last wrote it.
+struct Heartbeat {
+    std::string site, gateway, instance;  // instance: the host (two for an HA pair)
+    int64_t applied_version = 0;          // 0: none applied
+    std::string applied_at;               // ISO 8601 UTC
+    std::string mode;                     // enforcing | monitoring | not-applied
+    bool drift = false;
+    std::string last_error;
+    std::string detail;                   // JSON: counters and what status shows
+    std::string beat_at;                  // ISO 8601 UTC, the server's clock
+    double age_seconds = 0;               // since beat_at, by the server's clock
+};
+
+class PolicyVersions {
+public:
+    // A postgresql:// URI; the tables are created on first use. Throws StoreError.
+    explicit PolicyVersions(const std::string& url);
+    ~PolicyVersions();
+    PolicyVersions(const PolicyVersions&) = delete;
+    PolicyVersions& operator=(const PolicyVersions&) = delete;
+
+    // Stores the version unless one of the site's versions has its content hash; returns the
+    // id stored or found and whether it is new. A new version is announced (NOTIFY) on commit.
+    std::pair<int64_t, bool> publish(const PublishedVersion& v);
+    std::optional<PublishedVersion> latest(const std::string& site) const;  // with its slices
+    std::optional<PublishedVersion> version(int64_t id) const;              // with its slices
+    std::vector<std::string> sites() const;  // that have published versions, sorted
+
+    // LISTEN for new versions; the socket to poll; the sites announced since the last call
+    // (empty when nothing came or the connection is down: poll again, or call latest()).
+    void listen();
+    int socket() const;
+    std::vector<std::string> announced();
+
+    void beat(const Heartbeat& h);
+    std::vector<Heartbeat> heartbeats(const std::string& site) const;  // sorted by gateway, instance
+
+    const std::string& name() const;  // the URI without its password
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace wardgate

@@ -1,0 +1,76 @@
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+
+#include "common.hpp"
+#include "wardgate/core/signing.hpp"
+#include "wardgate/plan/publish.hpp"
+#include "wardgate/store/baseline_store.hpp"
+
+namespace wardgate::cli {
+
+namespace publish_cli {
+
+std::string default_author() {
+    if (const char* u = std::getenv("SUDO_USER"); u && *u) return u;
+    if (const char* u = std::getenv("USER"); u && *u) return u;
+    char buf[256] = {};
+    return ::getlogin_r(buf, sizeof buf - 1) == 0 ? std::string(buf) : std::string("unknown");
+}
+
+}  // namespace publish_cli
+
+void add_publish_command(CLI::App& app, int&) {
+    struct Options {
+        SiteOptions site;
+        std::string to, key, author;
+        bool quiet = false;
+    };
+    auto o = std::make_shared<Options>();
+    auto* cmd = app.add_subcommand("publish",
+                                   "Compile the site and store it as a signed policy version in PostgreSQL: the whole "
+                                   "policy and each [[gateway]]'s slice, for `wardgate serve --from` to follow");
+    add_site_options(*cmd, o->site);
+    cmd->add_option("--to", o->to, "postgresql://... database the gateways follow")->required();
+    cmd->add_option("--key", o->key, "The publisher's Ed25519 private key (PEM; `wardgate keygen` writes one)")
+        ->required()
+        ->check(CLI::ExistingFile);
+    cmd->add_option("--author", o->author, "Who publishes (default: the user)");
+    cmd->add_flag("-q,--quiet", o->quiet, "Do not print the plan");
+    cmd->callback([o] {
+        if (!is_database_url(o->to)) bad_option("--to", "expected a postgresql:// URI");
+        auto p = load_pipeline(o->site);
+        PolicyVersions db(o->to);
+        PublishOptions options{o->author.empty() ? publish_cli::default_author() : o->author, o->key};
+        auto v = published_version(p, db.latest(p.policy.site), options);
+        auto [id, fresh] = db.publish(v);
+        if (!o->quiet && fresh) std::cout << v.plan_text << "\n";
+        std::string gateways;
+        for (const auto& s : v.slices)
+            if (!s.gateway.empty()) gateways += (gateways.empty() ? "" : ", ") + s.gateway;
+        std::cout << (fresh ? fmt::format("published version {} of {} to {}", id, v.site, db.name())
+                            : fmt::format("unchanged: version {} of {} in {} holds this policy", id, v.site, db.name()))
+                  << (gateways.empty() ? " (the whole site; no [[gateway]] declared)" : " (the whole site and " + gateways + ")")
+                  << "\n";
+    });
+}
+
+void add_keygen_command(CLI::App& app, int&) {
+    struct Options {
+        std::string private_key, public_key;
+    };
+    auto o = std::make_shared<Options>();
+    auto* cmd = app.add_subcommand("keygen", "Write a publisher's Ed25519 key pair: the private key signs `wardgate publish`, "
+                                             "the public key goes to every gateway (`serve --publisher-key`)");
+    cmd->add_option("private", o->private_key, "Private key file to create (mode 0600; never overwritten)")->required();
+    cmd->add_option("public", o->public_key, "Public key file to write")->required();
+    cmd->callback([o] {
+        generate_signing_key(o->private_key, o->public_key);
+        std::cout << "wrote " << o->private_key << " (keep it with the publisher) and " << o->public_key
+                  << " (give it to the gateways)\n";
+    });
+}
+
+}  // namespace wardgate::cli

@@ -1,0 +1,79 @@
+#include "wardgate/plan/publish.hpp"
+
+#include <algorithm>
+
+#include "wardgate/plan/plan.hpp"
+#include "wardgate/plan/snapshot.hpp"
+#include "wardgate/policy/document.hpp"
+#include "wardgate/policy/slice.hpp"
+
+namespace wardgate {
+
+namespace publishing {
+
+PublishedSlice slice_of(const std::string& gateway, const Policy& policy) {
+    PublishedSlice s;
+    s.gateway = gateway;
+    s.document = policy_document(policy).dump();
+    s.hash = sha256_hex(s.document);
+    return s;
+}
+
+}  // namespace publishing
+
+PublishedVersion published_version(const Pipeline& p, const std::optional<PublishedVersion>& previous,
+                                   const PublishOptions& options) {
+    PublishedVersion v;
+    v.site = p.policy.site;
+    v.author = options.author;
+    v.slices.push_back(publishing::slice_of("", p.policy));
+    for (const auto& g : p.site->gateways) v.slices.push_back(publishing::slice_of(g.name, slice_for_gateway(p.policy, *p.site, g.name)));
+    std::sort(v.slices.begin(), v.slices.end(), [](const auto& a, const auto& b) { return a.gateway < b.gateway; });
+    std::string all;
+    for (auto& s : v.slices) {
+        all += s.gateway + '\0' + s.hash + '\n';
+        s.signature = sign_message(options.signing_key, signed_text(v.site, s));
+    }
+    v.content_hash = sha256_hex(all);
+
+    std::optional<PolicySnapshot> before;
+    if (previous) {
+        auto whole = std::find_if(previous->slices.begin(), previous->slices.end(), [](const auto& s) { return s.gateway.empty(); });
+        if (whole != previous->slices.end()) {
+            try {
+                before = snapshot_of(policy_from_document(nlohmann::json::parse(whole->document)));
+                before->saved_at = "version " + std::to_string(previous->id) + " of " + previous->published_at;
+            } catch (const std::exception&) {
+                before.reset();  // an unreadable earlier version: the plan compares with nothing
+            }
+        }
+    }
+    Plan plan = make_plan(p.policy, before, p.edges, *p.book);
+    v.plan_text = render_plan_text(plan, false);
+    v.plan_json = render_plan_json(plan).dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+    return v;
+}
+
+Policy accept_slice(const PublishedVersion& v, const std::string& gateway, const SignatureCheck& publisher) {
+    auto it = std::find_if(v.slices.begin(), v.slices.end(), [&](const auto& s) { return s.gateway == gateway; });
+    std::string what = gateway.empty() ? "the whole site's policy" : "gateway " + gateway + "'s slice";
+    std::string where = "version " + std::to_string(v.id) + " of " + v.site;
+    if (it == v.slices.end()) throw SliceRefused(where + " has no " + what);
+    if (sha256_hex(it->document) != it->hash) throw SliceRefused(what + " of " + where + " does not match its digest: altered");
+    if (it->signature.empty()) throw SliceRefused(what + " of " + where + " is not signed");
+    if (!publisher.verifies(signed_text(v.site, *it), it->signature))
+        throw SliceRefused(what + " of " + where + " is not signed by the publisher's key");
+    try {
+        Policy p = policy_from_document(nlohmann::json::parse(it->document));
+        if (p.site != v.site) throw SliceRefused(what + " of " + where + " is a policy of site \"" + p.site + "\"");
+        if ((p.gateway ? p.gateway->name : std::string()) != gateway)
+            throw SliceRefused(what + " of " + where + " is another gateway's policy");
+        return p;
+    } catch (const SliceRefused&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw SliceRefused(what + " of " + where + " does not read: " + e.what());
+    }
+}
+
+}  // namespace wardgate

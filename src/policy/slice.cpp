@@ -1,0 +1,127 @@
+#include "wardgate/policy/slice.hpp"
+
+#include <algorithm>
+
+#include "wardgate/core/diagnostic.hpp"
+
+namespace wardgate {
+
+bool GatewayScope::holds(const IpAddress& a) const {
+    return std::any_of(local.begin(), local.end(), [&](const Prefix& p) { return p.contains(a); });
+}
+
+size_t policy_elements(const Policy& policy) {
+    size_t n = policy.pinholes.size();
+    for (const auto& g : policy.groups) n += g.prefixes.size();
+    for (const auto& m : policy.monitored) n += m.addresses.size();
+    return n;
+}
+
+const GatewayDecl& declared_gateway(const Site& site, std::string_view name) {
+    if (const GatewayDecl* g = site.find_gateway(name)) return *g;
+    std::string known;
+    for (const auto& g : site.gateways) known += (known.empty() ? "" : ", ") + g.name;
+    throw InputError(Diagnostic{"command line", 0, 0, "--gateway",
+                                site.gateways.empty()
+                                    ? "site.toml declares no [[gateway]]: there is no \"" + std::string(name) + "\" to slice for"
+                                    : "site.toml declares no gateway \"" + std::string(name) + "\" (it declares " + known + ")"});
+}
+
+namespace gateway_slice {
+
+// The part of `prefixes` (collapsed) inside `local` (collapsed): prefixes nest or are disjoint.
+std::vector<Prefix> inside(const std::vector<Prefix>& prefixes, const std::vector<Prefix>& local) {
+    std::vector<Prefix> out;
+    for (const auto& p : prefixes)
+        for (const auto& l : local) {
+            if (l.contains(p)) {
+                out.push_back(p);
+                break;
+            }
+            if (p.contains(l)) out.push_back(l);
+        }
+    return collapse_prefixes(std::move(out));
+}
+
+// A group narrowed to the gateway's segments: its members, the devices and endpoints with an
+// address there.
+AddressGroup narrowed(const AddressGroup& g, const GatewayScope& scope, const Site& site) {
+    AddressGroup out = g;
+    out.any = false;
+    out.prefixes = g.any ? scope.local : inside(g.prefixes, scope.local);
+    std::erase_if(out.members, [&](const std::string& m) {
+        if (const Device* d = site.find_device(m))
+            return std::none_of(d->addresses.begin(), d->addresses.end(), [&](const IpAddress& a) { return scope.holds(a); });
+        if (const Endpoint* e = site.find_endpoint(m))
+            return inside(collapse_prefixes(e->prefixes), scope.local).empty();
+        return false;
+    });
+    return out;
+}
+
+}  // namespace gateway_slice
+
+Policy slice_for_gateway(const Policy& whole, const Site& site, std::string_view name) {
+    using namespace gateway_slice;
+    const GatewayDecl* decl = &declared_gateway(site, name);
+    GatewayScope scope;
+    scope.name = decl->name;
+    scope.segments = decl->segments;
+    for (const auto& s : whole.segments)
+        if (decl->routes(s.name)) scope.local.insert(scope.local.end(), s.subnets.begin(), s.subnets.end());
+    scope.local = collapse_prefixes(std::move(scope.local));
+    scope.site_rules = whole.rules.size();
+    scope.site_groups = whole.groups.size();
+    scope.site_pinholes = whole.pinholes.size();
+    scope.site_elements = policy_elements(whole);
+
+    // Which groups have addresses behind this gateway, and which end of each rule must stay whole.
+    const size_t n = whole.groups.size();
+    std::vector<bool> here(n), used(n), keep_whole(n);
+    for (size_t i = 0; i < n; ++i) {
+        const auto& g = whole.groups[i];
+        here[i] = (g.any && !scope.local.empty()) || !inside(g.prefixes, scope.local).empty();
+    }
+    std::vector<const Rule*> rules;
+    for (const auto& r : whole.rules) {
+        if (!here[r.src] && !here[r.dst]) continue;  // its traffic never passes this gateway
+        rules.push_back(&r);
+        used[r.src] = used[r.dst] = true;
+        // A flow this rule matches passes here when one end is here. If only the source group has
+        // addresses here, the flows that pass are those from them: the source can be narrowed.
+        if (here[r.src] && here[r.dst]) keep_whole[r.src] = keep_whole[r.dst] = true;
+        if (!here[r.src]) keep_whole[r.src] = true;
+        if (!here[r.dst]) keep_whole[r.dst] = true;
+    }
+
+    Policy out;
+    out.site = whole.site;
+    out.mode = whole.mode;
+    out.log_drops = whole.log_drops;
+    out.log_group = whole.log_group;
+    out.segments = whole.segments;
+    out.monitored = whole.monitored;
+    out.notes = whole.notes;
+    out.unrouted_flows = whole.unrouted_flows;
+    std::vector<size_t> index(n, n);
+    for (size_t i = 0; i < n; ++i) {
+        if (!used[i]) continue;
+        index[i] = out.groups.size();
+        const auto& g = whole.groups[i];
+        out.groups.push_back(keep_whole[i] || !g.dns.empty() ? g : narrowed(g, scope, site));
+    }
+    for (const Rule* r : rules) {
+        Rule copy = *r;
+        copy.src = index[r->src];
+        copy.dst = index[r->dst];
+        out.rules.push_back(std::move(copy));
+    }
+    for (const auto& p : whole.pinholes)
+        if (scope.crosses(p.src, p.dst)) out.pinholes.push_back(p);
+    for (const auto& r : whole.refused)
+        if (scope.crosses(r.src, r.dst)) out.refused.push_back(r);
+    out.gateway = std::move(scope);
+    return out;
+}
+
+}  // namespace wardgate

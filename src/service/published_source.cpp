@@ -1,0 +1,134 @@
+#include "published_source.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "state_lock.hpp"
+#include "wardgate/service/confirm.hpp"
+
+#include "wardgate/core/file_io.hpp"
+#include "wardgate/plan/snapshot.hpp"
+
+namespace wardgate::service::detail {
+
+namespace published_source {
+
+std::string now_utc() { return describe_ms(now_ms()); }
+
+}  // namespace published_source
+
+PublishedSource::PublishedSource(const ServeOptions& options, ControllerStatus& status)
+    : o_(options), status_(status), publisher_(options.publisher_key), site_(options.site_name) {
+    status_.database = o_.from;
+    connect();
+}
+
+PublishedSource::~PublishedSource() = default;
+
+bool PublishedSource::connect() {
+    if (db_) return true;
+    try {
+        auto db = std::make_unique<PolicyVersions>(o_.from);
+        status_.database = db->name();
+        if (site_.empty()) {
+            auto sites = db->sites();
+            if (sites.size() != 1) {
+                status_.reachable = true;
+                status_.last_error = sites.empty() ? "nothing is published there yet"
+                                                   : std::to_string(sites.size()) + " sites are published there: name one (--site-name)";
+                return false;
+            }
+            site_ = sites.front();
+        }
+        db->listen();
+        db_ = std::move(db);
+        status_.reachable = true;
+        status_.last_error.clear();
+        status_.last_contact = published_source::now_utc();
+        spdlog::info("following the versions of {} published in {}", site_, status_.database);
+        return true;
+    } catch (const std::exception& e) {
+        lost(e);
+        return false;
+    }
+}
+
+void PublishedSource::lost(const std::exception& e) {
+    if (status_.reachable || status_.last_error != e.what())
+        spdlog::warn("policy database: {}; the last applied version stays enforced", e.what());
+    status_.reachable = false;
+    status_.last_error = e.what();
+}
+
+int PublishedSource::fd() const { return db_ ? db_->socket() : -1; }
+
+bool PublishedSource::announced() {
+    if (!db_) return false;
+    auto sites = db_->announced();
+    return std::find(sites.begin(), sites.end(), site_) != sites.end();
+}
+
+std::optional<AcceptedSlice> PublishedSource::newer_than(int64_t applied) {
+    if (!connect()) return std::nullopt;
+    std::optional<PublishedVersion> latest;
+    try {
+        latest = db_->latest(site_);
+        status_.reachable = true;
+        status_.last_error.clear();
+        status_.last_contact = published_source::now_utc();
+    } catch (const std::exception& e) {
+        lost(e);
+        return std::nullopt;
+    }
+    if (!latest) return std::nullopt;
+    status_.latest_version = std::max(status_.latest_version, latest->id);
+    if (latest->id <= applied) return std::nullopt;
+    AcceptedSlice a{*latest, accept_slice(*latest, o_.gateway, publisher_)};
+    std::erase_if(a.version.slices, [&](const PublishedSlice& s) { return s.gateway != o_.gateway; });
+    return a;
+}
+
+void PublishedSource::beat(const Heartbeat& h) {
+    if (!connect()) return;
+    try {
+        db_->beat(h);
+        status_.reachable = true;
+        status_.last_error.clear();
+        status_.last_contact = published_source::now_utc();
+    } catch (const std::exception& e) {
+        lost(e);
+    }
+}
+
+void PublishedSource::keep(const std::filesystem::path& state_dir, const AcceptedSlice& a) const {
+    const PublishedSlice& s = a.version.slices.front();
+    nlohmann::json j{{"site", a.version.site}, {"id", a.version.id}, {"published_at", a.version.published_at},
+                     {"author", a.version.author}, {"gateway", s.gateway}, {"document", s.document},
+                     {"hash", s.hash}, {"signature", s.signature}};
+    std::filesystem::create_directories(state_dir);
+    write_file_atomically(state_dir / "published-slice.json", j.dump());
+}
+
+std::optional<AcceptedSlice> PublishedSource::kept(const std::filesystem::path& state_dir) const {
+    auto text = read_input_file_if_present(state_dir / "published-slice.json");
+    if (!text) return std::nullopt;
+    try {
+        auto j = nlohmann::json::parse(*text);
+        PublishedVersion v;
+        v.site = j.at("site").get<std::string>();
+        v.id = j.at("id").get<int64_t>();
+        v.published_at = j.at("published_at").get<std::string>();
+        v.author = j.at("author").get<std::string>();
+        v.slices.push_back({j.at("gateway").get<std::string>(), j.at("document").get<std::string>(),
+                            j.at("hash").get<std::string>(), j.at("signature").get<std::string>()});
+        if ((!site_.empty() && v.site != site_) || v.slices.front().gateway != o_.gateway) return std::nullopt;
+        return AcceptedSlice{v, accept_slice(v, o_.gateway, publisher_)};
+    } catch (const std::exception& e) {
+        spdlog::error("{}: the kept copy of the last applied version does not check out: {}",
+                      (state_dir / "published-slice.json").string(), e.what());
+        return std::nullopt;
+    }
+}
+
+}  // namespace wardgate::service::detail

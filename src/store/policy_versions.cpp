@@ -1,0 +1,166 @@
+// Published policy versions, their slices and the gateways' heartbeats in PostgreSQL.
+#include "wardgate/store/policy_versions.hpp"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "postgres.hpp"
+#include "wardgate/store/baseline_store.hpp"
+
+namespace wardgate {
+
+namespace policy_version_tables {
+
+constexpr int kSchemaVersion = 1;
+constexpr const char* kSchemaLock = "7157302154628706922";  // pg_advisory_xact_lock key, wardgate's own
+constexpr const char* kChannel = "wardgate_policy";
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS wardgate_meta (key text PRIMARY KEY, value text NOT NULL);
+CREATE TABLE IF NOT EXISTS policy_versions (
+    id bigserial PRIMARY KEY,
+    site text NOT NULL,
+    content_hash text NOT NULL,
+    author text NOT NULL,
+    published_at timestamptz NOT NULL DEFAULT now(),
+    plan_text text NOT NULL,
+    plan_json text NOT NULL,
+    UNIQUE (site, content_hash));
+CREATE TABLE IF NOT EXISTS policy_slices (
+    version bigint NOT NULL REFERENCES policy_versions (id),
+    gateway text NOT NULL,
+    document text NOT NULL,
+    hash text NOT NULL,
+    signature text NOT NULL,
+    PRIMARY KEY (version, gateway));
+CREATE TABLE IF NOT EXISTS gateway_heartbeats (
+    site text NOT NULL,
+    gateway text NOT NULL,
+    instance text NOT NULL,
+    applied_version bigint NOT NULL,
+    applied_at text NOT NULL,
+    mode text NOT NULL,
+    drift boolean NOT NULL,
+    last_error text NOT NULL,
+    detail text NOT NULL,
+    beat_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (site, gateway, instance));
+)sql";
+
+constexpr const char* kUtc = "to_char(%s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')";
+
+std::string utc(const char* column) {
+    std::string out = kUtc;
+    out.replace(out.find("%s"), 2, column);
+    return out;
+}
+
+}  // namespace policy_version_tables
+
+std::string signed_text(const std::string& site, const PublishedSlice& slice) {
+    // JSON: no site or gateway name can make two different triples read the same.
+    return nlohmann::json{{"signed", "wardgate policy slice 1"}, {"site", site}, {"gateway", slice.gateway}, {"sha256", slice.hash}}
+        .dump(-1, ' ', true);
+}
+
+struct PolicyVersions::Impl {
+    explicit Impl(const std::string& url) : db(url, "the policy database") {}
+    store_internal::pg::Connection db;
+    bool listening = false;
+
+    std::optional<PublishedVersion> read(const std::string& where, const std::vector<std::string>& params) {
+        using namespace policy_version_tables;
+        auto r = db.exec("SELECT id, site, content_hash, author, " + utc("published_at") +
+                             ", plan_text, plan_json FROM policy_versions WHERE " + where + " ORDER BY id DESC LIMIT 1",
+                         params);
+        if (r.rows() == 0) return std::nullopt;
+        PublishedVersion v{r.integer(0, 0), r.text(0, 1), r.text(0, 2), r.text(0, 3), r.text(0, 4), r.text(0, 5), r.text(0, 6), {}};
+        auto s = db.exec("SELECT gateway, document, hash, signature FROM policy_slices WHERE version = $1 ORDER BY gateway",
+                         {std::to_string(v.id)});
+        for (int i = 0; i < s.rows(); ++i) v.slices.push_back({s.text(i, 0), s.text(i, 1), s.text(i, 2), s.text(i, 3)});
+        return v;
+    }
+};
+
+PolicyVersions::PolicyVersions(const std::string& url) : impl_(std::make_unique<Impl>(url)) {
+    using namespace policy_version_tables;
+    store_internal::pg::prepare_schema(impl_->db, {"policy_schema", kSchemaVersion, kSchemaLock, kSchema, "policy versions"});
+}
+PolicyVersions::~PolicyVersions() = default;
+
+const std::string& PolicyVersions::name() const { return impl_->db.name(); }
+
+std::pair<int64_t, bool> PolicyVersions::publish(const PublishedVersion& v) {
+    auto& db = impl_->db;
+    return db.transaction([&]() -> std::pair<int64_t, bool> {
+        // Two publishers of one site queue here; the second then finds the first's version.
+        db.exec("SELECT pg_advisory_xact_lock(hashtextextended($1, 1))", {v.site});
+        auto found = db.exec("SELECT id FROM policy_versions WHERE site = $1 AND content_hash = $2", {v.site, v.content_hash});
+        if (found.rows() > 0) return {found.integer(0, 0), false};
+        auto id = db.exec("INSERT INTO policy_versions (site, content_hash, author, plan_text, plan_json) "
+                          "VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                          {v.site, v.content_hash, v.author, v.plan_text, v.plan_json})
+                      .integer(0, 0);
+        for (const auto& s : v.slices)
+            db.exec("INSERT INTO policy_slices (version, gateway, document, hash, signature) VALUES ($1, $2, $3, $4, $5)",
+                    {std::to_string(id), s.gateway, s.document, s.hash, s.signature});
+        db.exec("SELECT pg_notify($1, $2)", {policy_version_tables::kChannel, v.site});
+        return {id, true};
+    });
+}
+
+std::optional<PublishedVersion> PolicyVersions::latest(const std::string& site) const {
+    return impl_->read("site = $1", {site});
+}
+
+std::optional<PublishedVersion> PolicyVersions::version(int64_t id) const {
+    return impl_->read("id = $1", {std::to_string(id)});
+}
+
+std::vector<std::string> PolicyVersions::sites() const {
+    auto r = impl_->db.exec("SELECT DISTINCT site FROM policy_versions ORDER BY site");
+    std::vector<std::string> out;
+    for (int i = 0; i < r.rows(); ++i) out.push_back(r.text(i, 0));
+    return out;
+}
+
+void PolicyVersions::listen() {
+    // Again after every reconnection: a server restart forgets who listened.
+    impl_->db.on_connect(std::string("LISTEN ") + policy_version_tables::kChannel);
+    impl_->listening = true;
+}
+
+int PolicyVersions::socket() const { return impl_->db.socket(); }
+
+std::vector<std::string> PolicyVersions::announced() {
+    auto out = impl_->db.notifications();
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+}
+
+void PolicyVersions::beat(const Heartbeat& h) {
+    impl_->db.exec(
+        "INSERT INTO gateway_heartbeats (site, gateway, instance, applied_version, applied_at, mode, drift, last_error, "
+        "detail, beat_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now()) ON CONFLICT (site, gateway, instance) DO "
+        "UPDATE SET applied_version = excluded.applied_version, applied_at = excluded.applied_at, mode = excluded.mode, "
+        "drift = excluded.drift, last_error = excluded.last_error, detail = excluded.detail, beat_at = now()",
+        {h.site, h.gateway, h.instance, std::to_string(h.applied_version), h.applied_at, h.mode, h.drift ? "t" : "f",
+         h.last_error, h.detail});
+}
+
+std::vector<Heartbeat> PolicyVersions::heartbeats(const std::string& site) const {
+    using namespace policy_version_tables;
+    auto r = impl_->db.exec("SELECT site, gateway, instance, applied_version, applied_at, mode, drift, last_error, detail, " +
+                                utc("beat_at") + ", extract(epoch FROM now() - beat_at)::float8 FROM gateway_heartbeats "
+                                                 "WHERE site = $1 ORDER BY gateway, instance",
+                            {site});
+    std::vector<Heartbeat> out;
+    for (int i = 0; i < r.rows(); ++i)
+        out.push_back({r.text(i, 0), r.text(i, 1), r.text(i, 2), r.integer(i, 3), r.text(i, 4), r.text(i, 5), r.boolean(i, 6),
+                       r.text(i, 7), r.text(i, 8), r.text(i, 9), r.real(i, 10)});
+    return out;
+}
+
+}  // namespace wardgate

@@ -1,0 +1,223 @@
+// Gateways that follow published versions: a real PostgreSQL 15 server, three gateway
+// namespaces each running `wardgate serve --from` for its own [[gateway]], real traffic through
+// each. Publish -> all apply their slices; a new version -> all converge; the database stops ->
+// they keep enforcing and say so; it comes back -> they catch up; a tampered slice -> refused,
+// the running policy stays, status and an alert say why.
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "support/netns.hpp"
+#include "support/postgres_server.hpp"
+#include "support/temp_dir.hpp"
+#include "support/temp_site.hpp"
+#include "support/test_paths.hpp"
+#include "wardgate/service/status.hpp"
+
+using namespace wardgate;
+using namespace wardgate::testing;
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+const char* kGateways = R"(
+[[gateway]]
+name = "icu-gw"
+segments = ["icu"]
+
+[[gateway]]
+name = "servers-gw"
+segments = ["servers"]
+
+[[gateway]]
+name = "core"
+segments = ["icu", "servers"]
+)";
+
+const char* kApproval = R"(
+[[approval]]
+id = "CHG-9999"
+from = "device:monitor-icu-01"
+to = "endpoint:pacs"
+protocol = "tcp"
+ports = [9999]
+by = "Biomed"
+reason = "Vendor log export"
+)";
+
+struct Follower {
+    std::string gateway;
+    GatewayTopology net;
+    std::filesystem::path dir;
+    pid_t pid = -1;
+
+    std::filesystem::path socket() const { return dir / "status.sock"; }
+    std::filesystem::path log() const { return dir / "serve.log"; }
+    std::filesystem::path alerts() const { return dir / "alerts.jsonl"; }
+    json status() const { return service::query_status(socket(), 3s); }
+    void stop() {
+        if (pid <= 0) return;
+        kill(pid, SIGTERM);
+        waitpid(pid, nullptr, 0);
+        pid = -1;
+    }
+    ~Follower() { stop(); }
+};
+
+json wait_for(const Follower& f, const std::function<bool(const json&)>& pred, const std::string& what,
+              std::chrono::seconds limit = 40s) {
+    auto end = std::chrono::steady_clock::now() + limit;
+    json last;
+    std::string error;
+    while (std::chrono::steady_clock::now() < end) {
+        try {
+            last = f.status();
+            if (pred(last)) return last;
+        } catch (const std::exception& e) {
+            error = e.what();
+        }
+        std::this_thread::sleep_for(100ms);
+    }
+    FAIL("gateway " << f.gateway << ": waited in vain for " << what << "\nlast status: " << last.dump(2)
+                    << "\nlast error: " << error << "\nlog:\n" << read_text(f.log()));
+    return last;
+}
+
+auto applied_version(int64_t v) {
+    return [v](const json& s) {
+        return s.at("controller").is_object() && s["controller"]["applied_version"] == v && s["enforcement"] == "enforcing";
+    };
+}
+
+}  // namespace
+
+TEST_CASE("three gateways follow the published versions: apply, converge, ride out the database, refuse a tampered slice",
+          "[fleet][kernel][postgres]") {
+    PostgresServer server;
+    const std::string db = server.create_database("fleet");
+    TempDir tmp("fleet");
+    const auto key = tmp.path / "publisher.key", pub = tmp.path / "publisher.pub";
+    REQUIRE(run_wardgate(fmt::format("keygen {} {}", key.string(), pub.string())).exit_code == 0);
+    CHECK(run_wardgate(fmt::format("keygen {} {}", key.string(), pub.string())).exit_code == 1);  // never overwritten
+    CHECK((std::filesystem::status(key).permissions() & std::filesystem::perms::group_read) == std::filesystem::perms::none);
+
+    const auto site = tmp.path / "site";
+    std::filesystem::copy(kGatewaySite, site, std::filesystem::copy_options::recursive);
+    std::ofstream(site / "site.toml", std::ios::app) << kGateways;
+    auto publish = [&] {
+        auto r = run_wardgate(fmt::format("publish {} --to '{}' --key {} --author tester -q", site.string(), db, key.string()));
+        INFO(r.out << r.err);
+        REQUIRE(r.exit_code == 0);
+        return r.out;
+    };
+    CHECK_THAT(publish(), Catch::Contains("published version 1 of Gateway Test Site") &&
+                              Catch::Contains("the whole site and core, icu-gw, servers-gw"));
+    CHECK_THAT(publish(), Catch::Contains("unchanged: version 1"));
+
+    std::vector<std::unique_ptr<Follower>> gws;
+    for (const char* name : {"icu-gw", "servers-gw", "core"}) {
+        auto f = std::make_unique<Follower>();
+        f->gateway = name;
+        f->dir = tmp.path / name;
+        std::filesystem::create_directories(f->dir);
+        f->pid = spawn_in(f->net.gw,
+                          {WARDGATE_BINARY, "serve", "--from", db, "--gateway", name, "--publisher-key", pub.string(),
+                           "--socket", f->socket().string(), "--state-dir", (f->dir / "state").string(), "--alerts",
+                           f->alerts().string(), "--instance", std::string(name) + "-a", "--heartbeat-interval", "0.5",
+                           "--drift-interval", "2"},
+                          f->log().string());
+        gws.push_back(std::move(f));
+    }
+    for (auto& f : gws) {
+        auto s = wait_for(*f, applied_version(1), "version 1 applied");
+        CHECK(s["gateway"] == f->gateway);
+        CHECK(s["controller"]["reachable"] == true);
+        // Declared: the monitor reaches PACS on DICOM through every gateway; not on 9999.
+        CHECK(tcp_exchange(f->net.dev, f->net.srv, "10.50.0.10", 104));
+        CHECK_FALSE(tcp_exchange(f->net.dev, f->net.srv, "10.50.0.10", 9999, 1500));
+    }
+    // Each enforces its own slice: the ICU gateway's holds no rule about the servers alone.
+    auto fleet = run_wardgate(fmt::format("fleet --db '{}'", db));
+    INFO(fleet.out << fleet.err);
+    CHECK(fleet.exit_code == 0);
+    CHECK_THAT(fleet.out, Catch::Contains("latest version 1") && Catch::Contains("icu-gw-a") && Catch::Contains("core-a"));
+
+    // A new version: every gateway converges and the approval opens 9999 through each.
+    std::ofstream(site / "policy.toml", std::ios::app) << kApproval;
+    CHECK_THAT(publish(), Catch::Contains("published version 2"));
+    for (auto& f : gws) {
+        wait_for(*f, applied_version(2), "version 2 applied");
+        CHECK(tcp_exchange(f->net.dev, f->net.srv, "10.50.0.10", 9999));
+    }
+
+    // The database goes away: the gateways keep enforcing version 2 and say so.
+    server.stop();
+    for (auto& f : gws) {
+        auto s = wait_for(*f, [](const json& j) { return j["controller"]["reachable"] == false; }, "the database missed");
+        CHECK(s["controller"]["applied_version"] == 2);
+        CHECK(s["enforcement"] == "enforcing");
+        CHECK(tcp_exchange(f->net.dev, f->net.srv, "10.50.0.10", 9999));
+    }
+    CHECK(run_wardgate(fmt::format("fleet --db '{}'", db)).exit_code == 1);
+    // A gateway restarted while the database is away enforces the version it kept.
+    {
+        Follower& core = *gws[2];
+        core.stop();
+        core.net.gw.exec("nft delete table inet wardgate");
+        core.pid = spawn_in(core.net.gw,
+                            {WARDGATE_BINARY, "serve", "--from", db, "--gateway", "core", "--publisher-key", pub.string(),
+                             "--socket", core.socket().string(), "--state-dir", (core.dir / "state").string(),
+                             "--instance", "core-a", "--heartbeat-interval", "0.5", "--drift-interval", "2"},
+                            core.log().string());
+        wait_for(core, applied_version(2), "the kept version 2 enforced again without the database");
+        CHECK(tcp_exchange(core.net.dev, core.net.srv, "10.50.0.10", 9999));
+    }
+
+    // Back: they reconnect, listen again, and catch up with what is published next.
+    server.start();
+    std::ofstream(site / "policy.toml", std::ios::app)
+        << "\n[[approval]]\nid = \"CHG-9998\"\nfrom = \"device:monitor-icu-01\"\nto = \"endpoint:pacs\"\nprotocol = \"tcp\"\n"
+           "ports = [9998]\nby = \"Biomed\"\nreason = \"Second export\"\n";
+    CHECK_THAT(publish(), Catch::Contains("published version 3"));
+    for (auto& f : gws) {
+        auto s = wait_for(*f, applied_version(3), "version 3 applied after the database came back");
+        CHECK(s["controller"]["reachable"] == true);
+    }
+    std::this_thread::sleep_for(1500ms);  // a heartbeat of each at version 3
+    fleet = run_wardgate(fmt::format("fleet --db '{}' --format json", db));
+    INFO(fleet.out << fleet.err);
+    CHECK(fleet.exit_code == 0);
+
+    // Someone with write access to the database alters a slice (opens telnet to the monitors
+    // on the ICU gateway) and announces it: refused, the running policy stays.
+    server.execute("fleet",
+                   "INSERT INTO policy_versions (site, content_hash, author, plan_text, plan_json) "
+                   "SELECT site, 'forged', 'mallory', plan_text, plan_json FROM policy_versions WHERE id = 3;"
+                   "INSERT INTO policy_slices (version, gateway, document, hash, signature) "
+                   "SELECT 4, gateway, replace(document, '\"ports\":[[23,23]]', '\"ports\":[[22,22]]'), "
+                   "encode(sha256(convert_to(replace(document, '\"ports\":[[23,23]]', '\"ports\":[[22,22]]'), 'UTF8')), 'hex'), "
+                   "signature FROM policy_slices WHERE version = 3;"
+                   "SELECT pg_notify('wardgate_policy', 'Gateway Test Site');");
+    Follower& icu = *gws[0];
+    auto s = wait_for(icu, [](const json& j) { return j["controller"]["refused_versions"].get<int>() >= 1; }, "the forged version refused");
+    CHECK_THAT(s["controller"]["last_refusal"].get<std::string>(), Catch::Contains("not signed by the publisher's key"));
+    CHECK(s["controller"]["applied_version"] == 3);
+    CHECK_THAT(read_text(icu.alerts()), Catch::Contains("policy-refused"));
+    CHECK(tcp_exchange(icu.net.dev, icu.net.srv, "10.50.0.10", 9998));
+    CHECK(run_wardgate(fmt::format("fleet --db '{}'", db)).exit_code == 2);  // they run 3, the latest is 4
+
+    // Its kept copy is still version 3's.
+    auto kept = icu.dir / "state" / "published-slice.json";
+    CHECK_THAT(read_text(kept), Catch::Contains("\"id\":3"));
+    for (auto& f : gws) f->stop();
+}
