@@ -22,6 +22,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -288,7 +289,12 @@ struct Site {
     std::vector<uint32_t> model_count;
 };
 
-Site build_site(uint64_t n) {
+// ranges: each model's devices on consecutive hosts (their sets collapse into few prefixes).
+// scattered: DHCP-like, a quarter of each /20 in use, every device on a random free host, so
+// a model's devices are scattered and its set holds about one element per device.
+enum class Layout { ranges, scattered };
+
+Site build_site(uint64_t n, Layout layout, uint64_t seed) {
     const auto& models = catalogue();
     Site site;
     site.segments.push_back({"servers", "servers", 10, 0x0A010000u, 24, "fd00:1::", "Clinical servers and infrastructure"});
@@ -325,7 +331,8 @@ Site build_site(uint64_t n) {
         for (size_t i = 0; i < models.size(); ++i)
             if (dept == models[i].department) in_dept += count[i];
         uint32_t first_seg = static_cast<uint32_t>(site.segments.size());
-        uint64_t nseg = (in_dept + kPerSegment - 1) / kPerSegment;
+        const uint32_t per_segment = layout == Layout::scattered ? kPerSegment / 4 : kPerSegment;
+        uint64_t nseg = (in_dept + per_segment - 1) / per_segment;
         for (uint64_t s = 0; s < nseg; ++s, ++next_net) {
             if (next_net >= 3800) throw std::runtime_error("too many devices for the 10.16.0.0/12 + /20 layout");
             auto vlan = static_cast<uint16_t>(100 + next_net);
@@ -335,12 +342,21 @@ Site build_site(uint64_t n) {
                                      base, 20, fmt::format("fd00:0:0:{:x}::", vlan),
                                      fmt::format("{} segment {} of {}", dept, s + 1, nseg)});
         }
+        // Where the department's k-th device goes: (segment, host).
+        std::vector<std::pair<uint16_t, uint32_t>> slots;
+        if (layout == Layout::scattered) {
+            for (uint64_t s = 0; s < nseg; ++s)  // hosts 4050 and up: the flows' unknown hosts
+                for (uint32_t h = 10; h < 4050; ++h) slots.emplace_back(static_cast<uint16_t>(first_seg + s), h);
+            Rng rng(seed * 7919 + first_seg);
+            for (size_t i = slots.size() - 1; i > 0; --i) std::swap(slots[i], slots[rng.below(i + 1)]);
+        }
         uint64_t k = 0;
         for (size_t i = 0; i < models.size(); ++i) {
             if (dept != models[i].department) continue;
             for (uint64_t j = 0; j < count[i]; ++j, ++k) {
                 auto seg = static_cast<uint16_t>(first_seg + k / kPerSegment);
                 auto host = static_cast<uint32_t>(10 + k % kPerSegment);
+                if (layout == Layout::scattered) std::tie(seg, host) = slots[k];
                 site.devices.push_back({site.segments[seg].v4_base + host, host, seg, static_cast<uint8_t>(i)});
                 site.names.push_back(fmt::format("{}-{:0{}}", models[i].tag, j + 1, width));
             }
@@ -876,19 +892,24 @@ int main(int argc, char** argv) {
                  "flows/conn.log) for benchmarks"};
     uint64_t devices = 0, rows = 0, seed = 1;
     double noise = 0.05;
-    std::string out_dir;
+    std::string out_dir, layout = "ranges";
     app.add_option("--devices", devices, "Number of devices (at least 16)")->required()->check(CLI::Range(16, 10'000'000));
     app.add_option("--rows", rows, "Number of conn.log rows")->required();
     app.add_option("--out", out_dir, "Site directory to write (created if missing)")->required();
     app.add_option("--seed", seed, "Random seed; the same seed gives the same site")->capture_default_str();
     app.add_option("--noise", noise, "Share of baseline / unexplained rows")->check(CLI::Range(0.0, 1.0))->capture_default_str();
+    app.add_option("--layout", layout,
+                   "Device addresses: ranges (each model's on consecutive hosts) or scattered (DHCP-like, random hosts "
+                   "over sparse /20s: a set element per device)")
+        ->check(CLI::IsMember({"ranges", "scattered"}))
+        ->capture_default_str();
     CLI11_PARSE(app, argc, argv);
 
     try {
         auto t0 = std::chrono::steady_clock::now();
         fs::path dir(out_dir);
         fs::create_directories(dir / "flows");
-        Site site = build_site(devices);
+        Site site = build_site(devices, layout == "scattered" ? Layout::scattered : Layout::ranges, seed);
         write_site_toml(dir, site);
         write_devices_toml(dir, site);
         write_profiles(dir);
