@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
     cli::add_publish_command(app, exit_code);
     cli::add_keygen_command(app, exit_code);
     cli::add_fleet_command(app, exit_code);
+    cli::add_db_setup_command(app, exit_code);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

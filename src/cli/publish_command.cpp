@@ -8,6 +8,7 @@
 #include "wardgate/core/signing.hpp"
 #include "wardgate/plan/publish.hpp"
 #include "wardgate/store/baseline_store.hpp"
+#include "wardgate/store/database_roles.hpp"
 
 namespace wardgate::cli {
 
@@ -70,6 +71,21 @@ void add_keygen_command(CLI::App& app, int&) {
         generate_signing_key(o->private_key, o->public_key);
         std::cout << "wrote " << o->private_key << " (keep it with the publisher) and " << o->public_key
                   << " (give it to the gateways)\n";
+    });
+}
+
+void add_db_setup_command(CLI::App& app, int&) {
+    auto url = std::make_shared<std::string>();
+    auto* cmd = app.add_subcommand("db-setup",
+                                   "As the database's owner: create the baseline and policy tables and the least-privilege "
+                                   "group roles wardgate_collector, wardgate_reader, wardgate_publisher and wardgate_gateway");
+    cmd->add_option("--db", *url, "postgresql://owner@host/database")->required();
+    cmd->callback([url] {
+        if (!is_database_url(*url)) bad_option("--db", "expected a postgresql:// URI");
+        set_up_database(*url);
+        std::cout << "tables and roles are in place; give each host a login role of its own, granted one of "
+                  << kCollectorRole << ", " << kReaderRole << ", " << kPublisherRole << " or " << kGatewayRole
+                  << " (a gateway's login is the --instance it reports as)\n";
     });
 }
 

@@ -161,6 +161,7 @@ Service service(const json& j, std::string_view field) {
             s.ports.push_back({r[0].get<uint16_t>(), r[1].get<uint16_t>()});
         }
         if (!s.ports.empty() && !has_ports(s.protocol)) bad(f, to_string(s.protocol) + " has no ports");
+        if (normalize_ports(s.ports) != s.ports) bad(f, "not sorted and merged as wardgate writes them");
     }
     if (const json* types = optional_member(j, field, "icmp_types")) {
         const std::string f = at(field, "icmp_types");
@@ -173,6 +174,9 @@ Service service(const json& j, std::string_view field) {
             s.icmp_types.push_back(t);
         }
         if (!s.icmp_types.empty() && s.protocol != Protocol::icmp) bad(f, "only ICMP has message types");
+        if (!std::is_sorted(s.icmp_types.begin(), s.icmp_types.end()) ||
+            std::adjacent_find(s.icmp_types.begin(), s.icmp_types.end()) != s.icmp_types.end())
+            bad(f, "not sorted as wardgate writes them");
     }
     return s;
 }
@@ -328,6 +332,9 @@ Policy policy_from_document(const json& j) {
         ag.members = strings(g, f, "members");
         ag.prefixes = prefixes(g, f, "prefixes");
         ag.any = boolean(g, f, "any", false);
+        // Sets are built from collapsed prefixes; anything else is not what wardgate wrote.
+        if (ag.prefixes != collapse_prefixes(ag.prefixes)) bad(at(f, "prefixes"), "not sorted and collapsed");
+        if (ag.any && !ag.prefixes.empty()) bad(at(f, "prefixes"), "a group of every address lists none");
         if (const json* dns = optional_member(g, f, "dns"))
             for (size_t k = 0; k < array(*dns, at(f, "dns")).size(); ++k) {
                 const std::string fd = at(at(f, "dns"), k);

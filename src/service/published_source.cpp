@@ -73,20 +73,25 @@ std::optional<AcceptedSlice> PublishedSource::newer_than(int64_t applied) {
     if (!connect()) return std::nullopt;
     std::optional<PublishedVersion> latest;
     try {
-        latest = db_->latest(site_);
+        auto id = db_->latest_id(site_);
         status_.reachable = true;
         status_.last_error.clear();
         status_.last_contact = published_source::now_utc();
+        if (!id) return std::nullopt;
+        status_.latest_version = std::max(status_.latest_version, *id);
+        if (*id <= applied || refused_.count(*id)) return std::nullopt;
+        latest = db_->version(*id, &o_.gateway);
     } catch (const std::exception& e) {
         lost(e);
         return std::nullopt;
     }
     if (!latest) return std::nullopt;
-    status_.latest_version = std::max(status_.latest_version, latest->id);
-    if (latest->id <= applied) return std::nullopt;
-    AcceptedSlice a{*latest, accept_slice(*latest, o_.gateway, publisher_)};
-    std::erase_if(a.version.slices, [&](const PublishedSlice& s) { return s.gateway != o_.gateway; });
-    return a;
+    try {
+        return AcceptedSlice{*latest, accept_slice(*latest, o_.gateway, publisher_)};
+    } catch (const SliceRefused&) {
+        refused_.insert(latest->id);
+        throw;
+    }
 }
 
 void PublishedSource::beat(const Heartbeat& h) {

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "wardgate/core/signing.hpp"
@@ -48,6 +49,7 @@ private:
     SignatureCheck publisher_;
     std::unique_ptr<PolicyVersions> db_;
     std::string site_;
+    std::set<int64_t> refused_;  // versions refused once are not fetched and refused again
 };
 
 }  // namespace wardgate::service::detail

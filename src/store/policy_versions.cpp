@@ -69,15 +69,19 @@ struct PolicyVersions::Impl {
     store_internal::pg::Connection db;
     bool listening = false;
 
-    std::optional<PublishedVersion> read(const std::string& where, const std::vector<std::string>& params) {
+    std::optional<PublishedVersion> read(const std::string& where, std::vector<std::string> params,
+                                         const std::string* gateway = nullptr) {
         using namespace policy_version_tables;
         auto r = db.exec("SELECT id, site, content_hash, author, " + utc("published_at") +
                              ", plan_text, plan_json FROM policy_versions WHERE " + where + " ORDER BY id DESC LIMIT 1",
                          params);
         if (r.rows() == 0) return std::nullopt;
         PublishedVersion v{r.integer(0, 0), r.text(0, 1), r.text(0, 2), r.text(0, 3), r.text(0, 4), r.text(0, 5), r.text(0, 6), {}};
-        auto s = db.exec("SELECT gateway, document, hash, signature FROM policy_slices WHERE version = $1 ORDER BY gateway",
-                         {std::to_string(v.id)});
+        std::vector<std::string> slice_params{std::to_string(v.id)};
+        if (gateway) slice_params.push_back(*gateway);
+        auto s = db.exec(std::string("SELECT gateway, document, hash, signature FROM policy_slices WHERE version = $1") +
+                             (gateway ? " AND gateway = $2" : "") + " ORDER BY gateway",
+                         slice_params);
         for (int i = 0; i < s.rows(); ++i) v.slices.push_back({s.text(i, 0), s.text(i, 1), s.text(i, 2), s.text(i, 3)});
         return v;
     }
@@ -114,8 +118,14 @@ std::optional<PublishedVersion> PolicyVersions::latest(const std::string& site) 
     return impl_->read("site = $1", {site});
 }
 
-std::optional<PublishedVersion> PolicyVersions::version(int64_t id) const {
-    return impl_->read("id = $1", {std::to_string(id)});
+std::optional<PublishedVersion> PolicyVersions::version(int64_t id, const std::string* gateway) const {
+    return impl_->read("id = $1", {std::to_string(id)}, gateway);
+}
+
+std::optional<int64_t> PolicyVersions::latest_id(const std::string& site) const {
+    auto r = impl_->db.exec("SELECT max(id) FROM policy_versions WHERE site = $1", {site});
+    if (r.null(0, 0)) return std::nullopt;
+    return r.integer(0, 0);
 }
 
 std::vector<std::string> PolicyVersions::sites() const {

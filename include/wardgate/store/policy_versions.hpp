@@ -56,7 +56,9 @@ public:
     // id stored or found and whether it is new. A new version is announced (NOTIFY) on commit.
     std::pair<int64_t, bool> publish(const PublishedVersion& v);
     std::optional<PublishedVersion> latest(const std::string& site) const;  // with its slices
-    std::optional<PublishedVersion> version(int64_t id) const;              // with its slices
+    std::optional<int64_t> latest_id(const std::string& site) const;         // a cheap look for news
+    // With its slices, or only `gateway`'s when one is given.
+    std::optional<PublishedVersion> version(int64_t id, const std::string* gateway = nullptr) const;
     std::vector<std::string> sites() const;  // that have published versions, sorted
 
     // LISTEN for new versions; the socket to poll; the sites announced since the last call
