@@ -292,6 +292,14 @@ TEST_CASE("compile, plan and vlan --gateway: one gateway's ruleset, plan and lin
     CHECK(unknown.out.empty());
     CHECK_THAT(unknown.err, Catch::Contains("--gateway") && Catch::Contains("no gateway \"ward\"") &&
                                 Catch::Contains("core, wards, wards-standby, diagnostics"));
+    // A gateway that routes only the ICU: the CT's flows to PACS pass no gateway, and both the
+    // unrouted segments and the rules no slice holds are warnings.
+    TempSite east({{"site.toml", small_site_files()["site.toml"] + "\n[[gateway]]\nname = \"east\"\nsegments = [\"icu\"]\n"}});
+    auto east_plan = run_wardgate("plan " + east.dir().string() + " --gateway east --today 2026-11-22 --color never");
+    INFO(east_plan.out << east_plan.err);
+    CHECK_THAT(east_plan.out, Catch::Contains("segment radiology is routed by none of the site's [[gateway]] tables"));
+    CHECK_THAT(east_plan.out, Catch::Contains("starts and ends outside every [[gateway]]'s segments: no gateway enforces it") &&
+                                  Catch::Contains("-> role pacs"));
     TempSite plain;
     auto none = run_wardgate("plan " + plain.dir().string() + " --gateway wards");
     CHECK(none.exit_code == 1);

@@ -59,6 +59,35 @@ AddressGroup narrowed(const AddressGroup& g, const GatewayScope& scope, const Si
     return out;
 }
 
+// Rules whose groups have no address in any gateway's segments are in no slice: say so, or a
+// declared or approved flow would silently be enforced nowhere.
+void add_unrouted_rule_notes(const Policy& whole, const Site& site, Policy& out) {
+    std::vector<std::vector<Prefix>> locals;
+    for (const auto& g : site.gateways) {
+        std::vector<Prefix> local;
+        for (const auto& s : whole.segments)
+            if (g.routes(s.name)) local.insert(local.end(), s.subnets.begin(), s.subnets.end());
+        locals.push_back(collapse_prefixes(std::move(local)));
+    }
+    auto routed = [&](const AddressGroup& g) {
+        return std::any_of(locals.begin(), locals.end(),
+                           [&](const std::vector<Prefix>& l) { return (g.any && !l.empty()) || !inside(g.prefixes, l).empty(); });
+    };
+    for (const auto& r : whole.rules) {
+        const auto& src = whole.groups[r.src];
+        const auto& dst = whole.groups[r.dst];
+        if (routed(src) || routed(dst)) continue;
+        std::string services;
+        for (const auto& sv : r.services) services += (services.empty() ? "" : " ") + sv.to_string();
+        out.notes.push_back({PolicyNote::Level::warning,
+                             "rule " + rule_id(whole, r) + " (" + src.label + " -> " + dst.label + " " +
+                                 (services.empty() ? std::string("all traffic") : services) +
+                                 (r.why.empty() ? "" : ", " + r.why.front().source) +
+                                 ") starts and ends outside every [[gateway]]'s segments: no gateway enforces it",
+                             "gateway-unrouted", rule_id(whole, r)});
+    }
+}
+
 }  // namespace gateway_slice
 
 Policy slice_for_gateway(const Policy& whole, const Site& site, std::string_view name) {
@@ -116,6 +145,7 @@ Policy slice_for_gateway(const Policy& whole, const Site& site, std::string_view
         copy.dst = index[r->dst];
         out.rules.push_back(std::move(copy));
     }
+    add_unrouted_rule_notes(whole, site, out);
     for (const auto& p : whole.pinholes)
         if (scope.crosses(p.src, p.dst)) out.pinholes.push_back(p);
     for (const auto& r : whole.refused)
