@@ -4,13 +4,22 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
+#include <nlohmann/json.hpp>
+
+#include "support/netns.hpp"
 #include "support/postgres_server.hpp"
 #include "support/temp_dir.hpp"
 #include "support/temp_site.hpp"
 #include "support/test_paths.hpp"
+#include "wardgate/service/status.hpp"
 #include "wardgate/store/database_roles.hpp"
 #include "wardgate/store/policy_versions.hpp"
 
@@ -81,4 +90,31 @@ TEST_CASE("each component under its own role: a collector cannot publish, a gate
     auto read_only = run_wardgate(fmt::format("ingest {} --db '{}'", kWikipediaConnLog, as("ops")));
     CHECK(read_only.exit_code == 1);
     CHECK_THAT(read_only.err, Catch::Contains("permission denied"));
+}
+
+TEST_CASE("a gateway following a database never shows its password: not in its log, not in its status", "[fleet][kernel]") {
+    TempDir tmp("fleet-secret");
+    REQUIRE(run_wardgate(fmt::format("keygen {0}/k {0}/k.pub", tmp.path.string())).exit_code == 0);
+    Netns ns("fleet-secret");
+    const auto socket = tmp.path / "status.sock", log = tmp.path / "serve.log";
+    pid_t pid = spawn_in(ns,
+                         {WARDGATE_BINARY, "serve", "--from", "postgresql://gw:hunter2@/fleet?host=/nonexistent-dir",
+                          "--publisher-key", (tmp.path / "k.pub").string(), "--socket", socket.string(), "--state-dir",
+                          (tmp.path / "state").string(), "--heartbeat-interval", "0.2"},
+                         log.string());
+    nlohmann::json status;
+    for (int i = 0; i < 100 && status.is_null(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        try {
+            status = wardgate::service::query_status(socket, std::chrono::seconds(2));
+        } catch (const std::exception&) {
+        }
+    }
+    kill(pid, SIGTERM);
+    waitpid(pid, nullptr, 0);
+    REQUIRE(status.is_object());
+    CHECK(status["controller"]["reachable"] == false);
+    CHECK(status["controller"]["database"] == "postgresql://gw@/nonexistent-dir/fleet");
+    CHECK_THAT(status.dump(), !Catch::Contains("hunter2"));
+    CHECK_THAT(read_text(log), Catch::Contains("cannot connect to the policy database") && !Catch::Contains("hunter2"));
 }

@@ -6,6 +6,7 @@
 
 #include "state_lock.hpp"
 #include "wardgate/service/confirm.hpp"
+#include "wardgate/store/baseline_store.hpp"
 
 #include "wardgate/core/file_io.hpp"
 #include "wardgate/plan/snapshot.hpp"
@@ -20,7 +21,11 @@ std::string now_utc() { return describe_ms(now_ms()); }
 
 PublishedSource::PublishedSource(const ServeOptions& options, ControllerStatus& status)
     : o_(options), status_(status), publisher_(options.publisher_key), site_(options.site_name) {
-    status_.database = o_.from;
+    try {
+        status_.database = database_display_name(o_.from);
+    } catch (const std::exception&) {
+        status_.database = "(not a connection URI)";
+    }
     connect();
 }
 

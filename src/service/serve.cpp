@@ -17,6 +17,7 @@
 #include "site_watch.hpp"
 #include "status_socket.hpp"
 #include "wardgate/service/serve.hpp"
+#include "wardgate/store/baseline_store.hpp"
 
 namespace wardgate::service {
 
@@ -76,7 +77,7 @@ int run_service(const ServeOptions& options) {
     gateway.start();
     detail::notify_systemd("READY=1\nSTATUS=enforcing the site policy");
     spdlog::info("serving {}: status on {}, drift checks every {} ms",
-                 options.from.empty() ? options.site_dir.string() : "the versions published in " + options.from.substr(0, options.from.find('@')),
+                 options.from.empty() ? options.site_dir.string() : "the versions published in " + database_display_name(options.from),
                  (options.socket.empty() ? default_socket_path() : options.socket).string(), options.drift_interval.count());
 
     auto next_drift = Clock::now() + options.drift_interval;

@@ -1,5 +1,7 @@
 #include "wardgate/store/baseline_store.hpp"
 
+#include "postgres.hpp"
+
 #include <algorithm>
 
 #include "../flows/field_parse.hpp"
@@ -12,6 +14,8 @@ struct BaselineStore::Impl {
     std::filesystem::path location;
     std::unique_ptr<store_internal::StoreBackend> backend;
 };
+
+std::string database_display_name(const std::string& url) { return store_internal::pg::display_name(url); }
 
 bool is_database_url(std::string_view location) {
     return location.starts_with("postgresql://") || location.starts_with("postgres://");

@@ -20,6 +20,10 @@ std::string trimmed(const char* message) {
     return s;
 }
 
+void ignore_notice(void*, const char*) {}
+
+}  // namespace
+
 // postgresql://user@host:port/dbname, from the parsed URI, leaving the password out.
 std::string display_name(const std::string& url) {
     char* error = nullptr;
@@ -44,10 +48,6 @@ std::string display_name(const std::string& url) {
     if (!port.empty()) out += ":" + port;
     return out + "/" + dbname;
 }
-
-void ignore_notice(void*, const char*) {}
-
-}  // namespace
 
 std::string Result::text(int row, int column) const {
     return std::string(PQgetvalue(r_.get(), row, column), static_cast<size_t>(PQgetlength(r_.get(), row, column)));

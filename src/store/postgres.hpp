@@ -125,6 +125,10 @@ struct Schema {
 };
 void prepare_schema(Connection& db, const Schema& schema);
 
+// postgresql://user@host:port/dbname: the URI without its password or options, for messages.
+// Throws StoreError when it is no connection URI.
+std::string display_name(const std::string& url);
+
 // Text forms of values, as parameters or inside COPY rows.
 std::string bytea_text(const IpAddress& a);  // \x0a000001
 std::string days_text(const DaySet& days);   // {20513,20514}

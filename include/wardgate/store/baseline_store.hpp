@@ -95,6 +95,9 @@ struct AlertMark {
 
 // "postgresql://..." or "postgres://...": a PostgreSQL connection URI rather than a file.
 bool is_database_url(std::string_view location);
+// postgresql://user@host:port/dbname: what messages and status show of a connection URI, never
+// its password. Throws StoreError when it is no connection URI.
+std::string database_display_name(const std::string& url);
 
 class BaselineStore {
 public:
