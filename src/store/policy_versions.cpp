@@ -69,7 +69,7 @@ struct PolicyVersions::Impl {
     store_internal::pg::Connection db;
     bool listening = false;
 
-    std::optional<PublishedVersion> read(const std::string& where, std::vector<std::string> params,
+    std::optional<PublishedVersion> read(const std::string& where, const std::vector<std::string>& params,
                                          const std::string* gateway = nullptr) {
         using namespace policy_version_tables;
         auto r = db.exec("SELECT id, site, content_hash, author, " + utc("published_at") +
