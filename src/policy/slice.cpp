@@ -43,6 +43,19 @@ std::vector<Prefix> inside(const std::vector<Prefix>& prefixes, const std::vecto
     return collapse_prefixes(std::move(out));
 }
 
+// The subnets of the segments `gateway` routes, collapsed.
+std::vector<Prefix> routed_subnets(const Policy& whole, const GatewayDecl& gateway) {
+    std::vector<Prefix> local;
+    for (const auto& s : whole.segments)
+        if (gateway.routes(s.name)) local.insert(local.end(), s.subnets.begin(), s.subnets.end());
+    return collapse_prefixes(std::move(local));
+}
+
+// The group has an address among `local`: traffic from or to it can pass that gateway.
+bool has_addresses_in(const AddressGroup& g, const std::vector<Prefix>& local) {
+    return (g.any && !local.empty()) || !inside(g.prefixes, local).empty();
+}
+
 // A group narrowed to the gateway's segments: its members, the devices and endpoints with an
 // address there.
 AddressGroup narrowed(const AddressGroup& g, const GatewayScope& scope, const Site& site) {
@@ -63,15 +76,9 @@ AddressGroup narrowed(const AddressGroup& g, const GatewayScope& scope, const Si
 // declared or approved flow would silently be enforced nowhere.
 void add_unrouted_rule_notes(const Policy& whole, const Site& site, Policy& out) {
     std::vector<std::vector<Prefix>> locals;
-    for (const auto& g : site.gateways) {
-        std::vector<Prefix> local;
-        for (const auto& s : whole.segments)
-            if (g.routes(s.name)) local.insert(local.end(), s.subnets.begin(), s.subnets.end());
-        locals.push_back(collapse_prefixes(std::move(local)));
-    }
+    for (const auto& g : site.gateways) locals.push_back(routed_subnets(whole, g));
     auto routed = [&](const AddressGroup& g) {
-        return std::any_of(locals.begin(), locals.end(),
-                           [&](const std::vector<Prefix>& l) { return (g.any && !l.empty()) || !inside(g.prefixes, l).empty(); });
+        return std::any_of(locals.begin(), locals.end(), [&](const std::vector<Prefix>& l) { return has_addresses_in(g, l); });
     };
     for (const auto& r : whole.rules) {
         const auto& src = whole.groups[r.src];
@@ -96,9 +103,7 @@ Policy slice_for_gateway(const Policy& whole, const Site& site, std::string_view
     GatewayScope scope;
     scope.name = decl->name;
     scope.segments = decl->segments;
-    for (const auto& s : whole.segments)
-        if (decl->routes(s.name)) scope.local.insert(scope.local.end(), s.subnets.begin(), s.subnets.end());
-    scope.local = collapse_prefixes(std::move(scope.local));
+    scope.local = routed_subnets(whole, *decl);
     scope.site_rules = whole.rules.size();
     scope.site_groups = whole.groups.size();
     scope.site_pinholes = whole.pinholes.size();
@@ -107,10 +112,7 @@ Policy slice_for_gateway(const Policy& whole, const Site& site, std::string_view
     // Which groups have addresses behind this gateway, and which end of each rule must stay whole.
     const size_t n = whole.groups.size();
     std::vector<bool> here(n), used(n), keep_whole(n);
-    for (size_t i = 0; i < n; ++i) {
-        const auto& g = whole.groups[i];
-        here[i] = (g.any && !scope.local.empty()) || !inside(g.prefixes, scope.local).empty();
-    }
+    for (size_t i = 0; i < n; ++i) here[i] = has_addresses_in(whole.groups[i], scope.local);
     std::vector<const Rule*> rules;
     for (const auto& r : whole.rules) {
         if (!here[r.src] && !here[r.dst]) continue;  // its traffic never passes this gateway
