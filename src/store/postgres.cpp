@@ -166,11 +166,13 @@ std::vector<std::string> Connection::notifications() {
 }
 
 void Connection::fail(PGresult* r, std::string_view what) {
-    const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+    // Both strings are copied out before PQclear frees the result they point into.
+    const char* state_field = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+    const std::string state = state_field ? state_field : "";
     std::string message = r ? trimmed(PQresultErrorMessage(r)) : "";
     if (message.empty()) message = trimmed(PQerrorMessage(conn_.get()));
     if (r) PQclear(r);
-    throw Error(fmt::format("{}: {}: {}", name_, what, message), state ? state : "");
+    throw Error(fmt::format("{}: {}: {}", name_, what, message), state);
 }
 
 Result Connection::exec(std::string_view sql, const std::vector<std::string>& params) {
