@@ -261,3 +261,36 @@ TEST_CASE("shared store: sightings, MACs, alert marks and scorecards are kept al
     CHECK(history[1].values == std::vector<std::pair<std::string, double>>{{"segmented", 0.75}});
     CHECK(store.integrity_check() == "ok");
 }
+
+TEST_CASE("shared store: a row another program wrote in a form wardgate never writes stops the read, naming its column",
+          "[store][postgresql]") {
+    struct Damage {
+        const char* update;
+        const char* column;
+        const char* expected;
+    };
+    const auto damage = GENERATE(Damage{"SET protocol = 999", "protocol", "an integer from 0 to 255"},
+                                 Damage{"SET port = -1", "port", "an integer from 0 to 65535"},
+                                 Damage{"SET initiator = '\\x0a0000'::bytea", "initiator", "an address"},
+                                 Damage{"SET responder = '\\x'::bytea", "responder", "an address"},
+                                 Damage{"SET days = '{20513,-3}'", "days", "an array of day numbers"},
+                                 Damage{"SET days = '{20513,NULL}'", "days", "an array of day numbers"},
+                                 Damage{"SET first_seen = 'NaN'", "first_seen", "a finite number"},
+                                 Damage{"SET last_seen = 'Infinity'", "last_seen", "a finite number"},
+                                 Damage{"SET connections = -5", "connections", "an integer from 0 to"},
+                                 Damage{"SET applications = 70000", "applications", "an integer from 0 to 65535"});
+    TempDir tmp("shared");
+    const std::string db = store_location("postgresql", tmp, "damaged");
+    REQUIRE(testing::run_wardgate("ingest " + testing::kExampleSite + "/flows/conn.log --db " + shell_quoted(db)).exit_code == 0);
+    const std::string name = db.substr(db.find(":///") + 4, db.find('?') - db.find(":///") - 4);
+    // One row of the baseline, as a program with write access to the table could leave it.
+    testing::shared_postgres().execute(
+        name, std::string("UPDATE edges ") + damage.update +
+                  " WHERE ctid = (SELECT ctid FROM edges ORDER BY initiator, responder, protocol, port, source LIMIT 1)");
+    INFO(damage.update);
+    auto flows = testing::run_wardgate("flows --db " + shell_quoted(db));
+    CHECK(flows.exit_code == 1);
+    CHECK_THAT(flows.err, Catch::Contains(std::string("column \"") + damage.column + "\", row ") &&
+                              Catch::Contains(std::string("of a result: expected ") + damage.expected));
+    CHECK_THAT(flows.err, Catch::Contains("postgresql://"));
+}

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <cmath>
+#include <limits>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -49,51 +51,87 @@ std::string display_name(const std::string& url) {
     return out + "/" + dbname;
 }
 
-std::string Result::text(int row, int column) const {
-    return std::string(PQgetvalue(r_.get(), row, column), static_cast<size_t>(PQgetlength(r_.get(), row, column)));
+std::string_view Result::field(int row, int column) const {
+    return {PQgetvalue(r_.get(), row, column), static_cast<size_t>(PQgetlength(r_.get(), row, column))};
 }
 
+// The server writes these columns in one canonical text form; anything else (a row another
+// program wrote, a damaged table) stops the read with the column, row and value named, never a
+// zero or an empty address in its place.
+void Result::refuse(int row, int column, std::string_view expected) const {
+    std::string_view value = field(row, column);
+    const bool clipped = value.size() > 48;
+    if (clipped) value = value.substr(0, 48);
+    const char* name = PQfname(r_.get(), column);
+    throw StoreError(fmt::format("{}: column \"{}\", row {} of a result: expected {}, found {:?}{}", source_,
+                                 name ? name : "?", row + 1, expected, value, clipped ? "..." : ""));
+}
+
+std::string Result::text(int row, int column) const { return std::string(field(row, column)); }
+
 int64_t Result::integer(int row, int column) const {
-    const char* p = PQgetvalue(r_.get(), row, column);
+    return integer(row, column, std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max());
+}
+
+int64_t Result::integer(int row, int column, int64_t min, int64_t max) const {
+    const std::string_view s = field(row, column);
     int64_t v = 0;
-    std::from_chars(p, p + PQgetlength(r_.get(), row, column), v);
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    // The server's form only: no sign but '-', no leading zeros.
+    const bool canonical = !s.empty() && (s.size() == 1 || (s[0] != '0' && (s[0] != '-' || s[1] != '0')));
+    if (!canonical || ec != std::errc() || end != s.data() + s.size() || v < min || v > max)
+        refuse(row, column, min == std::numeric_limits<int64_t>::min() ? std::string("an integer")
+                                                                        : fmt::format("an integer from {} to {}", min, max));
     return v;
 }
 
-double Result::real(int row, int column) const { return std::strtod(PQgetvalue(r_.get(), row, column), nullptr); }
+double Result::real(int row, int column) const {
+    const std::string_view s = field(row, column);
+    double v = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (s.empty() || ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v))
+        refuse(row, column, "a finite number");
+    return v;
+}
 
-bool Result::boolean(int row, int column) const { return PQgetvalue(r_.get(), row, column)[0] == 't'; }
+bool Result::boolean(int row, int column) const {
+    const std::string_view s = field(row, column);
+    if (s != "t" && s != "f") refuse(row, column, "a boolean (t or f)");
+    return s == "t";
+}
 
 IpAddress Result::address(int row, int column) const {
     // bytea's hex output: \x then two digits a byte.
-    const char* p = PQgetvalue(r_.get(), row, column);
-    const size_t length = static_cast<size_t>(PQgetlength(r_.get(), row, column));
+    const std::string_view s = field(row, column);
+    const size_t bytes = s.size() >= 2 ? (s.size() - 2) / 2 : 0;
+    if (s.size() < 2 || s[0] != '\\' || s[1] != 'x' || s.size() % 2 != 0 || (bytes != 4 && bytes != 16))
+        refuse(row, column, "an address (bytea of 4 or 16 bytes)");
     IpAddress a;
-    if (length < 2 || p[0] != '\\' || p[1] != 'x') return a;
-    const size_t bytes = (length - 2) / 2;
-    if (bytes != 4 && bytes != 16) return a;
     a.family = bytes == 4 ? Family::v4 : Family::v6;
     for (size_t i = 0; i < bytes; ++i) {
+        const char* digits = s.data() + 2 + 2 * i;
         unsigned value = 0;
-        std::from_chars(p + 2 + 2 * i, p + 4 + 2 * i, value, 16);
+        auto [end, ec] = std::from_chars(digits, digits + 2, value, 16);
+        if (ec != std::errc() || end != digits + 2) refuse(row, column, "an address (bytea of 4 or 16 bytes)");
         a.bytes[i] = static_cast<uint8_t>(value);
     }
     return a;
 }
 
 DaySet Result::days(int row, int column) const {
-    const char* p = PQgetvalue(r_.get(), row, column);
-    const char* end = p + PQgetlength(r_.get(), row, column);
+    // bigint[]'s output: {} or {d,d,...}, each a day number since 1970.
+    const std::string_view s = field(row, column);
+    constexpr std::string_view kExpected = "an array of day numbers such as {20400,20401}";
+    if (s.size() < 2 || s.front() != '{' || s.back() != '}') refuse(row, column, kExpected);
     std::vector<uint32_t> days;
+    const char* p = s.data() + 1;
+    const char* end = s.data() + s.size() - 1;
     while (p < end) {
-        if (*p >= '0' && *p <= '9') {
-            uint32_t day = 0;
-            auto [next, ec] = std::from_chars(p, end, day);
-            if (ec == std::errc()) days.push_back(day);
-            p = next;
-        } else {
-            ++p;
-        }
+        uint32_t day = 0;
+        auto [next, ec] = std::from_chars(p, end, day);
+        if (ec != std::errc() || (next != end && *next != ',') || next + 1 == end) refuse(row, column, kExpected);
+        days.push_back(day);
+        p = next == end ? end : next + 1;
     }
     return DaySet::of(std::move(days));
 }
@@ -185,7 +223,7 @@ Result Connection::exec(std::string_view sql, const std::vector<std::string>& pa
                                nullptr, nullptr, 0);
     const auto status = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail(r, "query failed");
-    return Result(r);
+    return Result(r, name_);
 }
 
 void Connection::run_script(std::string_view sql) {

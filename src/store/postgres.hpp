@@ -25,24 +25,32 @@ private:
     std::string sqlstate_;
 };
 
+// A query's rows in text format. Each typed accessor checks the text is what the server
+// writes for that type and throws StoreError naming the column, row and value otherwise.
 class Result {
 public:
-    explicit Result(PGresult* r) : r_(r) {}
+    // `source` names where the rows came from in messages (the database, without password).
+    explicit Result(PGresult* r, std::string source = "a PostgreSQL result") : r_(r), source_(std::move(source)) {}
     int rows() const { return PQntuples(r_.get()); }
     bool null(int row, int column) const { return PQgetisnull(r_.get(), row, column) != 0; }
     std::string text(int row, int column) const;
     int64_t integer(int row, int column) const;
-    double real(int row, int column) const;
+    int64_t integer(int row, int column, int64_t min, int64_t max) const;  // refused outside [min, max]
+    uint64_t count(int row, int column) const { return static_cast<uint64_t>(integer(row, column, 0, INT64_MAX)); }
+    double real(int row, int column) const;                                // finite only
     bool boolean(int row, int column) const;
     IpAddress address(int row, int column) const;  // bytea of 4 or 16 bytes
-    DaySet days(int row, int column) const;        // bigint[]
+    DaySet days(int row, int column) const;        // bigint[] of day numbers
     uint64_t affected() const;                      // rows an INSERT, UPDATE or DELETE touched
 
 private:
     struct Clear {
         void operator()(PGresult* r) const { PQclear(r); }
     };
+    std::string_view field(int row, int column) const;
+    [[noreturn]] void refuse(int row, int column, std::string_view expected) const;
     std::unique_ptr<PGresult, Clear> r_;
+    std::string source_;
 };
 
 class Connection {

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <unordered_map>
 
 #include "postgres.hpp"
@@ -118,19 +119,19 @@ IngestedFile file_from_row(const pg::Result& r, int row) {
     IngestedFile f;
     f.file.hash = r.text(row, 0);
     f.file.path = r.text(row, 1);
-    f.file.size = static_cast<uint64_t>(r.integer(row, 2));
+    f.file.size = r.count(row, 2);
     f.file.mtime = r.real(row, 3);
     f.source = r.text(row, 4);
     f.format = r.text(row, 5);
-    f.records = static_cast<uint64_t>(r.integer(row, 6));
-    f.edges = static_cast<uint64_t>(r.integer(row, 7));
+    f.records = r.count(row, 6);
+    f.edges = r.count(row, 7);
     f.ingested_at = r.real(row, 8);
     return f;
 }
 
 EdgeKey key_from_row(const pg::Result& r, int row) {
-    return EdgeKey{r.address(row, 0), r.address(row, 1), static_cast<Protocol>(r.integer(row, 2)),
-                   static_cast<uint16_t>(r.integer(row, 3))};
+    return EdgeKey{r.address(row, 0), r.address(row, 1), static_cast<Protocol>(r.integer(row, 2, 0, 255)),
+                   static_cast<uint16_t>(r.integer(row, 3, 0, 65535))};
 }
 
 // One COPY text row: fields joined by tabs.
@@ -305,12 +306,12 @@ public:
             e.source = r.text(i, 4);
             e.stats.first_seen = r.real(i, 5);
             e.stats.last_seen = r.real(i, 6);
-            e.stats.connections = static_cast<uint64_t>(r.integer(i, 7));
-            e.stats.bytes = static_cast<uint64_t>(r.integer(i, 8));
+            e.stats.connections = r.count(i, 7);
+            e.stats.bytes = r.count(i, 8);
             e.stats.established = r.boolean(i, 9);
             e.days = r.days(i, 10);
             e.stats.days_seen = static_cast<uint32_t>(e.days.size());
-            e.stats.applications = known_applications(static_cast<ApplicationSet>(r.integer(i, 11)));
+            e.stats.applications = known_applications(static_cast<ApplicationSet>(r.integer(i, 11, 0, std::numeric_limits<ApplicationSet>::max())));
             out.push_back(std::move(e));
         }
         return out;
@@ -339,7 +340,7 @@ public:
         auto r = db_.exec("SELECT address, mac, first_seen, last_seen FROM host_macs ORDER BY address, mac");
         std::vector<MacSighting> out;
         for (int i = 0; i < r.rows(); ++i)
-            out.push_back({r.address(i, 0), static_cast<uint64_t>(r.integer(i, 1)), r.real(i, 2), r.real(i, 3)});
+            out.push_back({r.address(i, 0), r.count(i, 1), r.real(i, 2), r.real(i, 3)});
         return out;
     }
 
@@ -358,7 +359,7 @@ public:
         auto r = db_.exec("SELECT initiator, responder, protocol, port, last_sent, suppressed FROM alert_marks");
         std::vector<AlertMark> out;
         for (int i = 0; i < r.rows(); ++i)
-            out.push_back({key_from_row(r, i), r.real(i, 4), static_cast<uint64_t>(r.integer(i, 5))});
+            out.push_back({key_from_row(r, i), r.real(i, 4), r.count(i, 5)});
         return out;
     }
 
