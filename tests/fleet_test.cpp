@@ -216,8 +216,46 @@ TEST_CASE("three gateways follow the published versions: apply, converge, ride o
     CHECK(tcp_exchange(icu.net.dev, icu.net.srv, "10.50.0.10", 9998));
     CHECK(run_wardgate(fmt::format("fleet --db '{}'", db)).exit_code == 2);  // they run 3, the latest is 4
 
+    // Nor can an older version, validly signed, be stored again as the latest: version 1 did
+    // not open 9998 nor 9999, and its signatures name version 1, not 5.
+    server.execute("fleet",
+                   "INSERT INTO policy_versions (site, content_hash, author, plan_text, plan_json) "
+                   "SELECT site, 'replayed', 'mallory', plan_text, plan_json FROM policy_versions WHERE id = 1;"
+                   "INSERT INTO policy_slices (version, gateway, document, hash, signature) "
+                   "SELECT 5, gateway, document, hash, signature FROM policy_slices WHERE version = 1;"
+                   "SELECT pg_notify('wardgate_policy', 'Gateway Test Site');");
+    s = wait_for(icu, [](const json& j) { return j["controller"]["refused_versions"].get<int>() >= 2; }, "the replayed version refused");
+    CHECK_THAT(s["controller"]["last_refusal"].get<std::string>(),
+               Catch::Contains("version 5") && Catch::Contains("not signed by the publisher's key"));
+    CHECK(s["controller"]["applied_version"] == 3);
+    CHECK(tcp_exchange(icu.net.dev, icu.net.srv, "10.50.0.10", 9998));
+
     // Its kept copy is still version 3's.
     auto kept = icu.dir / "state" / "published-slice.json";
     CHECK_THAT(read_text(kept), Catch::Contains("\"id\":3"));
     for (auto& f : gws) f->stop();
+}
+
+TEST_CASE("publishing an earlier policy again is a new version the gateways follow, not the old number", "[fleet][postgres]") {
+    PostgresServer& server = shared_postgres();
+    const std::string db = server.create_database("fleet_revert");
+    TempDir tmp("fleet-revert");
+    const auto site = tmp.path / "site";
+    std::filesystem::copy(kGatewaySite, site, std::filesystem::copy_options::recursive);
+    std::ofstream(site / "site.toml", std::ios::app) << kGateways;
+    REQUIRE(run_wardgate(fmt::format("keygen {0}/p.key {0}/p.pub", tmp.path.string())).exit_code == 0);
+    auto publish = [&] {
+        auto r = run_wardgate(fmt::format("publish {} --to '{}' --key {}/p.key -q", site.string(), db, tmp.path.string()));
+        INFO(r.out << r.err);
+        REQUIRE(r.exit_code == 0);
+        return r.out;
+    };
+    const std::string original = read_text(site / "policy.toml");
+    CHECK_THAT(publish(), Catch::Contains("published version 1"));
+    std::ofstream(site / "policy.toml", std::ios::app) << kApproval;
+    CHECK_THAT(publish(), Catch::Contains("published version 2"));
+    // The change is taken back: the gateways must drop the approval, so this is version 3.
+    std::ofstream(site / "policy.toml", std::ios::trunc) << original;
+    CHECK_THAT(publish(), Catch::Contains("published version 3"));
+    CHECK_THAT(publish(), Catch::Contains("unchanged: version 3"));
 }

@@ -46,7 +46,7 @@ void add_publish_command(CLI::App& app, int&) {
         PolicyVersions db(o->to);
         PublishOptions options{o->author.empty() ? publish_cli::default_author() : o->author, o->key};
         auto v = published_version(p, db.latest(p.policy.site), options);
-        auto [id, fresh] = db.publish(v);
+        auto [id, fresh] = publish_signed(db, v, options);
         if (!o->quiet && fresh) std::cout << v.plan_text << "\n";
         std::string gateways;
         for (const auto& s : v.slices)

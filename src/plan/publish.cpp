@@ -30,10 +30,7 @@ PublishedVersion published_version(const Pipeline& p, const std::optional<Publis
     for (const auto& g : p.site->gateways) v.slices.push_back(publishing::slice_of(g.name, slice_for_gateway(p.policy, *p.site, g.name)));
     std::sort(v.slices.begin(), v.slices.end(), [](const auto& a, const auto& b) { return a.gateway < b.gateway; });
     std::string all;
-    for (auto& s : v.slices) {
-        all += s.gateway + '\0' + s.hash + '\n';
-        s.signature = sign_message(options.signing_key, signed_text(v.site, s));
-    }
+    for (const auto& s : v.slices) all += s.gateway + '\0' + s.hash + '\n';
     v.content_hash = sha256_hex(all);
 
     std::optional<PolicySnapshot> before;
@@ -54,6 +51,10 @@ PublishedVersion published_version(const Pipeline& p, const std::optional<Publis
     return v;
 }
 
+std::pair<int64_t, bool> publish_signed(PolicyVersions& db, const PublishedVersion& v, const PublishOptions& options) {
+    return db.publish(v, [&](const std::string& text) { return sign_message(options.signing_key, text); });
+}
+
 Policy accept_slice(const PublishedVersion& v, const std::string& gateway, const SignatureCheck& publisher) {
     auto it = std::find_if(v.slices.begin(), v.slices.end(), [&](const auto& s) { return s.gateway == gateway; });
     std::string what = gateway.empty() ? "the whole site's policy" : "gateway " + gateway + "'s slice";
@@ -61,7 +62,7 @@ Policy accept_slice(const PublishedVersion& v, const std::string& gateway, const
     if (it == v.slices.end()) throw SliceRefused(where + " has no " + what);
     if (sha256_hex(it->document) != it->hash) throw SliceRefused(what + " of " + where + " does not match its digest: altered");
     if (it->signature.empty()) throw SliceRefused(what + " of " + where + " is not signed");
-    if (!publisher.verifies(signed_text(v.site, *it), it->signature))
+    if (!publisher.verifies(signed_text(v.site, v.id, *it), it->signature))
         throw SliceRefused(what + " of " + where + " is not signed by the publisher's key");
     try {
         Policy p = policy_from_document(nlohmann::json::parse(it->document));

@@ -12,7 +12,9 @@ namespace wardgate {
 
 namespace policy_version_tables {
 
-constexpr int kSchemaVersion = 1;
+// 2: versions no longer unique by content (going back to an earlier policy is a new version);
+// signatures cover the version's number.
+constexpr int kSchemaVersion = 2;
 constexpr const char* kSchemaLock = "7157302154628706922";  // pg_advisory_xact_lock key, wardgate's own
 constexpr const char* kChannel = "wardgate_policy";
 
@@ -25,8 +27,9 @@ CREATE TABLE IF NOT EXISTS policy_versions (
     author text NOT NULL,
     published_at timestamptz NOT NULL DEFAULT now(),
     plan_text text NOT NULL,
-    plan_json text NOT NULL,
-    UNIQUE (site, content_hash));
+    plan_json text NOT NULL);
+ALTER TABLE policy_versions DROP CONSTRAINT IF EXISTS policy_versions_site_content_hash_key;
+CREATE INDEX IF NOT EXISTS policy_versions_by_site ON policy_versions (site, id);
 CREATE TABLE IF NOT EXISTS policy_slices (
     version bigint NOT NULL REFERENCES policy_versions (id),
     gateway text NOT NULL,
@@ -58,9 +61,13 @@ std::string utc(const char* column) {
 
 }  // namespace policy_version_tables
 
-std::string signed_text(const std::string& site, const PublishedSlice& slice) {
-    // JSON: no site or gateway name can make two different triples read the same.
-    return nlohmann::json{{"signed", "wardgate policy slice 1"}, {"site", site}, {"gateway", slice.gateway}, {"sha256", slice.hash}}
+std::string signed_text(const std::string& site, int64_t version, const PublishedSlice& slice) {
+    // JSON: no site or gateway name can make two different tuples read the same.
+    return nlohmann::json{{"signed", "wardgate policy slice 2"},
+                          {"site", site},
+                          {"version", version},
+                          {"gateway", slice.gateway},
+                          {"sha256", slice.hash}}
         .dump(-1, ' ', true);
 }
 
@@ -95,20 +102,22 @@ PolicyVersions::~PolicyVersions() = default;
 
 const std::string& PolicyVersions::name() const { return impl_->db.name(); }
 
-std::pair<int64_t, bool> PolicyVersions::publish(const PublishedVersion& v) {
+std::pair<int64_t, bool> PolicyVersions::publish(const PublishedVersion& v,
+                                                 const std::function<std::string(const std::string&)>& sign) {
     auto& db = impl_->db;
     return db.transaction([&]() -> std::pair<int64_t, bool> {
         // Two publishers of one site queue here; the second then finds the first's version.
+        // Only the latest counts: going back to an earlier policy is a new version.
         db.exec("SELECT pg_advisory_xact_lock(hashtextextended($1, 1))", {v.site});
-        auto found = db.exec("SELECT id FROM policy_versions WHERE site = $1 AND content_hash = $2", {v.site, v.content_hash});
-        if (found.rows() > 0) return {found.integer(0, 0), false};
+        auto found = db.exec("SELECT id, content_hash FROM policy_versions WHERE site = $1 ORDER BY id DESC LIMIT 1", {v.site});
+        if (found.rows() > 0 && found.text(0, 1) == v.content_hash) return {found.integer(0, 0), false};
         auto id = db.exec("INSERT INTO policy_versions (site, content_hash, author, plan_text, plan_json) "
                           "VALUES ($1, $2, $3, $4, $5) RETURNING id",
                           {v.site, v.content_hash, v.author, v.plan_text, v.plan_json})
                       .integer(0, 0);
         for (const auto& s : v.slices)
             db.exec("INSERT INTO policy_slices (version, gateway, document, hash, signature) VALUES ($1, $2, $3, $4, $5)",
-                    {std::to_string(id), s.gateway, s.document, s.hash, s.signature});
+                    {std::to_string(id), s.gateway, s.document, s.hash, sign(signed_text(v.site, id, s))});
         db.exec("SELECT pg_notify($1, $2)", {policy_version_tables::kChannel, v.site});
         return {id, true};
     });

@@ -171,7 +171,7 @@ void prepare_schema(Connection& db, const Schema& schema) {
         if (!db.exec("SELECT to_regclass('wardgate_meta') IS NOT NULL").boolean(0, 0)) return std::nullopt;
         auto v = db.exec("SELECT value FROM wardgate_meta WHERE key = $1", {schema.meta_key});
         if (v.rows() == 0) return std::nullopt;
-        return std::stoll(v.text(0, 0));
+        return v.integer(0, 0);
     };
     auto found = version();
     if (!found || *found < schema.version) {

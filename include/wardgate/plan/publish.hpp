@@ -19,9 +19,14 @@ struct PublishOptions {
 };
 
 // The version `p` (compiled for the whole site) publishes: slice "" is the whole site's policy,
-// then one per [[gateway]]; the plan compares with `previous`'s whole policy. Throws SigningError.
+// then one per [[gateway]]; the plan compares with `previous`'s whole policy. Unsigned: the
+// signatures cover the number the database gives the version (publish_signed).
 PublishedVersion published_version(const Pipeline& p, const std::optional<PublishedVersion>& previous,
                                    const PublishOptions& options);
+
+// Stores `v` in `db` with every slice signed by the options' key under its new number; the id
+// and whether it is new (see PolicyVersions::publish). Throws SigningError, StoreError.
+std::pair<int64_t, bool> publish_signed(PolicyVersions& db, const PublishedVersion& v, const PublishOptions& options);
 
 class SliceRefused : public std::runtime_error {
 public:

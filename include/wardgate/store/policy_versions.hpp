@@ -4,6 +4,7 @@
 // wardgate_policy) and the heartbeats gateways write back for `wardgate fleet`. Documents are
 // text here; compiling and reading them belongs to the policy stage.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,8 +29,9 @@ struct PublishedVersion {
     std::vector<PublishedSlice> slices;  // sorted by gateway
 };
 
-// What the publisher signs for one slice: the site, the gateway and the document's digest.
-std::string signed_text(const std::string& site, const PublishedSlice& slice);
+// What the publisher signs for one slice: the site, the version's number, the gateway and the
+// document's digest. With the number signed, a slice cannot be stored again as a later version.
+std::string signed_text(const std::string& site, int64_t version, const PublishedSlice& slice);
 
 // A gateway's state as it last wrote it.
 struct Heartbeat {
@@ -52,9 +54,11 @@ public:
     PolicyVersions(const PolicyVersions&) = delete;
     PolicyVersions& operator=(const PolicyVersions&) = delete;
 
-    // Stores the version unless one of the site's versions has its content hash; returns the
-    // id stored or found and whether it is new. A new version is announced (NOTIFY) on commit.
-    std::pair<int64_t, bool> publish(const PublishedVersion& v);
+    // Stores the version unless the site's latest version has its content hash, each slice
+    // signed by `sign` (given signed_text() under the new version's number); returns the id
+    // stored or found and whether it is new. A new version is announced (NOTIFY) on commit;
+    // nothing is stored when `sign` throws.
+    std::pair<int64_t, bool> publish(const PublishedVersion& v, const std::function<std::string(const std::string&)>& sign);
     std::optional<PublishedVersion> latest(const std::string& site) const;  // with its slices
     std::optional<int64_t> latest_id(const std::string& site) const;         // a cheap look for news
     // With its slices, or only `gateway`'s when one is given.
