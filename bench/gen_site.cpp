@@ -365,7 +365,19 @@ Site build_site(uint64_t n, Layout layout, uint64_t seed) {
     return site;
 }
 
-void write_site_toml(const fs::path& dir, const Site& site) {
+// Segment i goes to gateway gw-(i mod n + 1): each gateway routes about 1/n of the devices.
+void write_gateways(fmt::memory_buffer& buf, const Site& site, uint32_t gateways) {
+    auto it = std::back_inserter(buf);
+    for (uint32_t g = 0; g < gateways; ++g) {
+        fmt::format_to(it, "\n[[gateway]]\nname = \"gw-{}\"\nsegments = [", g + 1);
+        bool first = true;
+        for (size_t i = g; i < site.segments.size(); i += gateways)
+            fmt::format_to(it, "{}\"{}\"", std::exchange(first, false) ? "" : ", ", site.segments[i].name);
+        fmt::format_to(it, "]\n");
+    }
+}
+
+void write_site_toml(const fs::path& dir, const Site& site, uint32_t gateways) {
     Output out(dir / "site.toml");
     auto it = std::back_inserter(out.buf());
     fmt::format_to(it,
@@ -391,6 +403,7 @@ void write_site_toml(const fs::path& dir, const Site& site) {
         if (e.vendor) fmt::format_to(it, "vendor = {}\n", toml_str(e.vendor));
         fmt::format_to(it, "description = {}\n", toml_str(e.description));
     }
+    write_gateways(out.buf(), site, gateways);
     out.close();
 }
 
@@ -893,6 +906,7 @@ int main(int argc, char** argv) {
     uint64_t devices = 0, rows = 0, seed = 1;
     double noise = 0.05;
     std::string out_dir, layout = "ranges";
+    uint32_t gateways = 0;
     app.add_option("--devices", devices, "Number of devices (at least 16)")->required()->check(CLI::Range(16, 10'000'000));
     app.add_option("--rows", rows, "Number of conn.log rows")->required();
     app.add_option("--out", out_dir, "Site directory to write (created if missing)")->required();
@@ -903,6 +917,9 @@ int main(int argc, char** argv) {
                    "over sparse /20s: a set element per device)")
         ->check(CLI::IsMember({"ranges", "scattered"}))
         ->capture_default_str();
+    app.add_option("--gateways", gateways, "Declare N [[gateway]]s (gw-1...), the segments dealt among them")
+        ->check(CLI::Range(0, 64))
+        ->capture_default_str();
     CLI11_PARSE(app, argc, argv);
 
     try {
@@ -910,7 +927,7 @@ int main(int argc, char** argv) {
         fs::path dir(out_dir);
         fs::create_directories(dir / "flows");
         Site site = build_site(devices, layout == "scattered" ? Layout::scattered : Layout::ranges, seed);
-        write_site_toml(dir, site);
+        write_site_toml(dir, site, gateways);
         write_devices_toml(dir, site);
         write_profiles(dir);
         write_policy(dir);
