@@ -70,6 +70,16 @@ TEST_CASE("each component under its own role: a collector cannot publish, a gate
     CHECK(latest->id == 1);
     Heartbeat h{"Gateway Test Site", "", "gw_wards", 1, "2026-12-05T10:00:00Z", "enforcing", false, "", "{}", "", 0};
     CHECK_NOTHROW(gw.beat(h));
+    // Without an instance name it beats as its login.
+    Heartbeat unnamed = h;
+    unnamed.instance.clear();
+    unnamed.mode = "monitoring";
+    CHECK_NOTHROW(gw.beat(unnamed));
+    auto beats = PolicyVersions(as("ops")).heartbeats("Gateway Test Site");
+    REQUIRE(beats.size() == 1);
+    CHECK(beats[0].instance == "gw_wards");
+    CHECK(beats[0].mode == "monitoring");
+    CHECK_NOTHROW(gw.beat(h));
     Heartbeat other = h;
     other.instance = "gw_core";
     CHECK_THROWS_WITH(gw.beat(other), Catch::Contains("row-level security"));

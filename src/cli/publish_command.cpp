@@ -85,7 +85,7 @@ void add_db_setup_command(CLI::App& app, int&) {
         set_up_database(*url);
         std::cout << "tables and roles are in place; give each host a login role of its own, granted one of "
                   << kCollectorRole << ", " << kReaderRole << ", " << kPublisherRole << " or " << kGatewayRole
-                  << " (a gateway's login is the --instance it reports as)\n";
+                  << " (a gateway's heartbeat is named by its login)\n";
     });
 }
 

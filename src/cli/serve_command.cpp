@@ -25,7 +25,8 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     cmd->add_option("--publisher-key", o->publisher_key,
                     "With --from: the publisher's Ed25519 public key (PEM); nothing it did not sign is applied")
         ->check(CLI::ExistingFile);
-    cmd->add_option("--instance", o->instance, "With --from: this gateway's name in its heartbeat (default: the host name)");
+    cmd->add_option("--instance", o->instance, "With --from: this gateway's name in its heartbeat (default: its database login, which the "
+                                              "wardgate_gateway role's row-level security requires)");
     cmd->add_option("--heartbeat-interval", o->heartbeat, "With --from: seconds between heartbeats (and catching up)")
         ->check(CLI::PositiveNumber);
     cmd->add_option("--trunk", o->trunk, "Trunk interface: also keep the segments' VLAN links <trunk>.<vlan>");

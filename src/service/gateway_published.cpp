@@ -1,21 +1,11 @@
 // serve --from: following the versions published in the policy database.
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include "gateway.hpp"
 #include "wardgate/alerts/alerts.hpp"
 #include "wardgate/alerts/sinks.hpp"
 
 namespace wardgate::service::detail {
-
-namespace published_gateway {
-
-std::string host_name() {
-    char buf[256] = {};
-    return ::gethostname(buf, sizeof buf - 1) == 0 ? std::string(buf) : std::string("unknown");
-}
-
-}  // namespace published_gateway
 
 std::optional<Gateway::Desired> Gateway::desired_of(AcceptedSlice a, const std::string& why) {
     Desired d = desired_of(std::move(a.policy));
@@ -100,7 +90,7 @@ void Gateway::heartbeat() {
     Heartbeat h;
     h.site = source_->site();
     h.gateway = o_.gateway;
-    h.instance = o_.instance.empty() ? published_gateway::host_name() : o_.instance;
+    h.instance = o_.instance;  // "" names it by its database login, which row-level security requires
     h.applied_version = st_.controller->applied_version;
     h.applied_at = st_.last_apply.time;
     h.mode = st_.enforcement;

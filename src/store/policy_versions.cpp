@@ -162,7 +162,7 @@ std::vector<std::string> PolicyVersions::announced() {
 void PolicyVersions::beat(const Heartbeat& h) {
     impl_->db.exec(
         "INSERT INTO gateway_heartbeats (site, gateway, instance, applied_version, applied_at, mode, drift, last_error, "
-        "detail, beat_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now()) ON CONFLICT (site, gateway, instance) DO "
+        "detail, beat_at) VALUES ($1, $2, COALESCE(NULLIF($3, ''), session_user), $4, $5, $6, $7, $8, $9, now()) ON CONFLICT (site, gateway, instance) DO "
         "UPDATE SET applied_version = excluded.applied_version, applied_at = excluded.applied_at, mode = excluded.mode, "
         "drift = excluded.drift, last_error = excluded.last_error, detail = excluded.detail, beat_at = now()",
         {h.site, h.gateway, h.instance, std::to_string(h.applied_version), h.applied_at, h.mode, h.drift ? "t" : "f",

@@ -35,7 +35,7 @@ std::string signed_text(const std::string& site, int64_t version, const Publishe
 
 // A gateway's state as it last wrote it.
 struct Heartbeat {
-    std::string site, gateway, instance;  // instance: the host (two for an HA pair)
+    std::string site, gateway, instance;  // instance: the host (two for an HA pair); "" = the database login
     int64_t applied_version = 0;          // 0: none applied
     std::string applied_at;               // ISO 8601 UTC
     std::string mode;                     // enforcing | monitoring | not-applied
