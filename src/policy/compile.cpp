@@ -204,9 +204,12 @@ private:
     // no approvals at their stage, or no internet while the other side reaches it.
     std::vector<uint32_t> ineligible(const PeerRef& ref, std::optional<size_t> other) const {
         std::vector<uint32_t> out;
-        for (uint32_t i : devices_covered(ref)) {
+        const auto covered = devices_covered(ref);
+        // Once, not per device: the other side's group can hold tens of thousands of prefixes.
+        const bool other_reaches_internet = other && !covered.empty() && peers_.reaches_internet(*other);
+        for (uint32_t i : covered) {
             const Stance& s = site_.stance(site_.devices[i].lifecycle);
-            if (!s.approvals || (!s.internet && other && peers_.reaches_internet(*other))) out.push_back(i);
+            if (!s.approvals || (!s.internet && other_reaches_internet)) out.push_back(i);
         }
         return out;
     }
@@ -482,11 +485,21 @@ private:
     }
 
     void approvals_under_denies() {
+        // Both lists are collapsed and sorted (IPv4 before IPv6), so their prefixes are disjoint
+        // ranges in address order: one pass, not every pair (groups of scattered devices hold
+        // tens of thousands of prefixes).
         auto overlap = [](const AddressGroup& a, const AddressGroup& b) {
             if (a.any || b.any) return true;
-            for (const auto& p : a.prefixes)
-                for (const auto& q : b.prefixes)
-                    if (p.contains(q) || q.contains(p)) return true;
+            size_t i = 0, j = 0;
+            while (i < a.prefixes.size() && j < b.prefixes.size()) {
+                const Prefix& p = a.prefixes[i];
+                const Prefix& q = b.prefixes[j];
+                if (p.contains(q) || q.contains(p)) return true;
+                if (p.last() < q.last())
+                    ++i;
+                else
+                    ++j;
+            }
             return false;
         };
         auto services_meet = [](const std::vector<Service>& deny, const std::vector<Service>& allow) {
