@@ -352,7 +352,7 @@ public:
     }
 
     uint64_t edge_count() override {
-        return static_cast<uint64_t>(db_.exec("SELECT count(*) FROM edges").integer(0, 0));
+        return db_.exec("SELECT count(*) FROM edges").count(0, 0);
     }
 
     std::vector<AlertMark> alert_marks() override {
