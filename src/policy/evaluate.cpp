@@ -93,7 +93,7 @@ Verdict Evaluator::evaluate(const IpAddress& src, const IpAddress& dst, Protocol
     }
     for (size_t i : denies_) {
         const Rule& r = policy_.rules[i];
-        if (in(src_groups, r.src) && in(dst_groups, r.dst) && (r.services.empty() || r.matches_service(proto, port, family))) {
+        if (in(src_groups, r.src) && in(dst_groups, r.dst) && r.matches_service(proto, port, family)) {
             if (r.trial()) {
                 if (!v.trial_deny) v.trial_deny = i;
                 continue;

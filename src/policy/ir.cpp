@@ -18,7 +18,8 @@ bool AddressGroup::has(Family f) const {
 }
 
 bool Rule::matches_service(Protocol p, uint16_t port, Family f) const {
-    return std::any_of(services.begin(), services.end(), [&](const Service& s) { return s.matches(p, port, f); });
+    // No services: the rule matches every packet between its groups, as the ruleset renders it.
+    return services.empty() || std::any_of(services.begin(), services.end(), [&](const Service& s) { return s.matches(p, port, f); });
 }
 
 bool Rule::trial() const {

@@ -5,6 +5,7 @@
 #include "wardgate/policy/verdict_diff.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <set>
 
@@ -53,7 +54,9 @@ struct ServiceSet {
 
     static std::vector<PortRange> full() { return {{0, 65535}}; }
     void put(int key, std::vector<PortRange> ranges) {
-        auto& v = by[key];
+        auto [it, fresh] = by.try_emplace(key);
+        auto& v = it->second;
+        if (fresh && rest) v = full();  // a protocol `rest` already holds whole stays whole
         v.insert(v.end(), ranges.begin(), ranges.end());
         v = normalize_ports(std::move(v));
     }
@@ -95,8 +98,9 @@ struct ServiceSet {
         }
         out.rest = rest;
         for (const auto& [key, ranges] : by) out.by[key] = subtract_ports(ranges, o.of(key));
-        if (rest)
-            for (const auto& [key, ranges] : o.by) out.by[key] = subtract_ports(full(), ranges);
+        if (rest)  // protocols this set holds whole without listing them
+            for (const auto& [key, ranges] : o.by)
+                if (!by.count(key)) out.by[key] = subtract_ports(full(), ranges);
         return out;
     }
     bool empty() const {
@@ -258,8 +262,38 @@ private:
                std::to_string(h.port);
     }
 
+    // The same rule across an edit: its action, services and the names of its groups. A rule
+    // whose group gained or lost a device keeps its identity while its key changes.
+    static std::string rule_identity(const Policy& p, const Rule& r) {
+        std::string id = r.action == Rule::Action::deny ? "deny|" : "allow|";
+        id += p.groups[r.src].name + "|" + p.groups[r.dst].name + "|";
+        for (const auto& s : r.services) id += s.to_string() + ";";
+        return id;
+    }
+
+    static std::vector<size_t> symmetric_difference(const std::vector<size_t>& a, const std::vector<size_t>& b) {
+        std::vector<size_t> out;
+        std::set_symmetric_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
+        return out;
+    }
+    static std::vector<size_t> set_union(const std::vector<size_t>& a, const std::vector<size_t>& b) {
+        std::vector<size_t> out;
+        std::set_union(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
+        return out;
+    }
+
+    using Pairs = std::set<std::pair<size_t, size_t>>;
+    static void add_products(Pairs& pairs, const std::vector<size_t>& src, const std::vector<size_t>& dst) {
+        for (size_t s : src)
+            for (size_t d : dst) pairs.insert({s, d});
+    }
+
     // Only traffic that a rule or pinhole present in one policy but not the other matches can
-    // change its verdict: the pairs of atoms those cover are the candidates.
+    // change its verdict: the pairs of atoms those cover are the candidates. A rule whose
+    // groups changed but which both policies hold under one identity (old groups A x B, new
+    // A' x B') contributes only the pairs one product holds and the other does not, all inside
+    // (A ^ A') x (B | B') and (A | A') x (B ^ B'): a device added to a group of thousands
+    // costs a row and a column, not the whole square.
     void family(Family f) {
         auto atoms = atoms_of(f, {&old_.policy(), &new_.policy()}, named_);
         std::multiset<std::string> old_rules, new_rules, old_pins, new_pins;
@@ -267,21 +301,35 @@ private:
         for (const auto& r : new_.policy().rules) new_rules.insert(rule_key(new_.policy(), r));
         for (const auto& h : old_.policy().pinholes) old_pins.insert(pinhole_key(h));
         for (const auto& h : new_.policy().pinholes) new_pins.insert(pinhole_key(h));
-        std::set<std::pair<size_t, size_t>> pairs;
+        // identity -> the rules of each side whose key the other side lacks
+        std::map<std::string, std::pair<std::vector<const Rule*>, std::vector<const Rule*>>> changed;
+        Pairs pairs;
         for (const Side* side : {&old_, &new_}) {
             const Policy& p = side->policy();
             const auto& other_rules = side == &old_ ? new_rules : old_rules;
             const auto& other_pins = side == &old_ ? new_pins : old_pins;
             for (const auto& r : p.rules) {
                 if (other_rules.count(rule_key(p, r))) continue;
-                auto src = atoms_in(p.groups[r.src], atoms), dst = atoms_in(p.groups[r.dst], atoms);
-                for (size_t s : src)
-                    for (size_t d : dst) pairs.insert({s, d});
+                auto& slot = changed[rule_identity(p, r)];
+                (side == &old_ ? slot.first : slot.second).push_back(&r);
             }
             for (const auto& h : p.pinholes) {
                 if (h.src.family != f || other_pins.count(pinhole_key(h))) continue;
                 pairs.insert({index_of(atoms, h.src), index_of(atoms, h.dst)});
             }
+        }
+        for (const auto& [id, rules] : changed) {
+            const auto& [before, after] = rules;
+            if (before.size() == 1 && after.size() == 1) {
+                const Policy &po = old_.policy(), &pn = new_.policy();
+                auto src_old = atoms_in(po.groups[before[0]->src], atoms), src_new = atoms_in(pn.groups[after[0]->src], atoms);
+                auto dst_old = atoms_in(po.groups[before[0]->dst], atoms), dst_new = atoms_in(pn.groups[after[0]->dst], atoms);
+                add_products(pairs, symmetric_difference(src_old, src_new), set_union(dst_old, dst_new));
+                add_products(pairs, set_union(src_old, src_new), symmetric_difference(dst_old, dst_new));
+                continue;
+            }
+            for (const Rule* r : before) add_products(pairs, atoms_in(old_.policy().groups[r->src], atoms), atoms_in(old_.policy().groups[r->dst], atoms));
+            for (const Rule* r : after) add_products(pairs, atoms_in(new_.policy().groups[r->src], atoms), atoms_in(new_.policy().groups[r->dst], atoms));
         }
         for (auto [s, d] : pairs) {
             auto before = old_.allowed(atoms[s], atoms[d]), after = new_.allowed(atoms[s], atoms[d]);

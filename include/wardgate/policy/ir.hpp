@@ -66,7 +66,7 @@ struct Rule {
     Action action = Action::allow;
     size_t src = 0;  // index into Policy::groups
     size_t dst = 0;
-    std::vector<Service> services;  // normalised: one entry per protocol, merged port ranges
+    std::vector<Service> services;  // normalised: one entry per protocol, merged port ranges; empty: all traffic
     std::vector<Provenance> why;
 
     bool matches_service(Protocol p, uint16_t port, Family f) const;  // port: see Service::matches
