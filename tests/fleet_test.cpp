@@ -93,6 +93,14 @@ json wait_for(const Follower& f, const std::function<bool(const json&)>& pred, c
     return last;
 }
 
+// `wardgate publish` of the site, which must succeed; what it printed.
+std::string publish_site(const std::filesystem::path& site, const std::string& db, const std::filesystem::path& key) {
+    auto r = run_wardgate(fmt::format("publish {} --to '{}' --key {} --author tester -q", site.string(), db, key.string()));
+    INFO(r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+    return r.out;
+}
+
 auto applied_version(int64_t v) {
     return [v](const json& s) {
         return s.at("controller").is_object() && s["controller"]["applied_version"] == v && s["enforcement"] == "enforcing";
@@ -114,12 +122,7 @@ TEST_CASE("three gateways follow the published versions: apply, converge, ride o
     const auto site = tmp.path / "site";
     std::filesystem::copy(kGatewaySite, site, std::filesystem::copy_options::recursive);
     std::ofstream(site / "site.toml", std::ios::app) << kGateways;
-    auto publish = [&] {
-        auto r = run_wardgate(fmt::format("publish {} --to '{}' --key {} --author tester -q", site.string(), db, key.string()));
-        INFO(r.out << r.err);
-        REQUIRE(r.exit_code == 0);
-        return r.out;
-    };
+    auto publish = [&] { return publish_site(site, db, key); };
     CHECK_THAT(publish(), Catch::Contains("published version 1 of Gateway Test Site") &&
                               Catch::Contains("the whole site and core, icu-gw, servers-gw"));
     CHECK_THAT(publish(), Catch::Contains("unchanged: version 1"));
@@ -244,12 +247,7 @@ TEST_CASE("publishing an earlier policy again is a new version the gateways foll
     std::filesystem::copy(kGatewaySite, site, std::filesystem::copy_options::recursive);
     std::ofstream(site / "site.toml", std::ios::app) << kGateways;
     REQUIRE(run_wardgate(fmt::format("keygen {0}/p.key {0}/p.pub", tmp.path.string())).exit_code == 0);
-    auto publish = [&] {
-        auto r = run_wardgate(fmt::format("publish {} --to '{}' --key {}/p.key -q", site.string(), db, tmp.path.string()));
-        INFO(r.out << r.err);
-        REQUIRE(r.exit_code == 0);
-        return r.out;
-    };
+    auto publish = [&] { return publish_site(site, db, tmp.path / "p.key"); };
     const std::string original = read_text(site / "policy.toml");
     CHECK_THAT(publish(), Catch::Contains("published version 1"));
     std::ofstream(site / "policy.toml", std::ios::app) << kApproval;
@@ -258,4 +256,12 @@ TEST_CASE("publishing an earlier policy again is a new version the gateways foll
     std::ofstream(site / "policy.toml", std::ios::trunc) << original;
     CHECK_THAT(publish(), Catch::Contains("published version 3"));
     CHECK_THAT(publish(), Catch::Contains("unchanged: version 3"));
+
+    // A key that cannot sign (here the public half) stops the run before anything is stored.
+    std::ofstream(site / "policy.toml", std::ios::app) << kApproval;
+    auto bad = run_wardgate(fmt::format("publish {} --to '{}' --key {}/p.pub -q", site.string(), db, tmp.path.string()));
+    CHECK(bad.exit_code == 1);
+    CHECK_THAT(bad.err, Catch::Contains("p.pub: not a PEM private key"));
+    CHECK_THAT(run_wardgate(fmt::format("fleet --db '{}'", db)).out, Catch::Contains("latest version 3"));
+    CHECK_THAT(publish(), Catch::Contains("published version 4"));
 }

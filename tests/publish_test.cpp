@@ -35,7 +35,7 @@ TEST_CASE("a gateway enforces only a slice the publisher signed for this site, v
     generate_signing_key(key, pub);
     generate_signing_key(other, other_pub);
     const Pipeline p = pipeline_for(kExampleSite);
-    PublishedVersion v = published_version(p, std::nullopt, PublishOptions{"tester", key});
+    PublishedVersion v = published_version(p, std::nullopt, PublishOptions{"tester"});
     v.id = 7;
     // The whole policy and one slice per declared gateway, unsigned until stored.
     REQUIRE(v.slices.size() == p.site->gateways.size() + 1);

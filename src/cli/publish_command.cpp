@@ -42,11 +42,12 @@ void add_publish_command(CLI::App& app, int&) {
     cmd->add_flag("-q,--quiet", o->quiet, "Do not print the plan");
     cmd->callback([o] {
         if (!is_database_url(o->to)) bad_option("--to", "expected a postgresql:// URI");
+        const Signer signer(o->key);  // a key that cannot sign stops the run before anything is compiled or stored
         auto p = load_pipeline(o->site);
         PolicyVersions db(o->to);
-        PublishOptions options{o->author.empty() ? publish_cli::default_author() : o->author, o->key};
+        PublishOptions options{o->author.empty() ? publish_cli::default_author() : o->author};
         auto v = published_version(p, db.latest(p.policy.site), options);
-        auto [id, fresh] = publish_signed(db, v, options);
+        auto [id, fresh] = publish_signed(db, v, signer);
         if (!o->quiet && fresh) std::cout << v.plan_text << "\n";
         std::string gateways;
         for (const auto& s : v.slices)

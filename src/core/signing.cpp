@@ -31,9 +31,9 @@ File open(const std::filesystem::path& p, const char* mode) {
     return f;
 }
 
-Key ed25519(EVP_PKEY* k, const std::filesystem::path& p) {
+Key ed25519(EVP_PKEY* k, const std::filesystem::path& p, const char* which) {
     Key key(k);
-    if (!key) throw SigningError(p.string() + ": not a PEM key");
+    if (!key) throw SigningError(p.string() + ": not a PEM " + which + " key");
     if (EVP_PKEY_id(key.get()) != EVP_PKEY_ED25519) throw SigningError(p.string() + ": not an Ed25519 key");
     return key;
 }
@@ -78,24 +78,36 @@ void generate_signing_key(const std::filesystem::path& private_pem, const std::f
 }
 
 std::string sign_message(const std::filesystem::path& private_pem, std::string_view message) {
+    return Signer(private_pem).sign(message);
+}
+
+Signer::Signer(const std::filesystem::path& private_pem) : path_(private_pem) {
     using namespace signing_detail;
     auto f = open(private_pem, "r");
-    Key key = ed25519(PEM_read_PrivateKey(f.get(), nullptr, nullptr, nullptr), private_pem);
+    key_ = ed25519(PEM_read_PrivateKey(f.get(), nullptr, nullptr, nullptr), private_pem, "private").release();
+}
+
+Signer::~Signer() { EVP_PKEY_free(static_cast<EVP_PKEY*>(key_)); }
+
+std::string Signer::sign(std::string_view message) const {
+    using namespace signing_detail;
     Context ctx(EVP_MD_CTX_new());
+    auto* key = static_cast<EVP_PKEY*>(key_);
+    const auto* data = reinterpret_cast<const unsigned char*>(message.data());
     size_t n = 0;
-    if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) != 1 ||
-        EVP_DigestSign(ctx.get(), nullptr, &n, reinterpret_cast<const unsigned char*>(message.data()), message.size()) != 1)
-        throw SigningError(private_pem.string() + ": cannot sign with this key");
+    if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key) != 1 ||
+        EVP_DigestSign(ctx.get(), nullptr, &n, data, message.size()) != 1)
+        throw SigningError(path_.string() + ": cannot sign with this key");
     std::vector<unsigned char> sig(n);
-    if (EVP_DigestSign(ctx.get(), sig.data(), &n, reinterpret_cast<const unsigned char*>(message.data()), message.size()) != 1)
-        throw SigningError(private_pem.string() + ": cannot sign with this key");
+    if (EVP_DigestSign(ctx.get(), sig.data(), &n, data, message.size()) != 1)
+        throw SigningError(path_.string() + ": cannot sign with this key");
     return base64(sig.data(), n);
 }
 
 SignatureCheck::SignatureCheck(const std::filesystem::path& public_pem) {
     using namespace signing_detail;
     auto f = open(public_pem, "r");
-    key_ = ed25519(PEM_read_PUBKEY(f.get(), nullptr, nullptr, nullptr), public_pem).release();
+    key_ = ed25519(PEM_read_PUBKEY(f.get(), nullptr, nullptr, nullptr), public_pem, "public").release();
 }
 
 SignatureCheck::~SignatureCheck() { EVP_PKEY_free(static_cast<EVP_PKEY*>(key_)); }

@@ -51,8 +51,8 @@ PublishedVersion published_version(const Pipeline& p, const std::optional<Publis
     return v;
 }
 
-std::pair<int64_t, bool> publish_signed(PolicyVersions& db, const PublishedVersion& v, const PublishOptions& options) {
-    return db.publish(v, [&](const std::string& text) { return sign_message(options.signing_key, text); });
+std::pair<int64_t, bool> publish_signed(PolicyVersions& db, const PublishedVersion& v, const Signer& publisher) {
+    return db.publish(v, [&](const std::string& text) { return publisher.sign(text); });
 }
 
 Policy accept_slice(const PublishedVersion& v, const std::string& gateway, const SignatureCheck& publisher) {

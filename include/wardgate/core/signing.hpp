@@ -20,6 +20,20 @@ void generate_signing_key(const std::filesystem::path& private_pem, const std::f
 // Base64 signature of message. Throws SigningError when the key cannot be read or is no Ed25519 key.
 std::string sign_message(const std::filesystem::path& private_pem, std::string_view message);
 
+// A private key read once, to sign many messages: a bad key fails before anything is signed.
+class Signer {
+public:
+    explicit Signer(const std::filesystem::path& private_pem);  // throws SigningError
+    ~Signer();
+    Signer(const Signer&) = delete;
+    Signer& operator=(const Signer&) = delete;
+    std::string sign(std::string_view message) const;  // base64; throws SigningError
+
+private:
+    std::filesystem::path path_;
+    void* key_;  // EVP_PKEY
+};
+
 // A public key read once, to verify many signatures.
 class SignatureCheck {
 public:

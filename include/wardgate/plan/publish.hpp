@@ -15,7 +15,6 @@ namespace wardgate {
 
 struct PublishOptions {
     std::string author;
-    std::filesystem::path signing_key;  // Ed25519 private key (PEM)
 };
 
 // The version `p` (compiled for the whole site) publishes: slice "" is the whole site's policy,
@@ -24,9 +23,9 @@ struct PublishOptions {
 PublishedVersion published_version(const Pipeline& p, const std::optional<PublishedVersion>& previous,
                                    const PublishOptions& options);
 
-// Stores `v` in `db` with every slice signed by the options' key under its new number; the id
-// and whether it is new (see PolicyVersions::publish). Throws SigningError, StoreError.
-std::pair<int64_t, bool> publish_signed(PolicyVersions& db, const PublishedVersion& v, const PublishOptions& options);
+// Stores `v` in `db` with every slice signed by the publisher's key under its new number; the
+// id and whether it is new (see PolicyVersions::publish). Throws SigningError, StoreError.
+std::pair<int64_t, bool> publish_signed(PolicyVersions& db, const PublishedVersion& v, const Signer& publisher);
 
 class SliceRefused : public std::runtime_error {
 public:
