@@ -17,6 +17,7 @@
 #include <regex>
 #include <thread>
 
+#include "support/dnsmasq.hpp"
 #include "support/netns.hpp"
 #include "support/temp_dir.hpp"
 #include "support/temp_site.hpp"
@@ -31,6 +32,7 @@
 #include "wardgate/service/status.hpp"
 
 using namespace wardgate;
+using wardgate::testing::Dnsmasq;
 using wardgate::testing::Netns;
 using wardgate::testing::read_text;
 using json = nlohmann::json;
@@ -47,64 +49,6 @@ struct Scratch : wardgate::testing::TempDir {
                                                ~std::filesystem::perms::group_write);
     }
     std::filesystem::path site() const { return path / "site"; }
-    std::filesystem::path hosts() const { return path / "hosts"; }
-};
-
-// dnsmasq answering from a hosts file on 127.0.0.1:5353 inside a namespace; names under
-// "example" that the file lacks are NXDOMAIN. SIGHUP re-reads the file.
-class Dnsmasq {
-public:
-    Dnsmasq(const Netns& ns, const Scratch& dir, const std::string& hosts, int ttl) : hosts_(dir.hosts()) {
-        set_hosts(hosts);
-        std::vector<std::string> args{"/usr/sbin/dnsmasq",
-                                      "--keep-in-foreground",
-                                      "--conf-file=/dev/null",
-                                      "--no-resolv",
-                                      "--no-hosts",
-                                      "--port=5353",
-                                      "--listen-address=127.0.0.1",
-                                      "--bind-interfaces",
-                                      "--local=/example/",
-                                      "--addn-hosts=" + hosts_.string(),
-                                      fmt::format("--local-ttl={}", ttl),
-                                      "--pid-file=" + (dir.path / "dnsmasq.pid").string(),
-                                      "--user=root",
-                                      "--log-facility=" + (dir.path / "dnsmasq.log").string()};
-        pid_ = spawn_in(ns, args);
-        // Ready once it answers.
-        for (int i = 0; i < 100; ++i) {
-            std::string out;
-            if (ns.exec_status("ss -lun | grep -q '127.0.0.1:5353'", &out) == 0) return;
-            std::this_thread::sleep_for(50ms);
-        }
-        FAIL("dnsmasq did not start listening");
-    }
-    ~Dnsmasq() {
-        if (pid_ <= 0) return;
-        kill(pid_, SIGTERM);
-        int status = 0;
-        for (int i = 0; i < 60 && waitpid(pid_, &status, WNOHANG) != pid_; ++i) std::this_thread::sleep_for(50ms);
-        kill(pid_, SIGKILL);
-        waitpid(pid_, &status, WNOHANG);
-    }
-    Dnsmasq(const Dnsmasq&) = delete;
-    Dnsmasq& operator=(const Dnsmasq&) = delete;
-
-    // Replaces the records and makes dnsmasq read them (and forget what it cached).
-    void change(const std::string& hosts) {
-        set_hosts(hosts);
-        kill(pid_, SIGHUP);
-        std::this_thread::sleep_for(200ms);
-    }
-
-private:
-    void set_hosts(const std::string& text) {
-        std::ofstream(hosts_) << text;
-        std::filesystem::permissions(hosts_, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
-                                                 std::filesystem::perms::group_read | std::filesystem::perms::others_read);
-    }
-    std::filesystem::path hosts_;
-    pid_t pid_ = -1;
 };
 
 std::string hosts_for(const std::vector<std::string>& addresses) {
@@ -173,7 +117,7 @@ PipelineOptions offline_options() {
 TEST_CASE("dns: A and AAAA with their TTL from a real DNS server", "[dns][netns]") {
     Scratch dir;
     Netns ns("dns");
-    Dnsmasq server(ns, dir, hosts_for({"203.0.113.11", "2001:db8:113::11", "203.0.113.7"}), 37);
+    Dnsmasq server(ns, dir.path, hosts_for({"203.0.113.11", "2001:db8:113::11", "203.0.113.7"}), 37);
 
     std::string got = ns.run([] {
         Resolver r(ResolverOptions{kNameserver, 1000ms, 2});
@@ -203,7 +147,7 @@ TEST_CASE("dns: a DNS-only endpoint compiles to its resolved addresses and expor
     Scratch dir;
     write_dns_site(dir, "nameserver = \"127.0.0.1:5353\"\n");
     Netns ns("dnsc");
-    Dnsmasq server(ns, dir, hosts_for({"203.0.113.12", "203.0.113.11", "2001:db8:113::11"}), 300);
+    Dnsmasq server(ns, dir.path, hosts_for({"203.0.113.12", "203.0.113.11", "2001:db8:113::11"}), 300);
 
     // First compile inside the namespace: resolves and fills the cache.
     std::string first = ns.run([&] {
@@ -407,7 +351,7 @@ TEST_CASE("dns: the gateway keeps a name's set fresh, with a grace period, and a
     write_dns_site(dir, "nameserver = \"127.0.0.1:5353\"\ndns_min_ttl = 1\ndns_grace = 6\n");
     testing::GatewayTopology t;
     for (const char* a : {"203.0.113.11/24", "203.0.113.12/24"}) testing::add_address(t.out, "eth0", a);
-    Dnsmasq server(t.gw, dir, hosts_for({"203.0.113.11"}), 2);
+    Dnsmasq server(t.gw, dir.path, hosts_for({"203.0.113.11"}), 2);
     GatewayService svc(t.gw, dir);
 
     auto s = svc.wait_for([](const json& j) { return j.value("enforcement", "") == "enforcing" && !name_status(j).is_null(); },

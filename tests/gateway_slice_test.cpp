@@ -16,6 +16,7 @@
 #include "wardgate/netlink/vlan.hpp"
 #include "wardgate/plan/pipeline.hpp"
 #include "wardgate/site/load.hpp"
+#include "wardgate/policy/document.hpp"
 #include "wardgate/policy/evaluate.hpp"
 #include "wardgate/policy/slice.hpp"
 #include "wardgate/render/nft.hpp"
@@ -312,4 +313,20 @@ TEST_CASE("compile, plan and vlan --gateway: one gateway's ruleset, plan and lin
     CHECK(links == std::vector<std::string>{"ens19.50", "ens19.200", "ens19.90"});
     CHECK(netlink::desired_vlan_links(loaded, "ens19").size() == 7);
     CHECK(loaded.find_gateway("core")->trunk == "ens19");
+    // A gateway following published versions has only its slice's document: the same links,
+    // its trunk included, and the same addresses on them.
+    const Pipeline p = pipeline_for(site.dir());
+    Policy published = policy_from_document(policy_document(slice_for_gateway(p.policy, *p.site, "core")));
+    REQUIRE(published.gateway);
+    CHECK(published.gateway->trunk == "ens19");
+    auto from_site = netlink::desired_vlan_links(loaded, "ens19", "core");
+    auto from_slice = netlink::desired_vlan_links(published, published.gateway->trunk);
+    REQUIRE(from_slice.size() == from_site.size());
+    for (size_t i = 0; i < from_site.size(); ++i) {
+        CHECK(from_slice[i].name == from_site[i].name);
+        CHECK(from_slice[i].addresses == from_site[i].addresses);
+    }
+    Policy wards_slice = policy_from_document(policy_document(slice_for_gateway(p.policy, *p.site, "wards")));
+    CHECK(wards_slice.gateway->trunk.empty());
+    CHECK(netlink::desired_vlan_links(wards_slice, "eth1").size() == 2);  // icu and pharmacy
 }

@@ -83,6 +83,21 @@ TEST_CASE("an altered policy document is refused, naming the field", "[document]
     CHECK(edit([](auto& d) { d.erase("groups"); }) == "policy.groups: missing");
     CHECK(edit([](auto& d) { d["pinholes"][0]["dst"] = "fd00::1"; }).find("different families") != std::string::npos);
     CHECK(refusal(nlohmann::json::array()) == "policy: expected an object");
+    // What a following gateway takes from its slice besides rules: DNS settings and its trunk.
+    CHECK(edit([](auto& d) { d["dns"]["min_ttl"] = 0; }) == "dns.min_ttl: 0 is outside 1-604800");
+    CHECK(edit([](auto& d) { d["dns"]["min_ttl"] = 600; d["dns"]["max_ttl"] = 60; }) == "dns.min_ttl: is larger than dns.max_ttl");
+    CHECK(edit([](auto& d) { d["dns"] = "8.8.8.8"; }) == "dns: expected an object");
+    const auto slice = policy_document(compiled(kExampleSite, "core"));
+    CHECK(slice["gateway"]["trunk"] == "ens19");
+    auto trunk = [&](const nlohmann::json& value) {
+        auto d = slice;
+        d["gateway"]["trunk"] = value;
+        return refusal(d);
+    };
+    CHECK(trunk("eth0; reboot") == "gateway.trunk: \"eth0; reboot\" is no interface name (1-15 bytes, no '/', ':' or spaces)");
+    CHECK(trunk("a-name-far-too-long").starts_with("gateway.trunk:"));
+    CHECK(trunk("../etc").starts_with("gateway.trunk:"));
+    CHECK(trunk(7) == "gateway.trunk: expected a string");
 }
 
 TEST_CASE("a saved state with ESP, SCTP and ICMP-type rules reads back: the next plan has no changes", "[document][plan]") {

@@ -109,6 +109,11 @@ static std::optional<Prefix> sibling_merge(const Prefix& a, const Prefix& b) {
     return parent;
 }
 
+bool is_interface_name(std::string_view name) {
+    return !name.empty() && name.size() <= 15 && name != "." && name != ".." &&
+           std::none_of(name.begin(), name.end(), [](char c) { return c == '/' || c == ':' || c <= ' ' || c == 0x7f; });
+}
+
 std::vector<Prefix> collapse_prefixes(std::vector<Prefix> prefixes) {
     std::sort(prefixes.begin(), prefixes.end());
     bool changed = true;

@@ -15,7 +15,8 @@ namespace {
 
 constexpr size_t kMaxIfName = 15;  // IFNAMSIZ - 1
 
-std::string gateway_cidr(const Segment& s, const IpAddress& gw) {
+template <typename SegmentT>
+std::string gateway_cidr(const SegmentT& s, const IpAddress& gw) {
     for (const auto& p : s.subnets)
         if (p.family() == gw.family && p.contains(gw)) return gw.to_string() + "/" + std::to_string(p.length);
     return gw.to_string() + "/" + std::to_string(gw.bit_width());
@@ -79,18 +80,15 @@ std::string_view to_string(VlanOp::Kind k) {
     return "?";
 }
 
-std::vector<VlanLink> desired_vlan_links(const Site& site, const std::string& trunk) {
-    return desired_vlan_links(site, trunk, {});
-}
+namespace vlan_detail {
 
-std::vector<VlanLink> desired_vlan_links(const Site& site, const std::string& trunk, std::string_view gateway) {
-    const GatewayDecl* routing = gateway.empty() ? nullptr : site.find_gateway(gateway);
-    if (!gateway.empty() && !routing)
-        throw std::invalid_argument(fmt::format("site.toml declares no gateway \"{}\"", gateway));
+// Site segments and a policy's segments alike: a name, a VLAN id, subnets, gateway addresses.
+template <typename SegmentT, typename Routed>
+std::vector<VlanLink> links_of(const std::vector<SegmentT>& segments, const std::string& trunk, const Routed& routed) {
     std::vector<VlanLink> out;
     std::map<std::string, std::string> names;  // link name -> segment
-    for (const auto& s : site.segments) {
-        if (!s.vlan || (routing && !routing->routes(s.name))) continue;
+    for (const auto& s : segments) {
+        if (!s.vlan || !routed(s.name)) continue;
         VlanLink l;
         l.name = trunk + "." + std::to_string(*s.vlan);
         l.segment = s.name;
@@ -108,6 +106,26 @@ std::vector<VlanLink> desired_vlan_links(const Site& site, const std::string& tr
         out.push_back(std::move(l));
     }
     return out;
+}
+
+}  // namespace vlan_detail
+
+std::vector<VlanLink> desired_vlan_links(const Site& site, const std::string& trunk) {
+    return desired_vlan_links(site, trunk, {});
+}
+
+std::vector<VlanLink> desired_vlan_links(const Site& site, const std::string& trunk, std::string_view gateway) {
+    const GatewayDecl* routing = gateway.empty() ? nullptr : site.find_gateway(gateway);
+    if (!gateway.empty() && !routing)
+        throw std::invalid_argument(fmt::format("site.toml declares no gateway \"{}\"", gateway));
+    return vlan_detail::links_of(site.segments, trunk, [&](const std::string& s) { return !routing || routing->routes(s); });
+}
+
+std::vector<VlanLink> desired_vlan_links(const Policy& policy, const std::string& trunk) {
+    const auto& scope = policy.gateway;
+    return vlan_detail::links_of(policy.segments, trunk, [&](const std::string& s) {
+        return !scope || std::find(scope->segments.begin(), scope->segments.end(), s) != scope->segments.end();
+    });
 }
 
 VlanPlan plan_vlan_links(const std::vector<VlanLink>& desired, const std::vector<LiveLink>& live, int trunk_ifindex) {

@@ -74,6 +74,7 @@ public:
         policy_.mode = site_.mode;
         policy_.log_drops = site_.log_drops;
         policy_.log_group = site_.log_group;
+        policy_.dns = site_.dns;
         for (const auto& s : site_.segments)
             policy_.segments.push_back({s.name, s.kind, s.vlan, s.subnets, s.gateways, s.monitor});
         for (const auto& d : site_.devices)

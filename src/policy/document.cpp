@@ -248,7 +248,9 @@ std::vector<Service> services_from_document(const json& j, std::string_view fiel
 json policy_document(const Policy& p) {
     using namespace policy_document_fields;
     json j{{"site", p.site}, {"mode", name_of(p.mode, kModes)}, {"log_drops", p.log_drops}, {"log_group", p.log_group},
-           {"unrouted_flows", p.unrouted_flows}};
+           {"unrouted_flows", p.unrouted_flows},
+           {"dns",
+            {{"nameserver", p.dns.nameserver}, {"min_ttl", p.dns.min_ttl}, {"max_ttl", p.dns.max_ttl}, {"grace", p.dns.grace}}}};
     json& segments = j["segments"] = json::array();
     for (const auto& s : p.segments) {
         segments.push_back({{"name", s.name}, {"kind", to_string(s.kind)}, {"subnets", texts(s.subnets)},
@@ -296,6 +298,7 @@ json policy_document(const Policy& p) {
                         {"site_groups", p.gateway->site_groups},
                         {"site_pinholes", p.gateway->site_pinholes},
                         {"site_elements", p.gateway->site_elements}};
+    if (p.gateway && !p.gateway->trunk.empty()) j["gateway"]["trunk"] = p.gateway->trunk;
     return j;
 }
 
@@ -308,6 +311,15 @@ Policy policy_from_document(const json& j) {
     p.log_drops = boolean(j, "policy", "log_drops", true);
     p.log_group = static_cast<uint16_t>(integer(j, "policy", "log_group", 0, 65535, 0));
     p.unrouted_flows = static_cast<size_t>(integer(j, "policy", "unrouted_flows", 0, kMany, 0));
+    if (const json* dns = optional_member(j, "policy", "dns")) {
+        if (!dns->is_object()) bad("dns", "expected an object");
+        constexpr int64_t kWeek = 7 * 86400;  // what site.toml allows
+        p.dns.nameserver = text(*dns, "dns", "nameserver", false);
+        p.dns.min_ttl = static_cast<uint32_t>(integer(*dns, "dns", "min_ttl", 1, kWeek, p.dns.min_ttl));
+        p.dns.max_ttl = static_cast<uint32_t>(integer(*dns, "dns", "max_ttl", 1, kWeek, p.dns.max_ttl));
+        p.dns.grace = static_cast<uint32_t>(integer(*dns, "dns", "grace", 0, kWeek, p.dns.grace));
+        if (p.dns.min_ttl > p.dns.max_ttl) bad("dns.min_ttl", "is larger than dns.max_ttl");
+    }
     if (const json* segments = optional_member(j, "policy", "segments"))
         for (size_t i = 0; i < array(*segments, "segments").size(); ++i) {
             const json& s = (*segments)[i];
@@ -420,6 +432,9 @@ Policy policy_from_document(const json& j) {
         scope.name = text(*g, "gateway", "name");
         scope.segments = strings(*g, "gateway", "segments");
         scope.local = prefixes(*g, "gateway", "local");
+        scope.trunk = text(*g, "gateway", "trunk", false);
+        if (!scope.trunk.empty() && !is_interface_name(scope.trunk))
+            bad("gateway.trunk", "\"" + scope.trunk + "\" is no interface name (1-15 bytes, no '/', ':' or spaces)");
         scope.site_rules = static_cast<size_t>(integer(*g, "gateway", "site_rules", 0, kMany));
         scope.site_groups = static_cast<size_t>(integer(*g, "gateway", "site_groups", 0, kMany));
         scope.site_pinholes = static_cast<size_t>(integer(*g, "gateway", "site_pinholes", 0, kMany));

@@ -103,6 +103,7 @@ Policy slice_for_gateway(const Policy& whole, const Site& site, std::string_view
     GatewayScope scope;
     scope.name = decl->name;
     scope.segments = decl->segments;
+    scope.trunk = decl->trunk;
     scope.local = routed_subnets(whole, *decl);
     scope.site_rules = whole.rules.size();
     scope.site_groups = whole.groups.size();
@@ -130,6 +131,7 @@ Policy slice_for_gateway(const Policy& whole, const Site& site, std::string_view
     out.mode = whole.mode;
     out.log_drops = whole.log_drops;
     out.log_group = whole.log_group;
+    out.dns = whole.dns;
     out.segments = whole.segments;
     out.monitored = whole.monitored;
     out.notes = whole.notes;

@@ -76,7 +76,6 @@ std::optional<Gateway::Desired> Gateway::load_site(const std::string& why) {
         st_.site_version = d.version;
         st_.kpis = compute_scorecard(*p.book, p.edges, p.today).kpis;
         st_.last_reload = record("ok", d.version, why);
-        site_ = std::move(p.site);
         return d;
     } catch (const InputError& e) {
         st_.last_reload = record("rejected", "", why + ": the site does not validate; the running policy stays");
@@ -146,14 +145,14 @@ bool Gateway::enforce(const Desired& d, bool commit_confirmed) {
     }
 }
 
-void Gateway::setup_vlans() {
-    if (!site_) return;
+// From the policy being enforced, so a gateway following published versions (no site files)
+// keeps its segments' links as one reading the site does.
+void Gateway::setup_vlans(const Policy& policy) {
     std::string trunk = o_.trunk;
-    if (const GatewayDecl* g = o_.gateway.empty() ? nullptr : site_->find_gateway(o_.gateway); g && trunk.empty())
-        trunk = g->trunk;
+    if (trunk.empty() && policy.gateway) trunk = policy.gateway->trunk;
     if (trunk.empty()) return;
     try {
-        auto desired = netlink::desired_vlan_links(*site_, trunk, o_.gateway);
+        auto desired = netlink::desired_vlan_links(policy, trunk);
         auto plan = netlink::plan_vlan_links_live(desired, trunk);
         if (plan.changes()) {
             spdlog::info("VLAN links on {}:\n{}", trunk, netlink::print_vlan_plan(plan));
@@ -177,7 +176,7 @@ void Gateway::start() {
     auto d = load_site("service start");
     if (!d && source_ && !st_.controller->reachable) d = load_kept();
     if (!d) return;
-    setup_vlans();
+    setup_vlans(d->policy);
     enforce(*d, false);
     write_metrics();
 }
@@ -192,7 +191,7 @@ void Gateway::reload(const std::string& what_changed) {
     }
     // Another version than the one rolled back: the operator has edited the site.
     if (!rejected_.count(d->version)) rejected_.clear();
-    setup_vlans();
+    setup_vlans(d->policy);
     if (desired_ && desired_->version == d->version && !pending_) {
         spdlog::info("policy {} unchanged", d->version);
         desired_ = std::move(d);

@@ -73,12 +73,14 @@ private:
         return d.policy.mode == EnforcementMode::monitor ? "monitoring" : "enforcing";
     }
     bool enforce(const Desired& d, bool commit_confirmed);
-    void setup_vlans();
+    void setup_vlans(const Policy& policy);
     void rolled_back(const RollbackRecord& r, const std::string& message);
     void refresh_counters();
     // DNS-only endpoints (gateway_dns.cpp): the live table compiles and refreshes them.
     DnsBindOptions dns_bind_options() const;
+    void follow_dns(const DnsSettings& settings);
     void dns_loaded(const Site& site, const DnsAnswers& compiled_with);
+    void dns_published(Policy& policy);
     void refresh_dns();
     void open_alert_sinks();
     void add_dns_status(nlohmann::json& status) const;
@@ -92,7 +94,6 @@ private:
     std::optional<Desired> fallback_;  // what was enforced before it (restored by a rollback)
     std::optional<Desired> waiting_;   // loaded while a commit waited for confirmation
     std::set<std::string> rejected_;   // versions rolled back unconfirmed: not re-asserted
-    std::unique_ptr<Site> site_;       // the site as last loaded successfully (VLAN links)
     std::optional<RollbackRecord> pending_;
     std::string handled_rollback_;     // id of the last rollback counted
     std::unique_ptr<DnsRefresher> dns_;                   // null until a site with DNS-only endpoints loads

@@ -36,21 +36,45 @@ void Gateway::open_alert_sinks() {
     }
 }
 
-void Gateway::dns_loaded(const Site& site, const DnsAnswers& compiled_with) {
-    auto uses = dns_only_names(site);
-    if (uses.empty() && !dns_) return;
-    std::string nameserver = o_.nameserver.empty() ? site.dns.nameserver : o_.nameserver;
+void Gateway::follow_dns(const DnsSettings& settings) {
+    std::string nameserver = o_.nameserver.empty() ? settings.nameserver : o_.nameserver;
     auto resolver = std::make_shared<Resolver>(ResolverOptions{nameserver, kQueryTimeout, 2});
     DnsResolve resolve = [resolver](const std::string& name) { return resolver->resolve(name); };
     if (!dns_) {
-        dns_ = std::make_unique<DnsRefresher>(site.dns, resolve);
+        dns_ = std::make_unique<DnsRefresher>(settings, resolve);
         open_alert_sinks();
     }
-    dns_->set_settings(site.dns);
+    dns_->set_settings(settings);
     dns_->set_resolve(resolve);
+}
+
+void Gateway::dns_loaded(const Site& site, const DnsAnswers& compiled_with) {
+    auto uses = dns_only_names(site);
+    if (uses.empty() && !dns_) return;
+    follow_dns(site.dns);
     std::vector<std::pair<std::string, std::string>> names;
     for (const auto& u : uses) names.emplace_back(u.name, u.endpoint->name);
     dns_->set_names(names, compiled_with, now_seconds());
+}
+
+// A published slice carries its DNS names with the publisher's answers: the gateway asks
+// them itself from then on, and a name it already follows keeps its live answer.
+void Gateway::dns_published(Policy& policy) {
+    std::vector<std::pair<std::string, std::string>> names;
+    DnsAnswers compiled_with;
+    for (const auto& g : policy.groups)
+        for (const auto& b : g.dns) {
+            if (compiled_with.count(b.name)) continue;
+            names.emplace_back(b.name, b.endpoint);
+            DnsAnswer& a = compiled_with[b.name];
+            a.addresses = b.addresses;
+            // "2026-11-22T10:15Z"; an unreadable time makes it due at once
+            if (auto t = parse_resolution_time(b.resolved.size() == 17 ? b.resolved.substr(0, 16) + ":00Z" : b.resolved)) a.resolved = *t;
+        }
+    if (names.empty() && !dns_) return;
+    follow_dns(policy.dns);
+    dns_->set_names(names, compiled_with, now_seconds());
+    rebind_dns(policy, dns_->allowed());
 }
 
 void Gateway::refresh_dns() {
@@ -81,7 +105,8 @@ void Gateway::refresh_dns() {
     for (const auto& c : out.changes) spdlog::info("DNS: {}", c);
     if (!out.changes.empty()) {
         try {
-            write_dns_cache(default_dns_cache(o_.site_dir), dns_->answers());
+            // Following published versions there is no site directory: the cache is the gateway's own.
+            write_dns_cache(source_ ? state_dir_ / "dns-cache.json" : default_dns_cache(o_.site_dir), dns_->answers());
         } catch (const std::exception& e) {
             spdlog::warn("DNS: cannot keep the answers in the resolution cache: {}", e.what());
         }

@@ -8,6 +8,7 @@
 namespace wardgate::service::detail {
 
 std::optional<Gateway::Desired> Gateway::desired_of(AcceptedSlice a, const std::string& why) {
+    dns_published(a.policy);
     Desired d = desired_of(std::move(a.policy));
     d.published = std::move(a.version);
     st_.site = d.site_name;

@@ -8,12 +8,6 @@ namespace wardgate::site_detail {
 
 namespace gateway_fields {
 
-// What the kernel takes as a link name: 1-15 bytes, no '/', no whitespace, not "." or "..".
-bool link_name(std::string_view name) {
-    return !name.empty() && name.size() <= 15 && name != "." && name != ".." &&
-           std::none_of(name.begin(), name.end(), [](char c) { return c == '/' || c == ':' || c <= ' ' || c == 0x7f; });
-}
-
 void load_gateway(Site& site, const toml::table& t, const std::string& file, Diagnostics& diags) {
     TableFields f(t, file, "gateway", diags);
     f.reject_unknown({"name", "segments", "trunk", "description"});
@@ -39,7 +33,7 @@ void load_gateway(Site& site, const toml::table& t, const std::string& file, Dia
         }
     }
     if (auto trunk = f.string("trunk", false)) {
-        if (!link_name(*trunk)) f.error("trunk", "\"" + *trunk + "\" is no interface name (1-15 bytes, no '/', ':' or spaces)");
+        if (!is_interface_name(*trunk)) f.error("trunk", "\"" + *trunk + "\" is no interface name (1-15 bytes, no '/', ':' or spaces)");
         g.trunk = *trunk;
     }
     g.description = f.string("description", false).value_or("");

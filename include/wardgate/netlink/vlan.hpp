@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "wardgate/policy/ir.hpp"
 #include "wardgate/site/site.hpp"
 
 struct rtnl_link;
@@ -38,6 +39,9 @@ struct VlanLink {
 std::vector<VlanLink> desired_vlan_links(const Site& site, const std::string& trunk);
 // Only the segments the site's [[gateway]] `gateway` routes (all of them when it is empty).
 std::vector<VlanLink> desired_vlan_links(const Site& site, const std::string& trunk, std::string_view gateway);
+// The links of a compiled policy: for a gateway's slice, the segments it routes (what a gateway
+// following published versions has, without the site's files).
+std::vector<VlanLink> desired_vlan_links(const Policy& policy, const std::string& trunk);
 
 // A link as the kernel has it (only what the plan needs).
 struct LiveLink {

@@ -146,6 +146,7 @@ struct GatewayScope {
     std::string name;
     std::vector<std::string> segments;  // the segments it routes, as declared
     std::vector<Prefix> local;          // their subnets, collapsed
+    std::string trunk;                  // the interface carrying their VLANs, as declared ("" = none)
     size_t site_rules = 0, site_groups = 0, site_pinholes = 0, site_elements = 0;
 
     bool holds(const IpAddress& a) const;
@@ -158,6 +159,7 @@ struct Policy {
     EnforcementMode mode = EnforcementMode::enforce;
     bool log_drops = true;
     uint16_t log_group = 0;
+    DnsSettings dns;                   // how a gateway keeps the DNS-only endpoints' addresses fresh
     std::vector<SegmentIR> segments;
     std::vector<AddressGroup> groups;  // sorted by name
     std::vector<Rule> rules;           // denies first, then allows, each in a stable order
