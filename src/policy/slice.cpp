@@ -1,6 +1,7 @@
 #include "wardgate/policy/slice.hpp"
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "wardgate/core/diagnostic.hpp"
 
@@ -56,16 +57,36 @@ bool has_addresses_in(const AddressGroup& g, const std::vector<Prefix>& local) {
     return (g.any && !local.empty()) || !inside(g.prefixes, local).empty();
 }
 
+// Devices and endpoints by name: a slice looks up every member of every group it narrows.
+class MemberIndex {
+public:
+    explicit MemberIndex(const Site& site) {
+        for (const auto& d : site.devices) devices_.emplace(d.name, &d);
+        for (const auto& e : site.endpoints) endpoints_.emplace(e.name, &e);
+    }
+    const Device* device(std::string_view name) const { return find(devices_, name); }
+    const Endpoint* endpoint(std::string_view name) const { return find(endpoints_, name); }
+
+private:
+    template <typename T>
+    static const T* find(const std::unordered_map<std::string_view, const T*>& map, std::string_view name) {
+        auto it = map.find(name);
+        return it == map.end() ? nullptr : it->second;
+    }
+    std::unordered_map<std::string_view, const Device*> devices_;
+    std::unordered_map<std::string_view, const Endpoint*> endpoints_;
+};
+
 // A group narrowed to the gateway's segments: its members, the devices and endpoints with an
 // address there.
-AddressGroup narrowed(const AddressGroup& g, const GatewayScope& scope, const Site& site) {
+AddressGroup narrowed(const AddressGroup& g, const GatewayScope& scope, const MemberIndex& site) {
     AddressGroup out = g;
     out.any = false;
     out.prefixes = g.any ? scope.local : inside(g.prefixes, scope.local);
     std::erase_if(out.members, [&](const std::string& m) {
-        if (const Device* d = site.find_device(m))
+        if (const Device* d = site.device(m))
             return std::none_of(d->addresses.begin(), d->addresses.end(), [&](const IpAddress& a) { return scope.holds(a); });
-        if (const Endpoint* e = site.find_endpoint(m))
+        if (const Endpoint* e = site.endpoint(m))
             return inside(collapse_prefixes(e->prefixes), scope.local).empty();
         return false;
     });
@@ -137,11 +158,12 @@ Policy slice_for_gateway(const Policy& whole, const Site& site, std::string_view
     out.notes = whole.notes;
     out.unrouted_flows = whole.unrouted_flows;
     std::vector<size_t> index(n, n);
+    const MemberIndex members(site);
     for (size_t i = 0; i < n; ++i) {
         if (!used[i]) continue;
         index[i] = out.groups.size();
         const auto& g = whole.groups[i];
-        out.groups.push_back(keep_whole[i] || !g.dns.empty() ? g : narrowed(g, scope, site));
+        out.groups.push_back(keep_whole[i] || !g.dns.empty() ? g : narrowed(g, scope, members));
     }
     for (const Rule* r : rules) {
         Rule copy = *r;

@@ -134,6 +134,7 @@ void load_devices_toml(Site& site, const std::string& file, Diagnostics& diags) 
     if (!root) return;
     TableFields top(*root, file, "", diags);
     top.reject_unknown({"device"});
+    if (const auto* list = root->get_as<toml::array>("device")) site.devices.reserve(site.devices.size() + list->size());
     for_each_table(*root, "device", file, diags, [&](const toml::table& t) {
         TableFields f(t, file, "device", diags);
         f.reject_unknown(kDeviceFields);
