@@ -33,6 +33,7 @@
 
 using namespace wardgate;
 using wardgate::testing::Dnsmasq;
+using wardgate::testing::write_dns_site;
 using wardgate::testing::Netns;
 using wardgate::testing::read_text;
 using json = nlohmann::json;
@@ -55,31 +56,6 @@ std::string hosts_for(const std::vector<std::string>& addresses) {
     std::string out;
     for (const auto& a : addresses) out += a + " " + kName + "\n";
     return out;
-}
-
-// The gateway test site with a DNS-only vendor endpoint the monitor reaches on tcp/443.
-void write_dns_site(const Scratch& dir, const std::string& site_extra) {
-    std::filesystem::copy(wardgate::testing::kGatewaySite, dir.site(), std::filesystem::copy_options::recursive);
-    std::string site = read_text(dir.site() / "site.toml");
-    auto at = site.find("\n[[segment]]");
-    site.insert(at, "\n" + site_extra);
-    site += R"(
-[[endpoint]]
-name = "vendor-update"
-kind = "vendor-support"
-vendor = "Acme"
-dns_names = ["update.vendor.example"]
-)";
-    std::ofstream(dir.site() / "site.toml") << site;
-    std::ofstream(dir.site() / "profiles" / "acme-vitals-1.toml", std::ios::app) << R"(
-[[flow]]
-direction = "device-initiated"
-peer = "endpoint:vendor-update"
-protocol = "tcp"
-ports = [443]
-purpose = "Firmware updates"
-required = false
-)";
 }
 
 int endpoint_line(const Scratch& dir) {
@@ -145,7 +121,7 @@ TEST_CASE("dns: A and AAAA with their TTL from a real DNS server", "[dns][netns]
 
 TEST_CASE("dns: a DNS-only endpoint compiles to its resolved addresses and exports say when", "[dns][netns]") {
     Scratch dir;
-    write_dns_site(dir, "nameserver = \"127.0.0.1:5353\"\n");
+    write_dns_site(dir.site(), "nameserver = \"127.0.0.1:5353\"\n");
     Netns ns("dnsc");
     Dnsmasq server(ns, dir.path, hosts_for({"203.0.113.12", "203.0.113.11", "2001:db8:113::11"}), 300);
 
@@ -348,7 +324,7 @@ std::string set_elements(const Netns& gw) {
 TEST_CASE("dns: the gateway keeps a name's set fresh, with a grace period, and alerts when it stops resolving",
           "[dns][netns][service]") {
     Scratch dir;
-    write_dns_site(dir, "nameserver = \"127.0.0.1:5353\"\ndns_min_ttl = 1\ndns_grace = 6\n");
+    write_dns_site(dir.site(), "nameserver = \"127.0.0.1:5353\"\ndns_min_ttl = 1\ndns_grace = 6\n");
     testing::GatewayTopology t;
     for (const char* a : {"203.0.113.11/24", "203.0.113.12/24"}) testing::add_address(t.out, "eth0", a);
     Dnsmasq server(t.gw, dir.path, hosts_for({"203.0.113.11"}), 2);

@@ -29,33 +29,14 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// The gateway test site with a DNS-only vendor endpoint the monitor reaches on tcp/443, the
-// DNS server of the gateway's namespace, and one gateway with a trunk routing the ICU only.
+// The DNS test site with the gateway's DNS server and one gateway with a trunk, routing the ICU only.
 void write_followed_site(const std::filesystem::path& site) {
-    std::filesystem::copy(kGatewaySite, site, std::filesystem::copy_options::recursive);
-    std::string text = read_text(site / "site.toml");
-    text.insert(text.find("\n[[segment]]"), "\nnameserver = \"127.0.0.1:5353\"\ndns_min_ttl = 1\ndns_grace = 2\n");
-    text += R"(
-[[endpoint]]
-name = "vendor-update"
-kind = "vendor-support"
-vendor = "Acme"
-dns_names = ["update.vendor.example"]
-
+    write_dns_site(site, "nameserver = \"127.0.0.1:5353\"\ndns_min_ttl = 1\ndns_grace = 2\n");
+    std::ofstream(site / "site.toml", std::ios::app) << R"(
 [[gateway]]
 name = "icu-gw"
 segments = ["icu"]
 trunk = "trunk0"
-)";
-    std::ofstream(site / "site.toml") << text;
-    std::ofstream(site / "profiles" / "acme-vitals-1.toml", std::ios::app) << R"(
-[[flow]]
-direction = "device-initiated"
-peer = "endpoint:vendor-update"
-protocol = "tcp"
-ports = [443]
-purpose = "Firmware updates"
-required = false
 )";
 }
 

@@ -10,6 +10,9 @@
 #include <thread>
 #include <vector>
 
+#include "temp_site.hpp"
+#include "test_paths.hpp"
+
 namespace wardgate::testing {
 
 Dnsmasq::Dnsmasq(const Netns& ns, const std::filesystem::path& dir, const std::string& hosts, int ttl) : hosts_(dir / "hosts") {
@@ -57,6 +60,29 @@ void Dnsmasq::set_hosts(const std::string& text) {
     std::ofstream(hosts_) << text;
     std::filesystem::permissions(hosts_, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
                                              std::filesystem::perms::group_read | std::filesystem::perms::others_read);
+}
+
+void write_dns_site(const std::filesystem::path& site, const std::string& site_extra) {
+    std::filesystem::copy(kGatewaySite, site, std::filesystem::copy_options::recursive);
+    std::string text = read_text(site / "site.toml");
+    text.insert(text.find("\n[[segment]]"), "\n" + site_extra);
+    text += R"(
+[[endpoint]]
+name = "vendor-update"
+kind = "vendor-support"
+vendor = "Acme"
+dns_names = ["update.vendor.example"]
+)";
+    std::ofstream(site / "site.toml") << text;
+    std::ofstream(site / "profiles" / "acme-vitals-1.toml", std::ios::app) << R"(
+[[flow]]
+direction = "device-initiated"
+peer = "endpoint:vendor-update"
+protocol = "tcp"
+ports = [443]
+purpose = "Firmware updates"
+required = false
+)";
 }
 
 }  // namespace wardgate::testing

@@ -1,6 +1,7 @@
 #pragma once
-// dnsmasq answering from a hosts file on 127.0.0.1:5353 inside a namespace; names under
-// "example" that the file lacks are NXDOMAIN. SIGHUP re-reads the file. Stopped by PID.
+// DNS in tests: dnsmasq answering from a hosts file on 127.0.0.1:5353 inside a namespace (names
+// under "example" that the file lacks are NXDOMAIN; SIGHUP re-reads the file; stopped by PID),
+// and a site with a DNS-only endpoint.
 #include <sys/types.h>
 
 #include <filesystem>
@@ -26,5 +27,9 @@ private:
     std::filesystem::path hosts_;
     pid_t pid_ = -1;
 };
+
+// The gateway test site copied to `site`, `site_extra` added to its [site] table, with a
+// DNS-only vendor endpoint (update.vendor.example) the monitor reaches on tcp/443.
+void write_dns_site(const std::filesystem::path& site, const std::string& site_extra);
 
 }  // namespace wardgate::testing
