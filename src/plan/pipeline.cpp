@@ -44,7 +44,7 @@ static void add_read_notes(Pipeline& p);
 Pipeline run_pipeline(const std::filesystem::path& site_dir, const PipelineOptions& options) {
     Pipeline p;
     p.today = options.today;
-    p.site = std::make_unique<Site>(load_site(site_dir));
+    p.site = std::make_unique<Site>(load_site(site_dir, options.site_cache));
     check_export_targets(*p.site);
     if (!options.gateway.empty()) p.gateway = declared_gateway(*p.site, options.gateway).name;
     raise_stages_by_date(*p.site, options.today);

@@ -69,13 +69,16 @@ std::optional<Gateway::Desired> Gateway::load_site(const std::string& why) {
         po.today = today_utc();
         po.dns = dns_bind_options();
         po.gateway = o_.gateway;
+        po.site_cache = &site_cache_;
         Pipeline p = run_pipeline(o_.site_dir, po);
         dns_loaded(*p.site, p.dns);
         Desired d = desired_of(p.policy);
         st_.site = d.site_name;
         st_.site_version = d.version;
-        st_.kpis = compute_scorecard(*p.book, p.edges, p.today).kpis;
         st_.last_reload = record("ok", d.version, why);
+        // The scorecard is for status and metrics: computed once the kernel holds the policy.
+        auto loaded = std::make_shared<Pipeline>(std::move(p));
+        score_ = [this, loaded] { st_.kpis = compute_scorecard(*loaded->book, loaded->edges, loaded->today).kpis; };
         return d;
     } catch (const InputError& e) {
         st_.last_reload = record("rejected", "", why + ": the site does not validate; the running policy stays");
@@ -178,7 +181,15 @@ void Gateway::start() {
     if (!d) return;
     setup_vlans(d->policy);
     enforce(*d, false);
+    score();
     write_metrics();
+}
+
+void Gateway::score() {
+    if (!score_) return;
+    auto once = std::move(score_);
+    score_ = nullptr;
+    once();
 }
 
 void Gateway::reload(const std::string& what_changed) {
@@ -198,6 +209,7 @@ void Gateway::reload(const std::string& what_changed) {
     } else {
         enforce(*d, true);
     }
+    score();
     write_metrics();
 }
 

@@ -2,6 +2,7 @@
 // The service's state and what it does on each event; the event loop (serve.cpp) only
 // calls these. Every method logs and records its failures instead of throwing: the
 // service keeps running with the last good policy.
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -18,6 +19,7 @@
 #include "wardgate/service/confirm.hpp"
 #include "wardgate/service/serve.hpp"
 #include "wardgate/service/status.hpp"
+#include "wardgate/site/load.hpp"
 #include "wardgate/site/site.hpp"
 #include "published_source.hpp"
 
@@ -74,6 +76,7 @@ private:
     }
     bool enforce(const Desired& d, bool commit_confirmed);
     void setup_vlans(const Policy& policy);
+    void score();  // the scorecard of the site last loaded, if not computed yet
     void rolled_back(const RollbackRecord& r, const std::string& message);
     void refresh_counters();
     // DNS-only endpoints (gateway_dns.cpp): the live table compiles and refreshes them.
@@ -89,6 +92,8 @@ private:
 
     ServeOptions o_;
     std::filesystem::path state_dir_;
+    SiteLoadCache site_cache_;  // an edit re-reads only the devices it changed
+    std::function<void()> score_;
     ServiceStatus st_;
     std::optional<Desired> desired_;   // what is enforced
     std::optional<Desired> fallback_;  // what was enforced before it (restored by a rollback)

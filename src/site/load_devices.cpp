@@ -129,30 +129,46 @@ const std::vector<std::string_view> kDeviceFields = {
 
 }  // namespace
 
-void load_devices_toml(Site& site, const std::string& file, Diagnostics& diags) {
-    auto root = parse_toml(site.dir / file, file, diags);
+void add_device_table(Site& site, const toml::table& t, const std::string& file, Diagnostics& diags) {
+    TableFields f(t, file, "device", diags);
+    f.reject_unknown(kDeviceFields);
+    RawDevice raw;
+    raw.origin = f.origin();
+    raw.text = [&](std::string_view key) -> std::optional<std::string> {
+        auto* node = t.get(key);
+        if (!node) return std::nullopt;
+        if (auto* d = node->as_date()) return to_string(Date{std::chrono::year{d->get().year},
+                                                             std::chrono::month{d->get().month},
+                                                             std::chrono::day{d->get().day}});
+        return f.string(key, false);
+    };
+    raw.list = [&](std::string_view key, bool required) { return f.strings(key, required); };
+    raw.error = [&](std::string_view key, std::string msg) { f.error(key, std::move(msg)); };
+    raw.flag = [&](std::string_view key) { return f.boolean(key, false); };
+    site.devices.push_back(build_device(raw));
+}
+
+void load_devices_toml(Site& site, const std::string& file, Diagnostics& diags, SiteLoadCache* cache) {
+    std::optional<std::string> text;
+    try {
+        text = read_input_file_if_present(site.dir / file, file);
+    } catch (const InputError& e) {
+        for (const auto& d : e.diagnostics()) diags.add(d);
+        return;
+    }
+    if (!text) {
+        diags.add(file, 0, 0, "", "file not found");
+        return;
+    }
+    if (cache && load_device_blocks(site, file, *text, diags, *cache)) return;
+    const size_t first = site.devices.size(), errors = diags.items().size();
+    auto root = parse_toml_text(*text, site.dir / file, file, diags);
     if (!root) return;
     TableFields top(*root, file, "", diags);
     top.reject_unknown({"device"});
     if (const auto* list = root->get_as<toml::array>("device")) site.devices.reserve(site.devices.size() + list->size());
-    for_each_table(*root, "device", file, diags, [&](const toml::table& t) {
-        TableFields f(t, file, "device", diags);
-        f.reject_unknown(kDeviceFields);
-        RawDevice raw;
-        raw.origin = f.origin();
-        raw.text = [&](std::string_view key) -> std::optional<std::string> {
-            auto* node = t.get(key);
-            if (!node) return std::nullopt;
-            if (auto* d = node->as_date()) return to_string(Date{std::chrono::year{d->get().year},
-                                                                 std::chrono::month{d->get().month},
-                                                                 std::chrono::day{d->get().day}});
-            return f.string(key, false);
-        };
-        raw.list = [&](std::string_view key, bool required) { return f.strings(key, required); };
-        raw.error = [&](std::string_view key, std::string msg) { f.error(key, std::move(msg)); };
-        raw.flag = [&](std::string_view key) { return f.boolean(key, false); };
-        site.devices.push_back(build_device(raw));
-    });
+    for_each_table(*root, "device", file, diags, [&](const toml::table& t) { add_device_table(site, t, file, diags); });
+    if (cache && diags.items().size() == errors) remember_device_blocks(site, first, file, *text, *cache);
 }
 
 void load_devices_csv(Site& site, const std::string& file, Diagnostics& diags) {

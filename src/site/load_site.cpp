@@ -64,11 +64,12 @@ static bool referenced_file_exists(const Site& site, const FileRef& ref, Diagnos
 
 }  // namespace site_detail
 
-Site load_site(const std::filesystem::path& dir) {
+Site load_site(const std::filesystem::path& dir, SiteLoadCache* cache) {
     using namespace site_detail;
     Site site;
     site.dir = std::filesystem::absolute(dir).lexically_normal();
     Diagnostics diags;
+    if (cache) cache->reused = cache->parsed = 0;
     if (!std::filesystem::is_directory(site.dir)) throw InputError(Diagnostic{dir.string(), 0, 0, "", "not a directory"});
     SiteFiles files = load_site_toml(site, diags);
     for (const auto& file : files.devices) {
@@ -76,7 +77,7 @@ Site load_site(const std::filesystem::path& dir) {
         if (lower(std::filesystem::path(file.path).extension().string()) == ".csv") {
             load_devices_csv(site, file.path, diags);
         } else {
-            load_devices_toml(site, file.path, diags);
+            load_devices_toml(site, file.path, diags, cache);
         }
     }
     load_profiles(site, files.profiles, diags);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "wardgate/core/diagnostic.hpp"
+#include "wardgate/site/load.hpp"
 #include "wardgate/site/site.hpp"
 
 namespace wardgate::site_detail {
@@ -35,7 +36,11 @@ size_t name_distance(const std::string& a, const std::string& b);
 std::optional<std::string> nearest(const std::string& name, const std::vector<std::string>& candidates);
 
 SiteFiles load_site_toml(Site& site, Diagnostics& diags);
-void load_devices_toml(Site& site, const std::string& file, Diagnostics& diags);
+void load_devices_toml(Site& site, const std::string& file, Diagnostics& diags, SiteLoadCache* cache);
+// devices.toml block by block (device_blocks.cpp): false when the file must be read whole.
+bool load_device_blocks(Site& site, const std::string& file, std::string_view text, Diagnostics& diags, SiteLoadCache& cache);
+// After a whole read without errors: the devices from `first` on, by their blocks' text.
+void remember_device_blocks(const Site& site, size_t first, const std::string& file, std::string_view text, SiteLoadCache& cache);
 void load_devices_csv(Site& site, const std::string& file, Diagnostics& diags);
 void load_profiles(Site& site, const FileRef& dir, Diagnostics& diags);
 void load_policy(Site& site, const FileRef& file, Diagnostics& diags);

@@ -37,8 +37,13 @@ std::optional<toml::table> parse_toml(const std::filesystem::path& path, const s
         diags.add(display_name, 0, 0, "", "file not found");
         return std::nullopt;
     }
+    return parse_toml_text(*text, path, display_name, diags);
+}
+
+std::optional<toml::table> parse_toml_text(std::string_view text, const std::filesystem::path& path,
+                                           const std::string& display_name, Diagnostics& diags) {
     try {
-        return toml::parse(*text, path.string());
+        return toml::parse(text, path.string());
     } catch (const toml::parse_error& e) {
         diags.add(display_name, static_cast<int>(e.source().begin.line), static_cast<int>(e.source().begin.column),
                   "", "TOML syntax error: " + std::string(e.description()));

@@ -17,10 +17,16 @@ namespace wardgate::site_detail {
 // Parses a TOML file; a syntax error becomes a Diagnostic and nullopt.
 std::optional<toml::table> parse_toml(const std::filesystem::path& path, const std::string& display_name,
                                       Diagnostics& diags);
+// The same for a file's text already read.
+std::optional<toml::table> parse_toml_text(std::string_view text, const std::filesystem::path& path,
+                                           const std::string& display_name, Diagnostics& diags);
 
 // Calls fn for each table of an array of tables ([[key]]); reports anything else.
 void for_each_table(const toml::table& root, std::string_view key, const std::string& file, Diagnostics& diags,
                     const std::function<void(const toml::table&)>& fn);
+
+// One [[device]] table of a devices file, added to site.devices.
+void add_device_table(Site& site, const toml::table& t, const std::string& file, Diagnostics& diags);
 
 // [[gateway]] tables of site.toml, read after the segments they name.
 void load_gateways(Site& site, const toml::table& root, const std::string& file, Diagnostics& diags);

@@ -8,6 +8,7 @@
 #include "wardgate/graph/classify.hpp"
 #include "wardgate/policy/ir.hpp"
 #include "wardgate/resolve/bind.hpp"
+#include "wardgate/site/load.hpp"
 
 namespace wardgate {
 
@@ -18,6 +19,7 @@ struct PipelineOptions {
     ProgressCallback progress;
     DnsBindOptions dns;                                // how DNS-only endpoints get their addresses
     std::string gateway;                               // a [[gateway]] of the site: compile only its slice
+    SiteLoadCache* site_cache = nullptr;               // kept between loads of the same site (serve)
 };
 
 struct FileSummary {

@@ -1,13 +1,37 @@
 #pragma once
 #include <filesystem>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <unordered_map>
 
 #include "wardgate/site/site.hpp"
 
 namespace wardgate {
 
+// What a load of a site keeps for the next load of the same directory (the service reloading
+// after an edit): the device each [[device]] block of a devices.toml gave, by the block's text.
+// A block whose text is unchanged is not parsed again; a file with anything but [[device]]
+// tables, or with more than a few changed blocks, is read whole. Nothing else is kept: every
+// other file, and every check across devices, is read and made again.
+struct SiteLoadCache {
+    struct Block {
+        Device device;
+        int line_offset = 0;  // of the device's origin below the block's first line
+    };
+    struct TextHash {
+        using is_transparent = void;
+        size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    };
+    using Blocks = std::unordered_map<std::string, Block, TextHash, std::equal_to<>>;
+    std::map<std::string, Blocks> device_blocks;  // by devices file, relative to the site
+    size_t reused = 0, parsed = 0;                // blocks, in the last load
+};
+
 // Reads and validates a site directory (see docs/site-format.md).
 // Throws InputError with every problem found, each naming file, line, column and field.
-Site load_site(const std::filesystem::path& dir);
+Site load_site(const std::filesystem::path& dir, SiteLoadCache* cache = nullptr);
 
 // The stage a device is in on `today` follows its dates: past its end of support (eos) it is
 // end-of-support, past its end of life (eol) at least limited-support, whatever the inventory
