@@ -69,7 +69,8 @@ void Gateway::dns_published(Policy& policy) {
             DnsAnswer& a = compiled_with[b.name];
             a.addresses = b.addresses;
             // "2026-11-22T10:15Z"; an unreadable time makes it due at once
-            if (auto t = parse_resolution_time(b.resolved.size() == 17 ? b.resolved.substr(0, 16) + ":00Z" : b.resolved)) a.resolved = *t;
+            const std::string when = b.resolved.size() == 17 ? b.resolved.substr(0, 16) + ":00Z" : b.resolved;
+            if (auto t = parse_resolution_time(when)) a.resolved = *t;
         }
     if (names.empty() && !dns_) return;
     follow_dns(policy.dns);
