@@ -4,6 +4,7 @@
 // of them, so a file with any other table header, a multi-line string (which could hide one) or
 // keys before the first device is always read whole.
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "loaders.hpp"
@@ -64,22 +65,27 @@ bool load_device_blocks(Site& site, const std::string& file, std::string_view te
         cache.device_blocks.erase(known);
         return false;
     }
+    // Each block's cached device (end() when its text is new), looked up once.
+    auto& cached = known->second;
+    std::vector<SiteLoadCache::Blocks::iterator> hits;
+    hits.reserve(blocks->size());
     size_t changed = 0;
-    for (const auto& b : *blocks) changed += known->second.find(b.text) == known->second.end();
+    for (const auto& b : *blocks) {
+        hits.push_back(cached.find(b.text));
+        changed += hits.back() == cached.end();
+    }
     if (changed > kMostParsedAlone) return false;
 
     // Into a copy: a syntax error anywhere and the file is read whole, which reports only that.
     std::vector<Device> devices;
     devices.reserve(blocks->size());
     Diagnostics found;
-    SiteLoadCache::Blocks next;
-    size_t reused = 0, parsed = 0;
-    for (const auto& b : *blocks) {
-        if (auto it = known->second.find(b.text); it != known->second.end()) {
-            devices.push_back(it->second.device);
-            devices.back().origin = {file, b.line + it->second.line_offset};
-            next.emplace(std::string(b.text), it->second);
-            ++reused;
+    std::vector<std::pair<std::string, SiteLoadCache::Block>> fresh;
+    for (size_t i = 0; i < blocks->size(); ++i) {
+        const Block& b = (*blocks)[i];
+        if (hits[i] != cached.end()) {
+            devices.push_back(hits[i]->second.device);
+            devices.back().origin = {file, b.line + hits[i]->second.line_offset};
             continue;
         }
         // Parsed where it stands: blank lines before it keep the file's line numbers.
@@ -90,16 +96,20 @@ bool load_device_blocks(Site& site, const std::string& file, std::string_view te
         Site one;
         const size_t errors = found.items().size();
         for_each_table(*root, "device", file, found, [&](const toml::table& t) { add_device_table(one, t, file, found); });
-        ++parsed;
         for (auto& d : one.devices) devices.push_back(std::move(d));
         if (found.items().size() == errors && one.devices.size() == 1)
-            next.emplace(std::string(b.text), SiteLoadCache::Block{devices.back(), devices.back().origin.line - b.line});
+            fresh.emplace_back(std::string(b.text), SiteLoadCache::Block{devices.back(), devices.back().origin.line - b.line});
     }
     for (auto& d : devices) site.devices.push_back(std::move(d));
     for (const auto& d : found.items()) diags.add(d);
-    known->second = std::move(next);
-    cache.reused += reused;
-    cache.parsed += parsed;
+    // The cache keeps the blocks this file still has: those it found, and the new ones.
+    std::unordered_set<const SiteLoadCache::Block*> still;
+    for (auto it : hits)
+        if (it != cached.end()) still.insert(&it->second);
+    std::erase_if(cached, [&](const auto& entry) { return !still.count(&entry.second); });
+    for (auto& [text, block] : fresh) cached.emplace(std::move(text), std::move(block));
+    cache.reused += blocks->size() - changed;
+    cache.parsed += changed;
     return true;
 }
 

@@ -149,17 +149,8 @@ void add_device_table(Site& site, const toml::table& t, const std::string& file,
 }
 
 void load_devices_toml(Site& site, const std::string& file, Diagnostics& diags, SiteLoadCache* cache) {
-    std::optional<std::string> text;
-    try {
-        text = read_input_file_if_present(site.dir / file, file);
-    } catch (const InputError& e) {
-        for (const auto& d : e.diagnostics()) diags.add(d);
-        return;
-    }
-    if (!text) {
-        diags.add(file, 0, 0, "", "file not found");
-        return;
-    }
+    auto text = read_site_file(site.dir / file, file, diags);
+    if (!text) return;
     if (cache && load_device_blocks(site, file, *text, diags, *cache)) return;
     const size_t first = site.devices.size(), errors = diags.items().size();
     auto root = parse_toml_text(*text, site.dir / file, file, diags);

@@ -24,8 +24,8 @@ std::string_view kind_of(const toml::node& node) {
 
 }  // namespace
 
-std::optional<toml::table> parse_toml(const std::filesystem::path& path, const std::string& display_name,
-                                      Diagnostics& diags) {
+std::optional<std::string> read_site_file(const std::filesystem::path& path, const std::string& display_name,
+                                          Diagnostics& diags) {
     std::optional<std::string> text;
     try {
         text = read_input_file_if_present(path, display_name);
@@ -33,10 +33,14 @@ std::optional<toml::table> parse_toml(const std::filesystem::path& path, const s
         for (const auto& d : e.diagnostics()) diags.add(d);
         return std::nullopt;
     }
-    if (!text) {
-        diags.add(display_name, 0, 0, "", "file not found");
-        return std::nullopt;
-    }
+    if (!text) diags.add(display_name, 0, 0, "", "file not found");
+    return text;
+}
+
+std::optional<toml::table> parse_toml(const std::filesystem::path& path, const std::string& display_name,
+                                      Diagnostics& diags) {
+    auto text = read_site_file(path, display_name, diags);
+    if (!text) return std::nullopt;
     return parse_toml_text(*text, path, display_name, diags);
 }
 

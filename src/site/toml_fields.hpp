@@ -14,6 +14,9 @@
 
 namespace wardgate::site_detail {
 
+// A site file's text; a missing or unreadable file becomes a Diagnostic and nullopt.
+std::optional<std::string> read_site_file(const std::filesystem::path& path, const std::string& display_name,
+                                          Diagnostics& diags);
 // Parses a TOML file; a syntax error becomes a Diagnostic and nullopt.
 std::optional<toml::table> parse_toml(const std::filesystem::path& path, const std::string& display_name,
                                       Diagnostics& diags);
