@@ -110,7 +110,7 @@ static std::optional<Prefix> sibling_merge(const Prefix& a, const Prefix& b) {
 }
 
 bool is_interface_name(std::string_view name) {
-    return !name.empty() && name.size() <= 15 && name != "." && name != ".." &&
+    return !name.empty() && name.size() <= kMaxInterfaceName && name != "." && name != ".." &&
            std::none_of(name.begin(), name.end(), [](char c) { return c == '/' || c == ':' || c <= ' ' || c == 0x7f; });
 }
 

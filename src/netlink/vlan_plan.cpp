@@ -13,8 +13,6 @@ namespace wardgate::netlink {
 
 namespace {
 
-constexpr size_t kMaxIfName = 15;  // IFNAMSIZ - 1
-
 template <typename SegmentT>
 std::string gateway_cidr(const SegmentT& s, const IpAddress& gw) {
     for (const auto& p : s.subnets)
@@ -96,9 +94,9 @@ std::vector<VlanLink> links_of(const std::vector<SegmentT>& segments, const std:
         l.vlan_id = *s.vlan;
         if (*s.vlan == 0 || *s.vlan > 4094)
             throw std::invalid_argument(fmt::format("segment {}: VLAN id {} is outside 1-4094", s.name, *s.vlan));
-        if (l.name.size() > kMaxIfName)
+        if (l.name.size() > kMaxInterfaceName)
             throw std::invalid_argument(fmt::format("segment {}: link name {} is longer than the kernel's {} bytes (use a shorter trunk name)",
-                                                    s.name, l.name, kMaxIfName));
+                                                    s.name, l.name, kMaxInterfaceName));
         if (auto [it, fresh] = names.emplace(l.name, s.name); !fresh)
             throw std::invalid_argument(fmt::format("segments {} and {} both use VLAN {}", it->second, s.name, *s.vlan));
         for (const auto& gw : s.gateways) l.addresses.push_back(gateway_cidr(s, gw));

@@ -61,7 +61,9 @@ struct Prefix {
 
 // Collapses a set of prefixes into the fewest covering the same addresses (sorted).
 std::vector<Prefix> collapse_prefixes(std::vector<Prefix> prefixes);
-// What the kernel takes as a link name: 1-15 bytes, no '/', ':' or whitespace, not "." or "..".
+// What the kernel takes as a link name: 1-15 bytes (IFNAMSIZ - 1), no '/', ':' or whitespace,
+// not "." or "..".
+inline constexpr size_t kMaxInterfaceName = 15;
 bool is_interface_name(std::string_view name);
 // The addresses of `from` that no prefix of `remove` covers, as the fewest prefixes (sorted).
 std::vector<Prefix> subtract_prefixes(const std::vector<Prefix>& from, std::vector<Prefix> remove);
