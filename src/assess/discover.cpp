@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <optional>
 #include <set>
 #include <tuple>
 
 #include <fmt/format.h>
 
 #include "host_identity.hpp"
+#include "wardgate/site/site_names.hpp"
 
 namespace wardgate {
 
@@ -311,7 +313,8 @@ private:
                 else if (name.back() != '-') name += '-';
         }
         std::string candidate = name;
-        for (int n = 2; site_.find_device(candidate) || names_.contains(candidate); ++n) candidate = fmt::format("{}-{}", name, n);
+        if (!site_names_) site_names_.emplace(site_);
+        for (int n = 2; site_names_->device(candidate) || names_.contains(candidate); ++n) candidate = fmt::format("{}-{}", name, n);
         names_.insert(candidate);
         return candidate;
     }
@@ -325,6 +328,7 @@ private:
     std::set<IpAddress> seen_;
     std::set<EdgeKey> answered_;
     std::set<std::string> names_;
+    std::optional<SiteNames> site_names_;  // built at the first name proposed
 };
 
 }  // namespace

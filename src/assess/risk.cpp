@@ -10,6 +10,7 @@
 
 #include "wardgate/assess/peer_deviation.hpp"
 #include "wardgate/core/insecure.hpp"
+#include "wardgate/site/site_names.hpp"
 
 namespace wardgate {
 
@@ -140,10 +141,6 @@ std::map<uint32_t, Seen> seen_per_device(const AddressBook& book, const std::vec
     return out;
 }
 
-uint32_t index_of(const Site& site, const std::string& device) {
-    return static_cast<uint32_t>(site.find_device(device) - site.devices.data());
-}
-
 std::vector<RiskReason> exposure_of(const Device& d, const Seen& seen, const Site& site) {
     std::vector<RiskReason> out;
     if (d.lifecycle == Lifecycle::end_of_support)
@@ -213,7 +210,9 @@ std::vector<DeviceRisk> assess_risk(const AddressBook& book, const std::vector<C
     const Site& site = book.site();
     auto seen = seen_per_device(book, edges);
     const auto deviations = peer_deviations(book, edges);
-    for (const auto& d : deviations) seen[index_of(site, d.device)].deviations.push_back(&d);
+    const SiteNames names(site);
+    for (const auto& d : deviations)
+        seen[static_cast<uint32_t>(names.device_index(*names.device(d.device)))].deviations.push_back(&d);
     std::map<std::pair<std::string, std::string>, int> per_model;
     for (const auto& d : site.devices) ++per_model[{d.vendor, d.model}];
     static const Seen nothing;

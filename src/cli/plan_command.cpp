@@ -11,6 +11,7 @@
 #include "wardgate/plan/readiness.hpp"
 #include "wardgate/render/nft.hpp"
 #include "wardgate/render/nft_ruleset.hpp"
+#include "wardgate/site/site_names.hpp"
 
 namespace wardgate::cli {
 
@@ -122,10 +123,11 @@ void add_plan_command(CLI::App& app, int& exit_code) {
         } else {
             Plan::ReadinessSummary summary;
             auto readiness = assess_readiness(p, summary.min_days);
+            const SiteNames names(*p.site);
             for (const auto& d : readiness.devices) {
                 ++summary.devices;
                 if (d.ready) ++summary.ready;
-                const Device* device = p.site->find_device(d.device);
+                const Device* device = names.device(d.device);
                 if (!device || !p.site->monitor_cause(*device)) continue;
                 ++summary.monitored;
                 if (d.ready) summary.ready_to_leave_monitor.push_back(d.device);

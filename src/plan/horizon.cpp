@@ -8,6 +8,7 @@
 #include <set>
 
 #include "wardgate/plan/plan.hpp"
+#include "wardgate/site/site_names.hpp"
 
 namespace wardgate {
 
@@ -43,8 +44,9 @@ std::vector<HorizonEvent> events_on(const Date& day, const Site& before, const S
                                        to_string(*a.expires), ticket, who, a.from.to_string(), a.to.to_string(),
                                        a.service.to_string())});
         }
+    const SiteNames was_named(before);
     for (const auto& d : after.devices) {
-        const Device* was = before.find_device(d.name);
+        const Device* was = was_named.device(d.name);
         if (!was || was->lifecycle == d.lifecycle) continue;
         bool eos = d.lifecycle == Lifecycle::end_of_support;
         out.push_back({HorizonEvent::Kind::stage_raised, d.name,

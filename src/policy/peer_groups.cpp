@@ -201,8 +201,9 @@ std::optional<size_t> PeerGroups::build(const PeerRef& ref, bool internet_allowe
             break;
         }
         case PeerRef::Kind::device: {
-            const Device* d = site_.find_device(ref.name);
-            if (excluded(static_cast<uint32_t>(d - site_.devices.data()))) return std::nullopt;
+            if (!names_) names_.emplace(site_);
+            const Device* d = names_->device(ref.name);
+            if (excluded(static_cast<uint32_t>(names_->device_index(*d)))) return std::nullopt;
             g.kind = AddressGroup::Kind::device;
             g.name = "dev_" + identifier(ref.name);
             g.label = "device " + ref.name;

@@ -7,6 +7,7 @@
 #include "group_table.hpp"
 #include "wardgate/graph/address_book.hpp"
 #include "wardgate/resolve/dns.hpp"
+#include "wardgate/site/site_names.hpp"
 
 namespace wardgate::policy_detail {
 
@@ -31,6 +32,7 @@ private:
     std::vector<Prefix> dns_prefixes(const Endpoint& e) const;
     const AddressBook& book_;
     const Site& site_;
+    std::optional<SiteNames> names_;  // built at the first device reference
     GroupTable& table_;
     const DnsAnswers* dns_;
     std::vector<Prefix> site_prefixes_;  // segments and non-internet endpoints

@@ -1,9 +1,9 @@
 #include "wardgate/policy/slice.hpp"
 
 #include <algorithm>
-#include <unordered_map>
 
 #include "wardgate/core/diagnostic.hpp"
+#include "wardgate/site/site_names.hpp"
 
 namespace wardgate {
 
@@ -57,29 +57,9 @@ bool has_addresses_in(const AddressGroup& g, const std::vector<Prefix>& local) {
     return (g.any && !local.empty()) || !inside(g.prefixes, local).empty();
 }
 
-// Devices and endpoints by name: a slice looks up every member of every group it narrows.
-class MemberIndex {
-public:
-    explicit MemberIndex(const Site& site) {
-        for (const auto& d : site.devices) devices_.emplace(d.name, &d);
-        for (const auto& e : site.endpoints) endpoints_.emplace(e.name, &e);
-    }
-    const Device* device(std::string_view name) const { return find(devices_, name); }
-    const Endpoint* endpoint(std::string_view name) const { return find(endpoints_, name); }
-
-private:
-    template <typename T>
-    static const T* find(const std::unordered_map<std::string_view, const T*>& map, std::string_view name) {
-        auto it = map.find(name);
-        return it == map.end() ? nullptr : it->second;
-    }
-    std::unordered_map<std::string_view, const Device*> devices_;
-    std::unordered_map<std::string_view, const Endpoint*> endpoints_;
-};
-
 // A group narrowed to the gateway's segments: its members, the devices and endpoints with an
 // address there.
-AddressGroup narrowed(const AddressGroup& g, const GatewayScope& scope, const MemberIndex& site) {
+AddressGroup narrowed(const AddressGroup& g, const GatewayScope& scope, const SiteNames& site) {
     AddressGroup out = g;
     out.any = false;
     out.prefixes = g.any ? scope.local : inside(g.prefixes, scope.local);
@@ -158,7 +138,7 @@ Policy slice_for_gateway(const Policy& whole, const Site& site, std::string_view
     out.notes = whole.notes;
     out.unrouted_flows = whole.unrouted_flows;
     std::vector<size_t> index(n, n);
-    const MemberIndex members(site);
+    const SiteNames members(site);
     for (size_t i = 0; i < n; ++i) {
         if (!used[i]) continue;
         index[i] = out.groups.size();

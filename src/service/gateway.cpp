@@ -76,9 +76,8 @@ std::optional<Gateway::Desired> Gateway::load_site(const std::string& why) {
         st_.site = d.site_name;
         st_.site_version = d.version;
         st_.last_reload = record("ok", d.version, why);
-        // The scorecard is for status and metrics: computed once the kernel holds the policy.
-        auto loaded = std::make_shared<Pipeline>(std::move(p));
-        score_ = [this, loaded] { st_.kpis = compute_scorecard(*loaded->book, loaded->edges, loaded->today).kpis; };
+        // The scorecard is for status and metrics: scored once the kernel holds the policy.
+        loaded_ = std::make_shared<const Pipeline>(std::move(p));
         return d;
     } catch (const InputError& e) {
         st_.last_reload = record("rejected", "", why + ": the site does not validate; the running policy stays");
@@ -186,10 +185,20 @@ void Gateway::start() {
 }
 
 void Gateway::score() {
-    if (!score_) return;
-    auto once = std::move(score_);
-    score_ = nullptr;
-    once();
+    if (!loaded_) return;
+    scorer_.submit(std::move(loaded_));
+    loaded_.reset();
+}
+
+void Gateway::scored() {
+    try {
+        auto kpis = scorer_.take();
+        if (!kpis) return;
+        st_.kpis = std::move(*kpis);
+        write_metrics();
+    } catch (const std::exception& e) {
+        spdlog::warn("scorecard: {}; status and metrics keep the previous one", e.what());
+    }
 }
 
 void Gateway::reload(const std::string& what_changed) {

@@ -2,7 +2,6 @@
 // The service's state and what it does on each event; the event loop (serve.cpp) only
 // calls these. Every method logs and records its failures instead of throwing: the
 // service keeps running with the last good policy.
-#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -21,6 +20,7 @@
 #include "wardgate/service/status.hpp"
 #include "wardgate/site/load.hpp"
 #include "wardgate/site/site.hpp"
+#include "background_scorer.hpp"
 #include "published_source.hpp"
 
 namespace wardgate::service::detail {
@@ -48,6 +48,9 @@ public:
     // serve --from: the database's socket to poll (-1: none), an announcement on it, and the
     // heartbeat timer (which also catches up on versions missed while the database was away).
     int published_fd() const { return source_ ? source_->fd() : -1; }
+    // The scorecard of the site last loaded is computed beside the loop: readable when done.
+    int scored_fd() const { return scorer_.fd(); }
+    void scored();
     void published_announced();
     void heartbeat();
 
@@ -76,7 +79,7 @@ private:
     }
     bool enforce(const Desired& d, bool commit_confirmed);
     void setup_vlans(const Policy& policy);
-    void score();  // the scorecard of the site last loaded, if not computed yet
+    void score();  // starts the scorecard of the site last loaded, if not started yet
     void rolled_back(const RollbackRecord& r, const std::string& message);
     void refresh_counters();
     // DNS-only endpoints (gateway_dns.cpp): the live table compiles and refreshes them.
@@ -93,7 +96,8 @@ private:
     ServeOptions o_;
     std::filesystem::path state_dir_;
     SiteLoadCache site_cache_;  // an edit re-reads only the devices it changed
-    std::function<void()> score_;
+    std::shared_ptr<const Pipeline> loaded_;  // its scorecard not started yet
+    BackgroundScorer scorer_;
     ServiceStatus st_;
     std::optional<Desired> desired_;   // what is enforced
     std::optional<Desired> fallback_;  // what was enforced before it (restored by a rollback)

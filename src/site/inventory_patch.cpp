@@ -6,12 +6,14 @@
 
 #include <algorithm>
 #include <map>
+#include <unordered_map>
 
 #include <toml++/toml.h>
 
 #include "wardgate/core/csv.hpp"
 #include "wardgate/core/file_io.hpp"
 #include "wardgate/core/text.hpp"
+#include "wardgate/site/site_names.hpp"
 
 namespace wardgate {
 
@@ -134,7 +136,7 @@ struct FileEdits {
 };
 
 void toml_edits(const std::string& file, const std::string& text, const std::vector<const DeviceEdit*>& edits,
-                const Site& site, FileEdits& out) {
+                const SiteNames& site, FileEdits& out) {
     toml::table root;
     try {
         root = toml::parse(text, file);
@@ -144,14 +146,15 @@ void toml_edits(const std::string& file, const std::string& text, const std::vec
         return;
     }
     const auto starts = line_starts(text);
-    const auto* devices = root.get_as<toml::array>("device");
+    std::unordered_map<std::string_view, const toml::table*> tables;  // the last of a name, as the site reads it
+    if (const auto* devices = root.get_as<toml::array>("device"))
+        for (const auto& node : *devices)
+            if (const auto* t = node.as_table())
+                if (const auto* name = t->get_as<std::string>("name")) tables[name->get()] = t;
     for (const auto* edit : edits) {
-        const toml::table* table = nullptr;
-        if (devices)
-            for (const auto& node : *devices)
-                if (const auto* t = node.as_table())
-                    if (const auto* name = t->get_as<std::string>("name"); name && name->get() == edit->device) table = t;
-        const Device* d = site.find_device(edit->device);
+        auto found = tables.find(edit->device);
+        const toml::table* table = found == tables.end() ? nullptr : found->second;
+        const Device* d = site.device(edit->device);
         const std::string place = file + ":" + std::to_string(d ? d->origin.line : 0);
         const toml::node* segment = table ? table->get("segment") : nullptr;
         const toml::node* addresses = table ? table->get("addresses") : nullptr;
@@ -175,7 +178,7 @@ void toml_edits(const std::string& file, const std::string& text, const std::vec
 }
 
 void csv_edits(const std::string& file, const std::string& text, const std::vector<const DeviceEdit*>& edits,
-               const Site& site, FileEdits& out) {
+               const SiteNames& site, FileEdits& out) {
     const auto starts = line_starts(text);
     const auto lines = split_lines(text);
     auto body = [](const std::string& line) {
@@ -194,7 +197,7 @@ void csv_edits(const std::string& file, const std::string& text, const std::vect
     auto address_column = header.find("addresses") ? header.find("addresses") : header.find("ip");
     auto name_column = header.find("name");
     for (const auto* edit : edits) {
-        const Device* d = site.find_device(edit->device);
+        const Device* d = site.device(edit->device);
         const int line_no = d ? d->origin.line : 0;
         const std::string place = file + ":" + std::to_string(line_no);
         std::optional<std::vector<CsvSpan>> spans;
@@ -235,8 +238,9 @@ InventoryPatch inventory_patch(const Site& site, const std::vector<DeviceEdit>& 
     std::vector<std::string> files;
     std::map<std::string, std::vector<const DeviceEdit*>> by_file;
     InventoryPatch patch;
+    const SiteNames names(site);
     for (const auto& e : edits) {
-        const Device* d = site.find_device(e.device);
+        const Device* d = names.device(e.device);
         if (!d) {
             patch.by_hand.push_back(e.device + ": no such device");
             continue;
@@ -245,15 +249,15 @@ InventoryPatch inventory_patch(const Site& site, const std::vector<DeviceEdit>& 
         by_file[d->origin.file].push_back(&e);
     }
     std::sort(files.begin(), files.end(), [&](const std::string& a, const std::string& b) {
-        return site.find_device(by_file[a].front()->device) < site.find_device(by_file[b].front()->device);
+        return names.device(by_file[a].front()->device) < names.device(by_file[b].front()->device);
     });
     for (const auto& file : files) {
         const std::string text = read_input_file(site.dir / file, file);
         FileEdits fe;
         if (lower(std::filesystem::path(file).extension().string()) == ".csv")
-            csv_edits(file, text, by_file[file], site, fe);
+            csv_edits(file, text, by_file[file], names, fe);
         else
-            toml_edits(file, text, by_file[file], site, fe);
+            toml_edits(file, text, by_file[file], names, fe);
         patch.diff += unified_diff(file, text, std::move(fe.spans));
         patch.by_hand.insert(patch.by_hand.end(), fe.by_hand.begin(), fe.by_hand.end());
     }

@@ -1,8 +1,10 @@
 #include <map>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
 #include "loaders.hpp"
+#include "wardgate/site/site_names.hpp"
 
 namespace wardgate::site_detail {
 
@@ -259,14 +261,21 @@ private:
                 if (!site_.find_endpoint(ref.name)) error(origin, field, "unknown endpoint \"" + ref.name + "\"");
                 break;
             case PeerRef::Kind::device:
-                if (!site_.find_device(ref.name)) error(origin, field, "unknown device \"" + ref.name + "\"");
+                if (!names().device(ref.name)) error(origin, field, "unknown device \"" + ref.name + "\"");
                 break;
             case PeerRef::Kind::any:
             case PeerRef::Kind::cidr: break;
         }
     }
 
+    // Built at the first device reference, once the devices are all read.
+    const SiteNames& names() {
+        if (!names_) names_.emplace(site_);
+        return *names_;
+    }
+
     Site& site_;
+    std::optional<SiteNames> names_;
     Diagnostics& diags_;
     std::set<std::string> roles_, tags_;
 };

@@ -1,0 +1,53 @@
+#include "background_scorer.hpp"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+namespace wardgate::service::detail {
+
+BackgroundScorer::BackgroundScorer() : event_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+    if (event_fd_ < 0) throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
+}
+
+BackgroundScorer::~BackgroundScorer() {
+    if (running_.valid()) running_.wait();
+    ::close(event_fd_);
+}
+
+void BackgroundScorer::submit(std::shared_ptr<const Pipeline> loaded) {
+    if (running_.valid()) {
+        next_ = std::move(loaded);
+        return;
+    }
+    start(std::move(loaded));
+}
+
+void BackgroundScorer::start(std::shared_ptr<const Pipeline> loaded) {
+    const int fd = event_fd_;
+    running_ = std::async(std::launch::async, [loaded = std::move(loaded), fd] {
+        auto kpis = compute_scorecard(*loaded->book, loaded->edges, loaded->today).kpis;
+        const uint64_t one = 1;
+        (void)!::write(fd, &one, sizeof one);  // cannot fail short of a full counter
+        return kpis;
+    });
+}
+
+std::optional<std::vector<Kpi>> BackgroundScorer::take() {
+    uint64_t count = 0;
+    (void)!::read(event_fd_, &count, sizeof count);
+    if (!running_.valid() || running_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return std::nullopt;
+    auto kpis = running_.get();  // rethrows what the scoring threw
+    if (next_) {
+        start(std::move(next_));
+        next_.reset();
+        return std::nullopt;
+    }
+    return kpis;
+}
+
+}  // namespace wardgate::service::detail
