@@ -1,5 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <random>
+
 #include "wardgate/core/net.hpp"
 
 using namespace wardgate;
@@ -37,4 +40,45 @@ TEST_CASE("ports reject out of range values and merge adjacent ranges") {
     auto merged = normalize_ports({*PortRange::parse("443"), *PortRange::parse("444-450"), *PortRange::parse("80")});
     REQUIRE(merged.size() == 2);
     CHECK(merged[1].to_string() == "443-450");
+}
+
+TEST_CASE("addresses compare and prefixes contain as the byte-wise definitions say", "[net]") {
+    // The byte-wise definitions: family, then the bytes in order; a prefix holds the addresses
+    // that agree with it on its first `length` bits.
+    auto reference_less = [](const IpAddress& a, const IpAddress& b) {
+        if (a.family != b.family) return a.family < b.family;
+        return std::lexicographical_compare(a.bytes.begin(), a.bytes.end(), b.bytes.begin(), b.bytes.end());
+    };
+    auto reference_contains = [](const Prefix& p, const IpAddress& a) {
+        if (p.family() != a.family) return false;
+        for (int bit = 0; bit < p.length; ++bit) {
+            const int mask = 0x80 >> (bit % 8);
+            if ((p.address.bytes[bit / 8] & mask) != (a.bytes[bit / 8] & mask)) return false;
+        }
+        return true;
+    };
+    std::mt19937 rng(7);
+    auto random_address = [&](const IpAddress& near) {
+        IpAddress a = near;
+        if (rng() % 4 == 0) a.family = rng() % 2 ? Family::v4 : Family::v6;
+        const int width = a.family == Family::v4 ? 4 : 16;
+        // Keep a random number of leading bytes of `near`, so that long common prefixes occur.
+        for (int i = static_cast<int>(rng() % (width + 1)); i < 16; ++i)
+            a.bytes[i] = i < width ? static_cast<uint8_t>(rng()) : 0;
+        return a;
+    };
+    IpAddress last = *IpAddress::parse("10.0.0.1");
+    for (int round = 0; round < 200000; ++round) {
+        const IpAddress a = random_address(last), b = random_address(a);
+        last = b;
+        INFO(a.to_string() << " " << b.to_string());
+        REQUIRE((a < b) == reference_less(a, b));
+        REQUIRE((a == b) == (!reference_less(a, b) && !reference_less(b, a)));
+        Prefix p{a, static_cast<uint8_t>(rng() % (a.bit_width() + 1))};
+        for (int bit = p.length; bit < a.bit_width(); ++bit) p.address.bytes[bit / 8] &= static_cast<uint8_t>(~(0x80 >> (bit % 8)));
+        INFO(p.to_string());
+        REQUIRE(p.contains(b) == reference_contains(p, b));
+        REQUIRE(p.contains(p.address));
+        REQUIRE(p.contains(p.last()));
+    }
 }

@@ -198,6 +198,10 @@ TEST_CASE("the service applies the site, follows edits, keeps the policy on brok
         std::string v2 = s.at("policy_version");
         CHECK(s.at("last_apply").at("result") == "ok");
         CHECK(s.at("counters").at("reloads").get<int>() >= 1);
+        // The apply's log line says where the time from the edit went, stage by stage.
+        CHECK(std::regex_search(read_text(dir.log()),
+                                std::regex("policy " + v2 + R"( applied \([^)]*\); site [0-9]+ ms, flows [0-9]+ ms, )"
+                                           R"(classify [0-9]+ ms, dns [0-9]+ ms, compile [0-9]+ ms, lowering [0-9]+ ms, kernel [0-9]+ ms\n)")));
         CHECK(ns.nft_list().find("10.110.0.22") != std::string::npos);
 
         // A broken edit: the running policy stays, the status says why.

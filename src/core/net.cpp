@@ -63,14 +63,13 @@ std::optional<Prefix> Prefix::parse(std::string_view text) {
     return Prefix{*addr, static_cast<uint8_t>(length)};
 }
 
+// The top `bits` bits of a 64-bit word (0 to 64).
+static uint64_t top_bits(int bits) { return bits <= 0 ? 0 : bits >= 64 ? ~uint64_t{0} : ~uint64_t{0} << (64 - bits); }
+
 bool Prefix::contains(const IpAddress& a) const {
     if (a.family != address.family) return false;
-    int full = length / 8;
-    if (std::memcmp(a.bytes.data(), address.bytes.data(), full) != 0) return false;
-    int rest = length % 8;
-    if (rest == 0) return true;
-    uint8_t mask = static_cast<uint8_t>(0xFF << (8 - rest));
-    return (a.bytes[full] & mask) == address.bytes[full];
+    return ((a.high_word() ^ address.high_word()) & top_bits(length)) == 0 &&
+           ((a.low_word() ^ address.low_word()) & top_bits(length - 64)) == 0;
 }
 
 bool Prefix::contains(const Prefix& p) const { return p.length >= length && contains(p.address); }
@@ -115,7 +114,7 @@ bool is_interface_name(std::string_view name) {
 }
 
 std::vector<Prefix> collapse_prefixes(std::vector<Prefix> prefixes) {
-    std::sort(prefixes.begin(), prefixes.end());
+    if (!std::is_sorted(prefixes.begin(), prefixes.end())) std::sort(prefixes.begin(), prefixes.end());
     bool changed = true;
     while (changed) {
         changed = false;
@@ -134,7 +133,7 @@ std::vector<Prefix> collapse_prefixes(std::vector<Prefix> prefixes) {
             }
             out.push_back(p);
         }
-        std::sort(out.begin(), out.end());
+        if (!std::is_sorted(out.begin(), out.end())) std::sort(out.begin(), out.end());
         prefixes = std::move(out);
     }
     return prefixes;

@@ -5,6 +5,11 @@
 namespace wardgate {
 
 AddressBook::AddressBook(const Site& site) : site_(site) {
+    for (size_t i = 0; i < site.segments.size(); ++i)
+        for (const auto& p : site.segments[i].subnets) segment_subnets_.emplace_back(p, static_cast<int>(i));
+    std::sort(segment_subnets_.begin(), segment_subnets_.end());
+    for (size_t i = 1; i < segment_subnets_.size(); ++i)
+        if (segment_subnets_[i - 1].first.contains(segment_subnets_[i].first.address)) segments_disjoint_ = false;
     device_by_address_.reserve(site.devices.size() * 2);
     for (uint32_t i = 0; i < site.devices.size(); ++i)
         for (const auto& a : site.devices[i].addresses) device_by_address_.emplace(a, i);
@@ -24,6 +29,14 @@ AddressBook::AddressBook(const Site& site) : site_(site) {
 }
 
 int AddressBook::segment_of(const IpAddress& a) const {
+    if (segments_disjoint_) {
+        // The last subnet starting at or below the address is the only one that can hold it.
+        auto it = std::upper_bound(segment_subnets_.begin(), segment_subnets_.end(), a,
+                                   [](const IpAddress& x, const std::pair<Prefix, int>& s) { return x < s.first.address; });
+        if (it == segment_subnets_.begin()) return -1;
+        --it;
+        return it->first.contains(a) ? it->second : -1;
+    }
     for (size_t i = 0; i < site_.segments.size(); ++i)
         for (const auto& p : site_.segments[i].subnets)
             if (p.contains(a)) return static_cast<int>(i);

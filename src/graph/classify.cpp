@@ -43,11 +43,34 @@ bool declaration_covers(const DeclaredFlow& f, const Entity& device, const Entit
     return responder == device && peer_matches(f.peer, initiator, book);
 }
 
+namespace {
+
+// Each device's profile, looked up once: edges meet the same devices again and again.
+class ProfileOf {
+public:
+    explicit ProfileOf(const Site& site) : site_(site), profiles_(site.devices.size()), known_(site.devices.size()) {}
+    const Profile* operator()(uint32_t device) {
+        if (!known_[device]) {
+            const Device& d = site_.devices[device];
+            profiles_[device] = site_.find_profile(d.vendor, d.model);
+            known_[device] = true;
+        }
+        return profiles_[device];
+    }
+
+private:
+    const Site& site_;
+    std::vector<const Profile*> profiles_;
+    std::vector<bool> known_;
+};
+
+}  // namespace
+
 static void declarations_of(const Entity& device, const Entity& initiator, const Entity& responder,
-                            const EdgeKey& key, const AddressBook& book, std::vector<Declaration>& out) {
+                            const EdgeKey& key, const AddressBook& book, ProfileOf& profile_of,
+                            std::vector<Declaration>& out) {
     if (device.kind != Entity::Kind::device) return;
-    const Device& d = book.site().devices[device.index];
-    const Profile* profile = book.site().find_profile(d.vendor, d.model);
+    const Profile* profile = profile_of(device.index);
     if (!profile) return;
     for (const auto& f : profile->flows)
         if (declaration_covers(f, device, initiator, responder, key.protocol, key.responder_port,
@@ -55,20 +78,21 @@ static void declarations_of(const Entity& device, const Entity& initiator, const
             out.push_back({profile, &f});
 }
 
-std::vector<ClassifiedEdge> classify_edges(const std::vector<ObservedEdge>& edges, const AddressBook& book,
-                                           const Date& today) {
+std::vector<ClassifiedEdge> classify_edges(std::vector<ObservedEdge> edges, const AddressBook& book, const Date& today) {
     std::vector<ClassifiedEdge> out;
     out.reserve(edges.size());
-    for (const auto& edge : edges) {
+    ProfileOf profile_of(book.site());
+    for (auto& observed : edges) {
         ClassifiedEdge c;
-        c.observed = edge;
-        c.initiator = book.resolve(edge.key.initiator);
-        c.responder = book.resolve(edge.key.responder);
-        c.unrouted = book.unrouted(edge.key.initiator) || book.unrouted(edge.key.responder);
-        declarations_of(c.initiator, c.initiator, c.responder, edge.key, book, c.declared);
-        declarations_of(c.responder, c.initiator, c.responder, edge.key, book, c.declared);
+        c.observed = std::move(observed);
+        const EdgeKey& key = c.observed.key;
+        c.initiator = book.resolve(key.initiator);
+        c.responder = book.resolve(key.responder);
+        c.unrouted = book.unrouted(key.initiator) || book.unrouted(key.responder);
+        declarations_of(c.initiator, c.initiator, c.responder, key, book, profile_of, c.declared);
+        declarations_of(c.responder, c.initiator, c.responder, key, book, profile_of, c.declared);
         for (const auto& a : book.site().approvals) {
-            if (!a.service.matches(edge.key.protocol, edge.key.responder_port, edge.key.initiator.family)) continue;
+            if (!a.service.matches(key.protocol, key.responder_port, key.initiator.family)) continue;
             if (!peer_matches(a.from, c.initiator, book) || !peer_matches(a.to, c.responder, book)) continue;
             (a.expired(today) ? c.expired : c.approvals).push_back(&a);
         }

@@ -1,6 +1,7 @@
 #include "wardgate/plan/pipeline.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 #include "wardgate/policy/compile.hpp"
 #include "wardgate/policy/slice.hpp"
@@ -41,14 +42,35 @@ static void check_export_targets(const Site& site) {
 
 static void add_read_notes(Pipeline& p);
 
+namespace {
+
+// Stamps each stage's duration into the pipeline as it ends.
+class StageClock {
+public:
+    explicit StageClock(std::vector<StageTime>& out) : out_(out) {}
+    void lap(const char* stage) {
+        auto now = std::chrono::steady_clock::now();
+        out_.push_back({stage, std::chrono::duration<double, std::milli>(now - start_).count()});
+        start_ = now;
+    }
+
+private:
+    std::vector<StageTime>& out_;
+    std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+}  // namespace
+
 Pipeline run_pipeline(const std::filesystem::path& site_dir, const PipelineOptions& options) {
     Pipeline p;
+    StageClock clock(p.stages);
     p.today = options.today;
     p.site = std::make_unique<Site>(load_site(site_dir, options.site_cache));
     check_export_targets(*p.site);
     if (!options.gateway.empty()) p.gateway = declared_gateway(*p.site, options.gateway).name;
     raise_stages_by_date(*p.site, options.today);
     p.book = std::make_unique<AddressBook>(*p.site);
+    clock.lap("site");
     Aggregator flows;
     auto files = p.site->flow_files;
     files.insert(files.end(), options.extra_flows.begin(), options.extra_flows.end());
@@ -74,13 +96,20 @@ Pipeline run_pipeline(const std::filesystem::path& site_dir, const PipelineOptio
     }
     p.sightings = flows.sightings();
     p.macs = flows.macs();
+    clock.lap("flows");
     p.edges = classify_edges(flows.edges(), *p.book, options.today);
+    clock.lap("classify");
     DnsBindResult dns = bind_dns_names(*p.site, options.dns);
     p.dns = std::move(dns.answers);
+    clock.lap("dns");
     p.policy = compile_policy(*p.book, p.edges, options.today, p.dns);
     p.dns_warnings = dns.warnings;
     add_read_notes(p);
-    if (!p.gateway.empty()) p.policy = slice_for_gateway(p.policy, *p.site, p.gateway);
+    clock.lap("compile");
+    if (!p.gateway.empty()) {
+        p.policy = slice_for_gateway(p.policy, *p.site, p.gateway);
+        clock.lap("slice");
+    }
     return p;
 }
 
@@ -95,7 +124,7 @@ static Pipeline recompile(const Pipeline& base, std::unique_ptr<Site> site, cons
     std::vector<ObservedEdge> observed;
     observed.reserve(base.edges.size());
     for (const auto& c : base.edges) observed.push_back(c.observed);
-    p.edges = classify_edges(observed, *p.book, day);
+    p.edges = classify_edges(std::move(observed), *p.book, day);
     p.dns = base.dns;
     p.dns_warnings = base.dns_warnings;
     p.policy = compile_policy(*p.book, p.edges, day, p.dns);

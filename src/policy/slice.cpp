@@ -30,18 +30,53 @@ const GatewayDecl& declared_gateway(const Site& site, std::string_view name) {
 
 namespace gateway_slice {
 
-// The part of `prefixes` (collapsed) inside `local` (collapsed): prefixes nest or are disjoint.
-std::vector<Prefix> inside(const std::vector<Prefix>& prefixes, const std::vector<Prefix>& local) {
-    std::vector<Prefix> out;
-    for (const auto& p : prefixes)
-        for (const auto& l : local) {
-            if (l.contains(p)) {
-                out.push_back(p);
-                break;
-            }
-            if (p.contains(l)) out.push_back(l);
+// Sorted and disjoint, as collapse_prefixes leaves them.
+static bool collapsed(const std::vector<Prefix>& prefixes) {
+    for (size_t i = 1; i < prefixes.size(); ++i)
+        if (!(prefixes[i - 1].last() < prefixes[i].address)) return false;
+    return true;
+}
+
+// Walks two collapsed lists together, calling `overlap` with each part they share (in order);
+// stops early when it returns false. Prefixes nest or are disjoint, so the part two prefixes
+// share is the smaller one.
+template <typename Overlap>
+static void each_overlap(const std::vector<Prefix>& a, const std::vector<Prefix>& b, Overlap overlap) {
+    size_t i = 0, j = 0;
+    while (i < a.size() && j < b.size()) {
+        if (b[j].contains(a[i])) {
+            if (!overlap(a[i])) return;
+            ++i;
+        } else if (a[i].contains(b[j])) {
+            if (!overlap(b[j])) return;
+            ++j;
+        } else if (a[i].address < b[j].address) {
+            ++i;
+        } else {
+            ++j;
         }
+    }
+}
+
+// The part of `prefixes` inside `local`, collapsed.
+std::vector<Prefix> inside(const std::vector<Prefix>& prefixes, const std::vector<Prefix>& local) {
+    if (!collapsed(prefixes) || !collapsed(local)) return inside(collapse_prefixes(prefixes), collapse_prefixes(local));
+    std::vector<Prefix> out;
+    each_overlap(prefixes, local, [&](const Prefix& p) {
+        out.push_back(p);
+        return true;
+    });
     return collapse_prefixes(std::move(out));
+}
+
+static bool overlap_any(const std::vector<Prefix>& prefixes, const std::vector<Prefix>& local) {
+    if (!collapsed(prefixes) || !collapsed(local)) return overlap_any(collapse_prefixes(prefixes), collapse_prefixes(local));
+    bool any = false;
+    each_overlap(prefixes, local, [&](const Prefix&) {
+        any = true;
+        return false;
+    });
+    return any;
 }
 
 // The subnets of the segments `gateway` routes, collapsed.
@@ -54,7 +89,7 @@ std::vector<Prefix> routed_subnets(const Policy& whole, const GatewayDecl& gatew
 
 // The group has an address among `local`: traffic from or to it can pass that gateway.
 bool has_addresses_in(const AddressGroup& g, const std::vector<Prefix>& local) {
-    return (g.any && !local.empty()) || !inside(g.prefixes, local).empty();
+    return (g.any && !local.empty()) || overlap_any(g.prefixes, local);
 }
 
 // A group narrowed to the gateway's segments: its members, the devices and endpoints with an

@@ -39,8 +39,8 @@ void BackgroundScorer::start(std::shared_ptr<const Pipeline> loaded) {
 
 std::optional<std::vector<Kpi>> BackgroundScorer::take() {
     uint64_t count = 0;
-    (void)!::read(event_fd_, &count, sizeof count);
-    if (!running_.valid() || running_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return std::nullopt;
+    if (::read(event_fd_, &count, sizeof count) != sizeof count || count == 0 || !running_.valid()) return std::nullopt;
+    // The scoring signals just before its thread returns: the result is moments away.
     auto kpis = running_.get();  // rethrows what the scoring threw
     if (next_) {
         start(std::move(next_));

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "state_lock.hpp"
 #include "wardgate/core/diagnostic.hpp"
@@ -62,6 +63,10 @@ Gateway::Desired Gateway::desired_of(Policy policy) {
     return d;
 }
 
+static double ms_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
 std::optional<Gateway::Desired> Gateway::load_site(const std::string& why) {
     if (source_) return load_published(why);
     try {
@@ -72,7 +77,10 @@ std::optional<Gateway::Desired> Gateway::load_site(const std::string& why) {
         po.site_cache = &site_cache_;
         Pipeline p = run_pipeline(o_.site_dir, po);
         dns_loaded(*p.site, p.dns);
+        const auto lowering = std::chrono::steady_clock::now();
         Desired d = desired_of(p.policy);
+        for (const auto& s : p.stages) d.took += fmt::format("{}{} {:.0f} ms", d.took.empty() ? "" : ", ", s.stage, s.ms);
+        d.took += fmt::format(", lowering {:.0f} ms", ms_since(lowering));
         st_.site = d.site_name;
         st_.site_version = d.version;
         st_.last_reload = record("ok", d.version, why);
@@ -117,7 +125,9 @@ bool Gateway::enforce(const Desired& d, bool commit_confirmed) {
             co.version = d.version;
             cc.emplace(CommitConfirmed::begin(co));
         }
+        const auto applying = std::chrono::steady_clock::now();
         auto r = netlink::apply_ruleset(d.ruleset);
+        const double kernel_ms = ms_since(applying);
         if (cc) {
             cc->finish();
             pending_ = cc->record();
@@ -135,7 +145,10 @@ bool Gateway::enforce(const Desired& d, bool commit_confirmed) {
         if (d.published) published_applied(*d.published, d.policy);
         st_.policy_version = d.version;
         st_.enforcement = pending_ ? "waiting-for-confirmation" : active_state(d);
-        spdlog::info("policy {} applied ({})", d.version, how);
+        if (d.took.empty())
+            spdlog::info("policy {} applied ({})", d.version, how);
+        else
+            spdlog::info("policy {} applied ({}); {}, kernel {:.0f} ms", d.version, how, d.took, kernel_ms);
         return true;
     } catch (const std::exception& e) {
         if (cc) cc->abandon();

@@ -64,6 +64,7 @@ private:
         std::string site_name;
         Policy policy;  // what the ruleset was lowered from: DNS refreshes re-lower it
         std::optional<PublishedVersion> published;  // serve --from: the version (and its one slice) it came from
+        std::string took;  // "site 120 ms, flows 3 ms, ...": where loading it went, for the apply's log line
     };
     static Desired desired_of(Policy policy);
     std::optional<Desired> load_site(const std::string& why);

@@ -1,6 +1,7 @@
 #pragma once
 // Addresses, prefixes, protocols and ports: the vocabulary every stage shares.
 #include <array>
+#include <bit>
 #include <compare>
 #include <cstdint>
 #include <cstring>
@@ -23,8 +24,28 @@ struct IpAddress {
     std::string to_string() const;
     int bit_width() const { return family == Family::v4 ? 32 : 128; }
     uint32_t v4_value() const;  // host order; only for Family::v4
+    // The 16 bytes as two numbers, most significant first: comparisons and masks word by word.
+    uint64_t high_word() const { return word_at(0); }
+    uint64_t low_word() const { return word_at(8); }
 
-    auto operator<=>(const IpAddress&) const = default;
+    // Family first, then the bytes in network order (what the defaulted comparison would do,
+    // without a byte-wise memcmp on every sort and map step).
+    std::strong_ordering operator<=>(const IpAddress& o) const {
+        if (auto c = family <=> o.family; c != 0) return c;
+        if (auto c = high_word() <=> o.high_word(); c != 0) return c;
+        return low_word() <=> o.low_word();
+    }
+    bool operator==(const IpAddress& o) const {
+        return family == o.family && high_word() == o.high_word() && low_word() == o.low_word();
+    }
+
+private:
+    uint64_t word_at(size_t offset) const {
+        uint64_t v;
+        std::memcpy(&v, bytes.data() + offset, sizeof v);
+        if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
+        return v;
+    }
 };
 
 // Addresses a gateway never forwards between segments: link-local unicast (169.254/16,

@@ -43,6 +43,10 @@ private:
         Prefix prefix;
         uint32_t endpoint;
     };
+    // Every segment subnet with its segment, sorted: a binary search finds an address's
+    // segment when no two overlap (validation refuses overlaps; a site built in code may not).
+    std::vector<std::pair<Prefix, int>> segment_subnets_;
+    bool segments_disjoint_ = true;
     std::vector<EndpointPrefix> endpoint_prefixes_;  // most specific first, internet endpoints excluded
     std::optional<uint32_t> internet_endpoint_v4_, internet_endpoint_v6_;
 };

@@ -35,7 +35,7 @@ bool declaration_covers(const DeclaredFlow& f, const Entity& device, const Entit
 // The site's first deny that matches this edge (its ends and service), if any.
 const Deny* matching_deny(const ClassifiedEdge& c, const AddressBook& book);
 
-std::vector<ClassifiedEdge> classify_edges(const std::vector<ObservedEdge>& edges, const AddressBook& book,
+std::vector<ClassifiedEdge> classify_edges(std::vector<ObservedEdge> edges, const AddressBook& book,
                                            const Date& today);
 
 }  // namespace wardgate

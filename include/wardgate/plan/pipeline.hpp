@@ -27,6 +27,11 @@ struct FileSummary {
     ReadSummary summary;
 };
 
+struct StageTime {
+    std::string stage;  // "site", "flows", "classify", "dns", "compile", "slice"
+    double ms = 0;
+};
+
 struct Pipeline {
     std::unique_ptr<Site> site;          // AddressBook points into it: keep it in place
     std::unique_ptr<AddressBook> book;
@@ -39,6 +44,7 @@ struct Pipeline {
     std::vector<std::string> dns_warnings;
     Date today;                          // the day approvals were checked against
     std::string gateway;                 // policy is this gateway's slice ("" = the whole site)
+    std::vector<StageTime> stages;       // how long run_pipeline spent on each stage
 };
 
 Pipeline run_pipeline(const std::filesystem::path& site_dir, const PipelineOptions& options);
