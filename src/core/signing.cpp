@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <fstream>
 #include <memory>
 #include <vector>
 
@@ -47,10 +48,7 @@ std::string base64(const unsigned char* data, size_t n) {
 
 }  // namespace signing_detail
 
-std::string sha256_hex(std::string_view data) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    EVP_Digest(data.data(), data.size(), digest, &n, EVP_sha256(), nullptr);
+static std::string hex_of(const unsigned char* digest, unsigned int n) {
     static const char* hex = "0123456789abcdef";
     std::string out;
     for (unsigned int i = 0; i < n; ++i) {
@@ -58,6 +56,30 @@ std::string sha256_hex(std::string_view data) {
         out += hex[digest[i] & 15];
     }
     return out;
+}
+
+std::string sha256_hex(std::string_view data) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    EVP_Digest(data.data(), data.size(), digest, &n, EVP_sha256(), nullptr);
+    return hex_of(digest, n);
+}
+
+std::optional<std::string> sha256_file_hex(const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return std::nullopt;
+    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+    if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) return std::nullopt;
+    std::vector<char> buffer(1 << 20);
+    while (in) {
+        in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+        if (in.gcount() > 0) EVP_DigestUpdate(ctx.get(), buffer.data(), static_cast<size_t>(in.gcount()));
+    }
+    if (in.bad()) return std::nullopt;
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    if (EVP_DigestFinal_ex(ctx.get(), digest, &n) != 1) return std::nullopt;
+    return hex_of(digest, n);
 }
 
 void generate_signing_key(const std::filesystem::path& private_pem, const std::filesystem::path& public_pem) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "wardgate/core/signing.hpp"
 #include "wardgate/policy/compile.hpp"
 #include "wardgate/policy/slice.hpp"
 #include "wardgate/render/export.hpp"
@@ -61,19 +62,23 @@ private:
 
 }  // namespace
 
-Pipeline run_pipeline(const std::filesystem::path& site_dir, const PipelineOptions& options) {
-    Pipeline p;
-    StageClock clock(p.stages);
-    p.today = options.today;
-    p.site = std::make_unique<Site>(load_site(site_dir, options.site_cache));
-    check_export_targets(*p.site);
-    if (!options.gateway.empty()) p.gateway = declared_gateway(*p.site, options.gateway).name;
-    raise_stages_by_date(*p.site, options.today);
-    p.book = std::make_unique<AddressBook>(*p.site);
-    clock.lap("site");
+// Each file's path with the digest of its contents; empty when one cannot be read (the read
+// itself then reports it).
+static std::vector<FlowReadCache::File> fingerprints(const std::vector<std::filesystem::path>& files) {
+    std::vector<FlowReadCache::File> out;
+    for (const auto& f : files) {
+        auto digest = sha256_file_hex(f);
+        if (!digest) return {};
+        out.push_back({f, *digest});
+    }
+    return out;
+}
+
+// Reads the flow files (and the baseline store) into p's reads, sightings and MACs, and
+// classifies their edges.
+static void read_flows(Pipeline& p, const std::vector<std::filesystem::path>& files, const PipelineOptions& options,
+                       StageClock& clock) {
     Aggregator flows;
-    auto files = p.site->flow_files;
-    files.insert(files.end(), options.extra_flows.begin(), options.extra_flows.end());
     for (const auto& f : files) {
         try {
             p.reads.push_back({f, read_flow_file(f, flows, options.progress)});
@@ -98,6 +103,42 @@ Pipeline run_pipeline(const std::filesystem::path& site_dir, const PipelineOptio
     p.macs = flows.macs();
     clock.lap("flows");
     p.edges = classify_edges(flows.edges(), *p.book, options.today);
+}
+
+Pipeline run_pipeline(const std::filesystem::path& site_dir, const PipelineOptions& options) {
+    Pipeline p;
+    StageClock clock(p.stages);
+    p.today = options.today;
+    p.site = std::make_unique<Site>(load_site(site_dir, options.site_cache));
+    check_export_targets(*p.site);
+    if (!options.gateway.empty()) p.gateway = declared_gateway(*p.site, options.gateway).name;
+    raise_stages_by_date(*p.site, options.today);
+    p.book = std::make_unique<AddressBook>(*p.site);
+    clock.lap("site");
+    auto files = p.site->flow_files;
+    files.insert(files.end(), options.extra_flows.begin(), options.extra_flows.end());
+    // serve: files whose contents are what they were at the last load are not read again.
+    std::vector<FlowReadCache::File> read_as;
+    if (options.flow_cache && options.store.empty()) read_as = fingerprints(files);
+    if (!read_as.empty() && read_as == options.flow_cache->files) {
+        const FlowReadCache& kept = *options.flow_cache;
+        p.reads = kept.reads;
+        p.sightings = kept.sightings;
+        p.macs = kept.macs;
+        clock.lap("flows");
+        p.edges = classify_edges(kept.edges, *p.book, options.today);
+    } else {
+        read_flows(p, files, options, clock);
+        if (!read_as.empty()) {
+            FlowReadCache& kept = *options.flow_cache;
+            kept.files = std::move(read_as);
+            kept.reads = p.reads;
+            kept.sightings = p.sightings;
+            kept.macs = p.macs;
+            kept.edges.clear();
+            for (const auto& c : p.edges) kept.edges.push_back(c.observed);
+        }
+    }
     clock.lap("classify");
     DnsBindResult dns = bind_dns_names(*p.site, options.dns);
     p.dns = std::move(dns.answers);

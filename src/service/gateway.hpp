@@ -21,6 +21,7 @@
 #include "wardgate/site/load.hpp"
 #include "wardgate/site/site.hpp"
 #include "background_scorer.hpp"
+#include "wardgate/plan/pipeline.hpp"
 #include "published_source.hpp"
 
 namespace wardgate::service::detail {
@@ -97,6 +98,7 @@ private:
     ServeOptions o_;
     std::filesystem::path state_dir_;
     SiteLoadCache site_cache_;  // an edit re-reads only the devices it changed
+    FlowReadCache flow_cache_;  // and no flow file whose contents stayed the same
     std::shared_ptr<const Pipeline> loaded_;  // its scorecard not started yet
     BackgroundScorer scorer_;
     ServiceStatus st_;

@@ -2,6 +2,7 @@
 // Ed25519 signatures (OpenSSL's libcrypto) over what a publisher hands to gateways, and the
 // SHA-256 digests they are taken over. Keys are PEM files: PKCS#8 private, SubjectPublicKeyInfo public.
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -14,6 +15,8 @@ public:
 };
 
 std::string sha256_hex(std::string_view data);
+// The digest of a file's contents, read in pieces; nullopt when it cannot be read.
+std::optional<std::string> sha256_file_hex(const std::filesystem::path& file);
 
 // Writes a new key pair (the private key mode 0600). Throws SigningError.
 void generate_signing_key(const std::filesystem::path& private_pem, const std::filesystem::path& public_pem);

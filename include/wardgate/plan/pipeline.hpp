@@ -12,6 +12,8 @@
 
 namespace wardgate {
 
+struct FlowReadCache;
+
 struct PipelineOptions {
     Date today;                                        // approvals expire against this day
     std::vector<std::filesystem::path> extra_flows;   // in addition to the site's own flow files
@@ -20,11 +22,28 @@ struct PipelineOptions {
     DnsBindOptions dns;                                // how DNS-only endpoints get their addresses
     std::string gateway;                               // a [[gateway]] of the site: compile only its slice
     SiteLoadCache* site_cache = nullptr;               // kept between loads of the same site (serve)
+    FlowReadCache* flow_cache = nullptr;               // likewise; not used with a baseline store
 };
 
 struct FileSummary {
     std::filesystem::path file;
     ReadSummary summary;
+};
+
+// What the flow files gave at the last load (serve): an edit of the inventory classifies the
+// same observations again without reading the files, as long as every file's contents (by
+// SHA-256) are what they were.
+struct FlowReadCache {
+    struct File {
+        std::filesystem::path path;
+        std::string sha256;
+        bool operator==(const File&) const = default;
+    };
+    std::vector<File> files;
+    std::vector<FileSummary> reads;
+    std::vector<ObservedEdge> edges;
+    std::vector<ApplicationSighting> sightings;
+    std::vector<MacSighting> macs;
 };
 
 struct StageTime {
