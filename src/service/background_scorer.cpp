@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <exception>
 #include <stdexcept>
 #include <string>
 
@@ -30,10 +31,15 @@ void BackgroundScorer::submit(std::shared_ptr<const Pipeline> loaded) {
 void BackgroundScorer::start(std::shared_ptr<const Pipeline> loaded) {
     const int fd = event_fd_;
     running_ = std::async(std::launch::async, [loaded = std::move(loaded), fd] {
-        auto kpis = compute_scorecard(*loaded->book, loaded->edges, loaded->today).kpis;
-        const uint64_t one = 1;
-        (void)!::write(fd, &one, sizeof one);  // cannot fail short of a full counter
-        return kpis;
+        // Signals as the scoring ends, returned or thrown: the loop then takes the result.
+        struct Signal {
+            int fd;
+            ~Signal() {
+                const uint64_t one = 1;
+                (void)!::write(fd, &one, sizeof one);  // cannot fail short of a full counter
+            }
+        } signal{fd};
+        return compute_scorecard(*loaded->book, loaded->edges, loaded->today).kpis;
     });
 }
 
@@ -41,12 +47,19 @@ std::optional<std::vector<Kpi>> BackgroundScorer::take() {
     uint64_t count = 0;
     if (::read(event_fd_, &count, sizeof count) != sizeof count || count == 0 || !running_.valid()) return std::nullopt;
     // The scoring signals just before its thread returns: the result is moments away.
-    auto kpis = running_.get();  // rethrows what the scoring threw
+    std::optional<std::vector<Kpi>> kpis;
+    std::exception_ptr failed;
+    try {
+        kpis = running_.get();
+    } catch (...) {
+        failed = std::current_exception();
+    }
     if (next_) {
         start(std::move(next_));
         next_.reset();
         return std::nullopt;
     }
+    if (failed) std::rethrow_exception(failed);  // the caller logs it; the next site is scored anew
     return kpis;
 }
 

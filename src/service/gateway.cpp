@@ -200,7 +200,11 @@ void Gateway::start() {
 
 void Gateway::score() {
     if (!loaded_) return;
-    scorer_.submit(std::move(loaded_));
+    try {
+        scorer_.submit(std::move(loaded_));
+    } catch (const std::exception& e) {  // no thread to score on: the policy is what matters
+        spdlog::warn("scorecard: {}; status and metrics keep the previous one", e.what());
+    }
     loaded_.reset();
 }
 
