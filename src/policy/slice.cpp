@@ -102,7 +102,7 @@ AddressGroup narrowed(const AddressGroup& g, const GatewayScope& scope, const Si
         if (const Device* d = site.device(m))
             return std::none_of(d->addresses.begin(), d->addresses.end(), [&](const IpAddress& a) { return scope.holds(a); });
         if (const Endpoint* e = site.endpoint(m))
-            return inside(collapse_prefixes(e->prefixes), scope.local).empty();
+            return !overlap_any(e->prefixes, scope.local);
         return false;
     });
     return out;
