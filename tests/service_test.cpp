@@ -148,6 +148,19 @@ std::string described(const std::filesystem::path& site) {
     });
 }
 
+// The lines of `text` that `other` does not have, at most a few, for a failure message.
+std::string lines_missing_from(const std::string& text, const std::string& other) {
+    std::set<std::string> have;
+    std::istringstream o(other);
+    for (std::string line; std::getline(o, line);) have.insert(line);
+    std::istringstream t(text);
+    std::string out;
+    int shown = 0;
+    for (std::string line; std::getline(t, line);)
+        if (!have.count(line) && shown++ < 8) out += "\n  " + line;
+    return out;
+}
+
 const json& segment_status(const json& status, const std::string& name) {
     for (const auto& s : status.at("segments"))
         if (s.at("name") == name) return s;
@@ -342,6 +355,10 @@ TEST_CASE("killing the service in the middle of an apply never leaves a partial 
         std::string now = live_state(ns);
         bool absent = now == "no table inet wardgate\n";  // only before the very first commit
         INFO("round " << round);
+        INFO("lines not in A: " << lines_missing_from(now, state_a) << "\nlines not in B: " << lines_missing_from(now, state_b)
+                                << "\nlines of B not there: " << lines_missing_from(state_b, now));
+        std::string log = read_text(dir.log());
+        INFO("the service's log ends:\n" << log.substr(log.size() > 2000 ? log.size() - 2000 : 0));
         CHECK(((absent && !had_table) || now == state_a || now == state_b));
         had_table = had_table || !absent;
         kills_with_a += now == state_a;
