@@ -1,5 +1,9 @@
 #include "wardgate/graph/classify.hpp"
 
+#include <optional>
+#include <string_view>
+#include <unordered_map>
+
 namespace wardgate {
 
 bool peer_matches(const PeerRef& ref, const Entity& e, const AddressBook& book) {
@@ -78,25 +82,122 @@ static void declarations_of(const Entity& device, const Entity& initiator, const
             out.push_back({profile, &f});
 }
 
+static ClassifiedEdge classify_one(ObservedEdge&& observed, const AddressBook& book, const Date& today,
+                                   ProfileOf& profile_of) {
+    ClassifiedEdge c;
+    c.observed = std::move(observed);
+    const EdgeKey& key = c.observed.key;
+    c.initiator = book.resolve(key.initiator);
+    c.responder = book.resolve(key.responder);
+    c.unrouted = book.unrouted(key.initiator) || book.unrouted(key.responder);
+    declarations_of(c.initiator, c.initiator, c.responder, key, book, profile_of, c.declared);
+    declarations_of(c.responder, c.initiator, c.responder, key, book, profile_of, c.declared);
+    for (const auto& a : book.site().approvals) {
+        if (!a.service.matches(key.protocol, key.responder_port, key.initiator.family)) continue;
+        if (!peer_matches(a.from, c.initiator, book) || !peer_matches(a.to, c.responder, book)) continue;
+        (a.expired(today) ? c.expired : c.approvals).push_back(&a);
+    }
+    return c;
+}
+
 std::vector<ClassifiedEdge> classify_edges(std::vector<ObservedEdge> edges, const AddressBook& book, const Date& today) {
     std::vector<ClassifiedEdge> out;
     out.reserve(edges.size());
     ProfileOf profile_of(book.site());
-    for (auto& observed : edges) {
-        ClassifiedEdge c;
-        c.observed = std::move(observed);
-        const EdgeKey& key = c.observed.key;
-        c.initiator = book.resolve(key.initiator);
-        c.responder = book.resolve(key.responder);
-        c.unrouted = book.unrouted(key.initiator) || book.unrouted(key.responder);
-        declarations_of(c.initiator, c.initiator, c.responder, key, book, profile_of, c.declared);
-        declarations_of(c.responder, c.initiator, c.responder, key, book, profile_of, c.declared);
-        for (const auto& a : book.site().approvals) {
-            if (!a.service.matches(key.protocol, key.responder_port, key.initiator.family)) continue;
-            if (!peer_matches(a.from, c.initiator, book) || !peer_matches(a.to, c.responder, book)) continue;
-            (a.expired(today) ? c.expired : c.approvals).push_back(&a);
+    for (auto& observed : edges) out.push_back(classify_one(std::move(observed), book, today, profile_of));
+    return out;
+}
+
+namespace {
+
+// What classification reads of a device: its addresses (through the address book), its name
+// (device peers), role, tags and vendor and model (its profile). Nothing else of it.
+auto classified_fields(const Device& d) { return std::tie(d.addresses, d.name, d.role, d.tags, d.vendor, d.model); }
+
+// Everything else classification reads of a site, besides its devices.
+bool same_context(const Site& a, const Site& b) {
+    return a.segments == b.segments && a.endpoints == b.endpoints && a.profiles == b.profiles &&
+           a.approvals == b.approvals;
+}
+
+// The devices of an earlier site in the current one: same name, and the same as far as
+// classification reads them.
+class DeviceCarry {
+public:
+    DeviceCarry(const Site& before, const Site& now) : before_(before), now_(now), index_(before.devices.size(), kUnknown) {}
+
+    // The device's index in the current site when it is there unchanged.
+    std::optional<uint32_t> operator()(uint32_t old) {
+        if (index_[old] == kUnknown) index_[old] = carried(old);
+        if (index_[old] == kChanged) return std::nullopt;
+        return index_[old];
+    }
+
+private:
+    static constexpr uint32_t kUnknown = UINT32_MAX, kChanged = UINT32_MAX - 1;
+
+    uint32_t carried(uint32_t old) {
+        const Device& d = before_.devices[old];
+        uint32_t at = kChanged;
+        // Edits keep most devices where they were; a name index finds the rest.
+        if (old < now_.devices.size() && now_.devices[old].name == d.name) {
+            at = old;
+        } else {
+            if (by_name_.empty())
+                for (uint32_t i = 0; i < now_.devices.size(); ++i) by_name_.emplace(now_.devices[i].name, i);
+            if (auto it = by_name_.find(d.name); it != by_name_.end()) at = it->second;
         }
-        out.push_back(std::move(c));
+        return at != kChanged && classified_fields(now_.devices[at]) == classified_fields(d) ? at : kChanged;
+    }
+
+    const Site& before_;
+    const Site& now_;
+    std::vector<uint32_t> index_;
+    std::unordered_map<std::string_view, uint32_t> by_name_;
+};
+
+}  // namespace
+
+std::vector<ClassifiedEdge> reclassify_edges(const std::vector<ClassifiedEdge>& before, const Site& before_site,
+                                             const Date& before_today, const AddressBook& book, const Date& today) {
+    const Site& site = book.site();
+    if (before_today != today || !same_context(before_site, site)) {
+        std::vector<ObservedEdge> observed;
+        observed.reserve(before.size());
+        for (const auto& c : before) observed.push_back(c.observed);
+        return classify_edges(std::move(observed), book, today);
+    }
+    DeviceCarry carry(before_site, site);
+    // The same party at the same address: the same device (carried unchanged), the same
+    // endpoint (the endpoints did not change), or the same unknown host.
+    auto same_party = [&](const Entity& was, const Entity& now) {
+        if (was.kind != now.kind || was.segment != now.segment) return false;
+        if (now.kind == Entity::Kind::device) return carry(was.index) == now.index;
+        if (now.kind == Entity::Kind::endpoint) return was.index == now.index;
+        return true;
+    };
+    std::vector<ClassifiedEdge> out;
+    out.reserve(before.size());
+    ProfileOf profile_of(site);
+    for (const auto& c : before) {
+        const EdgeKey& key = c.observed.key;
+        Entity initiator = book.resolve(key.initiator), responder = book.resolve(key.responder);
+        if (!same_party(c.initiator, initiator) || !same_party(c.responder, responder)) {
+            out.push_back(classify_one(ObservedEdge(c.observed), book, today, profile_of));
+            continue;
+        }
+        // Profiles and approvals are the same lists as before: the same positions in this site's.
+        ClassifiedEdge k = c;
+        k.initiator = initiator;
+        k.responder = responder;
+        for (auto& d : k.declared) {
+            const Profile& profile = site.profiles[static_cast<size_t>(d.profile - before_site.profiles.data())];
+            d.flow = &profile.flows[static_cast<size_t>(d.flow - d.profile->flows.data())];
+            d.profile = &profile;
+        }
+        for (auto* list : {&k.approvals, &k.expired})
+            for (auto& a : *list) a = &site.approvals[static_cast<size_t>(a - before_site.approvals.data())];
+        out.push_back(std::move(k));
     }
     return out;
 }

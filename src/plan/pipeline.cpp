@@ -109,7 +109,7 @@ Pipeline run_pipeline(const std::filesystem::path& site_dir, const PipelineOptio
     Pipeline p;
     StageClock clock(p.stages);
     p.today = options.today;
-    p.site = std::make_unique<Site>(load_site(site_dir, options.site_cache));
+    p.site = std::make_shared<Site>(load_site(site_dir, options.site_cache));
     check_export_targets(*p.site);
     if (!options.gateway.empty()) p.gateway = declared_gateway(*p.site, options.gateway).name;
     raise_stages_by_date(*p.site, options.today);
@@ -120,24 +120,28 @@ Pipeline run_pipeline(const std::filesystem::path& site_dir, const PipelineOptio
     // serve: files whose contents are what they were at the last load are not read again.
     std::vector<FlowReadCache::File> read_as;
     if (options.flow_cache && options.store.empty()) read_as = fingerprints(files);
-    if (!read_as.empty() && read_as == options.flow_cache->files) {
-        const FlowReadCache& kept = *options.flow_cache;
+    const bool kept_reads = !read_as.empty() && read_as == options.flow_cache->files;
+    if (kept_reads) {
+        FlowReadCache& kept = *options.flow_cache;
         p.reads = kept.reads;
         p.sightings = kept.sightings;
         p.macs = kept.macs;
         clock.lap("flows");
-        p.edges = classify_edges(kept.edges, *p.book, options.today);
+        p.edges = reclassify_edges(kept.edges, *kept.site, kept.today, *p.book, options.today);
     } else {
         read_flows(p, files, options, clock);
-        if (!read_as.empty()) {
-            FlowReadCache& kept = *options.flow_cache;
-            kept.files = std::move(read_as);
+    }
+    if (!read_as.empty()) {
+        FlowReadCache& kept = *options.flow_cache;
+        if (!kept_reads) {
             kept.reads = p.reads;
             kept.sightings = p.sightings;
             kept.macs = p.macs;
-            kept.edges.clear();
-            for (const auto& c : p.edges) kept.edges.push_back(c.observed);
         }
+        kept.files = std::move(read_as);
+        kept.edges = p.edges;  // shared, not copied
+        kept.site = p.site;
+        kept.today = options.today;
     }
     clock.lap("classify");
     DnsBindResult dns = bind_dns_names(*p.site, options.dns);
@@ -154,7 +158,7 @@ Pipeline run_pipeline(const std::filesystem::path& site_dir, const PipelineOptio
     return p;
 }
 
-static Pipeline recompile(const Pipeline& base, std::unique_ptr<Site> site, const Date& day) {
+static Pipeline recompile(const Pipeline& base, std::shared_ptr<Site> site, const Date& day) {
     Pipeline p;
     p.today = day;
     p.site = std::move(site);
@@ -176,13 +180,13 @@ static Pipeline recompile(const Pipeline& base, std::unique_ptr<Site> site, cons
 }
 
 Pipeline recompile_on(const Pipeline& base, const Date& day) {
-    auto site = std::make_unique<Site>(load_site(base.site->dir));
+    auto site = std::make_shared<Site>(load_site(base.site->dir));
     raise_stages_by_date(*site, day);
     return recompile(base, std::move(site), day);
 }
 
 Pipeline recompile_with(const Pipeline& base, Site site) {
-    return recompile(base, std::make_unique<Site>(std::move(site)), base.today);
+    return recompile(base, std::make_shared<Site>(std::move(site)), base.today);
 }
 
 // Warnings of DNS binding and of the flow files lead the policy's notes.

@@ -112,34 +112,49 @@ private:
             std::vector<Need> needs;
             std::vector<uint32_t> devices;
         };
+        // What a device's declarations give depends on its profile and its stage only: worked
+        // out once for each pair, not for each of a hundred thousand devices.
+        struct Declarations {
+            std::vector<Need> needs;
+            std::string signature;
+            std::vector<std::string> refused;
+        };
+        std::map<std::pair<const Profile*, Lifecycle>, Declarations> by_profile_stage;
+        std::map<std::pair<std::string_view, std::string_view>, const Profile*> profile_of;
         std::map<std::string, Builder> by_signature;
         std::map<std::string, size_t> missing_profiles;
         for (uint32_t i = 0; i < site_.devices.size(); ++i) {
             const Device& d = site_.devices[i];
-            const Profile* profile = site_.find_profile(d.vendor, d.model);
+            auto known = profile_of.try_emplace({d.vendor, d.model}, nullptr);
+            if (known.second) known.first->second = site_.find_profile(d.vendor, d.model);
+            const Profile* profile = known.first->second;
             if (!profile) {
                 ++missing_profiles[d.vendor + " " + d.model];
                 continue;
             }
-            const Stance& stance = site_.stance(d.lifecycle);
-            std::vector<Need> needs;
-            std::string signature;
-            for (size_t fi = 0; fi < profile->flows.size(); ++fi) {
-                const DeclaredFlow& f = profile->flows[fi];
-                auto peer = peers_.resolve(f.peer, stance.internet, broad_exclusions(f.peer));
-                if (!peer) {
-                    refused_[fmt::format("{} declaration {} {} {} ({}) refused for {} devices: the stance allows no "
-                                         "internet access",
-                                         profile->label(), to_string(f.direction), f.peer.to_string(),
-                                         f.service.to_string(), where(f.origin), to_string(d.lifecycle))]++;
-                    continue;
+            auto [it, fresh] = by_profile_stage.try_emplace({profile, d.lifecycle});
+            Declarations& decl = it->second;
+            if (fresh) {
+                const Stance& stance = site_.stance(d.lifecycle);
+                for (size_t fi = 0; fi < profile->flows.size(); ++fi) {
+                    const DeclaredFlow& f = profile->flows[fi];
+                    auto peer = peers_.resolve(f.peer, stance.internet, broad_exclusions(f.peer));
+                    if (!peer) {
+                        decl.refused.push_back(fmt::format(
+                            "{} declaration {} {} {} ({}) refused for {} devices: the stance allows no internet access",
+                            profile->label(), to_string(f.direction), f.peer.to_string(), f.service.to_string(),
+                            where(f.origin), to_string(d.lifecycle)));
+                        continue;
+                    }
+                    decl.needs.push_back({f.direction, *peer, &f, profile});
+                    decl.signature +=
+                        fmt::format("{}|{}|{}#{};", static_cast<int>(f.direction), *peer, profile->origin.file, fi);
                 }
-                needs.push_back({f.direction, *peer, &f, profile});
-                signature += fmt::format("{}|{}|{}#{};", static_cast<int>(f.direction), *peer, profile->origin.file, fi);
             }
-            if (needs.empty()) continue;
-            auto& b = by_signature[signature];
-            b.needs = needs;
+            for (const auto& r : decl.refused) refused_[r]++;
+            if (decl.needs.empty()) continue;
+            auto& b = by_signature[decl.signature];
+            b.needs = decl.needs;
             b.devices.push_back(i);
         }
         for (const auto& profile : site_.profiles)

@@ -39,20 +39,28 @@ Evaluator::Evaluator(const Policy& policy) : policy_(policy) {
 // groups that cover it: one binary search then answers "which groups hold this address".
 void Evaluator::index_family(Family f) {
     int bytes = f == Family::v4 ? 4 : 16;
-    std::map<std::array<uint8_t, 16>, std::vector<std::pair<uint32_t, int>>> events;  // +1 enter, -1 leave
+    struct Event {
+        std::array<uint8_t, 16> at;
+        uint32_t group;
+        int delta;  // +1 enter, -1 leave
+    };
+    std::vector<Event> events;
     for (uint32_t g = 0; g < policy_.groups.size(); ++g) {
         for (const auto& p : policy_.groups[g].prefixes) {
             if (p.family() != f) continue;
-            events[p.address.bytes].push_back({g, +1});
+            events.push_back({p.address.bytes, g, +1});
             auto end = p.last().bytes;
-            if (increment(end, bytes)) events[end].push_back({g, -1});
+            if (increment(end, bytes)) events.push_back({end, g, -1});
         }
     }
+    // The events at one address may come in any order: only their sum per group counts.
+    std::sort(events.begin(), events.end(), [](const Event& a, const Event& b) { return a.at < b.at; });
     auto& table = f == Family::v4 ? v4_ : v6_;
     std::map<uint32_t, int> active;
-    for (auto& [start, changes] : events) {
-        for (auto [g, delta] : changes)
-            if ((active[g] += delta) == 0) active.erase(g);
+    for (size_t i = 0; i < events.size();) {
+        const auto start = events[i].at;
+        for (; i < events.size() && events[i].at == start; ++i)
+            if ((active[events[i].group] += events[i].delta) == 0) active.erase(events[i].group);
         Boundary b{start, static_cast<uint32_t>(ids_.size()), static_cast<uint32_t>(active.size())};
         for (const auto& [g, n] : active) ids_.push_back(g);
         table.push_back(b);

@@ -100,13 +100,22 @@ bool load_device_blocks(Site& site, const std::string& file, std::string_view te
         if (found.items().size() == errors && one.devices.size() == 1)
             fresh.emplace_back(std::string(b.text), SiteLoadCache::Block{devices.back(), devices.back().origin.line - b.line});
     }
-    for (auto& d : devices) site.devices.push_back(std::move(d));
+    if (site.devices.empty()) {
+        site.devices = std::move(devices);
+    } else {
+        site.devices.reserve(site.devices.size() + devices.size());
+        for (auto& d : devices) site.devices.push_back(std::move(d));
+    }
     for (const auto& d : found.items()) diags.add(d);
-    // The cache keeps the blocks this file still has: those it found, and the new ones.
-    std::unordered_set<const SiteLoadCache::Block*> still;
-    for (auto it : hits)
-        if (it != cached.end()) still.insert(&it->second);
-    std::erase_if(cached, [&](const auto& entry) { return !still.count(&entry.second); });
+    // The cache keeps the blocks this file still has: those it found, and the new ones. When it
+    // holds no more blocks than were found, every one was found (blocks of one text, which
+    // validation refuses as duplicates, may leave one unused entry: it costs memory, not truth).
+    if (cached.size() > blocks->size() - changed) {
+        std::unordered_set<const SiteLoadCache::Block*> still;
+        for (auto it : hits)
+            if (it != cached.end()) still.insert(&it->second);
+        std::erase_if(cached, [&](const auto& entry) { return !still.count(&entry.second); });
+    }
     for (auto& [text, block] : fresh) cached.emplace(std::move(text), std::move(block));
     cache.reused += blocks->size() - changed;
     cache.parsed += changed;

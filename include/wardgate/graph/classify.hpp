@@ -1,6 +1,7 @@
 #pragma once
 // Explains each observed edge by what the site declares: a manufacturer profile, an
 // approval, or nothing (observed only, unexplained).
+#include <memory>
 #include <vector>
 
 #include "wardgate/flows/flow_record.hpp"
@@ -25,6 +26,26 @@ struct ClassifiedEdge {
     bool explained() const { return !declared.empty() || !approvals.empty(); }
 };
 
+// Classified edges that do not change once made: copies share them (a pipeline and the
+// service's flow cache hold the same hundreds of thousands of edges once).
+class SharedEdges {
+public:
+    SharedEdges() : v_(std::make_shared<const std::vector<ClassifiedEdge>>()) {}
+    SharedEdges(std::vector<ClassifiedEdge> v) : v_(std::make_shared<const std::vector<ClassifiedEdge>>(std::move(v))) {}
+    operator const std::vector<ClassifiedEdge>&() const { return *v_; }
+    const std::vector<ClassifiedEdge>& all() const { return *v_; }
+    auto begin() const { return v_->begin(); }
+    auto end() const { return v_->end(); }
+    size_t size() const { return v_->size(); }
+    bool empty() const { return v_->empty(); }
+    const ClassifiedEdge& operator[](size_t i) const { return (*v_)[i]; }
+    const ClassifiedEdge& front() const { return v_->front(); }
+    const ClassifiedEdge& back() const { return v_->back(); }
+
+private:
+    std::shared_ptr<const std::vector<ClassifiedEdge>> v_;
+};
+
 bool peer_matches(const PeerRef& ref, const Entity& e, const AddressBook& book);
 
 // Does this declared flow of `device` cover a connection from initiator to responder?
@@ -37,5 +58,13 @@ const Deny* matching_deny(const ClassifiedEdge& c, const AddressBook& book);
 
 std::vector<ClassifiedEdge> classify_edges(std::vector<ObservedEdge> edges, const AddressBook& book,
                                            const Date& today);
+
+// classify_edges of the observations in `before`, which were classified against `before_site`
+// on `before_today`, after an inventory edit: an edge whose two ends are the parties they were
+// (the same device as far as classification reads it, the same endpoint, the same unknown host)
+// keeps its classification; the others are classified again. When anything else it reads changed
+// (segments, endpoints, profiles, approvals, the day), every edge is classified again.
+std::vector<ClassifiedEdge> reclassify_edges(const std::vector<ClassifiedEdge>& before, const Site& before_site,
+                                             const Date& before_today, const AddressBook& book, const Date& today);
 
 }  // namespace wardgate

@@ -32,7 +32,7 @@ struct FileSummary {
 
 // What the flow files gave at the last load (serve): an edit of the inventory classifies the
 // same observations again without reading the files, as long as every file's contents (by
-// SHA-256) are what they were.
+// SHA-256) are what they were, and only the edges whose ends it changed (reclassify_edges).
 struct FlowReadCache {
     struct File {
         std::filesystem::path path;
@@ -41,7 +41,9 @@ struct FlowReadCache {
     };
     std::vector<File> files;
     std::vector<FileSummary> reads;
-    std::vector<ObservedEdge> edges;
+    SharedEdges edges;                       // as classified against `site` on `today`
+    std::shared_ptr<const Site> site;
+    Date today;
     std::vector<ApplicationSighting> sightings;
     std::vector<MacSighting> macs;
 };
@@ -52,10 +54,10 @@ struct StageTime {
 };
 
 struct Pipeline {
-    std::unique_ptr<Site> site;          // AddressBook points into it: keep it in place
+    std::shared_ptr<Site> site;          // AddressBook points into it: keep it in place
     std::unique_ptr<AddressBook> book;
     std::vector<FileSummary> reads;
-    std::vector<ClassifiedEdge> edges;   // observed, classified, sorted by key
+    SharedEdges edges;                   // observed, classified, sorted by key
     std::vector<ApplicationSighting> sightings;  // what showed each edge's applications, sorted by edge
     std::vector<MacSighting> macs;               // the Ethernet addresses the captures showed, by address
     Policy policy;

@@ -22,6 +22,8 @@ std::string to_string(const Date& d);
 struct Origin {
     std::string file;  // relative to the site directory
     int line = 0;
+
+    bool operator==(const Origin&) const = default;
 };
 
 enum class SegmentKind { devices, servers, workstations, management, external };
@@ -37,6 +39,8 @@ struct Segment {
     bool monitor = false;               // would-be drops are logged and counted but accepted
     std::string description;
     Origin origin;
+
+    bool operator==(const Segment&) const = default;
 };
 
 enum class Lifecycle { support, limited_support, end_of_support };
@@ -90,6 +94,8 @@ struct Endpoint {
     std::vector<std::string> dns_names;  // names the endpoint answers to (MUD dnsname matches map to it)
     std::vector<std::string> tags;       // as devices' tags
 
+    bool operator==(const Endpoint&) const = default;
+
     bool is_internet() const { return kind == "internet"; }
     bool has_tag(std::string_view t) const { return std::find(tags.begin(), tags.end(), t) != tags.end(); }
     // Names without addresses: the addresses are whatever the names resolve to.
@@ -121,6 +127,8 @@ struct DeclaredFlow {
     bool required = true;
     Origin origin;
     std::string dns_name;  // the DNS name the declaration named (MUD), kept for live resolution
+
+    bool operator==(const DeclaredFlow&) const = default;
 };
 
 // One file per vendor + model: what the manufacturer says the device needs.
@@ -132,6 +140,8 @@ struct Profile {
     std::vector<DeclaredFlow> flows;
     Origin origin;
     std::vector<std::string> notes;  // declarations not turned into flows (e.g. MUD drop ACEs), and why
+
+    bool operator==(const Profile&) const = default;
 
     std::string label() const { return vendor + " " + model; }
 };
@@ -148,6 +158,8 @@ struct Approval {
     std::optional<Date> expires;  // the approval stops applying after this day
     bool monitor = false;         // on trial: it opens its flows and logs each new connection
     Origin origin;
+
+    bool operator==(const Approval&) const = default;
 
     bool expired(const Date& today) const { return expires && *expires < today; }
 };

@@ -1,0 +1,83 @@
+// wardgate-bench-reload: where the service's reload after an inventory edit goes, stage by
+// stage, with the caches `serve` keeps (device blocks, flow files and their classification)
+// against the same pipeline without them, in one process.
+//
+//   wardgate-bench-reload SITE DEVICES_B [--gateway NAME] [--repeat N]
+//
+// SITE/devices.toml is swapped with DEVICES_B (by rename) between loads, N times each way;
+// both are put back as they were. Prints "key value" lines: the median of each stage, cached
+// and fresh, and their ratio.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <map>
+
+#include "wardgate/plan/pipeline.hpp"
+
+using namespace wardgate;
+namespace fs = std::filesystem;
+
+namespace {
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0 : v[v.size() / 2];
+}
+
+// Swaps two files' contents by renaming through a third name.
+void swap_files(const fs::path& a, const fs::path& b) {
+    fs::path t = a;
+    t += ".swap";
+    fs::rename(a, t);
+    fs::rename(b, a);
+    fs::rename(t, b);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"Stage times of a reload after an inventory edit, with and without serve's caches"};
+    std::string site, other, gateway;
+    int repeat = 5;
+    app.add_option("site", site, "Site directory")->required()->check(CLI::ExistingDirectory);
+    app.add_option("devices", other, "Another devices.toml for the site (one device more, say)")->required()->check(CLI::ExistingFile);
+    app.add_option("--gateway", gateway, "Compile this gateway's slice");
+    app.add_option("--repeat", repeat, "Loads each way");
+    CLI11_PARSE(app, argc, argv);
+
+    const fs::path devices = fs::path(site) / "devices.toml";
+    PipelineOptions fresh;
+    fresh.today = today_utc();
+    fresh.gateway = gateway;
+    SiteLoadCache site_cache;
+    FlowReadCache flow_cache;
+    PipelineOptions cached = fresh;
+    cached.site_cache = &site_cache;
+    cached.flow_cache = &flow_cache;
+    run_pipeline(site, cached);  // what serve has before the first edit
+
+    std::map<std::string, std::vector<double>> times[2];  // [cached, fresh] stage -> ms
+    std::vector<std::string> order;
+    for (int i = 0; i < 2 * repeat; ++i) {  // an even number of swaps: the files end as they began
+        swap_files(devices, other);
+        for (int c = 0; c < 2; ++c) {
+            auto start = std::chrono::steady_clock::now();
+            Pipeline p = run_pipeline(site, c == 0 ? cached : fresh);
+            double total = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+            for (const auto& s : p.stages) {
+                if (i == 0 && c == 0) order.push_back(s.stage);
+                times[c][s.stage].push_back(s.ms);
+            }
+            times[c]["total"].push_back(total);
+        }
+    }
+    order.push_back("total");
+    for (const auto& stage : order) {
+        double c = median(times[0][stage]), f = median(times[1][stage]);
+        fmt::print("{}_cached_ms {:.1f}\n{}_fresh_ms {:.1f}\n{}_ratio {:.2f}\n", stage, c, stage, f, stage, f > 0 ? c / f : 0);
+    }
+    return 0;
+}
