@@ -14,6 +14,7 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <optional>
 
 #include "wardgate/plan/pipeline.hpp"
 
@@ -42,10 +43,12 @@ int main(int argc, char** argv) {
     CLI::App app{"Stage times of a reload after an inventory edit, with and without serve's caches"};
     std::string site, other, gateway;
     int repeat = 5;
+    bool no_fresh = false;
     app.add_option("site", site, "Site directory")->required()->check(CLI::ExistingDirectory);
     app.add_option("devices", other, "Another devices.toml for the site (one device more, say)")->required()->check(CLI::ExistingFile);
     app.add_option("--gateway", gateway, "Compile this gateway's slice");
     app.add_option("--repeat", repeat, "Loads each way");
+    app.add_flag("--no-fresh", no_fresh, "Only the loads with the caches (for a profiler)");
     CLI11_PARSE(app, argc, argv);
 
     const fs::path devices = fs::path(site) / "devices.toml";
@@ -57,17 +60,20 @@ int main(int argc, char** argv) {
     PipelineOptions cached = fresh;
     cached.site_cache = &site_cache;
     cached.flow_cache = &flow_cache;
-    run_pipeline(site, cached);  // what serve has before the first edit
+    std::optional<Pipeline> previous[2];
+    previous[0] = run_pipeline(site, cached);  // what serve has before the first edit
 
     std::map<std::string, std::vector<double>> times[2];  // [cached, fresh] stage -> ms
     std::vector<std::string> order;
     for (int i = 0; i < 2 * repeat; ++i) {  // an even number of swaps: the files end as they began
         swap_files(devices, other);
-        for (int c = 0; c < 2; ++c) {
+        for (int c = 0; c < (no_fresh ? 1 : 2); ++c) {
             auto start = std::chrono::steady_clock::now();
             Pipeline p = run_pipeline(site, c == 0 ? cached : fresh);
             double total = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-            for (const auto& s : p.stages) {
+            // As serve does, the previous pipeline goes once the new one is in place.
+            previous[c] = std::move(p);
+            for (const auto& s : previous[c]->stages) {
                 if (i == 0 && c == 0) order.push_back(s.stage);
                 times[c][s.stage].push_back(s.ms);
             }

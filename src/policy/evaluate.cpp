@@ -40,26 +40,44 @@ Evaluator::Evaluator(const Policy& policy) : policy_(policy) {
 void Evaluator::index_family(Family f) {
     int bytes = f == Family::v4 ? 4 : 16;
     struct Event {
-        std::array<uint8_t, 16> at;
+        uint64_t hi, lo;  // the address as two big-endian words: byte order, compared faster
         uint32_t group;
         int delta;  // +1 enter, -1 leave
+    };
+    auto event = [](const std::array<uint8_t, 16>& at, uint32_t group, int delta) {
+        uint64_t hi = 0, lo = 0;
+        for (size_t i = 0; i < 8; ++i) {
+            hi = hi << 8 | at[i];
+            lo = lo << 8 | at[i + 8];
+        }
+        return Event{hi, lo, group, delta};
+    };
+    auto address_of = [](const Event& e) {
+        std::array<uint8_t, 16> at{};
+        for (size_t i = 0; i < 8; ++i) {
+            at[i] = static_cast<uint8_t>(e.hi >> (56 - 8 * i));
+            at[i + 8] = static_cast<uint8_t>(e.lo >> (56 - 8 * i));
+        }
+        return at;
     };
     std::vector<Event> events;
     for (uint32_t g = 0; g < policy_.groups.size(); ++g) {
         for (const auto& p : policy_.groups[g].prefixes) {
             if (p.family() != f) continue;
-            events.push_back({p.address.bytes, g, +1});
+            events.push_back(event(p.address.bytes, g, +1));
             auto end = p.last().bytes;
-            if (increment(end, bytes)) events.push_back({end, g, -1});
+            if (increment(end, bytes)) events.push_back(event(end, g, -1));
         }
     }
     // The events at one address may come in any order: only their sum per group counts.
-    std::sort(events.begin(), events.end(), [](const Event& a, const Event& b) { return a.at < b.at; });
+    std::sort(events.begin(), events.end(),
+              [](const Event& a, const Event& b) { return a.hi != b.hi ? a.hi < b.hi : a.lo < b.lo; });
     auto& table = f == Family::v4 ? v4_ : v6_;
     std::map<uint32_t, int> active;
     for (size_t i = 0; i < events.size();) {
-        const auto start = events[i].at;
-        for (; i < events.size() && events[i].at == start; ++i)
+        const Event& first = events[i];
+        const auto start = address_of(first);
+        for (; i < events.size() && events[i].hi == first.hi && events[i].lo == first.lo; ++i)
             if ((active[events[i].group] += events[i].delta) == 0) active.erase(events[i].group);
         Boundary b{start, static_cast<uint32_t>(ids_.size()), static_cast<uint32_t>(active.size())};
         for (const auto& [g, n] : active) ids_.push_back(g);

@@ -1,7 +1,9 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "loaders.hpp"
 #include "wardgate/site/site_names.hpp"
@@ -13,6 +15,7 @@ namespace {
 class Validator {
 public:
     Validator(Site& site, Diagnostics& diags) : site_(site), diags_(diags) {
+        for (const auto& s : site.segments) segment_by_name_.emplace(s.name, &s);
         for (const auto& d : site.devices) {
             roles_.insert(d.role);
             tags_.insert(d.tags.begin(), d.tags.end());
@@ -61,9 +64,15 @@ private:
         diags_.add(o.file, o.line, 0, std::move(field), std::move(message));
     }
 
+    // The first segment of that name, as Site::find_segment answers.
+    const Segment* segment(std::string_view name) const {
+        auto it = segment_by_name_.find(name);
+        return it == segment_by_name_.end() ? nullptr : it->second;
+    }
+
     template <typename T>
     void unique_names(const std::vector<T>& items, const std::string& what) {
-        std::unordered_map<std::string, const T*> seen;
+        std::unordered_map<std::string_view, const T*> seen;
         for (const auto& item : items) {
             if (item.name.empty()) continue;
             auto [it, fresh] = seen.emplace(item.name, &item);
@@ -97,7 +106,7 @@ private:
     void devices_fit_their_segments() {
         for (const auto& d : site_.devices) {
             if (d.segment.empty()) continue;
-            const Segment* seg = site_.find_segment(d.segment);
+            const Segment* seg = segment(d.segment);
             if (!seg) {
                 error(d.origin, "device.segment", "unknown segment \"" + d.segment + "\" for device \"" + d.name + "\"");
                 continue;
@@ -124,7 +133,7 @@ private:
             }
         }
         // One MAC is one network interface: two devices with it would get each other's VLAN.
-        std::unordered_map<std::string, const Device*> mac_owner;
+        std::unordered_map<std::string_view, const Device*> mac_owner;
         for (const auto& d : site_.devices) {
             if (d.mac.empty()) continue;
             auto [it, fresh] = mac_owner.emplace(d.mac, &d);
@@ -168,7 +177,7 @@ private:
     // never belong to a device: a rule for such a "device" matches something else.
     void devices_avoid_reserved_addresses() {
         for (const auto& d : site_.devices) {
-            const Segment* seg = site_.find_segment(d.segment);
+            const Segment* seg = segment(d.segment);
             if (!seg) continue;
             for (const auto& a : d.addresses) {
                 for (const auto& g : seg->gateways)
@@ -216,18 +225,22 @@ private:
 
     void profiles_match_devices() {
         std::set<std::string> used;
-        std::vector<std::string> device_models;
+        std::vector<std::string> device_models;  // each once, in the order the inventory first names it
+        std::unordered_set<std::string> listed;
         std::map<std::string, size_t> unprofiled;
         std::map<std::string, Origin> first_of;
+        std::map<std::pair<std::string_view, std::string_view>, bool> profiled;
         for (const auto& d : site_.devices) {
+            auto known = profiled.try_emplace({d.vendor, d.model}, false);
+            if (known.second) known.first->second = site_.find_profile(d.vendor, d.model) != nullptr;
             auto label = d.vendor + " " + d.model;
-            if (site_.find_profile(d.vendor, d.model)) {
+            if (known.first->second) {
                 used.insert(label);
             } else {
                 ++unprofiled[label];
                 first_of.emplace(label, d.origin);
             }
-            device_models.push_back(label);
+            if (listed.insert(label).second) device_models.push_back(label);
         }
         std::vector<std::string> profile_labels;
         for (const auto& p : site_.profiles) profile_labels.push_back(p.label());
@@ -278,6 +291,7 @@ private:
     std::optional<SiteNames> names_;
     Diagnostics& diags_;
     std::set<std::string> roles_, tags_;
+    std::unordered_map<std::string_view, const Segment*> segment_by_name_;
 };
 
 }  // namespace
