@@ -73,6 +73,7 @@ int main(int argc, char** argv) {
             double total = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
             // As serve does, the previous pipeline goes once the new one is in place.
             previous[c] = std::move(p);
+            flow_cache.release_retired();
             for (const auto& s : previous[c]->stages) {
                 if (i == 0 && c == 0) order.push_back(s.stage);
                 times[c][s.stage].push_back(s.ms);

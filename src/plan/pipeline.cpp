@@ -139,6 +139,8 @@ Pipeline run_pipeline(const std::filesystem::path& site_dir, const PipelineOptio
             kept.macs = p.macs;
         }
         kept.files = std::move(read_as);
+        kept.retired_edges = kept.edges;
+        kept.retired_site = kept.site;
         kept.edges = p.edges;  // shared, not copied
         kept.site = p.site;
         kept.today = options.today;

@@ -224,6 +224,7 @@ void Gateway::reload(const std::string& what_changed) {
     spdlog::info("site changed ({}): reloading", what_changed);
     auto d = load_site("site changed: " + what_changed);
     if (!d) {
+        flow_cache_.release_retired();
         write_metrics();
         return;
     }
@@ -236,6 +237,7 @@ void Gateway::reload(const std::string& what_changed) {
     } else {
         enforce(*d, true);
     }
+    flow_cache_.release_retired();  // the previous site's edges: freed now the policy is in place
     score();
     write_metrics();
 }

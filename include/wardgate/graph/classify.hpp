@@ -32,6 +32,15 @@ class SharedEdges {
 public:
     SharedEdges() : v_(std::make_shared<const std::vector<ClassifiedEdge>>()) {}
     SharedEdges(std::vector<ClassifiedEdge> v) : v_(std::make_shared<const std::vector<ClassifiedEdge>>(std::move(v))) {}
+    SharedEdges(const SharedEdges&) = default;
+    SharedEdges& operator=(const SharedEdges&) = default;
+    // Moving shares too: a list moved from stays a valid list.
+    SharedEdges(SharedEdges&& o) noexcept : v_(o.v_) {}
+    SharedEdges& operator=(SharedEdges&& o) noexcept {
+        v_ = o.v_;
+        return *this;
+    }
+    ~SharedEdges() = default;
     operator const std::vector<ClassifiedEdge>&() const { return *v_; }
     const std::vector<ClassifiedEdge>& all() const { return *v_; }
     auto begin() const { return v_->begin(); }

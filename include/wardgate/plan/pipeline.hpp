@@ -46,6 +46,14 @@ struct FlowReadCache {
     Date today;
     std::vector<ApplicationSighting> sightings;
     std::vector<MacSighting> macs;
+    // What the last load replaced: freeing a hundred thousand edges and devices takes a while,
+    // so the caller lets go of them when it suits (serve: once the kernel holds the policy).
+    SharedEdges retired_edges;
+    std::shared_ptr<const Site> retired_site;
+    void release_retired() {
+        retired_edges = SharedEdges();
+        retired_site.reset();
+    }
 };
 
 struct StageTime {
