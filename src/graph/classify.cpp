@@ -1,8 +1,8 @@
 #include "wardgate/graph/classify.hpp"
 
 #include <optional>
-#include <string_view>
-#include <unordered_map>
+
+#include "wardgate/site/site_names.hpp"
 
 namespace wardgate {
 
@@ -143,9 +143,8 @@ private:
         if (old < now_.devices.size() && now_.devices[old].name == d.name) {
             at = old;
         } else {
-            if (by_name_.empty())
-                for (uint32_t i = 0; i < now_.devices.size(); ++i) by_name_.emplace(now_.devices[i].name, i);
-            if (auto it = by_name_.find(d.name); it != by_name_.end()) at = it->second;
+            if (!names_) names_.emplace(now_);
+            if (const Device* found = names_->device(d.name)) at = static_cast<uint32_t>(names_->device_index(*found));
         }
         return at != kChanged && classified_fields(now_.devices[at]) == classified_fields(d) ? at : kChanged;
     }
@@ -153,7 +152,7 @@ private:
     const Site& before_;
     const Site& now_;
     std::vector<uint32_t> index_;
-    std::unordered_map<std::string_view, uint32_t> by_name_;
+    std::optional<SiteNames> names_;  // built at the first device that moved
 };
 
 }  // namespace

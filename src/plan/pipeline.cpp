@@ -168,10 +168,7 @@ static Pipeline recompile(const Pipeline& base, std::shared_ptr<Site> site, cons
     p.reads = base.reads;
     p.sightings = base.sightings;
     p.macs = base.macs;
-    std::vector<ObservedEdge> observed;
-    observed.reserve(base.edges.size());
-    for (const auto& c : base.edges) observed.push_back(c.observed);
-    p.edges = classify_edges(std::move(observed), *p.book, day);
+    p.edges = reclassify_edges(base.edges, *base.site, base.today, *p.book, day);
     p.dns = base.dns;
     p.dns_warnings = base.dns_warnings;
     p.policy = compile_policy(*p.book, p.edges, day, p.dns);

@@ -42,7 +42,6 @@ public:
     }
     ~SharedEdges() = default;
     operator const std::vector<ClassifiedEdge>&() const { return *v_; }
-    const std::vector<ClassifiedEdge>& all() const { return *v_; }
     auto begin() const { return v_->begin(); }
     auto end() const { return v_->end(); }
     size_t size() const { return v_->size(); }
