@@ -259,6 +259,9 @@ std::vector<ErrorCase> error_cases() {
                 "name = \"east\"", "gateway.name", "gateway \"east\" is declared twice");
         gateway("a gateway trunk that is no interface name", "name = \"east\"\nsegments = [\"icu\"]\ntrunk = \"eth1/2\"\n",
                 "trunk = ", "gateway.trunk", "\"eth1/2\" is no interface name");
+        gateway("a gateway trunk too long to name its segments' VLAN links",
+                "name = \"east\"\nsegments = [\"icu\"]\ntrunk = \"enx00e04c680001\"\n", "trunk = ", "gateway.trunk",
+                "segment icu's VLAN link would be named \"enx00e04c680001.110\", longer than the kernel's 15 bytes");
         gateway("a misspelt gateway key", "name = \"east\"\nsegment = [\"icu\"]\n", "segment = [", "gateway.segment",
                 "unknown field");
     }

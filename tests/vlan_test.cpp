@@ -19,6 +19,7 @@
 #include <set>
 
 #include "support/netns.hpp"
+#include "support/temp_site.hpp"
 #include "wardgate/netlink/vlan.hpp"
 
 using namespace wardgate;
@@ -125,6 +126,16 @@ TEST_CASE("the desired VLAN links come from the segments with a VLAN id", "[vlan
     Site dup = two_vlan_site();
     dup.segments[1].vlan = 110;
     CHECK_THROWS_WITH(desired_vlan_links(dup, "trunk0"), "segments icu and servers both use VLAN 110");
+}
+
+TEST_CASE("a --trunk that is no interface name is refused before anything is read or changed", "[vlan]") {
+    wardgate::testing::TempSite site;
+    for (const std::string cmd : {"vlan", "serve"}) {
+        auto r = wardgate::testing::run_wardgate(cmd + " " + site.dir().string() + " --trunk 'eth0 up'");
+        INFO(cmd << ": " << r.err);
+        CHECK(r.exit_code == 1);
+        CHECK_THAT(r.err, Catch::Contains("--trunk: \"eth0 up\" is no interface name (1-15 bytes"));
+    }
 }
 
 TEST_CASE("the VLAN link request is a vlan link with id, parent and name", "[vlan]") {
