@@ -1,5 +1,6 @@
 #include "wardgate/graph/classify.hpp"
 
+#include <algorithm>
 #include <optional>
 
 #include "wardgate/site/site_names.hpp"
@@ -121,38 +122,48 @@ bool same_context(const Site& a, const Site& b) {
 }
 
 // The devices of an earlier site in the current one: same name, and the same as far as
-// classification reads them.
+// classification reads them. The others, and the current site's devices that are none of
+// those, are the edit: only their addresses can belong to another party than before.
 class DeviceCarry {
 public:
-    DeviceCarry(const Site& before, const Site& now) : before_(before), now_(now), index_(before.devices.size(), kUnknown) {}
+    DeviceCarry(const Site& before, const Site& now) : index_(before.devices.size(), kChanged) {
+        std::vector<bool> carried_to(now.devices.size(), false);
+        std::optional<SiteNames> names;  // built at the first device that moved
+        for (uint32_t old = 0; old < before.devices.size(); ++old) {
+            const Device& d = before.devices[old];
+            uint32_t at = kChanged;
+            // Edits keep most devices where they were; a name index finds the rest.
+            if (old < now.devices.size() && now.devices[old].name == d.name) {
+                at = old;
+            } else {
+                if (!names) names.emplace(now);
+                if (const Device* found = names->device(d.name)) at = static_cast<uint32_t>(names->device_index(*found));
+            }
+            if (at != kChanged && classified_fields(now.devices[at]) == classified_fields(d)) {
+                index_[old] = at;
+                carried_to[at] = true;
+            } else {
+                for (const auto& a : d.addresses) edited_.push_back(a);
+            }
+        }
+        for (uint32_t i = 0; i < now.devices.size(); ++i)
+            if (!carried_to[i])
+                for (const auto& a : now.devices[i].addresses) edited_.push_back(a);
+        std::sort(edited_.begin(), edited_.end());
+    }
 
     // The device's index in the current site when it is there unchanged.
-    std::optional<uint32_t> operator()(uint32_t old) {
-        if (index_[old] == kUnknown) index_[old] = carried(old);
+    std::optional<uint32_t> operator()(uint32_t old) const {
         if (index_[old] == kChanged) return std::nullopt;
         return index_[old];
     }
+    // An address of a device that changed, went or came.
+    bool edited(const IpAddress& a) const { return std::binary_search(edited_.begin(), edited_.end(), a); }
 
 private:
-    static constexpr uint32_t kUnknown = UINT32_MAX, kChanged = UINT32_MAX - 1;
-
-    uint32_t carried(uint32_t old) {
-        const Device& d = before_.devices[old];
-        uint32_t at = kChanged;
-        // Edits keep most devices where they were; a name index finds the rest.
-        if (old < now_.devices.size() && now_.devices[old].name == d.name) {
-            at = old;
-        } else {
-            if (!names_) names_.emplace(now_);
-            if (const Device* found = names_->device(d.name)) at = static_cast<uint32_t>(names_->device_index(*found));
-        }
-        return at != kChanged && classified_fields(now_.devices[at]) == classified_fields(d) ? at : kChanged;
-    }
-
-    const Site& before_;
-    const Site& now_;
+    static constexpr uint32_t kChanged = UINT32_MAX;
     std::vector<uint32_t> index_;
-    std::optional<SiteNames> names_;  // built at the first device that moved
+    std::vector<IpAddress> edited_;
 };
 
 }  // namespace
@@ -166,9 +177,22 @@ std::vector<ClassifiedEdge> reclassify_edges(const std::vector<ClassifiedEdge>& 
         for (const auto& c : before) observed.push_back(c.observed);
         return classify_edges(std::move(observed), book, today);
     }
-    DeviceCarry carry(before_site, site);
+    const DeviceCarry carry(before_site, site);
+    // The party at an address now. A device carried unchanged keeps its addresses, and no
+    // other address can have become a device's but one of the edit's: only those are looked up.
+    auto now_at = [&](const Entity& was) -> std::optional<Entity> {
+        if (was.kind == Entity::Kind::device) {
+            auto at = carry(was.index);
+            if (!at) return std::nullopt;
+            Entity e = was;
+            e.index = *at;
+            return e;
+        }
+        if (carry.edited(was.address)) return std::nullopt;
+        return was;  // the same endpoint (the endpoints did not change) or the same unknown host
+    };
     // The same party at the same address: the same device (carried unchanged), the same
-    // endpoint (the endpoints did not change), or the same unknown host.
+    // endpoint, or the same unknown host.
     auto same_party = [&](const Entity& was, const Entity& now) {
         if (was.kind != now.kind || was.segment != now.segment) return false;
         if (now.kind == Entity::Kind::device) return carry(was.index) == now.index;
@@ -180,13 +204,15 @@ std::vector<ClassifiedEdge> reclassify_edges(const std::vector<ClassifiedEdge>& 
     ProfileOf profile_of(site);
     for (const auto& c : before) {
         const EdgeKey& key = c.observed.key;
-        Entity initiator = book.resolve(key.initiator), responder = book.resolve(key.responder);
+        auto kept_initiator = now_at(c.initiator), kept_responder = now_at(c.responder);
+        Entity initiator = kept_initiator ? *kept_initiator : book.resolve(key.initiator);
+        Entity responder = kept_responder ? *kept_responder : book.resolve(key.responder);
         if (!same_party(c.initiator, initiator) || !same_party(c.responder, responder)) {
             out.push_back(classify_one(ObservedEdge(c.observed), book, today, profile_of));
             continue;
         }
         // Profiles and approvals are the same lists as before: the same positions in this site's.
-        ClassifiedEdge k = c;
+        ClassifiedEdge& k = out.emplace_back(c);
         k.initiator = initiator;
         k.responder = responder;
         for (auto& d : k.declared) {
@@ -196,7 +222,6 @@ std::vector<ClassifiedEdge> reclassify_edges(const std::vector<ClassifiedEdge>& 
         }
         for (auto* list : {&k.approvals, &k.expired})
             for (auto& a : *list) a = &site.approvals[static_cast<size_t>(a - before_site.approvals.data())];
-        out.push_back(std::move(k));
     }
     return out;
 }
