@@ -8,6 +8,7 @@
 // both are put back as they were. Prints "key value" lines: the median of each stage, cached
 // and fresh, and their ratio.
 #include <CLI/CLI.hpp>
+#include <malloc.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -51,6 +52,9 @@ int main(int argc, char** argv) {
     app.add_flag("--no-fresh", no_fresh, "Only the loads with the caches (for a profiler)");
     CLI11_PARSE(app, argc, argv);
 
+    // As serve sets it: large blocks from the heap, kept there between reloads.
+    mallopt(M_MMAP_THRESHOLD, 1 << 30);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
     const fs::path devices = fs::path(site) / "devices.toml";
     PipelineOptions fresh;
     fresh.today = today_utc();
@@ -68,12 +72,14 @@ int main(int argc, char** argv) {
     for (int i = 0; i < 2 * repeat; ++i) {  // an even number of swaps: the files end as they began
         swap_files(devices, other);
         for (int c = 0; c < (no_fresh ? 1 : 2); ++c) {
+            site_cache.parsed = site_cache.reused = 0;
             auto start = std::chrono::steady_clock::now();
             Pipeline p = run_pipeline(site, c == 0 ? cached : fresh);
             double total = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
             // As serve does, the previous pipeline goes once the new one is in place.
             previous[c] = std::move(p);
             flow_cache.release_retired();
+            if (c == 0) times[0]["blocks_parsed"].push_back(static_cast<double>(site_cache.parsed));
             for (const auto& s : previous[c]->stages) {
                 if (i == 0 && c == 0) order.push_back(s.stage);
                 times[c][s.stage].push_back(s.ms);
@@ -82,6 +88,7 @@ int main(int argc, char** argv) {
         }
     }
     order.push_back("total");
+    fmt::print("devices_blocks_parsed {:.0f}\n", median(times[0]["blocks_parsed"]));
     for (const auto& stage : order) {
         double c = median(times[0][stage]), f = median(times[1][stage]);
         fmt::print("{}_cached_ms {:.1f}\n{}_fresh_ms {:.1f}\n{}_ratio {:.2f}\n", stage, c, stage, f, stage, f > 0 ? c / f : 0);

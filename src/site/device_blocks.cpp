@@ -3,8 +3,9 @@
 // header to the next; blocks are independent only when nothing else in the file can join two
 // of them, so a file with any other table header, a multi-line string (which could hide one) or
 // keys before the first device is always read whole.
+#include <algorithm>
+#include <optional>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
 #include "loaders.hpp"
@@ -54,6 +55,40 @@ std::optional<std::vector<Block>> split(std::string_view text) {
     return out;
 }
 
+// Which cached block each block of the file is (npos: its text is new). Edits keep blocks in
+// order, so the walk compares each block with the cached one at the same place and, when they
+// differ, looks a few blocks ahead on either side for where the two files agree again (a
+// device added, removed or changed). Blocks it cannot place are parsed, not trusted: a match
+// is always two equal texts.
+std::vector<size_t> match(const std::vector<Block>& blocks, const SiteLoadCache::Blocks& cached) {
+    constexpr size_t kLookAhead = 8;
+    constexpr size_t npos = std::string::npos;
+    std::vector<size_t> out(blocks.size(), npos);
+    size_t j = 0;
+    for (size_t i = 0; i < blocks.size(); ++i) {
+        auto same = [&](size_t new_at, size_t old_at) {
+            return new_at < blocks.size() && old_at < cached.size() && blocks[new_at].text == cached[old_at].text;
+        };
+        if (same(i, j)) {
+            out[i] = j++;
+            continue;
+        }
+        bool placed = false;
+        for (size_t k = 1; k <= kLookAhead && !placed; ++k) {
+            if (same(i, j + k)) {  // cached blocks j..j+k-1 are gone
+                j += k;
+                out[i] = j++;
+                placed = true;
+            } else if (same(i + k, j)) {  // blocks i..i+k-1 are new
+                i += k - 1;
+                placed = true;
+            }
+        }
+        if (!placed && j < cached.size()) ++j;  // this block took the place of that one
+    }
+    return out;
+}
+
 }  // namespace device_blocks
 
 bool load_device_blocks(Site& site, const std::string& file, std::string_view text, Diagnostics& diags, SiteLoadCache& cache) {
@@ -65,40 +100,41 @@ bool load_device_blocks(Site& site, const std::string& file, std::string_view te
         cache.device_blocks.erase(known);
         return false;
     }
-    // Each block's cached device (end() when its text is new), looked up once.
     auto& cached = known->second;
-    std::vector<SiteLoadCache::Blocks::iterator> hits;
-    hits.reserve(blocks->size());
-    size_t changed = 0;
-    for (const auto& b : *blocks) {
-        hits.push_back(cached.find(b.text));
-        changed += hits.back() == cached.end();
-    }
+    const auto at = match(*blocks, cached);
+    const size_t changed = static_cast<size_t>(std::count(at.begin(), at.end(), std::string::npos));
     if (changed > kMostParsedAlone) return false;
 
     // Into a copy: a syntax error anywhere and the file is read whole, which reports only that.
     std::vector<Device> devices;
     devices.reserve(blocks->size());
     Diagnostics found;
-    std::vector<std::pair<std::string, SiteLoadCache::Block>> fresh;
+    std::vector<std::optional<SiteLoadCache::Block>> fresh(blocks->size());
     for (size_t i = 0; i < blocks->size(); ++i) {
         const Block& b = (*blocks)[i];
-        if (hits[i] != cached.end()) {
-            devices.push_back(hits[i]->second.device);
-            devices.back().origin = {file, b.line + hits[i]->second.line_offset};
+        if (at[i] != std::string::npos) {
+            const auto& kept = cached[at[i]];
+            devices.push_back(kept.device);
+            devices.back().origin = {file, b.line + kept.line_offset};
             continue;
         }
-        // Parsed where it stands: blank lines before it keep the file's line numbers.
-        std::string placed(static_cast<size_t>(b.line - 1), '\n');
-        placed += b.text;
-        auto root = parse_toml_text(placed, site.dir / file, file, found);
+        // Parsed alone; its lines, and those of what it reports, then moved to where it stands.
+        const int shift = b.line - 1;
+        Diagnostics own;
+        auto root = parse_toml_text(b.text, site.dir / file, file, own);
         if (!root) return false;
         Site one;
-        const size_t errors = found.items().size();
-        for_each_table(*root, "device", file, found, [&](const toml::table& t) { add_device_table(one, t, file, found); });
-        for (auto& d : one.devices) devices.push_back(std::move(d));
-        if (found.items().size() == errors && one.devices.size() == 1)
-            fresh.emplace_back(std::string(b.text), SiteLoadCache::Block{devices.back(), devices.back().origin.line - b.line});
+        for_each_table(*root, "device", file, own, [&](const toml::table& t) { add_device_table(one, t, file, own); });
+        for (auto d : own.items()) {
+            if (d.line > 0) d.line += shift;
+            found.add(std::move(d));
+        }
+        for (auto& d : one.devices) {
+            d.origin.line += shift;
+            devices.push_back(std::move(d));
+        }
+        if (own.empty() && one.devices.size() == 1)
+            fresh[i] = SiteLoadCache::Block{std::string(b.text), devices.back(), devices.back().origin.line - b.line};
     }
     if (site.devices.empty()) {
         site.devices = std::move(devices);
@@ -107,16 +143,17 @@ bool load_device_blocks(Site& site, const std::string& file, std::string_view te
         for (auto& d : devices) site.devices.push_back(std::move(d));
     }
     for (const auto& d : found.items()) diags.add(d);
-    // The cache keeps the blocks this file still has: those it found, and the new ones. When it
-    // holds no more blocks than were found, every one was found (blocks of one text, which
-    // validation refuses as duplicates, may leave one unused entry: it costs memory, not truth).
-    if (cached.size() > blocks->size() - changed) {
-        std::unordered_set<const SiteLoadCache::Block*> still;
-        for (auto it : hits)
-            if (it != cached.end()) still.insert(&it->second);
-        std::erase_if(cached, [&](const auto& entry) { return !still.count(&entry.second); });
+    // The cache becomes this file's blocks, in its order: the kept ones moved over, the new
+    // ones that gave one device without a complaint added (the others are parsed again next time).
+    SiteLoadCache::Blocks next;
+    next.reserve(blocks->size());
+    for (size_t i = 0; i < blocks->size(); ++i) {
+        if (at[i] != std::string::npos)
+            next.push_back(std::move(cached[at[i]]));
+        else if (fresh[i])
+            next.push_back(std::move(*fresh[i]));
     }
-    for (auto& [text, block] : fresh) cached.emplace(std::move(text), std::move(block));
+    cached = std::move(next);
     cache.reused += blocks->size() - changed;
     cache.parsed += changed;
     return true;
@@ -128,10 +165,11 @@ void remember_device_blocks(const Site& site, size_t first, const std::string& f
     auto blocks = split(text);
     if (!blocks || blocks->size() != site.devices.size() - first) return;
     SiteLoadCache::Blocks kept;
+    kept.reserve(blocks->size());
     for (size_t i = 0; i < blocks->size(); ++i) {
         const Device& d = site.devices[first + i];
         if (d.origin.line != (*blocks)[i].line) return;  // not the block it came from: keep nothing
-        kept.emplace(std::string((*blocks)[i].text), SiteLoadCache::Block{d, 0});
+        kept.push_back({std::string((*blocks)[i].text), d, 0});
     }
     cache.parsed += blocks->size();
     cache.device_blocks[file] = std::move(kept);

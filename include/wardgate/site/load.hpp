@@ -1,30 +1,24 @@
 #pragma once
 #include <filesystem>
-#include <functional>
 #include <map>
 #include <string>
-#include <string_view>
-#include <unordered_map>
 
 #include "wardgate/site/site.hpp"
 
 namespace wardgate {
 
 // What a load of a site keeps for the next load of the same directory (the service reloading
-// after an edit): the device each [[device]] block of a devices.toml gave, by the block's text.
+// after an edit): the device each [[device]] block of a devices.toml gave, with the block's text.
 // A block whose text is unchanged is not parsed again; a file with anything but [[device]]
 // tables, or with more than a few changed blocks, is read whole. Nothing else is kept: every
 // other file, and every check across devices, is read and made again.
 struct SiteLoadCache {
     struct Block {
+        std::string text;     // from its [[device]] header to the next
         Device device;
         int line_offset = 0;  // of the device's origin below the block's first line
     };
-    struct TextHash {
-        using is_transparent = void;
-        size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-    };
-    using Blocks = std::unordered_map<std::string, Block, TextHash, std::equal_to<>>;
+    using Blocks = std::vector<Block>;            // in the file's order
     std::map<std::string, Blocks> device_blocks;  // by devices file, relative to the site
     size_t reused = 0, parsed = 0;                // blocks, in the last load
 };
