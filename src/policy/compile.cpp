@@ -329,7 +329,7 @@ private:
             m.services.insert(m.services.end(), d.services.begin(), d.services.end());
             m.why.insert(m.why.end(), d.why.begin(), d.why.end());
         }
-        auto remap = table_.finish(policy_.groups);
+        auto remap = std::move(table_).finish(policy_.groups);
         auto to_rule = [&](const RuleDraft& d) {
             Rule r{d.action, remap[d.src], remap[d.dst],
                    d.action == Rule::Action::deny ? d.services : normalize_services(d.services), d.why};

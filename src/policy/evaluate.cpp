@@ -85,15 +85,22 @@ void Evaluator::index_family(Family f) {
     }
 }
 
-std::vector<uint32_t> Evaluator::groups_of(const IpAddress& a) const {
+Evaluator::Membership Evaluator::membership(const IpAddress& a) const {
     const auto& table = a.family == Family::v4 ? v4_ : v6_;
-    std::vector<uint32_t> out = any_groups_;
+    Membership m{{}, any_groups_};
     auto it = std::upper_bound(table.begin(), table.end(), a.bytes,
                                [](const std::array<uint8_t, 16>& v, const Boundary& b) { return v < b.start; });
     if (it != table.begin()) {
         --it;
-        out.insert(out.end(), ids_.begin() + it->offset, ids_.begin() + it->offset + it->count);
+        m.range = std::span<const uint32_t>(ids_.data() + it->offset, it->count);
     }
+    return m;
+}
+
+std::vector<uint32_t> Evaluator::groups_of(const IpAddress& a) const {
+    const Membership m = membership(a);
+    std::vector<uint32_t> out(m.any.begin(), m.any.end());
+    out.insert(out.end(), m.range.begin(), m.range.end());
     std::sort(out.begin(), out.end());
     return out;
 }
@@ -109,9 +116,8 @@ Verdict Evaluator::evaluate(const IpAddress& src, const IpAddress& dst, Protocol
     // port: the responder port, or for ICMP the message (icmp_port). Rules match ICMP by its
     // message where they name types; pinholes of protocols without ports by the two hosts.
     const Family family = src.family;
-    auto src_groups = groups_of(src);
-    auto dst_groups = groups_of(dst);
-    auto in = [](const std::vector<uint32_t>& v, size_t g) { return std::binary_search(v.begin(), v.end(), g); };
+    const Membership src_groups = membership(src), dst_groups = membership(dst);
+    auto in = [](const Membership& m, size_t g) { return m.holds(static_cast<uint32_t>(g)); };
     Verdict v;
     if (auto m = proto == Protocol::icmp ? icmp_message(port) : std::nullopt; m && !icmp_starts_connection(family, m->type)) {
         v.by = Verdict::By::not_new;
@@ -130,9 +136,11 @@ Verdict Evaluator::evaluate(const IpAddress& src, const IpAddress& dst, Protocol
         }
     }
     size_t best = policy_.rules.size();
-    for (uint32_t g : src_groups)
-        for (size_t i : allow_by_src_[g])
-            if (i < best && in(dst_groups, policy_.rules[i].dst) && policy_.rules[i].matches_service(proto, port, family)) best = i;
+    for (auto groups : {src_groups.range, src_groups.any})
+        for (uint32_t g : groups)
+            for (size_t i : allow_by_src_[g])
+                if (i < best && in(dst_groups, policy_.rules[i].dst) && policy_.rules[i].matches_service(proto, port, family))
+                    best = i;
     if (best < policy_.rules.size()) {
         v.allowed = true;
         v.by = Verdict::By::allow_rule;

@@ -32,7 +32,7 @@ size_t GroupTable::intern(const std::string& key, AddressGroup g) {
     return it->second;
 }
 
-std::vector<size_t> GroupTable::finish(std::vector<AddressGroup>& out) {
+std::vector<size_t> GroupTable::finish(std::vector<AddressGroup>& out) && {
     std::vector<size_t> order(groups_.size());
     std::iota(order.begin(), order.end(), 0);
     // Key order breaks ties between equal names, so renaming is deterministic.
@@ -45,10 +45,10 @@ std::vector<size_t> GroupTable::finish(std::vector<AddressGroup>& out) {
     std::vector<size_t> new_index(groups_.size());
     out.clear();
     for (size_t id : order) {
-        AddressGroup g = groups_[id];
+        AddressGroup g = std::move(groups_[id]);
         std::string name = g.name;
         for (int n = 2; !used.insert(name).second; ++n) name = g.name + "_" + std::to_string(n);
-        g.name = name;
+        g.name = std::move(name);
         new_index[id] = out.size();
         out.push_back(std::move(g));
     }

@@ -17,8 +17,9 @@ public:
     // Returns the id of the group with this key, creating it from `g` on first use.
     size_t intern(const std::string& key, AddressGroup g);
     const AddressGroup& at(size_t id) const { return groups_[id]; }
-    // Sorts groups by name (making names unique) and returns the old-id -> new-index map.
-    std::vector<size_t> finish(std::vector<AddressGroup>& out);
+    // Sorts groups by name (making names unique) and returns the old-id -> new-index map. The
+    // groups move out: the table is spent.
+    std::vector<size_t> finish(std::vector<AddressGroup>& out) &&;
 
 private:
     std::map<std::string, size_t> by_key_;

@@ -4,6 +4,7 @@
 // of them, so a file with any other table header, a multi-line string (which could hide one) or
 // keys before the first device is always read whole.
 #include <algorithm>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -67,7 +68,7 @@ std::vector<size_t> match(const std::vector<Block>& blocks, const SiteLoadCache:
     size_t j = 0;
     for (size_t i = 0; i < blocks.size(); ++i) {
         auto same = [&](size_t new_at, size_t old_at) {
-            return new_at < blocks.size() && old_at < cached.size() && blocks[new_at].text == cached[old_at].text;
+            return new_at < blocks.size() && old_at < cached.size() && blocks[new_at].text == cached[old_at]->text;
         };
         if (same(i, j)) {
             out[i] = j++;
@@ -109,11 +110,11 @@ bool load_device_blocks(Site& site, const std::string& file, std::string_view te
     std::vector<Device> devices;
     devices.reserve(blocks->size());
     Diagnostics found;
-    std::vector<std::optional<SiteLoadCache::Block>> fresh(blocks->size());
+    std::vector<std::unique_ptr<SiteLoadCache::Block>> fresh(blocks->size());
     for (size_t i = 0; i < blocks->size(); ++i) {
         const Block& b = (*blocks)[i];
         if (at[i] != std::string::npos) {
-            const auto& kept = cached[at[i]];
+            const auto& kept = *cached[at[i]];
             devices.push_back(kept.device);
             devices.back().origin = {file, b.line + kept.line_offset};
             continue;
@@ -134,7 +135,8 @@ bool load_device_blocks(Site& site, const std::string& file, std::string_view te
             devices.push_back(std::move(d));
         }
         if (own.empty() && one.devices.size() == 1)
-            fresh[i] = SiteLoadCache::Block{std::string(b.text), devices.back(), devices.back().origin.line - b.line};
+            fresh[i] = std::make_unique<SiteLoadCache::Block>(
+                SiteLoadCache::Block{std::string(b.text), devices.back(), devices.back().origin.line - b.line});
     }
     if (site.devices.empty()) {
         site.devices = std::move(devices);
@@ -151,7 +153,7 @@ bool load_device_blocks(Site& site, const std::string& file, std::string_view te
         if (at[i] != std::string::npos)
             next.push_back(std::move(cached[at[i]]));
         else if (fresh[i])
-            next.push_back(std::move(*fresh[i]));
+            next.push_back(std::move(fresh[i]));
     }
     cached = std::move(next);
     cache.reused += blocks->size() - changed;
@@ -169,7 +171,7 @@ void remember_device_blocks(const Site& site, size_t first, const std::string& f
     for (size_t i = 0; i < blocks->size(); ++i) {
         const Device& d = site.devices[first + i];
         if (d.origin.line != (*blocks)[i].line) return;  // not the block it came from: keep nothing
-        kept.push_back({std::string((*blocks)[i].text), d, 0});
+        kept.push_back(std::make_unique<SiteLoadCache::Block>(SiteLoadCache::Block{std::string((*blocks)[i].text), d, 0}));
     }
     cache.parsed += blocks->size();
     cache.device_blocks[file] = std::move(kept);

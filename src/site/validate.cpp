@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <set>
@@ -104,9 +105,11 @@ private:
     }
 
     void devices_fit_their_segments() {
+        segment_of_device_.reserve(site_.devices.size());
         for (const auto& d : site_.devices) {
+            const Segment* seg = d.segment.empty() ? nullptr : segment(d.segment);
+            segment_of_device_.push_back(seg);
             if (d.segment.empty()) continue;
-            const Segment* seg = segment(d.segment);
             if (!seg) {
                 error(d.origin, "device.segment", "unknown segment \"" + d.segment + "\" for device \"" + d.name + "\"");
                 continue;
@@ -122,14 +125,26 @@ private:
     }
 
     void addresses_are_unique() {
-        std::unordered_map<IpAddress, const Device*, IpAddressHash> owner;
-        for (const auto& d : site_.devices) {
-            for (const auto& a : d.addresses) {
-                auto [it, fresh] = owner.emplace(a, &d);
-                if (!fresh && it->second != &d)
-                    error(d.origin, "device.addresses",
-                          a.to_string() + " of device \"" + d.name + "\" is already the address of device \"" +
-                              it->second->name + "\"");
+        // Sorted rather than hashed: no map of a hundred thousand nodes. Devices lie in one
+        // vector, so among equal addresses the inventory's first device sorts first.
+        std::vector<std::pair<IpAddress, const Device*>> owners;
+        owners.reserve(site_.devices.size());
+        for (const auto& d : site_.devices)
+            for (const auto& a : d.addresses) owners.emplace_back(a, &d);
+        std::sort(owners.begin(), owners.end());
+        const bool shared = std::adjacent_find(owners.begin(), owners.end(), [](const auto& x, const auto& y) {
+                                return x.first == y.first && x.second != y.second;
+                            }) != owners.end();
+        if (shared) {  // rare: reported in the inventory's order
+            std::unordered_map<IpAddress, const Device*, IpAddressHash> owner;
+            for (const auto& d : site_.devices) {
+                for (const auto& a : d.addresses) {
+                    auto [it, fresh] = owner.emplace(a, &d);
+                    if (!fresh && it->second != &d)
+                        error(d.origin, "device.addresses",
+                              a.to_string() + " of device \"" + d.name + "\" is already the address of device \"" +
+                                  it->second->name + "\"");
+                }
             }
         }
         // One MAC is one network interface: two devices with it would get each other's VLAN.
@@ -142,12 +157,15 @@ private:
                       "MAC " + d.mac + " of device \"" + d.name + "\" is already the MAC of device \"" + it->second->name + "\"");
         }
         for (const auto& e : site_.endpoints)
-            for (const auto& p : e.prefixes)
-                if (p.is_host())
-                    if (auto it = owner.find(p.address); it != owner.end())
-                        error(e.origin, "endpoint.addresses",
-                              p.to_string() + " of endpoint \"" + e.name + "\" is the address of device \"" +
-                                  it->second->name + "\"");
+            for (const auto& p : e.prefixes) {
+                if (!p.is_host()) continue;
+                auto it = std::lower_bound(owners.begin(), owners.end(), p.address,
+                                           [](const auto& o, const IpAddress& a) { return o.first < a; });
+                if (it != owners.end() && it->first == p.address)
+                    error(e.origin, "endpoint.addresses",
+                          p.to_string() + " of endpoint \"" + e.name + "\" is the address of device \"" +
+                              it->second->name + "\"");
+            }
     }
 
     void check_ports(const Service& s, const Origin& o, const std::string& field) {
@@ -176,8 +194,9 @@ private:
     // The network and broadcast address of an IPv4 subnet and the gateway's own address
     // never belong to a device: a rule for such a "device" matches something else.
     void devices_avoid_reserved_addresses() {
-        for (const auto& d : site_.devices) {
-            const Segment* seg = segment(d.segment);
+        for (size_t i = 0; i < site_.devices.size(); ++i) {
+            const Device& d = site_.devices[i];
+            const Segment* seg = segment_of_device_[i];
             if (!seg) continue;
             for (const auto& a : d.addresses) {
                 for (const auto& g : seg->gateways)
@@ -224,21 +243,31 @@ private:
     }
 
     void profiles_match_devices() {
+        // Each vendor and model once, in the order the inventory first names it.
+        struct Model {
+            std::string_view vendor, model;
+            size_t devices = 0;
+            Origin first;
+        };
+        std::vector<Model> models;
+        std::map<std::pair<std::string_view, std::string_view>, size_t> model_at;
+        for (const auto& d : site_.devices) {
+            auto [it, fresh] = model_at.try_emplace({d.vendor, d.model}, models.size());
+            if (fresh) models.push_back({d.vendor, d.model, 0, d.origin});
+            ++models[it->second].devices;
+        }
         std::set<std::string> used;
-        std::vector<std::string> device_models;  // each once, in the order the inventory first names it
+        std::vector<std::string> device_models;  // each label once
         std::unordered_set<std::string> listed;
         std::map<std::string, size_t> unprofiled;
         std::map<std::string, Origin> first_of;
-        std::map<std::pair<std::string_view, std::string_view>, bool> profiled;
-        for (const auto& d : site_.devices) {
-            auto known = profiled.try_emplace({d.vendor, d.model}, false);
-            if (known.second) known.first->second = site_.find_profile(d.vendor, d.model) != nullptr;
-            auto label = d.vendor + " " + d.model;
-            if (known.first->second) {
+        for (const auto& m : models) {
+            auto label = std::string(m.vendor) + " " + std::string(m.model);
+            if (site_.find_profile(m.vendor, m.model)) {
                 used.insert(label);
             } else {
-                ++unprofiled[label];
-                first_of.emplace(label, d.origin);
+                unprofiled[label] += m.devices;
+                first_of.emplace(label, m.first);
             }
             if (listed.insert(label).second) device_models.push_back(label);
         }
@@ -292,6 +321,7 @@ private:
     Diagnostics& diags_;
     std::set<std::string> roles_, tags_;
     std::unordered_map<std::string_view, const Segment*> segment_by_name_;
+    std::vector<const Segment*> segment_of_device_;  // by device index, once devices_fit_their_segments ran
 };
 
 }  // namespace

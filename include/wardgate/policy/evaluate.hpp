@@ -2,8 +2,10 @@
 // Answers "would the policy let this new connection through, and why?" the way the
 // rendered ruleset does: explicit denies, then allow rules, then baseline pinholes,
 // then the default deny of the segment.
+#include <algorithm>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -40,6 +42,16 @@ private:
     };
     void index_family(Family f);
     int segment_of(const IpAddress& a) const;
+    // The groups an address lies in, without a copy: the elementary range's (sorted), and
+    // those that hold every address.
+    struct Membership {
+        std::span<const uint32_t> range;
+        std::span<const uint32_t> any;
+        bool holds(uint32_t g) const {
+            return std::binary_search(range.begin(), range.end(), g) || std::binary_search(any.begin(), any.end(), g);
+        }
+    };
+    Membership membership(const IpAddress& a) const;
 
     const Policy& policy_;
     std::vector<Boundary> v4_, v6_;

@@ -1,6 +1,7 @@
 #pragma once
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 
 #include "wardgate/site/site.hpp"
@@ -18,7 +19,7 @@ struct SiteLoadCache {
         Device device;
         int line_offset = 0;  // of the device's origin below the block's first line
     };
-    using Blocks = std::vector<Block>;            // in the file's order
+    using Blocks = std::vector<std::unique_ptr<Block>>;  // in the file's order; moved as pointers
     std::map<std::string, Blocks> device_blocks;  // by devices file, relative to the site
     size_t reused = 0, parsed = 0;                // blocks, in the last load
 };
