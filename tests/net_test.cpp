@@ -32,6 +32,54 @@ TEST_CASE("contiguous prefixes collapse into the fewest covering them") {
     CHECK(out[1].to_string() == "10.0.0.9");
 }
 
+TEST_CASE("collapsed prefixes cover exactly the addresses given, in the fewest aligned blocks", "[net]") {
+    // Random hosts and prefixes inside 10.0.0.0/22 (and a few IPv6): every address of the range
+    // is covered after collapsing exactly when it was before; the result is sorted, disjoint,
+    // and holds no two halves of one prefix (so no shorter list covers the same addresses).
+    std::mt19937 rng(20261206);
+    auto v4 = [&](uint32_t offset, uint8_t length) {
+        IpAddress a = *IpAddress::parse("10.0.0.0");
+        a.bytes[2] = static_cast<uint8_t>(offset >> 8);
+        a.bytes[3] = static_cast<uint8_t>(offset & 0xff);
+        Prefix p{a, length};
+        const int host_bits = 32 - length;
+        uint32_t mask = host_bits >= 32 ? 0 : ~((1u << host_bits) - 1);
+        uint32_t net = offset & mask;
+        p.address.bytes[2] = static_cast<uint8_t>(net >> 8);
+        p.address.bytes[3] = static_cast<uint8_t>(net & 0xff);
+        return p;
+    };
+    for (int round = 0; round < 300; ++round) {
+        std::vector<Prefix> in;
+        const int n = 1 + static_cast<int>(rng() % 200);
+        for (int i = 0; i < n; ++i) {
+            const uint8_t length = static_cast<uint8_t>(rng() % 4 == 0 ? 24 + rng() % 9 : 32);
+            in.push_back(v4(rng() % 1024, length));
+        }
+        if (round % 5 == 0) in.push_back(*Prefix::parse("fd00::" + std::to_string(rng() % 4)));
+        auto out = collapse_prefixes(in);
+        INFO("round " << round);
+        REQUIRE(std::is_sorted(out.begin(), out.end()));
+        for (uint32_t offset = 0; offset < 1024; ++offset) {
+            IpAddress a = v4(offset, 32).address;
+            bool before = std::any_of(in.begin(), in.end(), [&](const Prefix& p) { return p.contains(a); });
+            size_t after = static_cast<size_t>(std::count_if(out.begin(), out.end(), [&](const Prefix& p) { return p.contains(a); }));
+            REQUIRE(after == (before ? 1u : 0u));
+        }
+        // x the lower half of a prefix and y its upper half: one prefix would cover both.
+        auto halves = [](const Prefix& x, const Prefix& y) {
+            if (x.family() != y.family() || x.length != y.length || x.length == 0) return false;
+            const int bit = x.length - 1;
+            const auto mask = static_cast<uint8_t>(0x80 >> (bit % 8));
+            if (x.address.bytes[bit / 8] & mask) return false;
+            IpAddress upper = x.address;
+            upper.bytes[bit / 8] |= mask;
+            return upper == y.address;
+        };
+        for (size_t i = 1; i < out.size(); ++i) CHECK_FALSE(halves(out[i - 1], out[i]));
+    }
+}
+
 TEST_CASE("ports reject out of range values and merge adjacent ranges") {
     CHECK_FALSE(PortRange::parse("70000"));
     CHECK_FALSE(PortRange::parse("10-5"));

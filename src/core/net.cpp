@@ -113,30 +113,24 @@ bool is_interface_name(std::string_view name) {
            std::none_of(name.begin(), name.end(), [](char c) { return c == '/' || c == ':' || c <= ' ' || c == 0x7f; });
 }
 
+// One pass over the sorted prefixes, the result kept as a stack: sorted and disjoint, only its
+// top can hold the next prefix, and only its top two can be halves of one prefix (merged, the
+// parent may then pair with the one below it).
 std::vector<Prefix> collapse_prefixes(std::vector<Prefix> prefixes) {
     if (!std::is_sorted(prefixes.begin(), prefixes.end())) std::sort(prefixes.begin(), prefixes.end());
-    bool changed = true;
-    while (changed) {
-        changed = false;
-        std::vector<Prefix> out;
-        for (const auto& p : prefixes) {
-            if (!out.empty() && out.back().contains(p)) {
-                changed = changed || out.back() != p;
-                continue;
-            }
-            if (!out.empty()) {
-                if (auto merged = sibling_merge(out.back(), p)) {
-                    out.back() = *merged;
-                    changed = true;
-                    continue;
-                }
-            }
-            out.push_back(p);
+    std::vector<Prefix> out;
+    out.reserve(prefixes.size());
+    for (const auto& p : prefixes) {
+        if (!out.empty() && out.back().contains(p)) continue;
+        out.push_back(p);
+        while (out.size() >= 2) {
+            auto merged = sibling_merge(out[out.size() - 2], out.back());
+            if (!merged) break;
+            out.pop_back();
+            out.back() = *merged;
         }
-        if (!std::is_sorted(out.begin(), out.end())) std::sort(out.begin(), out.end());
-        prefixes = std::move(out);
     }
-    return prefixes;
+    return out;
 }
 
 // Splits each prefix in halves until no half partly overlaps a removed prefix; halves a

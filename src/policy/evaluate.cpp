@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <map>
 #include <span>
 
 namespace wardgate {
@@ -73,14 +72,21 @@ void Evaluator::index_family(Family f) {
     std::sort(events.begin(), events.end(),
               [](const Event& a, const Event& b) { return a.hi != b.hi ? a.hi < b.hi : a.lo < b.lo; });
     auto& table = f == Family::v4 ? v4_ : v6_;
-    std::map<uint32_t, int> active;
+    // The groups covering the current range, sorted: an address lies in a handful, so a small
+    // vector beats a tree.
+    std::vector<std::pair<uint32_t, int>> active;
     for (size_t i = 0; i < events.size();) {
         const Event& first = events[i];
         const auto start = address_of(first);
-        for (; i < events.size() && events[i].hi == first.hi && events[i].lo == first.lo; ++i)
-            if ((active[events[i].group] += events[i].delta) == 0) active.erase(events[i].group);
+        for (; i < events.size() && events[i].hi == first.hi && events[i].lo == first.lo; ++i) {
+            const uint32_t g = events[i].group;
+            auto it = std::lower_bound(active.begin(), active.end(), g,
+                                       [](const std::pair<uint32_t, int>& x, uint32_t v) { return x.first < v; });
+            if (it == active.end() || it->first != g) it = active.insert(it, {g, 0});
+            if ((it->second += events[i].delta) == 0) active.erase(it);
+        }
         Boundary b{start, static_cast<uint32_t>(ids_.size()), static_cast<uint32_t>(active.size())};
-        for (const auto& [g, n] : active) ids_.push_back(g);
+        for (const auto& entry : active) ids_.push_back(entry.first);
         table.push_back(b);
     }
 }
