@@ -59,7 +59,10 @@ void Evaluator::index_family(Family f) {
         }
         return at;
     };
+    // A group's prefixes are sorted and disjoint, so its events come out in address order: one
+    // sorted run per group, merged run by run (fewer comparisons than sorting them all).
     std::vector<Event> events;
+    std::vector<size_t> runs{0};
     for (uint32_t g = 0; g < policy_.groups.size(); ++g) {
         for (const auto& p : policy_.groups[g].prefixes) {
             if (p.family() != f) continue;
@@ -67,10 +70,30 @@ void Evaluator::index_family(Family f) {
             auto end = p.last().bytes;
             if (increment(end, bytes)) events.push_back(event(end, g, -1));
         }
+        if (events.size() > runs.back()) runs.push_back(events.size());
     }
     // The events at one address may come in any order: only their sum per group counts.
-    std::sort(events.begin(), events.end(),
-              [](const Event& a, const Event& b) { return a.hi != b.hi ? a.hi < b.hi : a.lo < b.lo; });
+    auto before = [](const Event& a, const Event& b) { return a.hi != b.hi ? a.hi < b.hi : a.lo < b.lo; };
+    const auto run_sorted = [&](size_t r) { return std::is_sorted(events.begin() + static_cast<long>(runs[r]),
+                                                                  events.begin() + static_cast<long>(runs[r + 1]), before); };
+    bool sorted_runs = true;  // a group built in code may hold unsorted prefixes: then sort it all
+    for (size_t r = 0; r + 1 < runs.size() && sorted_runs; ++r) sorted_runs = run_sorted(r);
+    if (!sorted_runs) {
+        std::sort(events.begin(), events.end(), before);
+    } else {
+        while (runs.size() > 2) {
+            std::vector<size_t> merged{0};
+            for (size_t r = 0; r + 1 < runs.size(); r += 2) {
+                const size_t end = r + 2 < runs.size() ? runs[r + 2] : runs[r + 1];
+                if (r + 2 < runs.size())
+                    std::inplace_merge(events.begin() + static_cast<long>(runs[r]),
+                                       events.begin() + static_cast<long>(runs[r + 1]),
+                                       events.begin() + static_cast<long>(end), before);
+                merged.push_back(end);
+            }
+            runs = std::move(merged);
+        }
+    }
     auto& table = f == Family::v4 ? v4_ : v6_;
     // The groups covering the current range, sorted: an address lies in a handful, so a small
     // vector beats a tree.
