@@ -4,6 +4,8 @@
 //
 //   wardgate-bench-reload SITE DEVICES_B [--gateway NAME] [--repeat N]
 //
+// Each load is followed by what serve does before the kernel: the policy lowered to nftables
+// objects and its version computed (the "lowering" stage).
 // SITE/devices.toml is swapped with DEVICES_B (by rename) between loads, N times each way;
 // both are put back as they were. Prints "key value" lines: the median of each stage, cached
 // and fresh, and their ratio.
@@ -18,6 +20,8 @@
 #include <optional>
 
 #include "wardgate/plan/pipeline.hpp"
+#include "wardgate/render/nft_ruleset.hpp"
+#include "wardgate/service/status.hpp"
 
 using namespace wardgate;
 namespace fs = std::filesystem;
@@ -75,7 +79,13 @@ int main(int argc, char** argv) {
             site_cache.parsed = site_cache.reused = 0;
             auto start = std::chrono::steady_clock::now();
             Pipeline p = run_pipeline(site, c == 0 ? cached : fresh);
-            double total = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+            // Then, as serve does, the policy lowered to the kernel's objects and its version.
+            const auto lowering = std::chrono::steady_clock::now();
+            const auto version = service::policy_version(nft::lower_policy(p.policy));
+            const auto end = std::chrono::steady_clock::now();
+            p.stages.push_back({"lowering", std::chrono::duration<double, std::milli>(end - lowering).count()});
+            double total = std::chrono::duration<double, std::milli>(end - start).count();
+            if (version.empty()) return 1;
             // As serve does, the previous pipeline goes once the new one is in place.
             previous[c] = std::move(p);
             flow_cache.release_retired();

@@ -1,3 +1,4 @@
+#include <arpa/inet.h>
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -77,6 +78,19 @@ TEST_CASE("collapsed prefixes cover exactly the addresses given, in the fewest a
             return upper == y.address;
         };
         for (size_t i = 1; i < out.size(); ++i) CHECK_FALSE(halves(out[i - 1], out[i]));
+    }
+}
+
+TEST_CASE("IPv4 addresses print as inet_ntop prints them", "[net]") {
+    std::mt19937 rng(4);
+    for (int i = 0; i < 100000; ++i) {
+        IpAddress a = *IpAddress::parse("0.0.0.0");
+        const uint32_t v = i < 256 ? static_cast<uint32_t>(i) * 0x01010101u : rng();
+        for (size_t b = 0; b < 4; ++b) a.bytes[b] = static_cast<uint8_t>(v >> (8 * (3 - b)));
+        char buf[INET_ADDRSTRLEN];
+        REQUIRE(inet_ntop(AF_INET, a.bytes.data(), buf, sizeof buf));
+        REQUIRE(a.to_string() == buf);
+        REQUIRE(IpAddress::parse(a.to_string()) == a);
     }
 }
 

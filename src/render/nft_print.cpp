@@ -43,19 +43,18 @@ namespace {
 std::string ip(Family f) { return f == Family::v4 ? "ip" : "ip6"; }
 std::string dir_word(AddrDir d) { return d == AddrDir::saddr ? "saddr" : "daddr"; }
 
-std::string element_text(const Element& e) {
-    std::vector<std::string> parts;
-    for (const auto& p : e.parts) {
+void append_element(std::string& out, const Element& e) {
+    for (size_t i = 0; i < e.parts.size(); ++i) {
+        const auto& p = e.parts[i];
+        if (i) out += " . ";
         switch (p.kind) {
-            case ElementPart::Kind::prefix: parts.push_back(p.prefix.to_string()); break;
-            case ElementPart::Kind::protocol: parts.push_back(protocol_name(static_cast<uint8_t>(p.value))); break;
+            case ElementPart::Kind::prefix: out += p.prefix.to_string(); break;
+            case ElementPart::Kind::protocol: out += protocol_name(static_cast<uint8_t>(p.value)); break;
             case ElementPart::Kind::port:
-            case ElementPart::Kind::icmp_type: parts.push_back(std::to_string(p.value)); break;
+            case ElementPart::Kind::icmp_type: out += std::to_string(p.value); break;
         }
     }
-    std::string out = fmt::format("{}", fmt::join(parts, " . "));
     if (!e.jump.empty()) out += " : jump " + e.jump;
-    return out;
 }
 
 std::string match_text(const Match& m) {
@@ -121,7 +120,7 @@ void print_set(std::string& out, const Set& s) {
         out += "\t\telements = {";
         for (size_t i = 0; i < s.elements.size(); ++i) {
             out += i % 8 == 0 ? (i ? ",\n\t\t\t" : "\n\t\t\t") : ", ";
-            out += element_text(s.elements[i]);
+            append_element(out, s.elements[i]);
         }
         out += "\n\t\t}\n";
     }
@@ -130,9 +129,10 @@ void print_set(std::string& out, const Set& s) {
 
 }  // namespace
 
-std::string print_ruleset(const Ruleset& r) {
+std::string print_ruleset(const Ruleset& r, bool with_header) {
     std::string out = "#!/usr/sbin/nft -f\n";
-    for (const auto& line : r.header) out += "# " + line + "\n";
+    if (with_header)
+        for (const auto& line : r.header) out += "# " + line + "\n";
     out += fmt::format("table inet {0}\ndelete table inet {0}\n\ntable inet {0} {{\n", r.table);
     for (const auto& s : r.sets) print_set(out, s);
     for (size_t i = 0; i < r.chains.size(); ++i) {

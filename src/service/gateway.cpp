@@ -79,7 +79,8 @@ std::optional<Gateway::Desired> Gateway::load_site(const std::string& why) {
         Pipeline p = run_pipeline(o_.site_dir, po);
         dns_loaded(*p.site, p.dns);
         const auto lowering = std::chrono::steady_clock::now();
-        Desired d = desired_of(p.policy);
+        // The policy moves to what is applied; the scorecard below reads the rest of the pipeline.
+        Desired d = desired_of(std::move(p.policy));
         for (const auto& s : p.stages) d.took += fmt::format("{}{} {:.0f} ms", d.took.empty() ? "" : ", ", s.stage, s.ms);
         d.took += fmt::format(", lowering {:.0f} ms", ms_since(lowering));
         st_.site = d.site_name;

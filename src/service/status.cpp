@@ -7,10 +7,8 @@
 namespace wardgate::service {
 
 std::string policy_version(const nft::Ruleset& ruleset) {
-    nft::Ruleset r = ruleset;
-    r.header.clear();  // comments never reach the kernel
     uint64_t h = 0xcbf29ce484222325ULL;
-    for (unsigned char c : nft::print_ruleset(r)) {
+    for (unsigned char c : nft::print_ruleset(ruleset, false)) {  // comments never reach the kernel
         h ^= c;
         h *= 0x100000001b3ULL;
     }

@@ -113,6 +113,7 @@ struct Ruleset {
 };
 
 Ruleset lower_policy(const Policy& policy);
-std::string print_ruleset(const Ruleset& r);
+// The `nft -f` text; without the header comments (which never reach the kernel) when asked.
+std::string print_ruleset(const Ruleset& r, bool with_header = true);
 
 }  // namespace wardgate::nft
