@@ -2,8 +2,10 @@
 // flow files again, and a file whose contents changed is read again whatever its size and time.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "support/temp_dir.hpp"
 #include "support/temp_site.hpp"
@@ -74,4 +76,43 @@ TEST_CASE("the flow cache gives what a fresh read gives and reads a changed file
         fs::remove(site / "flows" / "conn.log");
         CHECK_THROWS_AS(run_pipeline(site, cached), InputError);
     }
+}
+
+TEST_CASE("a flow file left untouched is not hashed again; any write to it is seen", "[pipeline][cache]") {
+    testing::TempDir tmp("flow-cache-stat");
+    const fs::path site = tmp.path / "site";
+    fs::copy(testing::kExampleSite, site, fs::copy_options::recursive);
+    PipelineOptions fresh;
+    fresh.today = *parse_date("2026-11-22");
+    FlowReadCache cache;
+    PipelineOptions cached = fresh;
+    cached.flow_cache = &cache;
+
+    run_pipeline(site, cached);
+    REQUIRE(cache.files.size() == 1);
+    const int64_t written_then_hashed = cache.files[0].hashed_ns;
+    run_pipeline(site, cached);
+    // Hashed within moments of its last write: its time proves nothing yet, so hashed again.
+    CHECK(cache.files[0].hashed_ns > written_then_hashed);
+
+    std::this_thread::sleep_for(std::chrono::milliseconds(3200));
+    run_pipeline(site, cached);
+    const int64_t quiet = cache.files[0].hashed_ns;
+    const std::string digest = cache.files[0].sha256;
+    const Pipeline reused = run_pipeline(site, cached);
+    CHECK(cache.files[0].hashed_ns == quiet);  // stat says untouched: not read to be hashed
+    CHECK(cache.files[0].sha256 == digest);
+    CHECK(ruleset_of(reused) == ruleset_of(run_pipeline(site, fresh)));
+
+    // Rewritten to the same size with its modification time put back: the change time moves.
+    const fs::path log = site / "flows" / "conn.log";
+    const auto when = fs::last_write_time(log);
+    std::string text = testing::read_text(log);
+    for (size_t at = text.find("\tSF\t"); at != std::string::npos; at = text.find("\tSF\t", at)) text.replace(at, 4, "\tS0\t");
+    std::ofstream(log, std::ios::binary | std::ios::trunc) << text;
+    fs::last_write_time(log, when);
+    const Pipeline changed = run_pipeline(site, cached);
+    CHECK(cache.files[0].sha256 != digest);
+    CHECK(established(changed) < established(reused));
+    CHECK(ruleset_of(changed) == ruleset_of(run_pipeline(site, fresh)));
 }

@@ -1,5 +1,7 @@
 #include "wardgate/plan/pipeline.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <chrono>
 
@@ -63,13 +65,36 @@ private:
 }  // namespace
 
 // Each file's path with the digest of its contents; empty when one cannot be read (the read
-// itself then reports it).
-static std::vector<FlowReadCache::File> fingerprints(const std::vector<std::filesystem::path>& files) {
+// itself then reports it). A digest the cache holds is reused when stat(2) says the file is the
+// one it hashed, untouched since, and it had been quiet for longer than any file system's
+// timestamp granularity when it was hashed: a later write in the same timestamp tick as the
+// hashed one is then impossible.
+static std::vector<FlowReadCache::File> fingerprints(const std::vector<std::filesystem::path>& files,
+                                                     const FlowReadCache& kept) {
+    constexpr int64_t kQuietNs = 3'000'000'000;
     std::vector<FlowReadCache::File> out;
     for (const auto& f : files) {
-        auto digest = sha256_file_hex(f);
-        if (!digest) return {};
-        out.push_back({f, *digest});
+        struct stat st {};
+        if (::stat(f.c_str(), &st) != 0) return {};
+        FlowReadCache::File file;
+        file.path = f;
+        file.stat = {static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino), static_cast<uint64_t>(st.st_size),
+                     static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec,
+                     static_cast<int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec};
+        auto known = std::find_if(kept.files.begin(), kept.files.end(), [&](const FlowReadCache::File& k) { return k.path == f; });
+        if (known != kept.files.end() && known->stat == file.stat &&
+            std::max(file.stat.modified_ns, file.stat.changed_ns) + kQuietNs < known->hashed_ns) {
+            file.sha256 = known->sha256;
+            file.hashed_ns = known->hashed_ns;
+        } else {
+            file.hashed_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+            auto digest = sha256_file_hex(f);
+            if (!digest) return {};
+            file.sha256 = std::move(*digest);
+        }
+        out.push_back(std::move(file));
     }
     return out;
 }
@@ -119,7 +144,7 @@ Pipeline run_pipeline(const std::filesystem::path& site_dir, const PipelineOptio
     files.insert(files.end(), options.extra_flows.begin(), options.extra_flows.end());
     // serve: files whose contents are what they were at the last load are not read again.
     std::vector<FlowReadCache::File> read_as;
-    if (options.flow_cache && options.store.empty()) read_as = fingerprints(files);
+    if (options.flow_cache && options.store.empty()) read_as = fingerprints(files, *options.flow_cache);
     const bool kept_reads = !read_as.empty() && read_as == options.flow_cache->files;
     if (kept_reads) {
         FlowReadCache& kept = *options.flow_cache;

@@ -37,7 +37,16 @@ struct FlowReadCache {
     struct File {
         std::filesystem::path path;
         std::string sha256;
-        bool operator==(const File&) const = default;
+        // What stat(2) said when it was hashed. A file whose device, inode, size, modification
+        // and change times are all still these, and that had been quiet for a while when it was
+        // hashed, is not read again to be hashed (as git trusts its index).
+        struct Stat {
+            uint64_t device = 0, inode = 0, size = 0;
+            int64_t modified_ns = 0, changed_ns = 0;
+            bool operator==(const Stat&) const = default;
+        } stat;
+        int64_t hashed_ns = 0;  // when, on the real-time clock
+        bool operator==(const File& o) const { return path == o.path && sha256 == o.sha256; }
     };
     std::vector<File> files;
     std::vector<FileSummary> reads;
