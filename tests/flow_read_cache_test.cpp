@@ -78,7 +78,7 @@ TEST_CASE("the flow cache gives what a fresh read gives and reads a changed file
     }
 }
 
-TEST_CASE("a flow file left untouched is not hashed again; any write to it is seen", "[pipeline][cache]") {
+TEST_CASE("a flow file left untouched is not hashed again, and any write to it is seen", "[pipeline][cache]") {
     testing::TempDir tmp("flow-cache-stat");
     const fs::path site = tmp.path / "site";
     fs::copy(testing::kExampleSite, site, fs::copy_options::recursive);
