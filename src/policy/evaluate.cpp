@@ -84,12 +84,13 @@ void Evaluator::index_family(Family f) {
         while (runs.size() > 2) {
             std::vector<size_t> merged{0};
             for (size_t r = 0; r + 1 < runs.size(); r += 2) {
-                const size_t end = r + 2 < runs.size() ? runs[r + 2] : runs[r + 1];
-                if (r + 2 < runs.size())
-                    std::inplace_merge(events.begin() + static_cast<long>(runs[r]),
-                                       events.begin() + static_cast<long>(runs[r + 1]),
-                                       events.begin() + static_cast<long>(end), before);
-                merged.push_back(end);
+                if (r + 2 == runs.size()) {  // an odd run out: merged in the next round
+                    merged.push_back(runs[r + 1]);
+                    continue;
+                }
+                std::inplace_merge(events.begin() + static_cast<long>(runs[r]), events.begin() + static_cast<long>(runs[r + 1]),
+                                   events.begin() + static_cast<long>(runs[r + 2]), before);
+                merged.push_back(runs[r + 2]);
             }
             runs = std::move(merged);
         }
