@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <thread>
+#include <tuple>
 
 #include "support/temp_dir.hpp"
 #include "support/temp_site.hpp"
@@ -26,17 +27,35 @@ size_t established(const Pipeline& p) {
     return n;
 }
 
+// The example site copied to a temporary directory, with pipeline options with and without
+// the flow cache.
+struct ExampleCopy {
+    explicit ExampleCopy(const std::string& name) : tmp(name), site(tmp.path / "site") {
+        fs::copy(testing::kExampleSite, site, fs::copy_options::recursive);
+        fresh.today = *parse_date("2026-11-22");
+        cached = fresh;
+        cached.flow_cache = &cache;
+    }
+    ExampleCopy(const ExampleCopy&) = delete;
+    ExampleCopy& operator=(const ExampleCopy&) = delete;
+    ExampleCopy(ExampleCopy&&) = delete;
+    ExampleCopy& operator=(ExampleCopy&&) = delete;
+    ~ExampleCopy() = default;
+    std::tuple<const fs::path&, const PipelineOptions&, const PipelineOptions&, FlowReadCache&> parts() {
+        return {site, fresh, cached, cache};
+    }
+
+    testing::TempDir tmp;
+    fs::path site;
+    PipelineOptions fresh, cached;
+    FlowReadCache cache;
+};
+
 }  // namespace
 
 TEST_CASE("the flow cache gives what a fresh read gives and reads a changed file again", "[pipeline][cache]") {
-    testing::TempDir tmp("flow-cache");
-    const fs::path site = tmp.path / "site";
-    fs::copy(testing::kExampleSite, site, fs::copy_options::recursive);
-    PipelineOptions fresh;
-    fresh.today = *parse_date("2026-11-22");
-    FlowReadCache cache;
-    PipelineOptions cached = fresh;
-    cached.flow_cache = &cache;
+    ExampleCopy example("flow-cache");
+    auto [site, fresh, cached, cache] = example.parts();
 
     const Pipeline reference = run_pipeline(site, fresh);
     REQUIRE(established(reference) > 0);
@@ -79,14 +98,8 @@ TEST_CASE("the flow cache gives what a fresh read gives and reads a changed file
 }
 
 TEST_CASE("a flow file left untouched is not hashed again, and any write to it is seen", "[pipeline][cache]") {
-    testing::TempDir tmp("flow-cache-stat");
-    const fs::path site = tmp.path / "site";
-    fs::copy(testing::kExampleSite, site, fs::copy_options::recursive);
-    PipelineOptions fresh;
-    fresh.today = *parse_date("2026-11-22");
-    FlowReadCache cache;
-    PipelineOptions cached = fresh;
-    cached.flow_cache = &cache;
+    ExampleCopy example("flow-cache-stat");
+    auto [site, fresh, cached, cache] = example.parts();
 
     run_pipeline(site, cached);
     REQUIRE(cache.files.size() == 1);
