@@ -52,8 +52,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
             bad_option("--publisher-key", "is required with --from: a gateway applies only versions the publisher signed");
         if (!o->from.empty() && !is_database_url(o->from))
             bad_option("--from", "expected a postgresql:// URI");
-        if (!o->trunk.empty() && !is_interface_name(o->trunk))
-            bad_option("--trunk", "\"" + o->trunk + "\" is no interface name (1-15 bytes, no '/', ':' or spaces)");
+        if (!o->trunk.empty() && !is_interface_name(o->trunk)) bad_option("--trunk", not_an_interface_name(o->trunk));
         service::setup_logging();
         service::ServeOptions so;
         so.site_dir = o->site;

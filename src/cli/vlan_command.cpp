@@ -20,8 +20,7 @@ void add_vlan_command(CLI::App& app, int& exit_code) {
     cmd->add_option("--gateway", o->gateway, "A [[gateway]] of site.toml: only the segments it routes");
     cmd->add_flag("--dry-run", o->dry_run, "Only print what would change");
     cmd->callback([o, &exit_code] {
-        if (!o->trunk.empty() && !is_interface_name(o->trunk))
-            bad_option("--trunk", "\"" + o->trunk + "\" is no interface name (1-15 bytes, no '/', ':' or spaces)");
+        if (!o->trunk.empty() && !is_interface_name(o->trunk)) bad_option("--trunk", not_an_interface_name(o->trunk));
         Site site = load_site(o->site);
         if (!o->gateway.empty() && !site.find_gateway(o->gateway))
             bad_option("--gateway", "site.toml declares no gateway \"" + o->gateway + "\"");

@@ -125,6 +125,10 @@ bool is_interface_name(std::string_view name) {
            std::none_of(name.begin(), name.end(), [](char c) { return c == '/' || c == ':' || c <= ' ' || c == 0x7f; });
 }
 
+std::string not_an_interface_name(std::string_view name) {
+    return "\"" + std::string(name) + "\" is no interface name (1-15 bytes, no '/', ':' or spaces)";
+}
+
 // One pass over the sorted prefixes, the result kept as a stack: sorted and disjoint, only its
 // top can hold the next prefix, and only its top two can be halves of one prefix (merged, the
 // parent may then pair with the one below it).

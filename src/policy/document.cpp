@@ -434,7 +434,7 @@ Policy policy_from_document(const json& j) {
         scope.local = prefixes(*g, "gateway", "local");
         scope.trunk = text(*g, "gateway", "trunk", false);
         if (!scope.trunk.empty() && !is_interface_name(scope.trunk))
-            bad("gateway.trunk", "\"" + scope.trunk + "\" is no interface name (1-15 bytes, no '/', ':' or spaces)");
+            bad("gateway.trunk", not_an_interface_name(scope.trunk));
         scope.site_rules = static_cast<size_t>(integer(*g, "gateway", "site_rules", 0, kMany));
         scope.site_groups = static_cast<size_t>(integer(*g, "gateway", "site_groups", 0, kMany));
         scope.site_pinholes = static_cast<size_t>(integer(*g, "gateway", "site_pinholes", 0, kMany));

@@ -33,15 +33,18 @@ void load_gateway(Site& site, const toml::table& t, const std::string& file, Dia
         }
     }
     if (auto trunk = f.string("trunk", false)) {
-        if (!is_interface_name(*trunk)) f.error("trunk", "\"" + *trunk + "\" is no interface name (1-15 bytes, no '/', ':' or spaces)");
-        // The VLAN links are named <trunk>.<vlan>, and the kernel refuses a name over its limit.
-        for (const auto& name : g.segments) {
-            const Segment* s = site.find_segment(name);
-            if (!s->vlan || !is_interface_name(*trunk)) continue;
-            const std::string link = *trunk + "." + std::to_string(*s->vlan);
-            if (link.size() > kMaxInterfaceName)
-                f.error("trunk", "segment " + name + "'s VLAN link would be named \"" + link + "\", longer than the kernel's " +
-                                     std::to_string(kMaxInterfaceName) + " bytes: use a shorter trunk name");
+        if (!is_interface_name(*trunk)) {
+            f.error("trunk", not_an_interface_name(*trunk));
+        } else {
+            // The VLAN links are named <trunk>.<vlan>, and the kernel refuses a name over its limit.
+            for (const auto& name : g.segments) {
+                const Segment* s = site.find_segment(name);
+                const std::string link = s->vlan ? *trunk + "." + std::to_string(*s->vlan) : "";
+                if (link.size() > kMaxInterfaceName)
+                    f.error("trunk", "segment " + name + "'s VLAN link would be named \"" + link +
+                                         "\", longer than the kernel's " + std::to_string(kMaxInterfaceName) +
+                                         " bytes: use a shorter trunk name");
+            }
         }
         g.trunk = *trunk;
     }

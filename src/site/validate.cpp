@@ -3,6 +3,7 @@
 #include <optional>
 #include <set>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -127,26 +128,30 @@ private:
     void addresses_are_unique() {
         // Sorted rather than hashed: no map of a hundred thousand nodes. Devices lie in one
         // vector, so among equal addresses the inventory's first device sorts first.
-        std::vector<std::pair<IpAddress, const Device*>> owners;
+        struct Owner {
+            IpAddress address;
+            const Device* device;
+            size_t position;  // in the device's addresses
+            auto key() const { return std::tie(address, device, position); }
+        };
+        std::vector<Owner> owners;
         owners.reserve(site_.devices.size());
         for (const auto& d : site_.devices)
-            for (const auto& a : d.addresses) owners.emplace_back(a, &d);
-        std::sort(owners.begin(), owners.end());
-        const bool shared = std::adjacent_find(owners.begin(), owners.end(), [](const auto& x, const auto& y) {
-                                return x.first == y.first && x.second != y.second;
-                            }) != owners.end();
-        if (shared) {  // rare: reported in the inventory's order
-            std::unordered_map<IpAddress, const Device*, IpAddressHash> owner;
-            for (const auto& d : site_.devices) {
-                for (const auto& a : d.addresses) {
-                    auto [it, fresh] = owner.emplace(a, &d);
-                    if (!fresh && it->second != &d)
-                        error(d.origin, "device.addresses",
-                              a.to_string() + " of device \"" + d.name + "\" is already the address of device \"" +
-                                  it->second->name + "\"");
-                }
-            }
+            for (size_t i = 0; i < d.addresses.size(); ++i) owners.push_back({d.addresses[i], &d, i});
+        std::sort(owners.begin(), owners.end(), [](const Owner& x, const Owner& y) { return x.key() < y.key(); });
+        // Each later claim on an address its first device holds, reported in the inventory's order.
+        std::vector<std::pair<const Owner*, const Device*>> claims;
+        for (size_t i = 1, run = 0; i < owners.size(); ++i) {
+            if (owners[i].address != owners[run].address) run = i;
+            if (owners[i].device != owners[run].device) claims.emplace_back(&owners[i], owners[run].device);
         }
+        std::sort(claims.begin(), claims.end(), [](const auto& x, const auto& y) {
+            return std::tie(x.first->device, x.first->position) < std::tie(y.first->device, y.first->position);
+        });
+        for (const auto& [claim, first] : claims)
+            error(claim->device->origin, "device.addresses",
+                  claim->address.to_string() + " of device \"" + claim->device->name +
+                      "\" is already the address of device \"" + first->name + "\"");
         // One MAC is one network interface: two devices with it would get each other's VLAN.
         std::unordered_map<std::string_view, const Device*> mac_owner;
         for (const auto& d : site_.devices) {
@@ -160,11 +165,11 @@ private:
             for (const auto& p : e.prefixes) {
                 if (!p.is_host()) continue;
                 auto it = std::lower_bound(owners.begin(), owners.end(), p.address,
-                                           [](const auto& o, const IpAddress& a) { return o.first < a; });
-                if (it != owners.end() && it->first == p.address)
+                                           [](const Owner& o, const IpAddress& a) { return o.address < a; });
+                if (it != owners.end() && it->address == p.address)
                     error(e.origin, "endpoint.addresses",
                           p.to_string() + " of endpoint \"" + e.name + "\" is the address of device \"" +
-                              it->second->name + "\"");
+                              it->device->name + "\"");
             }
     }
 

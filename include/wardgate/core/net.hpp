@@ -86,6 +86,8 @@ std::vector<Prefix> collapse_prefixes(std::vector<Prefix> prefixes);
 // not "." or "..".
 inline constexpr size_t kMaxInterfaceName = 15;
 bool is_interface_name(std::string_view name);
+// What a person reads when `name` is not one: "\"eth0 up\" is no interface name (1-15 bytes, ...)".
+std::string not_an_interface_name(std::string_view name);
 // The addresses of `from` that no prefix of `remove` covers, as the fewest prefixes (sorted).
 std::vector<Prefix> subtract_prefixes(const std::vector<Prefix>& from, std::vector<Prefix> remove);
 
