@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <thread>
 #include <unordered_set>
 
 #include "day_blob.hpp"
@@ -23,6 +24,9 @@ namespace {
 // 5: application_sightings.subject in the key: one sighting per DHCP client and message type.
 // 6: host_macs, the Ethernet source addresses each address's frames came from.
 constexpr int kSchemaVersion = 7;
+
+// How long a writer waits for another process to finish writing before it gives up.
+constexpr int kBusyTimeoutMs = 10000;
 
 // Addresses are stored as 4- or 16-byte blobs (compact, and they sort by address).
 constexpr const char* kSchema = R"sql(
@@ -195,6 +199,34 @@ void refuse_other_files(const std::filesystem::path& db) {
                          "`wardgate ingest --db` wrote, or a new file to start one");
 }
 
+// Switching a new file to WAL reads its header and then upgrades to a write lock. When another
+// process opens the same new file at that moment, SQLite refuses the upgrade at once rather
+// than wait (waiting could deadlock), so the busy timeout does not cover it: retry here, for
+// as long as that timeout would have waited.
+void switch_to_wal(sqlite3* h, const std::string& name) {
+    auto journal_mode = [h](int* rc) {
+        sqlite3_stmt* raw = nullptr;
+        std::string result;
+        *rc = sqlite3_prepare_v2(h, "PRAGMA journal_mode=WAL", -1, &raw, nullptr);
+        if (*rc == SQLITE_OK) {
+            *rc = sqlite3_step(raw);
+            if (*rc == SQLITE_ROW) result = reinterpret_cast<const char*>(sqlite3_column_text(raw, 0));
+        }
+        sqlite3_finalize(raw);
+        return result;
+    };
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kBusyTimeoutMs);
+    for (;;) {
+        int rc = SQLITE_OK;
+        std::string mode = journal_mode(&rc);
+        if (rc == SQLITE_ROW && mode == "wal") return;
+        if (rc == SQLITE_ROW) throw StoreError(name + ": cannot switch the database to WAL journal mode");
+        if ((rc & 0xff) != SQLITE_BUSY || std::chrono::steady_clock::now() > deadline)
+            throw_store_error(h, "cannot switch the database to WAL journal mode");
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+}
+
 }  // namespace
 
 class SqliteStore final : public StoreBackend {
@@ -231,13 +263,9 @@ SqliteStore::SqliteStore(const std::filesystem::path& db) : name_(db.string()) {
     db_.reset(raw);
     if (rc != SQLITE_OK) throw_store_error(raw, "cannot open the baseline database " + db.string());
     sqlite3* h = db_.get();
-    sqlite3_busy_timeout(h, 10000);
+    sqlite3_busy_timeout(h, kBusyTimeoutMs);
     sqlite3_extended_result_codes(h, 1);
-    {
-        Statement wal(h, "PRAGMA journal_mode=WAL");
-        if (!wal.step() || wal.text(0) != "wal")
-            throw StoreError(db.string() + ": cannot switch the database to WAL journal mode");
-    }
+    switch_to_wal(h, db.string());
     // FULL: a committed file survives power loss too, at one fsync per file.
     exec(h, "PRAGMA synchronous=FULL");
     // A file with a million new edges touches pages all over both B-trees; with SQLite's 2 MiB
