@@ -67,6 +67,9 @@ TEST_CASE("collapsed prefixes cover exactly the addresses given, in the fewest a
             size_t after = static_cast<size_t>(std::count_if(out.begin(), out.end(), [&](const Prefix& p) { return p.contains(a); }));
             REQUIRE(after == (before ? 1u : 0u));
         }
+        for (const auto& p : in)
+            if (p.family() == Family::v6)
+                CHECK(std::count_if(out.begin(), out.end(), [&](const Prefix& q) { return q.contains(p); }) == 1);
         // x the lower half of a prefix and y its upper half: one prefix would cover both.
         auto halves = [](const Prefix& x, const Prefix& y) {
             if (x.family() != y.family() || x.length != y.length || x.length == 0) return false;

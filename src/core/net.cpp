@@ -132,8 +132,23 @@ std::string not_an_interface_name(std::string_view name) {
 // One pass over the sorted prefixes, the result kept as a stack: sorted and disjoint, only its
 // top can hold the next prefix, and only its top two can be halves of one prefix (merged, the
 // parent may then pair with the one below it).
+// Prefix's order, with the IPv4 ones sorted as 40-bit numbers (address, length): the groups
+// of a large site hold a hundred thousand scattered hosts, and comparing numbers is several
+// times cheaper than comparing Prefixes.
+static void sort_prefixes(std::vector<Prefix>& prefixes) {
+    auto v6 = std::stable_partition(prefixes.begin(), prefixes.end(),
+                                    [](const Prefix& p) { return p.family() == Family::v4; });
+    std::vector<uint64_t> keys;
+    keys.reserve(static_cast<size_t>(v6 - prefixes.begin()));
+    for (auto it = prefixes.begin(); it != v6; ++it) keys.push_back(uint64_t{it->address.v4_value()} << 8 | it->length);
+    std::sort(keys.begin(), keys.end());
+    for (size_t i = 0; i < keys.size(); ++i)
+        prefixes[i] = Prefix{IpAddress::v4(static_cast<uint32_t>(keys[i] >> 8)), static_cast<uint8_t>(keys[i] & 0xff)};
+    std::sort(v6, prefixes.end());
+}
+
 std::vector<Prefix> collapse_prefixes(std::vector<Prefix> prefixes) {
-    if (!std::is_sorted(prefixes.begin(), prefixes.end())) std::sort(prefixes.begin(), prefixes.end());
+    if (!std::is_sorted(prefixes.begin(), prefixes.end())) sort_prefixes(prefixes);
     std::vector<Prefix> out;
     out.reserve(prefixes.size());
     for (const auto& p : prefixes) {

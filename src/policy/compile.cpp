@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <set>
 
@@ -118,16 +119,23 @@ private:
             std::vector<Need> needs;
             std::string signature;
             std::vector<std::string> refused;
+            Builder* builder = nullptr;  // the group of every device whose declarations are these
+            size_t devices = 0;
         };
         std::map<std::pair<const Profile*, Lifecycle>, Declarations> by_profile_stage;
         std::map<std::pair<std::string_view, std::string_view>, const Profile*> profile_of;
         std::map<std::string, Builder> by_signature;
         std::map<std::string, size_t> missing_profiles;
+        const Device* previous = nullptr;  // devices of one model tend to come together
+        const Profile* profile = nullptr;
         for (uint32_t i = 0; i < site_.devices.size(); ++i) {
             const Device& d = site_.devices[i];
-            auto known = profile_of.try_emplace({d.vendor, d.model}, nullptr);
-            if (known.second) known.first->second = site_.find_profile(d.vendor, d.model);
-            const Profile* profile = known.first->second;
+            if (!previous || d.vendor != previous->vendor || d.model != previous->model) {
+                auto known = profile_of.try_emplace({d.vendor, d.model}, nullptr);
+                if (known.second) known.first->second = site_.find_profile(d.vendor, d.model);
+                profile = known.first->second;
+            }
+            previous = &d;
             if (!profile) {
                 ++missing_profiles[d.vendor + " " + d.model];
                 continue;
@@ -150,13 +158,16 @@ private:
                     decl.signature +=
                         fmt::format("{}|{}|{}#{};", static_cast<int>(f.direction), *peer, profile->origin.file, fi);
                 }
+                if (!decl.needs.empty()) {
+                    decl.builder = &by_signature[decl.signature];
+                    decl.builder->needs = decl.needs;
+                }
             }
-            for (const auto& r : decl.refused) refused_[r]++;
-            if (decl.needs.empty()) continue;
-            auto& b = by_signature[decl.signature];
-            b.needs = decl.needs;
-            b.devices.push_back(i);
+            ++decl.devices;
+            if (decl.builder) decl.builder->devices.push_back(i);
         }
+        for (const auto& [key, decl] : by_profile_stage)
+            for (const auto& r : decl.refused) refused_[r] += decl.devices;
         for (const auto& profile : site_.profiles)
             for (const auto& n : profile.notes)
                 note(PolicyNote::Level::warning, profile.label() + " (" + profile.origin.file + "): " + n, "profile",
@@ -174,9 +185,13 @@ private:
             // Stage first: no other group and no internal set name starts with sup_, ltd_ or eos_.
             g.name = std::string(short_stage(first.lifecycle)) + "_" + identifier(first.role);
             std::set<std::string> models;
+            const Device* last = nullptr;
+            g.members.reserve(b.devices.size());
+            g.prefixes.reserve(b.devices.size());
             for (uint32_t i : b.devices) {
                 const Device& d = site_.devices[i];
-                models.insert(d.vendor + " " + d.model);
+                if (!last || d.vendor != last->vendor || d.model != last->model) models.insert(d.vendor + " " + d.model);
+                last = &d;
                 g.members.push_back(d.name);
                 for (const auto& a : d.addresses) g.prefixes.push_back(Prefix::host(a));
             }
@@ -354,6 +369,13 @@ private:
     // Everything else the stance would have kept is listed as refused, with the reason.
     void baseline(const std::vector<ClassifiedEdge>& observed) {
         Evaluator eval(policy_);
+        // Each device's stance in one small array: looked up through the devices themselves,
+        // every edge end would be a cache miss on a site of a hundred thousand.
+        const std::array<const Stance*, 3> stances{&site_.stance(Lifecycle::support),
+                                                   &site_.stance(Lifecycle::limited_support),
+                                                   &site_.stance(Lifecycle::end_of_support)};
+        std::vector<uint8_t> stage(site_.devices.size());
+        for (size_t i = 0; i < stage.size(); ++i) stage[i] = static_cast<uint8_t>(site_.devices[i].lifecycle);
         for (const auto& c : observed) {
             const auto& k = c.observed.key;
             const auto& st = c.observed.stats;
@@ -363,21 +385,22 @@ private:
             }
             bool any_device = false, eligible = true;
             uint32_t min_days = 0, min_connections = 0;
-            std::string stages;
             for (const auto* end : {&c.initiator, &c.responder}) {
                 if (end->kind != Entity::Kind::device) continue;
                 any_device = true;
-                const Device& d = site_.devices[end->index];
-                const Stance& s = site_.stance(d.lifecycle);
+                const Stance& s = *stances[stage[end->index]];
                 if (!s.baseline) eligible = false;
                 min_days = std::max(min_days, s.baseline_min_days);
                 min_connections = std::max(min_connections, s.baseline_min_connections);
-                stages += (stages.empty() ? "" : ", ") + std::string(to_string(d.lifecycle));
             }
             if (!any_device || !eligible) continue;
             auto v = eval.evaluate(k.initiator, k.responder, k.protocol, k.responder_port);
             // Denied, or ICMP the gateway passes only as an answer: nothing for the baseline to open.
             if (v.allowed || v.by == Verdict::By::deny_rule || v.by == Verdict::By::not_new) continue;
+            std::string stages;
+            for (const auto* end : {&c.initiator, &c.responder})
+                if (end->kind == Entity::Kind::device)
+                    stages += (stages.empty() ? "" : ", ") + std::string(to_string(site_.devices[end->index].lifecycle));
             uint32_t days = st.days_seen ? st.days_seen : (day(st.first_seen) == day(st.last_seen) ? 1 : 2);
             std::string first = day(st.first_seen), last = day(st.last_seen);
             std::string evidence = fmt::format("{} connection{} on {} day{}, {}", st.connections,
@@ -543,11 +566,16 @@ private:
             if (allow.action != Rule::Action::allow) continue;
             for (const auto& deny : policy_.rules) {
                 if (deny.action != Rule::Action::deny) continue;
-                if (!overlap(policy_.groups[allow.src], policy_.groups[deny.src]) ||
+                // The services first: groups can hold tens of thousands of prefixes each.
+                auto meets = [&](const Provenance& w) {
+                    return w.kind == Provenance::Kind::approved && services_meet(deny.services, {w.service});
+                };
+                if (std::none_of(allow.why.begin(), allow.why.end(), meets) ||
+                    !overlap(policy_.groups[allow.src], policy_.groups[deny.src]) ||
                     !overlap(policy_.groups[allow.dst], policy_.groups[deny.dst]))
                     continue;
                 for (const auto& w : allow.why) {
-                    if (w.kind != Provenance::Kind::approved || !services_meet(deny.services, {w.service})) continue;
+                    if (!meets(w)) continue;
                     note(PolicyNote::Level::warning,
                          fmt::format("{} ({}) is overridden where it meets {} ({}): explicit denies win", w.source,
                                      w.origin, deny.why.empty() ? "a deny" : deny.why.front().source,

@@ -4,6 +4,8 @@
 #include <array>
 #include <span>
 
+#include "wardgate/core/sorted_runs.hpp"
+
 namespace wardgate {
 
 namespace {
@@ -20,6 +22,20 @@ bool increment(std::array<uint8_t, 16>& a, int bytes) {
 Evaluator::Evaluator(const Policy& policy) : policy_(policy) {
     index_family(Family::v4);
     index_family(Family::v6);
+    for (size_t i = 0; i < policy.segments.size(); ++i)
+        for (const auto& p : policy.segments[i].subnets) segment_prefixes_.push_back({p, {}, static_cast<int>(i)});
+    std::sort(segment_prefixes_.begin(), segment_prefixes_.end(),
+              [](const SegmentPrefix& x, const SegmentPrefix& y) { return x.prefix < y.prefix; });
+    for (size_t i = 0; i < segment_prefixes_.size(); ++i) {
+        auto& s = segment_prefixes_[i];
+        s.reach = s.prefix.last();
+        if (i > 0) s.reach = std::max(s.reach, segment_prefixes_[i - 1].reach);
+    }
+    v4_buckets_.resize(65537);
+    for (uint32_t k = 0, i = 0; k <= 65536; ++k) {
+        while (i < v4_.size() && (v4_[i].hi >> 48) < k) ++i;
+        v4_buckets_[k] = i;
+    }
     allow_by_src_.resize(policy.groups.size());
     for (size_t g = 0; g < policy.groups.size(); ++g)
         if (policy.groups[g].any) any_groups_.push_back(static_cast<uint32_t>(g));
@@ -51,14 +67,6 @@ void Evaluator::index_family(Family f) {
         }
         return Event{hi, lo, group, delta};
     };
-    auto address_of = [](const Event& e) {
-        std::array<uint8_t, 16> at{};
-        for (size_t i = 0; i < 8; ++i) {
-            at[i] = static_cast<uint8_t>(e.hi >> (56 - 8 * i));
-            at[i + 8] = static_cast<uint8_t>(e.lo >> (56 - 8 * i));
-        }
-        return at;
-    };
     // A group's prefixes are sorted and disjoint, so its events come out in address order: one
     // sorted run per group, merged run by run (fewer comparisons than sorting them all).
     std::vector<Event> events;
@@ -81,19 +89,7 @@ void Evaluator::index_family(Family f) {
     if (!sorted_runs) {
         std::sort(events.begin(), events.end(), before);
     } else {
-        while (runs.size() > 2) {
-            std::vector<size_t> merged{0};
-            for (size_t r = 0; r + 1 < runs.size(); r += 2) {
-                if (r + 2 == runs.size()) {  // an odd run out: merged in the next round
-                    merged.push_back(runs[r + 1]);
-                    continue;
-                }
-                std::inplace_merge(events.begin() + static_cast<long>(runs[r]), events.begin() + static_cast<long>(runs[r + 1]),
-                                   events.begin() + static_cast<long>(runs[r + 2]), before);
-                merged.push_back(runs[r + 2]);
-            }
-            runs = std::move(merged);
-        }
+        merge_sorted_runs(events, std::move(runs), before);
     }
     auto& table = f == Family::v4 ? v4_ : v6_;
     // The groups covering the current range, sorted: an address lies in a handful, so a small
@@ -101,7 +97,6 @@ void Evaluator::index_family(Family f) {
     std::vector<std::pair<uint32_t, int>> active;
     for (size_t i = 0; i < events.size();) {
         const Event& first = events[i];
-        const auto start = address_of(first);
         for (; i < events.size() && events[i].hi == first.hi && events[i].lo == first.lo; ++i) {
             const uint32_t g = events[i].group;
             auto it = std::lower_bound(active.begin(), active.end(), g,
@@ -109,7 +104,7 @@ void Evaluator::index_family(Family f) {
             if (it == active.end() || it->first != g) it = active.insert(it, {g, 0});
             if ((it->second += events[i].delta) == 0) active.erase(it);
         }
-        Boundary b{start, static_cast<uint32_t>(ids_.size()), static_cast<uint32_t>(active.size())};
+        Boundary b{first.hi, first.lo, static_cast<uint32_t>(ids_.size()), static_cast<uint32_t>(active.size())};
         for (const auto& entry : active) ids_.push_back(entry.first);
         table.push_back(b);
     }
@@ -118,8 +113,14 @@ void Evaluator::index_family(Family f) {
 Evaluator::Membership Evaluator::membership(const IpAddress& a) const {
     const auto& table = a.family == Family::v4 ? v4_ : v6_;
     Membership m{{}, any_groups_};
-    auto it = std::upper_bound(table.begin(), table.end(), a.bytes,
-                               [](const std::array<uint8_t, 16>& v, const Boundary& b) { return v < b.start; });
+    const uint64_t hi = a.high_word(), lo = a.low_word();
+    auto first = table.begin(), last = table.end();
+    if (a.family == Family::v4) {
+        // Every boundary before the address's /16 lies below it, every one after above it.
+        first = v4_.begin() + v4_buckets_[hi >> 48];
+        last = v4_.begin() + v4_buckets_[(hi >> 48) + 1];
+    }
+    auto it = std::partition_point(first, last, [=](const Boundary& b) { return b.hi != hi ? b.hi < hi : b.lo <= lo; });
     if (it != table.begin()) {
         --it;
         m.range = std::span<const uint32_t>(ids_.data() + it->offset, it->count);
@@ -135,11 +136,18 @@ std::vector<uint32_t> Evaluator::groups_of(const IpAddress& a) const {
     return out;
 }
 
+// The first segment (in the policy's order) with a subnet holding the address. Only subnets
+// starting at or below it can, and walking down from there stops where none reaches it.
 int Evaluator::segment_of(const IpAddress& a) const {
-    for (size_t i = 0; i < policy_.segments.size(); ++i)
-        for (const auto& p : policy_.segments[i].subnets)
-            if (p.contains(a)) return static_cast<int>(i);
-    return -1;
+    auto it = std::partition_point(segment_prefixes_.begin(), segment_prefixes_.end(),
+                                   [&](const SegmentPrefix& s) { return s.prefix.address <= a; });
+    int found = -1;
+    while (it != segment_prefixes_.begin()) {
+        --it;
+        if (it->reach < a) break;
+        if (it->prefix.contains(a) && (found < 0 || it->segment < found)) found = it->segment;
+    }
+    return found;
 }
 
 Verdict Evaluator::evaluate(const IpAddress& src, const IpAddress& dst, Protocol proto, uint16_t port) const {

@@ -4,6 +4,8 @@
 #include <numeric>
 #include <set>
 
+#include "wardgate/core/sorted_runs.hpp"
+
 namespace wardgate::policy_detail {
 
 std::string identifier(std::string_view text) {
@@ -25,7 +27,7 @@ size_t GroupTable::intern(const std::string& key, AddressGroup g) {
     auto [it, fresh] = by_key_.emplace(key, groups_.size());
     if (fresh) {
         g.prefixes = collapse_prefixes(std::move(g.prefixes));
-        std::sort(g.members.begin(), g.members.end());
+        sort_by_runs(g.members);
         g.members.erase(std::unique(g.members.begin(), g.members.end()), g.members.end());
         groups_.push_back(std::move(g));
     }

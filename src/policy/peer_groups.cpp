@@ -15,6 +15,7 @@ PeerGroups::PeerGroups(const AddressBook& book, GroupTable& table, const DnsAnsw
         auto resolved = dns_prefixes(e);
         site_prefixes_.insert(site_prefixes_.end(), resolved.begin(), resolved.end());
     }
+    site_space_ = collapse_prefixes(site_prefixes_);
 }
 
 // The site's address space without the endpoint `self` (a named endpoint is on site, but
@@ -80,8 +81,11 @@ void PeerGroups::add_endpoint(AddressGroup& g, std::vector<DnsBinding>& dns, con
     }
 }
 
+// Of sorted, disjoint prefixes only the last one starting at or before p can hold it.
 bool PeerGroups::on_site(const Prefix& p) const {
-    return std::any_of(site_prefixes_.begin(), site_prefixes_.end(), [&](const Prefix& s) { return s.contains(p); });
+    auto after = std::partition_point(site_space_.begin(), site_space_.end(),
+                                      [&](const Prefix& s) { return s.address <= p.address; });
+    return after != site_space_.begin() && std::prev(after)->contains(p);
 }
 
 bool PeerGroups::reaches_internet(size_t group) const {

@@ -36,6 +36,7 @@ private:
     GroupTable& table_;
     const DnsAnswers* dns_;
     std::vector<Prefix> site_prefixes_;  // segments and non-internet endpoints
+    std::vector<Prefix> site_space_;     // the same collapsed: sorted and disjoint, for on_site()
     std::map<std::string, std::optional<size_t>> resolved_;  // every device of a model asks the same
     std::set<std::string> carved_;  // wide prefixes that lost the site's addresses
 

@@ -36,7 +36,7 @@ public:
 
 private:
     struct Boundary {
-        std::array<uint8_t, 16> start;  // big-endian address where this elementary range starts
+        uint64_t hi = 0, lo = 0;  // where this elementary range starts: IpAddress's high and low words
         uint32_t offset = 0;             // into ids_
         uint32_t count = 0;
     };
@@ -55,6 +55,16 @@ private:
 
     const Policy& policy_;
     std::vector<Boundary> v4_, v6_;
+    // v4_buckets_[k]: the first IPv4 boundary at or above k.0.0 as a /16 (k < 65536), and
+    // v4_.size() at 65536: a lookup searches one /16's boundaries, not the whole table.
+    std::vector<uint32_t> v4_buckets_;
+    // Every segment subnet, sorted; reach: the highest address of it and of every one before.
+    struct SegmentPrefix {
+        Prefix prefix;
+        IpAddress reach;
+        int segment = -1;
+    };
+    std::vector<SegmentPrefix> segment_prefixes_;
     std::vector<uint32_t> ids_;
     std::vector<uint32_t> any_groups_;
     std::vector<std::vector<size_t>> allow_by_src_;  // allow rule indexes per source group
