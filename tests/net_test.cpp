@@ -97,6 +97,25 @@ TEST_CASE("IPv4 addresses print as inet_ntop prints them", "[net]") {
     }
 }
 
+TEST_CASE("IPv6 addresses print as inet_ntop prints them", "[net]") {
+    // Words drawn mostly from 0, 1, ffff and small values, so that zero runs of every length
+    // and place, ties between runs, and IPv4-compatible and -mapped forms all come up.
+    std::mt19937 rng(6);
+    const uint16_t common[] = {0, 0, 0, 0, 1, 0xffff, 0x10, 0xabc, 0xfd00};
+    for (int i = 0; i < 200000; ++i) {
+        IpAddress a = *IpAddress::parse("::");
+        for (size_t w = 0; w < 8; ++w) {
+            const uint16_t v = rng() % 4 ? common[rng() % std::size(common)] : static_cast<uint16_t>(rng());
+            a.bytes[2 * w] = static_cast<uint8_t>(v >> 8);
+            a.bytes[2 * w + 1] = static_cast<uint8_t>(v);
+        }
+        char buf[INET6_ADDRSTRLEN];
+        REQUIRE(inet_ntop(AF_INET6, a.bytes.data(), buf, sizeof buf));
+        REQUIRE(a.to_string() == buf);
+        REQUIRE(IpAddress::parse(a.to_string()) == a);
+    }
+}
+
 TEST_CASE("ports reject out of range values and merge adjacent ranges") {
     CHECK_FALSE(PortRange::parse("70000"));
     CHECK_FALSE(PortRange::parse("10-5"));

@@ -16,6 +16,7 @@
 using namespace wardgate;
 using wardgate::testing::ip;
 using wardgate::testing::TempDir;
+using wardgate::testing::days_of;
 
 namespace {
 
@@ -52,7 +53,7 @@ TEST_CASE("days seen: the aggregator counts distinct UTC days of the connections
     REQUIRE(edges.size() == 1);
     CHECK(edges[0].stats.connections == 4);
     CHECK(edges[0].stats.days_seen == 2);
-    CHECK(edges[0].days.days() == std::vector<uint32_t>{day("2026-03-01"), day("2026-03-03")});
+    CHECK(days_of(edges[0]) == std::vector<uint32_t>{day("2026-03-01"), day("2026-03-03")});
 
     CHECK(utc_day(86399.9) == 0);
     CHECK(utc_day(86400) == 1);
@@ -99,7 +100,7 @@ TEST_CASE("days seen: files with the same edge on the same and on other days, in
             auto e = pump_edge(store);
             CHECK(e.stats.connections == 5);
             CHECK(e.stats.days_seen == 3);
-            CHECK(e.days.days() == all);
+            CHECK(days_of(e) == all);
             auto folded = store.edges();
             REQUIRE(folded.size() == 1);
             CHECK(folded[0].stats.days_seen == 3);
@@ -138,7 +139,7 @@ TEST_CASE("days seen: retention drops the days before the cutoff from edges that
     CHECK(store.age_out(*parse_time_argument("2026-03-05T12:00:00Z")) == 0);
     auto e = pump_edge(store);
     CHECK(e.stats.days_seen == 2);
-    CHECK(e.days.days() == std::vector<uint32_t>{day("2026-03-10"), day("2026-03-11")});
+    CHECK(days_of(e) == std::vector<uint32_t>{day("2026-03-10"), day("2026-03-11")});
     CHECK(e.stats.connections == 4);  // the counts are totals; only the day list is bounded
 }
 
@@ -174,7 +175,7 @@ TEST_CASE("days seen: a schema 2 database gains the days column, seeded with eac
     CHECK(e.key == kPump);
     CHECK(e.stats.connections == 7);
     // Which of the four days it was seen on is not known: only the first surely.
-    CHECK(e.days.days() == std::vector<uint32_t>{day("2026-03-01")});
+    CHECK(days_of(e) == std::vector<uint32_t>{day("2026-03-01")});
     CHECK(e.stats.days_seen == 1);
     CHECK(e.stats.applications == 0);  // the column added later, empty for old edges
     CHECK(store.sightings().empty());

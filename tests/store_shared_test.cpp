@@ -24,6 +24,7 @@ using wardgate::testing::ip;
 using wardgate::testing::shell_quoted;
 using wardgate::testing::store_location;
 using wardgate::testing::TempDir;
+using wardgate::testing::days_of;
 
 namespace {
 
@@ -124,7 +125,7 @@ TEST_CASE("shared store: four writers at once on overlapping edges lose no count
         const bool same = row.stats.connections == x.connections && row.stats.bytes == x.bytes &&
                           row.stats.first_seen == x.first_seen && row.stats.last_seen == x.last_seen &&
                           row.stats.established == x.established &&
-                          row.days.days() == std::vector<uint32_t>(x.days.begin(), x.days.end());
+                          days_of(row) == std::vector<uint32_t>(x.days.begin(), x.days.end());
         if (same) ++exact;
     }
     CHECK(exact == expected.size());

@@ -36,22 +36,62 @@ uint32_t IpAddress::v4_value() const {
     return (uint32_t{bytes[0]} << 24) | (uint32_t{bytes[1]} << 16) | (uint32_t{bytes[2]} << 8) | bytes[3];
 }
 
-std::string IpAddress::to_string() const {
-    if (family == Family::v4) {  // by hand: glibc's inet_ntop formats IPv4 with sprintf, a hot spot in large rulesets
-        char buf[16];
-        char* at = buf;
-        for (int i = 0; i < 4; ++i) {
-            const unsigned b = bytes[static_cast<size_t>(i)];
-            if (i) *at++ = '.';
-            if (b >= 100) *at++ = static_cast<char>('0' + b / 100);
-            if (b >= 10) *at++ = static_cast<char>('0' + b / 10 % 10);
-            *at++ = static_cast<char>('0' + b % 10);
-        }
-        return std::string(buf, at);
+// By hand, as glibc's inet_ntop prints (which formats with sprintf, a hot spot in large
+// rulesets): IPv4 dotted; IPv6 in lowercase hex without leading zeros, the first longest run of
+// two or more zero words as "::", and IPv4-compatible and -mapped addresses with a dotted tail.
+static char* append_v4(char* at, const uint8_t* b) {
+    for (int i = 0; i < 4; ++i) {
+        const unsigned v = b[i];
+        if (i) *at++ = '.';
+        if (v >= 100) *at++ = static_cast<char>('0' + v / 100);
+        if (v >= 10) *at++ = static_cast<char>('0' + v / 10 % 10);
+        *at++ = static_cast<char>('0' + v % 10);
     }
-    char buf[INET6_ADDRSTRLEN];
-    inet_ntop(AF_INET6, bytes.data(), buf, sizeof buf);
-    return buf;
+    return at;
+}
+
+std::string IpAddress::to_string() const {
+    char buf[48];
+    char* at = buf;
+    if (family == Family::v4) return std::string(buf, append_v4(at, bytes.data()));
+    std::array<unsigned, 8> words{};
+    for (size_t i = 0; i < 8; ++i) words[i] = unsigned{bytes[2 * i]} << 8 | bytes[2 * i + 1];
+    int best = -1, best_length = 0;
+    for (int i = 0; i < 8;) {
+        if (words[static_cast<size_t>(i)] != 0) {
+            ++i;
+            continue;
+        }
+        int j = i;
+        while (j < 8 && words[static_cast<size_t>(j)] == 0) ++j;
+        if (j - i > best_length) {
+            best = i;
+            best_length = j - i;
+        }
+        i = j;
+    }
+    if (best_length < 2) best = -1;
+    for (int i = 0; i < 8; ++i) {
+        if (best >= 0 && i >= best && i < best + best_length) {
+            if (i == best) *at++ = ':';
+            continue;
+        }
+        if (i) *at++ = ':';
+        if (i == 6 && best == 0 && (best_length == 6 || (best_length == 5 && words[5] == 0xffff))) {
+            at = append_v4(at, bytes.data() + 12);
+            return std::string(buf, at);
+        }
+        const unsigned w = words[static_cast<size_t>(i)];
+        bool started = false;
+        for (int shift = 12; shift >= 0; shift -= 4) {
+            const unsigned digit = w >> shift & 0xf;
+            if (!started && digit == 0 && shift) continue;
+            started = true;
+            *at++ = "0123456789abcdef"[digit];
+        }
+    }
+    if (best >= 0 && best + best_length == 8) *at++ = ':';
+    return std::string(buf, at);
 }
 
 static bool host_bits_zero(const IpAddress& a, int length) {

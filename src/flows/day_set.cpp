@@ -24,7 +24,7 @@ void DaySet::merge(const DaySet& other) {
         days_ = other.days_;
         return;
     }
-    std::vector<uint32_t> out;
+    decltype(days_) out;
     out.reserve(days_.size() + other.days_.size());
     std::set_union(days_.begin(), days_.end(), other.days_.begin(), other.days_.end(), std::back_inserter(out));
     days_ = std::move(out);
@@ -39,7 +39,7 @@ DaySet DaySet::of(std::vector<uint32_t> days) {
     std::sort(days.begin(), days.end());
     days.erase(std::unique(days.begin(), days.end()), days.end());
     DaySet out;
-    out.days_ = std::move(days);
+    out.days_.assign(days.begin(), days.end());
     return out;
 }
 

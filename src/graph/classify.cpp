@@ -73,7 +73,7 @@ private:
 
 static void declarations_of(const Entity& device, const Entity& initiator, const Entity& responder,
                             const EdgeKey& key, const AddressBook& book, ProfileOf& profile_of,
-                            std::vector<Declaration>& out) {
+                            DeclarationList& out) {
     if (device.kind != Entity::Kind::device) return;
     const Profile* profile = profile_of(device.index);
     if (!profile) return;

@@ -18,9 +18,11 @@ class Validator {
 public:
     Validator(Site& site, Diagnostics& diags) : site_(site), diags_(diags) {
         for (const auto& s : site.segments) segment_by_name_.emplace(s.name, &s);
+        const Device* previous = nullptr;  // an inventory lists a role's devices together: skip repeats
         for (const auto& d : site.devices) {
-            roles_.insert(d.role);
-            tags_.insert(d.tags.begin(), d.tags.end());
+            if (!previous || d.role != previous->role) roles_.insert(d.role);
+            if (!previous || d.tags != previous->tags) tags_.insert(d.tags.begin(), d.tags.end());
+            previous = &d;
         }
         for (const auto& e : site.endpoints) {
             roles_.insert(e.role);
@@ -51,7 +53,8 @@ public:
             check_peer(d.to, d.origin, "deny.to");
         }
         std::set<std::string> device_roles;
-        for (const auto& d : site_.devices) device_roles.insert(d.role);
+        for (size_t i = 0; i < site_.devices.size(); ++i)
+            if (i == 0 || site_.devices[i].role != site_.devices[i - 1].role) device_roles.insert(site_.devices[i].role);
         for (const auto& r : site_.monitored_roles)
             if (!device_roles.count(r.role))
                 error(r.origin, "role." + r.role, "unknown role \"" + r.role + "\" (no device has it): monitor = true would monitor nothing");
@@ -75,6 +78,7 @@ private:
     template <typename T>
     void unique_names(const std::vector<T>& items, const std::string& what) {
         std::unordered_map<std::string_view, const T*> seen;
+        seen.reserve(items.size());
         for (const auto& item : items) {
             if (item.name.empty()) continue;
             auto [it, fresh] = seen.emplace(item.name, &item);
@@ -154,6 +158,7 @@ private:
                       "\" is already the address of device \"" + first->name + "\"");
         // One MAC is one network interface: two devices with it would get each other's VLAN.
         std::unordered_map<std::string_view, const Device*> mac_owner;
+        mac_owner.reserve(site_.devices.size());
         for (const auto& d : site_.devices) {
             if (d.mac.empty()) continue;
             auto [it, fresh] = mac_owner.emplace(d.mac, &d);

@@ -1,7 +1,9 @@
 #pragma once
 // The baseline store's tests run against both backends: GENERATE(as<std::string>{}, "sqlite",
 // "postgresql") names one, and store_location gives a new, empty store of it.
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "postgres_server.hpp"
 #include "temp_dir.hpp"
@@ -16,5 +18,12 @@ inline std::string store_location(const std::string& backend, const TempDir& dir
 
 // The location quoted for a shell command line (a PostgreSQL URI holds '&' and '?').
 inline std::string shell_quoted(const std::string& text) { return "'" + text + "'"; }
+
+// The days a stored edge was seen on, as a list to compare.
+template <typename Edge>
+std::vector<uint32_t> days_of(const Edge& e) {
+    auto days = e.days.days();
+    return {days.begin(), days.end()};
+}
 
 }  // namespace wardgate::testing

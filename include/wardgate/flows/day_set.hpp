@@ -1,7 +1,10 @@
 #pragma once
 // The distinct UTC days an edge was seen on (EdgeStats::days_seen counts them).
+#include <boost/container/small_vector.hpp>
+
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 namespace wardgate {
@@ -25,12 +28,14 @@ public:
     void drop_before(uint32_t first_kept);
     size_t size() const { return days_.size(); }
     bool empty() const { return days_.empty(); }
-    const std::vector<uint32_t>& days() const { return days_; }
+    std::span<const uint32_t> days() const { return {days_.data(), days_.size()}; }
     static DaySet of(std::vector<uint32_t> days);  // sorts and removes duplicates
     bool operator==(const DaySet& other) const { return days_ == other.days_; }
 
 private:
-    std::vector<uint32_t> days_;
+    // Most edges are seen on a day or two: those days sit in the edge itself, so copying or
+    // freeing a few hundred thousand edges (every reload) does not touch the heap for them.
+    boost::container::small_vector<uint32_t, 2> days_;
     // The day inserted last: records of an edge mostly come from one day, and checking
     // this first spares a look into the vector's heap block.
     uint32_t recent_ = UINT32_MAX;

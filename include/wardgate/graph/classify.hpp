@@ -1,6 +1,8 @@
 #pragma once
 // Explains each observed edge by what the site declares: a manufacturer profile, an
 // approval, or nothing (observed only, unexplained).
+#include <boost/container/small_vector.hpp>
+
 #include <memory>
 #include <vector>
 
@@ -14,14 +16,19 @@ struct Declaration {
     const DeclaredFlow* flow = nullptr;
 };
 
+using DeclarationList = boost::container::small_vector<Declaration, 2>;
+using ApprovalList = boost::container::small_vector<const Approval*, 1>;
+
 struct ClassifiedEdge {
     ObservedEdge observed;
     Entity initiator;
     Entity responder;
-    std::vector<Declaration> declared;            // profiles on either end that declare it
-    std::vector<const Approval*> approvals;       // active approvals covering it
-    std::vector<const Approval*> expired;         // approvals that covered it but have expired
-    bool unrouted = false;                        // link-local, multicast or broadcast: never forwarded
+    // Inline up to the usual counts: a reload copies every carried edge, and a heap block per
+    // list per edge made that copy (and freeing the edges it replaced) most of classification.
+    DeclarationList declared;  // profiles on either end that declare it
+    ApprovalList approvals;    // active approvals covering it
+    ApprovalList expired;      // approvals that covered it but have expired
+    bool unrouted = false;     // link-local, multicast or broadcast: never forwarded
 
     bool explained() const { return !declared.empty() || !approvals.empty(); }
 };
