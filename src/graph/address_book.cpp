@@ -10,9 +10,21 @@ AddressBook::AddressBook(const Site& site) : site_(site) {
     std::sort(segment_subnets_.begin(), segment_subnets_.end());
     for (size_t i = 1; i < segment_subnets_.size(); ++i)
         if (segment_subnets_[i - 1].first.contains(segment_subnets_[i].first.address)) segments_disjoint_ = false;
-    device_by_address_.reserve(site.devices.size() * 2);
+    v4_devices_.reserve(site.devices.size());
     for (uint32_t i = 0; i < site.devices.size(); ++i)
-        for (const auto& a : site.devices[i].addresses) device_by_address_.emplace(a, i);
+        for (const auto& a : site.devices[i].addresses) {
+            if (a.family == Family::v4)
+                v4_devices_.push_back(uint64_t{a.v4_value()} << 32 | i);
+            else
+                v6_devices_.emplace_back(a, i);
+        }
+    std::sort(v4_devices_.begin(), v4_devices_.end());
+    std::sort(v6_devices_.begin(), v6_devices_.end());
+    v4_buckets_.resize(65537);
+    for (uint32_t k = 0, i = 0; k <= 65536; ++k) {
+        while (i < v4_devices_.size() && (v4_devices_[i] >> 48) < k) ++i;
+        v4_buckets_[k] = i;
+    }
     for (uint32_t i = 0; i < site.endpoints.size(); ++i) {
         const auto& e = site.endpoints[i];
         for (const auto& p : e.prefixes) {
@@ -43,13 +55,27 @@ int AddressBook::segment_of(const IpAddress& a) const {
     return -1;
 }
 
+std::optional<uint32_t> AddressBook::device_at(const IpAddress& a) const {
+    if (a.family == Family::v4) {
+        const uint64_t value = a.v4_value();
+        auto first = v4_devices_.begin() + v4_buckets_[value >> 16];
+        auto last = v4_devices_.begin() + v4_buckets_[(value >> 16) + 1];
+        auto it = std::lower_bound(first, last, value << 32);
+        if (it == last || *it >> 32 != value) return std::nullopt;
+        return static_cast<uint32_t>(*it);
+    }
+    auto it = std::lower_bound(v6_devices_.begin(), v6_devices_.end(), std::pair<IpAddress, uint32_t>{a, 0});
+    if (it == v6_devices_.end() || it->first != a) return std::nullopt;
+    return it->second;
+}
+
 Entity AddressBook::resolve(const IpAddress& a) const {
     Entity e;
     e.address = a;
     e.segment = segment_of(a);
-    if (auto it = device_by_address_.find(a); it != device_by_address_.end()) {
+    if (auto device = device_at(a)) {
         e.kind = Entity::Kind::device;
-        e.index = it->second;
+        e.index = *device;
         return e;
     }
     for (const auto& ep : endpoint_prefixes_) {

@@ -78,9 +78,15 @@ public:
         policy_.dns = site_.dns;
         for (const auto& s : site_.segments)
             policy_.segments.push_back({s.name, s.kind, s.vlan, s.subnets, s.gateways, s.monitor});
-        for (const auto& d : site_.devices)
+        // Only a monitored segment, role or device puts one device in monitor (the site's own
+        // monitor mode covers all at once): without any, no device need be asked.
+        const bool segments_monitored = std::any_of(site_.segments.begin(), site_.segments.end(),
+                                                    [](const Segment& s) { return s.monitor; });
+        for (const auto& d : site_.devices) {
+            if (!d.monitor && !segments_monitored && site_.monitored_roles.empty()) continue;
             if (auto cause = site_.monitor_cause(d); cause && cause->scope != "site")
                 policy_.monitored.push_back({d.name, d.segment, d.addresses, *cause});
+        }
         std::sort(policy_.monitored.begin(), policy_.monitored.end(),
                   [](const MonitoredDevice& a, const MonitoredDevice& b) { return a.device < b.device; });
         denies();
@@ -210,6 +216,7 @@ private:
     }
 
     std::vector<uint32_t> devices_covered(const PeerRef& ref) const {
+        if (ref.kind == PeerRef::Kind::role) return peers_.devices_with_role(ref.name);
         std::vector<uint32_t> out;
         for (uint32_t i = 0; i < site_.devices.size(); ++i) {
             const Device& d = site_.devices[i];

@@ -16,6 +16,18 @@ PeerGroups::PeerGroups(const AddressBook& book, GroupTable& table, const DnsAnsw
         site_prefixes_.insert(site_prefixes_.end(), resolved.begin(), resolved.end());
     }
     site_space_ = collapse_prefixes(site_prefixes_);
+    std::vector<uint32_t>* role = nullptr;
+    for (uint32_t i = 0; i < site_.devices.size(); ++i) {
+        const std::string& name = site_.devices[i].role;
+        if (!role || name != site_.devices[i - 1].role) role = &devices_by_role_[name];
+        role->push_back(i);
+    }
+}
+
+const std::vector<uint32_t>& PeerGroups::devices_with_role(std::string_view role) const {
+    static const std::vector<uint32_t> none;
+    auto it = devices_by_role_.find(role);
+    return it == devices_by_role_.end() ? none : it->second;
 }
 
 // The site's address space without the endpoint `self` (a named endpoint is on site, but
@@ -150,9 +162,9 @@ std::optional<size_t> PeerGroups::build(const PeerRef& ref, bool internet_allowe
             g.kind = AddressGroup::Kind::role;
             g.name = "role_" + identifier(ref.name);
             g.label = "role " + ref.name;
-            for (uint32_t i = 0; i < site_.devices.size(); ++i) {
+            for (uint32_t i : devices_with_role(ref.name)) {
                 const auto& d = site_.devices[i];
-                if (d.role != ref.name || excluded(i)) continue;
+                if (excluded(i)) continue;
                 g.members.push_back(d.name);
                 for (const auto& a : d.addresses) g.prefixes.push_back(Prefix::host(a));
             }

@@ -22,6 +22,8 @@ public:
                                   const std::vector<uint32_t>& exclude = {});
     // True when the group reaches beyond the site's segments and named non-internet endpoints.
     bool reaches_internet(size_t group) const;
+    // The site's devices with this role, in inventory order.
+    const std::vector<uint32_t>& devices_with_role(std::string_view role) const;
 
 private:
     std::optional<size_t> build(const PeerRef& ref, bool internet_allowed, const std::vector<uint32_t>& exclude);
@@ -37,6 +39,8 @@ private:
     const DnsAnswers* dns_;
     std::vector<Prefix> site_prefixes_;  // segments and non-internet endpoints
     std::vector<Prefix> site_space_;     // the same collapsed: sorted and disjoint, for on_site()
+    // Each role's devices: a role group or an approval's check reads these, not every device.
+    std::map<std::string, std::vector<uint32_t>, std::less<>> devices_by_role_;
     std::map<std::string, std::optional<size_t>> resolved_;  // every device of a model asks the same
     std::set<std::string> carved_;  // wide prefixes that lost the site's addresses
 

@@ -3,7 +3,6 @@
 // host inside a segment, or the outside world.
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "wardgate/site/site.hpp"
@@ -38,7 +37,14 @@ public:
 
 private:
     const Site& site_;
-    std::unordered_map<IpAddress, uint32_t, IpAddressHash> device_by_address_;
+    std::optional<uint32_t> device_at(const IpAddress& a) const;
+    // Devices' addresses, sorted (among equal addresses, the first device first). IPv4 as
+    // address << 32 | device, found within the address's /16 through v4_buckets_ (as in the
+    // Evaluator): a site of a hundred thousand devices builds this in a few milliseconds,
+    // where a hash map spent a heap block on each address.
+    std::vector<uint64_t> v4_devices_;
+    std::vector<uint32_t> v4_buckets_;  // [k]: the first entry at or above k.0.0 as a /16
+    std::vector<std::pair<IpAddress, uint32_t>> v6_devices_;
     struct EndpointPrefix {
         Prefix prefix;
         uint32_t endpoint;
