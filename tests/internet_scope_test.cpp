@@ -117,6 +117,42 @@ reason = "ICU maintenance"
     CHECK_FALSE(verdict_of(q.policy, "10.200.0.31", "10.110.0.21", Protocol::tcp, 9445).allowed);  // end of support
 }
 
+TEST_CASE("a network made of whole segments names them, without a warning", "[compile][internet]") {
+    // Two lab segments, 10.130.0.0/24 and 10.130.1.0/24, named together as 10.130.0.0/23: every
+    // address of the network is on site, so the approval opens exactly it and warns of nothing.
+    auto files = small_site_files();
+    files["site.toml"] += R"(
+[[segment]]
+name = "lab-a"
+kind = "devices"
+vlan = 130
+ipv4 = ["10.130.0.0/24"]
+
+[[segment]]
+name = "lab-b"
+kind = "devices"
+vlan = 131
+ipv4 = ["10.130.1.0/24"]
+)";
+    files["policy.toml"] = policy_with(R"(
+[[approval]]
+id = "CHG-LAB"
+from = "device:ws-01"
+to = "10.130.0.0/23"
+protocol = "tcp"
+ports = [9446]
+by = "Laboratory IT"
+reason = "Analyzer maintenance"
+)");
+    TempSite site(files);
+    auto p = pipeline_for(site.dir());
+    CHECK(verdict_of(p.policy, "10.200.0.31", "10.130.0.40", Protocol::tcp, 9446).allowed);
+    CHECK(verdict_of(p.policy, "10.200.0.31", "10.130.1.50", Protocol::tcp, 9446).allowed);
+    CHECK_FALSE(verdict_of(p.policy, "10.200.0.31", "10.130.2.1", Protocol::tcp, 9446).allowed);
+    CHECK_FALSE(has_note(p.policy, "reaches beyond the site"));
+    CHECK_FALSE(has_note(p.policy, "CHG-LAB covers no address"));
+}
+
 TEST_CASE("'any' is every address inside and outside, but devices only through their stance", "[compile][internet]") {
     TempSite site({{"policy.toml", policy_with(R"(
 [[approval]]

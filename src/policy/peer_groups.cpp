@@ -50,7 +50,9 @@ std::vector<Prefix> PeerGroups::site_space_except(const Endpoint* self) const {
 // 0.0.0.0/0 or 10.0.0.0/8 never opens a path to a segment or a named endpoint.
 std::vector<Prefix> PeerGroups::outside_part(const std::vector<Prefix>& prefixes, const Endpoint* self,
                                              bool internet) {
-    auto space = site_space_except(self);
+    // Collapsed, so that a network made up of several segments (two /24s written as their /23)
+    // lies inside the site, as it does, rather than reaching beyond it and losing every address.
+    auto space = collapse_prefixes(site_space_except(self));
     std::vector<Prefix> out;
     for (const auto& p : prefixes) {
         bool inside = std::any_of(space.begin(), space.end(), [&](const Prefix& s) { return s.contains(p); });
