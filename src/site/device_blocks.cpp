@@ -39,13 +39,18 @@ std::optional<std::vector<Block>> split(std::string_view text) {
     while (pos < text.size()) {
         const size_t end = text.find('\n', pos);
         const size_t next = end == std::string_view::npos ? text.size() : end + 1;
-        const auto content = trimmed(text.substr(pos, next - pos));
-        if (!content.empty() && content.front() == '[') {
+        // Only a line's first character that is not blank matters, unless it opens a table:
+        // three million lines need not all be trimmed at both ends.
+        size_t first = pos;
+        while (first < next && (text[first] == ' ' || text[first] == '\t' || text[first] == '\r')) ++first;
+        const char lead = first < next ? text[first] : '\n';
+        if (lead == '[') {
+            const auto content = trimmed(text.substr(pos, next - pos));
             if (content != "[[device]]") return std::nullopt;
             if (start != std::string_view::npos) out.push_back({start_line, text.substr(start, pos - start)});
             start = pos;
             start_line = line;
-        } else if (start == std::string_view::npos && !content.empty() && content.front() != '#') {
+        } else if (start == std::string_view::npos && lead != '\n' && lead != '#') {
             return std::nullopt;  // a key before the first device
         }
         pos = next;

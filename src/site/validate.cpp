@@ -111,8 +111,12 @@ private:
 
     void devices_fit_their_segments() {
         segment_of_device_.reserve(site_.devices.size());
+        const Device* previous = nullptr;  // a segment's devices tend to come together
         for (const auto& d : site_.devices) {
-            const Segment* seg = d.segment.empty() ? nullptr : segment(d.segment);
+            const Segment* seg = d.segment.empty() ? nullptr
+                                 : previous && previous->segment == d.segment ? segment_of_device_.back()
+                                                                              : segment(d.segment);
+            previous = &d;
             segment_of_device_.push_back(seg);
             if (d.segment.empty()) continue;
             if (!seg) {
@@ -157,14 +161,29 @@ private:
                   claim->address.to_string() + " of device \"" + claim->device->name +
                       "\" is already the address of device \"" + first->name + "\"");
         // One MAC is one network interface: two devices with it would get each other's VLAN.
-        std::unordered_map<std::string_view, const Device*> mac_owner;
-        mac_owner.reserve(site_.devices.size());
-        for (const auto& d : site_.devices) {
-            if (d.mac.empty()) continue;
-            auto [it, fresh] = mac_owner.emplace(d.mac, &d);
-            if (!fresh)
-                error(d.origin, "device.mac",
-                      "MAC " + d.mac + " of device \"" + d.name + "\" is already the MAC of device \"" + it->second->name + "\"");
+        // Sorted as 48-bit numbers (the loader made every MAC canonical), each later device
+        // reported against the first, in inventory order.
+        std::vector<std::pair<uint64_t, uint32_t>> macs;
+        for (uint32_t i = 0; i < site_.devices.size(); ++i) {
+            const std::string& mac = site_.devices[i].mac;
+            if (mac.empty()) continue;
+            uint64_t value = 0;
+            for (char c : mac)
+                if (c != ':' && c != '-' && c != '.') value = value << 4 | static_cast<uint64_t>(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+            macs.emplace_back(value, i);
+        }
+        std::sort(macs.begin(), macs.end());
+        std::vector<std::pair<uint32_t, uint32_t>> mac_claims;  // (device, the first device with its MAC)
+        for (size_t i = 1, run = 0; i < macs.size(); ++i) {
+            if (macs[i].first != macs[run].first) run = i;
+            else mac_claims.emplace_back(macs[i].second, macs[run].second);
+        }
+        std::sort(mac_claims.begin(), mac_claims.end());
+        for (const auto& [later, first] : mac_claims) {
+            const Device& d = site_.devices[later];
+            error(d.origin, "device.mac",
+                  "MAC " + d.mac + " of device \"" + d.name + "\" is already the MAC of device \"" +
+                      site_.devices[first].name + "\"");
         }
         for (const auto& e : site_.endpoints)
             for (const auto& p : e.prefixes) {
@@ -261,10 +280,15 @@ private:
         };
         std::vector<Model> models;
         std::map<std::pair<std::string_view, std::string_view>, size_t> model_at;
-        for (const auto& d : site_.devices) {
-            auto [it, fresh] = model_at.try_emplace({d.vendor, d.model}, models.size());
-            if (fresh) models.push_back({d.vendor, d.model, 0, d.origin});
-            ++models[it->second].devices;
+        size_t at = 0;
+        for (size_t i = 0; i < site_.devices.size(); ++i) {
+            const Device& d = site_.devices[i];
+            if (i == 0 || d.vendor != site_.devices[i - 1].vendor || d.model != site_.devices[i - 1].model) {
+                auto [it, fresh] = model_at.try_emplace({d.vendor, d.model}, models.size());
+                if (fresh) models.push_back({d.vendor, d.model, 0, d.origin});
+                at = it->second;
+            }
+            ++models[at].devices;
         }
         std::set<std::string> used;
         std::vector<std::string> device_models;  // each label once
