@@ -121,19 +121,11 @@ TEST_CASE("a network made of whole segments names them, without a warning", "[co
     // Two lab segments, 10.130.0.0/24 and 10.130.1.0/24, named together as 10.130.0.0/23: every
     // address of the network is on site, so the approval opens exactly it and warns of nothing.
     auto files = small_site_files();
-    files["site.toml"] += R"(
-[[segment]]
-name = "lab-a"
-kind = "devices"
-vlan = 130
-ipv4 = ["10.130.0.0/24"]
-
-[[segment]]
-name = "lab-b"
-kind = "devices"
-vlan = 131
-ipv4 = ["10.130.1.0/24"]
-)";
+    for (const char* lab : {"a", "b"}) {
+        const int n = lab[0] - 'a';
+        files["site.toml"] += "\n[[segment]]\nname = \"lab-" + std::string(lab) + "\"\nkind = \"devices\"\nvlan = " +
+                              std::to_string(130 + n) + "\nipv4 = [\"10.130." + std::to_string(n) + ".0/24\"]\n";
+    }
     files["policy.toml"] = policy_with(R"(
 [[approval]]
 id = "CHG-LAB"
