@@ -84,7 +84,7 @@ TEST_CASE("a reload with the device block cache gives exactly what a whole read 
         const size_t n = blocks.size() - 1;  // blocks[0]: the comments before the first device
         auto pick = [&] { return 1 + rng() % n; };
         std::string what;
-        switch (rng() % 9) {
+        switch (rng() % 13) {
             case 0: {  // a device added somewhere: a copy of another with its own name and address
                 auto b = blocks[pick()];
                 b = replaced_line(b, "name", fmt::format("name = \"extra-{}\"", step));
@@ -119,6 +119,25 @@ TEST_CASE("a reload with the device block cache gives exactly what a whole read 
                 break;
             }
             case 7: blocks[0] += "\n"; what = "a blank line at the top"; break;
+            case 8: {  // two edits far apart: the first device and the last
+                blocks[1] = replaced_line(blocks[1], "department", fmt::format("department = \"Top {}\"", step));
+                blocks[n] = replaced_line(blocks[n], "department", fmt::format("department = \"Bottom {}\"", step));
+                what = "the first and the last device changed";
+                break;
+            }
+            case 9: {  // the newline before a header gone: two blocks run together
+                auto& b = blocks[pick()];
+                if (!b.empty() && b.back() == '\n') b.pop_back();
+                what = "a header joined to the line above";
+                break;
+            }
+            case 10: {  // a header that is no longer [[device]]
+                auto& b = blocks[pick()];
+                b.replace(0, 10, rng() % 2 ? "[[devices]]" : "[[device]] # checked");
+                what = "a header changed";
+                break;
+            }
+            case 11: what = "nothing changed"; break;
             default: {  // a duplicate of another device, names and all
                 blocks.insert(blocks.begin() + static_cast<long>(pick()), blocks[pick()]);
                 what = "a duplicate";
@@ -146,6 +165,15 @@ TEST_CASE("a reload with the device block cache gives exactly what a whole read 
     REQUIRE(loaded(site.dir(), &cache) == loaded(site.dir(), nullptr));
     CHECK(cache.parsed == 1);
     CHECK(cache.reused == devices);
+
+    // The first device and the last changed at once: two blocks parsed, however far apart.
+    auto far = blocks_of(original);
+    far[1] = replaced_line(far[1], "department", "department = \"Wing A\"");
+    far.back() = replaced_line(far.back(), "department", "department = \"Wing B\"");
+    site.write("devices.toml", joined(far));
+    REQUIRE(loaded(site.dir(), &cache) == loaded(site.dir(), nullptr));
+    CHECK(cache.parsed == 2);
+    CHECK(cache.reused == devices - 2);
 
     // Anything but [[device]] tables: read whole, and still the same.
     site.write("devices.toml", original + "\n[extra]\nnote = \"x\"\n");

@@ -1,6 +1,7 @@
 // Devices come from TOML ([[device]] tables) or CSV asset exports; both feed one record builder.
 #include <cctype>
 #include <sstream>
+#include <utility>
 #include <functional>
 
 #include "loaders.hpp"
@@ -159,7 +160,7 @@ void load_devices_toml(Site& site, const std::string& file, Diagnostics& diags, 
     top.reject_unknown({"device"});
     if (const auto* list = root->get_as<toml::array>("device")) site.devices.reserve(site.devices.size() + list->size());
     for_each_table(*root, "device", file, diags, [&](const toml::table& t) { add_device_table(site, t, file, diags); });
-    if (cache && diags.items().size() == errors) remember_device_blocks(site, first, file, *text, *cache);
+    if (cache && diags.items().size() == errors) remember_device_blocks(site, first, file, std::move(*text), *cache);
 }
 
 void load_devices_csv(Site& site, const std::string& file, Diagnostics& diags) {

@@ -38,9 +38,10 @@ std::optional<std::string> nearest(const std::string& name, const std::vector<st
 SiteFiles load_site_toml(Site& site, Diagnostics& diags);
 void load_devices_toml(Site& site, const std::string& file, Diagnostics& diags, SiteLoadCache* cache);
 // devices.toml block by block (device_blocks.cpp): false when the file must be read whole.
-bool load_device_blocks(Site& site, const std::string& file, std::string_view text, Diagnostics& diags, SiteLoadCache& cache);
-// After a whole read without errors: the devices from `first` on, by their blocks' text.
-void remember_device_blocks(const Site& site, size_t first, const std::string& file, std::string_view text, SiteLoadCache& cache);
+// On true the cache has taken `text`.
+bool load_device_blocks(Site& site, const std::string& file, std::string& text, Diagnostics& diags, SiteLoadCache& cache);
+// After a whole read without errors: the devices from `first` on, by their blocks; takes `text`.
+void remember_device_blocks(const Site& site, size_t first, const std::string& file, std::string&& text, SiteLoadCache& cache);
 void load_devices_csv(Site& site, const std::string& file, Diagnostics& diags);
 void load_profiles(Site& site, const FileRef& dir, Diagnostics& diags);
 void load_policy(Site& site, const FileRef& file, Diagnostics& diags);

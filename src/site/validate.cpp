@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "loaders.hpp"
+#include "wardgate/core/name_index.hpp"
 #include "wardgate/site/site_names.hpp"
 
 namespace wardgate::site_detail {
@@ -77,15 +78,14 @@ private:
 
     template <typename T>
     void unique_names(const std::vector<T>& items, const std::string& what) {
-        std::unordered_map<std::string_view, const T*> seen;
-        seen.reserve(items.size());
-        for (const auto& item : items) {
+        NameIndex seen(items.size());
+        for (uint32_t i = 0; i < items.size(); ++i) {
+            const auto& item = items[i];
             if (item.name.empty()) continue;
-            auto [it, fresh] = seen.emplace(item.name, &item);
-            if (!fresh)
+            if (auto first = seen.insert(item.name, i))
                 error(item.origin, what + ".name",
-                      "duplicate " + what + " name \"" + item.name + "\" (first defined at " + it->second->origin.file +
-                          ":" + std::to_string(it->second->origin.line) + ")");
+                      "duplicate " + what + " name \"" + item.name + "\" (first defined at " + items[*first].origin.file +
+                          ":" + std::to_string(items[*first].origin.line) + ")");
         }
     }
 
@@ -133,33 +133,57 @@ private:
         }
     }
 
-    void addresses_are_unique() {
-        // Sorted rather than hashed: no map of a hundred thousand nodes. Devices lie in one
-        // vector, so among equal addresses the inventory's first device sorts first.
-        struct Owner {
-            IpAddress address;
-            const Device* device;
-            size_t position;  // in the device's addresses
-            auto key() const { return std::tie(address, device, position); }
-        };
-        std::vector<Owner> owners;
-        owners.reserve(site_.devices.size());
-        for (const auto& d : site_.devices)
-            for (size_t i = 0; i < d.addresses.size(); ++i) owners.push_back({d.addresses[i], &d, i});
-        std::sort(owners.begin(), owners.end(), [](const Owner& x, const Owner& y) { return x.key() < y.key(); });
-        // Each later claim on an address its first device holds, reported in the inventory's order.
-        std::vector<std::pair<const Owner*, const Device*>> claims;
-        for (size_t i = 1, run = 0; i < owners.size(); ++i) {
-            if (owners[i].address != owners[run].address) run = i;
-            if (owners[i].device != owners[run].device) claims.emplace_back(&owners[i], owners[run].device);
+    // Each claim on a value an earlier claim of another owner holds, as (later claim, first
+    // claim), appended to `out`. `claims` is sorted by value, then claim.
+    template <typename T, typename Value, typename Claim, typename Owner>
+    static void later_claims(const std::vector<T>& claims, Value value, Claim claim, Owner owner,
+                             std::vector<std::pair<uint32_t, uint32_t>>& out) {
+        for (size_t i = 1, run = 0; i < claims.size(); ++i) {
+            if (value(claims[i]) != value(claims[run])) run = i;
+            else if (owner(claim(claims[i])) != owner(claim(claims[run]))) out.emplace_back(claim(claims[i]), claim(claims[run]));
         }
-        std::sort(claims.begin(), claims.end(), [](const auto& x, const auto& y) {
-            return std::tie(x.first->device, x.first->position) < std::tie(y.first->device, y.first->position);
-        });
-        for (const auto& [claim, first] : claims)
-            error(claim->device->origin, "device.addresses",
-                  claim->address.to_string() + " of device \"" + claim->device->name +
-                      "\" is already the address of device \"" + first->name + "\"");
+    }
+
+    void addresses_are_unique() {
+        // Sorted rather than hashed: no map of a hundred thousand nodes. Each address a device
+        // lists is a claim, numbered in inventory order; IPv4 claims sort as one number each
+        // (address, claim), so among equal addresses the inventory's first claim sorts first.
+        std::vector<uint32_t> claimant;  // device of each claim
+        std::vector<uint32_t> position;  // in that device's addresses
+        std::vector<uint64_t> v4;
+        struct Wide {
+            IpAddress address;
+            uint32_t claim;
+        };
+        std::vector<Wide> v6;
+        claimant.reserve(site_.devices.size());
+        position.reserve(site_.devices.size());
+        v4.reserve(site_.devices.size());
+        for (uint32_t d = 0; d < site_.devices.size(); ++d) {
+            const auto& addresses = site_.devices[d].addresses;
+            for (uint32_t i = 0; i < addresses.size(); ++i) {
+                const auto claim = static_cast<uint32_t>(claimant.size());
+                claimant.push_back(d);
+                position.push_back(i);
+                if (addresses[i].family == Family::v4)
+                    v4.push_back(uint64_t{addresses[i].v4_value()} << 32 | claim);
+                else
+                    v6.push_back({addresses[i], claim});
+            }
+        }
+        std::sort(v4.begin(), v4.end());
+        std::sort(v6.begin(), v6.end(), [](const Wide& x, const Wide& y) { return std::tie(x.address, x.claim) < std::tie(y.address, y.claim); });
+        const auto owner = [&](uint32_t claim) { return claimant[claim]; };
+        std::vector<std::pair<uint32_t, uint32_t>> claims;
+        later_claims(v4, [](uint64_t k) { return k >> 32; }, [](uint64_t k) { return static_cast<uint32_t>(k); }, owner, claims);
+        later_claims(v6, [](const Wide& w) { return w.address; }, [](const Wide& w) { return w.claim; }, owner, claims);
+        std::sort(claims.begin(), claims.end());  // claims are numbered in inventory order
+        for (const auto& [later, first] : claims) {
+            const Device& d = site_.devices[claimant[later]];
+            error(d.origin, "device.addresses",
+                  d.addresses[position[later]].to_string() + " of device \"" + d.name +
+                      "\" is already the address of device \"" + site_.devices[claimant[first]].name + "\"");
+        }
         // One MAC is one network interface: two devices with it would get each other's VLAN.
         // Sorted as 48-bit numbers (the loader made every MAC canonical), each later device
         // reported against the first, in inventory order.
@@ -174,10 +198,8 @@ private:
         }
         std::sort(macs.begin(), macs.end());
         std::vector<std::pair<uint32_t, uint32_t>> mac_claims;  // (device, the first device with its MAC)
-        for (size_t i = 1, run = 0; i < macs.size(); ++i) {
-            if (macs[i].first != macs[run].first) run = i;
-            else mac_claims.emplace_back(macs[i].second, macs[run].second);
-        }
+        later_claims(macs, [](const auto& m) { return m.first; }, [](const auto& m) { return m.second; },
+                     [](uint32_t device) { return device; }, mac_claims);
         std::sort(mac_claims.begin(), mac_claims.end());
         for (const auto& [later, first] : mac_claims) {
             const Device& d = site_.devices[later];
@@ -185,15 +207,21 @@ private:
                   "MAC " + d.mac + " of device \"" + d.name + "\" is already the MAC of device \"" +
                       site_.devices[first].name + "\"");
         }
+        // An endpoint's host address that a device holds.
+        const auto holder = [&](const IpAddress& a) -> const Device* {
+            if (a.family == Family::v4) {
+                auto it = std::lower_bound(v4.begin(), v4.end(), uint64_t{a.v4_value()} << 32);
+                return it != v4.end() && *it >> 32 == a.v4_value() ? &site_.devices[claimant[static_cast<uint32_t>(*it)]] : nullptr;
+            }
+            auto it = std::lower_bound(v6.begin(), v6.end(), a, [](const Wide& w, const IpAddress& x) { return w.address < x; });
+            return it != v6.end() && it->address == a ? &site_.devices[claimant[it->claim]] : nullptr;
+        };
         for (const auto& e : site_.endpoints)
             for (const auto& p : e.prefixes) {
                 if (!p.is_host()) continue;
-                auto it = std::lower_bound(owners.begin(), owners.end(), p.address,
-                                           [](const Owner& o, const IpAddress& a) { return o.address < a; });
-                if (it != owners.end() && it->address == p.address)
+                if (const Device* d = holder(p.address))
                     error(e.origin, "endpoint.addresses",
-                          p.to_string() + " of endpoint \"" + e.name + "\" is the address of device \"" +
-                              it->device->name + "\"");
+                          p.to_string() + " of endpoint \"" + e.name + "\" is the address of device \"" + d->name + "\"");
             }
     }
 

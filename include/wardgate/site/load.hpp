@@ -2,26 +2,33 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "wardgate/site/site.hpp"
 
 namespace wardgate {
 
 // What a load of a site keeps for the next load of the same directory (the service reloading
-// after an edit): the device each [[device]] block of a devices.toml gave, with the block's text.
-// A block whose text is unchanged is not parsed again; a file with anything but [[device]]
-// tables, or with more than a few changed blocks, is read whole. Nothing else is kept: every
-// other file, and every check across devices, is read and made again.
+// after an edit): each devices.toml's text and the device each of its [[device]] blocks gave.
+// The next text is compared with the kept one; blocks in the bytes both share at the start and
+// the end are not parsed again. A file with anything but [[device]] tables, or with more than a
+// few changed blocks, is read whole. Nothing else is kept: every other file, and every check
+// across devices, is read and made again.
 struct SiteLoadCache {
     struct Block {
-        std::string text;     // from its [[device]] header to the next
-        Device device;
-        int line_offset = 0;  // of the device's origin below the block's first line
+        size_t offset = 0;             // of its [[device]] header in the file's text
+        int line = 0;                  // of that header
+        std::optional<Device> device;  // none when the block gave an error: parsed again next time
+        int line_offset = 0;           // of the device's origin below the block's first line
     };
-    using Blocks = std::vector<std::unique_ptr<Block>>;  // in the file's order; moved as pointers
-    std::map<std::string, Blocks> device_blocks;  // by devices file, relative to the site
-    size_t reused = 0, parsed = 0;                // blocks, in the last load
+    struct DevicesFile {
+        std::string text;  // as last read
+        std::vector<std::unique_ptr<Block>> blocks;  // in the file's order, each up to the next
+    };
+    std::map<std::string, DevicesFile> devices_files;  // by file, relative to the site
+    size_t reused = 0, parsed = 0;                      // blocks, in the last load
 };
 
 // Reads and validates a site directory (see docs/site-format.md).

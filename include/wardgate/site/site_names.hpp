@@ -1,8 +1,8 @@
 #pragma once
 
 #include <string_view>
-#include <unordered_map>
 
+#include "wardgate/core/name_index.hpp"
 #include "wardgate/site/site.hpp"
 
 namespace wardgate {
@@ -13,20 +13,21 @@ namespace wardgate {
 class SiteNames {
 public:
     explicit SiteNames(const Site& site);
-    const Device* device(std::string_view name) const { return find(devices_, name); }
-    const Endpoint* endpoint(std::string_view name) const { return find(endpoints_, name); }
+    const Device* device(std::string_view name) const {
+        auto at = devices_.find(name);
+        return at ? first_ + *at : nullptr;
+    }
+    const Endpoint* endpoint(std::string_view name) const {
+        auto at = endpoints_.find(name);
+        return at ? first_endpoint_ + *at : nullptr;
+    }
     // The device's position in site.devices (the index the graph and the assessments use).
     size_t device_index(const Device& d) const { return static_cast<size_t>(&d - first_); }
 
 private:
-    template <typename T>
-    static const T* find(const std::unordered_map<std::string_view, const T*>& map, std::string_view name) {
-        auto it = map.find(name);
-        return it == map.end() ? nullptr : it->second;
-    }
     const Device* first_;
-    std::unordered_map<std::string_view, const Device*> devices_;
-    std::unordered_map<std::string_view, const Endpoint*> endpoints_;
+    const Endpoint* first_endpoint_;
+    NameIndex devices_, endpoints_;  // the first of each name
 };
 
 }  // namespace wardgate
