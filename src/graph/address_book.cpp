@@ -5,11 +5,10 @@
 namespace wardgate {
 
 AddressBook::AddressBook(const Site& site) : site_(site) {
+    std::vector<std::pair<Prefix, int>> subnets;
     for (size_t i = 0; i < site.segments.size(); ++i)
-        for (const auto& p : site.segments[i].subnets) segment_subnets_.emplace_back(p, static_cast<int>(i));
-    std::sort(segment_subnets_.begin(), segment_subnets_.end());
-    for (size_t i = 1; i < segment_subnets_.size(); ++i)
-        if (segment_subnets_[i - 1].first.contains(segment_subnets_[i].first.address)) segments_disjoint_ = false;
+        for (const auto& p : site.segments[i].subnets) subnets.emplace_back(p, static_cast<int>(i));
+    segments_ = PrefixOwners(std::move(subnets));
     v4_devices_.reserve(site.devices.size());
     for (uint32_t i = 0; i < site.devices.size(); ++i)
         for (const auto& a : site.devices[i].addresses) {
@@ -20,11 +19,7 @@ AddressBook::AddressBook(const Site& site) : site_(site) {
         }
     std::sort(v4_devices_.begin(), v4_devices_.end());
     std::sort(v6_devices_.begin(), v6_devices_.end());
-    v4_buckets_.resize(65537);
-    for (uint32_t k = 0, i = 0; k <= 65536; ++k) {
-        while (i < v4_devices_.size() && (v4_devices_[i] >> 48) < k) ++i;
-        v4_buckets_[k] = i;
-    }
+    v4_buckets_ = V4Buckets(v4_devices_.size(), [&](size_t i) { return static_cast<uint32_t>(v4_devices_[i] >> 48); });
     for (uint32_t i = 0; i < site.endpoints.size(); ++i) {
         const auto& e = site.endpoints[i];
         for (const auto& p : e.prefixes) {
@@ -40,26 +35,13 @@ AddressBook::AddressBook(const Site& site) : site_(site) {
                      [](const EndpointPrefix& a, const EndpointPrefix& b) { return a.prefix.length > b.prefix.length; });
 }
 
-int AddressBook::segment_of(const IpAddress& a) const {
-    if (segments_disjoint_) {
-        // The last subnet starting at or below the address is the only one that can hold it.
-        auto it = std::upper_bound(segment_subnets_.begin(), segment_subnets_.end(), a,
-                                   [](const IpAddress& x, const std::pair<Prefix, int>& s) { return x < s.first.address; });
-        if (it == segment_subnets_.begin()) return -1;
-        --it;
-        return it->first.contains(a) ? it->second : -1;
-    }
-    for (size_t i = 0; i < site_.segments.size(); ++i)
-        for (const auto& p : site_.segments[i].subnets)
-            if (p.contains(a)) return static_cast<int>(i);
-    return -1;
-}
+int AddressBook::segment_of(const IpAddress& a) const { return segments_.owner_of(a); }
 
 std::optional<uint32_t> AddressBook::device_at(const IpAddress& a) const {
     if (a.family == Family::v4) {
         const uint64_t value = a.v4_value();
-        auto first = v4_devices_.begin() + v4_buckets_[value >> 16];
-        auto last = v4_devices_.begin() + v4_buckets_[(value >> 16) + 1];
+        const auto [from, to] = v4_buckets_.range(static_cast<uint32_t>(value));
+        auto first = v4_devices_.begin() + from, last = v4_devices_.begin() + to;
         auto it = std::lower_bound(first, last, value << 32);
         if (it == last || *it >> 32 != value) return std::nullopt;
         return static_cast<uint32_t>(*it);

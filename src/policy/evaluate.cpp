@@ -22,20 +22,11 @@ bool increment(std::array<uint8_t, 16>& a, int bytes) {
 Evaluator::Evaluator(const Policy& policy) : policy_(policy) {
     index_family(Family::v4);
     index_family(Family::v6);
+    std::vector<std::pair<Prefix, int>> subnets;
     for (size_t i = 0; i < policy.segments.size(); ++i)
-        for (const auto& p : policy.segments[i].subnets) segment_prefixes_.push_back({p, {}, static_cast<int>(i)});
-    std::sort(segment_prefixes_.begin(), segment_prefixes_.end(),
-              [](const SegmentPrefix& x, const SegmentPrefix& y) { return x.prefix < y.prefix; });
-    for (size_t i = 0; i < segment_prefixes_.size(); ++i) {
-        auto& s = segment_prefixes_[i];
-        s.reach = s.prefix.last();
-        if (i > 0) s.reach = std::max(s.reach, segment_prefixes_[i - 1].reach);
-    }
-    v4_buckets_.resize(65537);
-    for (uint32_t k = 0, i = 0; k <= 65536; ++k) {
-        while (i < v4_.size() && (v4_[i].hi >> 48) < k) ++i;
-        v4_buckets_[k] = i;
-    }
+        for (const auto& p : policy.segments[i].subnets) subnets.emplace_back(p, static_cast<int>(i));
+    segments_ = PrefixOwners(std::move(subnets));
+    v4_buckets_ = V4Buckets(v4_.size(), [&](size_t i) { return static_cast<uint32_t>(v4_[i].hi >> 48); });
     allow_by_src_.resize(policy.groups.size());
     for (size_t g = 0; g < policy.groups.size(); ++g)
         if (policy.groups[g].any) any_groups_.push_back(static_cast<uint32_t>(g));
@@ -117,8 +108,9 @@ Evaluator::Membership Evaluator::membership(const IpAddress& a) const {
     auto first = table.begin(), last = table.end();
     if (a.family == Family::v4) {
         // Every boundary before the address's /16 lies below it, every one after above it.
-        first = v4_.begin() + v4_buckets_[hi >> 48];
-        last = v4_.begin() + v4_buckets_[(hi >> 48) + 1];
+        const auto [from, to] = v4_buckets_.range(static_cast<uint32_t>(hi >> 32));
+        first = v4_.begin() + from;
+        last = v4_.begin() + to;
     }
     auto it = std::partition_point(first, last, [=](const Boundary& b) { return b.hi != hi ? b.hi < hi : b.lo <= lo; });
     if (it != table.begin()) {
@@ -138,18 +130,6 @@ std::vector<uint32_t> Evaluator::groups_of(const IpAddress& a) const {
 
 // The first segment (in the policy's order) with a subnet holding the address. Only subnets
 // starting at or below it can, and walking down from there stops where none reaches it.
-int Evaluator::segment_of(const IpAddress& a) const {
-    auto it = std::partition_point(segment_prefixes_.begin(), segment_prefixes_.end(),
-                                   [&](const SegmentPrefix& s) { return s.prefix.address <= a; });
-    int found = -1;
-    while (it != segment_prefixes_.begin()) {
-        --it;
-        if (it->reach < a) break;
-        if (it->prefix.contains(a) && (found < 0 || it->segment < found)) found = it->segment;
-    }
-    return found;
-}
-
 Verdict Evaluator::evaluate(const IpAddress& src, const IpAddress& dst, Protocol proto, uint16_t port) const {
     // port: the responder port, or for ICMP the message (icmp_port). Rules match ICMP by its
     // message where they name types; pinholes of protocols without ports by the two hosts.
@@ -204,8 +184,8 @@ Verdict Evaluator::evaluate(const IpAddress& src, const IpAddress& dst, Protocol
             return v;
         }
     }
-    int seg = segment_of(src);
-    if (seg < 0) seg = segment_of(dst);
+    int seg = segments_.owner_of(src);
+    if (seg < 0) seg = segments_.owner_of(dst);
     if (seg >= 0) {
         v.segment = policy_.segments[seg].name;
         v.monitored = policy_.monitor(policy_.segments[seg]);

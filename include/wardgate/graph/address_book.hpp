@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "wardgate/core/prefix_lookup.hpp"
 #include "wardgate/site/site.hpp"
 
 namespace wardgate {
@@ -39,20 +40,18 @@ private:
     const Site& site_;
     std::optional<uint32_t> device_at(const IpAddress& a) const;
     // Devices' addresses, sorted (among equal addresses, the first device first). IPv4 as
-    // address << 32 | device, found within the address's /16 through v4_buckets_ (as in the
-    // Evaluator): a site of a hundred thousand devices builds this in a few milliseconds,
-    // where a hash map spent a heap block on each address.
+    // address << 32 | device, found within the address's /16: a site of a hundred thousand
+    // devices builds this in a few milliseconds, where a hash map spent a heap block on each.
     std::vector<uint64_t> v4_devices_;
-    std::vector<uint32_t> v4_buckets_;  // [k]: the first entry at or above k.0.0 as a /16
+    V4Buckets v4_buckets_;
     std::vector<std::pair<IpAddress, uint32_t>> v6_devices_;
     struct EndpointPrefix {
         Prefix prefix;
         uint32_t endpoint;
     };
-    // Every segment subnet with its segment, sorted: a binary search finds an address's
-    // segment when no two overlap (validation refuses overlaps; a site built in code may not).
-    std::vector<std::pair<Prefix, int>> segment_subnets_;
-    bool segments_disjoint_ = true;
+    // Every segment subnet with its segment (validation refuses overlaps; a site built in code
+    // may have them, and then the first segment wins).
+    PrefixOwners segments_;
     std::vector<EndpointPrefix> endpoint_prefixes_;  // most specific first, internet endpoints excluded
     std::optional<uint32_t> internet_endpoint_v4_, internet_endpoint_v6_;
 };

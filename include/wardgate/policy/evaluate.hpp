@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "wardgate/core/prefix_lookup.hpp"
 #include "wardgate/policy/ir.hpp"
 
 namespace wardgate {
@@ -41,7 +42,6 @@ private:
         uint32_t count = 0;
     };
     void index_family(Family f);
-    int segment_of(const IpAddress& a) const;
     // The groups an address lies in, without a copy: the elementary range's (sorted), and
     // those that hold every address.
     struct Membership {
@@ -55,16 +55,8 @@ private:
 
     const Policy& policy_;
     std::vector<Boundary> v4_, v6_;
-    // v4_buckets_[k]: the first IPv4 boundary at or above k.0.0 as a /16 (k < 65536), and
-    // v4_.size() at 65536: a lookup searches one /16's boundaries, not the whole table.
-    std::vector<uint32_t> v4_buckets_;
-    // Every segment subnet, sorted; reach: the highest address of it and of every one before.
-    struct SegmentPrefix {
-        Prefix prefix;
-        IpAddress reach;
-        int segment = -1;
-    };
-    std::vector<SegmentPrefix> segment_prefixes_;
+    V4Buckets v4_buckets_;  // a lookup searches one /16's boundaries, not the whole table
+    PrefixOwners segments_;
     std::vector<uint32_t> ids_;
     std::vector<uint32_t> any_groups_;
     std::vector<std::vector<size_t>> allow_by_src_;  // allow rule indexes per source group
