@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
 
 #include "wardgate/core/signing.hpp"
 #include "wardgate/policy/compile.hpp"
@@ -130,16 +131,9 @@ static void read_flows(Pipeline& p, const std::vector<std::filesystem::path>& fi
     p.edges = classify_edges(flows.edges(), *p.book, options.today);
 }
 
-Pipeline run_pipeline(const std::filesystem::path& site_dir, const PipelineOptions& options) {
-    Pipeline p;
-    StageClock clock(p.stages);
-    p.today = options.today;
-    p.site = std::make_shared<Site>(load_site(site_dir, options.site_cache));
-    check_export_targets(*p.site);
-    if (!options.gateway.empty()) p.gateway = declared_gateway(*p.site, options.gateway).name;
-    raise_stages_by_date(*p.site, options.today);
-    p.book = std::make_unique<AddressBook>(*p.site);
-    clock.lap("site");
+// The flows read (or, in serve, taken from the cache when their files are unchanged) and
+// classified against p's site; the cache then holds what this load read and classified.
+static void read_and_classify(Pipeline& p, const PipelineOptions& options, StageClock& clock) {
     auto files = p.site->flow_files;
     files.insert(files.end(), options.extra_flows.begin(), options.extra_flows.end());
     // serve: files whose contents are what they were at the last load are not read again.
@@ -171,13 +165,50 @@ Pipeline run_pipeline(const std::filesystem::path& site_dir, const PipelineOptio
         kept.today = options.today;
     }
     clock.lap("classify");
+}
+
+Pipeline run_pipeline(const std::filesystem::path& site_dir, const PipelineOptions& options) {
+    Pipeline p;
+    StageClock clock(p.stages);
+    p.today = options.today;
+    p.site = std::make_shared<Site>(load_site(site_dir, options.site_cache));
+    check_export_targets(*p.site);
+    if (!options.gateway.empty()) p.gateway = declared_gateway(*p.site, options.gateway).name;
+    {
+        // The address book reads the devices' addresses and the segments; the stages raised by
+        // date are the devices' life-cycle fields and the site's warnings: both at once.
+        auto book = std::async(std::launch::async, [&] { return std::make_unique<AddressBook>(*p.site); });
+        raise_stages_by_date(*p.site, options.today);
+        p.book = book.get();
+    }
+    clock.lap("site");
+    // Reading and classifying the flows needs the site and nothing else; so does compiling what
+    // the profiles declare and the approvals allow. They run side by side, and the compiler waits
+    // for the edges when the observed baseline is next. The flow task writes only p's reads,
+    // sightings, MACs and edges (and the flow cache), which nothing reads until it is joined.
+    std::vector<StageTime> flow_stages;
+    auto flows = std::async(std::launch::async, [&] {
+        StageClock flow_clock(flow_stages);
+        read_and_classify(p, options, flow_clock);
+    });
+    bool joined = false;
+    const ObservedEdges observed = [&]() -> const std::vector<ClassifiedEdge>& {
+        if (!joined) {
+            joined = true;
+            flows.get();
+        }
+        return p.edges;
+    };
     DnsBindResult dns = bind_dns_names(*p.site, options.dns);
     p.dns = std::move(dns.answers);
     clock.lap("dns");
-    p.policy = compile_policy(*p.book, p.edges, options.today, p.dns);
+    p.policy = compile_policy(*p.book, observed, options.today, p.dns);
+    observed();
     p.dns_warnings = dns.warnings;
     add_read_notes(p);
     clock.lap("compile");
+    // Flows and classification ran alongside the compilation: their own times, listed before it.
+    p.stages.insert(p.stages.end() - 2, flow_stages.begin(), flow_stages.end());
     if (!p.gateway.empty()) {
         p.policy = slice_for_gateway(p.policy, *p.site, p.gateway);
         clock.lap("slice");

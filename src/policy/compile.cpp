@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <array>
+#include <future>
 #include <map>
 #include <set>
+#include <span>
 
 #include "peer_groups.hpp"
 #include "wardgate/core/insecure.hpp"
@@ -70,7 +72,7 @@ public:
     Compiler(const AddressBook& book, const Date& today, const DnsAnswers* dns)
         : book_(book), site_(book.site()), today_(today), peers_(book, table_, dns), dns_(dns) {}
 
-    Policy run(const std::vector<ClassifiedEdge>& observed) {
+    Policy run(const ObservedEdges& observed_edges) {
         policy_.site = site_.name;
         policy_.mode = site_.mode;
         policy_.log_drops = site_.log_drops;
@@ -93,7 +95,11 @@ public:
         declared();
         approvals();
         finish_rules();
-        baseline(observed);
+        // What the baseline adds to: the policy the declarations and approvals make. The edges
+        // are asked for only now (the caller may still be classifying them).
+        const Evaluator before_baseline(policy_);
+        const std::vector<ClassifiedEdge>& observed = observed_edges();
+        baseline(before_baseline, observed);
         medical_protocols_off_declared_ports(observed);
         dns_notes();
         approvals_under_denies();
@@ -370,24 +376,24 @@ private:
         policy_.rules.insert(policy_.rules.end(), allows.begin(), allows.end());
     }
 
-    // Keeps an observed flow that no rule allows when every managed device on it may keep
-    // its baseline and the evidence is strong: both ends known, the exchange completed,
-    // seen often enough, not an insecure protocol, not covered by an expired approval.
-    // Everything else the stance would have kept is listed as refused, with the reason.
-    void baseline(const std::vector<ClassifiedEdge>& observed) {
-        Evaluator eval(policy_);
-        // Each device's stance in one small array: looked up through the devices themselves,
-        // every edge end would be a cache miss on a site of a hundred thousand.
+    // What the baseline makes of a run of the observed edges.
+    struct BaselinePart {
+        std::vector<Pinhole> pinholes;
+        std::vector<BaselineRefusal> refused;
+        size_t unrouted = 0;
+    };
+
+    BaselinePart baseline_part(const Evaluator& eval, std::span<const ClassifiedEdge> edges,
+                               const std::vector<uint8_t>& stage) const {
         const std::array<const Stance*, 3> stances{&site_.stance(Lifecycle::support),
                                                    &site_.stance(Lifecycle::limited_support),
                                                    &site_.stance(Lifecycle::end_of_support)};
-        std::vector<uint8_t> stage(site_.devices.size());
-        for (size_t i = 0; i < stage.size(); ++i) stage[i] = static_cast<uint8_t>(site_.devices[i].lifecycle);
-        for (const auto& c : observed) {
+        BaselinePart out;
+        for (const auto& c : edges) {
             const auto& k = c.observed.key;
             const auto& st = c.observed.stats;
             if (c.unrouted) {
-                ++policy_.unrouted_flows;
+                ++out.unrouted;
                 continue;
             }
             bool any_device = false, eligible = true;
@@ -414,9 +420,8 @@ private:
                                                st.connections == 1 ? "" : "s", days, days == 1 ? "" : "s",
                                                first == last ? first : first + " to " + last);
             auto refuse = [&](BaselineRefusal::Reason r, std::string detail) {
-                policy_.refused.push_back({r, k.initiator, k.responder, k.protocol, k.responder_port,
-                                           book_.name(c.initiator), book_.name(c.responder), std::move(detail),
-                                           st.connections});
+                out.refused.push_back({r, k.initiator, k.responder, k.protocol, k.responder_port, book_.name(c.initiator),
+                                       book_.name(c.responder), std::move(detail), st.connections});
             };
             auto is = [&](Entity::Kind kind) { return c.initiator.kind == kind || c.responder.kind == kind; };
             if (!c.expired.empty()) {
@@ -446,9 +451,41 @@ private:
                 Pinhole h{k.initiator, k.responder, k.protocol, port, book_.name(c.initiator), book_.name(c.responder), {}};
                 h.why = Provenance{Provenance::Kind::baseline, h.service(), "observed baseline (" + stages + " stance)",
                                    evidence + ", answered", "", {}};
-                policy_.pinholes.push_back(std::move(h));
+                out.pinholes.push_back(std::move(h));
             }
         }
+        return out;
+    }
+
+    // Keeps an observed flow that no rule allows when every managed device on it may keep
+    // its baseline and the evidence is strong: both ends known, the exchange completed,
+    // seen often enough, not an insecure protocol, not covered by an expired approval.
+    // Everything else the stance would have kept is listed as refused, with the reason.
+    void baseline(const Evaluator& eval, const std::vector<ClassifiedEdge>& observed) {
+        // Each device's stance in one small array: looked up through the devices themselves,
+        // every edge end would be a cache miss on a site of a hundred thousand.
+        std::vector<uint8_t> stage(site_.devices.size());
+        for (size_t i = 0; i < stage.size(); ++i) stage[i] = static_cast<uint8_t>(site_.devices[i].lifecycle);
+        // Edges are judged one by one against a policy nothing changes meanwhile: the second
+        // half on another thread, and the two halves joined in order, as one loop leaves them.
+        // (A few hundred edges take less than starting a thread.)
+        constexpr size_t kWorthAThread = 256;
+        const size_t half = observed.size() < kWorthAThread ? observed.size() : observed.size() / 2;
+        const std::span<const ClassifiedEdge> all(observed);
+        BaselinePart second;
+        std::future<void> later;
+        if (half < all.size()) later = std::async(std::launch::async, [&] { second = baseline_part(eval, all.subspan(half), stage); });
+        BaselinePart first = baseline_part(eval, all.first(half), stage);
+        if (later.valid()) later.get();
+        policy_.unrouted_flows += first.unrouted + second.unrouted;
+        policy_.pinholes.insert(policy_.pinholes.end(), std::make_move_iterator(first.pinholes.begin()),
+                                std::make_move_iterator(first.pinholes.end()));
+        policy_.pinholes.insert(policy_.pinholes.end(), std::make_move_iterator(second.pinholes.begin()),
+                                std::make_move_iterator(second.pinholes.end()));
+        policy_.refused.insert(policy_.refused.end(), std::make_move_iterator(first.refused.begin()),
+                               std::make_move_iterator(first.refused.end()));
+        policy_.refused.insert(policy_.refused.end(), std::make_move_iterator(second.refused.begin()),
+                               std::make_move_iterator(second.refused.end()));
         std::sort(policy_.pinholes.begin(), policy_.pinholes.end(),
                   [](const Pinhole& a, const Pinhole& b) { return a.key() < b.key(); });
         policy_.pinholes.erase(std::unique(policy_.pinholes.begin(), policy_.pinholes.end(),
@@ -651,11 +688,15 @@ private:
 }  // namespace
 
 Policy compile_policy(const AddressBook& book, const std::vector<ClassifiedEdge>& observed, const Date& today) {
-    return Compiler(book, today, nullptr).run(observed);
+    return Compiler(book, today, nullptr).run([&]() -> const std::vector<ClassifiedEdge>& { return observed; });
 }
 
 Policy compile_policy(const AddressBook& book, const std::vector<ClassifiedEdge>& observed, const Date& today,
                       const DnsAnswers& dns) {
+    return Compiler(book, today, &dns).run([&]() -> const std::vector<ClassifiedEdge>& { return observed; });
+}
+
+Policy compile_policy(const AddressBook& book, const ObservedEdges& observed, const Date& today, const DnsAnswers& dns) {
     return Compiler(book, today, &dns).run(observed);
 }
 

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <future>
 #include <map>
 #include <optional>
 #include <set>
@@ -32,12 +33,17 @@ public:
     }
 
     void run() {
+        // Repeated addresses and MACs read only the devices and endpoints, and report into a
+        // list of their own: checked on a second thread while the rest runs, their errors then
+        // put where they stand in the order of the checks.
+        Diagnostics repeated, later;
+        auto repeats = std::async(std::launch::async, [&] { addresses_are_unique(repeated); });
         unique_names(site_.segments, "segment");
         unique_names(site_.endpoints, "endpoint");
         unique_names(site_.devices, "device");
         segments_do_not_overlap();
         devices_fit_their_segments();
-        addresses_are_unique();
+        out_ = &later;
         nac_devices_have_macs();
         for (const auto& p : site_.profiles)
             for (const auto& f : p.flows) check_peer(f.peer, f.origin, "flow.peer");
@@ -63,11 +69,15 @@ public:
         devices_avoid_reserved_addresses();
         endpoints_stay_out_of_segments();
         profiles_match_devices();
+        out_ = &diags_;
+        repeats.get();
+        for (const auto& d : repeated.items()) diags_.add(d);
+        for (const auto& d : later.items()) diags_.add(d);
     }
 
 private:
     void error(const Origin& o, std::string field, std::string message) {
-        diags_.add(o.file, o.line, 0, std::move(field), std::move(message));
+        out_->add(o.file, o.line, 0, std::move(field), std::move(message));
     }
 
     // The first segment of that name, as Site::find_segment answers.
@@ -144,7 +154,10 @@ private:
         }
     }
 
-    void addresses_are_unique() {
+    void addresses_are_unique(Diagnostics& out) const {
+        const auto error = [&out](const Origin& o, std::string field, std::string message) {
+            out.add(o.file, o.line, 0, std::move(field), std::move(message));
+        };
         // Sorted rather than hashed: no map of a hundred thousand nodes. Each address a device
         // lists is a claim, numbered in inventory order; IPv4 claims sort as one number each
         // (address, claim), so among equal addresses the inventory's first claim sorts first.
@@ -381,6 +394,7 @@ private:
     Site& site_;
     std::optional<SiteNames> names_;
     Diagnostics& diags_;
+    Diagnostics* out_ = &diags_;  // where errors go
     std::set<std::string> roles_, tags_;
     std::unordered_map<std::string_view, const Segment*> segment_by_name_;
     std::vector<const Segment*> segment_of_device_;  // by device index, once devices_fit_their_segments ran
