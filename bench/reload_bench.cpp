@@ -59,10 +59,6 @@ int main(int argc, char** argv) {
     // As serve sets it: large blocks from the heap, kept there between reloads.
     mallopt(M_MMAP_THRESHOLD, 1 << 30);
     mallopt(M_TRIM_THRESHOLD, 1 << 30);
-    // One heap for every thread: another thread's own arena holds at most 64 MiB in one piece
-    // and maps anything larger afresh, so the flows classified beside the compilation (a
-    // reload's largest vector) would be faulted in again at every reload.
-    mallopt(M_ARENA_MAX, 1);
     const fs::path devices = fs::path(site) / "devices.toml";
     PipelineOptions fresh;
     fresh.today = today_utc();

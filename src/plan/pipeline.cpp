@@ -184,26 +184,35 @@ Pipeline run_pipeline(const std::filesystem::path& site_dir, const PipelineOptio
     clock.lap("site");
     // Reading and classifying the flows needs the site and nothing else; so does compiling what
     // the profiles declare and the approvals allow. They run side by side, and the compiler waits
-    // for the edges when the observed baseline is next. The flow task writes only p's reads,
-    // sightings, MACs and edges (and the flow cache), which nothing reads until it is joined.
-    std::vector<StageTime> flow_stages;
-    auto flows = std::async(std::launch::async, [&] {
-        StageClock flow_clock(flow_stages);
-        read_and_classify(p, options, flow_clock);
-    });
-    bool joined = false;
-    const ObservedEdges observed = [&]() -> const std::vector<ClassifiedEdge>& {
-        if (!joined) {
-            joined = true;
-            flows.get();
-        }
-        return p.edges;
-    };
+    // for the edges when the observed baseline is next. The flows are read on this thread: their
+    // edges are the largest block a reload allocates, and another thread's malloc arena would
+    // map it afresh (and fault it in) every time. Each side writes only its own part of p.
     DnsBindResult dns = bind_dns_names(*p.site, options.dns);
     p.dns = std::move(dns.answers);
     clock.lap("dns");
-    p.policy = compile_policy(*p.book, observed, options.today, p.dns);
-    observed();
+    std::promise<void> classified;
+    std::shared_future<void> edges_ready = classified.get_future().share();
+    const ObservedEdges observed = [&]() -> const std::vector<ClassifiedEdge>& {
+        edges_ready.get();  // rethrows what stopped the flows
+        return p.edges;
+    };
+    auto compiled = std::async(std::launch::async, [&] { return compile_policy(*p.book, observed, options.today, p.dns); });
+    std::vector<StageTime> flow_stages;
+    std::exception_ptr flow_error;
+    try {
+        StageClock flow_clock(flow_stages);
+        read_and_classify(p, options, flow_clock);
+        classified.set_value();
+    } catch (...) {
+        flow_error = std::current_exception();
+        classified.set_exception(flow_error);
+    }
+    try {
+        p.policy = compiled.get();
+    } catch (...) {
+        if (flow_error) std::rethrow_exception(flow_error);
+        throw;
+    }
     p.dns_warnings = dns.warnings;
     add_read_notes(p);
     clock.lap("compile");

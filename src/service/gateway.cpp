@@ -105,10 +105,10 @@ std::optional<Gateway::Desired> Gateway::load_site(const std::string& why) {
     return std::nullopt;
 }
 
-bool Gateway::enforce(const Desired& d, bool commit_confirmed) {
+bool Gateway::enforce(Desired d, bool commit_confirmed) {
     if (pending_) {
         spdlog::info("policy {} waits: commit {} is waiting for confirmation", d.version, pending_->id);
-        waiting_ = d;
+        waiting_ = std::move(d);
         return false;
     }
     if (rejected_.count(d.version)) {
@@ -142,15 +142,22 @@ bool Gateway::enforce(const Desired& d, bool commit_confirmed) {
                                           : fmt::format("whole table, {} messages", r.messages);
         if (!r.unchanged) ++st_.counters.applies;
         st_.last_apply = record(r.unchanged ? "unchanged" : "ok", d.version, how);
-        if (!desired_ || desired_->version != d.version) fallback_ = std::move(desired_);
-        desired_ = d;
-        if (d.published) published_applied(*d.published, d.policy);
-        st_.policy_version = d.version;
-        st_.enforcement = pending_ ? "waiting-for-confirmation" : active_state(d);
-        if (d.took.empty())
-            spdlog::info("policy {} applied ({})", d.version, how);
+        // The policy two versions back is freed once this one is reported (a large site's
+        // policy takes a while to free, and the kernel already holds the new one).
+        std::optional<Desired> retired;
+        if (!desired_ || desired_->version != d.version) {
+            retired = std::move(fallback_);
+            fallback_ = std::move(desired_);
+        }
+        desired_ = std::move(d);  // moved, not copied: it holds the whole policy and ruleset
+        const Desired& now = *desired_;
+        if (now.published) published_applied(*now.published, now.policy);
+        st_.policy_version = now.version;
+        st_.enforcement = pending_ ? "waiting-for-confirmation" : active_state(now);
+        if (now.took.empty())
+            spdlog::info("policy {} applied ({})", now.version, how);
         else
-            spdlog::info("policy {} applied ({}); {}, kernel {:.0f} ms", d.version, how, d.took, kernel_ms);
+            spdlog::info("policy {} applied ({}); {}, kernel {:.0f} ms", now.version, how, now.took, kernel_ms);
         return true;
     } catch (const std::exception& e) {
         if (cc) cc->abandon();
@@ -194,7 +201,7 @@ void Gateway::start() {
     if (!d && source_ && !st_.controller->reachable) d = load_kept();
     if (!d) return;
     setup_vlans(d->policy);
-    enforce(*d, false);
+    enforce(std::move(*d), false);
     score();
     write_metrics();
 }
@@ -236,7 +243,7 @@ void Gateway::reload(const std::string& what_changed) {
         spdlog::info("policy {} unchanged", d->version);
         desired_ = std::move(d);
     } else {
-        enforce(*d, true);
+        enforce(std::move(*d), true);
     }
     flow_cache_.release_retired();  // the previous site's edges: freed now the policy is in place
     score();
@@ -322,7 +329,7 @@ void Gateway::tick() {
             if (waiting_) {
                 auto d = std::move(*waiting_);
                 waiting_.reset();
-                enforce(d, true);
+                enforce(std::move(d), true);
             }
         }
     } catch (const std::exception& e) {

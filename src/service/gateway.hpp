@@ -79,7 +79,7 @@ private:
     static std::string active_state(const Desired& d) {
         return d.policy.mode == EnforcementMode::monitor ? "monitoring" : "enforcing";
     }
-    bool enforce(const Desired& d, bool commit_confirmed);
+    bool enforce(Desired d, bool commit_confirmed);
     void setup_vlans(const Policy& policy);
     void score();  // starts the scorecard of the site last loaded, if not started yet
     void rolled_back(const RollbackRecord& r, const std::string& message);

@@ -117,7 +117,7 @@ void Gateway::refresh_dns() {
         rebind_dns(d.policy, dns_->allowed());
         d.ruleset = nft::lower_policy(d.policy);
         d.version = policy_version(d.ruleset);
-        enforce(d, false);
+        enforce(std::move(d), false);
     }
     if (out.changed || !out.failures.empty()) write_metrics();
 }

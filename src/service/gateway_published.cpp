@@ -75,7 +75,7 @@ void Gateway::published_announced() {
     auto d = load_published("a new version was published");
     if (!d) return;
     if (!rejected_.count(d->version)) rejected_.clear();
-    enforce(*d, true);
+    enforce(std::move(*d), true);
     heartbeat();
     write_metrics();
 }
@@ -86,7 +86,7 @@ void Gateway::heartbeat() {
     if (auto d = load_published("catching up with the published versions")) {
         ++st_.counters.reloads;
         if (!rejected_.count(d->version)) rejected_.clear();
-        enforce(*d, true);
+        enforce(std::move(*d), true);
     }
     Heartbeat h;
     h.site = source_->site();

@@ -68,10 +68,6 @@ int run_service(const ServeOptions& options) {
     // reload reuses them; the service's memory stays at its high-water mark.
     mallopt(M_MMAP_THRESHOLD, 1 << 30);
     mallopt(M_TRIM_THRESHOLD, 1 << 30);
-    // One heap for every thread: another thread's own arena holds at most 64 MiB in one piece
-    // and maps anything larger afresh, so the flows classified beside the compilation (a
-    // reload's largest vector) would be faulted in again at every reload.
-    mallopt(M_ARENA_MAX, 1);
     SignalFd signals;
     detail::StatusServer server(options.socket.empty() ? default_socket_path() : options.socket);
     // A site directory to watch, or (serve --from) the versions published in a database.
