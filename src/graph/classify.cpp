@@ -101,8 +101,10 @@ static ClassifiedEdge classify_one(ObservedEdge&& observed, const AddressBook& b
     return c;
 }
 
-std::vector<ClassifiedEdge> classify_edges(std::vector<ObservedEdge> edges, const AddressBook& book, const Date& today) {
-    std::vector<ClassifiedEdge> out;
+std::vector<ClassifiedEdge> classify_edges(std::vector<ObservedEdge> edges, const AddressBook& book, const Date& today,
+                                           std::vector<ClassifiedEdge> storage) {
+    std::vector<ClassifiedEdge> out = std::move(storage);
+    out.clear();
     out.reserve(edges.size());
     ProfileOf profile_of(book.site());
     for (auto& observed : edges) out.push_back(classify_one(std::move(observed), book, today, profile_of));
@@ -169,13 +171,14 @@ private:
 }  // namespace
 
 std::vector<ClassifiedEdge> reclassify_edges(const std::vector<ClassifiedEdge>& before, const Site& before_site,
-                                             const Date& before_today, const AddressBook& book, const Date& today) {
+                                             const Date& before_today, const AddressBook& book, const Date& today,
+                                             std::vector<ClassifiedEdge> storage) {
     const Site& site = book.site();
     if (before_today != today || !same_context(before_site, site)) {
         std::vector<ObservedEdge> observed;
         observed.reserve(before.size());
         for (const auto& c : before) observed.push_back(c.observed);
-        return classify_edges(std::move(observed), book, today);
+        return classify_edges(std::move(observed), book, today, std::move(storage));
     }
     const DeviceCarry carry(before_site, site);
     // The party at an address now. A device carried unchanged keeps its addresses, and no
@@ -199,7 +202,8 @@ std::vector<ClassifiedEdge> reclassify_edges(const std::vector<ClassifiedEdge>& 
         if (now.kind == Entity::Kind::endpoint) return was.index == now.index;
         return true;
     };
-    std::vector<ClassifiedEdge> out;
+    std::vector<ClassifiedEdge> out = std::move(storage);
+    out.clear();
     out.reserve(before.size());
     ProfileOf profile_of(site);
     for (const auto& c : before) {

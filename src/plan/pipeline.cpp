@@ -103,7 +103,7 @@ static std::vector<FlowReadCache::File> fingerprints(const std::vector<std::file
 // Reads the flow files (and the baseline store) into p's reads, sightings and MACs, and
 // classifies their edges.
 static void read_flows(Pipeline& p, const std::vector<std::filesystem::path>& files, const PipelineOptions& options,
-                       StageClock& clock) {
+                       StageClock& clock, std::vector<ClassifiedEdge> storage) {
     Aggregator flows;
     for (const auto& f : files) {
         try {
@@ -128,12 +128,13 @@ static void read_flows(Pipeline& p, const std::vector<std::filesystem::path>& fi
     p.sightings = flows.sightings();
     p.macs = flows.macs();
     clock.lap("flows");
-    p.edges = classify_edges(flows.edges(), *p.book, options.today);
+    p.edges = classify_edges(flows.edges(), *p.book, options.today, std::move(storage));
 }
 
 // The flows read (or, in serve, taken from the cache when their files are unchanged) and
 // classified against p's site; the cache then holds what this load read and classified.
-static void read_and_classify(Pipeline& p, const PipelineOptions& options, StageClock& clock) {
+static void read_and_classify(Pipeline& p, const PipelineOptions& options, StageClock& clock,
+                              std::vector<ClassifiedEdge> storage) {
     auto files = p.site->flow_files;
     files.insert(files.end(), options.extra_flows.begin(), options.extra_flows.end());
     // serve: files whose contents are what they were at the last load are not read again.
@@ -146,9 +147,9 @@ static void read_and_classify(Pipeline& p, const PipelineOptions& options, Stage
         p.sightings = kept.sightings;
         p.macs = kept.macs;
         clock.lap("flows");
-        p.edges = reclassify_edges(kept.edges, *kept.site, kept.today, *p.book, options.today);
+        p.edges = reclassify_edges(kept.edges, *kept.site, kept.today, *p.book, options.today, std::move(storage));
     } else {
-        read_flows(p, files, options, clock);
+        read_flows(p, files, options, clock, std::move(storage));
     }
     if (!read_as.empty()) {
         FlowReadCache& kept = *options.flow_cache;
@@ -184,35 +185,30 @@ Pipeline run_pipeline(const std::filesystem::path& site_dir, const PipelineOptio
     clock.lap("site");
     // Reading and classifying the flows needs the site and nothing else; so does compiling what
     // the profiles declare and the approvals allow. They run side by side, and the compiler waits
-    // for the edges when the observed baseline is next. The flows are read on this thread: their
-    // edges are the largest block a reload allocates, and another thread's malloc arena would
-    // map it afresh (and fault it in) every time. Each side writes only its own part of p.
+    // for the edges when the observed baseline is next. The flow task writes only p's reads,
+    // sightings, MACs and edges (and the flow cache), which nothing reads until it is joined.
+    // Its largest block, the classified edges, is allocated here: another thread's malloc arena
+    // maps a block that large afresh, and every reload would fault it in again.
+    std::vector<ClassifiedEdge> storage;
+    if (options.flow_cache) storage.reserve(options.flow_cache->edges.size());
+    std::vector<StageTime> flow_stages;
+    auto flows = std::async(std::launch::async, [&, storage = std::move(storage)]() mutable {
+        StageClock flow_clock(flow_stages);
+        read_and_classify(p, options, flow_clock, std::move(storage));
+    });
+    bool joined = false;
+    const ObservedEdges observed = [&]() -> const std::vector<ClassifiedEdge>& {
+        if (!joined) {
+            joined = true;
+            flows.get();
+        }
+        return p.edges;
+    };
     DnsBindResult dns = bind_dns_names(*p.site, options.dns);
     p.dns = std::move(dns.answers);
     clock.lap("dns");
-    std::promise<void> classified;
-    std::shared_future<void> edges_ready = classified.get_future().share();
-    const ObservedEdges observed = [&]() -> const std::vector<ClassifiedEdge>& {
-        edges_ready.get();  // rethrows what stopped the flows
-        return p.edges;
-    };
-    auto compiled = std::async(std::launch::async, [&] { return compile_policy(*p.book, observed, options.today, p.dns); });
-    std::vector<StageTime> flow_stages;
-    std::exception_ptr flow_error;
-    try {
-        StageClock flow_clock(flow_stages);
-        read_and_classify(p, options, flow_clock);
-        classified.set_value();
-    } catch (...) {
-        flow_error = std::current_exception();
-        classified.set_exception(flow_error);
-    }
-    try {
-        p.policy = compiled.get();
-    } catch (...) {
-        if (flow_error) std::rethrow_exception(flow_error);
-        throw;
-    }
+    p.policy = compile_policy(*p.book, observed, options.today, p.dns);
+    observed();
     p.dns_warnings = dns.warnings;
     add_read_notes(p);
     clock.lap("compile");

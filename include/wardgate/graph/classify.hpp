@@ -71,8 +71,10 @@ bool declaration_covers(const DeclaredFlow& f, const Entity& device, const Entit
 // The site's first deny that matches this edge (its ends and service), if any.
 const Deny* matching_deny(const ClassifiedEdge& c, const AddressBook& book);
 
+// `storage`: an empty vector whose capacity the result takes over (a caller on another thread
+// allocates the large block where it wants it: see run_pipeline).
 std::vector<ClassifiedEdge> classify_edges(std::vector<ObservedEdge> edges, const AddressBook& book,
-                                           const Date& today);
+                                           const Date& today, std::vector<ClassifiedEdge> storage = {});
 
 // classify_edges of the observations in `before`, which were classified against `before_site`
 // on `before_today`, after an inventory edit: an edge whose two ends are the parties they were
@@ -80,6 +82,7 @@ std::vector<ClassifiedEdge> classify_edges(std::vector<ObservedEdge> edges, cons
 // keeps its classification; the others are classified again. When anything else it reads changed
 // (segments, endpoints, profiles, approvals, the day), every edge is classified again.
 std::vector<ClassifiedEdge> reclassify_edges(const std::vector<ClassifiedEdge>& before, const Site& before_site,
-                                             const Date& before_today, const AddressBook& book, const Date& today);
+                                             const Date& before_today, const AddressBook& book, const Date& today,
+                                             std::vector<ClassifiedEdge> storage = {});
 
 }  // namespace wardgate
