@@ -192,23 +192,19 @@ Pipeline run_pipeline(const std::filesystem::path& site_dir, const PipelineOptio
     std::vector<ClassifiedEdge> storage;
     if (options.flow_cache) storage.reserve(options.flow_cache->edges.size());
     std::vector<StageTime> flow_stages;
-    auto flows = std::async(std::launch::async, [&, storage = std::move(storage)]() mutable {
-        StageClock flow_clock(flow_stages);
-        read_and_classify(p, options, flow_clock, std::move(storage));
-    });
-    bool joined = false;
+    const std::shared_future<void> flows = std::async(std::launch::async, [&, storage = std::move(storage)]() mutable {
+                                               StageClock flow_clock(flow_stages);
+                                               read_and_classify(p, options, flow_clock, std::move(storage));
+                                           }).share();
     const ObservedEdges observed = [&]() -> const std::vector<ClassifiedEdge>& {
-        if (!joined) {
-            joined = true;
-            flows.get();
-        }
+        flows.get();  // waits the first time; rethrows what stopped the flows every time
         return p.edges;
     };
     DnsBindResult dns = bind_dns_names(*p.site, options.dns);
     p.dns = std::move(dns.answers);
     clock.lap("dns");
     p.policy = compile_policy(*p.book, observed, options.today, p.dns);
-    observed();
+    flows.get();
     p.dns_warnings = dns.warnings;
     add_read_notes(p);
     clock.lap("compile");

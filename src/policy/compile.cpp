@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <future>
+#include <iterator>
 #include <map>
 #include <set>
 #include <span>
@@ -477,15 +478,11 @@ private:
         if (half < all.size()) later = std::async(std::launch::async, [&] { second = baseline_part(eval, all.subspan(half), stage); });
         BaselinePart first = baseline_part(eval, all.first(half), stage);
         if (later.valid()) later.get();
-        policy_.unrouted_flows += first.unrouted + second.unrouted;
-        policy_.pinholes.insert(policy_.pinholes.end(), std::make_move_iterator(first.pinholes.begin()),
-                                std::make_move_iterator(first.pinholes.end()));
-        policy_.pinholes.insert(policy_.pinholes.end(), std::make_move_iterator(second.pinholes.begin()),
-                                std::make_move_iterator(second.pinholes.end()));
-        policy_.refused.insert(policy_.refused.end(), std::make_move_iterator(first.refused.begin()),
-                               std::make_move_iterator(first.refused.end()));
-        policy_.refused.insert(policy_.refused.end(), std::make_move_iterator(second.refused.begin()),
-                               std::make_move_iterator(second.refused.end()));
+        for (BaselinePart* part : {&first, &second}) {
+            policy_.unrouted_flows += part->unrouted;
+            std::move(part->pinholes.begin(), part->pinholes.end(), std::back_inserter(policy_.pinholes));
+            std::move(part->refused.begin(), part->refused.end(), std::back_inserter(policy_.refused));
+        }
         std::sort(policy_.pinholes.begin(), policy_.pinholes.end(),
                   [](const Pinhole& a, const Pinhole& b) { return a.key() < b.key(); });
         policy_.pinholes.erase(std::unique(policy_.pinholes.begin(), policy_.pinholes.end(),
