@@ -8,7 +8,8 @@
 // objects and its version computed (the "lowering" stage).
 // SITE/devices.toml is swapped with DEVICES_B (by rename) between loads, N times each way;
 // both are put back as they were. Prints "key value" lines: the median of each stage, cached
-// and fresh, and their ratio.
+// and fresh, and their ratio. Stops with an error when the two loads of one edit give different
+// policy versions.
 #include <CLI/CLI.hpp>
 #include <malloc.h>
 #include <fmt/format.h>
@@ -68,11 +69,14 @@ int main(int argc, char** argv) {
     PipelineOptions cached = fresh;
     cached.site_cache = &site_cache;
     cached.flow_cache = &flow_cache;
+    BaselineMemo baseline_memo;
+    cached.baseline_memo = &baseline_memo;
     std::optional<Pipeline> previous[2];
     previous[0] = run_pipeline(site, cached);  // what serve has before the first edit
 
     std::map<std::string, std::vector<double>> times[2];  // [cached, fresh] stage -> ms
     std::vector<std::string> order;
+    std::string cached_version;
     for (int i = 0; i < 2 * repeat; ++i) {  // an even number of swaps: the files end as they began
         swap_files(devices, other);
         for (int c = 0; c < (no_fresh ? 1 : 2); ++c) {
@@ -86,6 +90,14 @@ int main(int argc, char** argv) {
             p.stages.push_back({"lowering", std::chrono::duration<double, std::milli>(end - lowering).count()});
             double total = std::chrono::duration<double, std::milli>(end - start).count();
             if (version.empty()) return 1;
+            // The caches must not change the outcome: both loads of one edit give one version.
+            if (c == 0) {
+                cached_version = version;
+                times[0]["baseline_judged"].push_back(static_cast<double>(baseline_memo.judged));
+            } else if (version != cached_version) {
+                fmt::print(stderr, "the cached load's policy ({}) differs from the fresh load's ({})\n", cached_version, version);
+                return 2;
+            }
             // As serve does, the previous pipeline goes once the new one is in place.
             previous[c] = std::move(p);
             flow_cache.release_retired();
@@ -99,6 +111,7 @@ int main(int argc, char** argv) {
     }
     order.push_back("total");
     fmt::print("devices_blocks_parsed {:.0f}\n", median(times[0]["blocks_parsed"]));
+    fmt::print("baseline_edges_judged {:.0f} of {}\n", median(times[0]["baseline_judged"]), previous[0]->edges.size());
     for (const auto& stage : order) {
         double c = median(times[0][stage]), f = median(times[1][stage]);
         fmt::print("{}_cached_ms {:.1f}\n{}_fresh_ms {:.1f}\n{}_ratio {:.2f}\n", stage, c, stage, f, stage, f > 0 ? c / f : 0);

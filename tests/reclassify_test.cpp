@@ -3,22 +3,15 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <random>
-#include <set>
 
+#include "support/inventory_edits.hpp"
 #include "support/test_paths.hpp"
 #include "wardgate/plan/pipeline.hpp"
 
 using namespace wardgate;
 
 namespace {
-
-std::vector<ObservedEdge> observed_of(const std::vector<ClassifiedEdge>& edges) {
-    std::vector<ObservedEdge> out;
-    for (const auto& c : edges) out.push_back(c.observed);
-    return out;
-}
 
 std::string entity_text(const Entity& e) {
     return fmt::format("{}#{}@{}/{}", static_cast<int>(e.kind), e.index, e.address.to_string(), e.segment);
@@ -37,42 +30,6 @@ std::string described(const ClassifiedEdge& c, const Site& site) {
     for (const auto* a : c.expired) out += fmt::format(" expired {}", a - site.approvals.data());
     out += fmt::format(" connections {}", c.observed.stats.connections);
     return out;
-}
-
-// One random inventory edit, aimed at the devices the observations talk about.
-void edit(Site& site, std::mt19937& rng, const std::vector<IpAddress>& seen) {
-    auto pick = [&](size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(rng); };
-    auto& devices = site.devices;
-    // Mostly a device the flows talk about.
-    std::vector<size_t> observed;
-    for (size_t i = 0; i < devices.size(); ++i)
-        for (const auto& a : devices[i].addresses)
-            if (std::find(seen.begin(), seen.end(), a) != seen.end()) observed.push_back(i);
-    Device& d = devices[!observed.empty() && pick(4) ? observed[pick(observed.size())] : pick(devices.size())];
-    switch (pick(9)) {
-        case 0: d.role = d.role + "-x"; break;
-        case 1:  // ward-1: what the tagged approval names
-            if (d.tags.empty()) d.tags.push_back("ward-1");
-            else d.tags.clear();
-            break;
-        case 2: std::swap(d.vendor, devices[pick(devices.size())].vendor); std::swap(d.model, devices[pick(devices.size())].model); break;
-        case 3: d.name += "-renamed"; break;
-        case 4: d.addresses = {seen[pick(seen.size())]}; break;  // now at an address the flows show
-        case 5: devices.erase(devices.begin() + static_cast<long>(&d - devices.data())); break;
-        case 6: {  // a new device, in the middle of the inventory, where the flows saw a host
-            Device n = devices[pick(devices.size())];
-            n.name = "new-" + std::to_string(pick(1000000));
-            n.addresses = {seen[pick(seen.size())]};
-            devices.insert(devices.begin() + static_cast<long>(pick(devices.size())), std::move(n));
-            break;
-        }
-        case 7: d.department += " annex"; d.lifecycle = Lifecycle::end_of_support; break;  // classification reads neither
-        case 8: std::swap(d, devices[pick(devices.size())]); break;
-    }
-    // An address may belong to one device only: the later claim loses it.
-    std::set<IpAddress> taken;
-    for (auto& dev : devices)
-        std::erase_if(dev.addresses, [&](const IpAddress& a) { return !taken.insert(a).second; });
 }
 
 }  // namespace
@@ -95,7 +52,7 @@ TEST_CASE("reclassifying after inventory edits gives what classifying from scrat
         const Site* site;
         Date today;
         std::vector<ClassifiedEdge> edges;
-    } base{&base_site, loaded.today, classify_edges(observed_of(loaded.edges), base_book, loaded.today)};
+    } base{&base_site, loaded.today, classify_edges(testing::observed_of(loaded.edges), base_book, loaded.today)};
     REQUIRE(base.edges.size() > 20);
     std::vector<IpAddress> seen;
     size_t declared = 0, approved = 0, tagged_edges = 0;
@@ -114,14 +71,14 @@ TEST_CASE("reclassifying after inventory edits gives what classifying from scrat
     for (int round = 0; round < 300; ++round) {
         Site site = *base.site;
         const int edits = 1 + round % 4;
-        for (int i = 0; i < edits; ++i) edit(site, rng, seen);
+        for (int i = 0; i < edits; ++i) testing::edit_inventory(site, rng, seen);
         Date today = base.today;
         if (round % 25 == 7) site.approvals.front().reason += " (renewed)";  // not an inventory edit
         if (round % 25 == 11) site.profiles.back().flows.pop_back();
         if (round % 25 == 13) today = *parse_date("2027-06-01");               // approvals expire
         const AddressBook book(site);
         auto again = reclassify_edges(base.edges, *base.site, base.today, book, today);
-        auto fresh = classify_edges(observed_of(base.edges), book, today);
+        auto fresh = classify_edges(testing::observed_of(base.edges), book, today);
         INFO("round " << round);
         REQUIRE(again.size() == fresh.size());
         size_t differing = 0;

@@ -144,6 +144,9 @@ public:
             if (at != kChanged && classified_fields(now.devices[at]) == classified_fields(d)) {
                 index_[old] = at;
                 carried_to[at] = true;
+                // Classified as it was, but the baseline judges its edges by its stage.
+                if (now.devices[at].lifecycle != d.lifecycle)
+                    for (const auto& a : d.addresses) edited_.push_back(a);
             } else {
                 for (const auto& a : d.addresses) edited_.push_back(a);
             }
@@ -152,6 +155,7 @@ public:
             if (!carried_to[i])
                 for (const auto& a : now.devices[i].addresses) edited_.push_back(a);
         std::sort(edited_.begin(), edited_.end());
+        edited_.erase(std::unique(edited_.begin(), edited_.end()), edited_.end());
     }
 
     // The device's index in the current site when it is there unchanged.
@@ -161,6 +165,7 @@ public:
     }
     // An address of a device that changed, went or came.
     bool edited(const IpAddress& a) const { return std::binary_search(edited_.begin(), edited_.end(), a); }
+    const std::vector<IpAddress>& edited() const { return edited_; }
 
 private:
     static constexpr uint32_t kChanged = UINT32_MAX;
@@ -172,8 +177,9 @@ private:
 
 std::vector<ClassifiedEdge> reclassify_edges(const std::vector<ClassifiedEdge>& before, const Site& before_site,
                                              const Date& before_today, const AddressBook& book, const Date& today,
-                                             std::vector<ClassifiedEdge> storage) {
+                                             std::vector<ClassifiedEdge> storage, Reclassification* what) {
     const Site& site = book.site();
+    if (what) *what = {};
     if (before_today != today || !same_context(before_site, site)) {
         std::vector<ObservedEdge> observed;
         observed.reserve(before.size());
@@ -181,6 +187,7 @@ std::vector<ClassifiedEdge> reclassify_edges(const std::vector<ClassifiedEdge>& 
         return classify_edges(std::move(observed), book, today, std::move(storage));
     }
     const DeviceCarry carry(before_site, site);
+    if (what) *what = {true, carry.edited()};
     // The party at an address now. A device carried unchanged keeps its addresses, and no
     // other address can have become a device's but one of the edit's: only those are looked up.
     auto now_at = [&](const Entity& was) -> std::optional<Entity> {

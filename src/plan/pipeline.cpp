@@ -147,7 +147,12 @@ static void read_and_classify(Pipeline& p, const PipelineOptions& options, Stage
         p.sightings = kept.sightings;
         p.macs = kept.macs;
         clock.lap("flows");
-        p.edges = reclassify_edges(kept.edges, *kept.site, kept.today, *p.book, options.today, std::move(storage));
+        Reclassification what;
+        p.edges = reclassify_edges(kept.edges, *kept.site, kept.today, *p.book, options.today, std::move(storage), &what);
+        if (what.carried) {
+            p.lineage.from = kept.list;
+            p.lineage.edited = std::move(what.edited);
+        }
     } else {
         read_flows(p, files, options, clock, std::move(storage));
     }
@@ -162,6 +167,7 @@ static void read_and_classify(Pipeline& p, const PipelineOptions& options, Stage
         kept.retired_edges = kept.edges;
         kept.retired_site = kept.site;
         kept.edges = p.edges;  // shared, not copied
+        kept.list = p.lineage.list = kept.list + 1;
         kept.site = p.site;
         kept.today = options.today;
     }
@@ -196,14 +202,14 @@ Pipeline run_pipeline(const std::filesystem::path& site_dir, const PipelineOptio
                                                StageClock flow_clock(flow_stages);
                                                read_and_classify(p, options, flow_clock, std::move(storage));
                                            }).share();
-    const ObservedEdges observed = [&]() -> const std::vector<ClassifiedEdge>& {
+    const ObservedEdges observed = [&] {
         flows.get();  // waits the first time; rethrows what stopped the flows every time
-        return p.edges;
+        return ObservedView{&static_cast<const std::vector<ClassifiedEdge>&>(p.edges), &p.lineage};
     };
     DnsBindResult dns = bind_dns_names(*p.site, options.dns);
     p.dns = std::move(dns.answers);
     clock.lap("dns");
-    p.policy = compile_policy(*p.book, observed, options.today, p.dns);
+    p.policy = compile_policy(*p.book, observed, options.today, p.dns, options.flow_cache ? options.baseline_memo : nullptr);
     flows.get();
     p.dns_warnings = dns.warnings;
     add_read_notes(p);

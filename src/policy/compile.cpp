@@ -4,15 +4,12 @@
 
 #include <algorithm>
 #include <array>
-#include <future>
 #include <iterator>
 #include <map>
 #include <set>
-#include <span>
 
+#include "baseline.hpp"
 #include "peer_groups.hpp"
-#include "wardgate/core/insecure.hpp"
-#include "wardgate/policy/evaluate.hpp"
 
 namespace wardgate {
 
@@ -56,11 +53,6 @@ std::vector<Service> normalize_services(const std::vector<Service>& in) {
     return out;
 }
 
-std::string day(double epoch) {
-    auto tp = std::chrono::sys_seconds{std::chrono::seconds{static_cast<long long>(epoch)}};
-    return to_string(Date{std::chrono::floor<std::chrono::days>(tp)});
-}
-
 struct RuleDraft {
     Rule::Action action;
     size_t src, dst;
@@ -70,8 +62,8 @@ struct RuleDraft {
 
 class Compiler {
 public:
-    Compiler(const AddressBook& book, const Date& today, const DnsAnswers* dns)
-        : book_(book), site_(book.site()), today_(today), peers_(book, table_, dns), dns_(dns) {}
+    Compiler(const AddressBook& book, const Date& today, const DnsAnswers* dns, BaselineMemo* memo = nullptr)
+        : book_(book), site_(book.site()), today_(today), peers_(book, table_, dns), dns_(dns), memo_(memo) {}
 
     Policy run(const ObservedEdges& observed_edges) {
         policy_.site = site_.name;
@@ -98,10 +90,9 @@ public:
         finish_rules();
         // What the baseline adds to: the policy the declarations and approvals make. The edges
         // are asked for only now (the caller may still be classifying them).
-        const Evaluator before_baseline(policy_);
-        const std::vector<ClassifiedEdge>& observed = observed_edges();
-        baseline(before_baseline, observed);
-        medical_protocols_off_declared_ports(observed);
+        const ObservedView observed = observed_edges();
+        baseline(observed);
+        medical_protocols_off_declared_ports(*observed.edges);
         dns_notes();
         approvals_under_denies();
         icmp_messages_not_new();
@@ -377,119 +368,11 @@ private:
         policy_.rules.insert(policy_.rules.end(), allows.begin(), allows.end());
     }
 
-    // What the baseline makes of a run of the observed edges.
-    struct BaselinePart {
-        std::vector<Pinhole> pinholes;
-        std::vector<BaselineRefusal> refused;
-        size_t unrouted = 0;
-    };
-
-    BaselinePart baseline_part(const Evaluator& eval, std::span<const ClassifiedEdge> edges,
-                               const std::vector<uint8_t>& stage) const {
-        const std::array<const Stance*, 3> stances{&site_.stance(Lifecycle::support),
-                                                   &site_.stance(Lifecycle::limited_support),
-                                                   &site_.stance(Lifecycle::end_of_support)};
-        BaselinePart out;
-        for (const auto& c : edges) {
-            const auto& k = c.observed.key;
-            const auto& st = c.observed.stats;
-            if (c.unrouted) {
-                ++out.unrouted;
-                continue;
-            }
-            bool any_device = false, eligible = true;
-            uint32_t min_days = 0, min_connections = 0;
-            for (const auto* end : {&c.initiator, &c.responder}) {
-                if (end->kind != Entity::Kind::device) continue;
-                any_device = true;
-                const Stance& s = *stances[stage[end->index]];
-                if (!s.baseline) eligible = false;
-                min_days = std::max(min_days, s.baseline_min_days);
-                min_connections = std::max(min_connections, s.baseline_min_connections);
-            }
-            if (!any_device || !eligible) continue;
-            auto v = eval.evaluate(k.initiator, k.responder, k.protocol, k.responder_port);
-            // Denied, or ICMP the gateway passes only as an answer: nothing for the baseline to open.
-            if (v.allowed || v.by == Verdict::By::deny_rule || v.by == Verdict::By::not_new) continue;
-            std::string stages;
-            for (const auto* end : {&c.initiator, &c.responder})
-                if (end->kind == Entity::Kind::device)
-                    stages += (stages.empty() ? "" : ", ") + std::string(to_string(site_.devices[end->index].lifecycle));
-            uint32_t days = st.days_seen ? st.days_seen : (day(st.first_seen) == day(st.last_seen) ? 1 : 2);
-            std::string first = day(st.first_seen), last = day(st.last_seen);
-            std::string evidence = fmt::format("{} connection{} on {} day{}, {}", st.connections,
-                                               st.connections == 1 ? "" : "s", days, days == 1 ? "" : "s",
-                                               first == last ? first : first + " to " + last);
-            auto refuse = [&](BaselineRefusal::Reason r, std::string detail) {
-                out.refused.push_back({r, k.initiator, k.responder, k.protocol, k.responder_port, book_.name(c.initiator),
-                                       book_.name(c.responder), std::move(detail), st.connections});
-            };
-            auto is = [&](Entity::Kind kind) { return c.initiator.kind == kind || c.responder.kind == kind; };
-            if (!c.expired.empty()) {
-                std::string which;
-                for (const auto* a : c.expired)
-                    which += (which.empty() ? "" : "; ") +
-                             fmt::format("approval {} expired on {}", a->id, to_string(*a->expires));
-                refuse(BaselineRefusal::Reason::approval_expired, which);
-            } else if (is(Entity::Kind::host)) {
-                refuse(BaselineRefusal::Reason::unknown_peer, evidence);
-            } else if (book_.is_internet(c.initiator) || book_.is_internet(c.responder)) {
-                refuse(BaselineRefusal::Reason::outside_peer, evidence);
-            } else if (auto name = insecure_protocol(k.protocol, k.responder_port, st.applications)) {
-                refuse(BaselineRefusal::Reason::insecure, *name + "; " + evidence);
-            } else if (!st.established) {
-                refuse(BaselineRefusal::Reason::not_answered, evidence);
-            } else if (days < min_days && st.connections < min_connections) {
-                refuse(BaselineRefusal::Reason::immature,
-                       fmt::format("{}; kept after {} days or {} connections", evidence, min_days, min_connections));
-            } else {
-                // Pinholes of protocols without ports hold the two hosts and the protocol; ICMP's
-                // the request type seen (every code of it), or every message when the flow
-                // named none (a CSV row).
-                uint16_t port = has_ports(k.protocol) ? k.responder_port : 0;
-                if (auto m = k.protocol == Protocol::icmp ? icmp_message(k.responder_port) : std::nullopt)
-                    port = icmp_port(m->type, 0);
-                Pinhole h{k.initiator, k.responder, k.protocol, port, book_.name(c.initiator), book_.name(c.responder), {}};
-                h.why = Provenance{Provenance::Kind::baseline, h.service(), "observed baseline (" + stages + " stance)",
-                                   evidence + ", answered", "", {}};
-                out.pinholes.push_back(std::move(h));
-            }
-        }
-        return out;
-    }
-
-    // Keeps an observed flow that no rule allows when every managed device on it may keep
-    // its baseline and the evidence is strong: both ends known, the exchange completed,
-    // seen often enough, not an insecure protocol, not covered by an expired approval.
-    // Everything else the stance would have kept is listed as refused, with the reason.
-    void baseline(const Evaluator& eval, const std::vector<ClassifiedEdge>& observed) {
-        // Each device's stance in one small array: looked up through the devices themselves,
-        // every edge end would be a cache miss on a site of a hundred thousand.
-        std::vector<uint8_t> stage(site_.devices.size());
-        for (size_t i = 0; i < stage.size(); ++i) stage[i] = static_cast<uint8_t>(site_.devices[i].lifecycle);
-        // Edges are judged one by one against a policy nothing changes meanwhile: the second
-        // half on another thread, and the two halves joined in order, as one loop leaves them.
-        // (A few hundred edges take less than starting a thread.)
-        constexpr size_t kWorthAThread = 256;
-        const size_t half = observed.size() < kWorthAThread ? observed.size() : observed.size() / 2;
-        const std::span<const ClassifiedEdge> all(observed);
-        BaselinePart second;
-        std::future<void> later;
-        if (half < all.size()) later = std::async(std::launch::async, [&] { second = baseline_part(eval, all.subspan(half), stage); });
-        BaselinePart first = baseline_part(eval, all.first(half), stage);
-        if (later.valid()) later.get();
-        for (BaselinePart* part : {&first, &second}) {
-            policy_.unrouted_flows += part->unrouted;
-            std::move(part->pinholes.begin(), part->pinholes.end(), std::back_inserter(policy_.pinholes));
-            std::move(part->refused.begin(), part->refused.end(), std::back_inserter(policy_.refused));
-        }
-        std::sort(policy_.pinholes.begin(), policy_.pinholes.end(),
-                  [](const Pinhole& a, const Pinhole& b) { return a.key() < b.key(); });
-        policy_.pinholes.erase(std::unique(policy_.pinholes.begin(), policy_.pinholes.end(),
-                                           [](const Pinhole& a, const Pinhole& b) { return a.key() == b.key(); }),
-                               policy_.pinholes.end());
-        std::sort(policy_.refused.begin(), policy_.refused.end(),
-                  [](const BaselineRefusal& a, const BaselineRefusal& b) { return a.key() < b.key(); });
+    void baseline(const ObservedView& observed) {
+        BaselineOutcome outcome = judge_baseline(book_, policy_, *observed.edges, observed.lineage, today_, memo_);
+        policy_.pinholes = std::move(outcome.pinholes);
+        policy_.refused = std::move(outcome.refused);
+        policy_.unrouted_flows += outcome.unrouted;
     }
 
     // DICOM or HL7 recognised in the traffic on a port nothing declares or approves between
@@ -675,6 +558,7 @@ private:
     GroupTable table_;
     PeerGroups peers_;
     const DnsAnswers* dns_;
+    BaselineMemo* memo_;
     Policy policy_;
     std::vector<RuleDraft> drafts_, deny_drafts_;
     std::map<std::string, size_t> refused_;
@@ -685,16 +569,17 @@ private:
 }  // namespace
 
 Policy compile_policy(const AddressBook& book, const std::vector<ClassifiedEdge>& observed, const Date& today) {
-    return Compiler(book, today, nullptr).run([&]() -> const std::vector<ClassifiedEdge>& { return observed; });
+    return Compiler(book, today, nullptr).run([&] { return ObservedView{&observed}; });
 }
 
 Policy compile_policy(const AddressBook& book, const std::vector<ClassifiedEdge>& observed, const Date& today,
                       const DnsAnswers& dns) {
-    return Compiler(book, today, &dns).run([&]() -> const std::vector<ClassifiedEdge>& { return observed; });
+    return Compiler(book, today, &dns).run([&] { return ObservedView{&observed}; });
 }
 
-Policy compile_policy(const AddressBook& book, const ObservedEdges& observed, const Date& today, const DnsAnswers& dns) {
-    return Compiler(book, today, &dns).run(observed);
+Policy compile_policy(const AddressBook& book, const ObservedEdges& observed, const Date& today, const DnsAnswers& dns,
+                      BaselineMemo* memo) {
+    return Compiler(book, today, &dns, memo).run(observed);
 }
 
 }  // namespace wardgate

@@ -17,11 +17,42 @@ bool increment(std::array<uint8_t, 16>& a, int bytes) {
     return false;
 }
 
+// The prefixes of a group that hold one of the addresses (sorted), in order. A group's prefixes
+// are sorted and disjoint as the compiler collapses them; one built otherwise is scanned whole.
+template <typename Add>
+void prefixes_holding(const std::vector<Prefix>& prefixes, const std::vector<IpAddress>& only, Add add) {
+    bool disjoint = true;
+    for (size_t i = 1; i < prefixes.size() && disjoint; ++i)
+        disjoint = prefixes[i - 1].family() == prefixes[i].family() ? prefixes[i - 1].last() < prefixes[i].address
+                                                                    : prefixes[i - 1].family() < prefixes[i].family();
+    if (!disjoint) {
+        for (const auto& p : prefixes)
+            if (std::any_of(only.begin(), only.end(), [&](const IpAddress& a) { return p.contains(a); })) add(p);
+        return;
+    }
+    const Prefix* last_added = nullptr;
+    for (const auto& a : only) {
+        // The last prefix starting at or below the address is the only one that can hold it.
+        auto it = std::upper_bound(prefixes.begin(), prefixes.end(), a,
+                                   [](const IpAddress& x, const Prefix& p) { return x < p.address; });
+        if (it == prefixes.begin()) continue;
+        const Prefix& p = *std::prev(it);
+        if (&p == last_added || !p.contains(a)) continue;
+        add(p);
+        last_added = &p;
+    }
+}
+
 }  // namespace
 
-Evaluator::Evaluator(const Policy& policy) : policy_(policy) {
-    index_family(Family::v4);
-    index_family(Family::v6);
+Evaluator::Evaluator(const Policy& policy) : policy_(policy) { index(nullptr); }
+
+Evaluator::Evaluator(const Policy& policy, const std::vector<IpAddress>& only) : policy_(policy) { index(&only); }
+
+void Evaluator::index(const std::vector<IpAddress>* only) {
+    const Policy& policy = policy_;
+    index_family(Family::v4, only);
+    index_family(Family::v6, only);
     std::vector<std::pair<Prefix, int>> subnets;
     for (size_t i = 0; i < policy.segments.size(); ++i)
         for (const auto& p : policy.segments[i].subnets) subnets.emplace_back(p, static_cast<int>(i));
@@ -43,7 +74,7 @@ Evaluator::Evaluator(const Policy& policy) : policy_(policy) {
 
 // Sweeps every group prefix's start and end into elementary ranges, each holding the
 // groups that cover it: one binary search then answers "which groups hold this address".
-void Evaluator::index_family(Family f) {
+void Evaluator::index_family(Family f, const std::vector<IpAddress>* only) {
     int bytes = f == Family::v4 ? 4 : 16;
     struct Event {
         uint64_t hi, lo;  // the address as two big-endian words: byte order, compared faster
@@ -63,11 +94,16 @@ void Evaluator::index_family(Family f) {
     std::vector<Event> events;
     std::vector<size_t> runs{0};
     for (uint32_t g = 0; g < policy_.groups.size(); ++g) {
-        for (const auto& p : policy_.groups[g].prefixes) {
-            if (p.family() != f) continue;
+        auto add = [&](const Prefix& p) {
+            if (p.family() != f) return;
             events.push_back(event(p.address.bytes, g, +1));
             auto end = p.last().bytes;
             if (increment(end, bytes)) events.push_back(event(end, g, -1));
+        };
+        if (only) {
+            prefixes_holding(policy_.groups[g].prefixes, *only, add);
+        } else {
+            for (const auto& p : policy_.groups[g].prefixes) add(p);
         }
         if (events.size() > runs.back()) runs.push_back(events.size());
     }

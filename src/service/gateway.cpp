@@ -76,6 +76,7 @@ std::optional<Gateway::Desired> Gateway::load_site(const std::string& why) {
         po.gateway = o_.gateway;
         po.site_cache = &site_cache_;
         po.flow_cache = &flow_cache_;
+        po.baseline_memo = &baseline_memo_;
         Pipeline p = run_pipeline(o_.site_dir, po);
         dns_loaded(*p.site, p.dns);
         const auto lowering = std::chrono::steady_clock::now();

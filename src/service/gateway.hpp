@@ -99,6 +99,7 @@ private:
     std::filesystem::path state_dir_;
     SiteLoadCache site_cache_;  // an edit re-reads only the devices it changed
     FlowReadCache flow_cache_;  // and no flow file whose contents stayed the same
+    BaselineMemo baseline_memo_;  // what the observed baseline made of the kept edges
     std::shared_ptr<const Pipeline> loaded_;  // its scorecard not started yet
     BackgroundScorer scorer_;
     ServiceStatus st_;

@@ -76,6 +76,16 @@ const Deny* matching_deny(const ClassifiedEdge& c, const AddressBook& book);
 std::vector<ClassifiedEdge> classify_edges(std::vector<ObservedEdge> edges, const AddressBook& book,
                                            const Date& today, std::vector<ClassifiedEdge> storage = {});
 
+// What reclassify_edges did. carried: the edges are the earlier list's observations in the same
+// order, each classified as before unless a party of it is among the edited devices; false when
+// every edge was classified again. edited: with carried, the addresses (old and new) of the
+// devices that came, went, or changed in anything classification or the observed baseline reads
+// of them (addresses, name, role, tags, vendor, model, life-cycle stage), sorted.
+struct Reclassification {
+    bool carried = false;
+    std::vector<IpAddress> edited;
+};
+
 // classify_edges of the observations in `before`, which were classified against `before_site`
 // on `before_today`, after an inventory edit: an edge whose two ends are the parties they were
 // (the same device as far as classification reads it, the same endpoint, the same unknown host)
@@ -83,6 +93,15 @@ std::vector<ClassifiedEdge> classify_edges(std::vector<ObservedEdge> edges, cons
 // (segments, endpoints, profiles, approvals, the day), every edge is classified again.
 std::vector<ClassifiedEdge> reclassify_edges(const std::vector<ClassifiedEdge>& before, const Site& before_site,
                                              const Date& before_today, const AddressBook& book, const Date& today,
-                                             std::vector<ClassifiedEdge> storage = {});
+                                             std::vector<ClassifiedEdge> storage = {}, Reclassification* what = nullptr);
+
+// Where a list of classified edges came from, for a compilation that remembers what it made of
+// an earlier list (BaselineMemo). Lists are numbered by whoever keeps them (serve's flow cache);
+// 0 is no number.
+struct EdgeLineage {
+    uint64_t list = 0;  // this list
+    uint64_t from = 0;  // the list it was reclassified from, with Reclassification::carried
+    std::vector<IpAddress> edited;  // Reclassification::edited
+};
 
 }  // namespace wardgate

@@ -6,6 +6,7 @@
 
 #include "wardgate/flows/readers.hpp"
 #include "wardgate/graph/classify.hpp"
+#include "wardgate/policy/baseline_memo.hpp"
 #include "wardgate/policy/ir.hpp"
 #include "wardgate/resolve/bind.hpp"
 #include "wardgate/site/load.hpp"
@@ -23,6 +24,7 @@ struct PipelineOptions {
     std::string gateway;                               // a [[gateway]] of the site: compile only its slice
     SiteLoadCache* site_cache = nullptr;               // kept between loads of the same site (serve)
     FlowReadCache* flow_cache = nullptr;               // likewise; not used with a baseline store
+    BaselineMemo* baseline_memo = nullptr;             // likewise; used with flow_cache
 };
 
 struct FileSummary {
@@ -51,6 +53,7 @@ struct FlowReadCache {
     std::vector<File> files;
     std::vector<FileSummary> reads;
     SharedEdges edges;                       // as classified against `site` on `today`
+    uint64_t list = 0;                       // edges' number (EdgeLineage), counting up from 1
     std::shared_ptr<const Site> site;
     Date today;
     std::vector<ApplicationSighting> sightings;
@@ -75,6 +78,7 @@ struct Pipeline {
     std::unique_ptr<AddressBook> book;
     std::vector<FileSummary> reads;
     SharedEdges edges;                   // observed, classified, sorted by key
+    EdgeLineage lineage;                 // with a flow cache: where the edges came from
     std::vector<ApplicationSighting> sightings;  // what showed each edge's applications, sorted by edge
     std::vector<MacSighting> macs;               // the Ethernet addresses the captures showed, by address
     Policy policy;

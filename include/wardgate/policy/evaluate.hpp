@@ -31,6 +31,10 @@ struct Verdict {
 class Evaluator {
 public:
     explicit Evaluator(const Policy& policy);
+    // An evaluator that answers only for connections between the addresses in `only` (sorted):
+    // it indexes just the group prefixes that hold one of them, so a few addresses cost little
+    // on a policy of a hundred thousand.
+    Evaluator(const Policy& policy, const std::vector<IpAddress>& only);
     Verdict evaluate(const IpAddress& src, const IpAddress& dst, Protocol proto, uint16_t port) const;
     // Indexes of the groups that contain the address, sorted.
     std::vector<uint32_t> groups_of(const IpAddress& a) const;
@@ -41,7 +45,8 @@ private:
         uint32_t offset = 0;             // into ids_
         uint32_t count = 0;
     };
-    void index_family(Family f);
+    void index(const std::vector<IpAddress>* only);
+    void index_family(Family f, const std::vector<IpAddress>* only);
     // The groups an address lies in, without a copy: the elementary range's (sorted), and
     // those that hold every address.
     struct Membership {

@@ -188,6 +188,8 @@ struct Stance {
     // Where a device at this stage plugs in: the VLAN its port is put in (RADIUS, `wardgate nac`)
     // instead of its segment's. Empty: the segment's VLAN.
     std::optional<uint16_t> vlan;
+
+    bool operator==(const Stance&) const = default;
 };
 
 // What a site says a MUD file's abstractions and DNS names stand for (see docs/site-format.md).
