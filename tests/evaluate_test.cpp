@@ -101,5 +101,22 @@ TEST_CASE("the evaluator finds an address's groups and segment as a scan of ever
             // No rule in the policy: every address falls to the default deny of its segment.
             REQUIRE(eval.evaluate(a, a, Protocol::tcp, 443).segment == segment);
         }
+        // An evaluator for a few of the addresses answers for them what the whole one does: with
+        // the groups as compiled (sorted, disjoint), and with a group's prefixes out of order
+        // and overlapping, as a group built by hand may hold them.
+        std::vector<IpAddress> few;
+        for (size_t i = 0; i < probes.size(); i += 1 + rng() % 7) few.push_back(probes[i]);
+        std::sort(few.begin(), few.end());
+        few.erase(std::unique(few.begin(), few.end()), few.end());
+        for (bool shuffled : {false, true}) {
+            Policy p = policy;
+            if (shuffled) {
+                auto& prefixes = p.groups.front().prefixes;
+                prefixes.push_back(aligned(0x0a000000u | (rng() & 0x00ffffffu), 12));
+                std::shuffle(prefixes.begin(), prefixes.end(), rng);
+            }
+            const Evaluator whole(p), part(p, few);
+            for (const auto& a : few) REQUIRE(part.groups_of(a) == whole.groups_of(a));
+        }
     }
 }

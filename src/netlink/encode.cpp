@@ -215,9 +215,11 @@ ElementList encode_elements(const nft::Set& s) {
     }
     std::vector<uint32_t> order(ranges.size());
     std::iota(order.begin(), order.end(), 0u);
-    std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    auto starts_below = [&](uint32_t a, uint32_t b) {
         return std::memcmp(ranges[a].first.data(), ranges[b].first.data(), n) < 0;
-    });
+    };
+    // The lowered policy's sets are sorted already: checked in one pass, not sorted again.
+    if (!std::is_sorted(order.begin(), order.end(), starts_below)) std::stable_sort(order.begin(), order.end(), starts_below);
     out.reserve(2 * ranges.size() + 1);
     static const uint8_t zero[kMaxKeyLen] = {};
     if (!order.empty() && std::memcmp(ranges[order[0]].first.data(), zero, n) != 0)
