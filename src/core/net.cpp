@@ -187,7 +187,62 @@ static void sort_prefixes(std::vector<Prefix>& prefixes) {
     std::sort(v6, prefixes.end());
 }
 
+// Sorts 40-bit keys by their low 16, middle 16 and top 8 bits in turn (a stable counting sort
+// each): a large site's groups hold tens of thousands of scattered hosts, where this is several
+// times faster than comparison sorting.
+static void sort_v4_keys(std::vector<uint64_t>& keys) {
+    if (keys.size() < 4096) {
+        std::sort(keys.begin(), keys.end());
+        return;
+    }
+    std::vector<uint64_t> other(keys.size());
+    std::vector<uint32_t> count;
+    for (int shift : {0, 16, 32}) {
+        const uint32_t buckets = shift == 32 ? 256 : 65536;
+        count.assign(buckets + 1, 0);
+        for (uint64_t k : keys) ++count[((k >> shift) & (buckets - 1)) + 1];
+        for (uint32_t b = 0; b < buckets; ++b) count[b + 1] += count[b];
+        for (uint64_t k : keys) other[count[(k >> shift) & (buckets - 1)]++] = k;
+        keys.swap(other);
+    }
+}
+
+// collapse_prefixes of IPv4 prefixes only, as numbers: (address << 8 | length).
+static std::vector<Prefix> collapse_v4(const std::vector<Prefix>& prefixes) {
+    std::vector<uint64_t> keys;
+    keys.reserve(prefixes.size());
+    for (const auto& p : prefixes) keys.push_back(uint64_t{p.address.v4_value()} << 8 | p.length);
+    if (!std::is_sorted(keys.begin(), keys.end())) sort_v4_keys(keys);
+    auto mask = [](uint32_t length) { return length == 0 ? 0u : ~uint32_t{0} << (32 - length); };
+    std::vector<uint64_t> out;
+    out.reserve(keys.size());
+    for (uint64_t k : keys) {
+        const auto address = static_cast<uint32_t>(k >> 8);
+        const auto length = static_cast<uint32_t>(k & 0xff);
+        if (!out.empty()) {
+            const auto top = static_cast<uint32_t>(out.back() >> 8), top_length = static_cast<uint32_t>(out.back() & 0xff);
+            if (top_length <= length && (address & mask(top_length)) == top) continue;  // the top holds it
+        }
+        out.push_back(k);
+        while (out.size() >= 2) {  // the top two the halves of one prefix: that prefix instead
+            const uint64_t low = out[out.size() - 2], high = out.back();
+            const auto l = static_cast<uint32_t>(low & 0xff);
+            if (l == 0 || l != (high & 0xff)) break;
+            const auto low_address = static_cast<uint32_t>(low >> 8), high_address = static_cast<uint32_t>(high >> 8);
+            if ((low_address & mask(l - 1)) != low_address || high_address != (low_address | (1u << (32 - l)))) break;
+            out.pop_back();
+            out.back() = uint64_t{low_address} << 8 | (l - 1);
+        }
+    }
+    std::vector<Prefix> result;
+    result.reserve(out.size());
+    for (uint64_t k : out) result.push_back(Prefix{IpAddress::v4(static_cast<uint32_t>(k >> 8)), static_cast<uint8_t>(k & 0xff)});
+    return result;
+}
+
 std::vector<Prefix> collapse_prefixes(std::vector<Prefix> prefixes) {
+    if (std::all_of(prefixes.begin(), prefixes.end(), [](const Prefix& p) { return p.family() == Family::v4; }))
+        return collapse_v4(prefixes);
     if (!std::is_sorted(prefixes.begin(), prefixes.end())) sort_prefixes(prefixes);
     std::vector<Prefix> out;
     out.reserve(prefixes.size());
