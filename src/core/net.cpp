@@ -50,10 +50,10 @@ static char* append_v4(char* at, const uint8_t* b) {
     return at;
 }
 
-std::string IpAddress::to_string() const {
-    char buf[48];
-    char* at = buf;
-    if (family == Family::v4) return std::string(buf, append_v4(at, bytes.data()));
+// The address's text at `at` (at most 45 characters); returns where it ends.
+static char* write_address(const IpAddress& a, char* at) {
+    const auto& bytes = a.bytes;
+    if (a.family == Family::v4) return append_v4(at, bytes.data());
     std::array<unsigned, 8> words{};
     for (size_t i = 0; i < 8; ++i) words[i] = unsigned{bytes[2 * i]} << 8 | bytes[2 * i + 1];
     int best = -1, best_length = 0;
@@ -77,10 +77,8 @@ std::string IpAddress::to_string() const {
             continue;
         }
         if (i) *at++ = ':';
-        if (i == 6 && best == 0 && (best_length == 6 || (best_length == 5 && words[5] == 0xffff))) {
-            at = append_v4(at, bytes.data() + 12);
-            return std::string(buf, at);
-        }
+        if (i == 6 && best == 0 && (best_length == 6 || (best_length == 5 && words[5] == 0xffff)))
+            return append_v4(at, bytes.data() + 12);
         const unsigned w = words[static_cast<size_t>(i)];
         bool started = false;
         for (int shift = 12; shift >= 0; shift -= 4) {
@@ -91,7 +89,12 @@ std::string IpAddress::to_string() const {
         }
     }
     if (best >= 0 && best + best_length == 8) *at++ = ':';
-    return std::string(buf, at);
+    return at;
+}
+
+std::string IpAddress::to_string() const {
+    char buf[48];
+    return std::string(buf, write_address(*this, buf));
 }
 
 static bool host_bits_zero(const IpAddress& a, int length) {
@@ -145,8 +148,19 @@ bool is_unrouted(const IpAddress& a) {
 }
 
 std::string Prefix::to_string() const {
-    if (is_host()) return address.to_string();
-    return address.to_string() + "/" + std::to_string(length);
+    std::string out;
+    append_to(out);
+    return out;
+}
+
+void Prefix::append_to(std::string& out) const {
+    char buf[52];
+    char* at = write_address(address, buf);
+    if (!is_host()) {
+        *at++ = '/';
+        at = std::to_chars(at, buf + sizeof buf, length).ptr;
+    }
+    out.append(buf, at);
 }
 
 // Two prefixes of equal length that differ only in their last bit merge into one.

@@ -221,6 +221,14 @@ bool same_rules(const BaselineMemo::State& s, const Policy& before) {
     return true;
 }
 
+// The list itself when it is sorted (as compiled groups are), else a sorted copy in `copy`.
+const std::vector<Prefix>& in_order(const std::vector<Prefix>& v, std::vector<Prefix>& copy) {
+    if (std::is_sorted(v.begin(), v.end())) return v;
+    copy = v;
+    std::sort(copy.begin(), copy.end());
+    return copy;
+}
+
 // Prefixes holding every address whose membership of some group changed (and maybe more).
 std::vector<Prefix> changed_prefixes(const BaselineMemo::State& s, const Policy& before) {
     std::vector<Prefix> out;
@@ -228,9 +236,9 @@ std::vector<Prefix> changed_prefixes(const BaselineMemo::State& s, const Policy&
         const auto& was = s.groups[g].prefixes;
         const auto& now = before.groups[g].prefixes;
         if (was == now) continue;
-        std::vector<Prefix> a = was, b = now;
-        std::sort(a.begin(), a.end());
-        std::sort(b.begin(), b.end());
+        std::vector<Prefix> copy_was, copy_now;
+        const auto& a = in_order(was, copy_was);
+        const auto& b = in_order(now, copy_now);
         std::set_symmetric_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
     }
     return out;

@@ -48,7 +48,7 @@ void append_element(std::string& out, const Element& e) {
         const auto& p = e.parts[i];
         if (i) out += " . ";
         switch (p.kind) {
-            case ElementPart::Kind::prefix: out += p.prefix.to_string(); break;
+            case ElementPart::Kind::prefix: p.prefix.append_to(out); break;
             case ElementPart::Kind::protocol: out += protocol_name(static_cast<uint8_t>(p.value)); break;
             case ElementPart::Kind::port:
             case ElementPart::Kind::icmp_type: out += std::to_string(p.value); break;

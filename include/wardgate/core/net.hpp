@@ -76,6 +76,7 @@ struct Prefix {
     bool contains(const Prefix& p) const;
     IpAddress last() const;  // highest address in the prefix
     std::string to_string() const;  // host prefixes print without "/len"
+    void append_to(std::string& out) const;  // to_string's text, without a string of its own
 
     auto operator<=>(const Prefix&) const = default;
 };
