@@ -4,8 +4,9 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <future>
-#include <span>
+#include <iterator>
 
 #include "wardgate/core/insecure.hpp"
 #include "wardgate/policy/evaluate.hpp"
@@ -229,13 +230,15 @@ const std::vector<Prefix>& in_order(const std::vector<Prefix>& v, std::vector<Pr
     return copy;
 }
 
-// Prefixes holding every address whose membership of some group changed (and maybe more).
-std::vector<Prefix> changed_prefixes(const BaselineMemo::State& s, const Policy& before) {
+// Prefixes holding every address whose membership of some group changed (and maybe more);
+// `changed`: those groups' indexes.
+std::vector<Prefix> changed_prefixes(const BaselineMemo::State& s, const Policy& before, std::vector<size_t>& changed) {
     std::vector<Prefix> out;
     for (size_t g = 0; g < s.groups.size(); ++g) {
         const auto& was = s.groups[g].prefixes;
         const auto& now = before.groups[g].prefixes;
         if (was == now) continue;
+        changed.push_back(g);
         std::vector<Prefix> copy_was, copy_now;
         const auto& a = in_order(was, copy_was);
         const auto& b = in_order(now, copy_now);
@@ -297,7 +300,8 @@ bool judge_again(BaselineMemo::State& s, const AddressBook& book, const Policy& 
     if (s.list == 0 || lineage.from != s.list || s.edges != edges.size() || s.today != today ||
         s.stances != stances_of(book.site()) || !same_rules(s, before))
         return false;
-    const std::vector<uint32_t> again = edges_touching(s, changed_prefixes(s, before), lineage.edited);
+    std::vector<size_t> changed_groups;
+    const std::vector<uint32_t> again = edges_touching(s, changed_prefixes(s, before, changed_groups), lineage.edited);
     if (again.size() > edges.size() / 4) return false;
     std::vector<IpAddress> ends;
     for (uint32_t i : again) {
@@ -315,6 +319,8 @@ bool judge_again(BaselineMemo::State& s, const AddressBook& book, const Policy& 
     // keeps: the count stands.
     replace_judged(s.pinholes, std::move(part.pinholes), again);
     replace_judged(s.refused, std::move(part.refused), again);
+    // The rules and the other groups are what the memo holds already.
+    for (size_t g : changed_groups) s.groups[g].prefixes = before.groups[g].prefixes;
     judged = again.size();
     return true;
 }
@@ -343,7 +349,6 @@ BaselineOutcome judge_baseline(const AddressBook& book, const Policy& before, co
         memo->reused = false;
         if (memo->state && judge_again(*memo->state, book, before, edges, *lineage, today, memo->judged)) {
             BaselineMemo::State& s = *memo->state;
-            remember_policy(s, before);
             s.list = lineage->list;
             memo->reused = true;
             return outcome_of(s.pinholes, s.refused, s.unrouted);
