@@ -1,4 +1,5 @@
-// The observed baseline judged again only where an inventory edit can change it (BaselineMemo)
+// The observed baseline judged again only where an inventory edit can change it, and address
+// groups and printed sets taken from the last compilation when their content is the same (CompileMemo)
 // gives exactly what judging every edge gives, edit after edit.
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
@@ -75,19 +76,20 @@ TEST_CASE("the baseline kept from the last compilation, judged again only where 
     DnsAnswers dns;
     auto answer = [&](const IpAddress& a) { dns["cloud.vendor.example"] = DnsAnswer{{a}, 300, {}}; };
     answer(tcp_responders.front());
-    BaselineMemo memo;
+    CompileMemo memo;
+    nft::PrintedSets printed;
     EdgeLineage lineage{1, 0, {}};
     auto compile = [&](const AddressBook& book, const std::vector<ClassifiedEdge>& edges, const Date& today,
-                       BaselineMemo* m) {
+                       CompileMemo* m) {
         return compile_policy(book, [&] { return ObservedView{&edges, &lineage}; }, today, dns, m);
     };
     const Policy first = compile(*prev_book, prev_edges, prev_today, &memo);
-    REQUIRE(!memo.reused);
+    REQUIRE(!memo.baseline.reused);
     REQUIRE(first.pinholes.size() > 3);
     REQUIRE(first.refused.size() > 3);
 
     std::mt19937 rng(20261206);
-    size_t reused = 0, judged = 0, pinholes_changed = 0;
+    size_t reused = 0, judged = 0, pinholes_changed = 0, groups_kept = 0, groups_built = 0, sets_kept = 0;
     std::vector<std::string> last = described(first);
     for (int round = 0; round < 200; ++round) {
         INFO("round " << round);
@@ -105,13 +107,25 @@ TEST_CASE("the baseline kept from the last compilation, judged again only where 
         lineage = EdgeLineage{lineage.list + 1, what.carried ? lineage.list : 0, what.edited};
         const Policy kept = compile(*book, edges, today, &memo);
         const Policy fresh = compile_policy(*book, edges, today, dns);
-        if (memo.reused) {
+        if (memo.baseline.reused) {
             ++reused;
-            judged += memo.judged;
+            judged += memo.baseline.judged;
         }
+        groups_kept += memo.groups.found();
+        groups_built += memo.groups.missed();
         const auto a = described(kept), f = described(fresh);
         CHECK(a == f);
-        CHECK(service::policy_version(nft::lower_policy(kept)) == service::policy_version(nft::lower_policy(fresh)));
+        CHECK(service::policy_version(nft::lower_policy(kept), &printed) ==
+              service::policy_version(nft::lower_policy(fresh)));
+        sets_kept += printed.found();
+        REQUIRE(kept.groups.size() == fresh.groups.size());
+        for (size_t g = 0; g < kept.groups.size(); ++g) {
+            INFO("group " << fresh.groups[g].name);
+            CHECK(kept.groups[g].name == fresh.groups[g].name);
+            CHECK(kept.groups[g].label == fresh.groups[g].label);
+            CHECK(kept.groups[g].members == fresh.groups[g].members);
+            CHECK(kept.groups[g].prefixes == fresh.groups[g].prefixes);
+        }
         pinholes_changed += f != last;
         last = f;
         prev_site = std::move(next);
@@ -124,4 +138,8 @@ TEST_CASE("the baseline kept from the last compilation, judged again only where 
     CHECK(reused > 120);
     CHECK(judged < reused * prev_edges.size() / 4);
     CHECK(pinholes_changed > 50);
+    // Most groups and sets were taken from the memo, and some had to be built again.
+    CHECK(groups_kept > 2 * groups_built);
+    CHECK(groups_built > 100);
+    CHECK(sets_kept > 200);
 }

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <random>
 
 #include "support/gateway_fixture.hpp"
 #include "support/netns.hpp"
@@ -445,4 +446,49 @@ TEST_CASE("drop chain counters are read per chain", "[kernel]") {
         return s;
     });
     CHECK(out == "drop_icu 0 0\ndrop_servers 0 0\ndrop_outside 0 0\n");
+}
+
+TEST_CASE("sets kept in the kernel's encoding between applies install what encoding them afresh installs", "[kernel]") {
+    Netns ns("kept-encodings");
+    const auto base = site_ruleset(kGatewaySite);
+    std::string out = ns.run([&] {
+        netlink::SetEncodings kept;
+        netlink::ApplyOptions o;
+        o.encodings = &kept;
+        nft::Ruleset rs = base;
+        std::mt19937 rng(20261206);
+        std::string wrong;
+        size_t reused = 0, encoded = 0, deltas = 0;
+        for (int round = 0; round < 40; ++round) {
+            // One address set of single addresses or prefixes edited: an address added, one
+            // removed, or one replaced by another (same size, new content), now and then a comment.
+            std::vector<nft::Set*> plain;
+            for (auto& s : rs.sets)
+                if (s.key.size() == 1 && !s.verdict_map && !s.elements.empty()) plain.push_back(&s);
+            nft::Set& s = *plain[rng() % plain.size()];
+            const bool v4 = s.key.front() == nft::KeyType::ipv4_addr;
+            const std::string fresh = v4 ? fmt::format("10.200.{}.{}", round, 1 + rng() % 200) : fmt::format("fd99::{:x}", round * 256 + rng() % 200);
+            switch (round % 5) {
+                case 0:
+                case 1: s.elements.push_back({{host(fresh)}, {}}); break;
+                case 2:
+                    if (s.elements.size() > 1) s.elements.erase(s.elements.begin() + static_cast<long>(rng() % s.elements.size()));
+                    break;
+                case 3: s.elements.back() = {{host(fresh)}, {}}; break;
+                case 4: s.comment += "."; break;
+            }
+            auto r = netlink::apply_ruleset(rs, o);
+            reused += kept.reused();
+            encoded += kept.encoded();
+            deltas += r.incremental;
+            for (auto* encodings : {static_cast<netlink::SetEncodings*>(nullptr), &kept}) {
+                auto d = netlink::check_drift(rs, encodings);
+                if (d.any())
+                    wrong += fmt::format("round {} ({}): {}\n", round, encodings ? "kept" : "afresh",
+                                         d.table_missing ? "table missing" : d.differences.front());
+            }
+        }
+        return wrong + fmt::format("reused>encoded {} deltas>=30 {}", reused > 2 * encoded, deltas >= 30);
+    });
+    CHECK(out == "reused>encoded true deltas>=30 true");
 }

@@ -146,7 +146,7 @@ uint32_t ruleset_genid() {
 }
 
 ApplyResult apply_ruleset(const nft::Ruleset& ruleset, const ApplyOptions& options) {
-    DesiredTable desired = build_desired(ruleset);
+    DesiredTable desired = build_desired(ruleset, options.encodings);
     const std::string table = desired.model.name;  // a copy: the model moves into the record of the commit
     for (int attempt = 0;; ++attempt) {
         const bool may_retry = !options.expected_genid && attempt + 1 < kConcurrentRetries;

@@ -7,7 +7,7 @@
 
 namespace wardgate::netlink::detail {
 
-DesiredTable build_desired(const nft::Ruleset& r) {
+DesiredTable build_desired(const nft::Ruleset& r, SetEncodings* encodings) {
     DesiredTable out;
     out.model.name = r.table;
     out.model.exists = true;
@@ -16,11 +16,18 @@ DesiredTable build_desired(const nft::Ruleset& r) {
     out.model.sets.reserve(r.sets.size());
     for (const auto& s : r.sets) {
         if (!names.insert(s.name).second) throw std::invalid_argument("set " + s.name + " is defined twice");
-        out.model.sets.push_back(set_model_of(s));
+        if (!encodings) {
+            out.model.sets.push_back(set_model_of(s));
+        } else if (const SetModel* kept = encodings->memo->find(s.name, s)) {
+            out.model.sets.push_back(*kept);
+        } else {
+            out.model.sets.push_back(encodings->memo->keep(s.name, s, set_model_of(s)));
+        }
         uint32_t id = ids.next++;
         ids.by_name[s.name] = id;
         out.set_ids.push_back(id);
     }
+    if (encodings) encodings->memo->end_round();
     for (const auto& c : r.chains) {
         ChainModel cm;
         cm.name = c.name;
@@ -54,6 +61,19 @@ DesiredTable build_desired(const nft::Ruleset& r) {
     }
     return out;
 }
+
+}  // namespace wardgate::netlink::detail
+
+namespace wardgate::netlink {
+
+SetEncodings::SetEncodings() : memo(std::make_unique<Memo>()) {}
+SetEncodings::~SetEncodings() = default;
+size_t SetEncodings::reused() const { return memo->found(); }
+size_t SetEncodings::encoded() const { return memo->missed(); }
+
+}  // namespace wardgate::netlink
+
+namespace wardgate::netlink::detail {
 
 std::string rule_line(const nft::Rule& rule) {
     nft::Ruleset one;

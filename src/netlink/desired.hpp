@@ -5,7 +5,15 @@
 #include <vector>
 
 #include "expressions.hpp"
+#include "wardgate/core/content_memo.hpp"
+#include "wardgate/netlink/nft_apply.hpp"
 #include "model.hpp"
+
+namespace wardgate::netlink {
+
+struct SetEncodings::Memo : ContentMemo<nft::Set, detail::SetModel> {};
+
+}  // namespace wardgate::netlink
 
 namespace wardgate::netlink::detail {
 
@@ -17,7 +25,8 @@ struct DesiredTable {
 };
 
 // Throws std::invalid_argument when the ruleset cannot be encoded (bad key, missing verdict...).
-DesiredTable build_desired(const nft::Ruleset& r);
+// With `encodings`, a set equal to one encoded before is taken from there.
+DesiredTable build_desired(const nft::Ruleset& r, SetEncodings* encodings = nullptr);
 
 // "ip saddr @x tcp dport 443 counter accept" — the rule as `nft -f` text.
 std::string rule_line(const nft::Rule& r);

@@ -112,8 +112,8 @@ void rule_lines(Drift& d, const ChainModel& want, const std::vector<const nft::R
 
 }  // namespace
 
-Drift check_drift(const nft::Ruleset& desired_rules) {
-    DesiredTable desired = build_desired(desired_rules);
+Drift check_drift(const nft::Ruleset& desired_rules, SetEncodings* encodings) {
+    DesiredTable desired = build_desired(desired_rules, encodings);
     SocketLease lease;
     NfSocket& sock = *lease;
     TableModel live = read_table(sock, desired.model.name);

@@ -209,7 +209,7 @@ Pipeline run_pipeline(const std::filesystem::path& site_dir, const PipelineOptio
     DnsBindResult dns = bind_dns_names(*p.site, options.dns);
     p.dns = std::move(dns.answers);
     clock.lap("dns");
-    p.policy = compile_policy(*p.book, observed, options.today, p.dns, options.flow_cache ? options.baseline_memo : nullptr);
+    p.policy = compile_policy(*p.book, observed, options.today, p.dns, options.compile_memo);
     flows.get();
     p.dns_warnings = dns.warnings;
     add_read_notes(p);

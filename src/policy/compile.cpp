@@ -60,8 +60,14 @@ struct RuleDraft {
 
 class Compiler {
 public:
-    Compiler(const AddressBook& book, const Date& today, const DnsAnswers* dns, BaselineMemo* memo = nullptr)
-        : book_(book), site_(book.site()), today_(today), peers_(book, table_, dns), dns_(dns), memo_(memo) {}
+    Compiler(const AddressBook& book, const Date& today, const DnsAnswers* dns, CompileMemo* memo = nullptr)
+        : book_(book),
+          site_(book.site()),
+          today_(today),
+          table_(memo ? &memo->groups : nullptr),
+          peers_(book, table_, dns),
+          dns_(dns),
+          memo_(memo ? &memo->baseline : nullptr) {}
 
     Policy run(const ObservedEdges& observed_edges) {
         policy_.site = site_.name;
@@ -576,7 +582,7 @@ Policy compile_policy(const AddressBook& book, const std::vector<ClassifiedEdge>
 }
 
 Policy compile_policy(const AddressBook& book, const ObservedEdges& observed, const Date& today, const DnsAnswers& dns,
-                      BaselineMemo* memo) {
+                      CompileMemo* memo) {
     return Compiler(book, today, &dns, memo).run(observed);
 }
 

@@ -23,18 +23,28 @@ std::string identifier(std::string_view text) {
     return out.empty() ? "g" : out;
 }
 
+static GroupContent tidied(GroupContent c) {
+    c.prefixes = collapse_prefixes(std::move(c.prefixes));
+    sort_by_runs(c.members);
+    c.members.erase(std::unique(c.members.begin(), c.members.end()), c.members.end());
+    return c;
+}
+
 size_t GroupTable::intern(const std::string& key, AddressGroup g) {
     auto [it, fresh] = by_key_.emplace(key, groups_.size());
-    if (fresh) {
-        g.prefixes = collapse_prefixes(std::move(g.prefixes));
-        sort_by_runs(g.members);
-        g.members.erase(std::unique(g.members.begin(), g.members.end()), g.members.end());
-        groups_.push_back(std::move(g));
-    }
+    if (!fresh) return it->second;
+    GroupContent gathered{std::move(g.prefixes), std::move(g.members)};
+    const GroupContent* kept = memo_ ? memo_->find(key, gathered) : nullptr;
+    GroupContent made = kept ? *kept : tidied(memo_ ? gathered : std::move(gathered));
+    if (memo_ && !kept) memo_->keep(key, std::move(gathered), made);
+    g.prefixes = std::move(made.prefixes);
+    g.members = std::move(made.members);
+    groups_.push_back(std::move(g));
     return it->second;
 }
 
 std::vector<size_t> GroupTable::finish(std::vector<AddressGroup>& out) && {
+    if (memo_) memo_->end_round();
     std::vector<size_t> order(groups_.size());
     std::iota(order.begin(), order.end(), 0);
     // Key order breaks ties between equal names, so renaming is deterministic.

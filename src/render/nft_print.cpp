@@ -129,12 +129,23 @@ void print_set(std::string& out, const Set& s) {
 
 }  // namespace
 
-std::string print_ruleset(const Ruleset& r, bool with_header) {
+std::string print_ruleset(const Ruleset& r, bool with_header, PrintedSets* printed) {
     std::string out = "#!/usr/sbin/nft -f\n";
     if (with_header)
         for (const auto& line : r.header) out += "# " + line + "\n";
     out += fmt::format("table inet {0}\ndelete table inet {0}\n\ntable inet {0} {{\n", r.table);
-    for (const auto& s : r.sets) print_set(out, s);
+    for (const auto& s : r.sets) {
+        if (!printed) {
+            print_set(out, s);
+        } else if (const std::string* kept = printed->find(s.name, s)) {
+            out += *kept;
+        } else {
+            std::string text;
+            print_set(text, s);
+            out += printed->keep(s.name, s, std::move(text));
+        }
+    }
+    if (printed) printed->end_round();
     for (size_t i = 0; i < r.chains.size(); ++i) {
         const auto& c = r.chains[i];
         out += fmt::format("\tchain {} {{\n", c.name);

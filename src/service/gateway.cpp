@@ -51,7 +51,7 @@ Gateway::Gateway(const ServeOptions& options) : o_(options) {
 Gateway::Desired Gateway::desired_of(Policy policy) {
     Desired d;
     d.ruleset = nft::lower_policy(policy);
-    d.version = policy_version(d.ruleset);
+    d.version = policy_version(d.ruleset, &printed_sets_);
     d.site_name = policy.site;
     for (const auto& s : policy.segments) d.segments.push_back({s.name, policy.monitor(s) ? "monitor" : "enforce", s.vlan});
     for (const auto& m : policy.monitored)
@@ -76,7 +76,7 @@ std::optional<Gateway::Desired> Gateway::load_site(const std::string& why) {
         po.gateway = o_.gateway;
         po.site_cache = &site_cache_;
         po.flow_cache = &flow_cache_;
-        po.baseline_memo = &baseline_memo_;
+        po.compile_memo = &compile_memo_;
         Pipeline p = run_pipeline(o_.site_dir, po);
         dns_loaded(*p.site, p.dns);
         const auto lowering = std::chrono::steady_clock::now();
@@ -129,7 +129,9 @@ bool Gateway::enforce(Desired d, bool commit_confirmed) {
             cc.emplace(CommitConfirmed::begin(co));
         }
         const auto applying = std::chrono::steady_clock::now();
-        auto r = netlink::apply_ruleset(d.ruleset);
+        netlink::ApplyOptions ao;
+        ao.encodings = &set_encodings_;
+        auto r = netlink::apply_ruleset(d.ruleset, ao);
         const double kernel_ms = ms_since(applying);
         if (cc) {
             cc->finish();
@@ -254,7 +256,7 @@ void Gateway::reload(const std::string& what_changed) {
 void Gateway::check_drift() {
     if (!desired_ || pending_) return;
     try {
-        auto drift = netlink::check_drift(desired_->ruleset);
+        auto drift = netlink::check_drift(desired_->ruleset, &set_encodings_);
         st_.last_drift_check = now_text();
         if (!drift.any()) {
             st_.drift = false;
@@ -275,7 +277,9 @@ void Gateway::check_drift() {
         }
         spdlog::warn("drift: table inet {} differs from policy {}:", table(), desired_->version);
         for (const auto& s : st_.drift_differences) spdlog::warn("  {}", s);
-        auto r = netlink::apply_ruleset(desired_->ruleset);
+        netlink::ApplyOptions ao;
+        ao.encodings = &set_encodings_;
+        auto r = netlink::apply_ruleset(desired_->ruleset, ao);
         ++st_.counters.reasserts;
         if (!r.unchanged) ++st_.counters.applies;
         st_.drift = false;

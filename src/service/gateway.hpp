@@ -12,6 +12,7 @@
 #include "wardgate/observe/observer.hpp"
 #include "wardgate/alerts/sinks.hpp"
 #include "wardgate/policy/ir.hpp"
+#include "wardgate/netlink/nft_apply.hpp"
 #include "wardgate/render/nft_ruleset.hpp"
 #include "wardgate/resolve/bind.hpp"
 #include "wardgate/resolve/refresher.hpp"
@@ -67,7 +68,7 @@ private:
         std::optional<PublishedVersion> published;  // serve --from: the version (and its one slice) it came from
         std::string took;  // "site 120 ms, flows 3 ms, ...": where loading it went, for the apply's log line
     };
-    static Desired desired_of(Policy policy);
+    Desired desired_of(Policy policy);
     std::optional<Desired> load_site(const std::string& why);
     // serve --from (gateway_published.cpp).
     std::optional<Desired> load_published(const std::string& why);
@@ -99,7 +100,9 @@ private:
     std::filesystem::path state_dir_;
     SiteLoadCache site_cache_;  // an edit re-reads only the devices it changed
     FlowReadCache flow_cache_;  // and no flow file whose contents stayed the same
-    BaselineMemo baseline_memo_;  // what the observed baseline made of the kept edges
+    CompileMemo compile_memo_;  // the groups as built and what the observed baseline made of the kept edges
+    nft::PrintedSets printed_sets_;  // the ruleset's sets as text, for its version
+    netlink::SetEncodings set_encodings_;  // and in the kernel's encoding, for applies and drift checks
     std::shared_ptr<const Pipeline> loaded_;  // its scorecard not started yet
     BackgroundScorer scorer_;
     ServiceStatus st_;

@@ -6,9 +6,9 @@
 
 namespace wardgate::service {
 
-std::string policy_version(const nft::Ruleset& ruleset) {
+std::string policy_version(const nft::Ruleset& ruleset, nft::PrintedSets* printed) {
     uint64_t h = 0xcbf29ce484222325ULL;
-    for (unsigned char c : nft::print_ruleset(ruleset, false)) {  // comments never reach the kernel
+    for (unsigned char c : nft::print_ruleset(ruleset, false, printed)) {  // comments never reach the kernel
         h ^= c;
         h *= 0x100000001b3ULL;
     }

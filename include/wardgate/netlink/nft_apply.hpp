@@ -3,6 +3,7 @@
 // The kernel ends up with either the old table or the new one, never a mix; other tables
 // are never touched.
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -11,6 +12,23 @@
 #include "wardgate/render/nft_ruleset.hpp"
 
 namespace wardgate::netlink {
+
+// Each set in the kernel's encoding, kept while the set stays the same: serve applies (and checks
+// for drift) after every edit, and encoding a hundred thousand addresses again each time was most
+// of an apply that sends a few elements. Use one per ruleset that is applied again and again.
+class SetEncodings {
+public:
+    SetEncodings();
+    ~SetEncodings();
+    SetEncodings(const SetEncodings&) = delete;
+    SetEncodings& operator=(const SetEncodings&) = delete;
+    // Of the last ruleset built: sets taken from here, and sets encoded again.
+    size_t reused() const;
+    size_t encoded() const;
+
+    struct Memo;  // src/netlink/desired.hpp
+    std::unique_ptr<Memo> memo;
+};
 
 struct ApplyOptions {
     bool dry_run = false;            // validate in the kernel, then abort (like nft --check)
@@ -26,6 +44,7 @@ struct ApplyOptions {
     // /run/wardgate/nft-wardgate.netns-<inode>.commit, one per network namespace). Empty:
     // remembered in this process only.
     std::string commit_record;
+    SetEncodings* encodings = nullptr;  // none: every set is encoded afresh
 };
 
 struct KernelError {
@@ -75,7 +94,7 @@ struct Drift {
     std::vector<std::string> differences;  // "set role_pacs_v4: 10.50.0.10 missing", "chain forward: rule 7 differs", ...
     bool any() const { return table_missing || !differences.empty(); }
 };
-Drift check_drift(const nft::Ruleset& desired);
+Drift check_drift(const nft::Ruleset& desired, SetEncodings* encodings = nullptr);
 
 // Per-chain counters of the drop chains (monitor and enforce), read from the kernel.
 struct ChainCounters {

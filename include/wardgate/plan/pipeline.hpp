@@ -6,7 +6,7 @@
 
 #include "wardgate/flows/readers.hpp"
 #include "wardgate/graph/classify.hpp"
-#include "wardgate/policy/baseline_memo.hpp"
+#include "wardgate/policy/compile_memo.hpp"
 #include "wardgate/policy/ir.hpp"
 #include "wardgate/resolve/bind.hpp"
 #include "wardgate/site/load.hpp"
@@ -24,7 +24,7 @@ struct PipelineOptions {
     std::string gateway;                               // a [[gateway]] of the site: compile only its slice
     SiteLoadCache* site_cache = nullptr;               // kept between loads of the same site (serve)
     FlowReadCache* flow_cache = nullptr;               // likewise; not used with a baseline store
-    BaselineMemo* baseline_memo = nullptr;             // likewise; used with flow_cache
+    CompileMemo* compile_memo = nullptr;               // likewise; used with flow_cache
 };
 
 struct FileSummary {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "wardgate/core/content_memo.hpp"
 #include "wardgate/policy/ir.hpp"
 
 namespace wardgate::nft {
@@ -23,11 +24,13 @@ struct ElementPart {
     Kind kind = Kind::prefix;
     Prefix prefix;       // Kind::prefix (a host prefix is a plain address)
     uint16_t value = 0;  // protocol number, port or ICMP(v6) type
+    bool operator==(const ElementPart&) const = default;
 };
 
 struct Element {
     std::vector<ElementPart> parts;  // one per key type (concatenation)
     std::string jump;                // for verdict maps: the chain to jump to
+    bool operator==(const Element&) const = default;
 };
 
 struct Set {
@@ -38,6 +41,7 @@ struct Set {
     std::string comment;
     std::vector<Element> elements;
     std::string note;  // text form only: a comment line above the set, not installed
+    bool operator==(const Set&) const = default;
 };
 
 enum class AddrDir { saddr, daddr };
@@ -113,7 +117,10 @@ struct Ruleset {
 };
 
 Ruleset lower_policy(const Policy& policy);
+// Each set's printed text, kept while the set is the same (serve prints the ruleset after
+// every edit to hash it, and most sets do not change).
+using PrintedSets = ContentMemo<Set, std::string>;
 // The `nft -f` text; without the header comments (which never reach the kernel) when asked.
-std::string print_ruleset(const Ruleset& r, bool with_header = true);
+std::string print_ruleset(const Ruleset& r, bool with_header = true, PrintedSets* printed = nullptr);
 
 }  // namespace wardgate::nft

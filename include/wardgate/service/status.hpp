@@ -17,7 +17,7 @@ namespace wardgate::service {
 
 // "fnv1a64:<16 hex digits>" of the ruleset's nft text (without its comment header): equal
 // versions install the same table.
-std::string policy_version(const nft::Ruleset& ruleset);
+std::string policy_version(const nft::Ruleset& ruleset, nft::PrintedSets* printed = nullptr);
 
 struct SegmentStatus {
     std::string name;
