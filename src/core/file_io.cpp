@@ -63,10 +63,14 @@ std::optional<std::string> read_input_file_if_present(const std::filesystem::pat
 std::string read_to_end(int fd, const std::filesystem::path& path, const std::string& display) {
     std::string out;
     struct stat st {};
-    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) out.reserve(static_cast<size_t>(st.st_size));
-    char chunk[1 << 16];
+    // A regular file is read straight into a string of its size (one copy, not two); it may still
+    // grow or shrink while being read.
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) out.resize(static_cast<size_t>(st.st_size) + 1);
+    if (out.size() < (1 << 16)) out.resize(1 << 16);
+    size_t got = 0;
     for (;;) {
-        ssize_t n = ::read(fd, chunk, sizeof chunk);
+        if (got == out.size()) out.resize(2 * out.size());
+        ssize_t n = ::read(fd, out.data() + got, out.size() - got);
         if (n == 0) break;
         if (n < 0) {
             if (errno == EINTR) continue;
@@ -74,9 +78,10 @@ std::string read_to_end(int fd, const std::filesystem::path& path, const std::st
             ::close(fd);
             throw_io_failure(path, display, "cannot read", error);
         }
-        out.append(chunk, static_cast<size_t>(n));
+        got += static_cast<size_t>(n);
     }
     ::close(fd);
+    out.resize(got);
     return out;
 }
 

@@ -178,13 +178,17 @@ Pipeline run_pipeline(const std::filesystem::path& site_dir, const PipelineOptio
     Pipeline p;
     StageClock clock(p.stages);
     p.today = options.today;
-    p.site = std::make_shared<Site>(load_site(site_dir, options.site_cache));
-    check_export_targets(*p.site);
-    if (!options.gateway.empty()) p.gateway = declared_gateway(*p.site, options.gateway).name;
+    p.site = std::make_shared<Site>();
     {
-        // The address book reads the devices' addresses and the segments; the stages raised by
-        // date are the devices' life-cycle fields and the site's warnings: both at once.
-        auto book = std::async(std::launch::async, [&] { return std::make_unique<AddressBook>(*p.site); });
+        // The address book reads the devices' addresses, the segments and the endpoints: built
+        // while the site's cross-file checks read it too (and thrown away if they fail), and while
+        // the stages raised by date change the devices' life-cycle fields and the site's warnings.
+        std::future<std::unique_ptr<AddressBook>> book;
+        load_site(*p.site, site_dir, options.site_cache, [&] {
+            book = std::async(std::launch::async, [&] { return std::make_unique<AddressBook>(*p.site); });
+        });
+        check_export_targets(*p.site);
+        if (!options.gateway.empty()) p.gateway = declared_gateway(*p.site, options.gateway).name;
         raise_stages_by_date(*p.site, options.today);
         p.book = book.get();
     }
@@ -217,7 +221,7 @@ Pipeline run_pipeline(const std::filesystem::path& site_dir, const PipelineOptio
     // Flows and classification ran alongside the compilation: their own times, listed before it.
     p.stages.insert(p.stages.end() - 2, flow_stages.begin(), flow_stages.end());
     if (!p.gateway.empty()) {
-        p.policy = slice_for_gateway(p.policy, *p.site, p.gateway);
+        p.policy = slice_for_gateway(std::move(p.policy), *p.site, p.gateway);
         clock.lap("slice");
     }
     return p;
@@ -237,7 +241,7 @@ static Pipeline recompile(const Pipeline& base, std::shared_ptr<Site> site, cons
     p.policy = compile_policy(*p.book, p.edges, day, p.dns);
     add_read_notes(p);
     p.gateway = base.gateway;
-    if (!p.gateway.empty()) p.policy = slice_for_gateway(p.policy, *p.site, p.gateway);
+    if (!p.gateway.empty()) p.policy = slice_for_gateway(std::move(p.policy), *p.site, p.gateway);
     return p;
 }
 

@@ -431,7 +431,7 @@ Policy policy_from_document(const json& j) {
         GatewayScope scope;
         scope.name = text(*g, "gateway", "name");
         scope.segments = strings(*g, "gateway", "segments");
-        scope.local = prefixes(*g, "gateway", "local");
+        scope.local = collapse_prefixes(prefixes(*g, "gateway", "local"));  // holds() searches it
         scope.trunk = text(*g, "gateway", "trunk", false);
         if (!scope.trunk.empty() && !is_interface_name(scope.trunk))
             bad("gateway.trunk", not_an_interface_name(scope.trunk));

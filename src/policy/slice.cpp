@@ -7,8 +7,10 @@
 
 namespace wardgate {
 
+// `local` is collapsed (sorted and disjoint): only the last prefix starting at or before `a` can hold it.
 bool GatewayScope::holds(const IpAddress& a) const {
-    return std::any_of(local.begin(), local.end(), [&](const Prefix& p) { return p.contains(a); });
+    auto after = std::upper_bound(local.begin(), local.end(), a, [](const IpAddress& x, const Prefix& p) { return x < p.address; });
+    return after != local.begin() && std::prev(after)->contains(a);
 }
 
 size_t policy_elements(const Policy& policy) {
@@ -113,13 +115,18 @@ AddressGroup narrowed(const AddressGroup& g, const GatewayScope& scope, const Si
 void add_unrouted_rule_notes(const Policy& whole, const Site& site, Policy& out) {
     std::vector<std::vector<Prefix>> locals;
     for (const auto& g : site.gateways) locals.push_back(routed_subnets(whole, g));
-    auto routed = [&](const AddressGroup& g) {
-        return std::any_of(locals.begin(), locals.end(), [&](const std::vector<Prefix>& l) { return has_addresses_in(g, l); });
+    // Per group, not per rule: a group of tens of thousands of hosts ends many rules.
+    std::vector<int8_t> known(whole.groups.size(), -1);
+    auto routed = [&](size_t group) {
+        if (known[group] < 0)
+            known[group] = std::any_of(locals.begin(), locals.end(),
+                                       [&](const std::vector<Prefix>& l) { return has_addresses_in(whole.groups[group], l); });
+        return known[group] == 1;
     };
     for (const auto& r : whole.rules) {
         const auto& src = whole.groups[r.src];
         const auto& dst = whole.groups[r.dst];
-        if (routed(src) || routed(dst)) continue;
+        if (routed(r.src) || routed(r.dst)) continue;
         std::string services;
         for (const auto& sv : r.services) services += (services.empty() ? "" : " ") + sv.to_string();
         out.notes.push_back({PolicyNote::Level::warning,
@@ -133,8 +140,17 @@ void add_unrouted_rule_notes(const Policy& whole, const Site& site, Policy& out)
 
 }  // namespace gateway_slice
 
-Policy slice_for_gateway(const Policy& whole, const Site& site, std::string_view name) {
+namespace {
+
+// What the slice keeps of the whole policy is moved out of it when the caller is done with it.
+template <typename Whole>
+Policy slice(Whole&& whole, const Site& site, std::string_view name) {
     using namespace gateway_slice;
+    constexpr bool movable = !std::is_lvalue_reference_v<Whole>;
+    auto take = [](auto& item) -> std::remove_cvref_t<decltype(item)> {
+        if constexpr (movable) return std::move(item);
+        else return item;
+    };
     const GatewayDecl* decl = &declared_gateway(site, name);
     GatewayScope scope;
     scope.name = decl->name;
@@ -150,10 +166,11 @@ Policy slice_for_gateway(const Policy& whole, const Site& site, std::string_view
     const size_t n = whole.groups.size();
     std::vector<bool> here(n), used(n), keep_whole(n);
     for (size_t i = 0; i < n; ++i) here[i] = has_addresses_in(whole.groups[i], scope.local);
-    std::vector<const Rule*> rules;
-    for (const auto& r : whole.rules) {
+    std::vector<size_t> rules;
+    for (size_t i = 0; i < whole.rules.size(); ++i) {
+        const Rule& r = whole.rules[i];
         if (!here[r.src] && !here[r.dst]) continue;  // its traffic never passes this gateway
-        rules.push_back(&r);
+        rules.push_back(i);
         used[r.src] = used[r.dst] = true;
         // A flow this rule matches passes here when one end is here. If only the source group has
         // addresses here, the flows that pass are those from them: the source can be narrowed.
@@ -172,27 +189,38 @@ Policy slice_for_gateway(const Policy& whole, const Site& site, std::string_view
     out.monitored = whole.monitored;
     out.notes = whole.notes;
     out.unrouted_flows = whole.unrouted_flows;
+    add_unrouted_rule_notes(whole, site, out);  // reads every group: before any is moved out
     std::vector<size_t> index(n, n);
     const SiteNames members(site);
     for (size_t i = 0; i < n; ++i) {
         if (!used[i]) continue;
         index[i] = out.groups.size();
-        const auto& g = whole.groups[i];
-        out.groups.push_back(keep_whole[i] || !g.dns.empty() ? g : narrowed(g, scope, members));
+        auto& g = whole.groups[i];
+        if (keep_whole[i] || !g.dns.empty())
+            out.groups.push_back(take(g));
+        else
+            out.groups.push_back(narrowed(g, scope, members));
     }
-    for (const Rule* r : rules) {
-        Rule copy = *r;
-        copy.src = index[r->src];
-        copy.dst = index[r->dst];
+    for (size_t i : rules) {
+        Rule copy = take(whole.rules[i]);
+        copy.src = index[copy.src];
+        copy.dst = index[copy.dst];
         out.rules.push_back(std::move(copy));
     }
-    add_unrouted_rule_notes(whole, site, out);
-    for (const auto& p : whole.pinholes)
-        if (scope.crosses(p.src, p.dst)) out.pinholes.push_back(p);
-    for (const auto& r : whole.refused)
-        if (scope.crosses(r.src, r.dst)) out.refused.push_back(r);
+    for (auto& p : whole.pinholes)
+        if (scope.crosses(p.src, p.dst)) out.pinholes.push_back(take(p));
+    for (auto& r : whole.refused)
+        if (scope.crosses(r.src, r.dst)) out.refused.push_back(take(r));
     out.gateway = std::move(scope);
     return out;
+}
+
+}  // namespace
+
+Policy slice_for_gateway(const Policy& whole, const Site& site, std::string_view name) { return slice(whole, site, name); }
+
+Policy slice_for_gateway(Policy&& whole, const Site& site, std::string_view name) {
+    return slice(std::move(whole), site, name);
 }
 
 }  // namespace wardgate

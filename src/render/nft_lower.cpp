@@ -240,7 +240,7 @@ private:
                          "observed baseline of protocols without ports kept by the life-cycle stance", {}, {}};
             for (const auto& h : p_.pinholes) {
                 if (h.src.family != f) continue;
-                auto hosts = std::vector<ElementPart>{prefix_part(Prefix::host(h.src)), prefix_part(Prefix::host(h.dst))};
+                ElementParts hosts{prefix_part(Prefix::host(h.src)), prefix_part(Prefix::host(h.dst))};
                 if (auto m = h.protocol == Protocol::icmp ? icmp_message(h.port) : std::nullopt) {
                     hosts.push_back({ElementPart::Kind::icmp_type, {}, m->type});
                     icmp_typed.elements.push_back({hosts, {}});

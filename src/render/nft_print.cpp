@@ -2,6 +2,8 @@
 #include <fmt/format.h>
 #include <netinet/in.h>
 
+#include <functional>
+
 #include "wardgate/render/nft_ruleset.hpp"
 
 namespace wardgate::nft {
@@ -130,6 +132,13 @@ void print_set(std::string& out, const Set& s) {
 }  // namespace
 
 std::string print_ruleset(const Ruleset& r, bool with_header, PrintedSets* printed) {
+    std::string text;
+    print_ruleset(r, with_header, printed, [&text](std::string_view part) { text += part; });
+    return text;
+}
+
+void print_ruleset(const Ruleset& r, bool with_header, PrintedSets* printed,
+                   const std::function<void(std::string_view)>& write) {
     std::string out = "#!/usr/sbin/nft -f\n";
     if (with_header)
         for (const auto& line : r.header) out += "# " + line + "\n";
@@ -137,12 +146,16 @@ std::string print_ruleset(const Ruleset& r, bool with_header, PrintedSets* print
     for (const auto& s : r.sets) {
         if (!printed) {
             print_set(out, s);
-        } else if (const std::string* kept = printed->find(s.name, s)) {
-            out += *kept;
         } else {
-            std::string text;
-            print_set(text, s);
-            out += printed->keep(s.name, s, std::move(text));
+            const std::string* kept = printed->find(s.name, s);
+            if (!kept) {
+                std::string text;
+                print_set(text, s);
+                kept = &printed->keep(s.name, s, std::move(text));
+            }
+            write(out);
+            write(*kept);
+            out.clear();
         }
     }
     if (printed) printed->end_round();
@@ -153,7 +166,8 @@ std::string print_ruleset(const Ruleset& r, bool with_header, PrintedSets* print
         for (const auto& rule : c.rules) out += "\t\t" + rule_text(rule) + "\n";
         out += i + 1 < r.chains.size() ? "\t}\n\n" : "\t}\n";
     }
-    return out + "}\n";
+    out += "}\n";
+    write(out);
 }
 
 }  // namespace wardgate::nft

@@ -8,10 +8,12 @@ namespace wardgate::service {
 
 std::string policy_version(const nft::Ruleset& ruleset, nft::PrintedSets* printed) {
     uint64_t h = 0xcbf29ce484222325ULL;
-    for (unsigned char c : nft::print_ruleset(ruleset, false, printed)) {  // comments never reach the kernel
-        h ^= c;
-        h *= 0x100000001b3ULL;
-    }
+    nft::print_ruleset(ruleset, false, printed, [&h](std::string_view part) {  // comments never reach the kernel
+        for (unsigned char c : part) {
+            h ^= c;
+            h *= 0x100000001b3ULL;
+        }
+    });
     return fmt::format("fnv1a64:{:016x}", h);
 }
 

@@ -65,8 +65,14 @@ static bool referenced_file_exists(const Site& site, const FileRef& ref, Diagnos
 }  // namespace site_detail
 
 Site load_site(const std::filesystem::path& dir, SiteLoadCache* cache) {
-    using namespace site_detail;
     Site site;
+    load_site(site, dir, cache, {});
+    return site;
+}
+
+void load_site(Site& site, const std::filesystem::path& dir, SiteLoadCache* cache,
+               const std::function<void()>& while_validating) {
+    using namespace site_detail;
     site.dir = std::filesystem::absolute(dir).lexically_normal();
     Diagnostics diags;
     if (cache) cache->reused = cache->parsed = 0;
@@ -94,9 +100,11 @@ Site load_site(const std::filesystem::path& dir, SiteLoadCache* cache) {
         site.flow_files.push_back(site.dir / f.path);
     }
     // Cross-file checks on half-loaded input would only repeat the same mistakes.
-    if (diags.empty()) validate_site(site, diags);
+    if (diags.empty()) {
+        if (while_validating) while_validating();
+        validate_site(site, diags);
+    }
     diags.throw_if_any();
-    return site;
 }
 
 }  // namespace wardgate

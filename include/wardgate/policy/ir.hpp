@@ -145,7 +145,7 @@ std::string rule_id(const Policy& p, const Rule& r);
 struct GatewayScope {
     std::string name;
     std::vector<std::string> segments;  // the segments it routes, as declared
-    std::vector<Prefix> local;          // their subnets, collapsed
+    std::vector<Prefix> local;          // their subnets, collapsed (holds() relies on it)
     std::string trunk;                  // the interface carrying their VLANs, as declared ("" = none)
     size_t site_rules = 0, site_groups = 0, site_pinholes = 0, site_elements = 0;
 

@@ -15,6 +15,8 @@ namespace wardgate {
 // every flow that passes the gateway the slice's verdict is the whole policy's.
 // Throws InputError (command line, --gateway) when the site declares no such gateway.
 Policy slice_for_gateway(const Policy& whole, const Site& site, std::string_view gateway);
+// The same, taking what it keeps out of `whole` (left valid but unspecified).
+Policy slice_for_gateway(Policy&& whole, const Site& site, std::string_view gateway);
 
 // The site's [[gateway]] of that name; InputError (command line, --gateway) when there is none.
 const GatewayDecl& declared_gateway(const Site& site, std::string_view gateway);

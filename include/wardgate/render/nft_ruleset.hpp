@@ -2,7 +2,10 @@
 // The policy lowered to nftables objects: sets, maps, chains and rules made of a few
 // match shapes. The text renderer prints it; the netlink applier turns the same objects
 // into one batch, so both always install the same thing.
+#include <functional>
+#include <array>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -20,15 +23,42 @@ std::string protocol_name(uint8_t protocol);
 std::string_view port_protocol_keyword(uint8_t protocol);
 
 struct ElementPart {
-    enum class Kind { prefix, protocol, port, icmp_type };
+    enum class Kind : uint8_t { prefix, protocol, port, icmp_type };
     Kind kind = Kind::prefix;
     Prefix prefix;       // Kind::prefix (a host prefix is a plain address)
     uint16_t value = 0;  // protocol number, port or ICMP(v6) type
     bool operator==(const ElementPart&) const = default;
 };
 
+// The parts of one element, held inline: a concatenation has at most four (addresses, addresses,
+// protocol, port), and a set of a hundred thousand elements is then one allocation, not one per
+// element (lowered, copied and compared after every edit).
+class ElementParts {
+public:
+    static constexpr size_t kMax = 4;
+    ElementParts() = default;
+    ElementParts(std::initializer_list<ElementPart> parts) {
+        for (const auto& p : parts) push_back(p);
+    }
+    void push_back(const ElementPart& p) {
+        if (size_ == kMax) throw std::length_error("an nftables element has at most 4 parts");
+        parts_[size_++] = p;
+    }
+    size_t size() const { return size_; }
+    bool empty() const { return size_ == 0; }
+    const ElementPart& operator[](size_t i) const { return parts_[i]; }
+    ElementPart& operator[](size_t i) { return parts_[i]; }
+    const ElementPart* begin() const { return parts_.data(); }
+    const ElementPart* end() const { return parts_.data() + size_; }
+    bool operator==(const ElementParts& o) const { return std::equal(begin(), end(), o.begin(), o.end()); }
+
+private:
+    std::array<ElementPart, kMax> parts_{};
+    uint8_t size_ = 0;
+};
+
 struct Element {
-    std::vector<ElementPart> parts;  // one per key type (concatenation)
+    ElementParts parts;              // one per key type (concatenation)
     std::string jump;                // for verdict maps: the chain to jump to
     bool operator==(const Element&) const = default;
 };
@@ -122,5 +152,8 @@ Ruleset lower_policy(const Policy& policy);
 using PrintedSets = ContentMemo<Set, std::string>;
 // The `nft -f` text; without the header comments (which never reach the kernel) when asked.
 std::string print_ruleset(const Ruleset& r, bool with_header = true, PrintedSets* printed = nullptr);
+// The same text in parts, in order, each handed to `write` (a large ruleset need not be one string).
+void print_ruleset(const Ruleset& r, bool with_header, PrintedSets* printed,
+                   const std::function<void(std::string_view)>& write);
 
 }  // namespace wardgate::nft

@@ -1,5 +1,6 @@
 #pragma once
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -34,6 +35,11 @@ struct SiteLoadCache {
 // Reads and validates a site directory (see docs/site-format.md).
 // Throws InputError with every problem found, each naming file, line, column and field.
 Site load_site(const std::filesystem::path& dir, SiteLoadCache* cache = nullptr);
+// The same into `site` (empty), calling `while_validating` once every file has been read without
+// an error, just before the cross-file checks: a caller can start reading the site on another
+// thread meanwhile (the checks only read it), and must not trust what it built if this throws.
+void load_site(Site& site, const std::filesystem::path& dir, SiteLoadCache* cache,
+               const std::function<void()>& while_validating);
 
 // The stage a device is in on `today` follows its dates: past its end of support (eos) it is
 // end-of-support, past its end of life (eol) at least limited-support, whatever the inventory
