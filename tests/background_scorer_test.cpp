@@ -3,9 +3,12 @@
 
 #include <poll.h>
 
+#include <future>
 #include <memory>
+#include <stdexcept>
 #include <tuple>
 
+#include "../src/service/background_job.hpp"
 #include "../src/service/background_scorer.hpp"
 #include "support/pipeline_fixture.hpp"
 #include "support/test_paths.hpp"
@@ -59,4 +62,34 @@ TEST_CASE("the background scorecard reports the latest site submitted, once", "[
         CHECK(values(*kpis) == late_kpis);
         CHECK_FALSE(scorer.take());
     }
+}
+
+TEST_CASE("a background job answers once through its descriptor, with its result or what it threw", "[service]") {
+    using wardgate::service::detail::BackgroundJob;
+    BackgroundJob<int> job;
+    auto wait = [&] {
+        pollfd fd{job.fd(), POLLIN, 0};
+        return poll(&fd, 1, 30000);
+    };
+    CHECK(!job.busy());
+    CHECK(!job.take());  // nothing started: nothing to take
+    std::promise<void> go;
+    auto gate = go.get_future().share();
+    job.start([gate] {
+        gate.wait();
+        return 42;
+    });
+    CHECK(job.busy());
+    pollfd early{job.fd(), POLLIN, 0};
+    CHECK(poll(&early, 1, 0) == 0);  // not readable while the job runs
+    go.set_value();
+    REQUIRE(wait() == 1);
+    CHECK(job.take() == 42);
+    CHECK(!job.busy());
+    CHECK(!job.take());  // taken once
+
+    job.start([]() -> int { throw std::runtime_error("netlink reply: Operation not permitted"); });
+    REQUIRE(wait() == 1);
+    CHECK_THROWS_WITH(job.take(), "netlink reply: Operation not permitted");
+    CHECK(!job.busy());
 }

@@ -232,8 +232,13 @@ SocketLease::SocketLease() : exceptions_(std::uncaught_exceptions()) {
 SocketLease::~SocketLease() {
     if (!ino_ || std::uncaught_exceptions() > exceptions_) return;  // unknown state: close it
     std::lock_guard lock(g_pool_mutex);
+    // One socket kept per network namespace: a second one, leased while the first was out (a
+    // drift check on its own thread beside an apply), is closed rather than kept open for good.
+    const pid_t pid = getpid();
+    if (std::any_of(g_pool.begin(), g_pool.end(), [&](const Pooled& p) { return p.pid == pid && p.dev == dev_ && p.ino == ino_; }))
+        return;
     if (g_pool.size() >= kPoolMax) g_pool.erase(g_pool.begin());
-    g_pool.push_back({getpid(), dev_, ino_, std::move(sock_)});
+    g_pool.push_back({pid, dev_, ino_, std::move(sock_)});
 }
 
 }  // namespace wardgate::netlink::detail

@@ -131,6 +131,7 @@ bool Gateway::enforce(Desired d, bool commit_confirmed) {
         const auto applying = std::chrono::steady_clock::now();
         netlink::ApplyOptions ao;
         ao.encodings = &set_encodings_;
+        ++table_writes_;
         auto r = netlink::apply_ruleset(d.ruleset, ao);
         const double kernel_ms = ms_since(applying);
         if (cc) {
@@ -254,12 +255,26 @@ void Gateway::reload(const std::string& what_changed) {
 }
 
 void Gateway::check_drift() {
-    if (!desired_ || pending_) return;
+    if (!desired_ || pending_ || drift_job_.busy()) return;
+    // Reading back a table of a hundred thousand elements takes the kernel a few hundred
+    // milliseconds: done on a thread of its own against a copy, so an edit meanwhile is not kept
+    // waiting. What it finds counts only if the table was not written since it started.
+    auto ruleset = std::make_shared<const nft::Ruleset>(desired_->ruleset);
+    drift_version_ = desired_->version;
+    drift_writes_ = table_writes_;
+    drift_job_.start([ruleset, encodings = &drift_encodings_] { return netlink::check_drift(*ruleset, encodings); });
+}
+
+void Gateway::drift_checked() {
     try {
-        auto drift = netlink::check_drift(desired_->ruleset, &set_encodings_);
+        auto checked = drift_job_.take();
+        if (!checked) return;
+        if (!desired_ || pending_ || desired_->version != drift_version_ || table_writes_ != drift_writes_) return;
+        const netlink::Drift& drift = *checked;
         st_.last_drift_check = now_text();
         if (!drift.any()) {
             st_.drift = false;
+            write_metrics();
             return;
         }
         ++st_.counters.drift_events;
@@ -279,6 +294,7 @@ void Gateway::check_drift() {
         for (const auto& s : st_.drift_differences) spdlog::warn("  {}", s);
         netlink::ApplyOptions ao;
         ao.encodings = &set_encodings_;
+        ++table_writes_;
         auto r = netlink::apply_ruleset(desired_->ruleset, ao);
         ++st_.counters.reasserts;
         if (!r.unchanged) ++st_.counters.applies;
@@ -312,6 +328,7 @@ void Gateway::tick() {
         auto files = record_files(state_dir_, table());
         auto current = read_record(files.pending);
         if (current && now_ms() >= current->deadline_ms) {
+            ++table_writes_;
             auto r = rollback_if_due(state_dir_, table(), current->id);
             if (r.rolled_back()) rolled_back(*current, r.message);
             current = read_record(files.pending);

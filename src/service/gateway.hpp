@@ -40,7 +40,11 @@ public:
     // The site directory changed (or SIGHUP): validate, then apply; a broken site leaves
     // the running policy in place.
     void reload(const std::string& what_changed);
+    // Starts reading the table back to compare it with the policy (unless a check is under way);
+    // drift_checked() takes the answer when drift_fd() is readable, and re-asserts on drift.
     void check_drift();
+    int drift_fd() const { return drift_job_.fd(); }
+    void drift_checked();
     // Commit-confirmed bookkeeping: rolls back an overdue record, notices confirmations.
     void tick();
 
@@ -105,6 +109,10 @@ private:
     netlink::SetEncodings set_encodings_;  // and in the kernel's encoding, for applies and drift checks
     std::shared_ptr<const Pipeline> loaded_;  // its scorecard not started yet
     BackgroundScorer scorer_;
+    BackgroundJob<netlink::Drift> drift_job_;  // the drift check under way
+    netlink::SetEncodings drift_encodings_;    // its own: it runs beside the applies
+    std::string drift_version_;                // what it checks against
+    uint64_t table_writes_ = 0, drift_writes_ = 0;  // commits to the table: in all, and when it started
     ServiceStatus st_;
     std::optional<Desired> desired_;   // what is enforced
     std::optional<Desired> fallback_;  // what was enforced before it (restored by a rollback)

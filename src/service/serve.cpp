@@ -96,12 +96,13 @@ int run_service(const ServeOptions& options) {
     for (;;) {
         auto wake = std::min({next_drift, next_tick, reload_at, next_beat});
         // poll() skips negative descriptors: no watcher under --from, no database while it is away.
-        pollfd fds[5] = {{signals.fd(), POLLIN, 0},
+        pollfd fds[6] = {{signals.fd(), POLLIN, 0},
                          {watcher ? watcher->fd() : -1, POLLIN, 0},
                          {server.fd(), POLLIN, 0},
                          {gateway.published_fd(), POLLIN, 0},
-                         {gateway.scored_fd(), POLLIN, 0}};
-        int r = poll(fds, 5, ms_until(wake));
+                         {gateway.scored_fd(), POLLIN, 0},
+                         {gateway.drift_fd(), POLLIN, 0}};
+        int r = poll(fds, 6, ms_until(wake));
         if (r < 0 && errno != EINTR) throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
         if (r > 0 && (fds[0].revents & POLLIN)) {
             int sig = signals.next();
@@ -123,6 +124,7 @@ int run_service(const ServeOptions& options) {
             });
         if (r > 0 && (fds[3].revents & (POLLIN | POLLHUP | POLLERR))) gateway.published_announced();
         if (r > 0 && (fds[4].revents & POLLIN)) gateway.scored();
+        if (r > 0 && (fds[5].revents & POLLIN)) gateway.drift_checked();
         auto now = Clock::now();
         if (now >= next_beat) {
             gateway.heartbeat();
