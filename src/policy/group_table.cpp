@@ -34,9 +34,15 @@ size_t GroupTable::intern(const std::string& key, AddressGroup g) {
     auto [it, fresh] = by_key_.emplace(key, groups_.size());
     if (!fresh) return it->second;
     GroupContent gathered{std::move(g.prefixes), std::move(g.members)};
-    const GroupContent* kept = memo_ ? memo_->find(key, gathered) : nullptr;
-    GroupContent made = kept ? *kept : tidied(memo_ ? gathered : std::move(gathered));
-    if (memo_ && !kept) memo_->keep(key, std::move(gathered), made);
+    GroupContent made;
+    if (!memo_) {
+        made = tidied(std::move(gathered));
+    } else if (const GroupContent* kept = memo_->find(key, gathered)) {
+        made = *kept;
+    } else {
+        made = tidied(gathered);
+        memo_->keep(key, std::move(gathered), made);
+    }
     g.prefixes = std::move(made.prefixes);
     g.members = std::move(made.members);
     groups_.push_back(std::move(g));
