@@ -63,10 +63,13 @@ std::optional<std::string> read_input_file_if_present(const std::filesystem::pat
 std::string read_to_end(int fd, const std::filesystem::path& path, const std::string& display) {
     std::string out;
     struct stat st {};
-    // A regular file is read straight into a string of its size (one copy, not two); it may still
-    // grow or shrink while being read.
-    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) out.resize(static_cast<size_t>(st.st_size) + 1);
-    if (out.size() < (1 << 16)) out.resize(1 << 16);
+    // A regular file is read straight into a string of its size (one copy, not two; the byte more
+    // sees the end at once); it may still grow or shrink while being read. Of unknown size: 64 KiB
+    // at a time, doubling.
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+        out.resize(static_cast<size_t>(st.st_size) + 1);
+    else
+        out.resize(1 << 16);
     size_t got = 0;
     for (;;) {
         if (got == out.size()) out.resize(2 * out.size());

@@ -25,8 +25,7 @@ public:
         return &it->second.made;
     }
     const Made& keep(const std::string& name, Input input, Made made) {
-        auto [it, fresh] = entries_.insert_or_assign(name, Entry{std::move(input), std::move(made), round_});
-        return it->second.made;
+        return entries_.insert_or_assign(name, Entry{std::move(input), std::move(made), round_}).first->second.made;
     }
     // Ends one use (a compilation, a printing): what it neither found nor kept is forgotten, so
     // the memo holds what the last use had and no more.

@@ -24,7 +24,7 @@ struct PipelineOptions {
     std::string gateway;                               // a [[gateway]] of the site: compile only its slice
     SiteLoadCache* site_cache = nullptr;               // kept between loads of the same site (serve)
     FlowReadCache* flow_cache = nullptr;               // likewise; not used with a baseline store
-    CompileMemo* compile_memo = nullptr;               // likewise; used with flow_cache
+    CompileMemo* compile_memo = nullptr;               // likewise (its baseline part only with flow_cache)
 };
 
 struct FileSummary {
