@@ -79,7 +79,7 @@ static void show_progress(const IngestProgress& p) {
     if (p.bytes_done >= p.bytes_total) std::fprintf(stderr, "\n");
 }
 
-Pipeline load_pipeline(const SiteOptions& o) {
+PipelineOptions pipeline_options(const SiteOptions& o) {
     PipelineOptions opts;
     if (o.today.empty()) {
         opts.today = today_utc();
@@ -95,8 +95,10 @@ Pipeline load_pipeline(const SiteOptions& o) {
     opts.dns.offline = o.offline;
     opts.gateway = o.gateway;
     if (::isatty(STDERR_FILENO)) opts.progress = show_progress;
-    return run_pipeline(o.site, opts);
+    return opts;
 }
+
+Pipeline load_pipeline(const SiteOptions& o) { return run_pipeline(o.site, pipeline_options(o)); }
 
 bool use_color(const std::string& mode) {
     if (mode == "always") return true;

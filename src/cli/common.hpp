@@ -29,7 +29,8 @@ void add_gateway_option(CLI::App& cmd, SiteOptions& o);
 // --db of the reading commands: an existing baseline file, or a postgresql:// URI.
 CLI::Validator existing_store();
 void add_store_options(CLI::App& cmd, std::string& db, int& retention_days);
-// Runs the pipeline with terminal progress when stderr is a terminal.
+// What the options ask of the pipeline, with terminal progress when stderr is a terminal.
+PipelineOptions pipeline_options(const SiteOptions& o);
 Pipeline load_pipeline(const SiteOptions& o);
 bool use_color(const std::string& mode);  // auto | always | never, against stdout
 // Writes to a file atomically, or to stdout when path is empty or "-".

@@ -6,7 +6,8 @@
 
 #include "common.hpp"
 #include "wardgate/core/signing.hpp"
-#include "wardgate/plan/publish.hpp"
+#include "wardgate/service/logging.hpp"
+#include "wardgate/service/publisher.hpp"
 #include "wardgate/store/baseline_store.hpp"
 #include "wardgate/store/database_roles.hpp"
 
@@ -23,11 +24,12 @@ std::string default_author() {
 
 }  // namespace publish_cli
 
-void add_publish_command(CLI::App& app, int&) {
+void add_publish_command(CLI::App& app, int& exit_code) {
     struct Options {
         SiteOptions site;
         std::string to, key, author;
-        bool quiet = false;
+        bool quiet = false, watch = false;
+        int debounce_ms = 500;
     };
     auto o = std::make_shared<Options>();
     auto* cmd = app.add_subcommand("publish",
@@ -40,20 +42,36 @@ void add_publish_command(CLI::App& app, int&) {
         ->check(CLI::ExistingFile);
     cmd->add_option("--author", o->author, "Who publishes (default: the user)");
     cmd->add_flag("-q,--quiet", o->quiet, "Do not print the plan");
-    cmd->callback([o] {
+    cmd->add_flag("--watch", o->watch,
+                  "Stay: publish again after every edit of the site directory, keeping what is unchanged between edits");
+    cmd->add_option("--debounce-ms", o->debounce_ms, "With --watch: quiet time after an edit before publishing, in ms")
+        ->check(CLI::NonNegativeNumber);
+    cmd->callback([o, &exit_code] {
         if (!is_database_url(o->to)) bad_option("--to", "expected a postgresql:// URI");
-        const Signer signer(o->key);  // a key that cannot sign stops the run before anything is compiled or stored
-        auto p = load_pipeline(o->site);
-        PolicyVersions db(o->to);
-        PublishOptions options{o->author.empty() ? publish_cli::default_author() : o->author};
-        auto v = published_version(p, db.latest(p.policy.site), options);
-        auto [id, fresh] = publish_signed(db, v, signer);
-        if (!o->quiet && fresh) std::cout << v.plan_text << "\n";
+        service::PublisherOptions po;
+        po.site_dir = o->site.site;
+        po.to = o->to;
+        po.key = o->key;
+        po.author = o->author.empty() ? publish_cli::default_author() : o->author;
+        po.pipeline = pipeline_options(o->site);
+        if (!o->site.today.empty()) po.today = po.pipeline.today;
+        po.debounce = std::chrono::milliseconds(o->debounce_ms);
+        if (o->watch) {
+            po.pipeline.progress = nullptr;
+            service::setup_logging();
+            exit_code = service::run_publisher(po);
+            return;
+        }
+        service::Publisher publisher(po);  // a key that cannot sign stops the run before anything is compiled or stored
+        auto out = publisher.publish();
+        const auto& v = out.version;
+        if (!o->quiet && out.result.fresh) std::cout << v.plan_text << "\n";
         std::string gateways;
         for (const auto& s : v.slices)
             if (!s.gateway.empty()) gateways += (gateways.empty() ? "" : ", ") + s.gateway;
-        std::cout << (fresh ? fmt::format("published version {} of {} to {}", id, v.site, db.name())
-                            : fmt::format("unchanged: version {} of {} in {} holds this policy", id, v.site, db.name()))
+        std::cout << (out.result.fresh ? fmt::format("published version {} of {} to {}", v.id, v.site, publisher.database())
+                                       : fmt::format("unchanged: version {} of {} in {} holds this policy", v.id, v.site,
+                                                     publisher.database()))
                   << (gateways.empty() ? " (the whole site; no [[gateway]] declared)" : " (the whole site and " + gateways + ")")
                   << "\n";
     });

@@ -21,8 +21,14 @@ PublishedSlice slice_of(const std::string& gateway, const Policy& policy) {
 
 }  // namespace publishing
 
-PublishedVersion published_version(const Pipeline& p, const std::optional<PublishedVersion>& previous,
+PublishedVersion published_version(const Pipeline& p, const std::optional<PolicySnapshot>& before,
                                    const PublishOptions& options) {
+    PublishedVersion v = published_documents(p, options);
+    add_published_plan(v, p, before);
+    return v;
+}
+
+PublishedVersion published_documents(const Pipeline& p, const PublishOptions& options) {
     PublishedVersion v;
     v.site = p.policy.site;
     v.author = options.author;
@@ -32,26 +38,32 @@ PublishedVersion published_version(const Pipeline& p, const std::optional<Publis
     std::string all;
     for (const auto& s : v.slices) all += s.gateway + '\0' + s.hash + '\n';
     v.content_hash = sha256_hex(all);
-
-    std::optional<PolicySnapshot> before;
-    if (previous) {
-        auto whole = std::find_if(previous->slices.begin(), previous->slices.end(), [](const auto& s) { return s.gateway.empty(); });
-        if (whole != previous->slices.end()) {
-            try {
-                before = snapshot_of(policy_from_document(nlohmann::json::parse(whole->document)));
-                before->saved_at = "version " + std::to_string(previous->id) + " of " + previous->published_at;
-            } catch (const std::exception&) {
-                before.reset();  // an unreadable earlier version: the plan compares with nothing
-            }
-        }
-    }
-    Plan plan = make_plan(p.policy, before, p.edges, *p.book);
-    v.plan_text = render_plan_text(plan, false);
-    v.plan_json = render_plan_json(plan).dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
     return v;
 }
 
-std::pair<int64_t, bool> publish_signed(PolicyVersions& db, const PublishedVersion& v, const Signer& publisher) {
+void add_published_plan(PublishedVersion& v, const Pipeline& p, const std::optional<PolicySnapshot>& before) {
+    Plan plan = make_plan(p.policy, before, p.edges, *p.book);
+    v.plan_text = render_plan_text(plan, false);
+    v.plan_json = render_plan_json(plan).dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::optional<PolicySnapshot> published_snapshot(const PublishedVersion& v) {
+    auto whole = std::find_if(v.slices.begin(), v.slices.end(), [](const auto& s) { return s.gateway.empty(); });
+    if (whole == v.slices.end()) return std::nullopt;
+    try {
+        return published_snapshot(policy_from_document(nlohmann::json::parse(whole->document)), v.id, v.published_at);
+    } catch (const std::exception&) {
+        return std::nullopt;  // an unreadable earlier version: the plan compares with nothing
+    }
+}
+
+PolicySnapshot published_snapshot(const Policy& policy, int64_t id, const std::string& published_at) {
+    PolicySnapshot s = snapshot_of(policy);
+    s.saved_at = "version " + std::to_string(id) + " of " + published_at;
+    return s;
+}
+
+PublishResult publish_signed(PolicyVersions& db, const PublishedVersion& v, const Signer& publisher) {
     return db.publish(v, [&](const std::string& text) { return publisher.sign(text); });
 }
 

@@ -15,15 +15,6 @@ namespace wardgate {
 
 namespace {
 
-using Bytes = std::array<uint8_t, 16>;
-
-// address + 1; false when it wraps (the range reached the top of the family).
-bool next_address(Bytes& a, int bytes) {
-    for (int i = bytes - 1; i >= 0; --i)
-        if (++a[i] != 0) return true;
-    return false;
-}
-
 struct Atom {
     IpAddress first, last;
     bool host() const { return first == last; }
@@ -108,7 +99,16 @@ struct ServiceSet {
     }
     std::vector<Service> services() const {
         std::vector<Service> out;
-        for (int key = 1; key < 255; ++key) {
+        std::vector<int> keys;  // in protocol order, ICMPv6's ranges under ICMP's
+        if (rest) {
+            for (int key = 1; key < 255; ++key) keys.push_back(key);
+        } else {
+            for (const auto& [key, ranges] : by)
+                if (!ranges.empty()) keys.push_back(key == kIcmp6 ? 1 : key);
+            std::sort(keys.begin(), keys.end());
+            keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+        }
+        for (int key : keys) {
             auto p = protocol_from_number(static_cast<unsigned>(key));
             if (!p || key == kIcmp6) continue;
             if (*p == Protocol::icmp) {
@@ -177,63 +177,109 @@ private:
     Evaluator eval_;
 };
 
+// An address of one family as one number, most significant byte first: a few hundred thousand
+// cuts sort several times faster than as IpAddress.
+using Word = unsigned __int128;
+Word word_of(const IpAddress& a) { return Word(a.high_word()) << 64 | a.low_word(); }
+IpAddress address_of(Family f, Word w) {
+    IpAddress a{f, {}};
+    for (int i = 15; i >= 0; --i, w >>= 8) a.bytes[static_cast<size_t>(i)] = static_cast<uint8_t>(w);
+    return a;
+}
+
 std::vector<Atom> atoms_of(Family f, const std::vector<const Policy*>& policies, const std::vector<IpAddress>& named) {
-    int bytes = f == Family::v4 ? 4 : 16;
-    std::set<Bytes> cuts{Bytes{}};
-    auto cut_after = [&](Bytes last) {
-        if (next_address(last, bytes)) cuts.insert(last);
+    // IPv4 addresses sit in the first four bytes: their last address has the other twelve zero.
+    const Word top = f == Family::v4 ? Word(0xFFFFFFFFu) << 96 : ~Word(0);
+    const Word step = f == Family::v4 ? Word(1) << 96 : Word(1);
+    // Sorted and deduplicated once at the end: a few hundred thousand cuts on a large site.
+    std::vector<Word> cuts{0};
+    auto cut_around = [&](Word first, Word last) {
+        cuts.push_back(first);
+        if (last != top) cuts.push_back(last + step);
     };
     for (const Policy* p : policies) {
         for (const auto& g : p->groups)
-            for (const auto& pr : g.prefixes) {
-                if (pr.family() != f) continue;
-                cuts.insert(pr.address.bytes);
-                cut_after(pr.last().bytes);
-            }
+            for (const auto& pr : g.prefixes)
+                if (pr.family() == f) cut_around(word_of(pr.address), word_of(pr.last()));
         for (const auto& h : p->pinholes)
-            for (const auto& a : {h.src, h.dst}) {
-                if (a.family != f) continue;
-                cuts.insert(a.bytes);
-                cut_after(a.bytes);
-            }
+            for (const auto& a : {h.src, h.dst})
+                if (a.family == f) cut_around(word_of(a), word_of(a));
     }
-    for (const auto& a : named) {
-        if (a.family != f) continue;
-        cuts.insert(a.bytes);
-        cut_after(a.bytes);
-    }
+    for (const auto& a : named)
+        if (a.family == f) cut_around(word_of(a), word_of(a));
+    std::sort(cuts.begin(), cuts.end());
+    cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
     std::vector<Atom> out;
-    for (auto it = cuts.begin(); it != cuts.end(); ++it) {
-        Atom a{{f, *it}, {f, {}}};
-        auto next = std::next(it);
-        if (next == cuts.end()) {
-            a.last = Prefix{a.first, 0}.last();
-        } else {
-            Bytes last = *next;
-            for (int i = bytes - 1; i >= 0; --i)
-                if (last[i]-- != 0) break;
-            a.last = {f, last};
-        }
-        out.push_back(a);
+    out.reserve(cuts.size());
+    for (size_t i = 0; i < cuts.size(); ++i)
+        out.push_back({address_of(f, cuts[i]), address_of(f, i + 1 == cuts.size() ? top : cuts[i + 1] - step)});
+    return out;
+}
+
+// Atoms a group holds (all of them for a group without an address test), in order. The atoms
+// are cut at every prefix's ends, so a prefix holds a run of whole atoms.
+std::vector<size_t> atoms_in(const AddressGroup& g, const std::vector<Atom>& atoms) {
+    std::vector<size_t> out;
+    if (g.any) {
+        out.resize(atoms.size());
+        for (size_t i = 0; i < atoms.size(); ++i) out[i] = i;
+        return out;
+    }
+    if (atoms.empty()) return out;
+    const Family f = atoms.front().first.family;
+    for (const auto& pr : g.prefixes) {
+        if (pr.family() != f) continue;
+        const IpAddress last = pr.last();
+        auto it = std::lower_bound(atoms.begin(), atoms.end(), pr.address, [](const Atom& x, const IpAddress& v) { return x.first < v; });
+        for (; it != atoms.end() && !(last < it->first); ++it) out.push_back(static_cast<size_t>(it - atoms.begin()));
     }
     return out;
 }
 
-// Atoms a group holds (all of them for a group without an address test).
-std::vector<size_t> atoms_in(const AddressGroup& g, const std::vector<Atom>& atoms) {
-    std::vector<size_t> out;
-    for (size_t i = 0; i < atoms.size(); ++i)
-        if (g.any || g.contains(atoms[i].first)) out.push_back(i);
-    return out;
-}
+// The groups of both policies numbered by the addresses they hold: two groups with one number
+// hold the same addresses, whatever their names.
+class GroupContents {
+public:
+    GroupContents(const Policy& before, const Policy& after) : ids_{number(before), number(after)} {}
+    size_t id(int side, size_t group) const { return ids_[side][group]; }
+
+private:
+    static uint64_t hash(const AddressGroup& g) {
+        uint64_t h = g.any ? 0x51ED27 : 0x2545F491;
+        for (const auto& pr : g.prefixes) {
+            h = (h ^ pr.address.high_word()) * 0x9E3779B97F4A7C15ULL;
+            h = (h ^ (pr.address.low_word() + (uint64_t(pr.length) << 1 | (pr.family() == Family::v6)))) * 0xC2B2AE3D27D4EB4FULL;
+            h ^= h >> 29;
+        }
+        return h;
+    }
+    std::vector<size_t> number(const Policy& p) {
+        std::vector<size_t> ids;
+        ids.reserve(p.groups.size());
+        for (const auto& g : p.groups) {
+            auto& same_hash = seen_[hash(g)];
+            auto it = std::find_if(same_hash.begin(), same_hash.end(), [&](const auto& e) {
+                return e.first->any == g.any && e.first->prefixes == g.prefixes;
+            });
+            if (it == same_hash.end()) it = same_hash.insert(same_hash.end(), {&g, count_++});
+            ids.push_back(it->second);
+        }
+        return ids;
+    }
+    std::map<uint64_t, std::vector<std::pair<const AddressGroup*, size_t>>> seen_;
+    size_t count_ = 0;
+    std::vector<size_t> ids_[2];
+};
 
 class Differ {
 public:
     Differ(const Policy& before, const Policy& after, const std::vector<IpAddress>& named,
            const std::function<std::string(const IpAddress&)>& name)
-        : old_(before), new_(after), named_(named), name_(name) {}
+        : old_(before), new_(after), named_(named), name_(name), contents_(before, after) {}
 
     VerdictDiff run() {
+        for (int side : {0, 1})
+            for (const auto& r : (side == 0 ? old_ : new_).policy().rules) rule_keys_[side].insert(rule_key(side, r));
         for (Family f : {Family::v4, Family::v6}) family(f);
         VerdictDiff d;
         d.newly_allowed = summarise(allowed_);
@@ -245,14 +291,9 @@ private:
     using Key = std::pair<std::string, std::string>;  // src name, dst name
 
     // A rule as the traffic it matches: equal keys in both policies match the same packets.
-    static std::string rule_key(const Policy& p, const Rule& r) {
+    std::string rule_key(int side, const Rule& r) const {
         std::string key = r.action == Rule::Action::deny ? "deny|" : "allow|";
-        for (size_t g : {r.src, r.dst}) {
-            const auto& group = p.groups[g];
-            key += group.any ? "any" : "";
-            for (const auto& pr : group.prefixes) key += pr.to_string() + ",";
-            key += "|";
-        }
+        key += std::to_string(contents_.id(side, r.src)) + "|" + std::to_string(contents_.id(side, r.dst)) + "|";
         for (const auto& s : r.services) key += s.to_string() + ";";
         return key;
     }
@@ -296,9 +337,7 @@ private:
     // costs a row and a column, not the whole square.
     void family(Family f) {
         auto atoms = atoms_of(f, {&old_.policy(), &new_.policy()}, named_);
-        std::multiset<std::string> old_rules, new_rules, old_pins, new_pins;
-        for (const auto& r : old_.policy().rules) old_rules.insert(rule_key(old_.policy(), r));
-        for (const auto& r : new_.policy().rules) new_rules.insert(rule_key(new_.policy(), r));
+        std::multiset<std::string> old_pins, new_pins;
         for (const auto& h : old_.policy().pinholes) old_pins.insert(pinhole_key(h));
         for (const auto& h : new_.policy().pinholes) new_pins.insert(pinhole_key(h));
         // identity -> the rules of each side whose key the other side lacks
@@ -306,10 +345,11 @@ private:
         Pairs pairs;
         for (const Side* side : {&old_, &new_}) {
             const Policy& p = side->policy();
-            const auto& other_rules = side == &old_ ? new_rules : old_rules;
+            const int index = side == &old_ ? 0 : 1;
+            const auto& other_rules = rule_keys_[1 - index];
             const auto& other_pins = side == &old_ ? new_pins : old_pins;
             for (const auto& r : p.rules) {
-                if (other_rules.count(rule_key(p, r))) continue;
+                if (other_rules.count(rule_key(index, r))) continue;
                 auto& slot = changed[rule_identity(p, r)];
                 (side == &old_ ? slot.first : slot.second).push_back(&r);
             }
@@ -391,6 +431,8 @@ private:
     Side old_, new_;
     const std::vector<IpAddress>& named_;
     const std::function<std::string(const IpAddress&)>& name_;
+    GroupContents contents_;
+    std::multiset<std::string> rule_keys_[2];
     std::map<Key, ServiceSet> allowed_, denied_;
 };
 

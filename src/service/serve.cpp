@@ -1,10 +1,7 @@
 // The service's event loop: signals, site edits, status clients and timers.
 #include <malloc.h>
 #include <poll.h>
-#include <signal.h>
 #include <spdlog/spdlog.h>
-#include <sys/signalfd.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -15,6 +12,7 @@
 #include "capabilities.hpp"
 #include "gateway.hpp"
 #include "notify.hpp"
+#include "signal_fd.hpp"
 #include "site_watch.hpp"
 #include "status_socket.hpp"
 #include "wardgate/service/serve.hpp"
@@ -27,32 +25,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 // Commit-confirmed deadlines are honoured within this.
 constexpr auto kTick = std::chrono::milliseconds(250);
-
-class SignalFd {
-public:
-    SignalFd() {
-        sigset_t set;
-        sigemptyset(&set);
-        for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, s);
-        sigprocmask(SIG_BLOCK, &set, &old_);
-        fd_ = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-        if (fd_ < 0) throw std::runtime_error(std::string("signalfd: ") + std::strerror(errno));
-        signal(SIGPIPE, SIG_IGN);
-    }
-    ~SignalFd() {
-        close(fd_);
-        sigprocmask(SIG_SETMASK, &old_, nullptr);
-    }
-    int fd() const { return fd_; }
-    int next() {
-        signalfd_siginfo info;
-        return read(fd_, &info, sizeof info) == sizeof info ? static_cast<int>(info.ssi_signo) : 0;
-    }
-
-private:
-    int fd_ = -1;
-    sigset_t old_;
-};
 
 int ms_until(Clock::time_point t) {
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t - Clock::now()).count();
@@ -68,7 +40,7 @@ int run_service(const ServeOptions& options) {
     // reload reuses them; the service's memory stays at its high-water mark.
     mallopt(M_MMAP_THRESHOLD, 1 << 30);
     mallopt(M_TRIM_THRESHOLD, 1 << 30);
-    SignalFd signals;
+    detail::SignalFd signals;
     detail::StatusServer server(options.socket.empty() ? default_socket_path() : options.socket);
     // A site directory to watch, or (serve --from) the versions published in a database.
     std::optional<detail::SiteWatcher> watcher;

@@ -102,24 +102,26 @@ PolicyVersions::~PolicyVersions() = default;
 
 const std::string& PolicyVersions::name() const { return impl_->db.name(); }
 
-std::pair<int64_t, bool> PolicyVersions::publish(const PublishedVersion& v,
-                                                 const std::function<std::string(const std::string&)>& sign) {
+PublishResult PolicyVersions::publish(const PublishedVersion& v, const std::function<std::string(const std::string&)>& sign) {
+    using namespace policy_version_tables;
     auto& db = impl_->db;
-    return db.transaction([&]() -> std::pair<int64_t, bool> {
+    return db.transaction([&]() -> PublishResult {
         // Two publishers of one site queue here; the second then finds the first's version.
         // Only the latest counts: going back to an earlier policy is a new version.
         db.exec("SELECT pg_advisory_xact_lock(hashtextextended($1, 1))", {v.site});
-        auto found = db.exec("SELECT id, content_hash FROM policy_versions WHERE site = $1 ORDER BY id DESC LIMIT 1", {v.site});
-        if (found.rows() > 0 && found.text(0, 1) == v.content_hash) return {found.integer(0, 0), false};
-        auto id = db.exec("INSERT INTO policy_versions (site, content_hash, author, plan_text, plan_json) "
-                          "VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                          {v.site, v.content_hash, v.author, v.plan_text, v.plan_json})
-                      .integer(0, 0);
+        auto found = db.exec("SELECT id, content_hash, " + utc("published_at") +
+                                 " FROM policy_versions WHERE site = $1 ORDER BY id DESC LIMIT 1",
+                             {v.site});
+        if (found.rows() > 0 && found.text(0, 1) == v.content_hash) return {found.integer(0, 0), false, found.text(0, 2)};
+        auto row = db.exec("INSERT INTO policy_versions (site, content_hash, author, plan_text, plan_json) "
+                           "VALUES ($1, $2, $3, $4, $5) RETURNING id, " + utc("published_at"),
+                           {v.site, v.content_hash, v.author, v.plan_text, v.plan_json});
+        const int64_t id = row.integer(0, 0);
         for (const auto& s : v.slices)
             db.exec("INSERT INTO policy_slices (version, gateway, document, hash, signature) VALUES ($1, $2, $3, $4, $5)",
                     {std::to_string(id), s.gateway, s.document, s.hash, sign(signed_text(v.site, id, s))});
-        db.exec("SELECT pg_notify($1, $2)", {policy_version_tables::kChannel, v.site});
-        return {id, true};
+        db.exec("SELECT pg_notify($1, $2)", {kChannel, v.site});
+        return {id, true, row.text(0, 1)};
     });
 }
 

@@ -9,6 +9,7 @@
 
 #include "wardgate/core/signing.hpp"
 #include "wardgate/plan/pipeline.hpp"
+#include "wardgate/plan/snapshot.hpp"
 #include "wardgate/store/policy_versions.hpp"
 
 namespace wardgate {
@@ -18,14 +19,23 @@ struct PublishOptions {
 };
 
 // The version `p` (compiled for the whole site) publishes: slice "" is the whole site's policy,
-// then one per [[gateway]]; the plan compares with `previous`'s whole policy. Unsigned: the
-// signatures cover the number the database gives the version (publish_signed).
-PublishedVersion published_version(const Pipeline& p, const std::optional<PublishedVersion>& previous,
+// then one per [[gateway]]; the plan compares with `before` (nullopt: nothing published yet).
+// Unsigned: the signatures cover the number the database gives the version (publish_signed).
+PublishedVersion published_version(const Pipeline& p, const std::optional<PolicySnapshot>& before,
                                    const PublishOptions& options);
+// The two halves of it: the slices' documents and content hash, then the plan.
+PublishedVersion published_documents(const Pipeline& p, const PublishOptions& options);
+void add_published_plan(PublishedVersion& v, const Pipeline& p, const std::optional<PolicySnapshot>& before);
 
-// Stores `v` in `db` with every slice signed by the publisher's key under its new number; the
-// id and whether it is new (see PolicyVersions::publish). Throws SigningError, StoreError.
-std::pair<int64_t, bool> publish_signed(PolicyVersions& db, const PublishedVersion& v, const Signer& publisher);
+// The whole site's policy of a published version, to compare the next one with; nullopt when
+// the version has none or it does not read (the plan then compares with nothing).
+std::optional<PolicySnapshot> published_snapshot(const PublishedVersion& v);
+// What a plan compares the next version with, once `policy` is published as version `id`.
+PolicySnapshot published_snapshot(const Policy& policy, int64_t id, const std::string& published_at);
+
+// Stores `v` in `db` with every slice signed by the publisher's key under its new number (see
+// PolicyVersions::publish). Throws SigningError, StoreError.
+PublishResult publish_signed(PolicyVersions& db, const PublishedVersion& v, const Signer& publisher);
 
 class SliceRefused : public std::runtime_error {
 public:

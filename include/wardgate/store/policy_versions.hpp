@@ -46,6 +46,13 @@ struct Heartbeat {
     double age_seconds = 0;               // since beat_at, by the server's clock
 };
 
+// What publish() did: the version's number, whether it is new, and when it was published.
+struct PublishResult {
+    int64_t id = 0;
+    bool fresh = false;
+    std::string published_at;  // ISO 8601 UTC, the server's clock
+};
+
 class PolicyVersions {
 public:
     // A postgresql:// URI; the tables are created on first use. Throws StoreError.
@@ -55,10 +62,10 @@ public:
     PolicyVersions& operator=(const PolicyVersions&) = delete;
 
     // Stores the version unless the site's latest version has its content hash, each slice
-    // signed by `sign` (given signed_text() under the new version's number); returns the id
-    // stored or found and whether it is new. A new version is announced (NOTIFY) on commit;
-    // nothing is stored when `sign` throws.
-    std::pair<int64_t, bool> publish(const PublishedVersion& v, const std::function<std::string(const std::string&)>& sign);
+    // signed by `sign` (given signed_text() under the new version's number); returns the version
+    // stored or found. A new version is announced (NOTIFY) on commit; nothing is stored when
+    // `sign` throws.
+    PublishResult publish(const PublishedVersion& v, const std::function<std::string(const std::string&)>& sign);
     std::optional<PublishedVersion> latest(const std::string& site) const;  // with its slices
     std::optional<int64_t> latest_id(const std::string& site) const;         // a cheap look for news
     // With its slices, or only `gateway`'s when one is given.

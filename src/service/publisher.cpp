@@ -1,0 +1,89 @@
+#include "wardgate/service/publisher.hpp"
+
+#include <chrono>
+
+#include "wardgate/core/signing.hpp"
+#include "wardgate/plan/publish.hpp"
+#include "wardgate/store/baseline_store.hpp"
+
+namespace wardgate::service {
+
+struct Publisher::State {
+    explicit State(const std::filesystem::path& key) : signer(key) {}
+    Signer signer;
+    std::unique_ptr<PolicyVersions> db;  // connected at the first publish, again after a failure
+    SiteLoadCache site_cache;
+    FlowReadCache flow_cache;
+    CompileMemo compile_memo;
+    // What this publisher stored last: the next plan compares with it unless somebody else has
+    // published since.
+    struct Last {
+        std::string site;
+        int64_t id = 0;
+        PolicySnapshot snapshot;
+    };
+    std::optional<Last> last;
+};
+
+Publisher::Publisher(PublisherOptions options) : o_(std::move(options)), state_(std::make_unique<State>(o_.key)) {}
+Publisher::~Publisher() = default;
+
+const std::string& Publisher::database() const {
+    static const std::string none;
+    return state_->db ? state_->db->name() : none;
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+void took(std::vector<StageTime>& stages, const char* stage, Clock::time_point& since) {
+    const auto now = Clock::now();
+    stages.push_back({stage, std::chrono::duration<double, std::milli>(now - since).count()});
+    since = now;
+}
+
+}  // namespace
+
+PublishOutcome Publisher::publish() {
+    State& st = *state_;
+    PipelineOptions po = o_.pipeline;
+    po.today = o_.today ? *o_.today : today_utc();
+    po.gateway.clear();  // the whole site: every gateway's slice is cut from it
+    po.site_cache = &st.site_cache;
+    po.flow_cache = &st.flow_cache;
+    po.compile_memo = &st.compile_memo;
+    Pipeline p = run_pipeline(o_.site_dir, po);
+    PublishOutcome out;
+    out.stages = p.stages;
+    auto since = Clock::now();
+    try {
+        if (!st.db) st.db = std::make_unique<PolicyVersions>(o_.to);
+        std::optional<PolicySnapshot> before;
+        const auto latest = st.db->latest_id(p.policy.site);
+        if (latest && st.last && st.last->site == p.policy.site && st.last->id == *latest) {
+            before = st.last->snapshot;
+        } else if (latest) {
+            if (auto v = st.db->version(*latest, nullptr)) before = published_snapshot(*v);
+        }
+        took(out.stages, "previous", since);
+        out.version = published_documents(p, PublishOptions{o_.author});
+        took(out.stages, "documents", since);
+        add_published_plan(out.version, p, before);
+        took(out.stages, "plan", since);
+        out.result = publish_signed(*st.db, out.version, st.signer);
+        took(out.stages, "store", since);
+    } catch (const StoreError&) {
+        st.db.reset();  // a connection that failed is opened afresh next time
+        throw;
+    }
+    out.version.id = out.result.id;
+    out.version.published_at = out.result.published_at;
+    if (!st.last || st.last->id != out.result.id)
+        st.last = State::Last{p.policy.site, out.result.id, published_snapshot(p.policy, out.result.id, out.result.published_at)};
+    took(out.stages, "kept", since);
+    st.flow_cache.release_retired();
+    return out;
+}
+
+}  // namespace wardgate::service
