@@ -1,6 +1,8 @@
 #include "wardgate/plan/publish.hpp"
 
 #include <algorithm>
+#include <set>
+#include <string_view>
 
 #include "wardgate/plan/plan.hpp"
 #include "wardgate/plan/snapshot.hpp"
@@ -11,10 +13,10 @@ namespace wardgate {
 
 namespace publishing {
 
-PublishedSlice slice_of(const std::string& gateway, const Policy& policy) {
+PublishedSlice slice_of(const std::string& gateway, const Policy& policy, ChunkWriter& chunks) {
     PublishedSlice s;
     s.gateway = gateway;
-    s.document = policy_document(policy).dump();
+    s.document = policy_document(policy, &chunks).dump();
     s.hash = sha256_hex(s.document);
     return s;
 }
@@ -23,17 +25,21 @@ PublishedSlice slice_of(const std::string& gateway, const Policy& policy) {
 
 PublishedVersion published_version(const Pipeline& p, const std::optional<PolicySnapshot>& before,
                                    const PublishOptions& options) {
-    PublishedVersion v = published_documents(p, options);
+    ChunkWriter chunks;
+    PublishedVersion v = published_documents(p, options, chunks, [](const std::string&) { return true; });
     add_published_plan(v, p, before);
     return v;
 }
 
-PublishedVersion published_documents(const Pipeline& p, const PublishOptions& options) {
+PublishedVersion published_documents(const Pipeline& p, const PublishOptions& options, ChunkWriter& chunks,
+                                     const std::function<bool(const std::string&)>& wanted) {
     PublishedVersion v;
     v.site = p.policy.site;
     v.author = options.author;
-    v.slices.push_back(publishing::slice_of("", p.policy));
-    for (const auto& g : p.site->gateways) v.slices.push_back(publishing::slice_of(g.name, slice_for_gateway(p.policy, *p.site, g.name)));
+    v.slices.push_back(publishing::slice_of("", p.policy, chunks));
+    for (const auto& g : p.site->gateways)
+        v.slices.push_back(publishing::slice_of(g.name, slice_for_gateway(p.policy, *p.site, g.name), chunks));
+    for (auto& c : chunks.named(wanted)) v.chunks.push_back({std::move(c.hash), std::move(c.body)});
     std::sort(v.slices.begin(), v.slices.end(), [](const auto& a, const auto& b) { return a.gateway < b.gateway; });
     std::string all;
     for (const auto& s : v.slices) all += s.gateway + '\0' + s.hash + '\n';
@@ -47,11 +53,14 @@ void add_published_plan(PublishedVersion& v, const Pipeline& p, const std::optio
     v.plan_json = render_plan_json(plan).dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-std::optional<PolicySnapshot> published_snapshot(const PublishedVersion& v) {
+std::optional<PolicySnapshot> published_snapshot(const PublishedVersion& v, const ChunkFetch& fetch) {
     auto whole = std::find_if(v.slices.begin(), v.slices.end(), [](const auto& s) { return s.gateway.empty(); });
     if (whole == v.slices.end()) return std::nullopt;
     try {
-        return published_snapshot(policy_from_document(nlohmann::json::parse(whole->document)), v.id, v.published_at);
+        auto document = nlohmann::json::parse(whole->document);
+        ChunkReader chunks;
+        for (auto& c : fetch(chunks_named(document))) chunks.add(c.hash, std::move(c.body));
+        return published_snapshot(policy_from_document(document, &chunks), v.id, v.published_at);
     } catch (const std::exception&) {
         return std::nullopt;  // an unreadable earlier version: the plan compares with nothing
     }
@@ -67,7 +76,8 @@ PublishResult publish_signed(PolicyVersions& db, const PublishedVersion& v, cons
     return db.publish(v, [&](const std::string& text) { return publisher.sign(text); });
 }
 
-Policy accept_slice(const PublishedVersion& v, const std::string& gateway, const SignatureCheck& publisher) {
+Policy accept_slice(const PublishedVersion& v, const std::string& gateway, const SignatureCheck& publisher,
+                    ChunkReader& chunks, const ChunkFetch& fetch) {
     auto it = std::find_if(v.slices.begin(), v.slices.end(), [&](const auto& s) { return s.gateway == gateway; });
     std::string what = gateway.empty() ? "the whole site's policy" : "gateway " + gateway + "'s slice";
     std::string where = "version " + std::to_string(v.id) + " of " + v.site;
@@ -76,8 +86,25 @@ Policy accept_slice(const PublishedVersion& v, const std::string& gateway, const
     if (it->signature.empty()) throw SliceRefused(what + " of " + where + " is not signed");
     if (!publisher.verifies(signed_text(v.site, v.id, *it), it->signature))
         throw SliceRefused(what + " of " + where + " is not signed by the publisher's key");
+    nlohmann::json document;
     try {
-        Policy p = policy_from_document(nlohmann::json::parse(it->document));
+        document = nlohmann::json::parse(it->document);
+    } catch (const std::exception& e) {
+        throw SliceRefused(what + " of " + where + " does not read: " + e.what());
+    }
+    std::vector<std::string> missing;
+    for (auto& h : chunks_named(document))
+        if (!chunks.has(h)) missing.push_back(std::move(h));
+    if (!missing.empty())
+        for (auto& c : fetch(missing)) {
+            try {
+                chunks.add(c.hash, std::move(c.body));
+            } catch (const std::exception& e) {
+                throw SliceRefused(what + " of " + where + ": " + e.what());
+            }
+        }
+    try {
+        Policy p = policy_from_document(document, &chunks);
         if (p.site != v.site) throw SliceRefused(what + " of " + where + " is a policy of site \"" + p.site + "\"");
         if ((p.gateway ? p.gateway->name : std::string()) != gateway)
             throw SliceRefused(what + " of " + where + " is another gateway's policy");
@@ -87,6 +114,17 @@ Policy accept_slice(const PublishedVersion& v, const std::string& gateway, const
     } catch (const std::exception& e) {
         throw SliceRefused(what + " of " + where + " does not read: " + e.what());
     }
+}
+
+Policy accept_slice(const PublishedVersion& v, const std::string& gateway, const SignatureCheck& publisher) {
+    ChunkReader chunks;
+    return accept_slice(v, gateway, publisher, chunks, [&](const std::vector<std::string>& hashes) {
+        const std::set<std::string_view> wanted(hashes.begin(), hashes.end());
+        std::vector<PublishedChunk> out;
+        for (const auto& c : v.chunks)
+            if (wanted.count(c.hash)) out.push_back(c);
+        return out;
+    });
 }
 
 }  // namespace wardgate

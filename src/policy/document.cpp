@@ -245,7 +245,31 @@ std::vector<Service> services_from_document(const json& j, std::string_view fiel
     return out;
 }
 
-json policy_document(const Policy& p) {
+namespace policy_document_fields {
+
+// A group's members or prefixes, given whole or as the chunks that hold them in order.
+template <typename T, typename Whole, typename Chunk>
+std::vector<T> chunked(const json& g, const std::string& f, const char* key, ChunkReader* chunks, Whole whole, Chunk chunk) {
+    const std::string chunks_key = std::string(key) + "_chunks";
+    const json* list = optional_member(g, f, chunks_key.c_str());
+    if (!list) return whole(g, f, key);
+    const std::string lf = at(f, chunks_key);
+    if (optional_member(g, f, key)) bad(lf, std::string("given beside ") + key);
+    if (!chunks) bad(lf, "a document in chunks, read without them");
+    std::vector<T> out;
+    for (size_t i = 0; i < array(*list, lf).size(); ++i) {
+        if (!(*list)[i].is_string()) bad(at(lf, i), "expected a chunk's hash");
+        const auto& part = chunk(*chunks, (*list)[i].get<std::string>(), at(lf, i));
+        out.insert(out.end(), part.begin(), part.end());
+    }
+    return out;
+}
+
+}  // namespace policy_document_fields
+
+json policy_document(const Policy& p) { return policy_document(p, nullptr); }
+
+json policy_document(const Policy& p, ChunkWriter* chunks) {
     using namespace policy_document_fields;
     json j{{"site", p.site}, {"mode", name_of(p.mode, kModes)}, {"log_drops", p.log_drops}, {"log_group", p.log_group},
            {"unrouted_flows", p.unrouted_flows},
@@ -262,8 +286,15 @@ json policy_document(const Policy& p) {
         json dns = json::array();
         for (const auto& d : g.dns)
             dns.push_back({{"name", d.name}, {"endpoint", d.endpoint}, {"addresses", texts(d.addresses)}, {"resolved", d.resolved}});
-        groups.push_back({{"kind", to_string(g.kind)}, {"name", g.name}, {"label", g.label}, {"members", g.members},
-                          {"prefixes", texts(g.prefixes)}, {"any", g.any}, {"dns", dns}, {"fixed", texts(g.fixed)}});
+        groups.push_back({{"kind", to_string(g.kind)}, {"name", g.name}, {"label", g.label}, {"any", g.any}, {"dns", dns},
+                          {"fixed", texts(g.fixed)}});
+        if (chunks) {
+            groups.back()["members_chunks"] = chunks->members(g.members);
+            groups.back()["prefixes_chunks"] = chunks->prefixes(g.prefixes);
+        } else {
+            groups.back()["members"] = g.members;
+            groups.back()["prefixes"] = texts(g.prefixes);
+        }
     }
     json& rules = j["rules"] = json::array();
     for (const auto& r : p.rules) {
@@ -302,7 +333,9 @@ json policy_document(const Policy& p) {
     return j;
 }
 
-Policy policy_from_document(const json& j) {
+Policy policy_from_document(const json& j) { return policy_from_document(j, nullptr); }
+
+Policy policy_from_document(const json& j, ChunkReader* chunks) {
     using namespace policy_document_fields;
     constexpr int64_t kMany = int64_t(1) << 48;
     Policy p;
@@ -341,8 +374,14 @@ Policy policy_from_document(const json& j) {
         ag.kind = choice(g, f, "kind", kGroupKinds, AddressGroup::Kind::devices);
         ag.name = identifier(g, f, "name", false);
         ag.label = text(g, f, "label", false);
-        ag.members = strings(g, f, "members");
-        ag.prefixes = prefixes(g, f, "prefixes");
+        ag.members = chunked<std::string>(g, f, "members", chunks, strings,
+                                          [](ChunkReader& c, const std::string& h, const std::string& at) -> const auto& {
+                                              return c.members(h, at);
+                                          });
+        ag.prefixes = chunked<Prefix>(g, f, "prefixes", chunks, prefixes,
+                                      [](ChunkReader& c, const std::string& h, const std::string& at) -> const auto& {
+                                          return c.prefixes(h, at);
+                                      });
         ag.any = boolean(g, f, "any", false);
         // Sets are built from collapsed prefixes; anything else is not what wardgate wrote.
         if (ag.prefixes != collapse_prefixes(ag.prefixes)) bad(at(f, "prefixes"), "not sorted and collapsed");

@@ -92,10 +92,16 @@ std::optional<AcceptedSlice> PublishedSource::newer_than(int64_t applied) {
     }
     if (!latest) return std::nullopt;
     try {
-        return AcceptedSlice{*latest, accept_slice(*latest, o_.gateway, publisher_)};
+        Policy p = accept_slice(*latest, o_.gateway, publisher_, chunks_,
+                                [&](const std::vector<std::string>& hashes) { return db_->chunks(hashes); });
+        chunks_.end_round();  // what the previous version named and this one does not
+        return AcceptedSlice{*latest, std::move(p)};
     } catch (const SliceRefused&) {
         refused_.insert(latest->id);
         throw;
+    } catch (const std::exception& e) {
+        lost(e);
+        return std::nullopt;
     }
 }
 
@@ -116,6 +122,9 @@ void PublishedSource::keep(const std::filesystem::path& state_dir, const Accepte
     nlohmann::json j{{"site", a.version.site}, {"id", a.version.id}, {"published_at", a.version.published_at},
                      {"author", a.version.author}, {"gateway", s.gateway}, {"document", s.document},
                      {"hash", s.hash}, {"signature", s.signature}};
+    nlohmann::json& chunks = j["chunks"] = nlohmann::json::object();
+    for (const auto& h : chunks_named(nlohmann::json::parse(s.document)))
+        if (const std::string* body = chunks_.body(h)) chunks[h] = *body;
     std::filesystem::create_directories(state_dir);
     write_file_atomically(state_dir / "published-slice.json", j.dump());
 }
@@ -132,8 +141,12 @@ std::optional<AcceptedSlice> PublishedSource::kept(const std::filesystem::path& 
         v.author = j.at("author").get<std::string>();
         v.slices.push_back({j.at("gateway").get<std::string>(), j.at("document").get<std::string>(),
                             j.at("hash").get<std::string>(), j.at("signature").get<std::string>()});
+        if (auto chunks = j.find("chunks"); chunks != j.end())
+            for (const auto& [hash, body] : chunks->items()) v.chunks.push_back({hash, body.get<std::string>()});
         if ((!site_.empty() && v.site != site_) || v.slices.front().gateway != o_.gateway) return std::nullopt;
-        return AcceptedSlice{v, accept_slice(v, o_.gateway, publisher_)};
+        Policy p = accept_slice(v, o_.gateway, publisher_, chunks_, [&](const std::vector<std::string>&) { return v.chunks; });
+        v.chunks.clear();  // held by chunks_ now
+        return AcceptedSlice{v, std::move(p)};
     } catch (const std::exception& e) {
         spdlog::error("{}: the kept copy of the last applied version does not check out: {}",
                       (state_dir / "published-slice.json").string(), e.what());

@@ -50,6 +50,9 @@ private:
     std::unique_ptr<PolicyVersions> db_;
     std::string site_;
     std::set<int64_t> refused_;  // versions refused once are not fetched and refused again
+    // The documents' chunks as checked and read: a new version fetches only those it adds.
+    // Mutable: kept() reads the copy in the state directory into it.
+    mutable ChunkReader chunks_;
 };
 
 }  // namespace wardgate::service::detail

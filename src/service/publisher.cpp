@@ -1,6 +1,7 @@
 #include "wardgate/service/publisher.hpp"
 
 #include <chrono>
+#include <set>
 
 #include "wardgate/core/signing.hpp"
 #include "wardgate/plan/publish.hpp"
@@ -15,6 +16,8 @@ struct Publisher::State {
     SiteLoadCache site_cache;
     FlowReadCache flow_cache;
     CompileMemo compile_memo;
+    ChunkWriter chunks;                    // the documents' chunks as last cut
+    std::set<std::string> stored_chunks;   // chunks this publisher knows the database holds
     // What this publisher stored last: the next plan compares with it unless somebody else has
     // published since.
     struct Last {
@@ -64,10 +67,12 @@ PublishOutcome Publisher::publish() {
         if (latest && st.last && st.last->site == p.policy.site && st.last->id == *latest) {
             before = st.last->snapshot;
         } else if (latest) {
-            if (auto v = st.db->version(*latest, nullptr)) before = published_snapshot(*v);
+            if (auto v = st.db->version(*latest, nullptr))
+                before = published_snapshot(*v, [&](const std::vector<std::string>& hashes) { return st.db->chunks(hashes); });
         }
         took(out.stages, "previous", since);
-        out.version = published_documents(p, PublishOptions{o_.author});
+        out.version = published_documents(p, PublishOptions{o_.author}, st.chunks,
+                                          [&](const std::string& hash) { return !st.stored_chunks.count(hash); });
         took(out.stages, "documents", since);
         add_published_plan(out.version, p, before);
         took(out.stages, "plan", since);
@@ -75,8 +80,16 @@ PublishOutcome Publisher::publish() {
         took(out.stages, "store", since);
     } catch (const StoreError&) {
         st.db.reset();  // a connection that failed is opened afresh next time
+        st.stored_chunks.clear();
+        st.chunks.end_round();
+        throw;
+    } catch (...) {
+        st.chunks.end_round();
         throw;
     }
+    // Stored now, or held already by the version that had this content.
+    for (auto& h : st.chunks.named_hashes()) st.stored_chunks.insert(std::move(h));
+    st.chunks.end_round();
     out.version.id = out.result.id;
     out.version.published_at = out.result.published_at;
     if (!st.last || st.last->id != out.result.id)

@@ -33,14 +33,14 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON edges, ingested_files, application_sight
 GRANT EXECUTE ON FUNCTION wardgate_days_union(bigint[], bigint[]) TO wardgate_collector;
 
 GRANT SELECT ON edges, ingested_files, application_sightings, host_macs, alert_marks, scorecards, policy_versions,
-    policy_slices, gateway_heartbeats TO wardgate_reader;
+    policy_slices, policy_chunks, gateway_heartbeats TO wardgate_reader;
 GRANT INSERT ON scorecards TO wardgate_reader;
 
 GRANT wardgate_reader TO wardgate_publisher;
-GRANT INSERT ON policy_versions, policy_slices TO wardgate_publisher;
+GRANT INSERT ON policy_versions, policy_slices, policy_chunks TO wardgate_publisher;
 GRANT USAGE ON SEQUENCE policy_versions_id_seq TO wardgate_publisher;
 
-GRANT SELECT ON policy_versions, policy_slices TO wardgate_gateway;
+GRANT SELECT ON policy_versions, policy_slices, policy_chunks TO wardgate_gateway;
 GRANT SELECT, INSERT, UPDATE ON gateway_heartbeats TO wardgate_gateway;
 ALTER TABLE gateway_heartbeats ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS own_heartbeat ON gateway_heartbeats;

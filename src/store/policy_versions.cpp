@@ -14,7 +14,7 @@ namespace policy_version_tables {
 
 // 2: versions no longer unique by content (going back to an earlier policy is a new version);
 // signatures cover the version's number.
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 constexpr const char* kSchemaLock = "7157302154628706922";  // pg_advisory_xact_lock key, wardgate's own
 constexpr const char* kChannel = "wardgate_policy";
 
@@ -37,6 +37,9 @@ CREATE TABLE IF NOT EXISTS policy_slices (
     hash text NOT NULL,
     signature text NOT NULL,
     PRIMARY KEY (version, gateway));
+CREATE TABLE IF NOT EXISTS policy_chunks (
+    hash text PRIMARY KEY,
+    body text NOT NULL);
 CREATE TABLE IF NOT EXISTS gateway_heartbeats (
     site text NOT NULL,
     gateway text NOT NULL,
@@ -83,7 +86,7 @@ struct PolicyVersions::Impl {
                              ", plan_text, plan_json FROM policy_versions WHERE " + where + " ORDER BY id DESC LIMIT 1",
                          params);
         if (r.rows() == 0) return std::nullopt;
-        PublishedVersion v{r.integer(0, 0), r.text(0, 1), r.text(0, 2), r.text(0, 3), r.text(0, 4), r.text(0, 5), r.text(0, 6), {}};
+        PublishedVersion v{r.integer(0, 0), r.text(0, 1), r.text(0, 2), r.text(0, 3), r.text(0, 4), r.text(0, 5), r.text(0, 6), {}, {}};
         std::vector<std::string> slice_params{std::to_string(v.id)};
         if (gateway) slice_params.push_back(*gateway);
         auto s = db.exec(std::string("SELECT gateway, document, hash, signature FROM policy_slices WHERE version = $1") +
@@ -117,6 +120,8 @@ PublishResult PolicyVersions::publish(const PublishedVersion& v, const std::func
                            "VALUES ($1, $2, $3, $4, $5) RETURNING id, " + utc("published_at"),
                            {v.site, v.content_hash, v.author, v.plan_text, v.plan_json});
         const int64_t id = row.integer(0, 0);
+        for (const auto& c : v.chunks)
+            db.exec("INSERT INTO policy_chunks (hash, body) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING", {c.hash, c.body});
         for (const auto& s : v.slices)
             db.exec("INSERT INTO policy_slices (version, gateway, document, hash, signature) VALUES ($1, $2, $3, $4, $5)",
                     {std::to_string(id), s.gateway, s.document, s.hash, sign(signed_text(v.site, id, s))});
@@ -137,6 +142,22 @@ std::optional<int64_t> PolicyVersions::latest_id(const std::string& site) const 
     auto r = impl_->db.exec("SELECT max(id) FROM policy_versions WHERE site = $1", {site});
     if (r.null(0, 0)) return std::nullopt;
     return r.integer(0, 0);
+}
+
+std::vector<PublishedChunk> PolicyVersions::chunks(const std::vector<std::string>& hashes) const {
+    std::vector<PublishedChunk> out;
+    if (hashes.empty()) return out;
+    std::string list = "{";
+    for (const auto& h : hashes) {
+        // Hex digests only: anything else could not be a chunk's name, and would need quoting here.
+        if (h.empty() || h.find_first_not_of("0123456789abcdef") != std::string::npos) continue;
+        list += (list.size() > 1 ? "," : "") + h;
+    }
+    list += "}";
+    auto r = impl_->db.exec("SELECT hash, body FROM policy_chunks WHERE hash = ANY($1::text[])", {list});
+    out.reserve(static_cast<size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i) out.push_back({r.text(i, 0), r.text(i, 1)});
+    return out;
 }
 
 std::vector<std::string> PolicyVersions::sites() const {

@@ -19,6 +19,13 @@ struct PublishedSlice {
     std::string signature;  // base64 Ed25519 signature over the signed text; "" = unsigned
 };
 
+// A piece of the slices' documents, named by the SHA-256 of its text: documents name the
+// chunks that hold most of them, and a chunk any version stored is not stored again.
+struct PublishedChunk {
+    std::string hash;
+    std::string body;
+};
+
 struct PublishedVersion {
     int64_t id = 0;
     std::string site;
@@ -27,6 +34,7 @@ struct PublishedVersion {
     std::string published_at;  // ISO 8601 UTC
     std::string plan_text, plan_json;
     std::vector<PublishedSlice> slices;  // sorted by gateway
+    std::vector<PublishedChunk> chunks;  // publishing: chunks to store beside the slices
 };
 
 // What the publisher signs for one slice: the site, the version's number, the gateway and the
@@ -61,8 +69,8 @@ public:
     PolicyVersions(const PolicyVersions&) = delete;
     PolicyVersions& operator=(const PolicyVersions&) = delete;
 
-    // Stores the version unless the site's latest version has its content hash, each slice
-    // signed by `sign` (given signed_text() under the new version's number); returns the version
+    // Stores the version unless the site's latest version has its content hash, with its chunks
+    // (those already stored are kept as they are), each slice signed by `sign` (given signed_text() under the new version's number); returns the version
     // stored or found. A new version is announced (NOTIFY) on commit; nothing is stored when
     // `sign` throws.
     PublishResult publish(const PublishedVersion& v, const std::function<std::string(const std::string&)>& sign);
@@ -71,6 +79,8 @@ public:
     // With its slices, or only `gateway`'s when one is given.
     std::optional<PublishedVersion> version(int64_t id, const std::string* gateway = nullptr) const;
     std::vector<std::string> sites() const;  // that have published versions, sorted
+    // The stored chunks among `hashes` (those not stored are not returned).
+    std::vector<PublishedChunk> chunks(const std::vector<std::string>& hashes) const;
 
     // LISTEN for new versions; the socket to poll; the sites announced since the last call
     // (empty when nothing came or the connection is down: poll again, or call latest()).
