@@ -87,7 +87,11 @@ static void diff_by_key(const std::vector<T>& now, const std::vector<T>& before,
 
 static std::vector<DeviceImpact> impact_of(const Policy& policy, const std::vector<ClassifiedEdge>& observed,
                                            const AddressBook& book) {
-    Evaluator eval(policy);
+    std::vector<IpAddress> ends;
+    for (const auto& c : observed) ends.insert(ends.end(), {c.observed.key.initiator, c.observed.key.responder});
+    std::sort(ends.begin(), ends.end());
+    ends.erase(std::unique(ends.begin(), ends.end()), ends.end());
+    const Evaluator eval = Evaluator::for_addresses(policy, ends);
     std::map<std::string, DeviceImpact> by_device;
     const Site& site = book.site();
     for (const auto& c : observed) {
@@ -134,12 +138,12 @@ static std::vector<DeviceImpact> impact_of(const Policy& policy, const std::vect
 }
 
 Plan make_plan(const Policy& policy, const std::optional<PolicySnapshot>& before,
-               const std::vector<ClassifiedEdge>& observed, const AddressBook& book) {
+               const std::vector<ClassifiedEdge>& observed, const AddressBook& book, PolicySnapshot* keep_now) {
     Plan plan;
     plan.site = policy.site;
     plan.have_state = before.has_value();
     if (before) plan.state_saved_at = before->saved_at;
-    auto now = snapshot_of(policy);
+    auto now = readable_snapshot(policy);
     plan.rules = diff_rules(now.rules, before ? &before->rules : nullptr);
     static const std::vector<ReadablePinhole> none;
     diff_by_key(now.pinholes, before ? before->pinholes : none, plan.pinholes_added, plan.pinholes_removed);
@@ -202,6 +206,7 @@ Plan make_plan(const Policy& policy, const std::optional<PolicySnapshot>& before
         return policy.gateway->crosses(c.observed.key.initiator, c.observed.key.responder);
     }))
                                          : observed.size();
+    if (keep_now) *keep_now = std::move(now);
     return plan;
 }
 

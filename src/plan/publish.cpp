@@ -47,8 +47,9 @@ PublishedVersion published_documents(const Pipeline& p, const PublishOptions& op
     return v;
 }
 
-void add_published_plan(PublishedVersion& v, const Pipeline& p, const std::optional<PolicySnapshot>& before) {
-    Plan plan = make_plan(p.policy, before, p.edges, *p.book);
+void add_published_plan(PublishedVersion& v, const Pipeline& p, const std::optional<PolicySnapshot>& before,
+                        PolicySnapshot* now) {
+    Plan plan = make_plan(p.policy, before, p.edges, *p.book, now);
     v.plan_text = render_plan_text(plan, false);
     v.plan_json = render_plan_json(plan).dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
 }
@@ -67,9 +68,13 @@ std::optional<PolicySnapshot> published_snapshot(const PublishedVersion& v, cons
 }
 
 PolicySnapshot published_snapshot(const Policy& policy, int64_t id, const std::string& published_at) {
-    PolicySnapshot s = snapshot_of(policy);
-    s.saved_at = "version " + std::to_string(id) + " of " + published_at;
+    PolicySnapshot s = readable_snapshot(policy);
+    name_published_snapshot(s, id, published_at);
     return s;
+}
+
+void name_published_snapshot(PolicySnapshot& s, int64_t id, const std::string& published_at) {
+    s.saved_at = "version " + std::to_string(id) + " of " + published_at;
 }
 
 PublishResult publish_signed(PolicyVersions& db, const PublishedVersion& v, const Signer& publisher) {

@@ -25,6 +25,12 @@ static std::string services_text(const std::vector<Service>& services) {
 }
 
 PolicySnapshot snapshot_of(const Policy& policy) {
+    PolicySnapshot s = readable_snapshot(policy);
+    s.ruleset = render_nft(policy);
+    return s;
+}
+
+PolicySnapshot readable_snapshot(const Policy& policy) {
     PolicySnapshot s;
     s.site = policy.site;
     for (const auto& r : policy.rules) {
@@ -50,7 +56,6 @@ PolicySnapshot snapshot_of(const Policy& policy) {
                               flow_service_text(h.protocol, h.port, h.src.family),
                               h.why.source + " - " + h.why.detail});
     }
-    s.ruleset = render_nft(policy);
     auto mode = [](bool monitor) { return std::string(monitor ? "monitor" : "enforce"); };
     s.modes["site"] = mode(policy.mode == EnforcementMode::monitor);
     for (const auto& seg : policy.segments) s.modes["segment " + seg.name] = mode(policy.monitor(seg));

@@ -74,6 +74,15 @@ void Evaluator::index(const std::vector<IpAddress>* only) {
 
 // Sweeps every group prefix's start and end into elementary ranges, each holding the
 // groups that cover it: one binary search then answers "which groups hold this address".
+Evaluator Evaluator::for_addresses(const Policy& policy, const std::vector<IpAddress>& only) {
+    size_t prefixes = 0;
+    for (const auto& g : policy.groups) prefixes += g.prefixes.size();
+    // A binary search per address and group against one event per prefix end, roughly.
+    constexpr size_t kSearchCost = 4;
+    if (only.size() * policy.groups.size() * kSearchCost <= prefixes) return Evaluator(policy, only);
+    return Evaluator(policy);
+}
+
 void Evaluator::index_family(Family f, const std::vector<IpAddress>* only) {
     int bytes = f == Family::v4 ? 4 : 16;
     struct Event {

@@ -5,10 +5,13 @@
 #include "wardgate/policy/verdict_diff.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <iterator>
 #include <map>
+#include <optional>
 #include <set>
 
+#include "wardgate/core/sorted_runs.hpp"
 #include "wardgate/policy/evaluate.hpp"
 
 namespace wardgate {
@@ -146,35 +149,59 @@ struct ServiceSet {
 
 class Side {
 public:
-    explicit Side(const Policy& p) : p_(p), eval_(p) {}
-
-    ServiceSet allowed(const Atom& src, const Atom& dst) const {
-        auto sg = eval_.groups_of(src.first), dg = eval_.groups_of(dst.first);
-        auto in = [](const std::vector<uint32_t>& v, size_t g) { return std::binary_search(v.begin(), v.end(), g); };
-        ServiceSet allow, deny;
-        for (const auto& r : p_.rules) {
-            if (!in(sg, r.src) || !in(dg, r.dst)) continue;
-            (r.action == Rule::Action::deny ? deny : allow).add_all(r.services);
-        }
-        if (src.host() && dst.host())
-            for (const auto& h : p_.pinholes)
-                if (h.src == src.first && h.dst == dst.first) allow.add(h.service());
-        return allow.minus(deny);
+    explicit Side(const Policy& p) : p_(p) {
+        for (const auto& h : p.pinholes) pinholes_.emplace(std::make_pair(h.src, h.dst), h.service());
     }
-    // The label of the first rule (or pinhole) of this policy that touches the pair, per side.
-    const Rule* first_rule(const Atom& src, const Atom& dst) const {
-        auto sg = eval_.groups_of(src.first), dg = eval_.groups_of(dst.first);
+    // Indexes only the group prefixes holding the atoms about to be asked for (sorted) when that
+    // costs less than indexing them all: an edit that moved a device or two asks for few.
+    void focus(const std::vector<IpAddress>& atoms) { eval_.emplace(Evaluator::for_addresses(p_, atoms)); }
+
+    // Atoms in the same groups get the same verdict from the rules: an edit that gives a device
+    // a path to thousands of others evaluates the rules once per kind of destination.
+    ServiceSet allowed(const Atom& src, const Atom& dst) {
+        auto key = std::make_pair(eval_->groups_of(src.first), eval_->groups_of(dst.first));
+        auto it = by_groups_.find(key);
+        if (it == by_groups_.end()) {
+            const auto& [sg, dg] = key;
+            auto in = [](const std::vector<uint32_t>& v, size_t g) { return std::binary_search(v.begin(), v.end(), g); };
+            Verdicts v;
+            for (const auto& r : p_.rules) {
+                if (!in(sg, r.src) || !in(dg, r.dst)) continue;
+                (r.action == Rule::Action::deny ? v.deny : v.allow).add_all(r.services);
+                if (!v.first_allow && r.action == Rule::Action::allow) v.first_allow = &r;
+            }
+            v.allowed = v.allow.minus(v.deny);
+            it = by_groups_.emplace(std::move(key), std::move(v)).first;
+        }
+        const Verdicts& v = it->second;
+        if (!src.host() || !dst.host()) return v.allowed;
+        auto [first, last] = pinholes_.equal_range({src.first, dst.first});
+        if (first == last) return v.allowed;
+        ServiceSet allow = v.allow;
+        for (auto h = first; h != last; ++h) allow.add(h->second);
+        return allow.minus(v.deny);
+    }
+    // The first allow rule of this policy that touches the pair.
+    const Rule* first_rule(const Atom& src, const Atom& dst) {
+        auto sg = eval_->groups_of(src.first), dg = eval_->groups_of(dst.first);
+        auto it = by_groups_.find({sg, dg});
+        if (it != by_groups_.end()) return it->second.first_allow;
         auto in = [](const std::vector<uint32_t>& v, size_t g) { return std::binary_search(v.begin(), v.end(), g); };
         for (const auto& r : p_.rules)
             if (r.action == Rule::Action::allow && in(sg, r.src) && in(dg, r.dst)) return &r;
         return nullptr;
     }
     const Policy& policy() const { return p_; }
-    const Evaluator& evaluator() const { return eval_; }
 
 private:
+    struct Verdicts {
+        ServiceSet allow, deny, allowed;
+        const Rule* first_allow = nullptr;
+    };
     const Policy& p_;
-    Evaluator eval_;
+    std::optional<Evaluator> eval_;
+    std::multimap<std::pair<IpAddress, IpAddress>, Service> pinholes_;
+    std::map<std::pair<std::vector<uint32_t>, std::vector<uint32_t>>, Verdicts> by_groups_;
 };
 
 // An address of one family as one number, most significant byte first: a few hundred thousand
@@ -183,7 +210,8 @@ using Word = unsigned __int128;
 Word word_of(const IpAddress& a) { return Word(a.high_word()) << 64 | a.low_word(); }
 IpAddress address_of(Family f, Word w) {
     IpAddress a{f, {}};
-    for (int i = 15; i >= 0; --i, w >>= 8) a.bytes[static_cast<size_t>(i)] = static_cast<uint8_t>(w);
+    const uint64_t words[2] = {__builtin_bswap64(static_cast<uint64_t>(w >> 64)), __builtin_bswap64(static_cast<uint64_t>(w))};
+    std::memcpy(a.bytes.data(), words, sizeof words);
     return a;
 }
 
@@ -191,23 +219,45 @@ std::vector<Atom> atoms_of(Family f, const std::vector<const Policy*>& policies,
     // IPv4 addresses sit in the first four bytes: their last address has the other twelve zero.
     const Word top = f == Family::v4 ? Word(0xFFFFFFFFu) << 96 : ~Word(0);
     const Word step = f == Family::v4 ? Word(1) << 96 : Word(1);
-    // Sorted and deduplicated once at the end: a few hundred thousand cuts on a large site.
+    // A few hundred thousand cuts on a large site. A group's prefixes are sorted and disjoint, so
+    // its cuts (each prefix's first address, then the one after its last) come in order: one
+    // sorted run per group, merged run by run.
     std::vector<Word> cuts{0};
+    std::vector<size_t> runs{0};
     auto cut_around = [&](Word first, Word last) {
         cuts.push_back(first);
         if (last != top) cuts.push_back(last + step);
     };
+    auto end_run = [&] {
+        if (cuts.size() > runs.back()) runs.push_back(cuts.size());
+    };
+    auto sorted_run = [&] {
+        std::sort(cuts.begin() + static_cast<long>(runs.back()), cuts.end());
+        end_run();
+    };
+    end_run();
     for (const Policy* p : policies) {
-        for (const auto& g : p->groups)
+        for (const auto& g : p->groups) {
             for (const auto& pr : g.prefixes)
                 if (pr.family() == f) cut_around(word_of(pr.address), word_of(pr.last()));
+            end_run();
+        }
         for (const auto& h : p->pinholes)
             for (const auto& a : {h.src, h.dst})
                 if (a.family == f) cut_around(word_of(a), word_of(a));
+        sorted_run();
     }
     for (const auto& a : named)
         if (a.family == f) cut_around(word_of(a), word_of(a));
-    std::sort(cuts.begin(), cuts.end());
+    sorted_run();
+    bool in_order = true;  // a group built in code may hold unsorted prefixes: then sort it all
+    for (size_t r = 0; r + 1 < runs.size() && in_order; ++r)
+        in_order = std::is_sorted(cuts.begin() + static_cast<long>(runs[r]), cuts.begin() + static_cast<long>(runs[r + 1]));
+    if (in_order) {
+        merge_sorted_runs(cuts, std::move(runs), std::less<Word>());
+    } else {
+        std::sort(cuts.begin(), cuts.end());
+    }
     cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
     std::vector<Atom> out;
     out.reserve(cuts.size());
@@ -371,6 +421,12 @@ private:
             for (const Rule* r : before) add_products(pairs, atoms_in(old_.policy().groups[r->src], atoms), atoms_in(old_.policy().groups[r->dst], atoms));
             for (const Rule* r : after) add_products(pairs, atoms_in(new_.policy().groups[r->src], atoms), atoms_in(new_.policy().groups[r->dst], atoms));
         }
+        std::vector<IpAddress> asked;
+        for (auto [s, d] : pairs) asked.insert(asked.end(), {atoms[s].first, atoms[d].first});
+        std::sort(asked.begin(), asked.end());
+        asked.erase(std::unique(asked.begin(), asked.end()), asked.end());
+        old_.focus(asked);
+        new_.focus(asked);
         for (auto [s, d] : pairs) {
             auto before = old_.allowed(atoms[s], atoms[d]), after = new_.allowed(atoms[s], atoms[d]);
             if (auto more = after.minus(before); !more.empty())
@@ -386,7 +442,7 @@ private:
     }
 
     // A single address by its name; a range by the label of the group the deciding rule uses.
-    std::string label(const Atom& a, const Side& side, const Atom& src, const Atom& dst, bool is_src) const {
+    std::string label(const Atom& a, Side& side, const Atom& src, const Atom& dst, bool is_src) {
         if (a.host()) return name_(a.first);
         if (const Rule* r = side.first_rule(src, dst)) return side.policy().groups[is_src ? r->src : r->dst].label;
         return a.first.to_string() + " - " + a.last.to_string();

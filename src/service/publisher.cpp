@@ -60,6 +60,7 @@ PublishOutcome Publisher::publish() {
     PublishOutcome out;
     out.stages = p.stages;
     auto since = Clock::now();
+    PolicySnapshot now;  // what the plan compared: the next plan's `before`
     try {
         if (!st.db) st.db = std::make_unique<PolicyVersions>(o_.to);
         std::optional<PolicySnapshot> before;
@@ -74,7 +75,7 @@ PublishOutcome Publisher::publish() {
         out.version = published_documents(p, PublishOptions{o_.author}, st.chunks,
                                           [&](const std::string& hash) { return !st.stored_chunks.count(hash); });
         took(out.stages, "documents", since);
-        add_published_plan(out.version, p, before);
+        add_published_plan(out.version, p, before, &now);
         took(out.stages, "plan", since);
         out.result = publish_signed(*st.db, out.version, st.signer);
         took(out.stages, "store", since);
@@ -92,9 +93,10 @@ PublishOutcome Publisher::publish() {
     st.chunks.end_round();
     out.version.id = out.result.id;
     out.version.published_at = out.result.published_at;
-    if (!st.last || st.last->id != out.result.id)
-        st.last = State::Last{p.policy.site, out.result.id, published_snapshot(p.policy, out.result.id, out.result.published_at)};
-    took(out.stages, "kept", since);
+    if (!st.last || st.last->id != out.result.id) {
+        name_published_snapshot(now, out.result.id, out.result.published_at);
+        st.last = State::Last{p.policy.site, out.result.id, std::move(now)};
+    }
     st.flow_cache.release_retired();
     return out;
 }

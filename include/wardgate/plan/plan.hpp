@@ -103,8 +103,10 @@ struct Plan {
     }
 };
 
+// `now`, when given, receives what the plan compared (readable_snapshot of `policy`): the
+// `before` of the next plan.
 Plan make_plan(const Policy& policy, const std::optional<PolicySnapshot>& before,
-               const std::vector<ClassifiedEdge>& observed, const AddressBook& book);
+               const std::vector<ClassifiedEdge>& observed, const AddressBook& book, PolicySnapshot* now = nullptr);
 
 std::string render_plan_text(const Plan& plan, bool color);
 std::string mode_change_text(const ModeChange& m);

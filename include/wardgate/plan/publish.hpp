@@ -35,13 +35,17 @@ PublishedVersion published_version(const Pipeline& p, const std::optional<Policy
 // those it stored before).
 PublishedVersion published_documents(const Pipeline& p, const PublishOptions& options, ChunkWriter& chunks,
                                      const std::function<bool(const std::string&)>& wanted);
-void add_published_plan(PublishedVersion& v, const Pipeline& p, const std::optional<PolicySnapshot>& before);
+// `now`, when given, receives what the next version's plan compares with (see make_plan).
+void add_published_plan(PublishedVersion& v, const Pipeline& p, const std::optional<PolicySnapshot>& before,
+                        PolicySnapshot* now = nullptr);
 
 // The whole site's policy of a published version, to compare the next one with; nullopt when
 // the version has none or it does not read (the plan then compares with nothing).
 std::optional<PolicySnapshot> published_snapshot(const PublishedVersion& v, const ChunkFetch& fetch);
 // What a plan compares the next version with, once `policy` is published as version `id`.
 PolicySnapshot published_snapshot(const Policy& policy, int64_t id, const std::string& published_at);
+// Names a snapshot as version `id` published at `published_at`.
+void name_published_snapshot(PolicySnapshot& s, int64_t id, const std::string& published_at);
 
 // Stores `v` in `db` with every slice signed by the publisher's key under its new number (see
 // PolicyVersions::publish). Throws SigningError, StoreError.

@@ -58,6 +58,8 @@ struct PolicySnapshot {
 };
 
 PolicySnapshot snapshot_of(const Policy& policy);
+// The same without the nft script (what a plan compares needs none).
+PolicySnapshot readable_snapshot(const Policy& policy);
 
 void to_json(nlohmann::json& j, const PolicySnapshot& s);
 void from_json(const nlohmann::json& j, PolicySnapshot& s);
