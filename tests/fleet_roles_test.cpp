@@ -19,6 +19,7 @@
 #include "support/temp_dir.hpp"
 #include "support/temp_site.hpp"
 #include "support/test_paths.hpp"
+#include "wardgate/core/signing.hpp"
 #include "wardgate/service/status.hpp"
 #include "wardgate/store/database_roles.hpp"
 #include "wardgate/store/policy_versions.hpp"
@@ -57,8 +58,18 @@ TEST_CASE("each component under its own role: a collector cannot publish, a gate
     auto forged = publish_as("sensor_1");
     CHECK(forged.exit_code == 1);
     CHECK_THAT(forged.err, Catch::Contains("permission denied for table policy_versions"));
-    // Nor can a gateway; the publisher can.
-    CHECK_THAT(publish_as("gw_wards").err, Catch::Contains("permission denied for table policy_versions"));
+    // Nor can a gateway (its first write, the documents' chunks, is refused), not even a version
+    // without chunks; the publisher can.
+    CHECK_THAT(publish_as("gw_wards").err, Catch::Contains("permission denied for table policy_chunks"));
+    {
+        PolicyVersions as_gateway(as("gw_wards"));
+        PublishedVersion v;
+        v.site = "Gateway Test Site";
+        v.content_hash = "forged";
+        v.slices.push_back({"wards", "{}", sha256_hex("{}"), ""});
+        CHECK_THROWS_WITH(as_gateway.publish(v, [](const std::string&) { return std::string("forged"); }),
+                          Catch::Contains("permission denied for table policy_versions"));
+    }
     auto published = publish_as("publisher");
     INFO(published.out << published.err);
     REQUIRE(published.exit_code == 0);

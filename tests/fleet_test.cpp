@@ -265,3 +265,78 @@ TEST_CASE("publishing an earlier policy again is a new version the gateways foll
     CHECK_THAT(run_wardgate(fmt::format("fleet --db '{}'", db)).out, Catch::Contains("latest version 3"));
     CHECK_THAT(publish(), Catch::Contains("published version 4"));
 }
+
+TEST_CASE("publish --watch publishes each edit, nothing for an edit that does not validate, and a gateway refuses an altered chunk",
+          "[fleet][kernel][postgres]") {
+    PostgresServer& server = shared_postgres();
+    const std::string db = server.create_database("fleet_watch");
+    TempDir tmp("fleet-watch");
+    const auto key = tmp.path / "p.key", pub = tmp.path / "p.pub";
+    REQUIRE(run_wardgate(fmt::format("keygen {} {}", key.string(), pub.string())).exit_code == 0);
+    const auto site = tmp.path / "site";
+    std::filesystem::copy(kGatewaySite, site, std::filesystem::copy_options::recursive);
+    std::ofstream(site / "site.toml", std::ios::app) << kGateways;
+    const std::string original = read_text(site / "policy.toml");
+
+    Netns publisher_ns("pub");
+    const auto publisher_log = tmp.path / "publisher.log";
+    pid_t publisher = spawn_in(publisher_ns,
+                               {WARDGATE_BINARY, "publish", site.string(), "--to", db, "--key", key.string(), "--watch",
+                                "--debounce-ms", "50", "--author", "tester"},
+                               publisher_log.string());
+    struct Stop {
+        pid_t& pid;
+        ~Stop() {
+            if (pid <= 0) return;
+            kill(pid, SIGTERM);
+            waitpid(pid, nullptr, 0);
+        }
+    } stop_publisher{publisher};
+
+    auto follower = std::make_unique<Follower>();
+    auto start = [&](Follower& f) {
+        f.pid = spawn_in(f.net.gw,
+                         {WARDGATE_BINARY, "serve", "--from", db, "--gateway", "icu-gw", "--publisher-key", pub.string(),
+                          "--socket", f.socket().string(), "--state-dir", (f.dir / "state").string(), "--instance",
+                          "icu-gw-a", "--heartbeat-interval", "0.5"},
+                         f.log().string());
+    };
+    follower->gateway = "icu-gw";
+    follower->dir = tmp.path / "icu-gw";
+    std::filesystem::create_directories(follower->dir);
+    start(*follower);
+    wait_for(*follower, applied_version(1), "the version published at the publisher's start");
+    CHECK_FALSE(tcp_exchange(follower->net.dev, follower->net.srv, "10.50.0.10", 9999, 1500));
+
+    // An edit: published as version 2 without running anything, and enforced.
+    std::ofstream(site / "policy.toml", std::ios::app) << kApproval;
+    wait_for(*follower, applied_version(2), "the edit published and applied");
+    CHECK(tcp_exchange(follower->net.dev, follower->net.srv, "10.50.0.10", 9999));
+
+    // An edit that does not validate publishes nothing; the log names the file, line and field.
+    std::ofstream(site / "policy.toml", std::ios::app) << "\n[[approval]]\nid = \"CHG-bad\"\nfrom = \"device:monitor-icu-01\"\n"
+                                                          "to = \"endpoint:pacs\"\nprotocol = \"tcp\"\nports = [70000]\n"
+                                                          "by = \"Biomed\"\nreason = \"Typo\"\n";
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (read_text(publisher_log).find("does not validate") == std::string::npos && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(100ms);
+    const std::string log = read_text(publisher_log);
+    CHECK_THAT(log, Catch::Contains("nothing is published") && Catch::Contains("policy.toml:") && Catch::Contains("ports"));
+    CHECK_THAT(run_wardgate(fmt::format("fleet --db '{}'", db)).out, Catch::Contains("latest version 2"));
+
+    // Mended: the next version.
+    std::ofstream(site / "policy.toml", std::ios::trunc) << original;
+    wait_for(*follower, applied_version(3), "the mended site published and applied");
+    CHECK_FALSE(tcp_exchange(follower->net.dev, follower->net.srv, "10.50.0.10", 9999, 1500));
+
+    // Someone with write access alters the stored chunks (the groups' members and prefixes). A
+    // gateway that holds them already is not fooled; one that fetches them afresh refuses them.
+    server.execute("fleet_watch", "UPDATE policy_chunks SET body = replace(body, '\"10.', '\"11.')");
+    follower->stop();
+    std::filesystem::remove_all(follower->dir / "state");
+    start(*follower);
+    auto s = wait_for(*follower, [](const json& j) { return j["controller"]["refused_versions"].get<int>() >= 1; },
+                      "the version with altered chunks refused");
+    CHECK_THAT(s["controller"]["last_refusal"].get<std::string>(), Catch::Contains("does not match its digest: altered"));
+    CHECK(s["controller"]["applied_version"] == 0);
+}

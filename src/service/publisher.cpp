@@ -1,6 +1,7 @@
 #include "wardgate/service/publisher.hpp"
 
 #include <chrono>
+#include <future>
 #include <set>
 
 #include "wardgate/core/signing.hpp"
@@ -66,16 +67,26 @@ PublishOutcome Publisher::publish() {
         std::optional<PolicySnapshot> before;
         const auto latest = st.db->latest_id(p.policy.site);
         if (latest && st.last && st.last->site == p.policy.site && st.last->id == *latest) {
-            before = st.last->snapshot;
+            before = std::move(st.last->snapshot);  // a publish that fails reads it from the database next time
+            st.last.reset();
         } else if (latest) {
             if (auto v = st.db->version(*latest, nullptr))
                 before = published_snapshot(*v, [&](const std::vector<std::string>& hashes) { return st.db->chunks(hashes); });
         }
         took(out.stages, "previous", since);
+        // The plan (the longest part on a large site) is made on a thread of its own while the
+        // documents are cut and their new chunks stored; both only read the pipeline.
+        PublishedVersion planned;
+        auto plan = std::async(std::launch::async, [&] { add_published_plan(planned, p, before, &now); });
         out.version = published_documents(p, PublishOptions{o_.author}, st.chunks,
                                           [&](const std::string& hash) { return !st.stored_chunks.count(hash); });
         took(out.stages, "documents", since);
-        add_published_plan(out.version, p, before, &now);
+        st.db->store_chunks(out.version.chunks);
+        out.version.chunks.clear();
+        took(out.stages, "chunks", since);
+        plan.get();
+        out.version.plan_text = std::move(planned.plan_text);
+        out.version.plan_json = std::move(planned.plan_json);
         took(out.stages, "plan", since);
         out.result = publish_signed(*st.db, out.version, st.signer);
         took(out.stages, "store", since);

@@ -74,6 +74,11 @@ std::string signed_text(const std::string& site, int64_t version, const Publishe
         .dump(-1, ' ', true);
 }
 
+void insert_chunks(store_internal::pg::Connection& db, const std::vector<PublishedChunk>& chunks) {
+    for (const auto& c : chunks)
+        db.exec("INSERT INTO policy_chunks (hash, body) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING", {c.hash, c.body});
+}
+
 struct PolicyVersions::Impl {
     explicit Impl(const std::string& url) : db(url, "the policy database") {}
     store_internal::pg::Connection db;
@@ -120,14 +125,18 @@ PublishResult PolicyVersions::publish(const PublishedVersion& v, const std::func
                            "VALUES ($1, $2, $3, $4, $5) RETURNING id, " + utc("published_at"),
                            {v.site, v.content_hash, v.author, v.plan_text, v.plan_json});
         const int64_t id = row.integer(0, 0);
-        for (const auto& c : v.chunks)
-            db.exec("INSERT INTO policy_chunks (hash, body) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING", {c.hash, c.body});
+        insert_chunks(db, v.chunks);
         for (const auto& s : v.slices)
             db.exec("INSERT INTO policy_slices (version, gateway, document, hash, signature) VALUES ($1, $2, $3, $4, $5)",
                     {std::to_string(id), s.gateway, s.document, s.hash, sign(signed_text(v.site, id, s))});
         db.exec("SELECT pg_notify($1, $2)", {kChannel, v.site});
         return {id, true, row.text(0, 1)};
     });
+}
+
+void PolicyVersions::store_chunks(const std::vector<PublishedChunk>& chunks) {
+    if (chunks.empty()) return;
+    impl_->db.transaction([&] { insert_chunks(impl_->db, chunks); });
 }
 
 std::optional<PublishedVersion> PolicyVersions::latest(const std::string& site) const {

@@ -74,6 +74,9 @@ public:
     // stored or found. A new version is announced (NOTIFY) on commit; nothing is stored when
     // `sign` throws.
     PublishResult publish(const PublishedVersion& v, const std::function<std::string(const std::string&)>& sign);
+    // Stores chunks ahead of the version that names them (in a transaction of their own; a chunk
+    // no version names is harmless). Those already stored are kept as they are.
+    void store_chunks(const std::vector<PublishedChunk>& chunks);
     std::optional<PublishedVersion> latest(const std::string& site) const;  // with its slices
     std::optional<int64_t> latest_id(const std::string& site) const;         // a cheap look for news
     // With its slices, or only `gateway`'s when one is given.
