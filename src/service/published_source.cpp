@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <fstream>
 
 #include "state_lock.hpp"
 #include "wardgate/service/confirm.hpp"
@@ -16,6 +17,9 @@ namespace wardgate::service::detail {
 namespace published_source {
 
 std::string now_utc() { return describe_ms(now_ms()); }
+
+// A chunk's name as a file name: hex digits only, nothing that could leave the directory.
+bool hex_name(const std::string& h) { return !h.empty() && h.find_first_not_of("0123456789abcdef") == std::string::npos; }
 
 }  // namespace published_source
 
@@ -119,13 +123,27 @@ void PublishedSource::beat(const Heartbeat& h) {
 
 void PublishedSource::keep(const std::filesystem::path& state_dir, const AcceptedSlice& a) const {
     const PublishedSlice& s = a.version.slices.front();
+    // The chunks beside it, a file each named by its hash: an edit writes only the few it
+    // changed, and the ones no longer named are removed.
+    const auto dir = state_dir / "published-chunks";
+    std::filesystem::create_directories(dir);
+    const auto named = chunks_named(nlohmann::json::parse(s.document));
+    const std::set<std::string> wanted(named.begin(), named.end());
+    for (const auto& h : named) {
+        const std::string* body = chunks_.body(h);
+        if (!body || !published_source::hex_name(h) || std::filesystem::exists(dir / h)) continue;
+        // Not synced one by one: a chunk a crash left short does not match its name, and kept()
+        // refuses it rather than enforce it.
+        const auto tmp = dir / (h + ".tmp");
+        std::ofstream(tmp, std::ios::binary | std::ios::trunc) << *body;
+        std::filesystem::rename(tmp, dir / h);
+    }
+    std::error_code ec;
+    for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+        if (!wanted.count(it->path().filename().string())) std::filesystem::remove(it->path(), ec);
     nlohmann::json j{{"site", a.version.site}, {"id", a.version.id}, {"published_at", a.version.published_at},
                      {"author", a.version.author}, {"gateway", s.gateway}, {"document", s.document},
                      {"hash", s.hash}, {"signature", s.signature}};
-    nlohmann::json& chunks = j["chunks"] = nlohmann::json::object();
-    for (const auto& h : chunks_named(nlohmann::json::parse(s.document)))
-        if (const std::string* body = chunks_.body(h)) chunks[h] = *body;
-    std::filesystem::create_directories(state_dir);
     write_file_atomically(state_dir / "published-slice.json", j.dump());
 }
 
@@ -141,11 +159,15 @@ std::optional<AcceptedSlice> PublishedSource::kept(const std::filesystem::path& 
         v.author = j.at("author").get<std::string>();
         v.slices.push_back({j.at("gateway").get<std::string>(), j.at("document").get<std::string>(),
                             j.at("hash").get<std::string>(), j.at("signature").get<std::string>()});
-        if (auto chunks = j.find("chunks"); chunks != j.end())
-            for (const auto& [hash, body] : chunks->items()) v.chunks.push_back({hash, body.get<std::string>()});
         if ((!site_.empty() && v.site != site_) || v.slices.front().gateway != o_.gateway) return std::nullopt;
-        Policy p = accept_slice(v, o_.gateway, publisher_, chunks_, [&](const std::vector<std::string>&) { return v.chunks; });
-        v.chunks.clear();  // held by chunks_ now
+        // Chunk files are read only once the signature checked out, and checked against their names.
+        Policy p = accept_slice(v, o_.gateway, publisher_, chunks_, [&](const std::vector<std::string>& hashes) {
+            std::vector<PublishedChunk> out;
+            for (const auto& h : hashes)
+                if (published_source::hex_name(h))
+                    if (auto body = read_input_file_if_present(state_dir / "published-chunks" / h)) out.push_back({h, std::move(*body)});
+            return out;
+        });
         return AcceptedSlice{v, std::move(p)};
     } catch (const std::exception& e) {
         spdlog::error("{}: the kept copy of the last applied version does not check out: {}",
