@@ -92,6 +92,30 @@ TEST_CASE("collapsed prefixes cover exactly the addresses given, in the fewest a
             return upper == y.address;
         };
         for (size_t i = 1; i < out.size(); ++i) CHECK_FALSE(halves(out[i - 1], out[i]));
+        // The one-pass check agrees with collapsing: the output passes, the input only when it
+        // was collapsed already, and so does every list one neighbour swap or removal away.
+        CHECK(is_collapsed(out));
+        CHECK(is_collapsed(in) == (in == out));
+        if (out.size() > 2) {
+            auto swapped = out;
+            const size_t k = 1 + rng() % (out.size() - 1);
+            std::swap(swapped[k - 1], swapped[k]);
+            CHECK_FALSE(is_collapsed(swapped));
+            auto fewer = out;
+            fewer.erase(fewer.begin() + static_cast<long>(rng() % out.size()));
+            CHECK(is_collapsed(fewer) == (fewer == collapse_prefixes(fewer)));
+            auto split = out;  // a prefix given as its two halves
+            for (size_t i = 0; i < split.size(); ++i) {
+                if (split[i].is_host()) continue;
+                Prefix lo{split[i].address, static_cast<uint8_t>(split[i].length + 1)}, hi = lo;
+                const int bit = split[i].length;
+                hi.address.bytes[static_cast<size_t>(bit / 8)] |= static_cast<uint8_t>(0x80 >> (bit % 8));
+                split[i] = hi;
+                split.insert(split.begin() + static_cast<long>(i), lo);
+                CHECK_FALSE(is_collapsed(split));
+                break;
+            }
+        }
     }
 }
 

@@ -254,6 +254,28 @@ static std::vector<Prefix> collapse_v4(const std::vector<Prefix>& prefixes) {
     return result;
 }
 
+bool is_collapsed(const std::vector<Prefix>& prefixes) {
+    // A list that is not minimal covers some block with two or more of its prefixes; the longest
+    // of those has its sibling in the list too, right beside it. So checking neighbours suffices.
+    for (size_t i = 1; i < prefixes.size(); ++i) {
+        const Prefix& a = prefixes[i - 1];
+        const Prefix& b = prefixes[i];
+        if (a.family() != b.family()) {
+            if (a.family() > b.family()) return false;
+            continue;
+        }
+        if (!(a.last() < b.address)) return false;  // out of order, or overlapping
+        if (a.length == b.length && a.length > 0) {
+            const int bit = a.length - 1;
+            const auto mask = static_cast<uint8_t>(0x80 >> (bit % 8));
+            IpAddress upper = a.address;
+            upper.bytes[static_cast<size_t>(bit / 8)] |= mask;
+            if (!(a.address.bytes[static_cast<size_t>(bit / 8)] & mask) && upper == b.address) return false;
+        }
+    }
+    return true;
+}
+
 std::vector<Prefix> collapse_prefixes(std::vector<Prefix> prefixes) {
     if (std::all_of(prefixes.begin(), prefixes.end(), [](const Prefix& p) { return p.family() == Family::v4; }))
         return collapse_v4(prefixes);

@@ -384,7 +384,7 @@ Policy policy_from_document(const json& j, ChunkReader* chunks) {
                                       });
         ag.any = boolean(g, f, "any", false);
         // Sets are built from collapsed prefixes; anything else is not what wardgate wrote.
-        if (ag.prefixes != collapse_prefixes(ag.prefixes)) bad(at(f, "prefixes"), "not sorted and collapsed");
+        if (!is_collapsed(ag.prefixes)) bad(at(f, "prefixes"), "not sorted and collapsed");
         if (ag.any && !ag.prefixes.empty()) bad(at(f, "prefixes"), "a group of every address lists none");
         if (const json* dns = optional_member(g, f, "dns"))
             for (size_t k = 0; k < array(*dns, at(f, "dns")).size(); ++k) {

@@ -83,6 +83,9 @@ struct Prefix {
 
 // Collapses a set of prefixes into the fewest covering the same addresses (sorted).
 std::vector<Prefix> collapse_prefixes(std::vector<Prefix> prefixes);
+// Whether collapse_prefixes would give the list back unchanged, in one pass: sorted, disjoint,
+// and no two neighbours the halves of one prefix.
+bool is_collapsed(const std::vector<Prefix>& prefixes);
 // What the kernel takes as a link name: 1-15 bytes (IFNAMSIZ - 1), no '/', ':' or whitespace,
 // not "." or "..".
 inline constexpr size_t kMaxInterfaceName = 15;
