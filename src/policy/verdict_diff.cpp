@@ -261,8 +261,8 @@ std::vector<Atom> atoms_of(Family f, const std::vector<const Policy*>& policies,
     cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
     std::vector<Atom> out;
     out.reserve(cuts.size());
-    for (size_t i = 0; i < cuts.size(); ++i)
-        out.push_back({address_of(f, cuts[i]), address_of(f, i + 1 == cuts.size() ? top : cuts[i + 1] - step)});
+    for (size_t i = 0; i + 1 < cuts.size(); ++i) out.push_back({address_of(f, cuts[i]), address_of(f, cuts[i + 1] - step)});
+    out.push_back({address_of(f, cuts.back()), address_of(f, top)});  // cuts holds 0 at least
     return out;
 }
 
