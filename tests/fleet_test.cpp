@@ -329,6 +329,13 @@ TEST_CASE("publish --watch publishes each edit, nothing for an edit that does no
     wait_for(*follower, applied_version(3), "the mended site published and applied");
     CHECK_FALSE(tcp_exchange(follower->net.dev, follower->net.srv, "10.50.0.10", 9999, 1500));
 
+    // The chunks are lost (a database restored from an older backup, say): the publisher asks
+    // the database what it lacks, not its own memory, and stores them again with the next edit.
+    server.execute("fleet_watch", "DELETE FROM policy_chunks");
+    std::ofstream(site / "policy.toml", std::ios::app) << kApproval;
+    wait_for(*follower, applied_version(4), "the next edit, its chunks stored again");
+    CHECK(tcp_exchange(follower->net.dev, follower->net.srv, "10.50.0.10", 9999));
+
     // Someone with write access alters the stored chunks (the groups' members and prefixes). A
     // gateway that holds them already is not fooled; one that fetches them afresh refuses them.
     server.execute("fleet_watch", "UPDATE policy_chunks SET body = replace(body, '\"10.', '\"11.')");

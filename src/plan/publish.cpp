@@ -39,7 +39,7 @@ PublishedVersion published_documents(const Pipeline& p, const PublishOptions& op
     v.slices.push_back(publishing::slice_of("", p.policy, chunks));
     for (const auto& g : p.site->gateways)
         v.slices.push_back(publishing::slice_of(g.name, slice_for_gateway(p.policy, *p.site, g.name), chunks));
-    for (auto& c : chunks.named(wanted)) v.chunks.push_back({std::move(c.hash), std::move(c.body)});
+    v.chunks = chunks.named(wanted);
     std::sort(v.slices.begin(), v.slices.end(), [](const auto& a, const auto& b) { return a.gateway < b.gateway; });
     std::string all;
     for (const auto& s : v.slices) all += s.gateway + '\0' + s.hash + '\n';
@@ -125,7 +125,7 @@ Policy accept_slice(const PublishedVersion& v, const std::string& gateway, const
     ChunkReader chunks;
     return accept_slice(v, gateway, publisher, chunks, [&](const std::vector<std::string>& hashes) {
         const std::set<std::string_view> wanted(hashes.begin(), hashes.end());
-        std::vector<PublishedChunk> out;
+        std::vector<HashedChunk> out;
         for (const auto& c : v.chunks)
             if (wanted.count(c.hash)) out.push_back(c);
         return out;

@@ -49,7 +49,7 @@ struct ChunkWriter::Impl {
     struct Entry {
         std::vector<std::string> names;
         std::vector<Prefix> prefixes;
-        DocumentChunk chunk;
+        HashedChunk chunk;
         bool used = false;
     };
     std::unordered_map<uint64_t, std::unique_ptr<Entry>> kept;  // by the chunk's elements' hashes
@@ -112,8 +112,8 @@ ChunkWriter::~ChunkWriter() = default;
 json ChunkWriter::members(const std::vector<std::string>& members) { return impl_->cut(members, false); }
 json ChunkWriter::prefixes(const std::vector<Prefix>& prefixes) { return impl_->cut(prefixes, true); }
 
-std::vector<const DocumentChunk*> ChunkWriter::named_chunks() const {
-    std::vector<const DocumentChunk*> out;
+std::vector<const HashedChunk*> ChunkWriter::named_chunks() const {
+    std::vector<const HashedChunk*> out;
     std::set<std::string_view> seen;  // two chunks of different keys may hold the same text
     for (const auto* e : impl_->named)
         if (seen.insert(e->chunk.hash).second) out.push_back(&e->chunk);

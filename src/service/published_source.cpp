@@ -162,7 +162,7 @@ std::optional<AcceptedSlice> PublishedSource::kept(const std::filesystem::path& 
         if ((!site_.empty() && v.site != site_) || v.slices.front().gateway != o_.gateway) return std::nullopt;
         // Chunk files are read only once the signature checked out, and checked against their names.
         Policy p = accept_slice(v, o_.gateway, publisher_, chunks_, [&](const std::vector<std::string>& hashes) {
-            std::vector<PublishedChunk> out;
+            std::vector<HashedChunk> out;
             for (const auto& h : hashes)
                 if (published_source::hex_name(h))
                     if (auto body = read_input_file_if_present(state_dir / "published-chunks" / h)) out.push_back({h, std::move(*body)});

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <future>
 #include <set>
+#include <string_view>
 
 #include "wardgate/core/signing.hpp"
 #include "wardgate/plan/publish.hpp"
@@ -17,8 +18,7 @@ struct Publisher::State {
     SiteLoadCache site_cache;
     FlowReadCache flow_cache;
     CompileMemo compile_memo;
-    ChunkWriter chunks;                    // the documents' chunks as last cut
-    std::set<std::string> stored_chunks;   // chunks this publisher knows the database holds
+    ChunkWriter chunks;  // the documents' chunks as last cut
     // What this publisher stored last: the next plan compares with it unless somebody else has
     // published since.
     struct Last {
@@ -78,11 +78,12 @@ PublishOutcome Publisher::publish() {
         // documents are cut and their new chunks stored; both only read the pipeline.
         PublishedVersion planned;
         auto plan = std::async(std::launch::async, [&] { add_published_plan(planned, p, before, &now); });
-        out.version = published_documents(p, PublishOptions{o_.author}, st.chunks,
-                                          [&](const std::string& hash) { return !st.stored_chunks.count(hash); });
+        out.version = published_documents(p, PublishOptions{o_.author}, st.chunks, [](const std::string&) { return false; });
         took(out.stages, "documents", since);
-        st.db->store_chunks(out.version.chunks);
-        out.version.chunks.clear();
+        // The database says which chunks it lacks (a few after an edit): only those are sent.
+        const auto missing = st.db->missing_chunks(st.chunks.named_hashes());
+        const std::set<std::string_view> lacking(missing.begin(), missing.end());
+        st.db->store_chunks(st.chunks.named([&](const std::string& hash) { return lacking.count(hash) > 0; }));
         took(out.stages, "chunks", since);
         plan.get();
         out.version.plan_text = std::move(planned.plan_text);
@@ -92,15 +93,12 @@ PublishOutcome Publisher::publish() {
         took(out.stages, "store", since);
     } catch (const StoreError&) {
         st.db.reset();  // a connection that failed is opened afresh next time
-        st.stored_chunks.clear();
         st.chunks.end_round();
         throw;
     } catch (...) {
         st.chunks.end_round();
         throw;
     }
-    // Stored now, or held already by the version that had this content.
-    for (auto& h : st.chunks.named_hashes()) st.stored_chunks.insert(std::move(h));
     st.chunks.end_round();
     out.version.id = out.result.id;
     out.version.published_at = out.result.published_at;

@@ -62,6 +62,17 @@ std::string utc(const char* column) {
     return out;
 }
 
+// A text[] literal of chunk names. Hex digests only: anything else could not name a chunk and
+// would need quoting here.
+std::string hash_array(const std::vector<std::string>& hashes) {
+    std::string list = "{";
+    for (const auto& h : hashes) {
+        if (h.empty() || h.find_first_not_of("0123456789abcdef") != std::string::npos) continue;
+        list += (list.size() > 1 ? "," : "") + h;
+    }
+    return list + "}";
+}
+
 }  // namespace policy_version_tables
 
 std::string signed_text(const std::string& site, int64_t version, const PublishedSlice& slice) {
@@ -74,7 +85,7 @@ std::string signed_text(const std::string& site, int64_t version, const Publishe
         .dump(-1, ' ', true);
 }
 
-void insert_chunks(store_internal::pg::Connection& db, const std::vector<PublishedChunk>& chunks) {
+void insert_chunks(store_internal::pg::Connection& db, const std::vector<HashedChunk>& chunks) {
     for (const auto& c : chunks)
         db.exec("INSERT INTO policy_chunks (hash, body) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING", {c.hash, c.body});
 }
@@ -134,7 +145,7 @@ PublishResult PolicyVersions::publish(const PublishedVersion& v, const std::func
     });
 }
 
-void PolicyVersions::store_chunks(const std::vector<PublishedChunk>& chunks) {
+void PolicyVersions::store_chunks(const std::vector<HashedChunk>& chunks) {
     if (chunks.empty()) return;
     impl_->db.transaction([&] { insert_chunks(impl_->db, chunks); });
 }
@@ -153,19 +164,23 @@ std::optional<int64_t> PolicyVersions::latest_id(const std::string& site) const 
     return r.integer(0, 0);
 }
 
-std::vector<PublishedChunk> PolicyVersions::chunks(const std::vector<std::string>& hashes) const {
-    std::vector<PublishedChunk> out;
+std::vector<HashedChunk> PolicyVersions::chunks(const std::vector<std::string>& hashes) const {
+    std::vector<HashedChunk> out;
     if (hashes.empty()) return out;
-    std::string list = "{";
-    for (const auto& h : hashes) {
-        // Hex digests only: anything else could not be a chunk's name, and would need quoting here.
-        if (h.empty() || h.find_first_not_of("0123456789abcdef") != std::string::npos) continue;
-        list += (list.size() > 1 ? "," : "") + h;
-    }
-    list += "}";
-    auto r = impl_->db.exec("SELECT hash, body FROM policy_chunks WHERE hash = ANY($1::text[])", {list});
+    auto r = impl_->db.exec("SELECT hash, body FROM policy_chunks WHERE hash = ANY($1::text[])",
+                            {policy_version_tables::hash_array(hashes)});
     out.reserve(static_cast<size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) out.push_back({r.text(i, 0), r.text(i, 1)});
+    return out;
+}
+
+std::vector<std::string> PolicyVersions::missing_chunks(const std::vector<std::string>& hashes) const {
+    std::vector<std::string> out;
+    if (hashes.empty()) return out;
+    auto r = impl_->db.exec("SELECT h FROM unnest($1::text[]) WITH ORDINALITY AS given(h, n) "
+                            "WHERE NOT EXISTS (SELECT 1 FROM policy_chunks WHERE hash = h) ORDER BY n",
+                            {policy_version_tables::hash_array(hashes)});
+    for (int i = 0; i < r.rows(); ++i) out.push_back(r.text(i, 0));
     return out;
 }
 

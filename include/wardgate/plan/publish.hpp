@@ -21,7 +21,7 @@ struct PublishOptions {
 };
 
 // Chunks a gateway lacks, from wherever the version came from: the stored ones among `hashes`.
-using ChunkFetch = std::function<std::vector<PublishedChunk>(const std::vector<std::string>& hashes)>;
+using ChunkFetch = std::function<std::vector<HashedChunk>(const std::vector<std::string>& hashes)>;
 
 // The version `p` (compiled for the whole site) publishes: slice "" is the whole site's policy,
 // then one per [[gateway]], each a document in chunks (policy_document with a ChunkWriter); every

@@ -13,14 +13,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "wardgate/core/hashed_chunk.hpp"
 #include "wardgate/policy/ir.hpp"
 
 namespace wardgate {
-
-struct DocumentChunk {
-    std::string hash;  // hex SHA-256 of body
-    std::string body;  // a JSON array of names or prefixes
-};
 
 // The publisher's side. Remembers the chunks it cut, so a run of members that did not change is
 // neither written nor hashed again.
@@ -36,9 +32,9 @@ public:
     nlohmann::json prefixes(const std::vector<Prefix>& prefixes);
     // The chunks named since the last end_round() that `wanted` accepts (by hash).
     template <typename Wanted>
-    std::vector<DocumentChunk> named(Wanted&& wanted) const {
-        std::vector<DocumentChunk> out;
-        for (const DocumentChunk* c : named_chunks())
+    std::vector<HashedChunk> named(Wanted&& wanted) const {
+        std::vector<HashedChunk> out;
+        for (const HashedChunk* c : named_chunks())
             if (wanted(c->hash)) out.push_back(*c);
         return out;
     }
@@ -48,7 +44,7 @@ public:
     size_t written() const;  // chunks written (not found remembered) since construction
 
 private:
-    std::vector<const DocumentChunk*> named_chunks() const;
+    std::vector<const HashedChunk*> named_chunks() const;
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "wardgate/core/hashed_chunk.hpp"
+
 namespace wardgate {
 
 struct PublishedSlice {
@@ -17,13 +19,6 @@ struct PublishedSlice {
     std::string document;   // policy_document() as JSON text
     std::string hash;       // hex SHA-256 of the document
     std::string signature;  // base64 Ed25519 signature over the signed text; "" = unsigned
-};
-
-// A piece of the slices' documents, named by the SHA-256 of its text: documents name the
-// chunks that hold most of them, and a chunk any version stored is not stored again.
-struct PublishedChunk {
-    std::string hash;
-    std::string body;
 };
 
 struct PublishedVersion {
@@ -34,7 +29,9 @@ struct PublishedVersion {
     std::string published_at;  // ISO 8601 UTC
     std::string plan_text, plan_json;
     std::vector<PublishedSlice> slices;  // sorted by gateway
-    std::vector<PublishedChunk> chunks;  // publishing: chunks to store beside the slices
+    // Publishing: pieces of the slices' documents to store beside them (documents name the
+    // chunks that hold most of them; a chunk stored once is not stored again).
+    std::vector<HashedChunk> chunks;
 };
 
 // What the publisher signs for one slice: the site, the version's number, the gateway and the
@@ -76,14 +73,16 @@ public:
     PublishResult publish(const PublishedVersion& v, const std::function<std::string(const std::string&)>& sign);
     // Stores chunks ahead of the version that names them (in a transaction of their own; a chunk
     // no version names is harmless). Those already stored are kept as they are.
-    void store_chunks(const std::vector<PublishedChunk>& chunks);
+    void store_chunks(const std::vector<HashedChunk>& chunks);
     std::optional<PublishedVersion> latest(const std::string& site) const;  // with its slices
     std::optional<int64_t> latest_id(const std::string& site) const;         // a cheap look for news
     // With its slices, or only `gateway`'s when one is given.
     std::optional<PublishedVersion> version(int64_t id, const std::string* gateway = nullptr) const;
     std::vector<std::string> sites() const;  // that have published versions, sorted
     // The stored chunks among `hashes` (those not stored are not returned).
-    std::vector<PublishedChunk> chunks(const std::vector<std::string>& hashes) const;
+    std::vector<HashedChunk> chunks(const std::vector<std::string>& hashes) const;
+    // Those of `hashes` no chunk is stored under, in the order given.
+    std::vector<std::string> missing_chunks(const std::vector<std::string>& hashes) const;
 
     // LISTEN for new versions; the socket to poll; the sites announced since the last call
     // (empty when nothing came or the connection is down: poll again, or call latest()).
