@@ -26,20 +26,19 @@ PublishedSlice slice_of(const std::string& gateway, const Policy& policy, ChunkW
 PublishedVersion published_version(const Pipeline& p, const std::optional<PolicySnapshot>& before,
                                    const PublishOptions& options) {
     ChunkWriter chunks;
-    PublishedVersion v = published_documents(p, options, chunks, [](const std::string&) { return true; });
+    PublishedVersion v = published_documents(p, options, chunks);
+    v.chunks = chunks.named([](const std::string&) { return true; });
     add_published_plan(v, p, before);
     return v;
 }
 
-PublishedVersion published_documents(const Pipeline& p, const PublishOptions& options, ChunkWriter& chunks,
-                                     const std::function<bool(const std::string&)>& wanted) {
+PublishedVersion published_documents(const Pipeline& p, const PublishOptions& options, ChunkWriter& chunks) {
     PublishedVersion v;
     v.site = p.policy.site;
     v.author = options.author;
     v.slices.push_back(publishing::slice_of("", p.policy, chunks));
     for (const auto& g : p.site->gateways)
         v.slices.push_back(publishing::slice_of(g.name, slice_for_gateway(p.policy, *p.site, g.name), chunks));
-    v.chunks = chunks.named(wanted);
     std::sort(v.slices.begin(), v.slices.end(), [](const auto& a, const auto& b) { return a.gateway < b.gateway; });
     std::string all;
     for (const auto& s : v.slices) all += s.gateway + '\0' + s.hash + '\n';

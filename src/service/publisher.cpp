@@ -78,7 +78,7 @@ PublishOutcome Publisher::publish() {
         // documents are cut and their new chunks stored; both only read the pipeline.
         PublishedVersion planned;
         auto plan = std::async(std::launch::async, [&] { add_published_plan(planned, p, before, &now); });
-        out.version = published_documents(p, PublishOptions{o_.author}, st.chunks, [](const std::string&) { return false; });
+        out.version = published_documents(p, PublishOptions{o_.author}, st.chunks);
         took(out.stages, "documents", since);
         // The database says which chunks it lacks (a few after an edit): only those are sent.
         const auto missing = st.db->missing_chunks(st.chunks.named_hashes());

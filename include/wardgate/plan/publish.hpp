@@ -30,11 +30,9 @@ using ChunkFetch = std::function<std::vector<HashedChunk>(const std::vector<std:
 // version (publish_signed).
 PublishedVersion published_version(const Pipeline& p, const std::optional<PolicySnapshot>& before,
                                    const PublishOptions& options);
-// The two halves of it: the slices' documents and content hash, then the plan. The version's
-// chunks are those `chunks` named this round that `wanted` accepts (the publisher leaves out
-// those it stored before).
-PublishedVersion published_documents(const Pipeline& p, const PublishOptions& options, ChunkWriter& chunks,
-                                     const std::function<bool(const std::string&)>& wanted);
+// The two halves of it: the slices' documents and content hash, cut with `chunks` (the chunks
+// they name are those it named this round; the version carries none of them), then the plan.
+PublishedVersion published_documents(const Pipeline& p, const PublishOptions& options, ChunkWriter& chunks);
 // `now`, when given, receives what the next version's plan compares with (see make_plan).
 void add_published_plan(PublishedVersion& v, const Pipeline& p, const std::optional<PolicySnapshot>& before,
                         PolicySnapshot* now = nullptr);
