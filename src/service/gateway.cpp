@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "service_loop.hpp"
 #include "state_lock.hpp"
 #include "wardgate/core/diagnostic.hpp"
 #include "wardgate/netlink/nft_apply.hpp"
@@ -82,8 +83,7 @@ std::optional<Gateway::Desired> Gateway::load_site(const std::string& why) {
         const auto lowering = std::chrono::steady_clock::now();
         // The policy moves to what is applied; the scorecard below reads the rest of the pipeline.
         Desired d = desired_of(std::move(p.policy));
-        for (const auto& s : p.stages) d.took += fmt::format("{}{} {:.0f} ms", d.took.empty() ? "" : ", ", s.stage, s.ms);
-        d.took += fmt::format(", lowering {:.0f} ms", ms_since(lowering));
+        d.took = detail::stage_times(p.stages) + fmt::format(", lowering {:.0f} ms", ms_since(lowering));
         st_.site = d.site_name;
         st_.site_version = d.version;
         st_.last_reload = record("ok", d.version, why);

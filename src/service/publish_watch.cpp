@@ -1,6 +1,4 @@
 // publish --watch: the publisher's loop, publishing the site again after each edit.
-#include <fmt/format.h>
-#include <malloc.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
 
@@ -10,6 +8,7 @@
 #include <cstring>
 
 #include "notify.hpp"
+#include "service_loop.hpp"
 #include "signal_fd.hpp"
 #include "site_watch.hpp"
 #include "wardgate/core/diagnostic.hpp"
@@ -23,12 +22,6 @@ using Clock = std::chrono::steady_clock;
 // A publish the database (or anything but the site) stopped is tried again after this.
 constexpr auto kRetry = std::chrono::seconds(5);
 
-std::string stage_times(const std::vector<StageTime>& stages) {
-    std::string out;
-    for (const auto& s : stages) out += fmt::format("{}{} {:.0f} ms", out.empty() ? "" : ", ", s.stage, s.ms);
-    return out;
-}
-
 enum class Published { yes, bad_site, failed };
 
 // One publish, logged.
@@ -39,7 +32,7 @@ Published publish_logged(Publisher& publisher, const std::string& why) {
         const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
         if (out.result.fresh)
             spdlog::info("{}: published version {} of {} ({} slices) in {:.0f} ms ({})", why, out.result.id, out.version.site,
-                         out.version.slices.size(), ms, stage_times(out.stages));
+                         out.version.slices.size(), ms, detail::stage_times(out.stages));
         else
             spdlog::info("{}: unchanged, version {} of {} holds this policy ({:.0f} ms)", why, out.result.id,
                          out.version.site, ms);
@@ -58,10 +51,7 @@ Published publish_logged(Publisher& publisher, const std::string& why) {
 }  // namespace
 
 int run_publisher(const PublisherOptions& options) {
-    // As in serve: a large site's vectors stay on the heap between publishes instead of being
-    // mapped and faulted in afresh each time.
-    mallopt(M_MMAP_THRESHOLD, 1 << 30);
-    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    detail::keep_large_blocks_on_heap();
     detail::SignalFd signals;
     detail::SiteWatcher watcher(options.site_dir);
     Publisher publisher(options);
@@ -72,10 +62,7 @@ int run_publisher(const PublisherOptions& options) {
     spdlog::info("watching {} for edits", options.site_dir.string());
     std::string reason = "the last publish failed, trying again";
     for (;;) {
-        int timeout = -1;
-        if (publish_at != kNever)
-            timeout = static_cast<int>(std::clamp<int64_t>(
-                std::chrono::duration_cast<std::chrono::milliseconds>(publish_at - Clock::now()).count(), 0, 60000));
+        const int timeout = publish_at == kNever ? -1 : detail::ms_until(publish_at);
         pollfd fds[2] = {{signals.fd(), POLLIN, 0}, {watcher.fd(), POLLIN, 0}};
         int r = poll(fds, 2, timeout);
         if (r < 0 && errno != EINTR) throw std::runtime_error(std::string("poll: ") + std::strerror(errno));

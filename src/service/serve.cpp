@@ -1,5 +1,4 @@
 // The service's event loop: signals, site edits, status clients and timers.
-#include <malloc.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
 
@@ -12,6 +11,7 @@
 #include "capabilities.hpp"
 #include "gateway.hpp"
 #include "notify.hpp"
+#include "service_loop.hpp"
 #include "signal_fd.hpp"
 #include "site_watch.hpp"
 #include "status_socket.hpp"
@@ -26,20 +26,11 @@ using Clock = std::chrono::steady_clock;
 // Commit-confirmed deadlines are honoured within this.
 constexpr auto kTick = std::chrono::milliseconds(250);
 
-int ms_until(Clock::time_point t) {
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t - Clock::now()).count();
-    return static_cast<int>(std::clamp<int64_t>(ms, 0, 60000));
-}
 
 }  // namespace
 
 int run_service(const ServeOptions& options) {
-    // Each reload of a large site allocates vectors of tens of megabytes. glibc maps every
-    // block above 32 MiB afresh and unmaps it when freed, so each reload faulted all of it in
-    // again (a third of a 100,000-device reload). From the heap, and kept there, the next
-    // reload reuses them; the service's memory stays at its high-water mark.
-    mallopt(M_MMAP_THRESHOLD, 1 << 30);
-    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    detail::keep_large_blocks_on_heap();
     detail::SignalFd signals;
     detail::StatusServer server(options.socket.empty() ? default_socket_path() : options.socket);
     // A site directory to watch, or (serve --from) the versions published in a database.
@@ -74,7 +65,7 @@ int run_service(const ServeOptions& options) {
                          {gateway.published_fd(), POLLIN, 0},
                          {gateway.scored_fd(), POLLIN, 0},
                          {gateway.drift_fd(), POLLIN, 0}};
-        int r = poll(fds, 6, ms_until(wake));
+        int r = poll(fds, 6, detail::ms_until(wake));
         if (r < 0 && errno != EINTR) throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
         if (r > 0 && (fds[0].revents & POLLIN)) {
             int sig = signals.next();
