@@ -74,6 +74,41 @@ TEST_CASE("each component under its own role: a collector cannot publish, a gate
     INFO(published.out << published.err);
     REQUIRE(published.exit_code == 0);
 
+    // A version's plan may follow it (the gateways need not wait for it), written once by the
+    // publisher and then never changed, by anyone.
+    {
+        PolicyVersions as_publisher(as("publisher"));
+        PublishedVersion v;
+        v.site = "Plan Test Site";
+        v.content_hash = "h1";
+        v.plan_pending = true;
+        v.slices.push_back({"", "{}", sha256_hex("{}"), ""});
+        const auto id = as_publisher.publish(v, [](const std::string&) { return std::string("sig"); }).id;
+        auto pending = PolicyVersions(as("ops")).version(id);
+        REQUIRE(pending);
+        CHECK(pending->plan_pending);
+        CHECK(pending->plan_text.empty());
+        CHECK_THROWS_WITH(server.execute(name, fmt::format("SET ROLE gw_wards; UPDATE policy_versions SET plan_text = 'x' WHERE id = {}", id)),
+                          Catch::Contains("permission denied"));
+        CHECK_THROWS_WITH(server.execute(name, fmt::format("SET ROLE publisher; UPDATE policy_versions SET author = 'mallory' WHERE id = {}", id)),
+                          Catch::Contains("permission denied"));
+        CHECK_THROWS_WITH(server.execute(name, fmt::format("UPDATE policy_versions SET content_hash = 'h2' WHERE id = {}", id)),
+                          Catch::Contains("only its plan may be added"));
+        as_publisher.write_plan(id, "the plan", "{}");
+        auto written = PolicyVersions(as("ops")).version(id);
+        REQUIRE(written);
+        CHECK_FALSE(written->plan_pending);
+        CHECK(written->plan_text == "the plan");
+        CHECK_THROWS_WITH(as_publisher.write_plan(id, "another plan", "{}"), Catch::Contains("already written and is never changed"));
+        CHECK_THROWS_WITH(server.execute(name, fmt::format("UPDATE policy_versions SET plan_text = 'x' WHERE id = {}", id)),
+                          Catch::Contains("already written and is never changed"));
+    }
+    // The command-line publish wrote its plan.
+    auto first = PolicyVersions(as("ops")).version(1);
+    REQUIRE(first);
+    CHECK_FALSE(first->plan_pending);
+    CHECK_THAT(first->plan_text, Catch::Contains("Gateway Test Site"));
+
     // A gateway reads the published version and beats as itself, never as another.
     PolicyVersions gw(as("gw_wards"));
     auto latest = gw.latest("Gateway Test Site");

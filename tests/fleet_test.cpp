@@ -22,6 +22,7 @@
 #include "support/temp_site.hpp"
 #include "support/test_paths.hpp"
 #include "wardgate/service/status.hpp"
+#include "wardgate/store/policy_versions.hpp"
 
 using namespace wardgate;
 using namespace wardgate::testing;
@@ -312,6 +313,18 @@ TEST_CASE("publish --watch publishes each edit, nothing for an edit that does no
     std::ofstream(site / "policy.toml", std::ios::app) << kApproval;
     wait_for(*follower, applied_version(2), "the edit published and applied");
     CHECK(tcp_exchange(follower->net.dev, follower->net.srv, "10.50.0.10", 9999));
+    // The version went out ahead of its plan; the plan follows into the same row.
+    {
+        PolicyVersions versions(db);
+        std::optional<PublishedVersion> v2;
+        for (const auto until = std::chrono::steady_clock::now() + 30s; std::chrono::steady_clock::now() < until;
+             std::this_thread::sleep_for(100ms))
+            if ((v2 = versions.version(2)) && !v2->plan_pending) break;
+        REQUIRE(v2);
+        CHECK_FALSE(v2->plan_pending);
+        CHECK_THAT(v2->plan_text, Catch::Contains("CHG-9999"));
+        CHECK_THAT(read_text(publisher_log), Catch::Contains("published version 2") && Catch::Contains("its plan written"));
+    }
 
     // An edit that does not validate publishes nothing; the log names the file, line and field.
     std::ofstream(site / "policy.toml", std::ios::app) << "\n[[approval]]\nid = \"CHG-bad\"\nfrom = \"device:monitor-icu-01\"\n"

@@ -74,6 +74,10 @@ void add_publish_command(CLI::App& app, int& exit_code) {
                                                      publisher.database()))
                   << (gateways.empty() ? " (the whole site; no [[gateway]] declared)" : " (the whole site and " + gateways + ")")
                   << "\n";
+        if (!out.plan_error.empty()) {
+            std::cerr << "wardgate: version " << v.id << " is published but its plan was not stored: " << out.plan_error << "\n";
+            exit_code = 1;
+        }
     });
 }
 

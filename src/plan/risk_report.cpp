@@ -6,8 +6,6 @@ namespace wardgate {
 
 namespace {
 
-std::string impact_text(const ImpactFactor& f) { return f.level == Level::none ? "-" : std::string(to_string(f.level)); }
-
 std::string tier_text(int tier) { return tier == 0 ? "-" : std::to_string(tier); }
 
 nlohmann::json impact_json(const ImpactFactor& f) { return {{"level", to_string(f.level)}, {"source", f.source}}; }

@@ -30,10 +30,19 @@ Published publish_logged(Publisher& publisher, const std::string& why) {
     try {
         auto out = publisher.publish();
         const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-        if (out.result.fresh)
-            spdlog::info("{}: published version {} of {} ({} slices) in {:.0f} ms ({})", why, out.result.id, out.version.site,
-                         out.version.slices.size(), ms, detail::stage_times(out.stages));
-        else
+        if (out.result.fresh) {
+            // The plan is written once the gateways have the version.
+            std::vector<StageTime> until_stored;
+            double plan_ms = 0;
+            for (const auto& s : out.stages) {
+                if (s.stage == "plan") plan_ms = s.ms;
+                else until_stored.push_back(s);
+            }
+            spdlog::info("{}: published version {} of {} ({} slices) in {:.0f} ms ({}); {}", why, out.result.id,
+                         out.version.site, out.version.slices.size(), ms - plan_ms, detail::stage_times(until_stored),
+                         out.plan_error.empty() ? fmt::format("its plan written {:.0f} ms later", plan_ms)
+                                                : "its plan was not written: " + out.plan_error);
+        } else
             spdlog::info("{}: unchanged, version {} of {} holds this policy ({:.0f} ms)", why, out.result.id,
                          out.version.site, ms);
         return Published::yes;

@@ -61,10 +61,13 @@ PublishOutcome Publisher::publish() {
     PublishOutcome out;
     out.stages = p.stages;
     auto since = Clock::now();
+    // The plan's thread uses these until plan.get(), or until `plan` is destroyed first of them.
+    std::optional<PolicySnapshot> before;
     PolicySnapshot now;  // what the plan compared: the next plan's `before`
+    PublishedVersion planned;
+    std::future<void> plan;
     try {
         if (!st.db) st.db = std::make_unique<PolicyVersions>(o_.to);
-        std::optional<PolicySnapshot> before;
         const auto latest = st.db->latest_id(p.policy.site);
         if (latest && st.last && st.last->site == p.policy.site && st.last->id == *latest) {
             before = std::move(st.last->snapshot);  // a publish that fails reads it from the database next time
@@ -76,8 +79,7 @@ PublishOutcome Publisher::publish() {
         took(out.stages, "previous", since);
         // The plan (the longest part on a large site) is made on a thread of its own while the
         // documents are cut and their new chunks stored; both only read the pipeline.
-        PublishedVersion planned;
-        auto plan = std::async(std::launch::async, [&] { add_published_plan(planned, p, before, &now); });
+        plan = std::async(std::launch::async, [&] { add_published_plan(planned, p, before, &now); });
         out.version = published_documents(p, PublishOptions{o_.author}, st.chunks);
         took(out.stages, "documents", since);
         // The database says which chunks it lacks (a few after an edit): only those are sent.
@@ -85,10 +87,9 @@ PublishOutcome Publisher::publish() {
         const std::set<std::string_view> lacking(missing.begin(), missing.end());
         st.db->store_chunks(st.chunks.named([&](const std::string& hash) { return lacking.count(hash) > 0; }));
         took(out.stages, "chunks", since);
-        plan.get();
-        out.version.plan_text = std::move(planned.plan_text);
-        out.version.plan_json = std::move(planned.plan_json);
-        took(out.stages, "plan", since);
+        // The version goes out without its plan: the gateways start on it at the commit, and the
+        // plan follows it into the same row.
+        out.version.plan_pending = true;
         out.result = publish_signed(*st.db, out.version, st.signer);
         took(out.stages, "store", since);
     } catch (const StoreError&) {
@@ -102,6 +103,21 @@ PublishOutcome Publisher::publish() {
     st.chunks.end_round();
     out.version.id = out.result.id;
     out.version.published_at = out.result.published_at;
+    // Published: from here on a failure costs the plan, never the version.
+    try {
+        plan.get();
+        out.version.plan_text = std::move(planned.plan_text);
+        out.version.plan_json = std::move(planned.plan_json);
+        out.version.plan_pending = false;
+        if (out.result.fresh) st.db->write_plan(out.result.id, out.version.plan_text, out.version.plan_json);
+        took(out.stages, "plan", since);
+    } catch (const std::exception& e) {
+        if (dynamic_cast<const StoreError*>(&e)) st.db.reset();
+        out.plan_error = e.what();
+        st.last.reset();  // the next plan reads what it compares with from the database
+        st.flow_cache.release_retired();
+        return out;
+    }
     if (!st.last || st.last->id != out.result.id) {
         name_published_snapshot(now, out.result.id, out.result.published_at);
         st.last = State::Last{p.policy.site, out.result.id, std::move(now)};

@@ -39,6 +39,7 @@ GRANT INSERT ON scorecards TO wardgate_reader;
 GRANT wardgate_reader TO wardgate_publisher;
 GRANT INSERT ON policy_versions, policy_slices, policy_chunks TO wardgate_publisher;
 GRANT USAGE ON SEQUENCE policy_versions_id_seq TO wardgate_publisher;
+GRANT UPDATE (plan_text, plan_json) ON policy_versions TO wardgate_publisher;
 
 GRANT SELECT ON policy_versions, policy_slices, policy_chunks TO wardgate_gateway;
 GRANT SELECT, INSERT, UPDATE ON gateway_heartbeats TO wardgate_gateway;

@@ -13,8 +13,9 @@ namespace wardgate {
 namespace policy_version_tables {
 
 // 2: versions no longer unique by content (going back to an earlier policy is a new version);
-// signatures cover the version's number.
-constexpr int kSchemaVersion = 3;
+// signatures cover the version's number. 3: documents in chunks. 4: a version's plan may follow
+// it (NULL until written, then never changed).
+constexpr int kSchemaVersion = 4;
 constexpr const char* kSchemaLock = "7157302154628706922";  // pg_advisory_xact_lock key, wardgate's own
 constexpr const char* kChannel = "wardgate_policy";
 
@@ -29,6 +30,22 @@ CREATE TABLE IF NOT EXISTS policy_versions (
     plan_text text NOT NULL,
     plan_json text NOT NULL);
 ALTER TABLE policy_versions DROP CONSTRAINT IF EXISTS policy_versions_site_content_hash_key;
+ALTER TABLE policy_versions ALTER COLUMN plan_text DROP NOT NULL;
+ALTER TABLE policy_versions ALTER COLUMN plan_json DROP NOT NULL;
+CREATE OR REPLACE FUNCTION wardgate_plan_written_once() RETURNS trigger LANGUAGE plpgsql AS $f$
+BEGIN
+    IF OLD.plan_text IS NOT NULL OR OLD.plan_json IS NOT NULL THEN
+        RAISE EXCEPTION 'the plan of policy version % is already written and is never changed', OLD.id;
+    END IF;
+    IF (NEW.site, NEW.content_hash, NEW.author, NEW.published_at) IS DISTINCT FROM
+       (OLD.site, OLD.content_hash, OLD.author, OLD.published_at) THEN
+        RAISE EXCEPTION 'policy version % is published: only its plan may be added', OLD.id;
+    END IF;
+    RETURN NEW;
+END $f$;
+DROP TRIGGER IF EXISTS plan_written_once ON policy_versions;
+CREATE TRIGGER plan_written_once BEFORE UPDATE ON policy_versions
+    FOR EACH ROW EXECUTE FUNCTION wardgate_plan_written_once();
 CREATE INDEX IF NOT EXISTS policy_versions_by_site ON policy_versions (site, id);
 CREATE TABLE IF NOT EXISTS policy_slices (
     version bigint NOT NULL REFERENCES policy_versions (id),
@@ -102,7 +119,8 @@ struct PolicyVersions::Impl {
                              ", plan_text, plan_json FROM policy_versions WHERE " + where + " ORDER BY id DESC LIMIT 1",
                          params);
         if (r.rows() == 0) return std::nullopt;
-        PublishedVersion v{r.integer(0, 0), r.text(0, 1), r.text(0, 2), r.text(0, 3), r.text(0, 4), r.text(0, 5), r.text(0, 6), {}, {}};
+        PublishedVersion v{r.integer(0, 0), r.text(0, 1), r.text(0, 2), r.text(0, 3), r.text(0, 4), r.text(0, 5), r.text(0, 6),
+                           r.null(0, 5), {}, {}};
         std::vector<std::string> slice_params{std::to_string(v.id)};
         if (gateway) slice_params.push_back(*gateway);
         auto s = db.exec(std::string("SELECT gateway, document, hash, signature FROM policy_slices WHERE version = $1") +
@@ -132,9 +150,12 @@ PublishResult PolicyVersions::publish(const PublishedVersion& v, const std::func
                                  " FROM policy_versions WHERE site = $1 ORDER BY id DESC LIMIT 1",
                              {v.site});
         if (found.rows() > 0 && found.text(0, 1) == v.content_hash) return {found.integer(0, 0), false, found.text(0, 2)};
-        auto row = db.exec("INSERT INTO policy_versions (site, content_hash, author, plan_text, plan_json) "
-                           "VALUES ($1, $2, $3, $4, $5) RETURNING id, " + utc("published_at"),
-                           {v.site, v.content_hash, v.author, v.plan_text, v.plan_json});
+        auto row = db.exec(v.plan_pending ? "INSERT INTO policy_versions (site, content_hash, author) "
+                                            "VALUES ($1, $2, $3) RETURNING id, " + utc("published_at")
+                                          : "INSERT INTO policy_versions (site, content_hash, author, plan_text, plan_json) "
+                                            "VALUES ($1, $2, $3, $4, $5) RETURNING id, " + utc("published_at"),
+                           v.plan_pending ? std::vector<std::string>{v.site, v.content_hash, v.author}
+                                          : std::vector<std::string>{v.site, v.content_hash, v.author, v.plan_text, v.plan_json});
         const int64_t id = row.integer(0, 0);
         insert_chunks(db, v.chunks);
         for (const auto& s : v.slices)
@@ -143,6 +164,10 @@ PublishResult PolicyVersions::publish(const PublishedVersion& v, const std::func
         db.exec("SELECT pg_notify($1, $2)", {kChannel, v.site});
         return {id, true, row.text(0, 1)};
     });
+}
+
+void PolicyVersions::write_plan(int64_t id, const std::string& text, const std::string& json) {
+    impl_->db.exec("UPDATE policy_versions SET plan_text = $2, plan_json = $3 WHERE id = $1", {std::to_string(id), text, json});
 }
 
 void PolicyVersions::store_chunks(const std::vector<HashedChunk>& chunks) {

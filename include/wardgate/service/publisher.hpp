@@ -30,7 +30,9 @@ struct PublisherOptions {
 struct PublishOutcome {
     PublishResult result;
     PublishedVersion version;      // as published (unsigned; plan text and JSON)
-    std::vector<StageTime> stages; // the pipeline's, then "documents", "plan", "store"
+    std::vector<StageTime> stages; // the pipeline's, then "previous", "documents", "chunks", "store", "plan"
+    // The version is published but its plan could not be made or stored (it stays pending).
+    std::string plan_error;
 };
 
 class Publisher {
@@ -41,8 +43,10 @@ public:
     Publisher(const Publisher&) = delete;
     Publisher& operator=(const Publisher&) = delete;
 
-    // Compiles the site and publishes it. Throws InputError for a site that does not load,
-    // StoreError and SigningError; nothing is stored then.
+    // Compiles the site and publishes it: the version first (its gateways start on it at the
+    // commit), then its plan into the same row. Throws InputError for a site that does not load,
+    // StoreError and SigningError; nothing is stored then. A failure after the version is
+    // stored is the outcome's plan_error.
     PublishOutcome publish();
     const std::string& database() const;
 

@@ -28,6 +28,9 @@ struct PublishedVersion {
     std::string author;
     std::string published_at;  // ISO 8601 UTC
     std::string plan_text, plan_json;
+    // Publishing: the plan follows the version (write_plan), so its gateways need not wait for
+    // it. Reading: the plan is not written (yet, or its publisher stopped before writing it).
+    bool plan_pending = false;
     std::vector<PublishedSlice> slices;  // sorted by gateway
     // Publishing: pieces of the slices' documents to store beside them (documents name the
     // chunks that hold most of them; a chunk stored once is not stored again).
@@ -71,6 +74,9 @@ public:
     // stored or found. A new version is announced (NOTIFY) on commit; nothing is stored when
     // `sign` throws.
     PublishResult publish(const PublishedVersion& v, const std::function<std::string(const std::string&)>& sign);
+    // Adds the plan of version `id` published with plan_pending. A plan once written is never
+    // changed (the database refuses it, whoever asks). Throws StoreError.
+    void write_plan(int64_t id, const std::string& text, const std::string& json);
     // Stores chunks ahead of the version that names them (in a transaction of their own; a chunk
     // no version names is harmless). Those already stored are kept as they are.
     void store_chunks(const std::vector<HashedChunk>& chunks);
