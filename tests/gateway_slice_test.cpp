@@ -62,6 +62,17 @@ struct Slices {
     mutable std::map<const Policy*, std::unique_ptr<Evaluator>> evaluators;  // built on first use
 };
 
+// Every gateway's slice cut at once (as publishing does, sharing the work and the cores) is the
+// slice cut alone, which the verdict comparisons check against the whole policy.
+void same_when_cut_together(const Slices& s) {
+    auto together = slices_for_gateways(s.whole.policy, *s.whole.site);
+    REQUIRE(together.size() == s.gateways.size());
+    for (size_t g = 0; g < together.size(); ++g) {
+        INFO("gateway " << s.gateways[g].gateway);
+        CHECK(policy_document(together[g]).dump() == policy_document(s.gateways[g].policy).dump());
+    }
+}
+
 struct Comparison {
     size_t compared = 0;   // (flow, gateway) pairs
     size_t allowed = 0;    // of those, allowed by the whole policy
@@ -164,6 +175,7 @@ TEST_CASE("every verdict of a gateway's slice is the whole policy's, over every 
     TempSite site(example_with_gateways(), false);
     Slices s{compile_site(site.dir()), {}};
     for (const char* g : {"core", "wards", "wards-standby", "diagnostics"}) s.gateways.push_back(compile_site(site.dir(), g));
+    same_when_cut_together(s);
     const Policy& whole = s.whole.policy;
     REQUIRE(whole.groups.size() > 20);
 
@@ -239,6 +251,7 @@ TEST_CASE("random sites split among random gateways: each slice decides what pas
         TempSite site(generated.files, false);
         Slices s{compile_site(site.dir()), {}};
         for (size_t g = 0; g < n; ++g) s.gateways.push_back(compile_site(site.dir(), fmt::format("gw{}", g)));
+        same_when_cut_together(s);
 
         auto probes = random_probes(generated, rng, 1500);
         auto aimed = rule_probes(s.whole.policy, rng, 1500);

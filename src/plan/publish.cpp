@@ -37,8 +37,9 @@ PublishedVersion published_documents(const Pipeline& p, const PublishOptions& op
     v.site = p.policy.site;
     v.author = options.author;
     v.slices.push_back(publishing::slice_of("", p.policy, chunks));
-    for (const auto& g : p.site->gateways)
-        v.slices.push_back(publishing::slice_of(g.name, slice_for_gateway(p.policy, *p.site, g.name), chunks));
+    auto slices = slices_for_gateways(p.policy, *p.site);
+    for (size_t i = 0; i < slices.size(); ++i)
+        v.slices.push_back(publishing::slice_of(p.site->gateways[i].name, slices[i], chunks));
     std::sort(v.slices.begin(), v.slices.end(), [](const auto& a, const auto& b) { return a.gateway < b.gateway; });
     std::string all;
     for (const auto& s : v.slices) all += s.gateway + '\0' + s.hash + '\n';

@@ -1,6 +1,10 @@
 #include "wardgate/policy/slice.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <future>
+#include <optional>
+#include <thread>
 
 #include "wardgate/core/diagnostic.hpp"
 #include "wardgate/site/site_names.hpp"
@@ -94,19 +98,34 @@ bool has_addresses_in(const AddressGroup& g, const std::vector<Prefix>& local) {
     return (g.any && !local.empty()) || overlap_any(g.prefixes, local);
 }
 
+// What a group's members name, looked up once for every gateway that narrows the group.
+struct Member {
+    const Device* device = nullptr;
+    const Endpoint* endpoint = nullptr;
+};
+std::vector<Member> resolved(const AddressGroup& g, const SiteNames& site) {
+    std::vector<Member> out;
+    out.reserve(g.members.size());
+    for (const auto& m : g.members) {
+        const Device* d = site.device(m);
+        out.push_back({d, d ? nullptr : site.endpoint(m)});
+    }
+    return out;
+}
+
 // A group narrowed to the gateway's segments: its members, the devices and endpoints with an
-// address there.
-AddressGroup narrowed(const AddressGroup& g, const GatewayScope& scope, const SiteNames& site) {
-    AddressGroup out = g;
-    out.any = false;
-    out.prefixes = g.any ? scope.local : inside(g.prefixes, scope.local);
-    std::erase_if(out.members, [&](const std::string& m) {
-        if (const Device* d = site.device(m))
-            return std::none_of(d->addresses.begin(), d->addresses.end(), [&](const IpAddress& a) { return scope.holds(a); });
-        if (const Endpoint* e = site.endpoint(m))
-            return !overlap_any(e->prefixes, scope.local);
-        return false;
-    });
+// address there. `members` is resolved(g).
+AddressGroup narrowed(const AddressGroup& g, const std::vector<Member>& members, const GatewayScope& scope) {
+    AddressGroup out{g.kind, g.name, g.label, {}, g.any ? scope.local : inside(g.prefixes, scope.local), false, g.dns, g.fixed};
+    out.members.reserve(g.members.size());
+    for (size_t i = 0; i < g.members.size(); ++i) {
+        const Member& m = members[i];
+        const bool here = m.device ? std::any_of(m.device->addresses.begin(), m.device->addresses.end(),
+                                                 [&](const IpAddress& a) { return scope.holds(a); })
+                        : m.endpoint ? overlap_any(m.endpoint->prefixes, scope.local)
+                                     : true;
+        if (here) out.members.push_back(g.members[i]);
+    }
     return out;
 }
 
@@ -142,43 +161,60 @@ void add_unrouted_rule_notes(const Policy& whole, const Site& site, Policy& out)
 
 namespace {
 
-// What the slice keeps of the whole policy is moved out of it when the caller is done with it.
+// Which rules and groups one gateway's slice keeps, and which groups it narrows.
+struct Cut {
+    GatewayScope scope;
+    std::vector<size_t> rules;
+    std::vector<bool> used, keep_whole;
+    bool narrows(size_t group, const Policy& whole) const {
+        return used[group] && !keep_whole[group] && whole.groups[group].dns.empty();
+    }
+};
+
+Cut cut_for(const Policy& whole, const GatewayDecl& decl) {
+    using namespace gateway_slice;
+    Cut c;
+    c.scope.name = decl.name;
+    c.scope.segments = decl.segments;
+    c.scope.trunk = decl.trunk;
+    c.scope.local = routed_subnets(whole, decl);
+    c.scope.site_rules = whole.rules.size();
+    c.scope.site_groups = whole.groups.size();
+    c.scope.site_pinholes = whole.pinholes.size();
+    c.scope.site_elements = policy_elements(whole);
+
+    // Which groups have addresses behind this gateway, and which end of each rule must stay whole.
+    const size_t n = whole.groups.size();
+    std::vector<bool> here(n);
+    c.used.assign(n, false);
+    c.keep_whole.assign(n, false);
+    for (size_t i = 0; i < n; ++i) here[i] = has_addresses_in(whole.groups[i], c.scope.local);
+    for (size_t i = 0; i < whole.rules.size(); ++i) {
+        const Rule& r = whole.rules[i];
+        if (!here[r.src] && !here[r.dst]) continue;  // its traffic never passes this gateway
+        c.rules.push_back(i);
+        c.used[r.src] = c.used[r.dst] = true;
+        // A flow this rule matches passes here when one end is here. If only the source group has
+        // addresses here, the flows that pass are those from them: the source can be narrowed.
+        if (here[r.src] && here[r.dst]) c.keep_whole[r.src] = c.keep_whole[r.dst] = true;
+        if (!here[r.src]) c.keep_whole[r.src] = true;
+        if (!here[r.dst]) c.keep_whole[r.dst] = true;
+    }
+    return c;
+}
+
+// The slice `c` cuts: what it keeps of the whole policy is moved out of it when the caller is
+// done with it. `members[i]` is resolved(group i) for every group the cut narrows; `unrouted`
+// the notes add_unrouted_rule_notes gives (the same for every gateway).
 template <typename Whole>
-Policy slice(Whole&& whole, const Site& site, std::string_view name) {
+Policy assemble(Whole&& whole, Cut c, const std::vector<std::vector<gateway_slice::Member>>& members,
+                const std::vector<PolicyNote>& unrouted) {
     using namespace gateway_slice;
     constexpr bool movable = !std::is_lvalue_reference_v<Whole>;
     auto take = [](auto& item) -> std::remove_cvref_t<decltype(item)> {
         if constexpr (movable) return std::move(item);
         else return item;
     };
-    const GatewayDecl* decl = &declared_gateway(site, name);
-    GatewayScope scope;
-    scope.name = decl->name;
-    scope.segments = decl->segments;
-    scope.trunk = decl->trunk;
-    scope.local = routed_subnets(whole, *decl);
-    scope.site_rules = whole.rules.size();
-    scope.site_groups = whole.groups.size();
-    scope.site_pinholes = whole.pinholes.size();
-    scope.site_elements = policy_elements(whole);
-
-    // Which groups have addresses behind this gateway, and which end of each rule must stay whole.
-    const size_t n = whole.groups.size();
-    std::vector<bool> here(n), used(n), keep_whole(n);
-    for (size_t i = 0; i < n; ++i) here[i] = has_addresses_in(whole.groups[i], scope.local);
-    std::vector<size_t> rules;
-    for (size_t i = 0; i < whole.rules.size(); ++i) {
-        const Rule& r = whole.rules[i];
-        if (!here[r.src] && !here[r.dst]) continue;  // its traffic never passes this gateway
-        rules.push_back(i);
-        used[r.src] = used[r.dst] = true;
-        // A flow this rule matches passes here when one end is here. If only the source group has
-        // addresses here, the flows that pass are those from them: the source can be narrowed.
-        if (here[r.src] && here[r.dst]) keep_whole[r.src] = keep_whole[r.dst] = true;
-        if (!here[r.src]) keep_whole[r.src] = true;
-        if (!here[r.dst]) keep_whole[r.dst] = true;
-    }
-
     Policy out;
     out.site = whole.site;
     out.mode = whole.mode;
@@ -188,34 +224,83 @@ Policy slice(Whole&& whole, const Site& site, std::string_view name) {
     out.segments = whole.segments;
     out.monitored = whole.monitored;
     out.notes = whole.notes;
+    out.notes.insert(out.notes.end(), unrouted.begin(), unrouted.end());
     out.unrouted_flows = whole.unrouted_flows;
-    add_unrouted_rule_notes(whole, site, out);  // reads every group: before any is moved out
+    const size_t n = whole.groups.size();
     std::vector<size_t> index(n, n);
-    const SiteNames members(site);
     for (size_t i = 0; i < n; ++i) {
-        if (!used[i]) continue;
+        if (!c.used[i]) continue;
         index[i] = out.groups.size();
         auto& g = whole.groups[i];
-        if (keep_whole[i] || !g.dns.empty())
-            out.groups.push_back(take(g));
+        if (c.narrows(i, whole))
+            out.groups.push_back(narrowed(g, members[i], c.scope));
         else
-            out.groups.push_back(narrowed(g, scope, members));
+            out.groups.push_back(take(g));
     }
-    for (size_t i : rules) {
+    for (size_t i : c.rules) {
         Rule copy = take(whole.rules[i]);
         copy.src = index[copy.src];
         copy.dst = index[copy.dst];
         out.rules.push_back(std::move(copy));
     }
     for (auto& p : whole.pinholes)
-        if (scope.crosses(p.src, p.dst)) out.pinholes.push_back(take(p));
+        if (c.scope.crosses(p.src, p.dst)) out.pinholes.push_back(take(p));
     for (auto& r : whole.refused)
-        if (scope.crosses(r.src, r.dst)) out.refused.push_back(take(r));
-    out.gateway = std::move(scope);
+        if (c.scope.crosses(r.src, r.dst)) out.refused.push_back(take(r));
+    out.gateway = std::move(c.scope);
     return out;
 }
 
+std::vector<PolicyNote> unrouted_notes(const Policy& whole, const Site& site) {
+    Policy notes;
+    gateway_slice::add_unrouted_rule_notes(whole, site, notes);
+    return std::move(notes.notes);
+}
+
+// The members of every group one of `cuts` narrows, resolved once.
+std::vector<std::vector<gateway_slice::Member>> resolved_members(const Policy& whole, const Site& site,
+                                                                 const std::vector<const Cut*>& cuts) {
+    std::vector<std::vector<gateway_slice::Member>> out(whole.groups.size());
+    std::optional<SiteNames> names;
+    for (size_t i = 0; i < whole.groups.size(); ++i) {
+        if (std::none_of(cuts.begin(), cuts.end(), [&](const Cut* c) { return c->narrows(i, whole); })) continue;
+        if (!names) names.emplace(site);
+        out[i] = gateway_slice::resolved(whole.groups[i], *names);
+    }
+    return out;
+}
+
+template <typename Whole>
+Policy slice(Whole&& whole, const Site& site, std::string_view name) {
+    Cut c = cut_for(whole, declared_gateway(site, name));
+    const auto members = resolved_members(whole, site, {&c});
+    const auto unrouted = unrouted_notes(whole, site);  // reads every group: before any is moved out
+    return assemble(std::forward<Whole>(whole), std::move(c), members, unrouted);
+}
+
 }  // namespace
+
+std::vector<Policy> slices_for_gateways(const Policy& whole, const Site& site) {
+    std::vector<Cut> cuts;
+    for (const auto& g : site.gateways) cuts.push_back(cut_for(whole, g));
+    std::vector<const Cut*> all;
+    for (const auto& c : cuts) all.push_back(&c);
+    const auto members = resolved_members(whole, site, all);
+    const auto unrouted = unrouted_notes(whole, site);
+    // Each slice copies what it keeps of the whole (most of a large site for each): on as many
+    // threads as there are cores.
+    std::vector<Policy> out(cuts.size());
+    std::atomic<size_t> next{0};
+    auto work = [&] {
+        for (size_t i; (i = next++) < cuts.size();) out[i] = assemble(whole, std::move(cuts[i]), members, unrouted);
+    };
+    std::vector<std::future<void>> helpers;
+    const size_t threads = std::min<size_t>(cuts.size(), std::max(1u, std::thread::hardware_concurrency()));
+    for (size_t t = 1; t < threads; ++t) helpers.push_back(std::async(std::launch::async, work));
+    work();
+    for (auto& h : helpers) h.get();
+    return out;
+}
 
 Policy slice_for_gateway(const Policy& whole, const Site& site, std::string_view name) { return slice(whole, site, name); }
 

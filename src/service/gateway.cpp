@@ -155,13 +155,13 @@ bool Gateway::enforce(Desired d, bool commit_confirmed) {
         }
         desired_ = std::move(d);  // moved, not copied: it holds the whole policy and ruleset
         const Desired& now = *desired_;
-        if (now.published) published_applied(*now.published, now.policy);
         st_.policy_version = now.version;
         st_.enforcement = pending_ ? "waiting-for-confirmation" : active_state(now);
         if (now.took.empty())
             spdlog::info("policy {} applied ({})", now.version, how);
         else
             spdlog::info("policy {} applied ({}); {}, kernel {:.0f} ms", now.version, how, now.took, kernel_ms);
+        if (now.published) published_applied(*now.published);  // the kernel holds it: then the copy kept on disk
         return true;
     } catch (const std::exception& e) {
         if (cc) cc->abandon();

@@ -77,8 +77,8 @@ private:
     // serve --from (gateway_published.cpp).
     std::optional<Desired> load_published(const std::string& why);
     std::optional<Desired> load_kept();
-    std::optional<Desired> desired_of(AcceptedSlice a, const std::string& why);
-    void published_applied(const PublishedVersion& v, const Policy& p);
+    std::optional<Desired> desired_of(AcceptedSlice a, const std::string& why, double accept_ms);  // accept_ms: fetching and checking it
+    void published_applied(const PublishedVersion& v);
     void refused(const std::string& why);
     // "monitoring" when the whole site's default deny only logs, else "enforcing".
     static std::string active_state(const Desired& d) {

@@ -1,15 +1,20 @@
 // serve --from: following the versions published in the policy database.
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+
 #include "gateway.hpp"
 #include "wardgate/alerts/alerts.hpp"
 #include "wardgate/alerts/sinks.hpp"
 
 namespace wardgate::service::detail {
 
-std::optional<Gateway::Desired> Gateway::desired_of(AcceptedSlice a, const std::string& why) {
+std::optional<Gateway::Desired> Gateway::desired_of(AcceptedSlice a, const std::string& why, double accept_ms) {
     dns_published(a.policy);
+    const auto lowering = std::chrono::steady_clock::now();
     Desired d = desired_of(std::move(a.policy));
+    d.took = fmt::format("fetch and checks {:.0f} ms, lowering {:.0f} ms", accept_ms,
+                         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - lowering).count());
     d.published = std::move(a.version);
     st_.site = d.site_name;
     st_.site_version = d.version;
@@ -21,9 +26,10 @@ std::optional<Gateway::Desired> Gateway::desired_of(AcceptedSlice a, const std::
 
 std::optional<Gateway::Desired> Gateway::load_published(const std::string& why) {
     try {
+        const auto start = std::chrono::steady_clock::now();
         auto a = source_->newer_than(st_.controller->applied_version);
         if (!a) return std::nullopt;
-        return desired_of(std::move(*a), why);
+        return desired_of(std::move(*a), why, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
     } catch (const SliceRefused& e) {
         refused(e.what());
     } catch (const std::exception& e) {
@@ -33,10 +39,12 @@ std::optional<Gateway::Desired> Gateway::load_published(const std::string& why) 
 }
 
 std::optional<Gateway::Desired> Gateway::load_kept() {
+    const auto start = std::chrono::steady_clock::now();
     auto a = source_->kept(state_dir_);
     if (!a) return std::nullopt;
     spdlog::warn("the policy database cannot be reached: enforcing the last applied version {} again", a->version.id);
-    return desired_of(std::move(*a), "service start without the policy database: the last applied version");
+    return desired_of(std::move(*a), "service start without the policy database: the last applied version",
+                      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
 }
 
 void Gateway::refused(const std::string& why) {
@@ -58,12 +66,12 @@ void Gateway::refused(const std::string& why) {
     }
 }
 
-void Gateway::published_applied(const PublishedVersion& v, const Policy& p) {
+void Gateway::published_applied(const PublishedVersion& v) {
     ControllerStatus& c = *st_.controller;
     c.applied_version = v.id;
     c.applied_published_at = v.published_at;
     try {
-        source_->keep(state_dir_, AcceptedSlice{v, p});
+        source_->keep(state_dir_, v);
     } catch (const std::exception& e) {
         spdlog::warn("cannot keep a copy of version {}: {}", v.id, e.what());
     }

@@ -121,8 +121,8 @@ void PublishedSource::beat(const Heartbeat& h) {
     }
 }
 
-void PublishedSource::keep(const std::filesystem::path& state_dir, const AcceptedSlice& a) const {
-    const PublishedSlice& s = a.version.slices.front();
+void PublishedSource::keep(const std::filesystem::path& state_dir, const PublishedVersion& v) const {
+    const PublishedSlice& s = v.slices.front();
     // The chunks beside it, a file each named by its hash: an edit writes only the few it
     // changed, and the ones no longer named are removed.
     const auto dir = state_dir / "published-chunks";
@@ -141,8 +141,8 @@ void PublishedSource::keep(const std::filesystem::path& state_dir, const Accepte
     std::error_code ec;
     for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
         if (!wanted.count(it->path().filename().string())) std::filesystem::remove(it->path(), ec);
-    nlohmann::json j{{"site", a.version.site}, {"id", a.version.id}, {"published_at", a.version.published_at},
-                     {"author", a.version.author}, {"gateway", s.gateway}, {"document", s.document},
+    nlohmann::json j{{"site", v.site}, {"id", v.id}, {"published_at", v.published_at},
+                     {"author", v.author}, {"gateway", s.gateway}, {"document", s.document},
                      {"hash", s.hash}, {"signature", s.signature}};
     write_file_atomically(state_dir / "published-slice.json", j.dump());
 }

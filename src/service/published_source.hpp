@@ -35,7 +35,7 @@ public:
 
     // The slice last applied, kept in the state directory so a restart without the database
     // enforces it again; checked as when it was fetched.
-    void keep(const std::filesystem::path& state_dir, const AcceptedSlice& a) const;
+    void keep(const std::filesystem::path& state_dir, const PublishedVersion& v) const;
     std::optional<AcceptedSlice> kept(const std::filesystem::path& state_dir) const;
 
     const std::string& site() const { return site_; }

@@ -1,5 +1,8 @@
 #include "wardgate/service/publisher.hpp"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <future>
 #include <set>
@@ -78,8 +81,13 @@ PublishOutcome Publisher::publish() {
         }
         took(out.stages, "previous", since);
         // The plan (the longest part on a large site) is made on a thread of its own while the
-        // documents are cut and their new chunks stored; both only read the pipeline.
-        plan = std::async(std::launch::async, [&] { add_published_plan(planned, p, before, &now); });
+        // documents are cut, their new chunks stored and the version published; both only read
+        // the pipeline.
+        plan = std::async(std::launch::async, [&] {
+            // Lowest priority: on a busy host the documents, and the gateways, come first.
+            setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 19);
+            add_published_plan(planned, p, before, &now);
+        });
         out.version = published_documents(p, PublishOptions{o_.author}, st.chunks);
         took(out.stages, "documents", since);
         // The database says which chunks it lacks (a few after an edit): only those are sent.

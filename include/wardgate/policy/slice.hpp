@@ -2,6 +2,7 @@
 // One gateway's share of the site's policy: what it must enforce for the traffic that passes
 // it, and nothing of the traffic that never does.
 #include <string_view>
+#include <vector>
 
 #include "wardgate/policy/ir.hpp"
 
@@ -17,6 +18,10 @@ namespace wardgate {
 Policy slice_for_gateway(const Policy& whole, const Site& site, std::string_view gateway);
 // The same, taking what it keeps out of `whole` (left valid but unspecified).
 Policy slice_for_gateway(Policy&& whole, const Site& site, std::string_view gateway);
+
+// Every [[gateway]]'s slice, in the order the site declares them: what they share is worked out
+// once, and the slices are cut on as many threads as there are cores.
+std::vector<Policy> slices_for_gateways(const Policy& whole, const Site& site);
 
 // The site's [[gateway]] of that name; InputError (command line, --gateway) when there is none.
 const GatewayDecl& declared_gateway(const Site& site, std::string_view gateway);
