@@ -267,6 +267,42 @@ TEST_CASE("publishing an earlier policy again is a new version the gateways foll
     CHECK_THAT(publish(), Catch::Contains("published version 4"));
 }
 
+TEST_CASE("a version whose publisher stopped before writing its plan gets it from the next publish of that policy",
+          "[fleet][postgres]") {
+    PostgresServer& server = shared_postgres();
+    const std::string db = server.create_database("fleet_late_plan");
+    TempDir tmp("fleet-late-plan");
+    const auto site = tmp.path / "site";
+    std::filesystem::copy(kGatewaySite, site, std::filesystem::copy_options::recursive);
+    std::ofstream(site / "site.toml", std::ios::app) << kGateways;
+    REQUIRE(run_wardgate(fmt::format("keygen {0}/p.key {0}/p.pub", tmp.path.string())).exit_code == 0);
+    const auto key = tmp.path / "p.key";
+    publish_site(site, db, key);
+    std::ofstream(site / "policy.toml", std::ios::app) << kApproval;
+    publish_site(site, db, key);
+    // Version 2 as a publisher stopped between the version and its plan leaves it.
+    server.execute("fleet_late_plan", "ALTER TABLE policy_versions DISABLE TRIGGER plan_written_once; "
+                                      "UPDATE policy_versions SET plan_text = NULL, plan_json = NULL WHERE id = 2; "
+                                      "ALTER TABLE policy_versions ENABLE TRIGGER plan_written_once");
+    PolicyVersions versions(db);
+    REQUIRE(versions.version(2)->plan_pending);
+
+    auto again = run_wardgate(fmt::format("publish {} --to '{}' --key {}", site.string(), db, key.string()));
+    INFO(again.out << again.err);
+    CHECK(again.exit_code == 0);
+    CHECK_THAT(again.out, Catch::Contains("unchanged: version 2"));
+    CHECK_THAT(again.err, Catch::Contains("version 2 had no plan") && Catch::Contains("written now"));
+    auto v2 = versions.version(2);
+    REQUIRE(v2);
+    CHECK_FALSE(v2->plan_pending);
+    // Against version 1, not against itself: the approval is what changed.
+    CHECK_THAT(v2->plan_text, Catch::Contains("version 1 of") && Catch::Contains("CHG-9999"));
+    CHECK(again.out.find(v2->plan_text) != std::string::npos);
+    auto once_more = run_wardgate(fmt::format("publish {} --to '{}' --key {}", site.string(), db, key.string()));
+    CHECK(once_more.exit_code == 0);
+    CHECK(once_more.err.find("had no plan") == std::string::npos);
+}
+
 TEST_CASE("publish --watch publishes each edit, nothing for an edit that does not validate, and a gateway refuses an altered chunk",
           "[fleet][kernel][postgres]") {
     PostgresServer& server = shared_postgres();

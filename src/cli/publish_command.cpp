@@ -65,7 +65,7 @@ void add_publish_command(CLI::App& app, int& exit_code) {
         service::Publisher publisher(po);  // a key that cannot sign stops the run before anything is compiled or stored
         auto out = publisher.publish();
         const auto& v = out.version;
-        if (!o->quiet && out.result.fresh) std::cout << v.plan_text << "\n";
+        if (!o->quiet && (out.result.fresh || out.wrote_missing_plan)) std::cout << v.plan_text << "\n";
         std::string gateways;
         for (const auto& s : v.slices)
             if (!s.gateway.empty()) gateways += (gateways.empty() ? "" : ", ") + s.gateway;
@@ -77,6 +77,8 @@ void add_publish_command(CLI::App& app, int& exit_code) {
         if (!out.plan_error.empty()) {
             std::cerr << "wardgate: version " << v.id << " is published but its plan was not stored: " << out.plan_error << "\n";
             exit_code = 1;
+        } else if (out.wrote_missing_plan) {
+            std::cerr << "wardgate: version " << v.id << " had no plan (its publisher stopped before writing it): written now\n";
         }
     });
 }

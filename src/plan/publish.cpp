@@ -37,7 +37,7 @@ PublishedVersion published_documents(const Pipeline& p, const PublishOptions& op
     v.site = p.policy.site;
     v.author = options.author;
     v.slices.push_back(publishing::slice_of("", p.policy, chunks));
-    auto slices = slices_for_gateways(p.policy, *p.site);
+    const auto slices = slices_for_gateways(p.policy, *p.site);
     for (size_t i = 0; i < slices.size(); ++i)
         v.slices.push_back(publishing::slice_of(p.site->gateways[i].name, slices[i], chunks));
     std::sort(v.slices.begin(), v.slices.end(), [](const auto& a, const auto& b) { return a.gateway < b.gateway; });

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <map>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -54,7 +55,7 @@ struct ChunkWriter::Impl {
     };
     std::unordered_map<uint64_t, std::unique_ptr<Entry>> kept;  // by the chunk's elements' hashes
     std::vector<std::unique_ptr<Entry>> unkept;  // this round's chunks whose key another chunk holds
-    std::vector<const Entry*> named;             // this round's, in order of first use
+    std::vector<const Entry*> named;             // this round's
     size_t written = 0;
 
     template <typename T>
@@ -113,10 +114,11 @@ json ChunkWriter::members(const std::vector<std::string>& members) { return impl
 json ChunkWriter::prefixes(const std::vector<Prefix>& prefixes) { return impl_->cut(prefixes, true); }
 
 std::vector<const HashedChunk*> ChunkWriter::named_chunks() const {
+    std::map<std::string_view, const HashedChunk*> by_hash;  // two chunks of different keys may hold the same text
+    for (const auto* e : impl_->named) by_hash.emplace(e->chunk.hash, &e->chunk);
     std::vector<const HashedChunk*> out;
-    std::set<std::string_view> seen;  // two chunks of different keys may hold the same text
-    for (const auto* e : impl_->named)
-        if (seen.insert(e->chunk.hash).second) out.push_back(&e->chunk);
+    out.reserve(by_hash.size());
+    for (const auto& [hash, chunk] : by_hash) out.push_back(chunk);
     return out;
 }
 

@@ -1,10 +1,7 @@
 #include "wardgate/policy/slice.hpp"
 
 #include <algorithm>
-#include <atomic>
-#include <future>
 #include <optional>
-#include <thread>
 
 #include "wardgate/core/diagnostic.hpp"
 #include "wardgate/site/site_names.hpp"
@@ -287,18 +284,9 @@ std::vector<Policy> slices_for_gateways(const Policy& whole, const Site& site) {
     for (const auto& c : cuts) all.push_back(&c);
     const auto members = resolved_members(whole, site, all);
     const auto unrouted = unrouted_notes(whole, site);
-    // Each slice copies what it keeps of the whole (most of a large site for each): on as many
-    // threads as there are cores.
+    // Each slice copies what it keeps of the whole (most of a large site for each).
     std::vector<Policy> out(cuts.size());
-    std::atomic<size_t> next{0};
-    auto work = [&] {
-        for (size_t i; (i = next++) < cuts.size();) out[i] = assemble(whole, std::move(cuts[i]), members, unrouted);
-    };
-    std::vector<std::future<void>> helpers;
-    const size_t threads = std::min<size_t>(cuts.size(), std::max(1u, std::thread::hardware_concurrency()));
-    for (size_t t = 1; t < threads; ++t) helpers.push_back(std::async(std::launch::async, work));
-    work();
-    for (auto& h : helpers) h.get();
+    for (size_t i = 0; i < cuts.size(); ++i) out[i] = assemble(whole, std::move(cuts[i]), members, unrouted);
     return out;
 }
 

@@ -218,7 +218,10 @@ private:
 
     Set address_set(const AddressGroup& g, Family f) const {
         Set s{nft_group_set(g, f), {addr_key(f)}, false, false, clip(g.label, kCommentMax), {}, {}};
-        for (const auto& pr : g.dns.empty() ? g.prefixes : g.fixed) {
+        const auto& prefixes = g.dns.empty() ? g.prefixes : g.fixed;
+        s.elements.reserve(static_cast<size_t>(
+            std::count_if(prefixes.begin(), prefixes.end(), [f](const Prefix& pr) { return pr.family() == f; })));
+        for (const auto& pr : prefixes) {
             if (pr.family() != f) continue;
             s.interval = s.interval || !pr.is_host();
             s.elements.push_back({{prefix_part(pr)}, {}});

@@ -43,8 +43,11 @@ Published publish_logged(Publisher& publisher, const std::string& why) {
                          out.plan_error.empty() ? fmt::format("its plan written {:.0f} ms later", plan_ms)
                                                 : "its plan was not written: " + out.plan_error);
         } else
-            spdlog::info("{}: unchanged, version {} of {} holds this policy ({:.0f} ms)", why, out.result.id,
-                         out.version.site, ms);
+            spdlog::info("{}: unchanged, version {} of {} holds this policy ({:.0f} ms){}", why, out.result.id,
+                         out.version.site, ms,
+                         out.wrote_missing_plan ? "; its plan, which its publisher did not write, is written now"
+                         : out.plan_error.empty() ? ""
+                                                  : "; its missing plan was not written: " + out.plan_error);
         return Published::yes;
     } catch (const InputError& e) {
         spdlog::error("{}: the site does not validate; nothing is published, the gateways keep the last version:", why);

@@ -69,6 +69,7 @@ PublishOutcome Publisher::publish() {
     PolicySnapshot now;  // what the plan compared: the next plan's `before`
     PublishedVersion planned;
     std::future<void> plan;
+    auto fetch = [&](const std::vector<std::string>& hashes) { return st.db->chunks(hashes); };
     try {
         if (!st.db) st.db = std::make_unique<PolicyVersions>(o_.to);
         const auto latest = st.db->latest_id(p.policy.site);
@@ -76,8 +77,7 @@ PublishOutcome Publisher::publish() {
             before = std::move(st.last->snapshot);  // a publish that fails reads it from the database next time
             st.last.reset();
         } else if (latest) {
-            if (auto v = st.db->version(*latest, nullptr))
-                before = published_snapshot(*v, [&](const std::vector<std::string>& hashes) { return st.db->chunks(hashes); });
+            if (auto v = st.db->version(*latest, nullptr)) before = published_snapshot(*v, fetch);
         }
         took(out.stages, "previous", since);
         // The plan (the longest part on a large site) is made on a thread of its own while the
@@ -117,7 +117,21 @@ PublishOutcome Publisher::publish() {
         out.version.plan_text = std::move(planned.plan_text);
         out.version.plan_json = std::move(planned.plan_json);
         out.version.plan_pending = false;
-        if (out.result.fresh) st.db->write_plan(out.result.id, out.version.plan_text, out.version.plan_json);
+        if (out.result.fresh) {
+            st.db->write_plan(out.result.id, out.version.plan_text, out.version.plan_json);
+        } else if (out.result.plan_pending) {
+            // The version holding this policy has no plan (its publisher stopped before writing
+            // it): written now, against the version before it.
+            std::optional<PolicySnapshot> earlier;
+            if (auto previous = st.db->previous_id(p.policy.site, out.result.id))
+                if (auto v = st.db->version(*previous, nullptr)) earlier = published_snapshot(*v, fetch);
+            PublishedVersion late;
+            add_published_plan(late, p, earlier);
+            st.db->write_plan(out.result.id, late.plan_text, late.plan_json);
+            out.version.plan_text = std::move(late.plan_text);
+            out.version.plan_json = std::move(late.plan_json);
+            out.wrote_missing_plan = true;
+        }
         took(out.stages, "plan", since);
     } catch (const std::exception& e) {
         if (dynamic_cast<const StoreError*>(&e)) st.db.reset();

@@ -147,9 +147,10 @@ PublishResult PolicyVersions::publish(const PublishedVersion& v, const std::func
         // Only the latest counts: going back to an earlier policy is a new version.
         db.exec("SELECT pg_advisory_xact_lock(hashtextextended($1, 1))", {v.site});
         auto found = db.exec("SELECT id, content_hash, " + utc("published_at") +
-                                 " FROM policy_versions WHERE site = $1 ORDER BY id DESC LIMIT 1",
+                                 ", plan_text IS NULL FROM policy_versions WHERE site = $1 ORDER BY id DESC LIMIT 1",
                              {v.site});
-        if (found.rows() > 0 && found.text(0, 1) == v.content_hash) return {found.integer(0, 0), false, found.text(0, 2)};
+        if (found.rows() > 0 && found.text(0, 1) == v.content_hash)
+            return {found.integer(0, 0), false, found.text(0, 2), found.boolean(0, 3)};
         auto row = db.exec(v.plan_pending ? "INSERT INTO policy_versions (site, content_hash, author) "
                                             "VALUES ($1, $2, $3) RETURNING id, " + utc("published_at")
                                           : "INSERT INTO policy_versions (site, content_hash, author, plan_text, plan_json) "
@@ -162,7 +163,7 @@ PublishResult PolicyVersions::publish(const PublishedVersion& v, const std::func
             db.exec("INSERT INTO policy_slices (version, gateway, document, hash, signature) VALUES ($1, $2, $3, $4, $5)",
                     {std::to_string(id), s.gateway, s.document, s.hash, sign(signed_text(v.site, id, s))});
         db.exec("SELECT pg_notify($1, $2)", {kChannel, v.site});
-        return {id, true, row.text(0, 1)};
+        return {id, true, row.text(0, 1), v.plan_pending};
     });
 }
 
@@ -185,6 +186,12 @@ std::optional<PublishedVersion> PolicyVersions::version(int64_t id, const std::s
 
 std::optional<int64_t> PolicyVersions::latest_id(const std::string& site) const {
     auto r = impl_->db.exec("SELECT max(id) FROM policy_versions WHERE site = $1", {site});
+    if (r.null(0, 0)) return std::nullopt;
+    return r.integer(0, 0);
+}
+
+std::optional<int64_t> PolicyVersions::previous_id(const std::string& site, int64_t id) const {
+    auto r = impl_->db.exec("SELECT max(id) FROM policy_versions WHERE site = $1 AND id < $2", {site, std::to_string(id)});
     if (r.null(0, 0)) return std::nullopt;
     return r.integer(0, 0);
 }

@@ -30,7 +30,7 @@ public:
     // The hashes of `members` (or `prefixes`) cut into chunks, in order.
     nlohmann::json members(const std::vector<std::string>& members);
     nlohmann::json prefixes(const std::vector<Prefix>& prefixes);
-    // The chunks named since the last end_round() that `wanted` accepts (by hash).
+    // The chunks named since the last end_round() that `wanted` accepts (by hash), sorted by hash.
     template <typename Wanted>
     std::vector<HashedChunk> named(Wanted&& wanted) const {
         std::vector<HashedChunk> out;
@@ -38,7 +38,7 @@ public:
             if (wanted(c->hash)) out.push_back(*c);
         return out;
     }
-    std::vector<std::string> named_hashes() const;
+    std::vector<std::string> named_hashes() const;  // sorted
     // Forgets the chunks no document named since the last call.
     void end_round();
     size_t written() const;  // chunks written (not found remembered) since construction

@@ -19,8 +19,8 @@ Policy slice_for_gateway(const Policy& whole, const Site& site, std::string_view
 // The same, taking what it keeps out of `whole` (left valid but unspecified).
 Policy slice_for_gateway(Policy&& whole, const Site& site, std::string_view gateway);
 
-// Every [[gateway]]'s slice, in the order the site declares them: what they share is worked out
-// once, and the slices are cut on as many threads as there are cores.
+// Every [[gateway]]'s slice, in the order the site declares them; what they share (the groups'
+// members looked up, the notes on rules no gateway enforces) is worked out once.
 std::vector<Policy> slices_for_gateways(const Policy& whole, const Site& site);
 
 // The site's [[gateway]] of that name; InputError (command line, --gateway) when there is none.

@@ -33,6 +33,8 @@ struct PublishOutcome {
     std::vector<StageTime> stages; // the pipeline's, then "previous", "documents", "chunks", "store", "plan"
     // The version is published but its plan could not be made or stored (it stays pending).
     std::string plan_error;
+    // Not fresh: the version holding this policy lacked its plan, and it is written now.
+    bool wrote_missing_plan = false;
 };
 
 class Publisher {

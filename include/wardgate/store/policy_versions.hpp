@@ -59,6 +59,7 @@ struct PublishResult {
     int64_t id = 0;
     bool fresh = false;
     std::string published_at;  // ISO 8601 UTC, the server's clock
+    bool plan_pending = false;  // the version found (not fresh) has no plan written
 };
 
 class PolicyVersions {
@@ -82,6 +83,7 @@ public:
     void store_chunks(const std::vector<HashedChunk>& chunks);
     std::optional<PublishedVersion> latest(const std::string& site) const;  // with its slices
     std::optional<int64_t> latest_id(const std::string& site) const;         // a cheap look for news
+    std::optional<int64_t> previous_id(const std::string& site, int64_t id) const;  // the site's version before `id`
     // With its slices, or only `gateway`'s when one is given.
     std::optional<PublishedVersion> version(int64_t id, const std::string* gateway = nullptr) const;
     std::vector<std::string> sites() const;  // that have published versions, sorted
