@@ -396,3 +396,50 @@ TEST_CASE("publish --watch publishes each edit, nothing for an edit that does no
     CHECK_THAT(s["controller"]["last_refusal"].get<std::string>(), Catch::Contains("does not match its digest: altered"));
     CHECK(s["controller"]["applied_version"] == 0);
 }
+
+TEST_CASE("publish --watch rides out the database: an edit made while it is down is published once it is back",
+          "[fleet][postgres]") {
+    PostgresServer server;
+    const std::string db = server.create_database("fleet_retry");
+    TempDir tmp("fleet-retry");
+    const auto key = tmp.path / "p.key";
+    REQUIRE(run_wardgate(fmt::format("keygen {} {}/p.pub", key.string(), tmp.path.string())).exit_code == 0);
+    const auto site = tmp.path / "site";
+    std::filesystem::copy(kGatewaySite, site, std::filesystem::copy_options::recursive);
+    std::ofstream(site / "site.toml", std::ios::app) << kGateways;
+
+    Netns publisher_ns("pubretry");
+    const auto log = tmp.path / "publisher.log";
+    pid_t publisher = spawn_in(publisher_ns,
+                               {WARDGATE_BINARY, "publish", site.string(), "--to", db, "--key", key.string(), "--watch",
+                                "--debounce-ms", "50"},
+                               log.string());
+    struct Stop {
+        pid_t& pid;
+        ~Stop() {
+            if (pid <= 0) return;
+            kill(pid, SIGTERM);
+            waitpid(pid, nullptr, 0);
+        }
+    } stop_publisher{publisher};
+    auto wait_for_log = [&](const std::string& text, std::chrono::seconds within) {
+        const auto until = std::chrono::steady_clock::now() + within;
+        while (read_text(log).find(text) == std::string::npos && std::chrono::steady_clock::now() < until)
+            std::this_thread::sleep_for(100ms);
+        INFO(read_text(log));
+        REQUIRE(read_text(log).find(text) != std::string::npos);
+    };
+    wait_for_log("watching", 60s);
+    CHECK_THAT(read_text(log), Catch::Contains("published version 1"));
+
+    server.stop();
+    std::ofstream(site / "policy.toml", std::ios::app) << kApproval;
+    wait_for_log("nothing is published, the gateways keep the last version (tried again in 5 s)", 30s);
+    server.start();
+    // No edit since: the publisher tries again by itself, and the version carries its plan.
+    wait_for_log("published version 2", 30s);
+    auto v2 = PolicyVersions(db).version(2);
+    REQUIRE(v2);
+    CHECK_FALSE(v2->plan_pending);
+    CHECK_THAT(v2->plan_text, Catch::Contains("CHG-9999"));
+}
