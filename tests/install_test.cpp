@@ -39,6 +39,8 @@ TEST_CASE("an installed wardgate runs without its source tree", "[install]") {
     REQUIRE(fs::exists(example / "site.toml"));
     CHECK_THAT(read_text(stage.path / "usr/lib/systemd/system/wardgate.service"),
                Catch::Contains("ExecStart=/usr/bin/wardgate serve /etc/wardgate/site"));
+    CHECK_THAT(read_text(stage.path / "usr/lib/systemd/system/wardgate-publisher.service"),
+               Catch::Contains("ExecStart=/usr/bin/wardgate publish /etc/wardgate/site --to ${WARDGATE_POLICY_DB}"));
     // The source tree (and the build tree inside it) hidden under an empty tmpfs, in a mount
     // namespace of this command only.
     auto out = stage.path / "exports";
@@ -71,7 +73,8 @@ TEST_CASE("the Debian package: contents, dependencies, install, run, purge", "[i
     }
     auto files = sh("dpkg-deb -c " + deb);
     for (const char* f : {"./usr/bin/wardgate", "./usr/share/wardgate/templates/panos/config.mustache",
-                          "./usr/lib/systemd/system/wardgate.service", "./usr/share/man/man1/wardgate.1.gz",
+                          "./usr/lib/systemd/system/wardgate.service", "./usr/lib/systemd/system/wardgate-publisher.service",
+                          "./usr/share/man/man1/wardgate.1.gz",
                           "./etc/wardgate/README", "./usr/share/doc/wardgate/examples/example-hospital/site.toml"}) {
         INFO(f);
         CHECK_THAT(files, Catch::Contains(f));
@@ -84,7 +87,7 @@ TEST_CASE("the Debian package: contents, dependencies, install, run, purge", "[i
     CHECK_THAT(sh("/usr/bin/wardgate --version"), Catch::Contains("wardgate " WARDGATE_VERSION));
     CHECK(fs::exists("/usr/share/man/man1/wardgate.1.gz"));
     if (shell("command -v systemd-analyze >/dev/null") == 0)
-        sh("systemd-analyze verify /usr/lib/systemd/system/wardgate.service");
+        sh("systemd-analyze verify /usr/lib/systemd/system/wardgate.service /usr/lib/systemd/system/wardgate-publisher.service");
     sh("dpkg --purge wardgate >/dev/null");
     CHECK_FALSE(fs::exists("/usr/bin/wardgate"));
     CHECK_FALSE(fs::exists("/etc/wardgate"));
