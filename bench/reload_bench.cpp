@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
     cached.flow_cache = &flow_cache;
     CompileMemo compile_memo;
     cached.compile_memo = &compile_memo;
-    nft::PrintedSets printed;
+    nft::SetDigests digests;
     std::optional<Pipeline> previous[2];
     previous[0] = run_pipeline(site, cached);  // what serve has before the first edit
 
@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
             Pipeline p = run_pipeline(site, c == 0 ? cached : fresh);
             // Then, as serve does, the policy lowered to the kernel's objects and its version.
             const auto lowering = std::chrono::steady_clock::now();
-            const auto version = service::policy_version(nft::lower_policy(p.policy), c == 0 ? &printed : nullptr);
+            const auto version = service::policy_version(nft::lower_policy(p.policy), c == 0 ? &digests : nullptr);
             const auto end = std::chrono::steady_clock::now();
             p.stages.push_back({"lowering", std::chrono::duration<double, std::milli>(end - lowering).count()});
             double total = std::chrono::duration<double, std::milli>(end - start).count();
@@ -96,7 +96,7 @@ int main(int argc, char** argv) {
                 cached_version = version;
                 times[0]["baseline_judged"].push_back(static_cast<double>(compile_memo.baseline.judged));
                 times[0]["groups_built"].push_back(static_cast<double>(compile_memo.groups.missed()));
-                times[0]["sets_printed"].push_back(static_cast<double>(printed.missed()));
+                times[0]["sets_hashed"].push_back(static_cast<double>(digests.missed()));
             } else if (version != cached_version) {
                 fmt::print(stderr, "the cached load's policy ({}) differs from the fresh load's ({})\n", cached_version, version);
                 return 2;
@@ -116,7 +116,7 @@ int main(int argc, char** argv) {
     fmt::print("devices_blocks_parsed {:.0f}\n", median(times[0]["blocks_parsed"]));
     fmt::print("baseline_edges_judged {:.0f} of {}\n", median(times[0]["baseline_judged"]), previous[0]->edges.size());
     fmt::print("groups_built {:.0f} of {}\n", median(times[0]["groups_built"]), compile_memo.groups.size());
-    fmt::print("sets_printed {:.0f} of {}\n", median(times[0]["sets_printed"]), printed.size());
+    fmt::print("sets_hashed {:.0f} of {}\n", median(times[0]["sets_hashed"]), digests.size());
     for (const auto& stage : order) {
         double c = median(times[0][stage]), f = median(times[1][stage]);
         fmt::print("{}_cached_ms {:.1f}\n{}_fresh_ms {:.1f}\n{}_ratio {:.2f}\n", stage, c, stage, f, stage, f > 0 ? c / f : 0);

@@ -1,5 +1,5 @@
 // The observed baseline judged again only where an inventory edit can change it, and address
-// groups and printed sets taken from the last compilation when their content is the same (CompileMemo)
+// groups and set digests taken from the last compilation when their content is the same (CompileMemo)
 // gives exactly what judging every edge gives, edit after edit.
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
@@ -77,7 +77,7 @@ TEST_CASE("the baseline kept from the last compilation, judged again only where 
     auto answer = [&](const IpAddress& a) { dns["cloud.vendor.example"] = DnsAnswer{{a}, 300, {}}; };
     answer(tcp_responders.front());
     CompileMemo memo;
-    nft::PrintedSets printed;
+    nft::SetDigests digests;
     EdgeLineage lineage{1, 0, {}};
     auto compile = [&](const AddressBook& book, const std::vector<ClassifiedEdge>& edges, const Date& today,
                        CompileMemo* m) {
@@ -115,9 +115,9 @@ TEST_CASE("the baseline kept from the last compilation, judged again only where 
         groups_built += memo.groups.missed();
         const auto a = described(kept), f = described(fresh);
         CHECK(a == f);
-        CHECK(service::policy_version(nft::lower_policy(kept), &printed) ==
+        CHECK(service::policy_version(nft::lower_policy(kept), &digests) ==
               service::policy_version(nft::lower_policy(fresh)));
-        sets_kept += printed.found();
+        sets_kept += digests.found();
         REQUIRE(kept.groups.size() == fresh.groups.size());
         for (size_t g = 0; g < kept.groups.size(); ++g) {
             INFO("group " << fresh.groups[g].name);

@@ -2,7 +2,6 @@
 #include <fmt/format.h>
 #include <netinet/in.h>
 
-#include <functional>
 
 #include "wardgate/render/nft_ruleset.hpp"
 
@@ -131,34 +130,20 @@ void print_set(std::string& out, const Set& s) {
 
 }  // namespace
 
-std::string print_ruleset(const Ruleset& r, bool with_header, PrintedSets* printed) {
-    std::string text;
-    print_ruleset(r, with_header, printed, [&text](std::string_view part) { text += part; });
-    return text;
-}
+namespace {
 
-void print_ruleset(const Ruleset& r, bool with_header, PrintedSets* printed,
-                   const std::function<void(std::string_view)>& write) {
+// The script in order: `text` is handed all but the sets, `set` each set where it stands.
+template <typename Text, typename SetPart>
+void walk_ruleset(const Ruleset& r, bool with_header, Text&& text, SetPart&& set) {
     std::string out = "#!/usr/sbin/nft -f\n";
     if (with_header)
         for (const auto& line : r.header) out += "# " + line + "\n";
     out += fmt::format("table inet {0}\ndelete table inet {0}\n\ntable inet {0} {{\n", r.table);
     for (const auto& s : r.sets) {
-        if (!printed) {
-            print_set(out, s);
-        } else {
-            const std::string* kept = printed->find(s.name, s);
-            if (!kept) {
-                std::string text;
-                print_set(text, s);
-                kept = &printed->keep(s.name, s, std::move(text));
-            }
-            write(out);
-            write(*kept);
-            out.clear();
-        }
+        text(std::string_view(out));
+        out.clear();
+        set(s);
     }
-    if (printed) printed->end_round();
     for (size_t i = 0; i < r.chains.size(); ++i) {
         const auto& c = r.chains[i];
         out += fmt::format("\tchain {} {{\n", c.name);
@@ -167,7 +152,42 @@ void print_ruleset(const Ruleset& r, bool with_header, PrintedSets* printed,
         out += i + 1 < r.chains.size() ? "\t}\n\n" : "\t}\n";
     }
     out += "}\n";
-    write(out);
+    text(std::string_view(out));
+}
+
+constexpr uint64_t kFnvBasis = 0xcbf29ce484222325ULL;
+uint64_t fnv1a(std::string_view s, uint64_t h = kFnvBasis) {
+    for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
+    return h;
+}
+
+}  // namespace
+
+std::string print_ruleset(const Ruleset& r, bool with_header) {
+    std::string text;
+    walk_ruleset(r, with_header, [&](std::string_view part) { text += part; }, [&](const Set& s) { print_set(text, s); });
+    return text;
+}
+
+uint64_t ruleset_digest(const Ruleset& r, SetDigests* kept) {
+    uint64_t h = kFnvBasis;
+    std::string set_text;
+    walk_ruleset(r, false, [&](std::string_view part) { h = fnv1a(part, h); },
+                 [&](const Set& s) {
+                     const uint64_t* known = kept ? kept->find(s.name, s) : nullptr;
+                     uint64_t digest = 0;
+                     if (known) {
+                         digest = *known;
+                     } else {
+                         set_text.clear();
+                         print_set(set_text, s);
+                         digest = fnv1a(set_text);
+                         if (kept) kept->keep(s.name, s, digest);
+                     }
+                     h = fnv1a(fmt::format("{:016x}\n", digest), h);
+                 });
+    if (kept) kept->end_round();
+    return h;
 }
 
 }  // namespace wardgate::nft

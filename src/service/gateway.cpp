@@ -52,7 +52,7 @@ Gateway::Gateway(const ServeOptions& options) : o_(options) {
 Gateway::Desired Gateway::desired_of(Policy policy) {
     Desired d;
     d.ruleset = nft::lower_policy(policy);
-    d.version = policy_version(d.ruleset, &printed_sets_);
+    d.version = policy_version(d.ruleset, &set_digests_);
     d.site_name = policy.site;
     for (const auto& s : policy.segments) d.segments.push_back({s.name, policy.monitor(s) ? "monitor" : "enforce", s.vlan});
     for (const auto& m : policy.monitored)

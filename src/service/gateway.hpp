@@ -105,7 +105,7 @@ private:
     SiteLoadCache site_cache_;  // an edit re-reads only the devices it changed
     FlowReadCache flow_cache_;  // and no flow file whose contents stayed the same
     CompileMemo compile_memo_;  // the groups as built and what the observed baseline made of the kept edges
-    nft::PrintedSets printed_sets_;  // the ruleset's sets as text, for its version
+    nft::SetDigests set_digests_;  // the ruleset's sets' digests, for its version
     netlink::SetEncodings set_encodings_;  // and in the kernel's encoding, for applies and drift checks
     std::shared_ptr<const Pipeline> loaded_;  // its scorecard not started yet
     BackgroundScorer scorer_;

@@ -116,7 +116,7 @@ void Gateway::refresh_dns() {
         Desired d = waiting_ ? *waiting_ : *desired_;
         rebind_dns(d.policy, dns_->allowed());
         d.ruleset = nft::lower_policy(d.policy);
-        d.version = policy_version(d.ruleset, &printed_sets_);
+        d.version = policy_version(d.ruleset, &set_digests_);
         enforce(std::move(d), false);
     }
     if (out.changed || !out.failures.empty()) write_metrics();

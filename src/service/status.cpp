@@ -6,15 +6,8 @@
 
 namespace wardgate::service {
 
-std::string policy_version(const nft::Ruleset& ruleset, nft::PrintedSets* printed) {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    nft::print_ruleset(ruleset, false, printed, [&h](std::string_view part) {  // comments never reach the kernel
-        for (unsigned char c : part) {
-            h ^= c;
-            h *= 0x100000001b3ULL;
-        }
-    });
-    return fmt::format("fnv1a64:{:016x}", h);
+std::string policy_version(const nft::Ruleset& ruleset, nft::SetDigests* digests) {
+    return fmt::format("fnv1a64:{:016x}", nft::ruleset_digest(ruleset, digests));
 }
 
 std::filesystem::path default_socket_path() { return per_network_namespace("/run/wardgate") / "status.sock"; }

@@ -147,13 +147,12 @@ struct Ruleset {
 };
 
 Ruleset lower_policy(const Policy& policy);
-// Each set's printed text, kept while the set is the same (serve prints the ruleset after
-// every edit to hash it, and most sets do not change).
-using PrintedSets = ContentMemo<Set, std::string>;
 // The `nft -f` text; without the header comments (which never reach the kernel) when asked.
-std::string print_ruleset(const Ruleset& r, bool with_header = true, PrintedSets* printed = nullptr);
-// The same text in parts, in order, each handed to `write` (a large ruleset need not be one string).
-void print_ruleset(const Ruleset& r, bool with_header, PrintedSets* printed,
-                   const std::function<void(std::string_view)>& write);
+std::string print_ruleset(const Ruleset& r, bool with_header = true);
+// What identifies a ruleset: FNV-1a 64 over its `nft -f` text without the header comments, in
+// which each set's text counts by its own FNV-1a 64 digest. `kept` holds the digests while the
+// sets are the same (serve takes it after every edit, and most sets do not change).
+using SetDigests = ContentMemo<Set, uint64_t>;
+uint64_t ruleset_digest(const Ruleset& r, SetDigests* kept = nullptr);
 
 }  // namespace wardgate::nft

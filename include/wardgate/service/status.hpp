@@ -15,9 +15,9 @@
 
 namespace wardgate::service {
 
-// "fnv1a64:<16 hex digits>" of the ruleset's nft text (without its comment header): equal
-// versions install the same table.
-std::string policy_version(const nft::Ruleset& ruleset, nft::PrintedSets* printed = nullptr);
+// "fnv1a64:<16 hex digits>": nft::ruleset_digest of the ruleset (its nft text without the
+// comment header, each set counted by its own digest): equal versions install the same table.
+std::string policy_version(const nft::Ruleset& ruleset, nft::SetDigests* digests = nullptr);
 
 struct SegmentStatus {
     std::string name;
