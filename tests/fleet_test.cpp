@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 #include <signal.h>
+#include <poll.h>
 #include <sys/wait.h>
 
 #include <chrono>
@@ -442,4 +443,23 @@ TEST_CASE("publish --watch rides out the database: an edit made while it is down
     REQUIRE(v2);
     CHECK_FALSE(v2->plan_pending);
     CHECK_THAT(v2->plan_text, Catch::Contains("CHG-9999"));
+}
+
+TEST_CASE("an announcement read with a query's answer waits in the connection, where poll() cannot see it",
+          "[fleet][postgres]") {
+    // Why a following gateway asks for announcements after every turn of its loop, not only when
+    // the database's socket wakes it.
+    PostgresServer& server = shared_postgres();
+    const std::string db = server.create_database("fleet_queued_notify");
+    PolicyVersions listener(db);
+    listener.listen();
+    CHECK(listener.latest_id("Queued Site") == std::nullopt);  // connects and listens
+    server.execute("fleet_queued_notify", "SELECT pg_notify('wardgate_policy', 'Queued Site')");
+    std::this_thread::sleep_for(200ms);
+    // A query now reads the announcement along with its answer...
+    CHECK(listener.latest_id("Queued Site") == std::nullopt);
+    pollfd fd{listener.socket(), POLLIN, 0};
+    CHECK(poll(&fd, 1, 100) == 0);  // ...so the socket has nothing more to say
+    CHECK(listener.announced() == std::vector<std::string>{"Queued Site"});
+    CHECK(listener.announced().empty());
 }

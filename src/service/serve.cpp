@@ -85,7 +85,6 @@ int run_service(const ServeOptions& options) {
             server.serve_one([&](const nlohmann::json& req) {
                 return detail::answer_request(req, [&] { return gateway.status(); });
             });
-        if (r > 0 && (fds[3].revents & (POLLIN | POLLHUP | POLLERR))) gateway.published_announced();
         if (r > 0 && (fds[4].revents & POLLIN)) gateway.scored();
         if (r > 0 && (fds[5].revents & POLLIN)) gateway.drift_checked();
         auto now = Clock::now();
@@ -106,6 +105,11 @@ int run_service(const ServeOptions& options) {
             gateway.write_metrics();
             next_drift = Clock::now() + options.drift_interval;
         }
+        // Last before poll(), whether or not the database's socket woke it: an announcement that
+        // arrived while the gateway waited for a query's answer (its heartbeat, the fetch of the
+        // last version) was read with that answer and waits in the connection's queue, where
+        // poll() cannot see it.
+        gateway.published_announced();
     }
     detail::notify_systemd("STOPPING=1");
     return 0;
