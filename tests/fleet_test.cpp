@@ -103,6 +103,35 @@ std::string publish_site(const std::filesystem::path& site, const std::string& d
     return r.out;
 }
 
+// `wardgate publish SITE --watch` in a namespace of its own, stopped when this goes.
+struct WatchingPublisher {
+    WatchingPublisher(const std::string& ns_name, const std::filesystem::path& site, const std::string& db,
+                      const std::filesystem::path& key, const std::filesystem::path& log_file)
+        : ns(ns_name), log(log_file) {
+        pid = spawn_in(ns, {WARDGATE_BINARY, "publish", site.string(), "--to", db, "--key", key.string(), "--watch",
+                            "--debounce-ms", "50", "--author", "tester"},
+                       log.string());
+    }
+    ~WatchingPublisher() {
+        if (pid <= 0) return;
+        kill(pid, SIGTERM);
+        waitpid(pid, nullptr, 0);
+    }
+    WatchingPublisher(const WatchingPublisher&) = delete;
+    WatchingPublisher& operator=(const WatchingPublisher&) = delete;
+    // Waits until its log says `text`; fails the test when it does not within that time.
+    void wait_for(const std::string& text, std::chrono::seconds within) const {
+        const auto until = std::chrono::steady_clock::now() + within;
+        while (read_text(log).find(text) == std::string::npos && std::chrono::steady_clock::now() < until)
+            std::this_thread::sleep_for(100ms);
+        INFO(read_text(log));
+        REQUIRE(read_text(log).find(text) != std::string::npos);
+    }
+    Netns ns;
+    std::filesystem::path log;
+    pid_t pid = -1;
+};
+
 auto applied_version(int64_t v) {
     return [v](const json& s) {
         return s.at("controller").is_object() && s["controller"]["applied_version"] == v && s["enforcement"] == "enforcing";
@@ -316,20 +345,8 @@ TEST_CASE("publish --watch publishes each edit, nothing for an edit that does no
     std::ofstream(site / "site.toml", std::ios::app) << kGateways;
     const std::string original = read_text(site / "policy.toml");
 
-    Netns publisher_ns("pub");
     const auto publisher_log = tmp.path / "publisher.log";
-    pid_t publisher = spawn_in(publisher_ns,
-                               {WARDGATE_BINARY, "publish", site.string(), "--to", db, "--key", key.string(), "--watch",
-                                "--debounce-ms", "50", "--author", "tester"},
-                               publisher_log.string());
-    struct Stop {
-        pid_t& pid;
-        ~Stop() {
-            if (pid <= 0) return;
-            kill(pid, SIGTERM);
-            waitpid(pid, nullptr, 0);
-        }
-    } stop_publisher{publisher};
+    WatchingPublisher publisher("pub", site, db, key, publisher_log);
 
     auto follower = std::make_unique<Follower>();
     auto start = [&](Follower& f) {
@@ -367,9 +384,7 @@ TEST_CASE("publish --watch publishes each edit, nothing for an edit that does no
     std::ofstream(site / "policy.toml", std::ios::app) << "\n[[approval]]\nid = \"CHG-bad\"\nfrom = \"device:monitor-icu-01\"\n"
                                                           "to = \"endpoint:pacs\"\nprotocol = \"tcp\"\nports = [70000]\n"
                                                           "by = \"Biomed\"\nreason = \"Typo\"\n";
-    const auto deadline = std::chrono::steady_clock::now() + 30s;
-    while (read_text(publisher_log).find("does not validate") == std::string::npos && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(100ms);
+    publisher.wait_for("does not validate", 30s);
     const std::string log = read_text(publisher_log);
     CHECK_THAT(log, Catch::Contains("nothing is published") && Catch::Contains("policy.toml:") && Catch::Contains("ports"));
     CHECK_THAT(run_wardgate(fmt::format("fleet --db '{}'", db)).out, Catch::Contains("latest version 2"));
@@ -409,36 +424,17 @@ TEST_CASE("publish --watch rides out the database: an edit made while it is down
     std::filesystem::copy(kGatewaySite, site, std::filesystem::copy_options::recursive);
     std::ofstream(site / "site.toml", std::ios::app) << kGateways;
 
-    Netns publisher_ns("pubretry");
-    const auto log = tmp.path / "publisher.log";
-    pid_t publisher = spawn_in(publisher_ns,
-                               {WARDGATE_BINARY, "publish", site.string(), "--to", db, "--key", key.string(), "--watch",
-                                "--debounce-ms", "50"},
-                               log.string());
-    struct Stop {
-        pid_t& pid;
-        ~Stop() {
-            if (pid <= 0) return;
-            kill(pid, SIGTERM);
-            waitpid(pid, nullptr, 0);
-        }
-    } stop_publisher{publisher};
-    auto wait_for_log = [&](const std::string& text, std::chrono::seconds within) {
-        const auto until = std::chrono::steady_clock::now() + within;
-        while (read_text(log).find(text) == std::string::npos && std::chrono::steady_clock::now() < until)
-            std::this_thread::sleep_for(100ms);
-        INFO(read_text(log));
-        REQUIRE(read_text(log).find(text) != std::string::npos);
-    };
-    wait_for_log("watching", 60s);
+    WatchingPublisher publisher("pubretry", site, db, key, tmp.path / "publisher.log");
+    const auto& log = publisher.log;
+    publisher.wait_for("watching", 60s);
     CHECK_THAT(read_text(log), Catch::Contains("published version 1"));
 
     server.stop();
     std::ofstream(site / "policy.toml", std::ios::app) << kApproval;
-    wait_for_log("nothing is published, the gateways keep the last version (tried again in 5 s)", 30s);
+    publisher.wait_for("nothing is published, the gateways keep the last version (tried again in 5 s)", 30s);
     server.start();
     // No edit since: the publisher tries again by itself, and the version carries its plan.
-    wait_for_log("published version 2", 30s);
+    publisher.wait_for("published version 2", 30s);
     auto v2 = PolicyVersions(db).version(2);
     REQUIRE(v2);
     CHECK_FALSE(v2->plan_pending);
