@@ -128,7 +128,8 @@ AddressGroup narrowed(const AddressGroup& g, const std::vector<Member>& members,
 
 // Rules whose groups have no address in any gateway's segments are in no slice: say so, or a
 // declared or approved flow would silently be enforced nowhere.
-void add_unrouted_rule_notes(const Policy& whole, const Site& site, Policy& out) {
+std::vector<PolicyNote> unrouted_rule_notes(const Policy& whole, const Site& site) {
+    std::vector<PolicyNote> out;
     std::vector<std::vector<Prefix>> locals;
     for (const auto& g : site.gateways) locals.push_back(routed_subnets(whole, g));
     // Per group, not per rule: a group of tens of thousands of hosts ends many rules.
@@ -145,13 +146,14 @@ void add_unrouted_rule_notes(const Policy& whole, const Site& site, Policy& out)
         if (routed(r.src) || routed(r.dst)) continue;
         std::string services;
         for (const auto& sv : r.services) services += (services.empty() ? "" : " ") + sv.to_string();
-        out.notes.push_back({PolicyNote::Level::warning,
-                             "rule " + rule_id(whole, r) + " (" + src.label + " -> " + dst.label + " " +
-                                 (services.empty() ? std::string("all traffic") : services) +
-                                 (r.why.empty() ? "" : ", " + r.why.front().source) +
-                                 ") starts and ends outside every [[gateway]]'s segments: no gateway enforces it",
-                             "gateway-unrouted", rule_id(whole, r)});
+        out.push_back({PolicyNote::Level::warning,
+                       "rule " + rule_id(whole, r) + " (" + src.label + " -> " + dst.label + " " +
+                           (services.empty() ? std::string("all traffic") : services) +
+                           (r.why.empty() ? "" : ", " + r.why.front().source) +
+                           ") starts and ends outside every [[gateway]]'s segments: no gateway enforces it",
+                       "gateway-unrouted", rule_id(whole, r)});
     }
+    return out;
 }
 
 }  // namespace gateway_slice
@@ -202,7 +204,7 @@ Cut cut_for(const Policy& whole, const GatewayDecl& decl) {
 
 // The slice `c` cuts: what it keeps of the whole policy is moved out of it when the caller is
 // done with it. `members[i]` is resolved(group i) for every group the cut narrows; `unrouted`
-// the notes add_unrouted_rule_notes gives (the same for every gateway).
+// the notes unrouted_rule_notes gives (the same for every gateway).
 template <typename Whole>
 Policy assemble(Whole&& whole, Cut c, const std::vector<std::vector<gateway_slice::Member>>& members,
                 const std::vector<PolicyNote>& unrouted) {
@@ -248,12 +250,6 @@ Policy assemble(Whole&& whole, Cut c, const std::vector<std::vector<gateway_slic
     return out;
 }
 
-std::vector<PolicyNote> unrouted_notes(const Policy& whole, const Site& site) {
-    Policy notes;
-    gateway_slice::add_unrouted_rule_notes(whole, site, notes);
-    return std::move(notes.notes);
-}
-
 // The members of every group one of `cuts` narrows, resolved once.
 std::vector<std::vector<gateway_slice::Member>> resolved_members(const Policy& whole, const Site& site,
                                                                  const std::vector<const Cut*>& cuts) {
@@ -271,7 +267,7 @@ template <typename Whole>
 Policy slice(Whole&& whole, const Site& site, std::string_view name) {
     Cut c = cut_for(whole, declared_gateway(site, name));
     const auto members = resolved_members(whole, site, {&c});
-    const auto unrouted = unrouted_notes(whole, site);  // reads every group: before any is moved out
+    const auto unrouted = gateway_slice::unrouted_rule_notes(whole, site);  // reads every group: before any is moved out
     return assemble(std::forward<Whole>(whole), std::move(c), members, unrouted);
 }
 
@@ -283,7 +279,7 @@ std::vector<Policy> slices_for_gateways(const Policy& whole, const Site& site) {
     std::vector<const Cut*> all;
     for (const auto& c : cuts) all.push_back(&c);
     const auto members = resolved_members(whole, site, all);
-    const auto unrouted = unrouted_notes(whole, site);
+    const auto unrouted = gateway_slice::unrouted_rule_notes(whole, site);
     // Each slice copies what it keeps of the whole (most of a large site for each).
     std::vector<Policy> out(cuts.size());
     for (size_t i = 0; i < cuts.size(); ++i) out[i] = assemble(whole, std::move(cuts[i]), members, unrouted);

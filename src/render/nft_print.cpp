@@ -2,7 +2,6 @@
 #include <fmt/format.h>
 #include <netinet/in.h>
 
-
 #include "wardgate/render/nft_ruleset.hpp"
 
 namespace wardgate::nft {
@@ -127,10 +126,6 @@ void print_set(std::string& out, const Set& s) {
     }
     out += "\t}\n\n";
 }
-
-}  // namespace
-
-namespace {
 
 // The script in order: `text` is handed all but the sets, `set` each set where it stands.
 template <typename Text, typename SetPart>

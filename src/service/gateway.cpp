@@ -49,10 +49,12 @@ Gateway::Gateway(const ServeOptions& options) : o_(options) {
     st_.enforcement = "not-applied";
 }
 
-Gateway::Desired Gateway::desired_of(Policy policy) {
+Gateway::Desired Gateway::desired_of(Policy policy, const std::string& loading) {
+    const auto lowering = std::chrono::steady_clock::now();
     Desired d;
     d.ruleset = nft::lower_policy(policy);
     d.version = policy_version(d.ruleset, &set_digests_);
+    d.took = loading + fmt::format(", lowering {:.0f} ms", ms_since(lowering));
     d.site_name = policy.site;
     for (const auto& s : policy.segments) d.segments.push_back({s.name, policy.monitor(s) ? "monitor" : "enforce", s.vlan});
     for (const auto& m : policy.monitored)
@@ -62,10 +64,6 @@ Gateway::Desired Gateway::desired_of(Policy policy) {
             for (const auto& w : r.why) d.trials.push_back(fmt::format("{} ({}): {}", w.source, w.origin, r.trial_effect()));
     d.policy = std::move(policy);
     return d;
-}
-
-static double ms_since(std::chrono::steady_clock::time_point start) {
-    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 }
 
 std::optional<Gateway::Desired> Gateway::load_site(const std::string& why) {
@@ -80,10 +78,8 @@ std::optional<Gateway::Desired> Gateway::load_site(const std::string& why) {
         po.compile_memo = &compile_memo_;
         Pipeline p = run_pipeline(o_.site_dir, po);
         dns_loaded(*p.site, p.dns);
-        const auto lowering = std::chrono::steady_clock::now();
         // The policy moves to what is applied; the scorecard below reads the rest of the pipeline.
-        Desired d = desired_of(std::move(p.policy));
-        d.took = detail::stage_times(p.stages) + fmt::format(", lowering {:.0f} ms", ms_since(lowering));
+        Desired d = desired_of(std::move(p.policy), detail::stage_times(p.stages));
         st_.site = d.site_name;
         st_.site_version = d.version;
         st_.last_reload = record("ok", d.version, why);

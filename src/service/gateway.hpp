@@ -72,7 +72,8 @@ private:
         std::optional<PublishedVersion> published;  // serve --from: the version (and its one slice) it came from
         std::string took;  // "site 120 ms, flows 3 ms, ...": where loading it went, for the apply's log line
     };
-    Desired desired_of(Policy policy);
+    // `loading` says where the time before lowering went, for the apply's log line.
+    Desired desired_of(Policy policy, const std::string& loading);
     std::optional<Desired> load_site(const std::string& why);
     // serve --from (gateway_published.cpp).
     std::optional<Desired> load_published(const std::string& why);

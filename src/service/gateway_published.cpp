@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "gateway.hpp"
+#include "service_loop.hpp"
 #include "wardgate/alerts/alerts.hpp"
 #include "wardgate/alerts/sinks.hpp"
 
@@ -11,10 +12,7 @@ namespace wardgate::service::detail {
 
 std::optional<Gateway::Desired> Gateway::desired_of(AcceptedSlice a, const std::string& why, double accept_ms) {
     dns_published(a.policy);
-    const auto lowering = std::chrono::steady_clock::now();
-    Desired d = desired_of(std::move(a.policy));
-    d.took = fmt::format("fetch and checks {:.0f} ms, lowering {:.0f} ms", accept_ms,
-                         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - lowering).count());
+    Desired d = desired_of(std::move(a.policy), fmt::format("fetch and checks {:.0f} ms", accept_ms));
     d.published = std::move(a.version);
     st_.site = d.site_name;
     st_.site_version = d.version;
@@ -29,7 +27,7 @@ std::optional<Gateway::Desired> Gateway::load_published(const std::string& why) 
         const auto start = std::chrono::steady_clock::now();
         auto a = source_->newer_than(st_.controller->applied_version);
         if (!a) return std::nullopt;
-        return desired_of(std::move(*a), why, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+        return desired_of(std::move(*a), why, ms_since(start));
     } catch (const SliceRefused& e) {
         refused(e.what());
     } catch (const std::exception& e) {
@@ -44,7 +42,7 @@ std::optional<Gateway::Desired> Gateway::load_kept() {
     if (!a) return std::nullopt;
     spdlog::warn("the policy database cannot be reached: enforcing the last applied version {} again", a->version.id);
     return desired_of(std::move(*a), "service start without the policy database: the last applied version",
-                      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+                      ms_since(start));
 }
 
 void Gateway::refused(const std::string& why) {

@@ -29,7 +29,7 @@ Published publish_logged(Publisher& publisher, const std::string& why) {
     const auto start = Clock::now();
     try {
         auto out = publisher.publish();
-        const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+        const double ms = detail::ms_since(start);
         if (out.result.fresh) {
             // The plan is written once the gateways have the version.
             std::vector<StageTime> until_stored;

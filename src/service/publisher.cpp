@@ -69,7 +69,12 @@ PublishOutcome Publisher::publish() {
     PolicySnapshot now;  // what the plan compared: the next plan's `before`
     PublishedVersion planned;
     std::future<void> plan;
-    auto fetch = [&](const std::vector<std::string>& hashes) { return st.db->chunks(hashes); };
+    // What the plan compares with: a stored version's whole policy.
+    auto snapshot_of = [&](int64_t id) -> std::optional<PolicySnapshot> {
+        auto v = st.db->version(id, nullptr);
+        if (!v) return std::nullopt;
+        return published_snapshot(*v, [&](const std::vector<std::string>& hashes) { return st.db->chunks(hashes); });
+    };
     try {
         if (!st.db) st.db = std::make_unique<PolicyVersions>(o_.to);
         const auto latest = st.db->latest_id(p.policy.site);
@@ -77,7 +82,7 @@ PublishOutcome Publisher::publish() {
             before = std::move(st.last->snapshot);  // a publish that fails reads it from the database next time
             st.last.reset();
         } else if (latest) {
-            if (auto v = st.db->version(*latest, nullptr)) before = published_snapshot(*v, fetch);
+            before = snapshot_of(*latest);
         }
         took(out.stages, "previous", since);
         // The plan (the longest part on a large site) is made on a thread of its own while the
@@ -122,11 +127,9 @@ PublishOutcome Publisher::publish() {
         } else if (out.result.plan_pending) {
             // The version holding this policy has no plan (its publisher stopped before writing
             // it): written now, against the version before it.
-            std::optional<PolicySnapshot> earlier;
-            if (auto previous = st.db->previous_id(p.policy.site, out.result.id))
-                if (auto v = st.db->version(*previous, nullptr)) earlier = published_snapshot(*v, fetch);
+            const auto previous = st.db->previous_id(p.policy.site, out.result.id);
             PublishedVersion late;
-            add_published_plan(late, p, earlier);
+            add_published_plan(late, p, previous ? snapshot_of(*previous) : std::nullopt);
             st.db->write_plan(out.result.id, late.plan_text, late.plan_json);
             out.version.plan_text = std::move(late.plan_text);
             out.version.plan_json = std::move(late.plan_json);
@@ -136,11 +139,10 @@ PublishOutcome Publisher::publish() {
     } catch (const std::exception& e) {
         if (dynamic_cast<const StoreError*>(&e)) st.db.reset();
         out.plan_error = e.what();
-        st.last.reset();  // the next plan reads what it compares with from the database
-        st.flow_cache.release_retired();
-        return out;
     }
-    if (!st.last || st.last->id != out.result.id) {
+    if (!out.plan_error.empty()) {
+        st.last.reset();  // the next plan reads what it compares with from the database
+    } else if (!st.last || st.last->id != out.result.id) {
         name_published_snapshot(now, out.result.id, out.result.published_at);
         st.last = State::Last{p.policy.site, out.result.id, std::move(now)};
     }

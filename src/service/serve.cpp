@@ -26,7 +26,6 @@ using Clock = std::chrono::steady_clock;
 // Commit-confirmed deadlines are honoured within this.
 constexpr auto kTick = std::chrono::milliseconds(250);
 
-
 }  // namespace
 
 int run_service(const ServeOptions& options) {

@@ -28,6 +28,11 @@ inline int ms_until(std::chrono::steady_clock::time_point t) {
     return static_cast<int>(std::clamp<int64_t>(ms, 0, 60000));
 }
 
+// Milliseconds since `start`, for the logs' stage times.
+inline double ms_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
 // "site 52 ms, classify 6 ms, ..." for the log.
 inline std::string stage_times(const std::vector<StageTime>& stages) {
     std::string out;
