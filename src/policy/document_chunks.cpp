@@ -64,67 +64,114 @@ struct ChunkWriter::Impl {
         std::vector<std::string> names;
         std::vector<Prefix> prefixes;
         HashedChunk chunk;
+        uint64_t first_hash = 0;  // of its first element
+        // Ended by its last element's hash or at kMaxChunk elements, not by the list's end: the
+        // same elements from a chunk's start make this chunk again, whatever follows them.
+        bool closed = false;
         bool used = false;
+        size_t size() const { return names.empty() ? prefixes.size() : names.size(); }
     };
     std::unordered_map<uint64_t, std::unique_ptr<Entry>> kept;  // by the chunk's elements' hashes
     std::vector<std::unique_ptr<Entry>> unkept;  // this round's chunks whose key another chunk holds
     std::vector<const Entry*> named;             // this round's
+    // Every chunk above by its first element's hash. A list cut again is mostly chunks cut
+    // before: where the elements at a chunk's start are those of a remembered chunk, that chunk
+    // is taken after comparing them, without hashing them again (the cut from a chunk's start
+    // depends on nothing before it, so the chunk is the one the hashes would give).
+    std::unordered_multimap<uint64_t, Entry*> by_first;
     size_t written = 0;
 
     template <typename T>
-    json cut(const std::vector<T>& elements, bool is_prefixes) {
-        using namespace document_chunks;
+    json cut(const std::vector<T>& elements) {
         json out = json::array();
-        size_t start = 0;
-        uint64_t key = is_prefixes ? 0x7072656669786573ULL : 0x6d656d6265727300ULL;
-        for (size_t i = 0; i < elements.size(); ++i) {
-            const uint64_t h = element_hash(elements[i]);
-            key = (key ^ h) * 0x100000001b3ULL;
-            key ^= key >> 29;
-            if ((h & kBoundaryMask) != kBoundaryMask && i + 1 - start < kMaxChunk && i + 1 != elements.size()) continue;
-            out.push_back(chunk(elements, start, i + 1, key)->chunk.hash);
-            start = i + 1;
-            key = is_prefixes ? 0x7072656669786573ULL : 0x6d656d6265727300ULL;
+        for (size_t start = 0; start < elements.size();) {
+            Entry* e = remembered(elements, start);
+            if (!e) e = cut_one(elements, start);
+            if (!e->used) {
+                e->used = true;
+                named.push_back(e);
+            }
+            out.push_back(e->chunk.hash);
+            start += e->size();
         }
         return out;
     }
 
     template <typename T>
-    Entry* chunk(const std::vector<T>& elements, size_t first, size_t last, uint64_t key) {
+    static const std::vector<T>& elements_of(const Entry& e) {
+        if constexpr (std::is_same_v<T, Prefix>) return e.prefixes;
+        else return e.names;
+    }
+
+    template <typename T>
+    Entry* remembered(const std::vector<T>& elements, size_t start) {
+        const auto [first, last] = by_first.equal_range(document_chunks::element_hash(elements[start]));
+        for (auto it = first; it != last; ++it) {
+            const Entry& e = *it->second;
+            const auto& held = elements_of<T>(e);
+            const size_t end = start + held.size();
+            if (held.empty() || end > elements.size() || (!e.closed && end != elements.size())) continue;
+            if (std::equal(held.begin(), held.end(), elements.begin() + static_cast<ptrdiff_t>(start))) return it->second;
+        }
+        return nullptr;
+    }
+
+    // The chunk that starts at `start`, by the elements' hashes.
+    template <typename T>
+    Entry* cut_one(const std::vector<T>& elements, size_t start) {
+        using namespace document_chunks;
+        constexpr bool is_prefixes = std::is_same_v<T, Prefix>;
+        uint64_t key = is_prefixes ? 0x7072656669786573ULL : 0x6d656d6265727300ULL;
+        for (size_t i = start;; ++i) {
+            const uint64_t h = element_hash(elements[i]);
+            key = (key ^ h) * 0x100000001b3ULL;
+            key ^= key >> 29;
+            const bool closed = (h & kBoundaryMask) == kBoundaryMask || i + 1 - start == kMaxChunk;
+            if (closed || i + 1 == elements.size()) return chunk(elements, start, i + 1, key, closed);
+        }
+    }
+
+    template <typename T>
+    Entry* chunk(const std::vector<T>& elements, size_t first, size_t last, uint64_t key, bool closed) {
         const T* begin = elements.data() + first;
         const T* end = elements.data() + last;
-        auto same = [&](const Entry& e) {
-            if constexpr (std::is_same_v<T, Prefix>) return std::equal(begin, end, e.prefixes.begin(), e.prefixes.end());
-            else return std::equal(begin, end, e.names.begin(), e.names.end());
-        };
+        auto same = [&](const Entry& e) { return e.closed == closed && std::equal(begin, end, elements_of<T>(e).begin(), elements_of<T>(e).end()); };
         auto [it, fresh] = kept.try_emplace(key);
-        Entry* e = nullptr;
-        if (!fresh && same(*it->second)) {
-            e = it->second.get();
+        if (!fresh && same(*it->second)) return it->second.get();
+        auto made = std::make_unique<Entry>();
+        if constexpr (std::is_same_v<T, Prefix>) made->prefixes.assign(begin, end);
+        else made->names.assign(begin, end);
+        made->chunk.body = document_chunks::body_of(begin, end);
+        made->chunk.hash = sha256_hex(made->chunk.body);
+        made->first_hash = document_chunks::element_hash(*begin);
+        made->closed = closed;
+        ++written;
+        Entry* e = made.get();
+        by_first.emplace(e->first_hash, e);
+        if (fresh || !it->second->used) {  // the newer content takes the key
+            if (!fresh) forget(it->second.get());
+            it->second = std::move(made);
         } else {
-            auto made = std::make_unique<Entry>();
-            if constexpr (std::is_same_v<T, Prefix>) made->prefixes.assign(begin, end);
-            else made->names.assign(begin, end);
-            made->chunk.body = document_chunks::body_of(begin, end);
-            made->chunk.hash = sha256_hex(made->chunk.body);
-            ++written;
-            e = made.get();
-            if (fresh || !it->second->used) it->second = std::move(made);  // the newer content takes the key
-            else unkept.push_back(std::move(made));
-        }
-        if (!e->used) {
-            e->used = true;
-            named.push_back(e);
+            unkept.push_back(std::move(made));
         }
         return e;
+    }
+
+    void forget(const Entry* e) {
+        const auto [first, last] = by_first.equal_range(e->first_hash);
+        for (auto it = first; it != last; ++it)
+            if (it->second == e) {
+                by_first.erase(it);
+                return;
+            }
     }
 };
 
 ChunkWriter::ChunkWriter() : impl_(std::make_unique<Impl>()) {}
 ChunkWriter::~ChunkWriter() = default;
 
-json ChunkWriter::members(const std::vector<std::string>& members) { return impl_->cut(members, false); }
-json ChunkWriter::prefixes(const std::vector<Prefix>& prefixes) { return impl_->cut(prefixes, true); }
+json ChunkWriter::members(const std::vector<std::string>& members) { return impl_->cut(members); }
+json ChunkWriter::prefixes(const std::vector<Prefix>& prefixes) { return impl_->cut(prefixes); }
 
 std::vector<const HashedChunk*> ChunkWriter::named_chunks() const {
     std::map<std::string_view, const HashedChunk*> by_hash;  // two chunks of different keys may hold the same text
@@ -142,11 +189,13 @@ std::vector<std::string> ChunkWriter::named_hashes() const {
 }
 
 void ChunkWriter::end_round() {
+    impl_->by_first.clear();
     for (auto it = impl_->kept.begin(); it != impl_->kept.end();) {
         if (!it->second->used) {
             it = impl_->kept.erase(it);
         } else {
             it->second->used = false;
+            impl_->by_first.emplace(it->second->first_hash, it->second.get());
             ++it;
         }
     }
