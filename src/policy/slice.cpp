@@ -1,6 +1,7 @@
 #include "wardgate/policy/slice.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <optional>
 
 #include "wardgate/core/diagnostic.hpp"
@@ -40,30 +41,29 @@ static bool collapsed(const std::vector<Prefix>& prefixes) {
     return true;
 }
 
-// Walks two collapsed lists together, calling `overlap` with each part they share (in order);
-// stops early when it returns false. Prefixes nest or are disjoint, so the part two prefixes
-// share is the smaller one.
+// Calls `overlap` with each part the collapsed lists `a` and `local` share, in order; stops
+// early when it returns false. Prefixes nest or are disjoint, so the part two prefixes share is
+// the smaller one. `local` is a gateway's few subnets and `a` may be a hundred thousand hosts:
+// the prefixes of `a` that can meet each subnet are found by binary search, not by a walk.
 template <typename Overlap>
-static void each_overlap(const std::vector<Prefix>& a, const std::vector<Prefix>& b, Overlap overlap) {
-    size_t i = 0, j = 0;
-    while (i < a.size() && j < b.size()) {
-        if (b[j].contains(a[i])) {
-            if (!overlap(a[i])) return;
-            ++i;
-        } else if (a[i].contains(b[j])) {
-            if (!overlap(b[j])) return;
-            ++j;
-        } else if (a[i].address < b[j].address) {
-            ++i;
-        } else {
-            ++j;
+static void each_overlap(const std::vector<Prefix>& a, const std::vector<Prefix>& local, Overlap overlap) {
+    for (const Prefix& l : local) {
+        // The last prefix of `a` starting at or before l (it may hold l), then those starting inside l.
+        auto it = std::upper_bound(a.begin(), a.end(), l.address, [](const IpAddress& x, const Prefix& p) { return x < p.address; });
+        if (it != a.begin() && std::prev(it)->contains(l.address)) {
+            if (std::prev(it)->length <= l.length) {  // it holds l
+                if (!overlap(l)) return;
+                continue;
+            }
+            --it;  // it starts where l does, inside l
         }
+        for (; it != a.end() && l.contains(it->address); ++it)
+            if (!overlap(*it)) return;
     }
 }
 
-// The part of `prefixes` inside `local`, collapsed.
-std::vector<Prefix> inside(const std::vector<Prefix>& prefixes, const std::vector<Prefix>& local) {
-    if (!collapsed(prefixes) || !collapsed(local)) return inside(collapse_prefixes(prefixes), collapse_prefixes(local));
+// The part of `prefixes` inside `local` (both collapsed), collapsed.
+static std::vector<Prefix> inside(const std::vector<Prefix>& prefixes, const std::vector<Prefix>& local) {
     std::vector<Prefix> out;
     each_overlap(prefixes, local, [&](const Prefix& p) {
         out.push_back(p);
@@ -72,8 +72,8 @@ std::vector<Prefix> inside(const std::vector<Prefix>& prefixes, const std::vecto
     return collapse_prefixes(std::move(out));
 }
 
+// Whether collapsed `prefixes` and `local` share an address.
 static bool overlap_any(const std::vector<Prefix>& prefixes, const std::vector<Prefix>& local) {
-    if (!collapsed(prefixes) || !collapsed(local)) return overlap_any(collapse_prefixes(prefixes), collapse_prefixes(local));
     bool any = false;
     each_overlap(prefixes, local, [&](const Prefix&) {
         any = true;
@@ -90,9 +90,32 @@ std::vector<Prefix> routed_subnets(const Policy& whole, const GatewayDecl& gatew
     return collapse_prefixes(std::move(local));
 }
 
-// The group has an address among `local`: traffic from or to it can pass that gateway.
-bool has_addresses_in(const AddressGroup& g, const std::vector<Prefix>& local) {
-    return (g.any && !local.empty()) || overlap_any(g.prefixes, local);
+// Every group's prefixes sorted and disjoint, checked once for all the gateways: compile leaves
+// them so, and a group that is not (read from elsewhere) is collapsed here, once.
+class GroupPrefixes {
+public:
+    explicit GroupPrefixes(const Policy& whole) {
+        of_.reserve(whole.groups.size());
+        for (const auto& g : whole.groups) {
+            if (collapsed(g.prefixes)) {
+                of_.push_back(&g.prefixes);
+            } else {
+                copies_.push_back(std::make_unique<std::vector<Prefix>>(collapse_prefixes(g.prefixes)));
+                of_.push_back(copies_.back().get());
+            }
+        }
+    }
+    const std::vector<Prefix>& operator[](size_t group) const { return *of_[group]; }
+
+private:
+    std::vector<const std::vector<Prefix>*> of_;
+    std::vector<std::unique_ptr<std::vector<Prefix>>> copies_;
+};
+
+// The group has an address among `local` (collapsed): traffic from or to it can pass that
+// gateway. `prefixes` are the group's, collapsed.
+bool has_addresses_in(const AddressGroup& g, const std::vector<Prefix>& prefixes, const std::vector<Prefix>& local) {
+    return (g.any && !local.empty()) || overlap_any(prefixes, local);
 }
 
 // What a group's members name, looked up once for every gateway that narrows the group.
@@ -111,15 +134,18 @@ std::vector<Member> resolved(const AddressGroup& g, const SiteNames& site) {
 }
 
 // A group narrowed to the gateway's segments: its members, the devices and endpoints with an
-// address there. `members` is resolved(g).
-AddressGroup narrowed(const AddressGroup& g, const std::vector<Member>& members, const GatewayScope& scope) {
-    AddressGroup out{g.kind, g.name, g.label, {}, g.any ? scope.local : inside(g.prefixes, scope.local), false, g.dns, g.fixed};
+// address there. `prefixes` are its prefixes collapsed, `members` is resolved(g).
+AddressGroup narrowed(const AddressGroup& g, const std::vector<Prefix>& prefixes, const std::vector<Member>& members,
+                      const GatewayScope& scope) {
+    AddressGroup out{g.kind, g.name, g.label, {}, g.any ? scope.local : inside(prefixes, scope.local), false, g.dns, g.fixed};
     out.members.reserve(g.members.size());
     for (size_t i = 0; i < g.members.size(); ++i) {
         const Member& m = members[i];
         const bool here = m.device ? std::any_of(m.device->addresses.begin(), m.device->addresses.end(),
                                                  [&](const IpAddress& a) { return scope.holds(a); })
-                        : m.endpoint ? overlap_any(m.endpoint->prefixes, scope.local)
+                        : m.endpoint ? overlap_any(collapsed(m.endpoint->prefixes) ? m.endpoint->prefixes
+                                                                                   : collapse_prefixes(m.endpoint->prefixes),
+                                                   scope.local)
                                      : true;
         if (here) out.members.push_back(g.members[i]);
     }
@@ -128,7 +154,7 @@ AddressGroup narrowed(const AddressGroup& g, const std::vector<Member>& members,
 
 // Rules whose groups have no address in any gateway's segments are in no slice: say so, or a
 // declared or approved flow would silently be enforced nowhere.
-std::vector<PolicyNote> unrouted_rule_notes(const Policy& whole, const Site& site) {
+std::vector<PolicyNote> unrouted_rule_notes(const Policy& whole, const GroupPrefixes& prefixes, const Site& site) {
     std::vector<PolicyNote> out;
     std::vector<std::vector<Prefix>> locals;
     for (const auto& g : site.gateways) locals.push_back(routed_subnets(whole, g));
@@ -137,7 +163,7 @@ std::vector<PolicyNote> unrouted_rule_notes(const Policy& whole, const Site& sit
     auto routed = [&](size_t group) {
         if (known[group] < 0)
             known[group] = std::any_of(locals.begin(), locals.end(),
-                                       [&](const std::vector<Prefix>& l) { return has_addresses_in(whole.groups[group], l); });
+                                       [&](const std::vector<Prefix>& l) { return has_addresses_in(whole.groups[group], prefixes[group], l); });
         return known[group] == 1;
     };
     for (const auto& r : whole.rules) {
@@ -170,7 +196,7 @@ struct Cut {
     }
 };
 
-Cut cut_for(const Policy& whole, const GatewayDecl& decl) {
+Cut cut_for(const Policy& whole, const gateway_slice::GroupPrefixes& prefixes, const GatewayDecl& decl) {
     using namespace gateway_slice;
     Cut c;
     c.scope.name = decl.name;
@@ -187,7 +213,7 @@ Cut cut_for(const Policy& whole, const GatewayDecl& decl) {
     std::vector<bool> here(n);
     c.used.assign(n, false);
     c.keep_whole.assign(n, false);
-    for (size_t i = 0; i < n; ++i) here[i] = has_addresses_in(whole.groups[i], c.scope.local);
+    for (size_t i = 0; i < n; ++i) here[i] = has_addresses_in(whole.groups[i], prefixes[i], c.scope.local);
     for (size_t i = 0; i < whole.rules.size(); ++i) {
         const Rule& r = whole.rules[i];
         if (!here[r.src] && !here[r.dst]) continue;  // its traffic never passes this gateway
@@ -206,8 +232,8 @@ Cut cut_for(const Policy& whole, const GatewayDecl& decl) {
 // done with it. `members[i]` is resolved(group i) for every group the cut narrows; `unrouted`
 // the notes unrouted_rule_notes gives (the same for every gateway).
 template <typename Whole>
-Policy assemble(Whole&& whole, Cut c, const std::vector<std::vector<gateway_slice::Member>>& members,
-                const std::vector<PolicyNote>& unrouted) {
+Policy assemble(Whole&& whole, Cut c, const gateway_slice::GroupPrefixes& prefixes,
+                const std::vector<std::vector<gateway_slice::Member>>& members, const std::vector<PolicyNote>& unrouted) {
     using namespace gateway_slice;
     constexpr bool movable = !std::is_lvalue_reference_v<Whole>;
     auto take = [](auto& item) -> std::remove_cvref_t<decltype(item)> {
@@ -232,7 +258,7 @@ Policy assemble(Whole&& whole, Cut c, const std::vector<std::vector<gateway_slic
         index[i] = out.groups.size();
         auto& g = whole.groups[i];
         if (c.narrows(i, whole))
-            out.groups.push_back(narrowed(g, members[i], c.scope));
+            out.groups.push_back(narrowed(g, prefixes[i], members[i], c.scope));
         else
             out.groups.push_back(take(g));
     }
@@ -265,24 +291,26 @@ std::vector<std::vector<gateway_slice::Member>> resolved_members(const Policy& w
 
 template <typename Whole>
 Policy slice(Whole&& whole, const Site& site, std::string_view name) {
-    Cut c = cut_for(whole, declared_gateway(site, name));
+    const gateway_slice::GroupPrefixes prefixes(whole);
+    Cut c = cut_for(whole, prefixes, declared_gateway(site, name));
     const auto members = resolved_members(whole, site, {&c});
-    const auto unrouted = gateway_slice::unrouted_rule_notes(whole, site);  // reads every group: before any is moved out
-    return assemble(std::forward<Whole>(whole), std::move(c), members, unrouted);
+    const auto unrouted = gateway_slice::unrouted_rule_notes(whole, prefixes, site);  // reads every group: before any is moved out
+    return assemble(std::forward<Whole>(whole), std::move(c), prefixes, members, unrouted);
 }
 
 }  // namespace
 
 std::vector<Policy> slices_for_gateways(const Policy& whole, const Site& site) {
+    const gateway_slice::GroupPrefixes prefixes(whole);
     std::vector<Cut> cuts;
-    for (const auto& g : site.gateways) cuts.push_back(cut_for(whole, g));
+    for (const auto& g : site.gateways) cuts.push_back(cut_for(whole, prefixes, g));
     std::vector<const Cut*> all;
     for (const auto& c : cuts) all.push_back(&c);
     const auto members = resolved_members(whole, site, all);
-    const auto unrouted = gateway_slice::unrouted_rule_notes(whole, site);
+    const auto unrouted = gateway_slice::unrouted_rule_notes(whole, prefixes, site);
     // Each slice copies what it keeps of the whole (most of a large site for each).
     std::vector<Policy> out(cuts.size());
-    for (size_t i = 0; i < cuts.size(); ++i) out[i] = assemble(whole, std::move(cuts[i]), members, unrouted);
+    for (size_t i = 0; i < cuts.size(); ++i) out[i] = assemble(whole, std::move(cuts[i]), prefixes, members, unrouted);
     return out;
 }
 
