@@ -258,7 +258,9 @@ void Gateway::check_drift() {
     auto ruleset = std::make_shared<const nft::Ruleset>(desired_->ruleset);
     drift_version_ = desired_->version;
     drift_writes_ = table_writes_;
-    drift_job_.start([ruleset, encodings = &drift_encodings_] { return netlink::check_drift(*ruleset, encodings); });
+    // Lowest priority: reading back a large table takes a while, and an edit arriving meanwhile
+    // is applied first.
+    drift_job_.start([ruleset, encodings = &drift_encodings_] { return netlink::check_drift(*ruleset, encodings); }, 19);
 }
 
 void Gateway::drift_checked() {

@@ -1,13 +1,11 @@
 #include "wardgate/service/publisher.hpp"
 
-#include <sys/resource.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <future>
 #include <set>
 #include <string_view>
 
+#include "background_job.hpp"
 #include "wardgate/core/signing.hpp"
 #include "wardgate/plan/publish.hpp"
 #include "wardgate/store/baseline_store.hpp"
@@ -90,7 +88,7 @@ PublishOutcome Publisher::publish() {
         // the pipeline.
         plan = std::async(std::launch::async, [&] {
             // Lowest priority: on a busy host the documents, and the gateways, come first.
-            setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 19);
+            detail::lower_thread_priority(19);
             add_published_plan(planned, p, before, &now);
         });
         out.version = published_documents(p, PublishOptions{o_.author}, st.chunks);
