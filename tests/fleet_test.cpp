@@ -270,6 +270,38 @@ TEST_CASE("three gateways follow the published versions: apply, converge, ride o
     for (auto& f : gws) f->stop();
 }
 
+TEST_CASE("a gateway started before anything is published applies the first version as it is announced",
+          "[fleet][kernel][postgres]") {
+    PostgresServer server;
+    const std::string db = server.create_database("fleet");
+    TempDir tmp("fleet-first");
+    const auto key = tmp.path / "publisher.key", pub = tmp.path / "publisher.pub";
+    REQUIRE(run_wardgate(fmt::format("keygen {} {}", key.string(), pub.string())).exit_code == 0);
+    REQUIRE(run_wardgate(fmt::format("db-setup --db '{}'", db)).exit_code == 0);
+    const auto site = tmp.path / "site";
+    std::filesystem::copy(kGatewaySite, site, std::filesystem::copy_options::recursive);
+    std::ofstream(site / "site.toml", std::ios::app) << kGateways;
+
+    // Its heartbeat, which also looks for versions it missed, is minutes away: only the
+    // announcement can bring the first version in time.
+    Follower f;
+    f.gateway = "icu-gw";
+    f.dir = tmp.path / "icu-gw";
+    std::filesystem::create_directories(f.dir);
+    f.pid = spawn_in(f.net.gw,
+                     {WARDGATE_BINARY, "serve", "--from", db, "--gateway", "icu-gw", "--publisher-key", pub.string(),
+                      "--socket", f.socket().string(), "--state-dir", (f.dir / "state").string(), "--heartbeat-interval",
+                      "300"},
+                     f.log().string());
+    wait_for(f, [](const json& s) { return s["controller"]["last_error"] == "nothing is published there yet"; },
+             "nothing published yet");
+    publish_site(site, db, key);
+    auto s = wait_for(f, applied_version(1), "version 1 applied after its announcement", 20s);
+    CHECK(s["controller"]["reachable"] == true);
+    CHECK(tcp_exchange(f.net.dev, f.net.srv, "10.50.0.10", 104));
+    CHECK_FALSE(tcp_exchange(f.net.dev, f.net.srv, "10.50.0.10", 9999, 1500));
+}
+
 TEST_CASE("publishing an earlier policy again is a new version the gateways follow, not the old number", "[fleet][postgres]") {
     PostgresServer& server = shared_postgres();
     const std::string db = server.create_database("fleet_revert");

@@ -38,19 +38,20 @@ PublishedSource::~PublishedSource() = default;
 bool PublishedSource::connect() {
     if (db_) return true;
     try {
-        auto db = std::make_unique<PolicyVersions>(o_.from);
+        auto db = waiting_ ? std::move(waiting_) : std::make_unique<PolicyVersions>(o_.from);
         status_.database = db->name();
+        db->listen();  // before the sites are read: a version published in between is announced
         if (site_.empty()) {
             auto sites = db->sites();
             if (sites.size() != 1) {
                 status_.reachable = true;
                 status_.last_error = sites.empty() ? "nothing is published there yet"
                                                    : std::to_string(sites.size()) + " sites are published there: name one (--site-name)";
+                if (sites.empty()) waiting_ = std::move(db);
                 return false;
             }
             site_ = sites.front();
         }
-        db->listen();
         db_ = std::move(db);
         status_.reachable = true;
         status_.last_error.clear();
@@ -70,9 +71,19 @@ void PublishedSource::lost(const std::exception& e) {
     status_.last_error = e.what();
 }
 
-int PublishedSource::fd() const { return db_ ? db_->socket() : -1; }
+int PublishedSource::fd() const { return db_ ? db_->socket() : waiting_ ? waiting_->socket() : -1; }
 
 bool PublishedSource::announced() {
+    if (!db_ && waiting_) {
+        try {
+            if (waiting_->announced().empty()) return false;
+        } catch (const std::exception& e) {
+            waiting_.reset();
+            lost(e);
+            return false;
+        }
+        return connect();  // something is published now: which site, connect() finds out
+    }
     if (!db_) return false;
     auto sites = db_->announced();
     return std::find(sites.begin(), sites.end(), site_) != sites.end();

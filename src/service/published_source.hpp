@@ -48,6 +48,9 @@ private:
     ControllerStatus& status_;
     SignatureCheck publisher_;
     std::unique_ptr<PolicyVersions> db_;
+    // Connected and listening while nothing is published there yet: the first announcement
+    // (which names the site) is heard at once, not at the next heartbeat.
+    std::unique_ptr<PolicyVersions> waiting_;
     std::string site_;
     std::set<int64_t> refused_;  // versions refused once are not fetched and refused again
     // The documents' chunks as checked and read: a new version fetches only those it adds.
