@@ -135,7 +135,9 @@ struct ChunkWriter::Impl {
     Entry* chunk(const std::vector<T>& elements, size_t first, size_t last, uint64_t key, bool closed) {
         const T* begin = elements.data() + first;
         const T* end = elements.data() + last;
-        auto same = [&](const Entry& e) { return e.closed == closed && std::equal(begin, end, elements_of<T>(e).begin(), elements_of<T>(e).end()); };
+        auto same = [&](const Entry& e) {
+            return e.closed == closed && std::equal(begin, end, elements_of<T>(e).begin(), elements_of<T>(e).end());
+        };
         auto [it, fresh] = kept.try_emplace(key);
         if (!fresh && same(*it->second)) return it->second.get();
         auto made = std::make_unique<Entry>();

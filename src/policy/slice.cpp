@@ -49,7 +49,8 @@ template <typename Overlap>
 static void each_overlap(const std::vector<Prefix>& a, const std::vector<Prefix>& local, Overlap overlap) {
     for (const Prefix& l : local) {
         // The last prefix of `a` starting at or before l (it may hold l), then those starting inside l.
-        auto it = std::upper_bound(a.begin(), a.end(), l.address, [](const IpAddress& x, const Prefix& p) { return x < p.address; });
+        auto it = std::upper_bound(a.begin(), a.end(), l.address,
+                                   [](const IpAddress& x, const Prefix& p) { return x < p.address; });
         if (it != a.begin() && std::prev(it)->contains(l.address)) {
             if (std::prev(it)->length <= l.length) {  // it holds l
                 if (!overlap(l)) return;
