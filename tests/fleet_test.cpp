@@ -57,6 +57,14 @@ by = "Biomed"
 reason = "Vendor log export"
 )";
 
+// The gateway test site with the three [[gateway]]s above, copied to DIR/site.
+std::filesystem::path gateway_site(const std::filesystem::path& dir) {
+    const auto site = dir / "site";
+    std::filesystem::copy(kGatewaySite, site, std::filesystem::copy_options::recursive);
+    std::ofstream(site / "site.toml", std::ios::app) << kGateways;
+    return site;
+}
+
 struct Follower {
     std::string gateway;
     GatewayTopology net;
@@ -67,6 +75,14 @@ struct Follower {
     std::filesystem::path log() const { return dir / "serve.log"; }
     std::filesystem::path alerts() const { return dir / "alerts.jsonl"; }
     json status() const { return service::query_status(socket(), 3s); }
+    // `wardgate serve --from DB` for its gateway in its namespace, its socket and state in `dir`.
+    void start(const std::string& db, const std::filesystem::path& publisher_key, const std::vector<std::string>& more) {
+        std::vector<std::string> argv{WARDGATE_BINARY, "serve", "--from", db, "--gateway", gateway, "--publisher-key",
+                                      publisher_key.string(), "--socket", socket().string(), "--state-dir",
+                                      (dir / "state").string()};
+        argv.insert(argv.end(), more.begin(), more.end());
+        pid = spawn_in(net.gw, argv, log().string());
+    }
     void stop() {
         if (pid <= 0) return;
         kill(pid, SIGTERM);
@@ -150,9 +166,7 @@ TEST_CASE("three gateways follow the published versions: apply, converge, ride o
     CHECK(run_wardgate(fmt::format("keygen {} {}", key.string(), pub.string())).exit_code == 1);  // never overwritten
     CHECK((std::filesystem::status(key).permissions() & std::filesystem::perms::group_read) == std::filesystem::perms::none);
 
-    const auto site = tmp.path / "site";
-    std::filesystem::copy(kGatewaySite, site, std::filesystem::copy_options::recursive);
-    std::ofstream(site / "site.toml", std::ios::app) << kGateways;
+    const auto site = gateway_site(tmp.path);
     auto publish = [&] { return publish_site(site, db, key); };
     CHECK_THAT(publish(), Catch::Contains("published version 1 of Gateway Test Site") &&
                               Catch::Contains("the whole site and core, icu-gw, servers-gw"));
@@ -164,12 +178,8 @@ TEST_CASE("three gateways follow the published versions: apply, converge, ride o
         f->gateway = name;
         f->dir = tmp.path / name;
         std::filesystem::create_directories(f->dir);
-        f->pid = spawn_in(f->net.gw,
-                          {WARDGATE_BINARY, "serve", "--from", db, "--gateway", name, "--publisher-key", pub.string(),
-                           "--socket", f->socket().string(), "--state-dir", (f->dir / "state").string(), "--alerts",
-                           f->alerts().string(), "--instance", std::string(name) + "-a", "--heartbeat-interval", "0.5",
-                           "--drift-interval", "2"},
-                          f->log().string());
+        f->start(db, pub, {"--alerts", f->alerts().string(), "--instance", std::string(name) + "-a",
+                           "--heartbeat-interval", "0.5", "--drift-interval", "2"});
         gws.push_back(std::move(f));
     }
     for (auto& f : gws) {
@@ -208,11 +218,7 @@ TEST_CASE("three gateways follow the published versions: apply, converge, ride o
         Follower& core = *gws[2];
         core.stop();
         core.net.gw.exec("nft delete table inet wardgate");
-        core.pid = spawn_in(core.net.gw,
-                            {WARDGATE_BINARY, "serve", "--from", db, "--gateway", "core", "--publisher-key", pub.string(),
-                             "--socket", core.socket().string(), "--state-dir", (core.dir / "state").string(),
-                             "--instance", "core-a", "--heartbeat-interval", "0.5", "--drift-interval", "2"},
-                            core.log().string());
+        core.start(db, pub, {"--instance", "core-a", "--heartbeat-interval", "0.5", "--drift-interval", "2"});
         wait_for(core, applied_version(2), "the kept version 2 enforced again without the database");
         CHECK(tcp_exchange(core.net.dev, core.net.srv, "10.50.0.10", 9999));
     }
@@ -272,15 +278,12 @@ TEST_CASE("three gateways follow the published versions: apply, converge, ride o
 
 TEST_CASE("a gateway started before anything is published applies the first version as it is announced",
           "[fleet][kernel][postgres]") {
-    PostgresServer server;
-    const std::string db = server.create_database("fleet");
+    const std::string db = shared_postgres().create_database("fleet_first");
     TempDir tmp("fleet-first");
     const auto key = tmp.path / "publisher.key", pub = tmp.path / "publisher.pub";
     REQUIRE(run_wardgate(fmt::format("keygen {} {}", key.string(), pub.string())).exit_code == 0);
     REQUIRE(run_wardgate(fmt::format("db-setup --db '{}'", db)).exit_code == 0);
-    const auto site = tmp.path / "site";
-    std::filesystem::copy(kGatewaySite, site, std::filesystem::copy_options::recursive);
-    std::ofstream(site / "site.toml", std::ios::app) << kGateways;
+    const auto site = gateway_site(tmp.path);
 
     // Its heartbeat, which also looks for versions it missed, is minutes away: only the
     // announcement can bring the first version in time.
@@ -288,11 +291,7 @@ TEST_CASE("a gateway started before anything is published applies the first vers
     f.gateway = "icu-gw";
     f.dir = tmp.path / "icu-gw";
     std::filesystem::create_directories(f.dir);
-    f.pid = spawn_in(f.net.gw,
-                     {WARDGATE_BINARY, "serve", "--from", db, "--gateway", "icu-gw", "--publisher-key", pub.string(),
-                      "--socket", f.socket().string(), "--state-dir", (f.dir / "state").string(), "--heartbeat-interval",
-                      "300"},
-                     f.log().string());
+    f.start(db, pub, {"--heartbeat-interval", "300"});
     wait_for(f, [](const json& s) { return s["controller"]["last_error"] == "nothing is published there yet"; },
              "nothing published yet");
     publish_site(site, db, key);
@@ -306,9 +305,7 @@ TEST_CASE("publishing an earlier policy again is a new version the gateways foll
     PostgresServer& server = shared_postgres();
     const std::string db = server.create_database("fleet_revert");
     TempDir tmp("fleet-revert");
-    const auto site = tmp.path / "site";
-    std::filesystem::copy(kGatewaySite, site, std::filesystem::copy_options::recursive);
-    std::ofstream(site / "site.toml", std::ios::app) << kGateways;
+    const auto site = gateway_site(tmp.path);
     REQUIRE(run_wardgate(fmt::format("keygen {0}/p.key {0}/p.pub", tmp.path.string())).exit_code == 0);
     auto publish = [&] { return publish_site(site, db, tmp.path / "p.key"); };
     const std::string original = read_text(site / "policy.toml");
@@ -334,9 +331,7 @@ TEST_CASE("a version whose publisher stopped before writing its plan gets it fro
     PostgresServer& server = shared_postgres();
     const std::string db = server.create_database("fleet_late_plan");
     TempDir tmp("fleet-late-plan");
-    const auto site = tmp.path / "site";
-    std::filesystem::copy(kGatewaySite, site, std::filesystem::copy_options::recursive);
-    std::ofstream(site / "site.toml", std::ios::app) << kGateways;
+    const auto site = gateway_site(tmp.path);
     REQUIRE(run_wardgate(fmt::format("keygen {0}/p.key {0}/p.pub", tmp.path.string())).exit_code == 0);
     const auto key = tmp.path / "p.key";
     publish_site(site, db, key);
@@ -372,22 +367,14 @@ TEST_CASE("publish --watch publishes each edit, nothing for an edit that does no
     TempDir tmp("fleet-watch");
     const auto key = tmp.path / "p.key", pub = tmp.path / "p.pub";
     REQUIRE(run_wardgate(fmt::format("keygen {} {}", key.string(), pub.string())).exit_code == 0);
-    const auto site = tmp.path / "site";
-    std::filesystem::copy(kGatewaySite, site, std::filesystem::copy_options::recursive);
-    std::ofstream(site / "site.toml", std::ios::app) << kGateways;
+    const auto site = gateway_site(tmp.path);
     const std::string original = read_text(site / "policy.toml");
 
     const auto publisher_log = tmp.path / "publisher.log";
     WatchingPublisher publisher("pub", site, db, key, publisher_log);
 
     auto follower = std::make_unique<Follower>();
-    auto start = [&](Follower& f) {
-        f.pid = spawn_in(f.net.gw,
-                         {WARDGATE_BINARY, "serve", "--from", db, "--gateway", "icu-gw", "--publisher-key", pub.string(),
-                          "--socket", f.socket().string(), "--state-dir", (f.dir / "state").string(), "--instance",
-                          "icu-gw-a", "--heartbeat-interval", "0.5"},
-                         f.log().string());
-    };
+    auto start = [&](Follower& f) { f.start(db, pub, {"--instance", "icu-gw-a", "--heartbeat-interval", "0.5"}); };
     follower->gateway = "icu-gw";
     follower->dir = tmp.path / "icu-gw";
     std::filesystem::create_directories(follower->dir);
@@ -452,9 +439,7 @@ TEST_CASE("publish --watch rides out the database: an edit made while it is down
     TempDir tmp("fleet-retry");
     const auto key = tmp.path / "p.key";
     REQUIRE(run_wardgate(fmt::format("keygen {} {}/p.pub", key.string(), tmp.path.string())).exit_code == 0);
-    const auto site = tmp.path / "site";
-    std::filesystem::copy(kGatewaySite, site, std::filesystem::copy_options::recursive);
-    std::ofstream(site / "site.toml", std::ios::app) << kGateways;
+    const auto site = gateway_site(tmp.path);
 
     WatchingPublisher publisher("pubretry", site, db, key, tmp.path / "publisher.log");
     const auto& log = publisher.log;
