@@ -34,13 +34,6 @@ const GatewayDecl& declared_gateway(const Site& site, std::string_view name) {
 
 namespace gateway_slice {
 
-// Sorted and disjoint, as collapse_prefixes leaves them.
-static bool collapsed(const std::vector<Prefix>& prefixes) {
-    for (size_t i = 1; i < prefixes.size(); ++i)
-        if (!(prefixes[i - 1].last() < prefixes[i].address)) return false;
-    return true;
-}
-
 // Calls `overlap` with each part the collapsed lists `a` and `local` share, in order; stops
 // early when it returns false. Prefixes nest or are disjoint, so the part two prefixes share is
 // the smaller one. `local` is a gateway's few subnets and `a` may be a hundred thousand hosts:
@@ -98,7 +91,7 @@ public:
     explicit GroupPrefixes(const Policy& whole) {
         of_.reserve(whole.groups.size());
         for (const auto& g : whole.groups) {
-            if (collapsed(g.prefixes)) {
+            if (is_collapsed(g.prefixes)) {
                 of_.push_back(&g.prefixes);
             } else {
                 copies_.push_back(std::make_unique<std::vector<Prefix>>(collapse_prefixes(g.prefixes)));
@@ -144,7 +137,7 @@ AddressGroup narrowed(const AddressGroup& g, const std::vector<Prefix>& prefixes
         const Member& m = members[i];
         const bool here = m.device ? std::any_of(m.device->addresses.begin(), m.device->addresses.end(),
                                                  [&](const IpAddress& a) { return scope.holds(a); })
-                        : m.endpoint ? overlap_any(collapsed(m.endpoint->prefixes) ? m.endpoint->prefixes
+                        : m.endpoint ? overlap_any(is_collapsed(m.endpoint->prefixes) ? m.endpoint->prefixes
                                                                                    : collapse_prefixes(m.endpoint->prefixes),
                                                    scope.local)
                                      : true;

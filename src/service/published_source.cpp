@@ -75,13 +75,7 @@ int PublishedSource::fd() const { return db_ ? db_->socket() : waiting_ ? waitin
 
 bool PublishedSource::announced() {
     if (!db_ && waiting_) {
-        try {
-            if (waiting_->announced().empty()) return false;
-        } catch (const std::exception& e) {
-            waiting_.reset();
-            lost(e);
-            return false;
-        }
+        if (waiting_->announced().empty()) return false;
         return connect();  // something is published now: which site, connect() finds out
     }
     if (!db_) return false;
